@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+/**
+ * Reusable zod fields for configuration schemas. Each process composes the ones it needs in
+ * its own `config.ts`; descriptions double as the README's documentation of the variable.
+ */
+
+/** A Postgres connection string (`postgres://user:pass@host:port/db`). */
+export const databaseUrl = z
+  .string()
+  .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string')
+  .describe('Postgres connection string');
+
+/** `host:port` of the Temporal frontend. */
+export const temporalAddress = z
+  .string()
+  .regex(/^[^\s:/]+:\d+$/, 'must be host:port')
+  .default('localhost:7233')
+  .describe('Temporal frontend host:port');
+
+/** Temporal namespace. */
+export const temporalNamespace = z.string().min(1).default('default').describe('Temporal namespace');
+
+/** Task queue the worker polls and clients start workflows on. */
+export const temporalTaskQueue = z
+  .string()
+  .min(1)
+  .default('subscriptions')
+  .describe('Temporal task queue for workflows and activities');
+
+/** pino log level. */
+export const logLevel = z
+  .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  .default('info')
+  .describe('Log level');
+
+/** A TCP port number given as a string in the environment. */
+export function port(defaultPort: number) {
+  return z.coerce.number().int().min(0).max(65535).default(defaultPort);
+}
+
+/** An absolute http(s) base URL without a trailing slash. */
+export function baseUrl(defaultUrl?: string) {
+  const url = z
+    .url({ protocol: /^https?$/ })
+    .transform((value) => value.replace(/\/+$/, ''));
+  return defaultUrl === undefined ? url : url.default(defaultUrl);
+}

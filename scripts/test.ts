@@ -1,0 +1,88 @@
+/**
+ * `npm test`: installs the Temporal binaries it needs, starts its own Postgres (embedded) and
+ * Temporal dev server on free ports, prepares migrated template databases, runs every
+ * `*.test.ts` with node:test, and stops everything, whatever the outcome.
+ *
+ * Usage: tsx scripts/test.ts [test files...]   (no files = every *.test.ts in the project)
+ */
+import { spawn } from 'node:child_process';
+import { globSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SEARCH_ATTRIBUTES } from '../workflows/contract';
+import { cliSearchAttributeType } from '../lib/temporal/register-search-attributes';
+import { migrateUp } from '../sql/migrate-up';
+import { seedSampleData } from '../sql/seed-sample-data';
+import { ensureDatabase, startEmbeddedPostgres } from './stack/embedded-postgres';
+import { freePort } from './stack/free-port';
+import { createCleanupStack } from './stack/process-group';
+import { requireNode24 } from './stack/require-node';
+import { ensureTemporalCli, ensureTestServer } from './stack/temporal-binaries';
+import { startTemporalDevServer } from './stack/temporal-dev-server';
+
+requireNode24();
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const log = (line: string) => console.log(`[test] ${line}`);
+const cleanup = createCleanupStack(log);
+
+const TEST_GLOBS = ['{lib,workflows,activities,workers,api,bot,sql,scripts,fakes}/**/*.test.ts', 'test/**/*.test.ts'];
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  const [cli, testServer] = await Promise.all([ensureTemporalCli(root), ensureTestServer(root)]);
+  log(`temporal CLI: ${cli.path} (from ${cli.source})`);
+  log(`time-skipping test server: ${testServer.path} (from ${testServer.source})`);
+
+  const pgDir = await mkdtemp(path.join(os.tmpdir(), 'vless-test-pg-'));
+  cleanup.push('postgres data', () => rm(pgDir, { recursive: true, force: true }));
+  const postgres = await startEmbeddedPostgres({ dataDir: pgDir, port: await freePort(), persistent: false });
+  cleanup.push('postgres', () => postgres.stop());
+  await ensureDatabase(postgres.adminUrl, 'template_migrated');
+  await migrateUp(postgres.urlFor('template_migrated'));
+  await ensureDatabase(postgres.adminUrl, 'template_seeded', 'template_migrated');
+  await seedSampleData(postgres.urlFor('template_seeded'));
+  log(`postgres ready at 127.0.0.1 (migrated templates in ${Date.now() - started} ms)`);
+
+  const searchAttributes = Object.fromEntries(SEARCH_ATTRIBUTES.map((key) => [key.name, cliSearchAttributeType(key.type)]));
+  const temporal = await startTemporalDevServer({ binary: cli.path, port: await freePort(), searchAttributes });
+  cleanup.push('temporal', () => temporal.stop());
+  log(`temporal dev server ready at ${temporal.address} (${Date.now() - started} ms since start)`);
+
+  const requested = process.argv.slice(2);
+  const files = requested.length > 0 ? requested : TEST_GLOBS.flatMap((pattern) => globSync(pattern, { cwd: root })).sort();
+  if (files.length === 0) throw new Error('no test files found');
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
+      {
+        cwd: root,
+        stdio: 'inherit',
+        env: {
+          ...process.env,
+          TEST_PG_ADMIN_URL: postgres.adminUrl,
+          TEST_PG_TEMPLATE: 'template_migrated',
+          TEST_PG_SEEDED_TEMPLATE: 'template_seeded',
+          TEST_TEMPORAL_ADDRESS: temporal.address,
+          TEST_TEMPORAL_CLI: cli.path,
+          TEST_TEMPORAL_TEST_SERVER: testServer.path,
+        },
+      },
+    );
+    child.once('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0)));
+  });
+  log(`tests finished with code ${code} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return code;
+}
+
+let exitCode = 1;
+try {
+  exitCode = await main();
+} catch (error) {
+  console.error(error instanceof Error ? error.message : error);
+} finally {
+  await cleanup.run();
+}
+process.exit(exitCode);
