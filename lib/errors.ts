@@ -11,6 +11,15 @@ export const ErrorCode = {
   DATABASE_UNAVAILABLE: 'DATABASE_UNAVAILABLE',
   TEMPORAL_UNAVAILABLE: 'TEMPORAL_UNAVAILABLE',
   TOOL_INSTALL_FAILED: 'TOOL_INSTALL_FAILED',
+  NOT_FOUND: 'NOT_FOUND',
+  INSUFFICIENT_BALANCE: 'INSUFFICIENT_BALANCE',
+  SERVER_FULL: 'SERVER_FULL',
+  IDEMPOTENCY_KEY_REUSED: 'IDEMPOTENCY_KEY_REUSED',
+  SECRET_DECRYPT_FAILED: 'SECRET_DECRYPT_FAILED',
+  PANEL_UNAVAILABLE: 'PANEL_UNAVAILABLE',
+  PANEL_REJECTED: 'PANEL_REJECTED',
+  PANEL_AUTH_FAILED: 'PANEL_AUTH_FAILED',
+  PANEL_NOT_FOUND: 'PANEL_NOT_FOUND',
 } as const;
 
 /** One of the stable error codes. */
@@ -40,5 +49,43 @@ export class ConfigError extends AppError {
 export class ToolInstallError extends AppError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(ErrorCode.TOOL_INSTALL_FAILED, message, options);
+  }
+}
+
+/** A row the caller named (by id, token, telegram id, ...) does not exist. */
+export class RecordNotFoundError extends AppError {
+  constructor(entity: string, options: { cause?: unknown } = {}) {
+    super(ErrorCode.NOT_FOUND, `${entity} not found`, options);
+  }
+}
+
+/** A debit would take a balance below zero; nothing was changed. */
+export class InsufficientBalanceError extends AppError {
+  constructor() {
+    super(ErrorCode.INSUFFICIENT_BALANCE, 'balance is lower than the amount to debit');
+  }
+}
+
+/**
+ * No active, healthy server has a free slot. Retryable: a slot frees up when a subscription ends
+ * or an operator adds capacity.
+ */
+export class ServerFullError extends AppError {
+  constructor() {
+    super(ErrorCode.SERVER_FULL, 'no active server with a free slot', { retryable: true });
+  }
+}
+
+/** An idempotency key was already used for a different operation (a caller bug, never retried). */
+export class IdempotencyKeyReusedError extends AppError {
+  constructor(what: string) {
+    super(ErrorCode.IDEMPOTENCY_KEY_REUSED, `idempotency key already used for a different ${what}`);
+  }
+}
+
+/** A sealed secret could not be decrypted: wrong key, tampered box, or wrong context. */
+export class SecretDecryptError extends AppError {
+  constructor(message = 'secret box could not be decrypted (wrong key, tampered, or wrong context)') {
+    super(ErrorCode.SECRET_DECRYPT_FAILED, message);
   }
 }

@@ -1,0 +1,54 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { runner } from 'node-pg-migrate';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { createTestDatabase, type TestDatabase } from '../test/support/test-database';
+import { MIGRATIONS_DIR, MIGRATIONS_TABLE, migrateUp } from './migrate-up';
+import { seedSampleData } from './seed-sample-data';
+
+let db: TestDatabase;
+
+before(async () => {
+  db = await createTestDatabase({ seed: true });
+});
+after(async () => db.drop());
+
+const count = z.object({ count: z.number() });
+
+describe('migrations and seed', () => {
+  it('has every migration applied, each with an explanatory header and a down section', async () => {
+    const files = (await readdir(MIGRATIONS_DIR)).filter((name) => name.endsWith('.sql')).sort();
+    const applied = await db.pool.anyFirst(sql.type(z.object({ name: z.string() }))`SELECT name FROM pgmigrations ORDER BY run_on, id`);
+    assert.deepEqual([...applied], files.map((name) => name.replace(/\.sql$/, '')));
+    assert.deepEqual(await migrateUp(db.url), []);
+    for (const file of files) {
+      const text = await readFile(path.join(MIGRATIONS_DIR, file), 'utf8');
+      const up = text.search(/^-- Up Migration$/m);
+      assert.ok(up > 200, `${file} explains itself before -- Up Migration`);
+      assert.ok(text.search(/^-- Down Migration$/m) > up, `${file} has a down section after the up section`);
+    }
+  });
+
+  it('re-runs the seed without duplicating the four plans or the sample server', async () => {
+    await seedSampleData(db.url);
+    await seedSampleData(db.url);
+    assert.equal(await db.pool.oneFirst(sql.type(count)`SELECT count(*)::int AS count FROM subscription_plans`), 4);
+    const servers = await db.pool.any(sql.type(z.object({ name: z.string(), status: z.string(), max_users: z.number() }))`
+      SELECT name, status, max_users FROM vpn_servers
+    `);
+    assert.deepEqual([...servers], [{ name: 'Server-1', status: 'up', max_users: 1000 }]);
+  });
+
+  it('migrates all the way down and up again', async () => {
+    await runner({ databaseUrl: db.url, dir: MIGRATIONS_DIR, migrationsTable: MIGRATIONS_TABLE, direction: 'down', count: Infinity, singleTransaction: true, log: () => {} });
+    const left = await db.pool.oneFirst(sql.type(count)`
+      SELECT count(*)::int AS count FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> ${MIGRATIONS_TABLE}
+    `);
+    assert.equal(left, 0);
+    const applied = await migrateUp(db.url);
+    assert.equal(applied.length, (await readdir(MIGRATIONS_DIR)).filter((name) => name.endsWith('.sql')).length);
+  });
+});

@@ -1,0 +1,126 @@
+import { sql, type CommonQueryMethods } from 'slonik';
+import { z } from 'zod';
+import { RecordNotFoundError, ServerFullError } from '../../lib/errors';
+import { subscriptionRow } from '../schemas/subscription-row';
+import { vpnServerRow, type VpnServerRow } from '../schemas/vpn-server-row';
+import { writeAuditLog, type Actor } from './audit-repository';
+
+/*
+ * Slot accounting: vpn_servers.current_users counts the subscriptions whose server_slot_held is true
+ * for that server. Claiming and releasing change both in one transaction, after locking the
+ * subscription row (lock order everywhere: subscription, then server, so no deadlock).
+ *
+ * Why no two subscriptions can take the last slot: the increment is
+ *   UPDATE vpn_servers SET current_users = current_users + 1 WHERE id = <pick> AND current_users < max_users
+ * Postgres re-evaluates the WHERE clause on the newest row version after waiting for a concurrent
+ * writer's lock, so once one transaction has taken the last slot every other one finds
+ * current_users = max_users and updates nothing (and the CHECK current_users <= max_users would
+ * reject it anyway). The pick itself uses FOR UPDATE without SKIP LOCKED: SKIP LOCKED would make
+ * claimers skip a server that merely has a concurrent claim in flight and report "full" while
+ * slots remain; plain FOR UPDATE waits, re-checks and moves on to the next candidate.
+ */
+
+const serverId = z.object({ id: z.number().int() });
+
+/**
+ * Gives the subscription a slot: on `preferServerId` when it is active, up and has room (e.g. the
+ * server an expired subscription lived on, so its key keeps working), else on the least-loaded
+ * active, up server with room (lowest current_users / max_users, then fewest users, then lowest id).
+ * Sets subscriptions.server_id and server_slot_held in the same transaction.
+ *
+ * @idempotency subscriptionId: a subscription already holding a slot gets its server back, unchanged
+ * @returns the server and whether this call claimed a new slot
+ * @throws ServerFullError (SERVER_FULL, retryable) when no server has room;
+ *   RecordNotFoundError (NOT_FOUND) for an unknown subscription
+ */
+export async function claimServerSlot(
+  connection: CommonQueryMethods,
+  input: { subscriptionId: number; preferServerId?: number | null; actor: Actor },
+): Promise<{ claimed: boolean; server: VpnServerRow }> {
+  return connection.transaction(async (tx) => {
+    const subscription = await tx.maybeOne(sql.type(subscriptionRow)`
+      SELECT * FROM subscriptions WHERE id = ${input.subscriptionId} FOR UPDATE
+    `);
+    if (subscription === null) throw new RecordNotFoundError('subscription');
+    if (subscription.server_slot_held && subscription.server_id !== null) {
+      const held = await tx.one(sql.type(vpnServerRow)`SELECT * FROM vpn_servers WHERE id = ${subscription.server_id}`);
+      return { claimed: false, server: held };
+    }
+
+    const preferred = input.preferServerId ?? null;
+    const pick = await tx.maybeOne(sql.type(serverId)`
+      SELECT id FROM vpn_servers
+      WHERE is_active AND status = 'up' AND current_users < max_users
+      ORDER BY (id = ${preferred}::int) IS TRUE DESC,
+               current_users::numeric / max_users, current_users, id
+      LIMIT 1
+      FOR UPDATE
+    `);
+    const server =
+      pick === null
+        ? null
+        : await tx.maybeOne(sql.type(vpnServerRow)`
+            UPDATE vpn_servers SET current_users = current_users + 1
+            WHERE id = ${pick.id} AND is_active AND status = 'up' AND current_users < max_users
+            RETURNING *
+          `);
+    if (server === null) throw new ServerFullError();
+
+    await tx.query(sql.unsafe`
+      UPDATE subscriptions SET server_id = ${server.id}, server_slot_held = true WHERE id = ${subscription.id}
+    `);
+    await writeAuditLog(tx, {
+      actor: input.actor,
+      action: 'server.slot_claimed',
+      entityType: 'subscription',
+      entityId: subscription.id,
+      userId: subscription.user_id,
+      details: { server_id: server.id, current_users: server.current_users, max_users: server.max_users },
+    });
+    return { claimed: true, server };
+  });
+}
+
+/**
+ * Gives the subscription's slot back to its server (expiry, cancellation, or before a move).
+ * server_id is kept, naming the server the client lived on.
+ *
+ * @idempotency subscriptionId: releasing a subscription that holds no slot changes nothing
+ * @returns whether this call released a slot
+ * @throws RecordNotFoundError (NOT_FOUND) for an unknown subscription
+ */
+export async function releaseServerSlot(
+  connection: CommonQueryMethods,
+  input: { subscriptionId: number; actor: Actor },
+): Promise<{ released: boolean }> {
+  return connection.transaction(async (tx) => {
+    const subscription = await tx.maybeOne(sql.type(subscriptionRow)`
+      SELECT * FROM subscriptions WHERE id = ${input.subscriptionId} FOR UPDATE
+    `);
+    if (subscription === null) throw new RecordNotFoundError('subscription');
+    if (!subscription.server_slot_held || subscription.server_id === null) return { released: false };
+
+    await tx.query(sql.unsafe`
+      UPDATE vpn_servers SET current_users = current_users - 1 WHERE id = ${subscription.server_id}
+    `);
+    await tx.query(sql.unsafe`UPDATE subscriptions SET server_slot_held = false WHERE id = ${subscription.id}`);
+    await writeAuditLog(tx, {
+      actor: input.actor,
+      action: 'server.slot_released',
+      entityType: 'subscription',
+      entityId: subscription.id,
+      userId: subscription.user_id,
+      details: { server_id: subscription.server_id },
+    });
+    return { released: true };
+  });
+}
+
+/**
+ * Subscriptions holding a slot on a server, by id (failover moves them elsewhere).
+ */
+export async function listSlotHolders(connection: CommonQueryMethods, input: { serverId: number }): Promise<readonly number[]> {
+  return connection.anyFirst(sql.type(serverId)`
+    SELECT id FROM subscriptions WHERE server_id = ${input.serverId} AND server_slot_held ORDER BY id
+  `);
+}

@@ -1,0 +1,215 @@
+import { sql, type CommonQueryMethods } from 'slonik';
+import { RecordNotFoundError } from '../../lib/errors';
+import { subscriptionRow, type SubscriptionRow, type SubscriptionStatus } from '../schemas/subscription-row';
+import { writeAuditLog, type Actor } from './audit-repository';
+import { claimPaymentApplication } from './payments-repository';
+
+/**
+ * Creates a pending subscription (no period, no server yet); its id names the workflow
+ * `subscription-{id}`. sub_token is filled by the database.
+ *
+ * @throws slonik's ForeignKeyIntegrityConstraintViolationError for an unknown user or plan
+ */
+export async function createPendingSubscription(
+  connection: CommonQueryMethods,
+  input: { userId: number; planId: number | null; actor: Actor },
+): Promise<SubscriptionRow> {
+  return connection.transaction(async (tx) => {
+    const created = await tx.one(sql.type(subscriptionRow)`
+      INSERT INTO subscriptions (user_id, plan_id, status) VALUES (${input.userId}, ${input.planId}, 'pending') RETURNING *
+    `);
+    await writeAuditLog(tx, {
+      actor: input.actor,
+      action: 'subscription.created',
+      entityType: 'subscription',
+      entityId: created.id,
+      userId: created.user_id,
+      details: { plan_id: created.plan_id },
+    });
+    return created;
+  });
+}
+
+/** The subscription with this id, or null. */
+export async function getSubscription(connection: CommonQueryMethods, subscriptionId: number): Promise<SubscriptionRow | null> {
+  return connection.maybeOne(sql.type(subscriptionRow)`SELECT * FROM subscriptions WHERE id = ${subscriptionId}`);
+}
+
+/** The subscription behind a `/sub/<token>` URL, or null. */
+export async function getSubscriptionBySubToken(connection: CommonQueryMethods, subToken: string): Promise<SubscriptionRow | null> {
+  return connection.maybeOne(sql.type(subscriptionRow)`SELECT * FROM subscriptions WHERE sub_token = ${subToken}`);
+}
+
+/** A user's subscriptions, newest first. */
+export async function listUserSubscriptions(connection: CommonQueryMethods, userId: number): Promise<readonly SubscriptionRow[]> {
+  return connection.any(sql.type(subscriptionRow)`SELECT * FROM subscriptions WHERE user_id = ${userId} ORDER BY id DESC`);
+}
+
+/**
+ * Applies a completed payment to its subscription, exactly once per payment: claims the payment's
+ * applied_at and moves the period in the same transaction. An active subscription that has not
+ * ended is extended from its end_date; a pending or expired one starts now. A cancelled one is left
+ * alone (and the payment stays unapplied, for a refund).
+ *
+ * @param input.days period length in days (the plan's duration_days), > 0
+ * @idempotency paymentId
+ * @returns whether this call applied it, and the current row
+ * @throws RangeError for days <= 0; RecordNotFoundError (NOT_FOUND) for an unknown subscription
+ */
+export async function extendSubscriptionWithPayment(
+  connection: CommonQueryMethods,
+  input: { subscriptionId: number; paymentId: number; days: number; actor: Actor },
+): Promise<{ applied: boolean; subscription: SubscriptionRow }> {
+  if (!Number.isSafeInteger(input.days) || input.days <= 0) throw new RangeError('days must be a positive whole number');
+  return connection.transaction(async (tx) => {
+    const current = await tx.maybeOne(sql.type(subscriptionRow)`
+      SELECT * FROM subscriptions WHERE id = ${input.subscriptionId} FOR UPDATE
+    `);
+    if (current === null) throw new RecordNotFoundError('subscription');
+    if (current.status === 'cancelled') return { applied: false, subscription: current };
+    const payment = await claimPaymentApplication(tx, { paymentId: input.paymentId, subscriptionId: input.subscriptionId, actor: input.actor });
+    if (payment === null) return { applied: false, subscription: current };
+
+    const extended = await tx.one(sql.type(subscriptionRow)`
+      UPDATE subscriptions SET
+        start_date = CASE WHEN status = 'active' AND end_date > now() THEN start_date ELSE now() END,
+        end_date = CASE WHEN status = 'active' AND end_date > now() THEN end_date ELSE now() END
+                   + make_interval(days => ${input.days}),
+        status = 'active'
+      WHERE id = ${input.subscriptionId}
+      RETURNING *
+    `);
+    await writeAuditLog(tx, {
+      actor: input.actor,
+      action: 'subscription.extended',
+      entityType: 'subscription',
+      entityId: extended.id,
+      userId: extended.user_id,
+      details: { payment_id: input.paymentId, days: input.days, end_date: extended.end_date?.toISOString() ?? null },
+    });
+    return { applied: true, subscription: extended };
+  });
+}
+
+/**
+ * Records the 3X-UI client the provisioning activity created and what the user imports
+ * (VLESS link, QR code as a data URL or base64 PNG).
+ *
+ * @idempotency subscriptionId: writing the same values again changes nothing visible
+ * @throws RecordNotFoundError (NOT_FOUND) for an unknown subscription; slonik's
+ *   UniqueIntegrityConstraintViolationError when another subscription has the uuid, email or sub id
+ */
+export async function setSubscriptionClient(
+  connection: CommonQueryMethods,
+  input: {
+    subscriptionId: number;
+    xuiClientUuid: string;
+    xuiEmail: string;
+    xuiSubId: string | null;
+    xuiInboundId: number;
+    vpnKey: string;
+    qrCode: string | null;
+    actor: Actor;
+  },
+): Promise<SubscriptionRow> {
+  return connection.transaction(async (tx) => {
+    const row = await tx.maybeOne(sql.type(subscriptionRow)`
+      UPDATE subscriptions SET
+        xui_client_uuid = ${input.xuiClientUuid}::uuid, xui_email = ${input.xuiEmail}, xui_sub_id = ${input.xuiSubId},
+        xui_inbound_id = ${input.xuiInboundId}, vpn_key = ${input.vpnKey}, qr_code = ${input.qrCode}
+      WHERE id = ${input.subscriptionId}
+      RETURNING *
+    `);
+    if (row === null) throw new RecordNotFoundError('subscription');
+    await writeAuditLog(tx, {
+      actor: input.actor,
+      action: 'subscription.client_set',
+      entityType: 'subscription',
+      entityId: row.id,
+      userId: row.user_id,
+      details: { server_id: row.server_id, xui_email: row.xui_email, xui_inbound_id: row.xui_inbound_id },
+    });
+    return row;
+  });
+}
+
+async function transition(
+  connection: CommonQueryMethods,
+  input: { subscriptionId: number; actor: Actor },
+  to: Exclude<SubscriptionStatus, 'pending'>,
+  from: readonly SubscriptionStatus[],
+  guard: ReturnType<typeof sql.fragment>,
+): Promise<{ changed: boolean; subscription: SubscriptionRow }> {
+  return connection.transaction(async (tx) => {
+    const changed = await tx.maybeOne(sql.type(subscriptionRow)`
+      UPDATE subscriptions SET status = ${to}::text
+      WHERE id = ${input.subscriptionId} AND status = ANY(${sql.array(from, 'text')}) AND ${guard}
+      RETURNING *
+    `);
+    if (changed === null) {
+      const current = await getSubscription(tx, input.subscriptionId);
+      if (current === null) throw new RecordNotFoundError('subscription');
+      return { changed: false, subscription: current };
+    }
+    await writeAuditLog(tx, {
+      actor: input.actor,
+      action: `subscription.${to}`,
+      entityType: 'subscription',
+      entityId: changed.id,
+      userId: changed.user_id,
+    });
+    return { changed: true, subscription: changed };
+  });
+}
+
+/**
+ * active -> expired, only once end_date has passed (a renewal that landed first wins).
+ * Release the server slot in the same transaction (releaseServerSlot).
+ *
+ * @idempotency subscriptionId
+ * @throws RecordNotFoundError (NOT_FOUND) for an unknown subscription
+ */
+export async function markSubscriptionExpired(
+  connection: CommonQueryMethods,
+  input: { subscriptionId: number; actor: Actor },
+): Promise<{ changed: boolean; subscription: SubscriptionRow }> {
+  return transition(connection, input, 'expired', ['active'], sql.fragment`end_date <= now()`);
+}
+
+/**
+ * pending | active -> cancelled (operator or user). The period is kept as it was.
+ *
+ * @idempotency subscriptionId
+ * @throws RecordNotFoundError (NOT_FOUND) for an unknown subscription
+ */
+export async function cancelSubscription(
+  connection: CommonQueryMethods,
+  input: { subscriptionId: number; actor: Actor },
+): Promise<{ changed: boolean; subscription: SubscriptionRow }> {
+  return transition(connection, input, 'cancelled', ['pending', 'active'], sql.fragment`true`);
+}
+
+/**
+ * Replaces the subscription URL token (the old `/sub/<token>` stops working), e.g. after a leak.
+ *
+ * @throws RecordNotFoundError (NOT_FOUND) for an unknown subscription
+ */
+export async function rotateSubToken(
+  connection: CommonQueryMethods,
+  input: { subscriptionId: number; actor: Actor },
+): Promise<SubscriptionRow> {
+  return connection.transaction(async (tx) => {
+    const row = await tx.maybeOne(sql.type(subscriptionRow)`
+      UPDATE subscriptions SET sub_token = new_sub_token() WHERE id = ${input.subscriptionId} RETURNING *
+    `);
+    if (row === null) throw new RecordNotFoundError('subscription');
+    await writeAuditLog(tx, {
+      actor: input.actor,
+      action: 'subscription.sub_token_rotated',
+      entityType: 'subscription',
+      entityId: row.id,
+      userId: row.user_id,
+    });
+    return row;
+  });
+}

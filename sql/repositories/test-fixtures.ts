@@ -1,0 +1,54 @@
+/**
+ * Small builders for the repository tests (not used by production code). Each goes through the
+ * repositories, so fixtures obey the same rules as real data.
+ */
+import type { CommonQueryMethods } from 'slonik';
+import type { Actor } from './audit-repository';
+import { createPayment, markPaymentCompleted } from './payments-repository';
+import { createServer } from './servers-repository';
+import { createPendingSubscription } from './subscriptions-repository';
+import { getOrCreateUser } from './users-repository';
+import type { PaymentRow } from '../schemas/payment-row';
+import type { SubscriptionRow } from '../schemas/subscription-row';
+import type { UserRow } from '../schemas/user-row';
+import type { VpnServerRow } from '../schemas/vpn-server-row';
+
+/** The actor fixtures use. */
+export const testActor: Actor = { type: 'system', component: 'test' };
+
+let nextTelegramId = 1_000_000 + Math.floor(Math.random() * 1_000_000);
+
+/** A new user with a fresh Telegram id. */
+export async function newUser(db: CommonQueryMethods, options: { referralCode?: string } = {}): Promise<UserRow> {
+  nextTelegramId += 1;
+  const { user } = await getOrCreateUser(db, { telegramId: nextTelegramId, firstName: 'Test', referralCode: options.referralCode ?? null });
+  return user;
+}
+
+/** A new active, up server with `maxUsers` slots. */
+export async function newServer(db: CommonQueryMethods, maxUsers = 10, name = `srv-${nextTelegramId++}`): Promise<VpnServerRow> {
+  return createServer(db, { name, endpoint: `${name}.example:443`, maxUsers, xuiInboundId: 1, actor: testActor });
+}
+
+/** A new pending subscription of a new (or given) user. */
+export async function newSubscription(db: CommonQueryMethods, userId?: number): Promise<SubscriptionRow> {
+  const owner = userId ?? (await newUser(db)).id;
+  return createPendingSubscription(db, { userId: owner, planId: null, actor: testActor });
+}
+
+/** A pending (or completed) RUB card payment. */
+export async function newPayment(
+  db: CommonQueryMethods,
+  input: { userId: number; subscriptionId?: number | null; amount?: string; completed?: boolean },
+): Promise<PaymentRow> {
+  const { payment } = await createPayment(db, {
+    userId: input.userId,
+    subscriptionId: input.subscriptionId ?? null,
+    amount: input.amount ?? '249.00',
+    method: 'card',
+    provider: 'yookassa',
+    actor: testActor,
+  });
+  if (!input.completed) return payment;
+  return (await markPaymentCompleted(db, { paymentId: payment.id, actor: testActor })).payment;
+}
