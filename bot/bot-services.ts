@@ -1,0 +1,106 @@
+/**
+ * What the bot asks of the rest of the system. The bot only talks to users; every product
+ * decision (prices, orders, referrals, subscriptions) sits behind this interface, implemented
+ * by the bot's composition root (Postgres + Temporal client) and by fakes in tests.
+ */
+
+/** Payment methods, in the order the bot offers them. Stored in `payments.payment_method`. */
+export const PAYMENT_METHODS = ['stars', 'card', 'crypto', 'balance'] as const;
+
+/** One payment method: Telegram Stars, card/SBP (YooKassa), Crypto Pay, or the user's balance. */
+export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
+
+/** Plan features as shown to users (from `subscription_plans.features`). */
+export interface PlanFeatures {
+  /** Devices allowed at once. */
+  devices?: number;
+  /** Monthly traffic limit in GB; `null` means unlimited. */
+  trafficLimitGb?: number | null;
+  /** Discount against the monthly price, in percent. */
+  discountPercent?: number;
+}
+
+/** A plan on sale. */
+export interface BotPlan {
+  id: number;
+  name: string;
+  durationDays: number;
+  /** Price in kopecks (integer). */
+  priceKopecks: number;
+  features: PlanFeatures;
+}
+
+/** Input of {@link BotServices.registerUser}, taken from the Telegram user and the /start payload. */
+export interface RegisterUserInput {
+  telegramId: number;
+  username?: string;
+  firstName?: string;
+  languageCode?: string;
+  /** Referral code from a `start=ref_<code>` deep link, already validated. */
+  referralCode?: string;
+}
+
+/** Why a purchase cannot start. */
+export type PurchaseRejection = 'plan-unavailable' | 'method-unavailable' | 'insufficient-balance';
+
+/** What the bot does next after {@link BotServices.startPurchase}. */
+export type PurchaseStart =
+  /** Send the user to a provider's payment page. */
+  | { kind: 'redirect'; url: string }
+  /** Send a Telegram Stars invoice; `payload` (1–128 bytes) comes back in the checkout updates. */
+  | { kind: 'stars-invoice'; payload: string; stars: number }
+  /** Paid already (e.g. from balance); the subscription workflow takes it from here. */
+  | { kind: 'done' }
+  | { kind: 'rejected'; reason: PurchaseRejection };
+
+/** A subscription as the user sees it. */
+export interface BotSubscription {
+  id: number;
+  planName: string;
+  status: 'pending' | 'active' | 'expired' | 'cancelled';
+  /** End of the paid period; `null` until provisioned. */
+  endsAt: Date | null;
+  /** The `/sub/<token>` URL to import into a client app, once provisioned. */
+  subscriptionUrl?: string;
+}
+
+/** Why a Stars pre-checkout query is refused. */
+export type StarsCheckoutRejection = 'unknown-order' | 'amount-mismatch' | 'already-paid';
+
+/** A Stars checkout as Telegram reports it (pre-checkout query or successful payment). */
+export interface StarsCheckout {
+  telegramId: number;
+  invoicePayload: string;
+  currency: string;
+  /** Amount in Stars. */
+  totalAmount: number;
+}
+
+/** The product actions the bot calls. Implementations must be idempotent where noted. */
+export interface BotServices {
+  /** Creates the user on first contact, or refreshes their profile. Idempotent by `telegramId`. */
+  registerUser(input: RegisterUserInput): Promise<{ userId: number; isNew: boolean }>;
+  /** The user with this Telegram id, if they ever sent /start. */
+  findUser(telegramId: number): Promise<{ userId: number } | null>;
+  /** Plans on sale, in display order. */
+  listPlans(): Promise<BotPlan[]>;
+  /** Payment methods enabled in this deployment, in display order. */
+  paymentMethods(): Promise<readonly PaymentMethod[]>;
+  /** Creates an order for a plan and says how to pay for it. */
+  startPurchase(input: { userId: number; planId: number; method: PaymentMethod }): Promise<PurchaseStart>;
+  /** The user's subscriptions, newest first. */
+  mySubscriptions(userId: number): Promise<BotSubscription[]>;
+  /**
+   * Cheap check run inside the 10 s pre-checkout window: order exists, amount matches, not paid.
+   */
+  checkStarsCheckout(checkout: StarsCheckout): Promise<{ ok: true } | { ok: false; reason: StarsCheckoutRejection }>;
+  /**
+   * Records a successful Stars payment and hands it to the order's workflow.
+   * Idempotent by `telegramPaymentChargeId`: a repeated delivery answers `duplicate`.
+   */
+  completeStarsPayment(
+    payment: StarsCheckout & { telegramPaymentChargeId: string; providerPaymentChargeId: string },
+  ): Promise<{ status: 'accepted' | 'duplicate' }>;
+  /** Whether this Telegram user may use operator commands. */
+  isAdmin(telegramId: number): Promise<boolean>;
+}

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { PAYMENT_METHODS } from './bot-services';
+import { encodeCallback, parseCallback, parseReferralCode, type CallbackAction } from './callback-data';
+
+describe('callback data', () => {
+  it("round-trips every action and fits Telegram's 64-byte limit", () => {
+    const action = fc.oneof(
+      fc.constant<CallbackAction>({ type: 'plans' }),
+      fc.integer({ min: 1, max: 2_147_483_647 }).map((planId): CallbackAction => ({ type: 'plan', planId })),
+      fc
+        .tuple(fc.integer({ min: 1, max: 2_147_483_647 }), fc.constantFrom(...PAYMENT_METHODS))
+        .map(([planId, method]): CallbackAction => ({ type: 'pay', planId, method })),
+    );
+    fc.assert(
+      fc.property(action, (value) => {
+        const data = encodeCallback(value);
+        assert.ok(Buffer.byteLength(data) <= 64);
+        assert.deepEqual(parseCallback(data), value);
+      }),
+    );
+  });
+
+  it('rejects malformed, unknown and oversized data without throwing', () => {
+    for (const data of [undefined, '', 'plan', 'plan:', 'plan:0', 'plan:01', 'plan:1.5', 'plan:1e3', 'plan:1:2', 'pay:1', 'pay:1:paypal', 'plans:1', 'refund:1', 'plan:99999999999', `plan:1${' '.repeat(70)}`]) {
+      assert.equal(parseCallback(data), undefined, String(data));
+    }
+    fc.assert(fc.property(fc.string(), (data) => void parseCallback(data)));
+  });
+
+  it('reads referral codes from /start payloads', () => {
+    assert.equal(parseReferralCode('ref_FRIEND42'), 'FRIEND42');
+    assert.equal(parseReferralCode('ref_a-b_c'), 'a-b_c');
+    for (const payload of ['', 'ref_', 'FRIEND42', 'ref_bad!code', `ref_${'a'.repeat(61)}`, 'promo_x']) {
+      assert.equal(parseReferralCode(payload), undefined, payload);
+    }
+  });
+});

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { PAYMENT_METHODS, type PaymentMethod } from './bot-services';
+
+/** What an inline button asks for. */
+export type CallbackAction =
+  | { type: 'plans' }
+  | { type: 'plan'; planId: number }
+  | { type: 'pay'; planId: number; method: PaymentMethod };
+
+const id = z
+  .string()
+  .regex(/^[1-9]\d{0,9}$/)
+  .transform(Number)
+  .refine((value) => value <= 2_147_483_647);
+
+/*
+ * Callback data is `type[:arg...]`, at most 64 bytes (Telegram's limit). Anything else, including
+ * buttons from older bot versions, parses to undefined and is answered as out of date.
+ */
+const callbackSchema = z.union([
+  z.tuple([z.literal('plans')]).transform((): CallbackAction => ({ type: 'plans' })),
+  z.tuple([z.literal('plan'), id]).transform(([, planId]): CallbackAction => ({ type: 'plan', planId })),
+  z
+    .tuple([z.literal('pay'), id, z.enum(PAYMENT_METHODS)])
+    .transform(([, planId, method]): CallbackAction => ({ type: 'pay', planId, method })),
+]);
+
+/** Encodes an action as callback data: `plans`, `plan:<id>`, `pay:<planId>:<method>`. */
+export function encodeCallback(action: CallbackAction): string {
+  switch (action.type) {
+    case 'plans':
+      return 'plans';
+    case 'plan':
+      return `plan:${action.planId}`;
+    case 'pay':
+      return `pay:${action.planId}:${action.method}`;
+  }
+}
+
+/** Parses callback data from Telegram; `undefined` for anything malformed, unknown or too long. */
+export function parseCallback(data: string | undefined): CallbackAction | undefined {
+  if (data === undefined || Buffer.byteLength(data) > 64) return undefined;
+  const parsed = callbackSchema.safeParse(data.split(':'));
+  return parsed.success ? parsed.data : undefined;
+}
+
+const startPayloadSchema = z
+  .string()
+  .regex(/^ref_[A-Za-z0-9_-]{1,60}$/)
+  .transform((payload) => payload.slice('ref_'.length));
+
+/**
+ * Reads the referral code from a `/start` deep-link payload (`t.me/<bot>?start=ref_<code>`).
+ * Telegram allows 1–64 characters of `A-Za-z0-9_-`; anything else is ignored (`undefined`).
+ */
+export function parseReferralCode(startPayload: string): string | undefined {
+  const parsed = startPayloadSchema.safeParse(startPayload.trim());
+  return parsed.success ? parsed.data : undefined;
+}

@@ -1,0 +1,77 @@
+import type { DatabasePool } from '../lib/db/create-pool';
+import { parseMoney } from '../lib/money';
+import { listActivePlans } from '../sql/repositories/plans-repository';
+import { listUserSubscriptions } from '../sql/repositories/subscriptions-repository';
+import { getOrCreateUser, getUserByTelegramId } from '../sql/repositories/users-repository';
+import type { BotPlan, BotServices, PaymentMethod } from './bot-services';
+
+/** Dependencies of {@link createBotServices}. */
+export interface BotServicesDeps {
+  db: DatabasePool;
+  /** Telegram ids of operators. */
+  adminTelegramIds: readonly number[];
+  /** Payment methods this deployment offers; none until a provider is configured. */
+  paymentMethods: readonly PaymentMethod[];
+}
+
+/**
+ * The bot's product services backed by Postgres. Purchases are refused politely as
+ * 'method-unavailable' until a payment provider is configured (payments arrive with the
+ * payments issue); everything else reads and writes the real tables.
+ */
+export function createBotServices(deps: BotServicesDeps): BotServices {
+  return {
+    async registerUser(input) {
+      const { user, created } = await getOrCreateUser(deps.db, input);
+      return { userId: user.id, isNew: created };
+    },
+    async findUser(telegramId) {
+      const user = await getUserByTelegramId(deps.db, telegramId);
+      return user === null ? null : { userId: user.id };
+    },
+    async listPlans() {
+      const plans = await listActivePlans(deps.db);
+      return plans.map(
+        (plan): BotPlan => ({
+          id: plan.id,
+          name: plan.name,
+          durationDays: plan.duration_days,
+          priceKopecks: Number(parseMoney(plan.price_rub)),
+          features: {
+            ...(plan.features?.devices === undefined ? {} : { devices: plan.features.devices }),
+            ...(plan.features?.discount === undefined ? {} : { discountPercent: plan.features.discount }),
+            trafficLimitGb:
+              plan.features?.traffic_limit === undefined || plan.features.traffic_limit === null
+                ? null
+                : Math.round(plan.features.traffic_limit / 1024 ** 3),
+          },
+        }),
+      );
+    },
+    async paymentMethods() {
+      return deps.paymentMethods;
+    },
+    async startPurchase() {
+      return { kind: 'rejected', reason: 'method-unavailable' };
+    },
+    async mySubscriptions(userId) {
+      const [subscriptions, plans] = await Promise.all([listUserSubscriptions(deps.db, userId), listActivePlans(deps.db)]);
+      const planNames = new Map(plans.map((plan) => [plan.id, plan.name]));
+      return subscriptions.map((subscription) => ({
+        id: subscription.id,
+        planName: (subscription.plan_id === null ? undefined : planNames.get(subscription.plan_id)) ?? '—',
+        status: subscription.status === 'pending' ? 'pending' : subscription.status,
+        endsAt: subscription.end_date,
+      }));
+    },
+    async checkStarsCheckout() {
+      return { ok: false, reason: 'unknown-order' };
+    },
+    async completeStarsPayment() {
+      return { status: 'duplicate' };
+    },
+    async isAdmin(telegramId) {
+      return deps.adminTelegramIds.includes(telegramId);
+    },
+  };
+}

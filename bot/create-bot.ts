@@ -1,0 +1,66 @@
+import { autoRetry } from '@grammyjs/auto-retry';
+import { apiThrottler, type APIThrottlerOptions } from '@grammyjs/transformer-throttler';
+import { Bot } from 'grammy';
+import type { Logger } from 'pino';
+import type { BotContext } from './bot-context';
+import type { BotServices } from './bot-services';
+import { describeError } from './describe-error';
+import { pickLocale, type LocaleTexts } from './locales';
+import { registerCommandHandlers } from './register-command-handlers';
+import { registerPurchaseHandlers } from './register-purchase-handlers';
+
+/** Dependencies of {@link createBot}. */
+export interface BotDeps {
+  /** Bot token. Never logged. */
+  token: string;
+  /** Bot API base URL without a trailing slash; default `https://api.telegram.org`. */
+  apiRoot?: string;
+  /** Process logger; the bot logs under `component: 'bot'`. */
+  logger: Logger;
+  /** Texts by locale, usually `defaultTexts` from `./locales`. */
+  texts: LocaleTexts;
+  services: BotServices;
+  /** Shown by /paysupport, e.g. `@vpn_support`; without it users are asked to write in the chat. */
+  supportContact?: string;
+  /**
+   * Throttler settings (Bottleneck options). Default: Telegram's limits, 30 calls/s overall and
+   * one message per second per private chat. Tests shorten `out.minTime`.
+   */
+  throttle?: APIThrottlerOptions;
+}
+
+/** Longest `retry_after` the bot waits out, in seconds; longer ones fail the call. */
+export const MAX_RETRY_AFTER_SECONDS = 60;
+
+/**
+ * Builds the Telegram bot: API transformers (auto-retry honouring `retry_after`, then the
+ * throttler around it so a retried call keeps its chat's place in line), a locale middleware
+ * choosing Russian or English from `language_code`, the command and purchase handlers, and a
+ * `bot.catch` that logs failures without the token or payloads and tells the user something
+ * went wrong. The caller starts it (`bot.start()` or a webhook) and stops it.
+ */
+export function createBot(deps: BotDeps): Bot<BotContext> {
+  const log = deps.logger.child({ component: 'bot' });
+  const bot = new Bot<BotContext>(deps.token, { client: { apiRoot: deps.apiRoot ?? 'https://api.telegram.org' } });
+  bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: MAX_RETRY_AFTER_SECONDS }));
+  bot.api.config.use(apiThrottler(deps.throttle));
+
+  bot.use(async (ctx, next) => {
+    ctx.locale = pickLocale(ctx.from?.language_code);
+    ctx.texts = deps.texts[ctx.locale];
+    await next();
+  });
+  registerCommandHandlers(bot, deps);
+  registerPurchaseHandlers(bot, deps, log);
+
+  bot.catch(async ({ error, ctx }) => {
+    log.error({ error: describeError(error, deps.token), updateId: ctx.update.update_id }, 'update handler failed');
+    try {
+      if (ctx.callbackQuery !== undefined) await ctx.answerCallbackQuery({ text: ctx.texts.genericError }).catch(() => undefined);
+      if (ctx.chat !== undefined) await ctx.reply(ctx.texts.genericError);
+    } catch (replyError) {
+      log.warn({ error: describeError(replyError, deps.token) }, 'could not tell the user about the failure');
+    }
+  });
+  return bot;
+}

@@ -1,0 +1,111 @@
+import type { BotPlan, BotSubscription, PaymentMethod, PurchaseRejection, StarsCheckoutRejection } from '../bot-services';
+import { formatRub } from './format-rub';
+
+const price = (kopecks: number): string => formatRub(kopecks, { decimalSeparator: '.', groupSeparator: ',' });
+const days = (count: number): string => `${count} ${count === 1 ? 'day' : 'days'}`;
+const dateFormat = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'Europe/Moscow' });
+
+function featureLines(plan: BotPlan): string[] {
+  const { devices, trafficLimitGb, discountPercent } = plan.features;
+  return [
+    ...(devices === undefined ? [] : [`up to ${devices} ${devices === 1 ? 'device' : 'devices'}`]),
+    ...(trafficLimitGb === undefined ? [] : [trafficLimitGb === null ? 'unlimited traffic' : `${trafficLimitGb} GB of traffic a month`]),
+    ...(discountPercent === undefined ? [] : [`${discountPercent}% off the monthly price`]),
+  ];
+}
+
+const STATUS: Record<BotSubscription['status'], string> = {
+  pending: 'waiting for payment',
+  active: 'active',
+  expired: 'expired',
+  cancelled: 'cancelled',
+};
+
+/**
+ * English texts. Its shape is {@link BotTexts}, which every locale must satisfy. Prices are
+ * kopecks formatted as `1,049.50 ₽`; dates are shown in Moscow time. Texts are plain (no
+ * parse_mode), so user names need no escaping.
+ */
+export const en = {
+  price,
+  welcome: ({ firstName, isNew }: { firstName: string; isNew: boolean }): string =>
+    isNew
+      ? `Hi, ${firstName}! This bot sells fast VLESS VPN subscriptions. Pick a plan and get your key in a minute.`
+      : `Welcome back, ${firstName}! Pick a plan to buy or renew a subscription.`,
+  showPlansButton: 'Plans and prices',
+  help: [
+    'What I can do:',
+    '/plans — plans and prices, buy or renew a subscription',
+    '/subscriptions — your subscriptions and keys',
+    '/paysupport — help with payments and refunds',
+    '/terms — terms of service',
+  ].join('\n'),
+  plansHeader: 'Choose a plan:',
+  planLine: (plan: BotPlan): string => `• ${plan.name} — ${price(plan.priceKopecks)} (${days(plan.durationDays)})`,
+  planButton: (plan: BotPlan): string => `${plan.name} — ${price(plan.priceKopecks)}`,
+  noPlans: 'No plans are on sale right now. Please try again later.',
+  planDetails: (plan: BotPlan): string =>
+    [`${plan.name}: ${days(plan.durationDays)} for ${price(plan.priceKopecks)}`, ...featureLines(plan).map((line) => `• ${line}`), '', 'Choose how to pay:'].join(
+      '\n',
+    ),
+  paymentMethods: {
+    stars: 'Telegram Stars ⭐',
+    card: 'Bank card / SBP',
+    crypto: 'Cryptocurrency',
+    balance: 'From my balance',
+  } satisfies Record<PaymentMethod, string>,
+  backToPlans: '« Back to plans',
+  payByLink: (plan: BotPlan): string => `To pay ${price(plan.priceKopecks)} for «${plan.name}», open the payment page:`,
+  payButton: 'Pay',
+  purchaseDone: 'Paid! Your key will arrive here in a minute.',
+  purchaseRejected: {
+    'plan-unavailable': 'This plan is no longer on sale. Send /plans to see the current ones.',
+    'method-unavailable': 'This payment method is not available right now. Please choose another one.',
+    'insufficient-balance': 'Your balance is too low for this plan. Please choose another payment method.',
+  } satisfies Record<PurchaseRejection, string>,
+  starsInvoiceTitle: (plan: BotPlan): string => `VPN: ${plan.name}`,
+  starsInvoiceDescription: (plan: BotPlan): string => `VLESS VPN subscription for ${days(plan.durationDays)}.`,
+  starsInvoiceLabel: (plan: BotPlan): string => plan.name,
+  checkoutRejected: {
+    'unknown-order': 'This order was not found. Please start the purchase again with /plans.',
+    'amount-mismatch': 'The price has changed. Please start the purchase again with /plans.',
+    'already-paid': 'This order is already paid.',
+  } satisfies Record<StarsCheckoutRejection, string>,
+  paymentReceived: 'Payment received, thank you! Your key will arrive here in a minute.',
+  subscriptionsHeader: 'Your subscriptions:',
+  subscriptionLine: (sub: BotSubscription): string =>
+    [
+      `• ${sub.planName}: ${STATUS[sub.status]}${sub.endsAt === null ? '' : `, until ${dateFormat.format(sub.endsAt)}`}`,
+      ...(sub.subscriptionUrl === undefined ? [] : [`  ${sub.subscriptionUrl}`]),
+    ].join('\n'),
+  noSubscriptions: 'You have no subscriptions yet. Send /plans to buy one.',
+  staleButton: 'This button is out of date. Send /start to begin again.',
+  needStart: 'Please send /start first.',
+  paySupport: (contact: string | undefined): string =>
+    [
+      'Payment support.',
+      contact === undefined
+        ? 'Write your question in this chat and mention the date and amount of the payment; we answer within 24 hours.'
+        : `Write to ${contact} and mention the date and amount of the payment; we answer within 24 hours.`,
+      'Payments in Telegram Stars are refunded in Stars to the same account. Telegram support cannot help with purchases made in this bot.',
+    ].join('\n'),
+  terms: [
+    'Terms of service.',
+    '1. You buy access to a VPN service for the period of the chosen plan; it starts when the payment is confirmed.',
+    '2. Keys are personal; we may disable a key that is shared publicly or used for abuse.',
+    '3. If the service does not work for you, ask /paysupport within 7 days of payment for a refund.',
+    '4. Payments in Telegram Stars follow the Telegram Terms of Service for Stars.',
+  ].join('\n'),
+  genericError: 'Something went wrong. Please try again in a minute.',
+  commands: {
+    start: 'Start',
+    plans: 'Plans and prices',
+    subscriptions: 'My subscriptions',
+    help: 'Help',
+    paysupport: 'Payment support',
+    terms: 'Terms of service',
+  },
+};
+
+/** The texts of one locale: the shape of {@link en}. */
+export type BotTexts = typeof en;

@@ -1,0 +1,116 @@
+import type { BotPlan, BotSubscription } from '../bot-services';
+import type { BotTexts } from './en';
+import { formatRub } from './format-rub';
+
+const price = (kopecks: number): string => formatRub(kopecks, { decimalSeparator: ',', groupSeparator: ' ' });
+const dateFormat = new Intl.DateTimeFormat('ru-RU', { dateStyle: 'long', timeZone: 'Europe/Moscow' });
+
+/** Russian plural form for `count`: `plural(2, ['день', 'дня', 'дней'])` → `дня`. */
+function plural(count: number, [one, few, many]: readonly [string, string, string]): string {
+  const lastTwo = Math.abs(count) % 100;
+  const last = lastTwo % 10;
+  if (lastTwo >= 11 && lastTwo <= 14) return many;
+  if (last === 1) return one;
+  if (last >= 2 && last <= 4) return few;
+  return many;
+}
+
+const days = (count: number): string => `${count} ${plural(count, ['день', 'дня', 'дней'])}`;
+
+function featureLines(plan: BotPlan): string[] {
+  const { devices, trafficLimitGb, discountPercent } = plan.features;
+  return [
+    ...(devices === undefined ? [] : [`до ${devices} ${plural(devices, ['устройства', 'устройств', 'устройств'])}`]),
+    ...(trafficLimitGb === undefined ? [] : [trafficLimitGb === null ? 'безлимитный трафик' : `${trafficLimitGb} ГБ трафика в месяц`]),
+    ...(discountPercent === undefined ? [] : [`скидка ${discountPercent}% к помесячной цене`]),
+  ];
+}
+
+const STATUS: Record<BotSubscription['status'], string> = {
+  pending: 'ждёт оплаты',
+  active: 'активна',
+  expired: 'истекла',
+  cancelled: 'отменена',
+};
+
+/** Russian texts (default for ru, uk, be and kk). Prices look like `1 049,50 ₽`; dates in Moscow time. */
+export const ru: BotTexts = {
+  price,
+  welcome: ({ firstName, isNew }) =>
+    isNew
+      ? `Привет, ${firstName}! Здесь можно купить быстрый VLESS VPN. Выберите тариф — ключ придёт через минуту.`
+      : `С возвращением, ${firstName}! Выберите тариф, чтобы купить или продлить подписку.`,
+  showPlansButton: 'Тарифы и цены',
+  help: [
+    'Что я умею:',
+    '/plans — тарифы и цены, покупка и продление',
+    '/subscriptions — ваши подписки и ключи',
+    '/paysupport — помощь с оплатой и возвратами',
+    '/terms — условия использования',
+  ].join('\n'),
+  plansHeader: 'Выберите тариф:',
+  planLine: (plan) => `• ${plan.name} — ${price(plan.priceKopecks)} (${days(plan.durationDays)})`,
+  planButton: (plan) => `${plan.name} — ${price(plan.priceKopecks)}`,
+  noPlans: 'Сейчас тарифов в продаже нет. Загляните чуть позже.',
+  planDetails: (plan) =>
+    [`${plan.name}: ${days(plan.durationDays)} за ${price(plan.priceKopecks)}`, ...featureLines(plan).map((line) => `• ${line}`), '', 'Выберите способ оплаты:'].join(
+      '\n',
+    ),
+  paymentMethods: {
+    stars: 'Telegram Stars ⭐',
+    card: 'Банковская карта / СБП',
+    crypto: 'Криптовалюта',
+    balance: 'С баланса',
+  },
+  backToPlans: '« К тарифам',
+  payByLink: (plan) => `Чтобы оплатить «${plan.name}» (${price(plan.priceKopecks)}), откройте страницу оплаты:`,
+  payButton: 'Оплатить',
+  purchaseDone: 'Оплачено! Ключ придёт сюда через минуту.',
+  purchaseRejected: {
+    'plan-unavailable': 'Этот тариф больше не продаётся. Отправьте /plans, чтобы увидеть актуальные.',
+    'method-unavailable': 'Этот способ оплаты сейчас недоступен. Выберите другой.',
+    'insufficient-balance': 'На балансе недостаточно средств. Выберите другой способ оплаты.',
+  },
+  starsInvoiceTitle: (plan) => `VPN: ${plan.name}`,
+  starsInvoiceDescription: (plan) => `Подписка на VLESS VPN на ${days(plan.durationDays)}.`,
+  starsInvoiceLabel: (plan) => plan.name,
+  checkoutRejected: {
+    'unknown-order': 'Заказ не найден. Начните покупку заново: /plans.',
+    'amount-mismatch': 'Цена изменилась. Начните покупку заново: /plans.',
+    'already-paid': 'Этот заказ уже оплачен.',
+  },
+  paymentReceived: 'Оплата получена, спасибо! Ключ придёт сюда через минуту.',
+  subscriptionsHeader: 'Ваши подписки:',
+  subscriptionLine: (sub) =>
+    [
+      `• ${sub.planName}: ${STATUS[sub.status]}${sub.endsAt === null ? '' : `, до ${dateFormat.format(sub.endsAt)}`}`,
+      ...(sub.subscriptionUrl === undefined ? [] : [`  ${sub.subscriptionUrl}`]),
+    ].join('\n'),
+  noSubscriptions: 'Подписок пока нет. Отправьте /plans, чтобы купить.',
+  staleButton: 'Эта кнопка устарела. Отправьте /start, чтобы начать заново.',
+  needStart: 'Сначала отправьте /start.',
+  paySupport: (contact) =>
+    [
+      'Помощь с оплатой.',
+      contact === undefined
+        ? 'Напишите вопрос в этот чат, укажите дату и сумму платежа — ответим в течение 24 часов.'
+        : `Напишите ${contact}, укажите дату и сумму платежа — ответим в течение 24 часов.`,
+      'Оплата в Telegram Stars возвращается в Stars на тот же аккаунт. Поддержка Telegram не помогает с покупками в этом боте.',
+    ].join('\n'),
+  terms: [
+    'Условия использования.',
+    '1. Вы покупаете доступ к VPN на срок выбранного тарифа; он начинается после подтверждения оплаты.',
+    '2. Ключ личный: мы можем отключить ключ, опубликованный в открытом доступе или используемый для злоупотреблений.',
+    '3. Если сервис у вас не работает, напишите в /paysupport в течение 7 дней после оплаты, чтобы вернуть деньги.',
+    '4. Оплата в Telegram Stars регулируется Условиями использования Telegram для Stars.',
+  ].join('\n'),
+  genericError: 'Что-то пошло не так. Попробуйте ещё раз через минуту.',
+  commands: {
+    start: 'Начать',
+    plans: 'Тарифы и цены',
+    subscriptions: 'Мои подписки',
+    help: 'Помощь',
+    paysupport: 'Помощь с оплатой',
+    terms: 'Условия использования',
+  },
+};

@@ -1,0 +1,116 @@
+import { InlineKeyboard, type Bot } from 'grammy';
+import type { Logger } from 'pino';
+import type { BotContext } from './bot-context';
+import type { BotPlan, PaymentMethod } from './bot-services';
+import { encodeCallback, parseCallback } from './callback-data';
+import type { BotDeps } from './create-bot';
+import { describeError } from './describe-error';
+import { showPlans, showScreen } from './show-plans';
+
+/**
+ * Inline buttons and checkout: `plans`, `plan:<id>` (choose a payment method), `pay:<id>:<method>`
+ * (start the purchase), plus the Telegram Stars pre-checkout and successful-payment updates.
+ * Callback data is parsed with zod; anything malformed, unknown or stale gets a polite
+ * "out of date" answer instead of an error.
+ */
+export function registerPurchaseHandlers(bot: Bot<BotContext>, deps: BotDeps, log: Logger): void {
+  const { services } = deps;
+  const answerStale = (ctx: BotContext) => ctx.answerCallbackQuery({ text: ctx.texts.staleButton });
+
+  bot.on('callback_query:data', async (ctx) => {
+    const action = parseCallback(ctx.callbackQuery.data);
+    if (action === undefined) {
+      await answerStale(ctx);
+      return;
+    }
+    if (action.type === 'plans') {
+      await ctx.answerCallbackQuery();
+      await showPlans(ctx, services, 'edit');
+      return;
+    }
+    const [plans, methods] = await Promise.all([services.listPlans(), services.paymentMethods()]);
+    const plan = plans.find((candidate) => candidate.id === action.planId);
+    if (plan === undefined || (action.type === 'pay' && !methods.includes(action.method))) {
+      await answerStale(ctx);
+      return;
+    }
+    if (action.type === 'plan') {
+      await ctx.answerCallbackQuery();
+      const keyboard = InlineKeyboard.from([
+        ...methods.map((method) => [
+          InlineKeyboard.text(ctx.texts.paymentMethods[method], encodeCallback({ type: 'pay', planId: plan.id, method })),
+        ]),
+        [InlineKeyboard.text(ctx.texts.backToPlans, encodeCallback({ type: 'plans' }))],
+      ]);
+      await showScreen(ctx, 'edit', ctx.texts.planDetails(plan), keyboard);
+      return;
+    }
+    await startPurchase(ctx, plan, action.method);
+  });
+
+  bot.on('callback_query', (ctx) => answerStale(ctx));
+
+  const startPurchase = async (ctx: BotContext, plan: BotPlan, method: PaymentMethod) => {
+    const user = ctx.from === undefined ? null : await services.findUser(ctx.from.id);
+    if (user === null) {
+      await ctx.answerCallbackQuery({ text: ctx.texts.needStart, show_alert: true });
+      return;
+    }
+    await ctx.answerCallbackQuery();
+    const result = await services.startPurchase({ userId: user.userId, planId: plan.id, method });
+    switch (result.kind) {
+      case 'redirect':
+        await ctx.reply(ctx.texts.payByLink(plan), { reply_markup: new InlineKeyboard().url(ctx.texts.payButton, result.url) });
+        return;
+      case 'stars-invoice':
+        await ctx.replyWithInvoice(
+          ctx.texts.starsInvoiceTitle(plan).slice(0, 32),
+          ctx.texts.starsInvoiceDescription(plan).slice(0, 255),
+          result.payload,
+          'XTR',
+          [{ label: ctx.texts.starsInvoiceLabel(plan), amount: result.stars }],
+        );
+        return;
+      case 'done':
+        await ctx.reply(ctx.texts.purchaseDone);
+        return;
+      case 'rejected':
+        await ctx.reply(ctx.texts.purchaseRejected[result.reason]);
+        return;
+    }
+  };
+
+  /* Telegram cancels the purchase unless this is answered within 10 s, so failures answer "no". */
+  bot.on('pre_checkout_query', async (ctx) => {
+    const query = ctx.preCheckoutQuery;
+    let verdict: Awaited<ReturnType<typeof services.checkStarsCheckout>>;
+    try {
+      verdict = await services.checkStarsCheckout({
+        telegramId: query.from.id,
+        invoicePayload: query.invoice_payload,
+        currency: query.currency,
+        totalAmount: query.total_amount,
+      });
+    } catch (error) {
+      log.error({ error: describeError(error, deps.token), updateId: ctx.update.update_id }, 'pre-checkout check failed');
+      await ctx.answerPreCheckoutQuery(false, { error_message: ctx.texts.genericError });
+      return;
+    }
+    if (verdict.ok) await ctx.answerPreCheckoutQuery(true);
+    else await ctx.answerPreCheckoutQuery(false, { error_message: ctx.texts.checkoutRejected[verdict.reason] });
+  });
+
+  bot.on('message:successful_payment', async (ctx) => {
+    const payment = ctx.message.successful_payment;
+    const result = await services.completeStarsPayment({
+      telegramId: ctx.from.id,
+      invoicePayload: payment.invoice_payload,
+      currency: payment.currency,
+      totalAmount: payment.total_amount,
+      telegramPaymentChargeId: payment.telegram_payment_charge_id,
+      providerPaymentChargeId: payment.provider_payment_charge_id,
+    });
+    if (result.status === 'accepted') await ctx.reply(ctx.texts.paymentReceived);
+    else log.info({ updateId: ctx.update.update_id }, 'repeated successful_payment ignored');
+  });
+}

@@ -1,0 +1,259 @@
+import fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { BotApiError, badRequest } from './bot-api-error';
+import type { FakeMessage, FakeUserInput } from './create-chat-store';
+import { createMessageMethods } from './create-message-methods';
+import { createStarsPayments, type PayOptions, type PayOutcome } from './create-stars-payments';
+import type { FakeUpdate } from './create-update-queue';
+import { createFakeBotState, type FakeBotState, type FakeBotUser } from './fake-bot-state';
+import { isUploadedFile, parseRequestBody, type RawParams } from './parse-request-body';
+import { intParam, jsonParam, parseParams } from './telegram-params';
+import { registerChatSimulator } from './register-chat-simulator';
+
+/** Options of {@link startFakeTelegram}. */
+export interface FakeTelegramOptions {
+  /** Bot token the fake accepts; others get 401. Default `123456:fake-test-token`. */
+  token?: string;
+  /** Listen address; default `127.0.0.1`. */
+  host?: string;
+  /** Listen port; default 0 (a free port). */
+  port?: number;
+  /** Time the bot has to answer a pre-checkout query, in ms; default 10 000 like Telegram. */
+  preCheckoutDeadlineMs?: number;
+  /** Serve the browser chat simulator at `/`; default false. */
+  chatSimulator?: boolean;
+}
+
+/** One Bot API call the bot made (every method except `getUpdates`). */
+export interface RecordedCall {
+  /** Order of arrival, from 1. */
+  seq: number;
+  method: string;
+  /** The chat the call concerns, when it has one. */
+  chatId: number | undefined;
+  /** Parameters as sent; uploaded files appear as `{ byteLength, filename }`. */
+  params: RawParams;
+  ok: boolean;
+  /** Telegram's error code when `ok` is false. */
+  errorCode?: number;
+  description?: string;
+}
+
+/** A running fake Telegram Bot API with its test controls. */
+export interface FakeTelegram {
+  /** `http://host:port`: pass as grammY's `client.apiRoot`. */
+  apiRoot: string;
+  token: string;
+  botInfo: FakeBotUser;
+  /** A user sends a text message; `/commands` get `bot_command` entities. Returns the message. */
+  userSends(user: FakeUserInput, text: string): FakeMessage;
+  /**
+   * A user presses an inline button. The query carries the message `messageId` (default: the
+   * bot's latest message in that chat) when it exists. Returns the callback query id.
+   */
+  userPresses(user: FakeUserInput, callbackData: string, messageId?: number): string;
+  /** A user pays the Stars invoice with `payload`; see {@link StarsPayments.userPays}. */
+  userPays(user: FakeUserInput, payload: string, options?: PayOptions): Promise<PayOutcome>;
+  /** Telegram renews a Star subscription (a recurring `successful_payment`). */
+  renewSubscription(user: FakeUserInput, payload: string): FakeMessage;
+  /** The user blocks (or unblocks) the bot: sends to them answer 403. */
+  setBlocked(userId: number, blocked: boolean): void;
+  /** Calls the bot made, oldest first, optionally only those concerning `chatId`. */
+  sent(chatId?: number): RecordedCall[];
+  /** Resolves with the first call (past or future) matching `predicate`; rejects after `timeoutMs` (default 5000). */
+  waitFor(predicate: (call: RecordedCall) => boolean, timeoutMs?: number): Promise<RecordedCall>;
+  /** The next `count` (default 1) calls of `method` get 429 with `parameters.retry_after`. */
+  injectRateLimit(method: string, retryAfterSec: number, count?: number): void;
+  /** Updates queued and not yet confirmed by the bot. */
+  pendingUpdates(): readonly FakeUpdate[];
+  /** The internal state (chats, commands) for assertions the controls above do not cover. */
+  state: FakeBotState;
+  /** Ends a waiting long poll and pending checkouts, then stops the server. */
+  close(): Promise<void>;
+}
+
+const CHAT_OF = z.object({ chat_id: intParam.optional(), user_id: intParam.optional() });
+const URL_PATTERN = /^\/bot([^/]+)\/([A-Za-z]+)\/?$/;
+
+/**
+ * Starts a fake Telegram Bot API over HTTP: `GET|POST /bot<token>/<method>` with JSON, form or
+ * multipart bodies, answering in Telegram's envelope. It keeps private chats, long-polls
+ * `getUpdates`, and emulates Telegram Stars payments. See {@link FakeTelegram} for the controls.
+ */
+export async function startFakeTelegram(options: FakeTelegramOptions = {}): Promise<FakeTelegram> {
+  const token = options.token ?? '123456:fake-test-token';
+  const state = createFakeBotState(token);
+  const stars = createStarsPayments(state, options.preCheckoutDeadlineMs ?? 10_000);
+  const methods = new Map(
+    Object.entries({
+      ...createMessageMethods(state),
+      ...stars.methods,
+      getUpdates: (params: RawParams, signal: AbortSignal) => state.queue.getUpdates(parseParams(getUpdatesSchema, params), signal),
+    }).map(([name, handler]) => [name.toLowerCase(), { name, handler }]),
+  );
+  const calls: RecordedCall[] = [];
+  const watchers = new Set<(call: RecordedCall) => void>();
+  const rateLimits = new Map<string, { retryAfter: number; remaining: number }>();
+  let callbackSeq = 0;
+
+  const record = (call: Omit<RecordedCall, 'seq'>) => {
+    const full = { ...call, seq: calls.length + 1 };
+    calls.push(full);
+    for (const watcher of [...watchers]) watcher(full);
+  };
+
+  const app = fastify({ logger: false, bodyLimit: 50 * 1024 * 1024, forceCloseConnections: true });
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+    const match = URL_PATTERN.exec(request.url.split('?')[0] ?? '');
+    if (match === null) return reply.code(404).send({ ok: false, error_code: 404, description: 'Not Found' });
+    if (match[1] !== token) return reply.code(401).send({ ok: false, error_code: 401, description: 'Unauthorized' });
+    const method = methods.get((match[2] ?? '').toLowerCase());
+    if (method === undefined) return reply.code(404).send({ ok: false, error_code: 404, description: 'Not Found: method not found' });
+    let params: RawParams = {};
+    let chatId: number | undefined;
+    try {
+      const query = Object.fromEntries(new URLSearchParams(request.url.split('?')[1] ?? ''));
+      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+      try {
+        params = { ...query, ...parseRequestBody(request.headers['content-type'], body) };
+      } catch (error) {
+        throw badRequest(`can't parse request body: ${(error as Error).message}`);
+      }
+      chatId = chatOf(state, params);
+      const limit = rateLimits.get(method.name.toLowerCase());
+      if (limit !== undefined && limit.remaining > 0) {
+        if (--limit.remaining === 0) rateLimits.delete(method.name.toLowerCase());
+        throw new BotApiError(429, `Too Many Requests: retry after ${limit.retryAfter}`, { retry_after: limit.retryAfter });
+      }
+      const disconnected = new AbortController();
+      reply.raw.once('close', () => disconnected.abort());
+      const result: unknown = await method.handler(params, disconnected.signal);
+      if (method.name !== 'getUpdates') record({ method: method.name, chatId, params: describeParams(params), ok: true });
+      return reply.send({ ok: true, result });
+    } catch (error) {
+      const failure = error instanceof BotApiError ? error : new BotApiError(500, `Internal Server Error: ${String(error)}`);
+      if (method.name !== 'getUpdates') {
+        record({ method: method.name, chatId, params: describeParams(params), ok: false, errorCode: failure.errorCode, description: failure.message });
+      }
+      return reply.code(failure.errorCode).send(failure.toEnvelope());
+    }
+  };
+  app.route({ method: ['GET', 'POST'], url: '/bot*', handler: handle });
+
+  const fake: FakeTelegram = {
+    apiRoot: '',
+    token,
+    botInfo: state.botUser,
+    state,
+    userSends(input, text) {
+      const user = state.chats.user(input);
+      const entities = [...text.matchAll(/(?<=^|\s)\/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]+)?/g)].map((found) => ({
+        type: 'bot_command',
+        offset: found.index,
+        length: found[0].length,
+      }));
+      const message = state.chats.add(user.id, 'user', (messageId, date) => ({
+        message_id: messageId,
+        from: user,
+        chat: state.chats.chat(user.id),
+        date,
+        text,
+        ...(entities.length === 0 ? {} : { entities }),
+      })).message;
+      state.queue.push({ message });
+      return message;
+    },
+    userPresses(input, callbackData, messageId) {
+      const user = state.chats.user(input);
+      const botMessages = state.chats.list(user.id).filter((entry) => entry.from === 'bot' && !entry.deleted);
+      const pressed =
+        messageId === undefined ? botMessages.at(-1) : botMessages.find((entry) => entry.message.message_id === messageId);
+      const id = `fake-cbq-${++callbackSeq}`;
+      state.callbackQueries.set(id, { chatId: user.id, answered: false });
+      state.queue.push({
+        callback_query: {
+          id,
+          from: user,
+          chat_instance: `fake-chat-instance-${user.id}`,
+          data: callbackData,
+          ...(pressed === undefined ? {} : { message: pressed.message }),
+        },
+      });
+      return id;
+    },
+    userPays: (user, payload, payOptions) => stars.userPays(user, payload, payOptions),
+    renewSubscription: (user, payload) => stars.renewSubscription(user, payload),
+    setBlocked(userId, blocked) {
+      if (blocked) state.blockedBy.add(userId);
+      else state.blockedBy.delete(userId);
+    },
+    sent: (chatId) => calls.filter((call) => chatId === undefined || call.chatId === chatId),
+    waitFor(predicate, timeoutMs = 5000) {
+      const found = calls.find(predicate);
+      if (found !== undefined) return Promise.resolve(found);
+      return new Promise((resolve, reject) => {
+        const watcher = (call: RecordedCall) => {
+          if (!predicate(call)) return;
+          clearTimeout(timer);
+          watchers.delete(watcher);
+          resolve(call);
+        };
+        const timer = setTimeout(() => {
+          watchers.delete(watcher);
+          const seen = calls.map((call) => `${call.method}${call.ok ? '' : `(${call.errorCode})`}`).join(', ');
+          reject(new Error(`waitFor: no matching bot call within ${timeoutMs} ms; calls so far: ${seen || 'none'}`));
+        }, timeoutMs);
+        watchers.add(watcher);
+      });
+    },
+    injectRateLimit(method, retryAfterSec, count = 1) {
+      rateLimits.set(method.toLowerCase(), { retryAfter: retryAfterSec, remaining: count });
+    },
+    pendingUpdates: () => state.queue.pending(),
+    async close() {
+      stars.close();
+      state.queue.releaseWaiter();
+      await app.close();
+    },
+  };
+  if (options.chatSimulator === true) registerChatSimulator(app, fake);
+  const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? 0 });
+  fake.apiRoot = address.replace('[::1]', '127.0.0.1');
+  return fake;
+}
+
+const getUpdatesSchema = z.object({
+  offset: intParam.optional(),
+  limit: intParam.optional(),
+  timeout: intParam.min(0).optional(),
+  allowed_updates: jsonParam(z.array(z.string())).optional(),
+});
+
+function chatOf(state: FakeBotState, params: RawParams): number | undefined {
+  const parsed = CHAT_OF.safeParse(params);
+  if (parsed.success && (parsed.data.chat_id ?? parsed.data.user_id) !== undefined) return parsed.data.chat_id ?? parsed.data.user_id;
+  const queryId = params['callback_query_id'];
+  return typeof queryId === 'string' ? state.callbackQueries.get(queryId)?.chatId : undefined;
+}
+
+const JSON_PARAMS = new Set(['reply_markup', 'prices', 'commands', 'entities', 'caption_entities', 'allowed_updates', 'scope']);
+
+/** Uploads become `{ byteLength, filename }`; JSON-typed fields sent as form strings are decoded. */
+function describeParams(params: RawParams): RawParams {
+  return Object.fromEntries(
+    Object.entries(params).map(([key, value]) => {
+      if (isUploadedFile(value)) return [key, { byteLength: value.data.length, filename: value.filename }];
+      if (typeof value === 'string' && JSON_PARAMS.has(key)) {
+        try {
+          return [key, JSON.parse(value) as unknown];
+        } catch {
+          return [key, value];
+        }
+      }
+      return [key, value];
+    }),
+  );
+}
