@@ -1,5 +1,11 @@
 import type { Connection } from '@temporalio/client';
-import type { SearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { SearchAttributeType } from '@temporalio/common';
+
+/** The shape of a key made by `defineSearchAttributeKey` (the SDK does not export its type). */
+export interface SearchAttributeKeyLike {
+  name: string;
+  type: SearchAttributeType;
+}
 
 /** temporal.api.enums.v1.IndexedValueType numbers, fixed by the Temporal API protos. */
 const INDEXED_VALUE_TYPE: Record<SearchAttributeType, number> = {
@@ -22,7 +28,7 @@ const INDEXED_VALUE_TYPE: Record<SearchAttributeType, number> = {
 export async function registerSearchAttributes(
   connection: Connection,
   namespace: string,
-  keys: readonly SearchAttributeKey<SearchAttributeType>[],
+  keys: readonly SearchAttributeKeyLike[],
 ): Promise<string[]> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const custom = existing.customAttributes ?? {};

@@ -7,6 +7,8 @@ export interface CleanupStack {
   push(name: string, step: () => Promise<void>): void;
   /** Runs every step once; later calls wait for the first. */
   run(): Promise<void>;
+  /** True once cleanup has begun (so an expected child exit is not treated as a crash). */
+  readonly stopping: boolean;
 }
 
 /** Creates a cleanup stack wired to process signals; `onSignal` decides the exit code. */
@@ -31,5 +33,11 @@ export function createCleanupStack(log: (line: string) => void): CleanupStack {
       void run().then(() => process.exit(130));
     });
   }
-  return { push: (name, step) => steps.push({ name, step }), run };
+  return {
+    push: (name, step) => steps.push({ name, step }),
+    run,
+    get stopping() {
+      return running !== undefined;
+    },
+  };
 }

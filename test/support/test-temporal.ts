@@ -1,0 +1,55 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+
+let runtimeInstalled = false;
+
+/** Quietens the SDK's own logs in tests (warnings and errors only); safe to call repeatedly. */
+export function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  runtimeInstalled = true;
+}
+
+/** Clients on the Temporal dev server that `npm test` started (TEST_TEMPORAL_ADDRESS). */
+export interface TestTemporal {
+  address: string;
+  client: Client;
+  /** Native connection for workers. */
+  nativeConnection: NativeConnection;
+  /** A task queue name unique to this test, so parallel test files never share workers. */
+  uniqueTaskQueue(prefix: string): string;
+  close(): Promise<void>;
+}
+
+/** Connects to the test Temporal server. Call `close()` in `after`. */
+export async function connectTestTemporal(): Promise<TestTemporal> {
+  const address = process.env.TEST_TEMPORAL_ADDRESS;
+  if (address === undefined || address === '') {
+    throw new Error('TEST_TEMPORAL_ADDRESS is not set: run tests through `npm test` (scripts/test.ts starts Temporal)');
+  }
+  installQuietRuntime();
+  const connection = await Connection.connect({ address });
+  const nativeConnection = await NativeConnection.connect({ address });
+  return {
+    address,
+    client: new Client({ connection, namespace: 'default' }),
+    nativeConnection,
+    uniqueTaskQueue: (prefix) => `${prefix}-${randomUUID()}`,
+    close: async () => {
+      await nativeConnection.close();
+      await connection.close();
+    },
+  };
+}
+
+/** Polls `check` until it returns a value other than undefined, or fails after `timeoutMs`. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,34 @@
+import { fileURLToPath } from 'node:url';
+import { type NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities/create-activities';
+
+/** Path of the workflows barrel the worker bundles. */
+export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/** Options for {@link createWorker}. */
+export interface CreateWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  deps: ActivityDeps;
+  /** Grace period for running activities on shutdown, in milliseconds. */
+  shutdownGraceTimeMs?: number;
+  /** Extra Worker options (tests use this for bundles and identity). */
+  overrides?: Partial<WorkerOptions>;
+}
+
+/**
+ * Builds the worker: every workflow in workflows/, every activity built from `deps`.
+ * The caller runs it (`worker.run()`) and owns the connection and the pool.
+ */
+export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    workflowsPath: WORKFLOWS_PATH,
+    activities: createActivities(options.deps),
+    shutdownGraceTime: options.shutdownGraceTimeMs ?? 30_000,
+    ...options.overrides,
+  });
+}

@@ -1,0 +1,41 @@
+import type { ActivityOptions } from '@temporalio/workflow';
+
+/**
+ * Timeouts and retry policy per dependency, defined once. Every proxyActivities call in
+ * workflows/ picks one of these; none relies on Temporal's unlimited default retries.
+ */
+export const ActivityProfile = {
+  /** Postgres: fast, retried briefly (a failover or a lock timeout), then surfaced. */
+  database: {
+    startToCloseTimeout: '10 seconds',
+    scheduleToCloseTimeout: '5 minutes',
+    retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  },
+  /**
+   * 3X-UI panels: a panel outage must delay a key, never lose a paid order, so retries go on
+   * for a day with capped backoff; PANEL_REJECTED is not retried (a human must look).
+   */
+  panel: {
+    startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: '24 hours',
+    heartbeatTimeout: '20 seconds',
+    retry: {
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '5 minutes',
+      nonRetryableErrorTypes: ['PANEL_REJECTED', 'PANEL_AUTH_FAILED'],
+    },
+  },
+  /** Telegram Bot API: 429s are honoured inside the activity; retry for an hour. */
+  telegram: {
+    startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: '1 hour',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['TELEGRAM_BLOCKED'] },
+  },
+  /** Payment provider APIs: idempotency keys make retries safe; bounded to 30 minutes. */
+  payments: {
+    startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: '30 minutes',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes', nonRetryableErrorTypes: ['PAYMENT_REJECTED'] },
+  },
+} as const satisfies Record<string, ActivityOptions>;
