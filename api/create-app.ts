@@ -1,6 +1,8 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { DatabasePool } from '../lib/db/create-pool';
 import type { Logger } from '../lib/logger';
 import { runReadinessChecks, type ReadinessCheck } from './readiness';
+import { registerSubscriptionFeedRoute, type SubscriptionFeedOptions } from './routes/subscription-feed-route';
 
 /** Dependencies of the api. */
 export interface AppDeps {
@@ -9,11 +11,16 @@ export interface AppDeps {
   readinessChecks: Record<string, ReadinessCheck>;
   /** Per-check timeout for /readyz, in milliseconds; default 2 000. */
   readinessTimeoutMs?: number;
+  /** The database; when given, `GET /sub/:token` (the subscription feed) is served. */
+  db?: DatabasePool | undefined;
+  /** Presentation of the subscription feed (profile title, refresh interval, support URL). */
+  subscriptionFeed?: Omit<SubscriptionFeedOptions, 'db'> | undefined;
 }
 
 /**
  * Builds the fastify app (not listening): `/healthz` says the process is up, `/readyz` says
- * its dependencies answer (503 with the failing check names otherwise).
+ * its dependencies answer (503 with the failing check names otherwise), and, with `db`,
+ * `/sub/:token` serves subscription feeds.
  */
 export function createApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: 64 * 1024 });
@@ -22,5 +29,6 @@ export function createApp(deps: AppDeps): FastifyInstance {
     const report = await runReadinessChecks(deps.readinessChecks, deps.readinessTimeoutMs ?? 2_000);
     return reply.code(report.ready ? 200 : 503).send(report);
   });
+  if (deps.db !== undefined) registerSubscriptionFeedRoute(app, { ...deps.subscriptionFeed, db: deps.db });
   return app;
 }

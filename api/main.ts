@@ -15,6 +15,7 @@ const db = await createDbPool(config.DATABASE_URL);
 const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
 const app = createApp({
   logger,
+  db,
   readinessChecks: { postgres: postgresCheck(db), temporal: temporalCheck(connection) },
 });
 

@@ -22,16 +22,29 @@ const bot = createBot({
   ...(config.SUPPORT_CONTACT === undefined ? {} : { supportContact: config.SUPPORT_CONTACT }),
 });
 
+/** How long a clean stop may take before the process exits anyway, in milliseconds. */
+const STOP_TIMEOUT_MS = 10_000;
 let stopping = false;
 const stop = async (signal: string) => {
-  if (stopping) return;
+  if (stopping) {
+    // A second signal: the operator insists.
+    process.exit(1);
+  }
   stopping = true;
   logger.info({ component: 'bot', signal }, 'bot stopping');
-  await bot.stop();
+  // bot.stop() confirms the last update offset with Telegram; if Telegram is unreachable the
+  // retrying API client would wait forever, so the stop is bounded.
+  const timer = setTimeout(() => {
+    logger.warn({ component: 'bot' }, 'clean stop timed out; exiting');
+    process.exit(0);
+  }, STOP_TIMEOUT_MS);
+  timer.unref();
+  await bot.stop().catch(() => undefined);
   await db.end();
+  process.exit(0);
 };
-process.once('SIGINT', () => void stop('SIGINT'));
-process.once('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
 
 await publishCommands(bot.api, defaultTexts);
 await bot.start({

@@ -20,6 +20,13 @@ export const ErrorCode = {
   PANEL_REJECTED: 'PANEL_REJECTED',
   PANEL_AUTH_FAILED: 'PANEL_AUTH_FAILED',
   PANEL_NOT_FOUND: 'PANEL_NOT_FOUND',
+  PANEL_NOT_CONFIGURED: 'PANEL_NOT_CONFIGURED',
+  SUBSCRIPTION_STATE_INVALID: 'SUBSCRIPTION_STATE_INVALID',
+  PAYMENT_UNAVAILABLE: 'PAYMENT_UNAVAILABLE',
+  PAYMENT_REJECTED: 'PAYMENT_REJECTED',
+  PAYMENT_AUTH_FAILED: 'PAYMENT_AUTH_FAILED',
+  PAYMENT_NOT_FOUND: 'PAYMENT_NOT_FOUND',
+  WEBHOOK_REJECTED: 'WEBHOOK_REJECTED',
 } as const;
 
 /** One of the stable error codes. */
@@ -87,5 +94,16 @@ export class IdempotencyKeyReusedError extends AppError {
 export class SecretDecryptError extends AppError {
   constructor(message = 'secret box could not be decrypted (wrong key, tampered, or wrong context)') {
     super(ErrorCode.SECRET_DECRYPT_FAILED, message);
+  }
+}
+
+/**
+ * The subscription is not in a state that allows the operation (e.g. provisioning one that is not
+ * active or has no period, enabling a client that was never provisioned). Not retryable: the caller
+ * (a workflow) must decide what to do.
+ */
+export class SubscriptionStateError extends AppError {
+  constructor(message: string) {
+    super(ErrorCode.SUBSCRIPTION_STATE_INVALID, message);
   }
 }

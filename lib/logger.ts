@@ -33,6 +33,8 @@ export const REDACTED_PATHS = [
   'config.YOOKASSA_SECRET_KEY',
   'config.CRYPTOPAY_TOKEN',
   'config.SECRETS_KEY',
+  'config.PANEL_CREDENTIALS_KEY',
+  'config.CLIENT_ID_SALT',
   'config.DATABASE_URL',
 ];
 

@@ -11,13 +11,16 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
-import { z } from 'zod';
 import { parseConfig } from '../lib/config/parse-config';
 import { cliSearchAttributeType, registerSearchAttributes } from '../lib/temporal/register-search-attributes';
 import { migrateUp } from '../sql/migrate-up';
 import { seedSampleData } from '../sql/seed-sample-data';
 import { SEARCH_ATTRIBUTES } from '../workflows/contract';
 import { startTsProcess, type Supervised } from './stack/child-process';
+import { createDevConfigSchema } from './stack/dev-config';
+import { ensureDevPanelServer } from './stack/dev-panel';
+import { loadOrCreateDevSecrets } from './stack/dev-secrets';
+import { stopStaleProcess } from './stack/stale-process';
 import { ensureDatabase, startEmbeddedPostgres } from './stack/embedded-postgres';
 import { waitForPort } from './stack/free-port';
 import { createCleanupStack } from './stack/process-group';
@@ -29,29 +32,37 @@ requireNode24();
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 if (existsSync(path.join(root, '.env'))) process.loadEnvFile(path.join(root, '.env'));
 
-/** Variables only the dev launcher reads. */
-const devSchema = z.object({
-  DATABASE_URL: z.string().optional().describe('Use this Postgres instead of the embedded one'),
-  TEMPORAL_ADDRESS: z.string().optional().describe('Use this Temporal instead of the dev server'),
-  TEMPORAL_NAMESPACE: z.string().default('default'),
-  API_PORT: z.coerce.number().int().default(3000),
-  DEV_DATA_DIR: z.string().default(path.join(root, '.data')).describe('Where embedded Postgres and Temporal keep data'),
-  DEV_POSTGRES_PORT: z.coerce.number().int().default(54329).describe('Port of the embedded Postgres'),
-  DEV_TEMPORAL_PORT: z.coerce.number().int().default(7233).describe('gRPC port of the Temporal dev server'),
-  DEV_TEMPORAL_UI_PORT: z.coerce.number().int().default(8233).describe('Web UI port of the Temporal dev server'),
-  TELEGRAM_BOT_TOKEN: z.string().optional().describe('Real bot token; without it dev runs the fake Telegram'),
-  FAKE_TELEGRAM_PORT: z.coerce.number().int().default(8081).describe('Port of the fake Telegram and its chat simulator'),
-});
-const config = parseConfig(devSchema, process.env);
+const config = parseConfig(createDevConfigSchema(root), process.env);
 const log = (line: string) => console.log(`[dev]      ${line}`);
 const cleanup = createCleanupStack(log);
 
 async function main(): Promise<void> {
   const started = Date.now();
   await mkdir(config.DEV_DATA_DIR, { recursive: true });
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, LOG_PRETTY: process.env.LOG_PRETTY ?? 'true' };
+  const devSecrets = await loadOrCreateDevSecrets(config.DEV_DATA_DIR);
+  const childEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    LOG_PRETTY: process.env.LOG_PRETTY ?? 'true',
+    PANEL_CREDENTIALS_KEY: process.env.PANEL_CREDENTIALS_KEY ?? devSecrets.PANEL_CREDENTIALS_KEY,
+    CLIENT_ID_SALT: process.env.CLIENT_ID_SALT ?? devSecrets.CLIENT_ID_SALT,
+  };
 
+  const children: Supervised[] = [];
+  const spawnChild = (name: string, entry: string, env: NodeJS.ProcessEnv) => {
+    const child = startTsProcess(name, entry, env, root);
+    children.push(child);
+    cleanup.push(name, () => child.stop());
+    void child.exited.then((code) => {
+      if (cleanup.stopping) return;
+      log(`${name} exited with code ${code}; stopping everything`);
+      void cleanup.run().then(() => process.exit(1));
+    });
+  };
   let databaseUrl = config.DATABASE_URL;
+  const pgData = path.join(config.DEV_DATA_DIR, 'postgres', 'pgdata');
+  const temporalPidFile = path.join(config.DEV_DATA_DIR, 'temporal.pid');
+  if (await stopStaleProcess(path.join(pgData, 'postmaster.pid'), pgData)) log('stopped a stale Postgres left by an earlier run');
+  if (await stopStaleProcess(temporalPidFile, config.DEV_DATA_DIR)) log('stopped a stale Temporal dev server left by an earlier run');
   if (databaseUrl === undefined) {
     const postgres = await startEmbeddedPostgres({ dataDir: path.join(config.DEV_DATA_DIR, 'postgres'), port: config.DEV_POSTGRES_PORT });
     cleanup.push('postgres', () => postgres.stop());
@@ -66,6 +77,20 @@ async function main(): Promise<void> {
   log(`migrations: ${applied.length === 0 ? 'up to date' : `applied ${applied.join(', ')}`}; sample data seeded`);
   childEnv.DATABASE_URL = databaseUrl;
 
+  if (config.DEV_FAKE_PANEL) {
+    const panelEnv = { ...childEnv, FAKE_PANEL_PORT: String(config.FAKE_PANEL_PORT), FAKE_PANEL_USERNAME: 'admin', FAKE_PANEL_PASSWORD: 'admin' };
+    spawnChild('panel', 'fakes/xui-panel/main.ts', panelEnv);
+    if (!(await waitForPort('127.0.0.1', config.FAKE_PANEL_PORT, 30_000))) throw new Error('fake 3X-UI panel did not start');
+    const server = await ensureDevPanelServer({
+      databaseUrl,
+      panelUrl: `http://127.0.0.1:${config.FAKE_PANEL_PORT}`,
+      username: 'admin',
+      password: 'admin',
+      secretsKey: childEnv.PANEL_CREDENTIALS_KEY ?? devSecrets.PANEL_CREDENTIALS_KEY,
+    });
+    log(`fake 3X-UI panel on 127.0.0.1:${config.FAKE_PANEL_PORT}: server '${server.name}' ${server.action}`);
+  }
+
   let temporalAddress = config.TEMPORAL_ADDRESS;
   let uiUrl: string | undefined;
   if (temporalAddress === undefined) {
@@ -75,7 +100,10 @@ async function main(): Promise<void> {
       binary: cli.path,
       port: config.DEV_TEMPORAL_PORT,
       uiPort: config.DEV_TEMPORAL_UI_PORT,
+      httpPort: config.DEV_TEMPORAL_HTTP_PORT,
+      metricsPort: config.DEV_TEMPORAL_METRICS_PORT,
       dbFilename: path.join(config.DEV_DATA_DIR, 'temporal.sqlite'),
+      pidFile: temporalPidFile,
       namespace: config.TEMPORAL_NAMESPACE,
       searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((key) => [key.name, cliSearchAttributeType(key.type)])),
     });
@@ -91,17 +119,6 @@ async function main(): Promise<void> {
   log(`search attributes: ${added.length === 0 ? 'all registered' : `added ${added.join(', ')}`}`);
   childEnv.TEMPORAL_ADDRESS = temporalAddress;
 
-  const children: Supervised[] = [];
-  const spawnChild = (name: string, entry: string, env: NodeJS.ProcessEnv) => {
-    const child = startTsProcess(name, entry, env, root);
-    children.push(child);
-    cleanup.push(name, () => child.stop());
-    void child.exited.then((code) => {
-      if (cleanup.stopping) return;
-      log(`${name} exited with code ${code}; stopping everything`);
-      void cleanup.run().then(() => process.exit(1));
-    });
-  };
   let simulatorUrl: string | undefined;
   if (config.TELEGRAM_BOT_TOKEN === undefined) {
     const token = '123456:fake-dev-token';
@@ -118,12 +135,31 @@ async function main(): Promise<void> {
   spawnChild('bot', 'bot/main.ts', childEnv);
 
   const apiUp = await waitForPort('127.0.0.1', config.API_PORT, 60_000);
-  const ready = apiUp && (await waitForReady(`http://127.0.0.1:${config.API_PORT}/readyz`, 30_000));
+  const ready =
+    apiUp &&
+    (await waitForReady(`http://127.0.0.1:${config.API_PORT}/readyz`, 30_000)) &&
+    (await waitForWorker(temporalAddress, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE, 60_000));
   log(ready ? `ready in ${((Date.now() - started) / 1000).toFixed(1)} s` : 'api did not become ready; see the logs above');
   if (uiUrl !== undefined) log(`Temporal Web UI:  ${uiUrl}`);
   log(`api:              http://127.0.0.1:${config.API_PORT}  (/healthz, /readyz)`);
   if (simulatorUrl !== undefined) log(`Telegram chat simulator (fake Bot API): ${simulatorUrl}`);
   log('Ctrl-C stops everything; data stays in .data/');
+}
+
+/** True once a worker polls the task queue (it has bundled the workflows and connected). */
+async function waitForWorker(address: string, namespace: string, taskQueue: string, timeoutMs: number): Promise<boolean> {
+  const connection = await Connection.connect({ address });
+  try {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const described = await connection.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 });
+      if ((described.pollers ?? []).length > 0) return true;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    return false;
+  } finally {
+    await connection.close();
+  }
 }
 
 async function waitForReady(url: string, timeoutMs: number): Promise<boolean> {

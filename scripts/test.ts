@@ -16,7 +16,7 @@ import { cliSearchAttributeType } from '../lib/temporal/register-search-attribut
 import { migrateUp } from '../sql/migrate-up';
 import { seedSampleData } from '../sql/seed-sample-data';
 import { ensureDatabase, startEmbeddedPostgres } from './stack/embedded-postgres';
-import { freePort } from './stack/free-port';
+import { freePorts } from './stack/free-port';
 import { createCleanupStack } from './stack/process-group';
 import { requireNode24 } from './stack/require-node';
 import { ensureTemporalCli, ensureTestServer } from './stack/temporal-binaries';
@@ -37,7 +37,9 @@ async function main(): Promise<number> {
 
   const pgDir = await mkdtemp(path.join(os.tmpdir(), 'vless-test-pg-'));
   cleanup.push('postgres data', () => rm(pgDir, { recursive: true, force: true }));
-  const postgres = await startEmbeddedPostgres({ dataDir: pgDir, port: await freePort(), persistent: false });
+  const [pgPort, temporalPort, httpPort, metricsPort] = await freePorts(4);
+  if (pgPort === undefined || temporalPort === undefined || httpPort === undefined || metricsPort === undefined) throw new Error('no ports');
+  const postgres = await startEmbeddedPostgres({ dataDir: pgDir, port: pgPort, persistent: false });
   cleanup.push('postgres', () => postgres.stop());
   await ensureDatabase(postgres.adminUrl, 'template_migrated');
   await migrateUp(postgres.urlFor('template_migrated'));
@@ -46,7 +48,13 @@ async function main(): Promise<number> {
   log(`postgres ready at 127.0.0.1 (migrated templates in ${Date.now() - started} ms)`);
 
   const searchAttributes = Object.fromEntries(SEARCH_ATTRIBUTES.map((key) => [key.name, cliSearchAttributeType(key.type)]));
-  const temporal = await startTemporalDevServer({ binary: cli.path, port: await freePort(), searchAttributes });
+  const temporal = await startTemporalDevServer({
+    binary: cli.path,
+    port: temporalPort,
+    httpPort,
+    metricsPort,
+    searchAttributes,
+  });
   cleanup.push('temporal', () => temporal.stop());
   log(`temporal dev server ready at ${temporal.address} (${Date.now() - started} ms since start)`);
 

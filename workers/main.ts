@@ -3,8 +3,10 @@
  * connection and the worker, run until SIGINT/SIGTERM, then close everything in order.
  */
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { createSecretBox } from '../lib/crypto/secret-box';
 import { createDbPool } from '../lib/db/create-pool';
 import { createLogger } from '../lib/logger';
+import { createPanelResolver } from '../lib/xui/panel-for-server';
 import { loadWorkerConfig } from './config';
 import { createWorker } from './create-worker';
 import { createTemporalRuntimeLogger } from './temporal-runtime-logger';
@@ -18,13 +20,19 @@ Runtime.install({
 });
 
 const db = await createDbPool(config.DATABASE_URL);
+const panels = createPanelResolver({
+  db,
+  secretBox: createSecretBox(config.PANEL_CREDENTIALS_KEY),
+  timeoutMs: config.PANEL_TIMEOUT_MS,
+  logger: logger.child({ component: 'panel' }),
+});
 const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
 try {
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: { db, logger },
+    deps: { db, logger, panels, clientIdSalt: config.CLIENT_ID_SALT, publicBaseUrl: config.PUBLIC_BASE_URL },
     shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS,
   });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'worker started');

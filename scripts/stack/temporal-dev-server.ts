@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { Connection } from '@temporalio/client';
+import { writePidFile } from './stale-process';
 
 /** A running Temporal CLI dev server. */
 export interface RunningTemporal {
@@ -18,11 +19,20 @@ export interface TemporalDevServerOptions {
   port: number;
   /** Web UI port; omit for a headless server. */
   uiPort?: number;
+  /**
+   * HTTP API and metrics ports. Left unset, the CLI picks random free ports, which can be a
+   * port the caller has just chosen for another of its servers (the kernel hands recently
+   * freed ports out again); pass them to keep every port under the caller's control.
+   */
+  httpPort?: number;
+  metricsPort?: number;
   /** SQLite file that keeps workflows across restarts; omit for in-memory. */
   dbFilename?: string;
   namespace?: string;
   /** Custom search attributes to register at launch, name to CLI type (Keyword, Datetime, ...). */
   searchAttributes?: Record<string, string>;
+  /** File to record the server's pid in (dev), so a later start can reclaim a stale server. */
+  pidFile?: string;
   /** How long to wait for the frontend to answer; default 60 s. */
   startTimeoutMs?: number;
   onLog?: (line: string) => void;
@@ -41,10 +51,13 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   if (options.uiPort === undefined) args.push('--headless');
   else args.push('--ui-port', String(options.uiPort));
   if (options.dbFilename !== undefined) args.push('--db-filename', options.dbFilename);
+  if (options.httpPort !== undefined) args.push('--http-port', String(options.httpPort));
+  if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
   for (const [name, type] of Object.entries(options.searchAttributes ?? {})) {
     args.push('--search-attribute', `${name}=${type}`);
   }
-  const child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Own process group, so a terminal's Ctrl-C does not stop it before the worker has drained.
+  const child = spawn(options.binary, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const log = options.onLog ?? (() => undefined);
   let output = '';
   const collect = (chunk: Buffer) => {
@@ -55,6 +68,7 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const removePidFile = options.pidFile !== undefined && child.pid !== undefined ? await writePidFile(options.pidFile, child.pid) : async () => undefined;
 
   const address = `127.0.0.1:${options.port}`;
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);
@@ -73,7 +87,10 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   return {
     address,
     uiUrl: options.uiPort === undefined ? undefined : `http://127.0.0.1:${options.uiPort}`,
-    stop: () => stopChild(child, exited),
+    stop: async () => {
+      await stopChild(child, exited);
+      await removePidFile();
+    },
   };
 }
 

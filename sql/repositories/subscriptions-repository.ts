@@ -213,3 +213,44 @@ export async function rotateSubToken(
     return row;
   });
 }
+
+/**
+ * Subscriptions whose panel client lives on a server (server_id = serverId and a client email
+ * recorded), whatever their status: expired ones keep a disabled client there. By id.
+ */
+export async function listServerClientSubscriptions(
+  connection: CommonQueryMethods,
+  input: { serverId: number },
+): Promise<readonly SubscriptionRow[]> {
+  return connection.any(sql.type(subscriptionRow)`
+    SELECT * FROM subscriptions WHERE server_id = ${input.serverId} AND xui_email IS NOT NULL ORDER BY id
+  `);
+}
+
+/**
+ * Stores traffic counters read from a panel (bytes, up + down), in one statement; rows whose value
+ * is unchanged are not touched. No audit row: the counter mirrors the panel's own (the source of
+ * truth, re-read on every sync), nobody causes its change, and auditing each sync would bury the
+ * audit log under bookkeeping; the same reasoning as recordServerHealth's heartbeats.
+ *
+ * @param input.entries at most one entry per subscription; bytes are non-negative safe integers
+ * @returns how many rows changed
+ * @throws RangeError for a negative or non-integer byte count
+ */
+export async function updateTrafficUsed(
+  connection: CommonQueryMethods,
+  input: { entries: ReadonlyArray<{ subscriptionId: number; trafficUsed: number }> },
+): Promise<number> {
+  if (input.entries.length === 0) return 0;
+  for (const entry of input.entries) {
+    if (!Number.isSafeInteger(entry.trafficUsed) || entry.trafficUsed < 0) throw new RangeError('trafficUsed must be a non-negative integer');
+  }
+  const ids = input.entries.map((entry) => entry.subscriptionId);
+  const bytes = input.entries.map((entry) => entry.trafficUsed);
+  const result = await connection.query(sql.unsafe`
+    UPDATE subscriptions AS s SET traffic_used = v.traffic_used
+    FROM unnest(${sql.array(ids, 'int4')}, ${sql.array(bytes, 'int8')}) AS v(id, traffic_used)
+    WHERE s.id = v.id AND s.traffic_used IS DISTINCT FROM v.traffic_used
+  `);
+  return result.rowCount;
+}

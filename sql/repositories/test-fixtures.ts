@@ -6,7 +6,7 @@ import type { CommonQueryMethods } from 'slonik';
 import type { Actor } from './audit-repository';
 import { createPayment, markPaymentCompleted } from './payments-repository';
 import { createServer } from './servers-repository';
-import { createPendingSubscription } from './subscriptions-repository';
+import { createPendingSubscription, extendSubscriptionWithPayment } from './subscriptions-repository';
 import { getOrCreateUser } from './users-repository';
 import type { PaymentRow } from '../schemas/payment-row';
 import type { SubscriptionRow } from '../schemas/subscription-row';
@@ -51,4 +51,24 @@ export async function newPayment(
   });
   if (!input.completed) return payment;
   return (await markPaymentCompleted(db, { paymentId: payment.id, actor: testActor })).payment;
+}
+
+/**
+ * A new active subscription of a new (or given) user on `planId` (or none): pending, then paid
+ * with a completed payment applied for `days` (default 30), as a real purchase goes.
+ */
+export async function newActiveSubscription(
+  db: CommonQueryMethods,
+  input: { planId?: number | null; userId?: number; days?: number } = {},
+): Promise<SubscriptionRow> {
+  const owner = input.userId ?? (await newUser(db)).id;
+  const pending = await createPendingSubscription(db, { userId: owner, planId: input.planId ?? null, actor: testActor });
+  const payment = await newPayment(db, { userId: owner, subscriptionId: pending.id, completed: true });
+  const { subscription } = await extendSubscriptionWithPayment(db, {
+    subscriptionId: pending.id,
+    paymentId: payment.id,
+    days: input.days ?? 30,
+    actor: testActor,
+  });
+  return subscription;
 }

@@ -4,10 +4,13 @@
  * work as operators will use them.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'slonik';
 import { z } from 'zod';
+import { createSecretBox } from '../../lib/crypto/secret-box';
 import { createLogger } from '../../lib/logger';
+import { createPanelResolver } from '../../lib/xui/panel-for-server';
 import { createWorker } from '../../workers/create-worker';
 import { SubscriptionStatusAttribute, UserIdAttribute, subscriptionWorkflowId } from '../../workflows/contract';
 import { cancelSignal, getStateQuery, paymentCompletedSignal, subscriptionWorkflow } from '../../workflows/subscription-workflow';
@@ -36,7 +39,13 @@ describe('workflow -> activity -> slonik -> Postgres', () => {
       connection: temporal.nativeConnection,
       namespace: 'default',
       taskQueue,
-      deps: { db: database.pool, logger: createLogger({ level: 'silent' }) },
+      deps: {
+        db: database.pool,
+        logger: createLogger({ level: 'silent' }),
+        panels: createPanelResolver({ db: database.pool, secretBox: createSecretBox(randomBytes(32)), timeoutMs: 1_000 }),
+        clientIdSalt: 'integration-test-salt-0123',
+        publicBaseUrl: 'http://127.0.0.1:3000',
+      },
     });
 
     const finalState = await worker.runUntil(async () => {
