@@ -1,8 +1,16 @@
+import type { Client } from '@temporalio/client';
 import type { DatabasePool } from '../lib/db/create-pool';
 import type { Logger } from '../lib/logger';
 import type { PanelResolver } from '../lib/xui/panel-for-server';
 import { createAuditActivities } from './audit-activities';
+import { createFleetActivities } from './fleet-activities';
+import { createLifecycleActivities } from './lifecycle-activities';
 import { createPanelActivities } from './panel-activities';
+import { createReconcileActivities } from './reconcile-activities';
+import { createPaymentActivities, type PaymentActivityDeps } from './payment-activities';
+import { createSettingsActivities } from './settings-activities';
+import type { TelegramSender } from './telegram-sender';
+import { DEFAULT_LIFECYCLE_SETTINGS, type LifecycleSettings } from '../workflows/subscription-lifecycle';
 
 /** Everything activities may touch, built once by the worker's composition root. */
 export interface ActivityDeps {
@@ -14,6 +22,19 @@ export interface ActivityDeps {
   clientIdSalt: string;
   /** Public base URL of the api, no trailing slash: subscription URLs are `<this>/sub/<token>`. */
   publicBaseUrl: string;
+  /** Payment providers, Temporal client and return URL; without them the payment activities fail non-retryably. */
+  payments?: PaymentActivityDeps | undefined;
+  /**
+   * Temporal client on its own Connection, for activities that signal other workflows (failover's
+   * moveToServer). Without it those activities fail non-retryably (CONFIG_INVALID).
+   */
+  temporal?: Client | undefined;
+  /** Sends users' messages (activities/telegram-sender.ts; the fake Bot API in dev and tests). */
+  telegram: TelegramSender;
+  /** Referral bonus per referred user, in kopecks; null = disabled (REFERRAL_BONUS_KOPECKS). */
+  referralBonusKopecks: bigint | null;
+  /** Lifecycle timings new subscription workflows adopt; default DEFAULT_LIFECYCLE_SETTINGS. */
+  lifecycle?: LifecycleSettings | undefined;
 }
 
 /**
@@ -21,9 +42,15 @@ export interface ActivityDeps {
  * functions against a test database and fakes. Workflows see only the type.
  */
 export function createActivities(deps: ActivityDeps) {
+  const panel = createPanelActivities(deps);
   return {
     ...createAuditActivities(deps),
-    ...createPanelActivities(deps),
+    ...panel,
+    ...createFleetActivities(deps),
+    ...createReconcileActivities({ ...deps, panelActivities: panel }),
+    ...createPaymentActivities(deps),
+    ...createLifecycleActivities(deps),
+    ...createSettingsActivities({ lifecycle: deps.lifecycle ?? DEFAULT_LIFECYCLE_SETTINGS }),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { DatabasePool } from '../lib/db/create-pool';
-import { AppError, ErrorCode, RecordNotFoundError, SubscriptionStateError } from '../lib/errors';
+import { AppError, ErrorCode, RecordNotFoundError, ServerFullError, SubscriptionStateError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import type { ClientIdentity } from '../lib/xui/derive-client-identity';
 import { ensureClient } from '../lib/xui/ensure-client';
@@ -10,7 +10,7 @@ import { renderQrBase64 } from '../lib/xui/render-qr';
 import { buildVlessLink } from '../lib/xui/vless-link';
 import type { Actor } from '../sql/repositories/audit-repository';
 import { getPlan } from '../sql/repositories/plans-repository';
-import { claimServerSlot } from '../sql/repositories/server-slots-repository';
+import { claimServerSlot, releaseServerSlot } from '../sql/repositories/server-slots-repository';
 import { recordServerHealth } from '../sql/repositories/servers-repository';
 import {
   getSubscription,
@@ -97,27 +97,42 @@ export function createPanelActivities(deps: PanelActivityDeps) {
   return {
     /**
      * Gives an active subscription its panel client: claims a server slot when it holds none
-     * (preferring the server it lived on), makes the client exist on that server's inbound
+     * (preferring the server it lived on; with `move`, gives up the slot on `fromServerId` and
+     * claims one elsewhere, on `toServerId` when given and possible), makes the client exist on that server's inbound
      * (expiry = end_date, limitIp = plan devices, totalGB = plan traffic_limit, enabled), builds
      * the share link(s) for the server's public host and the QR code, and records identity, key
      * and QR on the subscription (skipped when already recorded as is).
      *
-     * @idempotency subscriptionId: the slot claim is per subscription and the client's email/uuid
+     * @idempotency subscriptionId (+move.fromServerId: once moved, the move is a no-op): the slot claim is per subscription and the client's email/uuid
      *   derive from the subscription id, so a retry, or a crash between the panel call and the
      *   database write, ends with exactly one client
      * @throws ApplicationFailure typed SUBSCRIPTION_STATE_INVALID (not active or no period),
      *   SERVER_FULL (retryable), NOT_FOUND, PANEL_* as the panel client, PANEL_NOT_CONFIGURED
      */
-    async provisionClient(input: { subscriptionId: number }): Promise<ProvisionClientResult> {
+    async provisionClient(input: { subscriptionId: number; move?: { fromServerId: number; toServerId?: number } }): Promise<ProvisionClientResult> {
       return asActivity(async () => {
-        const row = await loadSubscription(input.subscriptionId);
+        let row = await loadSubscription(input.subscriptionId);
         if (row.status !== 'active' || row.end_date === null) {
           throw new SubscriptionStateError(`subscription ${row.id} is ${row.status}; only an active subscription with a period is provisioned`);
         }
-        const { server } = await claimServerSlot(db, { subscriptionId: row.id, preferServerId: row.server_id, actor: ACTOR });
+        const endDate = row.end_date;
+        let prefer = row.server_id;
+        if (input.move !== undefined) {
+          if (row.server_id === input.move.fromServerId && row.server_slot_held) {
+            // The old client stays until its panel answers again; the reconciler deletes it then.
+            await releaseServerSlot(db, { subscriptionId: row.id, actor: ACTOR });
+            row = await loadSubscription(input.subscriptionId);
+          }
+          prefer = input.move.toServerId ?? null;
+        }
+        const { server } = await claimServerSlot(db, { subscriptionId: row.id, preferServerId: prefer, actor: ACTOR });
+        if (input.move !== undefined && server.id === input.move.fromServerId && row.server_id === input.move.fromServerId) {
+          await releaseServerSlot(db, { subscriptionId: row.id, actor: ACTOR });
+          throw new ServerFullError();
+        }
         heartbeatIfActivity();
         const target = await targetOf(row.id, row, server.id);
-        const { inbound, desired, action } = await applyClient(row, target, { enable: true, expiryTime: row.end_date.getTime() });
+        const { inbound, desired, action } = await applyClient(row, target, { enable: true, expiryTime: endDate.getTime() });
         const links = buildVlessLink({ inbound, client: desired, host: serverPublicHost(target.server), remark: target.server.name });
         const vpnKey = links.join('\n');
         const alreadyRecorded =

@@ -2,7 +2,9 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { DatabasePool } from '../lib/db/create-pool';
 import type { Logger } from '../lib/logger';
 import { runReadinessChecks, type ReadinessCheck } from './readiness';
+import { registerPaymentReturnRoute } from './routes/payment-return-route';
 import { registerSubscriptionFeedRoute, type SubscriptionFeedOptions } from './routes/subscription-feed-route';
+import { registerWebhookRoutes, type WebhookRouteOptions } from './routes/webhook-routes';
 
 /** Dependencies of the api. */
 export interface AppDeps {
@@ -15,20 +17,32 @@ export interface AppDeps {
   db?: DatabasePool | undefined;
   /** Presentation of the subscription feed (profile title, refresh interval, support URL). */
   subscriptionFeed?: Omit<SubscriptionFeedOptions, 'db'> | undefined;
+  /** Payment providers, database and verdict hand-off; when given, `POST /webhooks/:provider` is served. */
+  webhooks?: WebhookRouteOptions | undefined;
+  /**
+   * fastify `trustProxy`: which proxies may set X-Forwarded-For (`request.ip` feeds the YooKassa
+   * source-IP check). Default false: the socket address is the client.
+   */
+  trustProxy?: boolean | string | string[] | undefined;
 }
 
 /**
  * Builds the fastify app (not listening): `/healthz` says the process is up, `/readyz` says
- * its dependencies answer (503 with the failing check names otherwise), and, with `db`,
- * `/sub/:token` serves subscription feeds.
+ * its dependencies answer (503 with the failing check names otherwise), with `db`,
+ * `/sub/:token` serves subscription feeds, and with `webhooks`, payment providers' webhooks are
+ * taken at `/webhooks/:provider` (plus the payer's return page `/payments/return`).
  */
 export function createApp(deps: AppDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: 64 * 1024 });
+  const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: 64 * 1024, trustProxy: deps.trustProxy ?? false });
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const report = await runReadinessChecks(deps.readinessChecks, deps.readinessTimeoutMs ?? 2_000);
     return reply.code(report.ready ? 200 : 503).send(report);
   });
   if (deps.db !== undefined) registerSubscriptionFeedRoute(app, { ...deps.subscriptionFeed, db: deps.db });
+  if (deps.webhooks !== undefined) {
+    registerWebhookRoutes(app, deps.webhooks);
+    registerPaymentReturnRoute(app);
+  }
   return app;
 }

@@ -1,10 +1,12 @@
 /**
- * The api process's composition root: config once, pool, Temporal client connection, fastify.
- * Stops cleanly on SIGINT/SIGTERM (stops accepting, finishes requests, closes pools).
+ * The api process's composition root: config once, pool, Temporal client connection, payment
+ * providers, fastify. Stops cleanly on SIGINT/SIGTERM (stops accepting, finishes requests, closes pools).
  */
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { createDbPool } from '../lib/db/create-pool';
 import { createLogger } from '../lib/logger';
+import { createPaymentProviders } from '../lib/payments/payments-config';
+import { signalPaymentVerdict } from '../lib/purchases/payment-workflow-client';
 import { loadApiConfig } from './config';
 import { createApp } from './create-app';
 import { postgresCheck, temporalCheck } from './readiness';
@@ -13,10 +15,21 @@ const config = loadApiConfig();
 const logger = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY }).child({ component: 'api' });
 const db = await createDbPool(config.DATABASE_URL);
 const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+const paymentWorkflows = {
+  client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  timeoutMinutes: config.PAYMENT_TIMEOUT_MINUTES,
+};
 const app = createApp({
   logger,
   db,
   readinessChecks: { postgres: postgresCheck(db), temporal: temporalCheck(connection) },
+  trustProxy: config.TRUST_PROXY,
+  webhooks: {
+    db,
+    providers: createPaymentProviders(config, { logger: logger.child({ component: 'payments' }) }),
+    signalVerdict: (payment, hint) => signalPaymentVerdict(paymentWorkflows, payment, hint),
+  },
 });
 
 let stopping = false;

@@ -5,9 +5,9 @@
  */
 
 /** Payment methods, in the order the bot offers them. Stored in `payments.payment_method`. */
-export const PAYMENT_METHODS = ['stars', 'card', 'crypto', 'balance'] as const;
+export const PAYMENT_METHODS = ['stars', 'sbp', 'card', 'crypto', 'balance'] as const;
 
-/** One payment method: Telegram Stars, card/SBP (YooKassa), Crypto Pay, or the user's balance. */
+/** One payment method: Telegram Stars, SBP or card (YooKassa), Crypto Pay, or the user's balance. */
 export type PaymentMethod = (typeof PAYMENT_METHODS)[number];
 
 /** Plan features as shown to users (from `subscription_plans.features`). */

@@ -2,10 +2,14 @@ import { z } from 'zod';
 import { commonFields } from '../lib/config/common-fields';
 import { baseUrl } from '../lib/config/fields';
 import { parseConfig } from '../lib/config/parse-config';
+import { paymentFields } from '../lib/payments/payments-config';
+import { purchaseFields } from '../lib/purchases/purchase-config';
 
 /** The bot process's configuration schema. */
 export const botConfigSchema = z.object({
   ...commonFields,
+  ...paymentFields,
+  ...purchaseFields,
   TELEGRAM_BOT_TOKEN: z
     .string()
     .regex(/^\d+:[\w-]+$/, 'must look like <bot id>:<secret> as issued by @BotFather')

@@ -1,5 +1,7 @@
 import type { DatabasePool } from '../lib/db/create-pool';
 import { parseMoney } from '../lib/money';
+import type { PurchaseService } from '../lib/purchases/start-purchase';
+import type { createStarsCheckout } from '../lib/purchases/stars-checkout';
 import { listActivePlans } from '../sql/repositories/plans-repository';
 import { listUserSubscriptions } from '../sql/repositories/subscriptions-repository';
 import { getOrCreateUser, getUserByTelegramId } from '../sql/repositories/users-repository';
@@ -10,14 +12,18 @@ export interface BotServicesDeps {
   db: DatabasePool;
   /** Telegram ids of operators. */
   adminTelegramIds: readonly number[];
-  /** Payment methods this deployment offers; none until a provider is configured. */
+  /** Payment methods this deployment offers when `purchases` is absent; none until a provider is configured. */
   paymentMethods: readonly PaymentMethod[];
+  /** Purchases through payment workflows (lib/purchases); without it purchases are refused. */
+  purchases?: PurchaseService | undefined;
+  /** Telegram Stars checkout (lib/purchases/stars-checkout.ts); without it Stars checkouts are refused. */
+  stars?: ReturnType<typeof createStarsCheckout> | undefined;
 }
 
 /**
- * The bot's product services backed by Postgres. Purchases are refused politely as
- * 'method-unavailable' until a payment provider is configured (payments arrive with the
- * payments issue); everything else reads and writes the real tables.
+ * The bot's product services backed by Postgres. Purchases go through `deps.purchases` (payment
+ * workflows) and are refused politely as 'method-unavailable' without it; everything else reads
+ * and writes the real tables.
  */
 export function createBotServices(deps: BotServicesDeps): BotServices {
   return {
@@ -49,10 +55,11 @@ export function createBotServices(deps: BotServicesDeps): BotServices {
       );
     },
     async paymentMethods() {
-      return deps.paymentMethods;
+      return deps.purchases?.paymentMethods() ?? deps.paymentMethods;
     },
-    async startPurchase() {
-      return { kind: 'rejected', reason: 'method-unavailable' };
+    async startPurchase(input) {
+      if (deps.purchases === undefined) return { kind: 'rejected', reason: 'method-unavailable' };
+      return deps.purchases.startPurchase(input);
     },
     async mySubscriptions(userId) {
       const [subscriptions, plans] = await Promise.all([listUserSubscriptions(deps.db, userId), listActivePlans(deps.db)]);
@@ -64,11 +71,11 @@ export function createBotServices(deps: BotServicesDeps): BotServices {
         endsAt: subscription.end_date,
       }));
     },
-    async checkStarsCheckout() {
-      return { ok: false, reason: 'unknown-order' };
+    async checkStarsCheckout(checkout) {
+      return deps.stars?.checkStarsCheckout(checkout) ?? { ok: false, reason: 'unknown-order' };
     },
-    async completeStarsPayment() {
-      return { status: 'duplicate' };
+    async completeStarsPayment(payment) {
+      return deps.stars?.completeStarsPayment(payment) ?? { status: 'duplicate' };
     },
     async isAdmin(telegramId) {
       return deps.adminTelegramIds.includes(telegramId);

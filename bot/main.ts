@@ -1,9 +1,14 @@
 /**
- * The bot process's composition root: config once, pool, services, grammY bot with long
- * polling. Stops cleanly on SIGINT/SIGTERM (finishes the current updates, closes the pool).
+ * The bot process's composition root: config once, pool, Temporal client (purchases start payment
+ * workflows), services, grammY bot with long polling. Stops cleanly on SIGINT/SIGTERM (finishes the
+ * current updates, closes the Temporal connection and the pool).
  */
+import { Client, Connection } from '@temporalio/client';
 import { createDbPool } from '../lib/db/create-pool';
 import { createLogger } from '../lib/logger';
+import { createPaymentProviders } from '../lib/payments/payments-config';
+import { createPurchaseService } from '../lib/purchases/start-purchase';
+import { createStarsCheckout } from '../lib/purchases/stars-checkout';
 import { loadBotConfig } from './config';
 import { createBot } from './create-bot';
 import { createBotServices } from './create-bot-services';
@@ -13,12 +18,31 @@ import { publishCommands } from './publish-commands';
 const config = loadBotConfig();
 const logger = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
 const db = await createDbPool(config.DATABASE_URL, { maximumPoolSize: 5 });
+const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+const paymentWorkflows = {
+  client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  timeoutMinutes: config.PAYMENT_TIMEOUT_MINUTES,
+};
+const purchases = createPurchaseService({
+  db,
+  payments: paymentWorkflows,
+  providers: createPaymentProviders(config, { logger: logger.child({ component: 'payments' }) }),
+  starsKopecksPerStar: config.STARS_KOPECKS_PER_STAR,
+  logger,
+});
 const bot = createBot({
   token: config.TELEGRAM_BOT_TOKEN,
   apiRoot: config.TELEGRAM_API_ROOT,
   logger,
   texts: defaultTexts,
-  services: createBotServices({ db, adminTelegramIds: config.ADMIN_TELEGRAM_IDS, paymentMethods: [] }),
+  services: createBotServices({
+    db,
+    adminTelegramIds: config.ADMIN_TELEGRAM_IDS,
+    paymentMethods: [],
+    purchases,
+    stars: createStarsCheckout({ db, payments: paymentWorkflows }),
+  }),
   ...(config.SUPPORT_CONTACT === undefined ? {} : { supportContact: config.SUPPORT_CONTACT }),
 });
 
@@ -40,6 +64,7 @@ const stop = async (signal: string) => {
   }, STOP_TIMEOUT_MS);
   timer.unref();
   await bot.stop().catch(() => undefined);
+  await connection.close().catch(() => undefined);
   await db.end();
   process.exit(0);
 };

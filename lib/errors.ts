@@ -27,6 +27,11 @@ export const ErrorCode = {
   PAYMENT_AUTH_FAILED: 'PAYMENT_AUTH_FAILED',
   PAYMENT_NOT_FOUND: 'PAYMENT_NOT_FOUND',
   WEBHOOK_REJECTED: 'WEBHOOK_REJECTED',
+  INVALID_INPUT: 'INVALID_INPUT',
+  TELEGRAM_BLOCKED: 'TELEGRAM_BLOCKED',
+  TELEGRAM_REJECTED: 'TELEGRAM_REJECTED',
+  TELEGRAM_UNAVAILABLE: 'TELEGRAM_UNAVAILABLE',
+  NOTIFICATION_IN_FLIGHT: 'NOTIFICATION_IN_FLIGHT',
 } as const;
 
 /** One of the stable error codes. */
@@ -105,5 +110,15 @@ export class SecretDecryptError extends AppError {
 export class SubscriptionStateError extends AppError {
   constructor(message: string) {
     super(ErrorCode.SUBSCRIPTION_STATE_INVALID, message);
+  }
+}
+
+/**
+ * An argument is out of its documented range (e.g. a period of 0 days). Not retryable: the caller
+ * sent it, and sending it again changes nothing.
+ */
+export class InvalidInputError extends AppError {
+  constructor(message: string) {
+    super(ErrorCode.INVALID_INPUT, message);
   }
 }

@@ -19,6 +19,7 @@ import { SEARCH_ATTRIBUTES } from '../workflows/contract';
 import { startTsProcess, type Supervised } from './stack/child-process';
 import { createDevConfigSchema } from './stack/dev-config';
 import { ensureDevPanelServer } from './stack/dev-panel';
+import { hasRealPaymentProvider, devSandboxEnv } from './stack/dev-payments';
 import { loadOrCreateDevSecrets } from './stack/dev-secrets';
 import { stopStaleProcess } from './stack/stale-process';
 import { ensureDatabase, startEmbeddedPostgres } from './stack/embedded-postgres';
@@ -130,6 +131,15 @@ async function main(): Promise<void> {
     childEnv.TELEGRAM_API_ROOT = `http://127.0.0.1:${config.FAKE_TELEGRAM_PORT}`;
     log('no TELEGRAM_BOT_TOKEN: using the fake Telegram Bot API');
   }
+  let sandboxUrl: string | undefined;
+  if (!hasRealPaymentProvider(process.env) && process.env.SANDBOX_PAY_URL === undefined) {
+    const sandbox = devSandboxEnv({ env: process.env, apiPort: config.API_PORT, port: config.SANDBOX_PAY_PORT });
+    spawnChild('payments', 'lib/payments/sandbox/main.ts', { ...childEnv, ...sandbox.sandbox });
+    if (!(await waitForPort('127.0.0.1', config.SANDBOX_PAY_PORT, 30_000))) throw new Error('sandbox payments did not start');
+    Object.assign(childEnv, sandbox.services);
+    sandboxUrl = sandbox.url;
+    log('no payment provider configured: using the sandbox checkout (card, SBP and crypto go through it)');
+  }
   spawnChild('worker', 'workers/main.ts', childEnv);
   spawnChild('api', 'api/main.ts', childEnv);
   spawnChild('bot', 'bot/main.ts', childEnv);
@@ -143,6 +153,7 @@ async function main(): Promise<void> {
   if (uiUrl !== undefined) log(`Temporal Web UI:  ${uiUrl}`);
   log(`api:              http://127.0.0.1:${config.API_PORT}  (/healthz, /readyz)`);
   if (simulatorUrl !== undefined) log(`Telegram chat simulator (fake Bot API): ${simulatorUrl}`);
+  if (sandboxUrl !== undefined) log(`sandbox checkout: ${sandboxUrl}`);
   log('Ctrl-C stops everything; data stays in .data/');
 }
 

@@ -1,12 +1,18 @@
 import { z } from 'zod';
 import { commonFields } from '../lib/config/common-fields';
-import { baseUrl } from '../lib/config/fields';
+import { baseUrl, telegramApiRoot, telegramBotToken } from '../lib/config/fields';
 import { parseConfig } from '../lib/config/parse-config';
 import { parseSecretKey } from '../lib/crypto/secret-box';
+import { paymentFields } from '../lib/payments/payments-config';
+import { MAX_COLUMN_KOPECKS } from '../lib/money';
 
 /** The worker process's configuration schema. */
 export const workerConfigSchema = z.object({
   ...commonFields,
+  ...paymentFields,
+  PAYMENT_RETURN_URL: baseUrl()
+    .optional()
+    .describe('Where payment providers send the payer back after paying (e.g. https://t.me/<bot>); default <PUBLIC_BASE_URL>/payments/return'),
   WORKER_SHUTDOWN_GRACE_MS: z.coerce
     .number()
     .int()
@@ -30,6 +36,53 @@ export const workerConfigSchema = z.object({
     .positive()
     .default(10_000)
     .describe('Bound on each HTTP exchange with a 3X-UI panel, in milliseconds'),
+  PANEL_PROBE_INTERVAL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(60)
+    .describe('How often the panel-health-probe Schedule probes every active panel, in seconds (>= 10)'),
+  PANEL_FAILOVER_AFTER_SECONDS: z
+    .union([z.literal('disabled'), z.coerce.number().int().positive()])
+    .default(300)
+    .describe("How long a server must stay down before its subscriptions move to healthy servers, in seconds, or 'disabled' (probe only)"),
+  TRAFFIC_SYNC_INTERVAL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(300)
+    .describe('How often the traffic-sync Schedule copies per-client traffic from the panels, in seconds (>= 10)'),
+  RECONCILE_INTERVAL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(900)
+    .describe('How often the panel-reconcile Schedule repairs drift between the panels and the database, in seconds (>= 10)'),
+  TELEGRAM_BOT_TOKEN: telegramBotToken.describe('Bot token from @BotFather; the worker sends notifications with it (secret)'),
+  TELEGRAM_API_ROOT: telegramApiRoot,
+  REFERRAL_BONUS_KOPECKS: z
+    .union([z.literal('disabled'), z.coerce.number().int().positive().max(Number(MAX_COLUMN_KOPECKS))])
+    .default(5000)
+    .describe("Bonus credited once to a referrer's balance when a referred user pays, in kopecks (5000 = 50 RUB), or 'disabled'"),
+  LIFECYCLE_REMINDER_OFFSETS_HOURS: z
+    .string()
+    .default('72,24')
+    .transform((value, ctx) => {
+      const hours = value.split(',').map((part) => Number(part.trim()));
+      if (hours.length === 0 || hours.some((hour) => !Number.isInteger(hour) || hour <= 0 || hour > 24 * 60)) {
+        ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of whole hours, e.g. 72,24' });
+      }
+      return [...new Set(hours)].sort((a, b) => b - a);
+    })
+    .describe('Hours before the end of a paid period at which reminders go out, each once (e.g. 72,24)'),
+  LIFECYCLE_GRACE_HOURS: z.coerce.number().int().min(0).max(24 * 90).default(72).describe('Hours after the end during which a payment re-enables the same key'),
+  AUTO_RENEW_LEAD_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24).describe('Hours before the end at which auto-renewal from balance is tried'),
+  PROVISION_DELAY_NOTICE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(30)
+    .describe('Seconds of provisioning after which the user is told the key is delayed'),
 });
 
 function isSecretKey(text: string): boolean {

@@ -2,11 +2,16 @@
  * The worker process's composition root: parse config once, build the pool, the Temporal
  * connection and the worker, run until SIGINT/SIGTERM, then close everything in order.
  */
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { createSecretBox } from '../lib/crypto/secret-box';
 import { createDbPool } from '../lib/db/create-pool';
 import { createLogger } from '../lib/logger';
+import { createPaymentProviders } from '../lib/payments/payments-config';
+import { ensureSchedules } from '../lib/temporal/ensure-schedules';
 import { createPanelResolver } from '../lib/xui/panel-for-server';
+import { createTelegramSender } from '../activities/telegram-sender';
+import { DEFAULT_LIFECYCLE_SETTINGS } from '../workflows/subscription-lifecycle';
 import { loadWorkerConfig } from './config';
 import { createWorker } from './create-worker';
 import { createTemporalRuntimeLogger } from './temporal-runtime-logger';
@@ -26,19 +31,54 @@ const panels = createPanelResolver({
   timeoutMs: config.PANEL_TIMEOUT_MS,
   logger: logger.child({ component: 'panel' }),
 });
+const telegram = createTelegramSender({ token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT });
+const referralBonusKopecks = config.REFERRAL_BONUS_KOPECKS === 'disabled' ? null : BigInt(config.REFERRAL_BONUS_KOPECKS);
 const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+// A Client on its own (non-native) Connection: schedules at start-up, signals from activities.
+const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
 try {
+  const schedules = await ensureSchedules(temporal, {
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    panelProbeIntervalSeconds: config.PANEL_PROBE_INTERVAL_SECONDS,
+    failoverAfterSeconds: config.PANEL_FAILOVER_AFTER_SECONDS,
+    trafficSyncIntervalSeconds: config.TRAFFIC_SYNC_INTERVAL_SECONDS,
+    reconcileIntervalSeconds: config.RECONCILE_INTERVAL_SECONDS,
+  });
+  logger.info({ schedules }, 'schedules ensured');
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
-    deps: { db, logger, panels, clientIdSalt: config.CLIENT_ID_SALT, publicBaseUrl: config.PUBLIC_BASE_URL },
+    deps: {
+      db,
+      logger,
+      panels,
+      clientIdSalt: config.CLIENT_ID_SALT,
+      publicBaseUrl: config.PUBLIC_BASE_URL,
+      telegram,
+      referralBonusKopecks,
+      lifecycle: {
+        ...DEFAULT_LIFECYCLE_SETTINGS,
+        reminderOffsetsHours: config.LIFECYCLE_REMINDER_OFFSETS_HOURS,
+        graceHours: config.LIFECYCLE_GRACE_HOURS,
+        autoRenewLeadHours: config.AUTO_RENEW_LEAD_HOURS,
+        provisionDelayNoticeSeconds: config.PROVISION_DELAY_NOTICE_SECONDS,
+      },
+      temporal,
+      payments: {
+        providers: createPaymentProviders(config, { logger: logger.child({ component: 'payments' }) }),
+        temporal: { client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), taskQueue: config.TEMPORAL_TASK_QUEUE },
+        returnUrl: config.PAYMENT_RETURN_URL ?? `${config.PUBLIC_BASE_URL}/payments/return`,
+      },
+    },
     shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS,
   });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'worker started');
   await worker.run();
   logger.info('worker stopped');
 } finally {
+  await clientConnection.close();
   await connection.close();
   await db.end();
 }

@@ -38,4 +38,30 @@ export const ActivityProfile = {
     scheduleToCloseTimeout: '30 minutes',
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes', nonRetryableErrorTypes: ['PAYMENT_REJECTED'] },
   },
+  /**
+   * Calls to the Temporal frontend from an activity (signal-with-start of another workflow): a
+   * completed payment must reach its subscription, so retries go on for a day.
+   */
+  temporal: {
+    startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: '24 hours',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute' },
+  },
+  /**
+   * Periodic panel sweeps (health probe, traffic sync, reconciler) run by Schedules: the next
+   * scheduled run is the real retry, so each call gets a few quick attempts, never a day of them,
+   * and a dead panel cannot pile up work behind it. Heartbeats catch a hung worker.
+   */
+  panelSweep: {
+    startToCloseTimeout: '10 minutes',
+    scheduleToCloseTimeout: '15 minutes',
+    heartbeatTimeout: '1 minute',
+    retry: {
+      initialInterval: '2 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '30 seconds',
+      maximumAttempts: 3,
+      nonRetryableErrorTypes: ['PANEL_REJECTED', 'PANEL_AUTH_FAILED', 'NOT_FOUND'],
+    },
+  },
 } as const satisfies Record<string, ActivityOptions>;

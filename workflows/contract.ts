@@ -12,7 +12,21 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 export const WorkflowIdPrefix = {
   subscription: 'subscription-',
   payment: 'payment-',
+  failover: 'failover-server-',
 } as const;
+
+/** Schedule IDs (Temporal Schedules, not cron): one per global periodic job. */
+export const ScheduleId = {
+  panelHealth: 'panel-health-probe',
+  trafficSync: 'traffic-sync',
+  panelReconcile: 'panel-reconcile',
+  paymentReconcile: 'payment-reconcile',
+} as const;
+
+/** `failover-server-{serverId}`: moves a dead server's subscriptions elsewhere (one at a time per server). */
+export function failoverWorkflowId(serverId: number): string {
+  return `${WorkflowIdPrefix.failover}${serverId}`;
+}
 
 /** `subscription-{subscriptionId}` */
 export function subscriptionWorkflowId(subscriptionId: number): string {
@@ -26,13 +40,37 @@ export function paymentWorkflowId(paymentId: number): string {
 
 /** Signal names. */
 export const SignalName = {
+  /** subscription: a payment for it completed (deduplicated by paymentId). */
   paymentCompleted: 'paymentCompleted',
+  /** subscription: grant the free trial (once per user). */
+  trialGranted: 'trialGranted',
+  /** subscription: operator or user cancels. */
   cancel: 'cancel',
+  /** subscription: failover asks to move off a dead server. */
+  moveToServer: 'moveToServer',
+  /** payment: the provider's webhook (or the reconciler) says the verdict may be in. */
+  paymentVerdict: 'paymentVerdict',
+} as const;
+
+/** Update names (answered, validated). */
+export const UpdateName = {
+  /** subscription: operator extends the period by N days. */
+  extend: 'extend',
+  /** subscription: operator refunds a payment to the user's balance. */
+  refundToBalance: 'refundToBalance',
+  /** subscription: operator moves it to another server. */
+  moveToServer: 'moveToServerNow',
+  /** subscription: operator cancels and gets the final state back. */
+  cancel: 'cancelNow',
+  /** payment: waits until the invoice exists (or the balance was debited) and returns the payment state. */
+  waitForInvoice: 'waitForInvoice',
 } as const;
 
 /** Query names. */
 export const QueryName = {
   getState: 'getState',
+  /** payment: phase, confirmation URL and outcome of `payment-{paymentId}`. */
+  getPaymentState: 'getPaymentState',
 } as const;
 
 /** Internal users.id of the subscription's owner (never the Telegram id or username). */

@@ -1,2 +1,7 @@
 /** Every workflow the worker registers. */
 export { subscriptionWorkflow } from './subscription-workflow';
+export { paymentWorkflow } from './payment-workflow';
+export { panelHealthWorkflow } from './panel-health-workflow';
+export { serverFailoverWorkflow } from './server-failover-workflow';
+export { trafficSyncWorkflow } from './traffic-sync-workflow';
+export { panelReconcileWorkflow } from './panel-reconcile-workflow';

@@ -50,7 +50,8 @@ export const en = {
     ),
   paymentMethods: {
     stars: 'Telegram Stars ⭐',
-    card: 'Bank card / SBP',
+    sbp: 'SBP (Faster Payments System)',
+    card: 'Bank card',
     crypto: 'Cryptocurrency',
     balance: 'From my balance',
   } satisfies Record<PaymentMethod, string>,

@@ -58,7 +58,8 @@ export const ru: BotTexts = {
     ),
   paymentMethods: {
     stars: 'Telegram Stars ⭐',
-    card: 'Банковская карта / СБП',
+    sbp: 'СБП (Система быстрых платежей)',
+    card: 'Банковская карта',
     crypto: 'Криптовалюта',
     balance: 'С баланса',
   },

@@ -46,3 +46,12 @@ export function baseUrl(defaultUrl?: string) {
     .transform((value) => value.replace(/\/+$/, ''));
   return defaultUrl === undefined ? url : url.default(defaultUrl);
 }
+
+/** A Telegram bot token as @BotFather issues it (secret). */
+export const telegramBotToken = z
+  .string()
+  .regex(/^\d+:[\w-]+$/, 'must look like <bot id>:<secret> as issued by @BotFather')
+  .describe('Bot token from @BotFather (secret)');
+
+/** The Bot API base URL (a local fake in dev and tests). */
+export const telegramApiRoot = baseUrl('https://api.telegram.org').describe('Bot API base URL; a local fake in dev and tests');

@@ -47,6 +47,11 @@ export async function registerSearchAttributes(
   return Object.keys(missing);
 }
 
+/** The API's IndexedValueType number for a search attribute type. */
+export function indexedValueType(type: SearchAttributeType): number {
+  return INDEXED_VALUE_TYPE[type];
+}
+
 /** The dev server's `--search-attribute` value type for a search attribute key. */
 export function cliSearchAttributeType(type: SearchAttributeType): string {
   const names: Record<string, string> = {

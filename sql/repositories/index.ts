@@ -15,3 +15,4 @@ export * from './referrals-repository';
 export * from './ledger-repository';
 export * from './notifications-repository';
 export * from './webhook-events-repository';
+export * from './fleet-repository';

@@ -3,7 +3,14 @@ import assert from 'node:assert/strict';
 import type { DatabasePool } from 'slonik';
 import { createTestDatabase, type TestDatabase } from '../../test/support/test-database';
 import { countAuditLogs } from './audit-repository';
-import { enqueueNotification, listDueNotifications, markNotificationFailed, markNotificationSent } from './notifications-repository';
+import {
+  claimNotificationDelivery,
+  enqueueNotification,
+  listDueNotifications,
+  markNotificationFailed,
+  markNotificationSent,
+  releaseNotificationClaim,
+} from './notifications-repository';
 import { newUser, testActor } from './test-fixtures';
 
 let db: TestDatabase;
@@ -60,5 +67,17 @@ describe('notifications outbox', () => {
     const ids = (await listDueNotifications(pool, { now })).map((n) => n.id);
     assert.ok(ids.includes(due.notification.id));
     assert.ok(!ids.includes(later.notification.id));
+  });
+
+  it('lets exactly one of concurrent attempts claim a due message, until released or sent', async () => {
+    const { notification } = await enqueueNotification(pool, { userId, type: 'x', idempotencyKey: 'claim:1', actor: testActor });
+    const claims = await Promise.all(Array.from({ length: 5 }, () => claimNotificationDelivery(pool, { notificationId: notification.id, leaseMs: 60_000 })));
+    assert.equal(claims.filter((claim) => claim !== null).length, 1);
+    assert.equal(await claimNotificationDelivery(pool, { notificationId: notification.id, leaseMs: 60_000 }), null);
+    await releaseNotificationClaim(pool, { notificationId: notification.id });
+    assert.notEqual(await claimNotificationDelivery(pool, { notificationId: notification.id, leaseMs: 60_000 }), null);
+    await markNotificationSent(pool, { notificationId: notification.id, actor: testActor });
+    await releaseNotificationClaim(pool, { notificationId: notification.id });
+    assert.equal(await claimNotificationDelivery(pool, { notificationId: notification.id, leaseMs: 0 }), null);
   });
 });

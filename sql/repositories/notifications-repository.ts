@@ -69,6 +69,42 @@ export async function getNotification(connection: CommonQueryMethods, notificati
   return connection.maybeOne(sql.type(notificationRow)`SELECT * FROM notifications WHERE id = ${notificationId}`);
 }
 
+/*
+ * Why deliveries are claimed with a lease on scheduled_at: sending is an HTTP call that must not
+ * hold a database connection or row lock (a throttled Telegram can take seconds), yet two attempts
+ * with one key (a retry overlapping a slow first attempt) must not both send. The claim is one
+ * conditional UPDATE that moves scheduled_at (the earliest time anyone may send) past the lease,
+ * so exactly one attempt gets the row; a crashed attempt's lease simply runs out.
+ */
+
+/**
+ * Claims a due pending message for one delivery attempt: sets scheduled_at to now + `leaseMs`
+ * when the row is pending and due (scheduled_at NULL or passed). No audit row (bookkeeping).
+ *
+ * @param input.leaseMs how long other attempts keep off, in milliseconds (cover one send with its retries)
+ * @returns the claimed row, or null when it is not pending, not due, or claimed by another attempt
+ */
+export async function claimNotificationDelivery(
+  connection: CommonQueryMethods,
+  input: { notificationId: number; leaseMs: number },
+): Promise<NotificationRow | null> {
+  return connection.maybeOne(sql.type(notificationRow)`
+    UPDATE notifications SET scheduled_at = now() + make_interval(secs => ${input.leaseMs / 1000})
+    WHERE id = ${input.notificationId} AND status = 'pending' AND (scheduled_at IS NULL OR scheduled_at <= now())
+    RETURNING *
+  `);
+}
+
+/**
+ * Ends a claim early after a transient failure, so the next attempt may send at once (scheduled_at
+ * = now). Changes nothing unless the message is still pending.
+ */
+export async function releaseNotificationClaim(connection: CommonQueryMethods, input: { notificationId: number }): Promise<void> {
+  await connection.query(sql.unsafe`
+    UPDATE notifications SET scheduled_at = now() WHERE id = ${input.notificationId} AND status = 'pending'
+  `);
+}
+
 /**
  * Marks a message sent (from pending, or from failed when a later retry got through). Exactly once:
  * a second call returns `changed: false`.

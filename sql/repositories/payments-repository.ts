@@ -69,6 +69,11 @@ export async function getPayment(connection: CommonQueryMethods, paymentId: numb
   return connection.maybeOne(sql.type(paymentRow)`SELECT * FROM payments WHERE id = ${paymentId}`);
 }
 
+/** The payment created with this idempotency key, or null. */
+export async function getPaymentByIdempotencyKey(connection: CommonQueryMethods, idempotencyKey: string): Promise<PaymentRow | null> {
+  return connection.maybeOne(sql.type(paymentRow)`SELECT * FROM payments WHERE idempotency_key = ${idempotencyKey}`);
+}
+
 /** The payment a provider knows by `externalId`, or null. */
 export async function getPaymentByExternalId(
   connection: CommonQueryMethods,

@@ -3,17 +3,20 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { sql, type DatabasePool } from 'slonik';
 import { createTestDatabase, type TestDatabase } from '../../test/support/test-database';
-import { countAuditLogs } from './audit-repository';
+import { countAuditLogs, listAuditLogs } from './audit-repository';
 import { listActivePlans } from './plans-repository';
 import {
   cancelSubscription,
+  extendSubscriptionByDays,
   extendSubscriptionWithPayment,
   getSubscriptionBySubToken,
   listUserSubscriptions,
+  lockSubscription,
   markSubscriptionExpired,
   rotateSubToken,
   setSubscriptionClient,
 } from './subscriptions-repository';
+import { createPayment, getPaymentByIdempotencyKey } from './payments-repository';
 import { newPayment, newSubscription, newUser, testActor } from './test-fixtures';
 
 let db: TestDatabase;
@@ -114,5 +117,44 @@ describe('subscriptions', () => {
     const rotated = await rotateSubToken(pool, { subscriptionId: subscription.id, actor: testActor });
     assert.notEqual(rotated.sub_token, subscription.sub_token);
     assert.equal(await getSubscriptionBySubToken(pool, subscription.sub_token), null);
+  });
+});
+
+describe('extensions without a payment', () => {
+  it('extends by days once per request key, from now when pending and from end_date when active', async () => {
+    const subscription = await newSubscription(pool);
+    const input = { subscriptionId: subscription.id, days: 3, requestKey: 'trial:test', reason: 'trial', actor: testActor } as const;
+    const results = await Promise.all(Array.from({ length: 5 }, () => extendSubscriptionByDays(pool, input)));
+    assert.equal(results.filter((r) => r.applied).length, 1);
+    const started = results.find((r) => r.applied)?.subscription;
+    assert.equal(started?.status, 'active');
+    assert.equal((started?.end_date?.getTime() ?? 0) - (started?.start_date?.getTime() ?? 0), 3 * DAY_MS);
+
+    const { applied, subscription: extended } = await extendSubscriptionByDays(pool, { ...input, days: 7, requestKey: 'extend:op-1', reason: 'operator' });
+    assert.equal(applied, true);
+    assert.equal((extended.end_date?.getTime() ?? 0) - (started?.end_date?.getTime() ?? 0), 7 * DAY_MS);
+    const audit = (await listAuditLogs(pool, { entityType: 'subscription', entityId: subscription.id })).filter((row) => row.action === 'subscription.extended');
+    assert.deepEqual(
+      audit.map((row) => (row.details as { request_key: string; reason: string }).request_key),
+      ['trial:test', 'extend:op-1'],
+    );
+  });
+
+  it('leaves a cancelled subscription alone and rejects bad input', async () => {
+    const subscription = await newSubscription(pool);
+    await cancelSubscription(pool, { subscriptionId: subscription.id, actor: testActor });
+    const input = { subscriptionId: subscription.id, days: 3, requestKey: 'k', reason: 'operator', actor: testActor } as const;
+    assert.equal((await extendSubscriptionByDays(pool, input)).applied, false);
+    await assert.rejects(extendSubscriptionByDays(pool, { ...input, days: 0 }), RangeError);
+    await assert.rejects(extendSubscriptionByDays(pool, { ...input, requestKey: '' }), RangeError);
+    await assert.rejects(extendSubscriptionByDays(pool, { ...input, subscriptionId: 987_654 }), { code: 'NOT_FOUND' });
+    await assert.rejects(pool.transaction((tx) => lockSubscription(tx, 987_654)), { code: 'NOT_FOUND' });
+  });
+
+  it('finds a payment by its idempotency key', async () => {
+    const user = await newUser(pool);
+    const { payment } = await createPayment(pool, { userId: user.id, subscriptionId: null, amount: '10.00', method: 'balance', provider: 'balance', idempotencyKey: `k:${user.id}`, actor: testActor });
+    assert.equal((await getPaymentByIdempotencyKey(pool, `k:${user.id}`))?.id, payment.id);
+    assert.equal(await getPaymentByIdempotencyKey(pool, 'missing'), null);
   });
 });

@@ -62,23 +62,12 @@ export async function extendSubscriptionWithPayment(
 ): Promise<{ applied: boolean; subscription: SubscriptionRow }> {
   if (!Number.isSafeInteger(input.days) || input.days <= 0) throw new RangeError('days must be a positive whole number');
   return connection.transaction(async (tx) => {
-    const current = await tx.maybeOne(sql.type(subscriptionRow)`
-      SELECT * FROM subscriptions WHERE id = ${input.subscriptionId} FOR UPDATE
-    `);
-    if (current === null) throw new RecordNotFoundError('subscription');
+    const current = await lockSubscription(tx, input.subscriptionId);
     if (current.status === 'cancelled') return { applied: false, subscription: current };
     const payment = await claimPaymentApplication(tx, { paymentId: input.paymentId, subscriptionId: input.subscriptionId, actor: input.actor });
     if (payment === null) return { applied: false, subscription: current };
 
-    const extended = await tx.one(sql.type(subscriptionRow)`
-      UPDATE subscriptions SET
-        start_date = CASE WHEN status = 'active' AND end_date > now() THEN start_date ELSE now() END,
-        end_date = CASE WHEN status = 'active' AND end_date > now() THEN end_date ELSE now() END
-                   + make_interval(days => ${input.days}),
-        status = 'active'
-      WHERE id = ${input.subscriptionId}
-      RETURNING *
-    `);
+    const extended = await movePeriod(tx, input.subscriptionId, input.days);
     await writeAuditLog(tx, {
       actor: input.actor,
       action: 'subscription.extended',
@@ -86,6 +75,77 @@ export async function extendSubscriptionWithPayment(
       entityId: extended.id,
       userId: extended.user_id,
       details: { payment_id: input.paymentId, days: input.days, end_date: extended.end_date?.toISOString() ?? null },
+    });
+    return { applied: true, subscription: extended };
+  });
+}
+
+/**
+ * Adds `days` to the period: from end_date while active and not ended, from now otherwise
+ * (pending or expired start now); the status becomes active. The caller holds the row lock.
+ */
+async function movePeriod(tx: CommonQueryMethods, subscriptionId: number, days: number): Promise<SubscriptionRow> {
+  return tx.one(sql.type(subscriptionRow)`
+    UPDATE subscriptions SET
+      start_date = CASE WHEN status = 'active' AND end_date > now() THEN start_date ELSE now() END,
+      end_date = CASE WHEN status = 'active' AND end_date > now() THEN end_date ELSE now() END
+                 + make_interval(days => ${days}),
+      status = 'active'
+    WHERE id = ${subscriptionId}
+    RETURNING *
+  `);
+}
+
+/**
+ * The subscription row, locked FOR UPDATE until the caller's transaction ends. Call it first in a
+ * transaction that changes the subscription and money or the user (lock order: subscription,
+ * then user, then server), so concurrent changes of one subscription run one at a time.
+ *
+ * @throws RecordNotFoundError (NOT_FOUND) for an unknown subscription
+ */
+export async function lockSubscription(connection: CommonQueryMethods, subscriptionId: number): Promise<SubscriptionRow> {
+  const row = await connection.maybeOne(sql.type(subscriptionRow)`SELECT * FROM subscriptions WHERE id = ${subscriptionId} FOR UPDATE`);
+  if (row === null) throw new RecordNotFoundError('subscription');
+  return row;
+}
+
+/**
+ * Extends a subscription by `days` without a payment (free trial, operator extension), exactly
+ * once per `requestKey`, with the payment rule (from end_date while active, else from now).
+ * A cancelled subscription is left alone.
+ *
+ * Why audit_logs is the fence: a trial or an operator extension has no row of its own (a payment
+ * has applied_at). Its audit row (details.request_key) commits with the change, so "the row
+ * exists" is exactly "the change committed", and the check runs under the subscription's row lock.
+ *
+ * @param input.requestKey e.g. `trial:<userId>` or `extend:<requestId>`, 1..200 characters
+ * @idempotency subscriptionId+requestKey
+ * @returns whether this call extended it, and the current row
+ * @throws RangeError for days <= 0 or an empty or over-long key; RecordNotFoundError (NOT_FOUND)
+ */
+export async function extendSubscriptionByDays(
+  connection: CommonQueryMethods,
+  input: { subscriptionId: number; days: number; requestKey: string; reason: 'trial' | 'operator'; actor: Actor },
+): Promise<{ applied: boolean; subscription: SubscriptionRow }> {
+  if (!Number.isSafeInteger(input.days) || input.days <= 0) throw new RangeError('days must be a positive whole number');
+  if (input.requestKey === '' || input.requestKey.length > 200) throw new RangeError('requestKey must be 1..200 characters');
+  return connection.transaction(async (tx) => {
+    const current = await lockSubscription(tx, input.subscriptionId);
+    if (current.status === 'cancelled') return { applied: false, subscription: current };
+    const seen = await tx.exists(sql.unsafe`
+      SELECT 1 FROM audit_logs
+      WHERE entity_type = 'subscription' AND entity_id = ${input.subscriptionId}
+        AND action = 'subscription.extended' AND details->>'request_key' = ${input.requestKey}
+    `);
+    if (seen) return { applied: false, subscription: current };
+    const extended = await movePeriod(tx, input.subscriptionId, input.days);
+    await writeAuditLog(tx, {
+      actor: input.actor,
+      action: 'subscription.extended',
+      entityType: 'subscription',
+      entityId: extended.id,
+      userId: extended.user_id,
+      details: { request_key: input.requestKey, reason: input.reason, days: input.days, end_date: extended.end_date?.toISOString() ?? null },
     });
     return { applied: true, subscription: extended };
   });

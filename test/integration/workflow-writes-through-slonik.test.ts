@@ -1,93 +1,59 @@
 /**
- * The foundation's chain, end to end on real servers: a workflow on the Temporal dev server
- * runs an activity that writes rows to Postgres through slonik; signals and search attributes
- * work as operators will use them.
+ * The foundation's chain on real servers: a workflow on the Temporal dev server runs activities
+ * that write rows through slonik (the subscription's status and its audit row, in one
+ * transaction), and the workflow's search attributes are what operators query by.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { sql } from 'slonik';
-import { z } from 'zod';
-import { createSecretBox } from '../../lib/crypto/secret-box';
-import { createLogger } from '../../lib/logger';
-import { createPanelResolver } from '../../lib/xui/panel-for-server';
-import { createWorker } from '../../workers/create-worker';
-import { SubscriptionStatusAttribute, UserIdAttribute, subscriptionWorkflowId } from '../../workflows/contract';
-import { cancelSignal, getStateQuery, paymentCompletedSignal, subscriptionWorkflow } from '../../workflows/subscription-workflow';
-import { createTestDatabase, type TestDatabase } from '../support/test-database';
-import { connectTestTemporal, eventually, type TestTemporal } from '../support/test-temporal';
+import { listAuditLogs } from '../../sql/repositories/audit-repository';
+import { createPendingSubscription, getSubscription } from '../../sql/repositories/subscriptions-repository';
+import { newUser, testActor } from '../../sql/repositories/test-fixtures';
+import { UserIdAttribute, subscriptionWorkflowId } from '../../workflows/contract';
+import { cancelSignal, getStateQuery } from '../../workflows/subscription-messages';
+import { subscriptionWorkflow } from '../../workflows/subscription-workflow';
+import { startRealStack, type RealStack } from '../support/real-stack';
+import { eventually } from '../support/test-temporal';
 
 describe('workflow -> activity -> slonik -> Postgres', () => {
-  let database: TestDatabase;
-  let temporal: TestTemporal;
-
+  let stack: RealStack;
   before(async () => {
-    database = await createTestDatabase();
-    temporal = await connectTestTemporal();
+    stack = await startRealStack();
   });
   after(async () => {
-    await temporal?.close();
-    await database?.drop();
+    await stack?.close();
   });
 
-  it('records each applied event once, even when a signal is delivered twice', async () => {
-    const taskQueue = temporal.uniqueTaskQueue('chain');
-    const subscriptionId = Math.floor(Math.random() * 1e9);
-    const userId = await database.pool.oneFirst(sql.type(z.object({ id: z.number() }))`
-      INSERT INTO users (telegram_id, first_name) VALUES (${subscriptionId}, 'Chain') RETURNING id`);
-    const worker = await createWorker({
-      connection: temporal.nativeConnection,
-      namespace: 'default',
-      taskQueue,
-      deps: {
-        db: database.pool,
-        logger: createLogger({ level: 'silent' }),
-        panels: createPanelResolver({ db: database.pool, secretBox: createSecretBox(randomBytes(32)), timeoutMs: 1_000 }),
-        clientIdSalt: 'integration-test-salt-0123',
-        publicBaseUrl: 'http://127.0.0.1:3000',
-      },
-    });
-
-    const finalState = await worker.runUntil(async () => {
-      const workflowId = subscriptionWorkflowId(subscriptionId);
-      const handle = await temporal.client.workflow.start(subscriptionWorkflow, {
+  it('cancels a pending subscription: the row and its audit entry are written, the status is searchable', async () => {
+    const pool = stack.database.pool;
+    const user = await newUser(pool);
+    const subscription = await createPendingSubscription(pool, { userId: user.id, planId: 1, actor: testActor });
+    const workflowId = subscriptionWorkflowId(subscription.id);
+    const final = await stack.run(async () => {
+      const handle = await stack.temporal.client.workflow.start(subscriptionWorkflow, {
         workflowId,
-        taskQueue,
-        args: [{ subscriptionId, userId, planId: 1 }],
-        typedSearchAttributes: [
-          { key: UserIdAttribute, value: String(userId) },
-          { key: SubscriptionStatusAttribute, value: 'awaiting_payment' },
-        ],
+        taskQueue: stack.taskQueue,
+        args: [{ subscriptionId: subscription.id, userId: user.id, planId: 1 }],
+        typedSearchAttributes: [{ key: UserIdAttribute, value: String(user.id) }],
       });
-      await handle.signal(paymentCompletedSignal, { paymentId: 7 });
-      await handle.signal(paymentCompletedSignal, { paymentId: 7 });
-      const active = await eventually(async () => {
-        const state = await handle.query(getStateQuery);
-        return state.status === 'active' ? state : undefined;
-      }, 10_000, 'active state');
-      assert.deepEqual(active.seenPaymentIds, [7]);
-      await handle.signal(cancelSignal);
-      const result = await handle.result();
-      const listed = await eventually(async () => {
-        for await (const execution of temporal.client.workflow.list({
-          query: `WorkflowId = '${workflowId}' AND SubscriptionStatus = 'cancelled' AND UserId = '${userId}'`,
-        })) {
-          return execution;
-        }
-        return undefined;
-      }, 15_000, 'visibility by search attributes');
-      assert.equal(listed.workflowId, workflowId);
-      return result;
+      assert.equal((await handle.query(getStateQuery)).phase, 'awaiting_payment');
+      await handle.signal(cancelSignal, {});
+      return handle.result();
     });
-
-    assert.equal(finalState.status, 'cancelled');
-    const rows = await database.pool.any(sql.type(z.object({ action: z.string(), user_id: z.number(), details: z.unknown() }))`
-      SELECT action, user_id, details FROM audit_logs WHERE entity_type = 'subscription' AND entity_id = ${subscriptionId} ORDER BY id`);
-    assert.deepEqual(
-      rows.map((row) => row.action),
-      ['subscription.workflow_started', 'subscription.paymentCompleted', 'subscription.cancel'],
-    );
-    assert.ok(rows.every((row) => row.user_id === userId));
-    assert.deepEqual(rows[1]?.details, { paymentId: 7 });
+    assert.equal(final.phase, 'cancelled');
+    assert.equal((await getSubscription(pool, subscription.id))?.status, 'cancelled');
+    const audit = await listAuditLogs(pool, { entityType: 'subscription', entityId: subscription.id });
+    const cancelled = audit.find((row) => row.action === 'subscription.cancelled');
+    assert.ok(cancelled !== undefined, 'the cancellation is audited');
+    assert.equal(cancelled.actor, 'user');
+    assert.equal(cancelled.user_id, user.id);
+    const listed = await eventually(async () => {
+      for await (const execution of stack.temporal.client.workflow.list({
+        query: `WorkflowId = '${workflowId}' AND SubscriptionStatus = 'cancelled' AND UserId = '${user.id}'`,
+      })) {
+        return execution;
+      }
+      return undefined;
+    }, 15_000, 'visibility by search attributes');
+    assert.equal(listed.workflowId, workflowId);
   });
 });

@@ -21,6 +21,28 @@ function requiredEnv(name: string): string {
 }
 
 /**
+ * Starts every id sequence of a fresh database at its own random offset. Test files share one
+ * Temporal server, and workflow IDs carry database ids (`subscription-{id}`): two files that
+ * both create subscription 1 would otherwise signal each other's workflows.
+ */
+async function offsetSequences(databaseUrl: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const base = (1 + Math.floor(Math.random() * 2000)) * 1_000_000;
+    const sequences = await client.query<{ name: string }>(
+      "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) AS name FROM pg_sequences WHERE schemaname = 'public'",
+    );
+    for (const { name } of sequences.rows) {
+      const current = await client.query<{ last: string | null }>(`SELECT last_value::text AS last FROM ${name}`);
+      await client.query(`SELECT setval('${name}', $1, true)`, [String(base + Number(current.rows[0]?.last ?? 0))]);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/**
  * Creates a new database copied from the migrated template that `npm test` prepared
  * (TEST_PG_ADMIN_URL, TEST_PG_TEMPLATE), so each test file starts from a clean schema in
  * milliseconds. Call `drop()` in `after`.
@@ -39,6 +61,7 @@ export async function createTestDatabase(options: { seed?: boolean } = {}): Prom
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const pool = await createDbPool(url.toString());
+  await offsetSequences(url.toString());
   return {
     url: url.toString(),
     pool,

@@ -1,0 +1,94 @@
+/**
+ * The contract between the subscription workflow and its non-panel activities (database,
+ * ledger, notifications). Times cross the boundary as ISO strings (plain JSON in history);
+ * money as decimal strings of kopecks ("24900"), never floats.
+ */
+
+/** Who asked for an operator action (Telegram id of the operator, or the system). */
+export type LifecycleActor = { type: 'operator'; telegramId: number } | { type: 'system'; component: string } | { type: 'user'; userId: number };
+
+/** What the workflow needs to know about its subscription row. */
+export interface SubscriptionSnapshot {
+  subscriptionId: number;
+  userId: number;
+  planId: number | null;
+  status: 'pending' | 'active' | 'expired' | 'cancelled';
+  /** ISO end of the paid period, null while pending. */
+  endsAt: string | null;
+  serverId: number | null;
+}
+
+/** Result of applying a period change (payment, trial, operator extension, auto-renewal). */
+export interface PeriodResult {
+  /** False when this exact change was applied before (idempotent replay) or was refused. */
+  applied: boolean;
+  snapshot: SubscriptionSnapshot;
+}
+
+/** Kinds of messages the lifecycle sends; texts are localized (ru/en) by the activity. */
+export type NotificationKind =
+  | 'key_delivered'
+  | 'provision_delayed'
+  | 'reminder'
+  | 'expired'
+  | 'renewed'
+  | 'reenabled'
+  | 'moved'
+  | 'cancelled'
+  | 'refunded'
+  | 'referral_bonus'
+  | 'auto_renewed'
+  | 'auto_renew_topup'
+  | 'trial_started';
+
+/** A message to one user. `key` makes it idempotent: the same key is sent at most once. */
+export interface NotifyInput {
+  userId: number;
+  kind: NotificationKind;
+  /** Unique per logical message, e.g. `reminder:sub-42:2026-12-01T00:00:00.000Z:72h`. */
+  key: string;
+  subscriptionId?: number;
+  /** Values the text needs: endsAt (ISO), hoursLeft, vpnKey, subscriptionUrl, amountKopecks, planName... */
+  params?: Record<string, string | number | null>;
+  /** Attach the subscription's stored QR code as a photo (key delivery). */
+  withQr?: boolean;
+}
+
+/** The lifecycle activities (implemented in activities/lifecycle-activities.ts). */
+export interface LifecycleActivities {
+  /** Reads the subscription row. @idempotency read-only */
+  getSubscriptionSnapshot(input: { subscriptionId: number }): Promise<SubscriptionSnapshot>;
+  /**
+   * Applies a completed payment's plan duration to the subscription (extends from end_date when
+   * still active, from now otherwise) exactly once. @idempotency paymentId
+   */
+  applyPayment(input: { subscriptionId: number; paymentId: number }): Promise<PeriodResult>;
+  /** Starts the free trial once per user (users.trial_used_at). @idempotency userId */
+  grantTrial(input: { subscriptionId: number; days: number }): Promise<PeriodResult>;
+  /** Operator extension by N days. @idempotency requestId */
+  extendPeriod(input: { subscriptionId: number; days: number; requestId: string; actor: LifecycleActor }): Promise<PeriodResult>;
+  /** active -> expired once end_date has passed, releasing the server slot. @idempotency subscriptionId+endsAt */
+  markExpired(input: { subscriptionId: number }): Promise<{ changed: boolean; snapshot: SubscriptionSnapshot }>;
+  /** pending|active -> cancelled, releasing the slot. @idempotency subscriptionId */
+  markCancelled(input: { subscriptionId: number; actor: LifecycleActor }): Promise<{ changed: boolean; snapshot: SubscriptionSnapshot }>;
+  /**
+   * Refunds a completed payment of this subscription to the user's balance through the ledger
+   * (amount default = the payment's amount), marks the payment refunded.
+   * @idempotency paymentId
+   */
+  refundToBalance(input: { subscriptionId: number; paymentId: number; actor: LifecycleActor }): Promise<{ refunded: boolean; amountKopecks: string }>;
+  /**
+   * On a user's first completed payment, credits the referrer's bonus once per referred user
+   * and tells the referrer. @idempotency referred user id
+   */
+  payReferralBonus(input: { paymentId: number }): Promise<{ credited: boolean; referrerUserId: number | null; amountKopecks: string }>;
+  /**
+   * Auto-renew from balance (opt-in per user): when the balance covers the plan price, debits it,
+   * records a completed 'balance' payment and extends the period. @idempotency subscriptionId+endsAt
+   */
+  tryAutoRenew(input: { subscriptionId: number; endsAt: string }): Promise<
+    { renewed: true; paymentId: number; snapshot: SubscriptionSnapshot } | { renewed: false; reason: 'not-opted-in' | 'insufficient-balance' | 'plan-unavailable' }
+  >;
+  /** Records the message in notifications (outbox) and sends it through Telegram. @idempotency key */
+  notifyUser(input: NotifyInput): Promise<{ sent: boolean; duplicate: boolean }>;
+}

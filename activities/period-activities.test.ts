@@ -1,0 +1,145 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { sql } from 'slonik';
+import { countAuditLogs, listAuditLogs } from '../sql/repositories/audit-repository';
+import { claimServerSlot } from '../sql/repositories/server-slots-repository';
+import { getServer } from '../sql/repositories/servers-repository';
+import { createPendingSubscription, getSubscription } from '../sql/repositories/subscriptions-repository';
+import { newActiveSubscription, newPayment, newServer, newSubscription, newUser, testActor } from '../sql/repositories/test-fixtures';
+import { getUserById } from '../sql/repositories/users-repository';
+import type { LifecycleActor } from './lifecycle-activity-types';
+import { DAY_MS, failureOf, startLifecycleTestKit, type LifecycleTestKit } from './lifecycle-test-kit';
+
+let kit: LifecycleTestKit;
+before(async () => {
+  kit = await startLifecycleTestKit();
+});
+after(async () => kit.close());
+
+const operator: LifecycleActor = { type: 'operator', telegramId: 777 };
+const endMs = (iso: string | null): number => new Date(iso ?? 0).getTime();
+
+async function pendingOnPlan(userId?: number) {
+  const owner = userId ?? (await newUser(kit.pool)).id;
+  return createPendingSubscription(kit.pool, { userId: owner, planId: kit.monthPlan.id, actor: testActor });
+}
+
+describe('getSubscriptionSnapshot', () => {
+  it('reads the row as plain JSON and types a missing one NOT_FOUND', async () => {
+    const row = await pendingOnPlan();
+    assert.deepEqual(await kit.activities.getSubscriptionSnapshot({ subscriptionId: row.id }), {
+      subscriptionId: row.id,
+      userId: row.user_id,
+      planId: kit.monthPlan.id,
+      status: 'pending',
+      endsAt: null,
+      serverId: null,
+    });
+    await assert.rejects(kit.activities.getSubscriptionSnapshot({ subscriptionId: 987_654 }), failureOf('NOT_FOUND'));
+  });
+});
+
+describe('applyPayment', () => {
+  it('applies a completed payment for the plan duration once, however often it is called', async () => {
+    const row = await pendingOnPlan();
+    const payment = await newPayment(kit.pool, { userId: row.user_id, subscriptionId: row.id, completed: true });
+    const first = await kit.activities.applyPayment({ subscriptionId: row.id, paymentId: payment.id });
+    assert.equal(first.applied, true);
+    assert.equal(first.snapshot.status, 'active');
+    assert.ok(Math.abs(endMs(first.snapshot.endsAt) - (Date.now() + 30 * DAY_MS)) < 60_000);
+    const again = await Promise.all([1, 2, 3].map(() => kit.activities.applyPayment({ subscriptionId: row.id, paymentId: payment.id })));
+    assert.ok(again.every((result) => !result.applied && result.snapshot.endsAt === first.snapshot.endsAt));
+    assert.equal(await countAuditLogs(kit.pool, { action: 'subscription.extended', entityId: row.id }), 1);
+  });
+
+  it('refuses another subscription\'s payment and leaves a pending payment unapplied', async () => {
+    const row = await pendingOnPlan();
+    const other = await pendingOnPlan(row.user_id);
+    const foreign = await newPayment(kit.pool, { userId: row.user_id, subscriptionId: other.id, completed: true });
+    await assert.rejects(kit.activities.applyPayment({ subscriptionId: row.id, paymentId: foreign.id }), failureOf('INVALID_INPUT'));
+    const pending = await newPayment(kit.pool, { userId: row.user_id, subscriptionId: row.id });
+    assert.equal((await kit.activities.applyPayment({ subscriptionId: row.id, paymentId: pending.id })).applied, false);
+    await assert.rejects(kit.activities.applyPayment({ subscriptionId: row.id, paymentId: 987_654 }), failureOf('NOT_FOUND'));
+  });
+});
+
+describe('grantTrial', () => {
+  it('starts the trial once per user, even across subscriptions and concurrent calls', async () => {
+    const user = await newUser(kit.pool);
+    const [a, b] = [await newSubscription(kit.pool, user.id), await newSubscription(kit.pool, user.id)];
+    const results = await Promise.all([
+      kit.activities.grantTrial({ subscriptionId: a.id, days: 3 }),
+      kit.activities.grantTrial({ subscriptionId: b.id, days: 3 }),
+      kit.activities.grantTrial({ subscriptionId: a.id, days: 3 }),
+    ]);
+    const applied = results.filter((result) => result.applied);
+    assert.equal(applied.length, 1);
+    const granted = applied[0]?.snapshot;
+    assert.equal(granted?.status, 'active');
+    assert.ok(Math.abs(endMs(granted?.endsAt ?? null) - (Date.now() + 3 * DAY_MS)) < 60_000);
+    const other = granted?.subscriptionId === a.id ? b : a;
+    assert.equal((await getSubscription(kit.pool, other.id))?.status, 'pending');
+    assert.notEqual((await getUserById(kit.pool, user.id))?.trial_used_at, null);
+    assert.equal((await kit.activities.grantTrial({ subscriptionId: other.id, days: 3 })).applied, false);
+  });
+
+  it('gives a cancelled subscription nothing and keeps the trial available; rejects bad lengths', async () => {
+    const row = await newSubscription(kit.pool);
+    await kit.activities.markCancelled({ subscriptionId: row.id, actor: operator });
+    assert.equal((await kit.activities.grantTrial({ subscriptionId: row.id, days: 3 })).applied, false);
+    assert.equal((await getUserById(kit.pool, row.user_id))?.trial_used_at, null);
+    await assert.rejects(kit.activities.grantTrial({ subscriptionId: row.id, days: 0 }), failureOf('INVALID_INPUT'));
+  });
+});
+
+describe('extendPeriod', () => {
+  it('extends by N days once per request id, attributed to the operator', async () => {
+    const row = await newActiveSubscription(kit.pool, { planId: kit.monthPlan.id });
+    const before = row.end_date?.getTime() ?? 0;
+    const first = await Promise.all([1, 2, 3].map(() => kit.activities.extendPeriod({ subscriptionId: row.id, days: 7, requestId: 'req-1', actor: operator })));
+    assert.equal(first.filter((result) => result.applied).length, 1);
+    assert.equal(endMs(first[0]?.snapshot.endsAt ?? null), before + 7 * DAY_MS);
+    const second = await kit.activities.extendPeriod({ subscriptionId: row.id, days: 7, requestId: 'req-2', actor: operator });
+    assert.equal(second.applied, true);
+    assert.equal(endMs(second.snapshot.endsAt), before + 14 * DAY_MS);
+    const audit = (await listAuditLogs(kit.pool, { entityType: 'subscription', entityId: row.id })).filter((entry) => entry.action === 'subscription.extended');
+    assert.deepEqual(audit.map((entry) => [entry.actor, entry.actor_id]).slice(-2), [['operator', '777'], ['operator', '777']]);
+  });
+
+  it('refuses a cancelled subscription and a non-positive length', async () => {
+    const row = await newActiveSubscription(kit.pool);
+    await kit.activities.markCancelled({ subscriptionId: row.id, actor: operator });
+    assert.equal((await kit.activities.extendPeriod({ subscriptionId: row.id, days: 7, requestId: 'r', actor: operator })).applied, false);
+    await assert.rejects(kit.activities.extendPeriod({ subscriptionId: row.id, days: -1, requestId: 'r2', actor: operator }), failureOf('INVALID_INPUT'));
+  });
+});
+
+describe('markExpired and markCancelled', () => {
+  it('expires only after end_date and gives the server slot back once', async () => {
+    await newServer(kit.pool);
+    const row = await newActiveSubscription(kit.pool);
+    const { server } = await claimServerSlot(kit.pool, { subscriptionId: row.id, actor: testActor });
+    const usersBefore = (await getServer(kit.pool, server.id))?.current_users ?? -1;
+    const early = await kit.activities.markExpired({ subscriptionId: row.id });
+    assert.deepEqual([early.changed, early.snapshot.status], [false, 'active']);
+
+    await kit.pool.query(sql.unsafe`UPDATE subscriptions SET start_date = now() - interval '31 days', end_date = now() - interval '1 minute' WHERE id = ${row.id}`);
+    const results = await Promise.all([kit.activities.markExpired({ subscriptionId: row.id }), kit.activities.markExpired({ subscriptionId: row.id })]);
+    assert.equal(results.filter((result) => result.changed).length, 1);
+    assert.ok(results.every((result) => result.snapshot.status === 'expired' && result.snapshot.serverId === server.id));
+    assert.equal((await getSubscription(kit.pool, row.id))?.server_slot_held, false);
+    assert.equal((await getServer(kit.pool, server.id))?.current_users, usersBefore - 1);
+    assert.equal(await countAuditLogs(kit.pool, { action: 'server.slot_released', entityId: row.id }), 1);
+  });
+
+  it('cancels pending or active subscriptions once, releasing the slot', async () => {
+    await newServer(kit.pool);
+    const row = await newActiveSubscription(kit.pool);
+    const { server } = await claimServerSlot(kit.pool, { subscriptionId: row.id, actor: testActor });
+    const before = (await getServer(kit.pool, server.id))?.current_users ?? -1;
+    const first = await kit.activities.markCancelled({ subscriptionId: row.id, actor: operator });
+    const second = await kit.activities.markCancelled({ subscriptionId: row.id, actor: operator });
+    assert.deepEqual([first.changed, second.changed, second.snapshot.status], [true, false, 'cancelled']);
+    assert.equal((await getServer(kit.pool, server.id))?.current_users, before - 1);
+  });
+});

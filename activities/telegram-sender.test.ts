@@ -1,0 +1,61 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram';
+import { renderQrBase64 } from '../lib/xui/render-qr';
+import { createTelegramSender, TelegramBlockedError, TelegramRejectedError, TelegramUnavailableError, type TelegramSender } from './telegram-sender';
+
+describe('createTelegramSender (fake Bot API)', () => {
+  let fake: FakeTelegram;
+  let sender: TelegramSender;
+
+  before(async () => {
+    fake = await startFakeTelegram();
+    sender = createTelegramSender({ token: fake.token, apiRoot: fake.apiRoot });
+  });
+  after(async () => fake.close());
+
+  it('sends plain text and reports the message id', async () => {
+    const { messageId } = await sender.sendText(501, 'hello');
+    const [call] = fake.sent(501);
+    assert.equal(call?.method, 'sendMessage');
+    assert.equal(call?.params['text'], 'hello');
+    assert.equal(call?.params['parse_mode'], undefined);
+    assert.ok(Number.isSafeInteger(messageId) && messageId > 0);
+  });
+
+  it('uploads a base64 PNG (with or without a data: prefix) as a photo with a caption', async () => {
+    const png = await renderQrBase64('vless://example');
+    await sender.sendPhoto(502, png, 'your key');
+    await sender.sendPhoto(502, `data:image/png;base64,${png}`);
+    const calls = fake.sent(502);
+    assert.deepEqual(calls.map((call) => call.method), ['sendPhoto', 'sendPhoto']);
+    const expectedBytes = Buffer.from(png, 'base64').length;
+    assert.deepEqual(calls[0]?.params['photo'], { byteLength: expectedBytes, filename: 'qr.png' });
+    assert.equal(calls[0]?.params['caption'], 'your key');
+    assert.deepEqual(calls[1]?.params['photo'], { byteLength: expectedBytes, filename: 'qr.png' });
+  });
+
+  it('waits out a 429 retry_after and then succeeds', async () => {
+    fake.injectRateLimit('sendMessage', 1);
+    const started = Date.now();
+    await sender.sendText(503, 'after a wait');
+    assert.ok(Date.now() - started >= 900);
+    assert.deepEqual(fake.sent(503).map((call) => [call.method, call.ok]), [['sendMessage', false], ['sendMessage', true]]);
+  });
+
+  it('types failures: 403 blocked, 4xx rejected, long 429 and network errors unavailable', async () => {
+    fake.setBlocked(504, true);
+    await assert.rejects(sender.sendText(504, 'x'), (error: unknown) => error instanceof TelegramBlockedError && error.code === 'TELEGRAM_BLOCKED' && !error.retryable);
+    await assert.rejects(sender.sendText(505, ' '), (error: unknown) => error instanceof TelegramRejectedError && !error.retryable);
+
+    fake.injectRateLimit('sendMessage', 120);
+    await assert.rejects(sender.sendText(506, 'x'), (error: unknown) => error instanceof TelegramUnavailableError && error.retryable);
+
+    const nowhere = createTelegramSender({ token: fake.token, apiRoot: 'http://127.0.0.1:9', timeoutSeconds: 2 });
+    await assert.rejects(nowhere.sendText(507, 'x'), (error: unknown) => {
+      assert.ok(error instanceof TelegramUnavailableError && error.retryable);
+      assert.ok(!error.message.includes(fake.token), 'the token never reaches an error message');
+      return true;
+    });
+  });
+});

@@ -1,0 +1,136 @@
+/**
+ * `POST /webhooks/:provider` (yookassa, cryptopay, sandbox): verify, store, hand off, answer.
+ *
+ * 1. The body is kept as the exact bytes received (signatures cover them), at most 64 KiB, and
+ *    each client IP has a small token bucket (429 beyond it).
+ * 2. `provider.parseNotification` verifies it (YooKassa: source IP from `request.ip`, which honours
+ *    only the proxies TRUST_PROXY names; Crypto Pay and the sandbox: HMAC over the raw body):
+ *    forged → 401, not the provider's shape → 400. Nothing from a refused request is stored.
+ * 3. The raw event goes into the inbox, unique per (provider, event key); a repeat of an event
+ *    already handed off is a no-op 200.
+ * 4. The payment it names is signalled (`paymentVerdict`, signal-with-start) and the event settled;
+ *    the workflow re-reads the provider, so the webhook's own claims are never trusted.
+ *    An event about no payment of ours is stored, reported (warn) and answered 200, so the provider
+ *    stops retrying. Only a failed durable hand-off (database or Temporal down) answers 503, so the
+ *    provider delivers again.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { DatabasePool } from '../../lib/db/create-pool';
+import { WebhookRejectedError, type PaymentProviderName } from '../../lib/payments/payment-errors';
+import type { NotificationEvent } from '../../lib/payments/payment-provider';
+import type { PaymentProviders } from '../../lib/payments/payments-config';
+import type { Actor } from '../../sql/repositories/audit-repository';
+import { getPayment, getPaymentByExternalId } from '../../sql/repositories/payments-repository';
+import { markWebhookEventFailed, recordWebhookEvent, settleWebhookEvent } from '../../sql/repositories/webhook-events-repository';
+import type { PaymentRow } from '../../sql/schemas/payment-row';
+import type { PaymentVerdictHint } from '../../workflows/payment-workflow';
+import { createRateLimiter, type RateLimiterOptions } from '../rate-limiter';
+
+/** Providers that post webhooks here. */
+export const WEBHOOK_PROVIDERS: readonly PaymentProviderName[] = ['yookassa', 'cryptopay', 'sandbox'];
+
+/** Largest webhook body accepted, in bytes. */
+export const WEBHOOK_BODY_LIMIT = 64 * 1024;
+
+/** Options of {@link registerWebhookRoutes}. */
+export interface WebhookRouteOptions {
+  db: DatabasePool;
+  providers: PaymentProviders;
+  /**
+   * Wakes `payment-{id}` with a verdict signal (starting it when none runs), e.g.
+   * `signalPaymentVerdict` from lib/purchases. Throws when Temporal cannot take it.
+   */
+  signalVerdict(payment: PaymentRow, hint: PaymentVerdictHint): Promise<void>;
+  /** Per-IP token bucket; default 30 at once, 5 per second. */
+  rateLimit?: Pick<RateLimiterOptions, 'capacity' | 'refillPerSecond'> | undefined;
+}
+
+type WebhookRequest = FastifyRequest<{ Params: { provider: string } }>;
+
+function jsonOrNull(rawBody: Buffer): unknown {
+  try {
+    return JSON.parse(rawBody.toString('utf8')) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+/** Registers the webhook routes in their own scope (raw-body parser, body limit). */
+export function registerWebhookRoutes(app: FastifyInstance, options: WebhookRouteOptions): void {
+  const allow = createRateLimiter({ capacity: 30, refillPerSecond: 5, ...options.rateLimit });
+  const { db } = options;
+
+  async function findPayment(event: NotificationEvent): Promise<PaymentRow | null> {
+    const payment =
+      event.orderId !== null ? await getPayment(db, event.orderId) : await getPaymentByExternalId(db, { provider: event.provider, externalId: event.externalId });
+    if (payment === null || payment.provider !== event.provider) return null;
+    if (payment.external_id !== null && payment.external_id !== event.externalId) return null;
+    return payment;
+  }
+
+  async function handle(request: WebhookRequest, reply: FastifyReply) {
+    const name = request.params.provider as PaymentProviderName;
+    const provider = WEBHOOK_PROVIDERS.includes(name) ? options.providers.byName[name] : undefined;
+    if (provider === undefined) return reply.code(404).send({ error: 'unknown provider' });
+    const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const log = request.log.child({ component: 'webhooks', provider: name });
+
+    let event: NotificationEvent;
+    try {
+      event = provider.parseNotification({ rawBody, headers: request.headers, sourceIp: request.ip });
+    } catch (error) {
+      if (!(error instanceof WebhookRejectedError)) throw error;
+      log.warn({ reason: error.reason, sourceIp: request.ip }, 'webhook rejected');
+      return reply.code(error.reason === 'malformed' ? 400 : 401).send({ error: error.reason });
+    }
+
+    const actor: Actor = { type: 'provider_webhook', provider: name };
+    let stage = 'inbox';
+    let eventId: number | undefined;
+    try {
+      const stored = await recordWebhookEvent(db, {
+        provider: name,
+        eventKey: event.eventKey,
+        payload: jsonOrNull(rawBody),
+        rawBody: rawBody.toString('utf8'),
+        headers: request.headers,
+      });
+      eventId = stored.event.id;
+      if (stored.event.status === 'processed' || stored.event.status === 'ignored') {
+        return reply.code(200).send({ status: 'duplicate' });
+      }
+      const payment = event.kind === 'succeeded' || event.kind === 'canceled' ? await findPayment(event) : null;
+      if (payment === null) {
+        if (event.kind === 'succeeded' || event.kind === 'canceled') log.warn({ eventKey: event.eventKey, orderId: event.orderId }, 'webhook for no payment of ours; stored');
+        await settleWebhookEvent(db, { eventId, status: 'ignored', actor });
+        return reply.code(200).send({ status: 'ignored' });
+      }
+      if (payment.status === 'completed' || payment.status === 'refunded') {
+        await settleWebhookEvent(db, { eventId, status: 'ignored', paymentId: payment.id, actor });
+        return reply.code(200).send({ status: 'ignored' });
+      }
+      stage = 'temporal';
+      await options.signalVerdict(payment, { source: `webhook:${name}`, kind: event.kind });
+      stage = 'settle';
+      await settleWebhookEvent(db, { eventId, status: 'processed', paymentId: payment.id, actor });
+      return reply.code(200).send({ status: 'accepted' });
+    } catch (error) {
+      log.error({ stage, eventKey: event.eventKey, err: error instanceof Error ? { name: error.name, message: error.message } : 'unknown' }, 'webhook hand-off failed; asking the provider to retry');
+      if (eventId !== undefined) {
+        const id = eventId;
+        await markWebhookEventFailed(db, { eventId: id, error: `hand-off failed at ${stage}`, actor }).catch(() => undefined);
+      }
+      return reply.code(503).send({ error: 'try again later' });
+    }
+  }
+
+  void app.register(async (scope) => {
+    // Before the body is read, so a flood costs neither parsing nor the database.
+    scope.addHook('onRequest', async (request, reply) => {
+      if (!allow(request.ip)) return reply.code(429).send({ error: 'too many requests' });
+    });
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, (_request, body, done) => done(null, body));
+    scope.post<{ Params: { provider: string } }>('/webhooks/:provider', { bodyLimit: WEBHOOK_BODY_LIMIT }, handle);
+  });
+}

@@ -1,0 +1,15 @@
+/**
+ * Configuration fields of the processes that start or wake payment workflows (bot, api), spread
+ * into their zod schemas next to `paymentFields`.
+ */
+import { z } from 'zod';
+
+/** Environment fields of purchases. */
+export const purchaseFields = {
+  PAYMENT_TIMEOUT_MINUTES: z.coerce
+    .number()
+    .positive()
+    .max(7 * 24 * 60)
+    .default(60)
+    .describe('How long a payment waits for the provider before its invoice is cancelled, in minutes'),
+};

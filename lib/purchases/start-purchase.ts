@@ -1,0 +1,132 @@
+/**
+ * Starting a purchase from the bot, with no activity in between: find or create the pending
+ * subscription, create the `payments` row, start `payment-{id}` with update-with-start and return
+ * how the user pays (redirect URL, Stars invoice) or that it is done (balance).
+ */
+import type { DatabasePool } from '../db/create-pool';
+import type { Logger } from '../logger';
+import { formatMoney, parseMoney } from '../money';
+import type { PaymentProviders } from '../payments/payments-config';
+import { starsInvoicePayload } from '../payments/stars/stars-payload';
+import { MAX_STARS_SUBSCRIPTION_PRICE, rubToStars } from '../payments/stars/rub-to-stars';
+import type { Actor } from '../../sql/repositories/audit-repository';
+import { getBalance } from '../../sql/repositories/ledger-repository';
+import { createPayment } from '../../sql/repositories/payments-repository';
+import { getPlan } from '../../sql/repositories/plans-repository';
+import { findPendingPayment, findUnpaidPendingSubscription } from '../../sql/repositories/purchases-repository';
+import { createPendingSubscription } from '../../sql/repositories/subscriptions-repository';
+import type { PaymentMethod, PaymentRow } from '../../sql/schemas/payment-row';
+import { availablePaymentMethods } from './available-methods';
+import { startPaymentAndWaitForInvoice, type PaymentWorkflowTarget } from './payment-workflow-client';
+
+/** Why a purchase cannot start (the bot shows a text per reason). */
+export type PurchaseRefusal = 'plan-unavailable' | 'method-unavailable' | 'insufficient-balance';
+
+/** How the user pays, or that they already did. Structurally the bot's `PurchaseStart`. */
+export type PurchaseResult =
+  | { kind: 'redirect'; url: string }
+  | { kind: 'stars-invoice'; payload: string; stars: number }
+  | { kind: 'done' }
+  | { kind: 'rejected'; reason: PurchaseRefusal };
+
+/** Dependencies of {@link createPurchaseService}. */
+export interface PurchaseServiceDeps {
+  db: DatabasePool;
+  /** Temporal client, task queue and verdict timeout of payment workflows. */
+  payments: PaymentWorkflowTarget;
+  providers: PaymentProviders;
+  /** Kopecks per Telegram Star, or 'disabled'. */
+  starsKopecksPerStar: number | 'disabled';
+  logger?: Logger | undefined;
+  /** Bound on waiting for the invoice, in milliseconds; default 15 000. */
+  invoiceWaitMs?: number | undefined;
+}
+
+/** The purchase service the bot uses. */
+export interface PurchaseService {
+  /** Methods on offer in this deployment, in display order. */
+  paymentMethods(): PaymentMethod[];
+  /**
+   * Starts (or resumes) a purchase of `planId` by `method` for `userId`.
+   * @throws database errors; Temporal failures are reported as 'method-unavailable'
+   */
+  startPurchase(input: { userId: number; planId: number; method: PaymentMethod }): Promise<PurchaseResult>;
+}
+
+/** Builds the purchase service. */
+export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseService {
+  const methods = availablePaymentMethods(deps.providers, deps.starsKopecksPerStar);
+  const log = deps.logger?.child({ component: 'purchases' });
+
+  function providerName(method: PaymentMethod): string | undefined {
+    if (method === 'balance') return 'balance';
+    if (method === 'stars') return 'telegram_stars';
+    return deps.providers.forMethod(method)?.name;
+  }
+
+  /** The price in the method's currency: RUB, or whole Stars for 'stars'. */
+  function priceOf(priceRub: string, method: PaymentMethod): { amount: string; currency: string; stars?: number } | undefined {
+    if (method !== 'stars') return { amount: formatMoney(parseMoney(priceRub)), currency: 'RUB' };
+    if (deps.starsKopecksPerStar === 'disabled') return undefined;
+    const stars = rubToStars(parseMoney(priceRub), deps.starsKopecksPerStar);
+    if (stars > MAX_STARS_SUBSCRIPTION_PRICE) return undefined;
+    return { amount: `${stars}.00`, currency: 'XTR', stars };
+  }
+
+  async function paymentFor(input: { userId: number; planId: number; method: PaymentMethod }, price: { amount: string; currency: string }, provider: string): Promise<PaymentRow> {
+    const actor: Actor = { type: 'user', userId: input.userId };
+    return deps.db.transaction(async (tx) => {
+      const existing = await findUnpaidPendingSubscription(tx, { userId: input.userId, planId: input.planId });
+      if (existing !== null && input.method !== 'balance') {
+        const reusable = await findPendingPayment(tx, { subscriptionId: existing.id, method: input.method, ...price });
+        if (reusable !== null && reusable.provider === provider) return reusable;
+      }
+      const subscription = existing ?? (await createPendingSubscription(tx, { userId: input.userId, planId: input.planId, actor }));
+      const { payment } = await createPayment(tx, {
+        userId: input.userId,
+        subscriptionId: subscription.id,
+        amount: price.amount,
+        currency: price.currency,
+        method: input.method,
+        provider,
+        actor,
+      });
+      return payment;
+    });
+  }
+
+  return {
+    paymentMethods: () => [...methods],
+    async startPurchase(input) {
+      const plan = await getPlan(deps.db, input.planId);
+      if (plan === null || !plan.is_active) return { kind: 'rejected', reason: 'plan-unavailable' };
+      const provider = providerName(input.method);
+      const price = priceOf(plan.price_rub, input.method);
+      if (!methods.includes(input.method) || provider === undefined || price === undefined) return { kind: 'rejected', reason: 'method-unavailable' };
+      if (input.method === 'balance' && parseMoney(await getBalance(deps.db, input.userId)) < parseMoney(price.amount)) {
+        return { kind: 'rejected', reason: 'insufficient-balance' };
+      }
+      const payment = await paymentFor(input, price, provider);
+      let state;
+      try {
+        state = await startPaymentAndWaitForInvoice(deps.payments, payment, deps.invoiceWaitMs ?? 15_000);
+      } catch (error) {
+        log?.warn({ paymentId: payment.id, err: error instanceof Error ? error.name : 'unknown' }, 'payment workflow did not answer in time');
+        return { kind: 'rejected', reason: 'method-unavailable' };
+      }
+      switch (state.phase) {
+        case 'completed':
+          return { kind: 'done' };
+        case 'awaiting':
+          if (input.method === 'stars' && price.stars !== undefined) return { kind: 'stars-invoice', payload: starsInvoicePayload(payment.id), stars: price.stars };
+          if (state.confirmationUrl !== null) return { kind: 'redirect', url: state.confirmationUrl };
+          return { kind: 'rejected', reason: 'method-unavailable' };
+        case 'failed':
+          return { kind: 'rejected', reason: state.failureReason === 'insufficient-balance' ? 'insufficient-balance' : 'method-unavailable' };
+        case 'creating':
+        case 'cancelled':
+          return { kind: 'rejected', reason: 'method-unavailable' };
+      }
+    },
+  };
+}

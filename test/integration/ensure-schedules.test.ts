@@ -1,0 +1,59 @@
+/**
+ * ensureSchedules on the real Temporal dev server (the time-skipping server has no Schedules):
+ * creates the fleet's schedules once, changes nothing on a repeat, updates only the schedule
+ * whose interval changed, and keeps an operator's pause.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ensureSchedules, type FleetScheduleSettings } from '../../lib/temporal/ensure-schedules';
+import { ScheduleId } from '../../workflows/contract';
+import { connectTestTemporal, type TestTemporal } from '../support/test-temporal';
+
+describe('ensureSchedules', () => {
+  let temporal: TestTemporal;
+  const ids = [ScheduleId.panelHealth, ScheduleId.trafficSync, ScheduleId.panelReconcile];
+
+  before(async () => {
+    temporal = await connectTestTemporal();
+  });
+  after(async () => {
+    for (const id of ids) await temporal.client.schedule.getHandle(id).delete().catch(() => undefined);
+    await temporal?.close();
+  });
+
+  it('creates once, is idempotent, and updates only what changed', async () => {
+    const settings: FleetScheduleSettings = {
+      // No worker polls this queue: nothing the schedules start can run during the test.
+      taskQueue: temporal.uniqueTaskQueue('schedules'),
+      panelProbeIntervalSeconds: 60,
+      failoverAfterSeconds: 300,
+      trafficSyncIntervalSeconds: 300,
+      reconcileIntervalSeconds: 900,
+    };
+    const created = await ensureSchedules(temporal.client, settings);
+    assert.deepEqual(created.map((entry) => entry.action), ['created', 'created', 'created']);
+    assert.deepEqual(created.map((entry) => entry.scheduleId), ids);
+
+    const health = await temporal.client.schedule.getHandle(ScheduleId.panelHealth).describe();
+    assert.equal(health.spec.intervals?.[0]?.every, 60_000);
+    assert.equal(health.policies.overlap, 'SKIP');
+    assert.equal(health.action.workflowType, 'panelHealthWorkflow');
+    assert.deepEqual(health.action.args, [{ failoverAfterSeconds: 300 }]);
+    assert.equal(health.memo?.['intervalSetBy'], 'PANEL_PROBE_INTERVAL_SECONDS');
+
+    const repeated = await ensureSchedules(temporal.client, settings);
+    assert.deepEqual(repeated.map((entry) => entry.action), ['unchanged', 'unchanged', 'unchanged']);
+
+    await temporal.client.schedule.getHandle(ScheduleId.panelReconcile).pause('operator: maintenance');
+    const changed = await ensureSchedules(temporal.client, { ...settings, panelProbeIntervalSeconds: 30, reconcileIntervalSeconds: 1800 });
+    assert.deepEqual(changed.map((entry) => entry.action), ['updated', 'unchanged', 'updated']);
+    assert.equal((await temporal.client.schedule.getHandle(ScheduleId.panelHealth).describe()).spec.intervals?.[0]?.every, 30_000);
+    const reconcile = await temporal.client.schedule.getHandle(ScheduleId.panelReconcile).describe();
+    assert.equal(reconcile.spec.intervals?.[0]?.every, 1_800_000);
+    assert.equal(reconcile.state.paused, true, "an operator's pause survives a config update");
+
+    const argsChanged = await ensureSchedules(temporal.client, { ...settings, panelProbeIntervalSeconds: 30, reconcileIntervalSeconds: 1800, failoverAfterSeconds: 'disabled' });
+    assert.deepEqual(argsChanged.map((entry) => entry.action), ['updated', 'unchanged', 'unchanged']);
+    assert.deepEqual((await temporal.client.schedule.getHandle(ScheduleId.panelHealth).describe()).action.args, [{ failoverAfterSeconds: 'disabled' }]);
+  });
+});

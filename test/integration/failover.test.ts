@@ -1,0 +1,148 @@
+/**
+ * Failover on the real Temporal dev server: the health probe marks a dead panel down; once it has
+ * been down past the (short) threshold the next probe run starts `failover-server-{id}`, which
+ * closes the server and signals every active subscription on it (stub workflows record the
+ * signal; one without a workflow is reported, not fatal). A panel that comes back before the
+ * threshold (a flap) triggers nothing, and a failover that finds the panel answering aborts.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes, randomInt } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { Worker } from '@temporalio/worker';
+import { sql } from 'slonik';
+import { createFleetActivities } from '../../activities/fleet-activities';
+import { createPanelActivities } from '../../activities/panel-activities';
+import { startFakePanel, type FakePanel } from '../../fakes/xui-panel/fake-panel';
+import { createSecretBox } from '../../lib/crypto/secret-box';
+import { createLogger } from '../../lib/logger';
+import { createPanelResolver } from '../../lib/xui/panel-for-server';
+import { countAuditLogs } from '../../sql/repositories/audit-repository';
+import { setServerPanelCredentials } from '../../sql/repositories/server-credentials-repository';
+import { claimServerSlot } from '../../sql/repositories/server-slots-repository';
+import { createServer, getServer } from '../../sql/repositories/servers-repository';
+import { newActiveSubscription, testActor } from '../../sql/repositories/test-fixtures';
+import type { VpnServerRow } from '../../sql/schemas/vpn-server-row';
+import { failoverWorkflowId, SignalName, subscriptionWorkflowId } from '../../workflows/contract';
+import type { PanelHealthResult } from '../../workflows/panel-health-workflow';
+import type { ServerFailoverResult } from '../../workflows/server-failover-workflow';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { connectTestTemporal, type TestTemporal } from '../support/test-temporal';
+import { moveRecorderWorkflow, movesQuery, panelHealthWorkflow, serverFailoverWorkflow } from './fleet-test-workflows';
+
+const box = createSecretBox(randomBytes(32));
+const panels: FakePanel[] = [];
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+let db: TestDatabase;
+let temporal: TestTemporal;
+let worker: Worker;
+let running: Promise<void>;
+let taskQueue: string;
+
+before(async () => {
+  db = await createTestDatabase();
+  // Ids far from other test files' on the shared dev server: workflow ids embed them.
+  await db.pool.query(sql.unsafe`SELECT setval('subscriptions_id_seq', ${randomInt(1e8, 2e9)})`);
+  await db.pool.query(sql.unsafe`SELECT setval('vpn_servers_id_seq', ${randomInt(1e8, 2e9)})`);
+  temporal = await connectTestTemporal();
+  taskQueue = temporal.uniqueTaskQueue('failover');
+  const logger = createLogger({ level: 'silent' });
+  const resolver = createPanelResolver({ db: db.pool, secretBox: box, timeoutMs: 1_000 });
+  worker = await Worker.create({
+    connection: temporal.nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    workflowsPath: fileURLToPath(new URL('./fleet-test-workflows.ts', import.meta.url)),
+    activities: {
+      ...createPanelActivities({ db: db.pool, logger, panels: resolver, clientIdSalt: 'failover-salt-0123456789', publicBaseUrl: 'https://vpn.example.com' }),
+      ...createFleetActivities({ db: db.pool, logger, temporal: temporal.client }),
+    },
+  });
+  running = worker.run();
+});
+after(async () => {
+  worker?.shutdown();
+  await running;
+  await temporal?.close();
+  await Promise.all(panels.map((panel) => panel.close()));
+  await db?.drop();
+});
+
+async function panelServer(name: string): Promise<{ panel: FakePanel; server: VpnServerRow }> {
+  const panel = await startFakePanel({ version: 'v3', username: 'admin', password: 'pw-0123456789' });
+  panels.push(panel);
+  const server = await createServer(db.pool, { name, endpoint: `${name}.example:443`, xuiPanelUrl: panel.url, xuiInboundId: 1, actor: testActor });
+  await setServerPanelCredentials(db.pool, { serverId: server.id, box, username: 'admin', password: 'pw-0123456789', actor: testActor });
+  return { panel, server };
+}
+
+/** An active subscription holding a slot on the server. */
+async function subscriptionOn(serverId: number): Promise<number> {
+  const subscription = await newActiveSubscription(db.pool);
+  await claimServerSlot(db.pool, { subscriptionId: subscription.id, preferServerId: serverId, actor: testActor });
+  return subscription.id;
+}
+
+async function startRecorder(subscriptionId: number) {
+  return temporal.client.workflow.start(moveRecorderWorkflow, { workflowId: subscriptionWorkflowId(subscriptionId), taskQueue });
+}
+
+async function probeRun(failoverAfterSeconds: number): Promise<PanelHealthResult> {
+  return temporal.client.workflow.execute(panelHealthWorkflow, { workflowId: `health-${randomInt(1e9)}`, taskQueue, args: [{ failoverAfterSeconds }] });
+}
+
+describe('panel health probe and server failover', () => {
+  it('moves the subscriptions of a server down past the threshold, once', async () => {
+    const dead = await panelServer('dead');
+    const healthy = await panelServer('healthy');
+    const [a, b, orphan] = [await subscriptionOn(dead.server.id), await subscriptionOn(dead.server.id), await subscriptionOn(dead.server.id)];
+    const recorders = [await startRecorder(a), await startRecorder(b)];
+    dead.panel.controls.setDown(true);
+
+    const first = await probeRun(2);
+    assert.deepEqual(first.down, [dead.server.id]);
+    assert.deepEqual(first.failoversStarted, [], 'just went down: not past the threshold yet');
+    assert.ok((await getServer(db.pool, dead.server.id))?.down_since);
+
+    await sleep(2_100);
+    const second = await probeRun(2);
+    assert.deepEqual(second.failoversStarted, [dead.server.id]);
+    const failover: ServerFailoverResult = await temporal.client.workflow.getHandle(failoverWorkflowId(dead.server.id)).result();
+    assert.deepEqual(failover, { serverId: dead.server.id, outcome: 'moves-signalled', deactivated: true, signalled: [a, b], missing: [orphan] });
+
+    for (const recorder of recorders) assert.deepEqual(await recorder.query(movesQuery), [{ fromServerId: dead.server.id, reason: 'failover' }]);
+    assert.equal((await getServer(db.pool, dead.server.id))?.is_active, false);
+    assert.equal((await getServer(db.pool, healthy.server.id))?.is_active, true);
+    assert.equal(await countAuditLogs(db.pool, { action: 'server.deactivated', entityId: dead.server.id }), 1);
+
+    const third = await probeRun(2);
+    assert.deepEqual(third.failoversStarted, [], 'a failed-over (closed) server is not failed over again');
+    for (const recorder of recorders) await recorder.signal(SignalName.cancel);
+  });
+
+  it('does nothing for a panel that comes back before the threshold, and a failover of a live panel aborts', async () => {
+    const flappy = await panelServer('flappy');
+    const subscriptionId = await subscriptionOn(flappy.server.id);
+    const recorder = await startRecorder(subscriptionId);
+
+    flappy.panel.controls.setDown(true);
+    assert.ok((await probeRun(2)).down.includes(flappy.server.id));
+    flappy.panel.controls.setDown(false);
+    await sleep(2_100);
+    const back = await probeRun(2);
+    assert.ok(!back.down.includes(flappy.server.id));
+    assert.deepEqual(back.failoversStarted, []);
+    assert.equal((await getServer(db.pool, flappy.server.id))?.down_since, null);
+
+    // Even a failover started directly (as if the probe had been a moment earlier) aborts.
+    const aborted = await temporal.client.workflow.execute(serverFailoverWorkflow, {
+      workflowId: failoverWorkflowId(flappy.server.id),
+      taskQueue,
+      args: [{ serverId: flappy.server.id }],
+    });
+    assert.equal(aborted.outcome, 'aborted-server-up');
+    assert.equal((await getServer(db.pool, flappy.server.id))?.is_active, true);
+    assert.deepEqual(await recorder.query(movesQuery), []);
+    await recorder.signal(SignalName.cancel);
+  });
+});

@@ -1,0 +1,258 @@
+/**
+ * Purchases end to end on real servers: Postgres, the Temporal dev server, a worker running the
+ * real payment workflow and activities (with a stub subscription workflow), the api's webhook
+ * routes listening on loopback, and the fake YooKassa / Crypto Pay sending real webhooks.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import type { Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { createTelegramSender } from '../../activities/telegram-sender';
+import { createApp } from '../../api/create-app';
+import { startFakeCryptoPay, type FakeCryptoPay } from '../../fakes/cryptopay';
+import { startFakeYooKassa, type FakeYooKassa } from '../../fakes/yookassa';
+import { createSecretBox } from '../../lib/crypto/secret-box';
+import { createLogger } from '../../lib/logger';
+import type { PaymentProviderName } from '../../lib/payments/payment-errors';
+import type { PaymentProvider } from '../../lib/payments/payment-provider';
+import { createPaymentProviders, paymentFields, type PaymentProviders } from '../../lib/payments/payments-config';
+import { signalPaymentVerdict, type PaymentWorkflowTarget } from '../../lib/purchases/payment-workflow-client';
+import { createPurchaseService, type PurchaseService } from '../../lib/purchases/start-purchase';
+import { createPanelResolver } from '../../lib/xui/panel-for-server';
+import { countAuditLogs } from '../../sql/repositories/audit-repository';
+import { creditBalance, getBalance } from '../../sql/repositories/ledger-repository';
+import { getPayment } from '../../sql/repositories/payments-repository';
+import { newUser, testActor } from '../../sql/repositories/test-fixtures';
+import type { PaymentRow } from '../../sql/schemas/payment-row';
+import { createWorker } from '../../workers/create-worker';
+import { paymentWorkflowId, subscriptionWorkflowId } from '../../workflows/contract';
+import { maybeRecordHistory } from '../support/record-history';
+import type { PaymentState, paymentWorkflow } from '../../workflows/payment-workflow';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { connectTestTemporal, eventually, type TestTemporal } from '../support/test-temporal';
+import type { subscriptionWorkflow } from './payment-test-workflows';
+
+const TEST_WORKFLOWS = fileURLToPath(new URL('./payment-test-workflows.ts', import.meta.url));
+const SHOP = { shopId: '123456', secretKey: 'test_s3cr3t-key' };
+const CRYPTO_TOKEN = '12345:AAtesttoken';
+
+let database: TestDatabase;
+let temporal: TestTemporal;
+let app: FastifyInstance;
+let yookassa: FakeYooKassa;
+let cryptopay: FakeCryptoPay;
+let worker: Worker;
+let running: Promise<void>;
+let target: PaymentWorkflowTarget;
+let purchases: PurchaseService;
+let planId: number;
+const byName: Partial<Record<PaymentProviderName, PaymentProvider>> = {};
+/** Filled once the fakes run (their webhook URLs need the api's port first). */
+const providers: PaymentProviders = { byName, forMethod: (method) => (method === 'crypto' ? byName.cryptopay : byName.yookassa) };
+
+before(async () => {
+  database = await createTestDatabase({ seed: true });
+  temporal = await connectTestTemporal();
+  const taskQueue = temporal.uniqueTaskQueue('payments');
+  target = { client: temporal.client, taskQueue, timeoutMinutes: 1 };
+  planId = await database.pool.oneFirst(sql.type(z.object({ id: z.number() }))`SELECT id FROM subscription_plans WHERE name = '1 месяц'`);
+
+  app = createApp({
+    logger: createLogger({ level: 'silent' }),
+    readinessChecks: {},
+    trustProxy: true,
+    webhooks: { db: database.pool, providers, signalVerdict: (payment, hint) => signalPaymentVerdict(target, payment, hint) },
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address();
+  const apiUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+
+  yookassa = await startFakeYooKassa({ ...SHOP, webhookUrl: `${apiUrl}/webhooks/yookassa`, sourceIpHeader: 'x-forwarded-for', webhookRetryDelaysMs: [20, 100, 250] });
+  cryptopay = await startFakeCryptoPay({ token: CRYPTO_TOKEN, webhookUrl: `${apiUrl}/webhooks/cryptopay`, webhookRetryDelaysMs: [20, 100, 250] });
+  const real = createPaymentProviders(
+    z.object(paymentFields).parse({
+      YOOKASSA_SHOP_ID: SHOP.shopId,
+      YOOKASSA_SECRET_KEY: SHOP.secretKey,
+      YOOKASSA_API_URL: yookassa.apiUrl,
+      CRYPTOPAY_TOKEN: CRYPTO_TOKEN,
+      CRYPTOPAY_API_URL: cryptopay.apiUrl,
+      PAYMENT_TIMEOUT_MS: '2000',
+    }),
+  );
+  Object.assign(byName, real.byName);
+
+  worker = await createWorker({
+    connection: temporal.nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    deps: {
+      db: database.pool,
+      logger: createLogger({ level: 'silent' }),
+      panels: createPanelResolver({ db: database.pool, secretBox: createSecretBox(randomBytes(32)), timeoutMs: 1_000 }),
+      clientIdSalt: 'integration-test-salt-0123',
+      publicBaseUrl: apiUrl,
+      telegram: createTelegramSender({ token: '1:unused', apiRoot: 'http://127.0.0.1:1' }),
+      referralBonusKopecks: null,
+      payments: { providers, temporal: { client: temporal.client, taskQueue }, returnUrl: `${apiUrl}/payments/return` },
+    },
+    overrides: { workflowsPath: TEST_WORKFLOWS },
+  });
+  running = worker.run();
+  purchases = createPurchaseService({ db: database.pool, payments: target, providers, starsKopecksPerStar: 'disabled', invoiceWaitMs: 30_000 });
+});
+
+after(async () => {
+  worker?.shutdown();
+  await running;
+  await app?.close();
+  await yookassa?.close();
+  await cryptopay?.close();
+  await temporal?.close();
+  await database?.drop();
+});
+
+async function latestPayment(userId: number): Promise<PaymentRow> {
+  const id = await database.pool.oneFirst(sql.type(z.object({ id: z.number() }))`SELECT max(id) AS id FROM payments WHERE user_id = ${userId}`);
+  const payment = await getPayment(database.pool, id);
+  assert.ok(payment);
+  return payment;
+}
+
+function paymentHandle(paymentId: number): WorkflowHandle<typeof paymentWorkflow> {
+  return temporal.client.workflow.getHandle<typeof paymentWorkflow>(paymentWorkflowId(paymentId));
+}
+
+async function receivedBySubscription(subscriptionId: number): Promise<number[] | undefined> {
+  try {
+    return await temporal.client.workflow.getHandle<typeof subscriptionWorkflow>(subscriptionWorkflowId(subscriptionId)).query<number[]>('receivedPayments');
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  }
+}
+
+async function settledPayment(paymentId: number, status: PaymentRow['status']): Promise<PaymentRow> {
+  return eventually(async () => {
+    const row = await getPayment(database.pool, paymentId);
+    return row?.status === status ? row : undefined;
+  }, 20_000, `payment ${paymentId} ${status}`);
+}
+
+describe('payments end to end', () => {
+  it('YooKassa: purchase, webhook delivered three times → one completion, one paymentCompleted', async () => {
+    const user = await newUser(database.pool);
+    const start = await purchases.startPurchase({ userId: user.id, planId, method: 'card' });
+    assert.equal(start.kind, 'redirect');
+    const payment = await latestPayment(user.id);
+    assert.ok(start.kind === 'redirect' && start.url.startsWith(yookassa.url));
+    assert.ok(payment.external_id);
+    assert.deepEqual(
+      yookassa.controls.calls.filter((call) => call.method === 'POST' && call.path === '/v3/payments').map((call) => call.idempotenceKey),
+      [`payment-${payment.id}-attempt-1`],
+    );
+    const state = await paymentHandle(payment.id).query<PaymentState>('getPaymentState');
+    assert.equal(state.confirmationUrl, start.url);
+
+    assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'card' }), start, 'a repeated purchase shows the same invoice');
+
+    yookassa.controls.pay(payment.external_id);
+    const [first] = yookassa.controls.webhooks?.deliveries.slice(-1) ?? [];
+    assert.ok(first);
+    yookassa.controls.duplicate(first);
+    yookassa.controls.duplicate(first);
+    await settledPayment(payment.id, 'completed');
+    const final = await paymentHandle(payment.id).result();
+    await maybeRecordHistory(temporal.client, paymentWorkflowId(payment.id), 'payment-yookassa-webhook-thrice-completed');
+    assert.equal(final.phase, 'completed');
+    assert.equal(final.subscriptionNotified, true);
+    await yookassa.controls.webhooks?.settled();
+    assert.ok(payment.subscription_id);
+    assert.deepEqual(await receivedBySubscription(payment.subscription_id), [payment.id]);
+    assert.equal(await countAuditLogs(database.pool, { action: 'payment.completed', entityId: payment.id }), 1);
+    const inbox = await database.pool.oneFirst(sql.type(z.object({ count: z.number() }))`
+      SELECT count(*)::int AS count FROM webhook_events WHERE provider = 'yookassa' AND event_key = ${`${payment.external_id}:payment.succeeded`}`);
+    assert.equal(inbox, 1);
+    assert.ok(yookassa.controls.webhooks?.deliveries.slice(-3).every((delivery) => delivery.state === 'delivered'));
+  });
+
+  it('forged webhooks get 401 and change nothing', async () => {
+    const address = app.server.address();
+    const base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+    const body = JSON.stringify({ type: 'notification', event: 'payment.succeeded', object: { id: 'forged', status: 'succeeded', paid: true } });
+    const yoo = await fetch(`${base}/webhooks/yookassa`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.9' }, body });
+    assert.equal(yoo.status, 401);
+    const crypto = await fetch(`${base}/webhooks/cryptopay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'crypto-pay-api-signature': 'ab'.repeat(32) },
+      body: JSON.stringify({ update_id: 1, update_type: 'invoice_paid', request_date: new Date().toISOString(), payload: {} }),
+    });
+    assert.equal(crypto.status, 401);
+  });
+
+  it('a payment for the wrong amount never completes and is flagged', async () => {
+    const user = await newUser(database.pool);
+    const start = await purchases.startPurchase({ userId: user.id, planId, method: 'sbp' });
+    assert.equal(start.kind, 'redirect');
+    const payment = await latestPayment(user.id);
+    assert.ok(payment.external_id && payment.subscription_id);
+    const stored = yookassa.state.payments.get(payment.external_id);
+    assert.ok(stored);
+    stored.amount = { value: '1.00', currency: 'RUB' };
+    yookassa.controls.pay(payment.external_id);
+    await settledPayment(payment.id, 'failed');
+    const final = await paymentHandle(payment.id).result();
+    await maybeRecordHistory(temporal.client, paymentWorkflowId(payment.id), 'payment-wrong-amount-flagged');
+    assert.deepEqual([final.phase, final.failureReason, final.subscriptionNotified], ['failed', 'order-mismatch', false]);
+    assert.equal(await countAuditLogs(database.pool, { action: 'payment.mismatch_flagged', entityId: payment.id }), 1);
+    assert.equal(await receivedBySubscription(payment.subscription_id), undefined);
+  });
+
+  it('a payment nobody pays is cancelled at the timeout, its invoice withdrawn', async () => {
+    const user = await newUser(database.pool);
+    const quick = createPurchaseService({ db: database.pool, payments: { ...target, timeoutMinutes: 0.04 }, providers, starsKopecksPerStar: 'disabled' });
+    const start = await quick.startPurchase({ userId: user.id, planId, method: 'crypto' });
+    assert.equal(start.kind, 'redirect');
+    const payment = await latestPayment(user.id);
+    assert.ok(payment.external_id);
+    assert.ok(cryptopay.state.invoices.has(Number(payment.external_id)));
+    const final = await paymentHandle(payment.id).result();
+    await maybeRecordHistory(temporal.client, paymentWorkflowId(payment.id), 'payment-timeout-cancelled');
+    assert.equal(final.phase, 'cancelled');
+    assert.equal((await getPayment(database.pool, payment.id))?.status, 'cancelled');
+    assert.equal(cryptopay.state.invoices.has(Number(payment.external_id)), false, 'deleteInvoice was called');
+  });
+
+  it('Crypto Pay: a signed webhook completes the payment', async () => {
+    const user = await newUser(database.pool);
+    const start = await purchases.startPurchase({ userId: user.id, planId, method: 'crypto' });
+    assert.equal(start.kind, 'redirect');
+    const payment = await latestPayment(user.id);
+    assert.ok(payment.external_id && payment.subscription_id);
+    cryptopay.controls.pay(Number(payment.external_id));
+    cryptopay.controls.duplicate(Number(payment.external_id));
+    await settledPayment(payment.id, 'completed');
+    assert.equal((await paymentHandle(payment.id).result()).phase, 'completed');
+    await maybeRecordHistory(temporal.client, paymentWorkflowId(payment.id), 'payment-cryptopay-completed');
+    await cryptopay.controls.webhooks?.settled();
+    assert.deepEqual(await receivedBySubscription(payment.subscription_id), [payment.id]);
+  });
+
+  it('balance: completes at once with the ledger debited; too little balance is refused', async () => {
+    const user = await newUser(database.pool);
+    assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance' }), { kind: 'rejected', reason: 'insufficient-balance' });
+    await creditBalance(database.pool, { userId: user.id, amount: '300.00', reason: 'top_up', idempotencyKey: `test-topup-${user.id}`, actor: testActor });
+    assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance' }), { kind: 'done' });
+    const payment = await latestPayment(user.id);
+    assert.equal(payment.status, 'completed');
+    assert.equal(await getBalance(database.pool, user.id), '51.00');
+    assert.ok(payment.subscription_id);
+    const subscriptionId = payment.subscription_id;
+    assert.deepEqual(await eventually(async () => (await receivedBySubscription(subscriptionId))?.length ? receivedBySubscription(subscriptionId) : undefined), [payment.id]);
+    assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance' }), { kind: 'rejected', reason: 'insufficient-balance' });
+  });
+});

@@ -1,0 +1,80 @@
+/**
+ * The worker as production builds it, on the test servers: a fresh seeded database whose only
+ * active server is a fake 3X-UI panel, the fake Telegram, every real activity, and a worker on a
+ * unique task queue of the test Temporal dev server. Integration tests drive workflows through it.
+ */
+import { randomBytes } from 'node:crypto';
+import { sql } from 'slonik';
+import type { ActivityDeps } from '../../activities/create-activities';
+import { createTelegramSender } from '../../activities/telegram-sender';
+import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram';
+import { startFakePanel, type FakePanel } from '../../fakes/xui-panel/fake-panel';
+import { createSecretBox } from '../../lib/crypto/secret-box';
+import { createLogger } from '../../lib/logger';
+import { createPanelResolver } from '../../lib/xui/panel-for-server';
+import { setServerPanelCredentials } from '../../sql/repositories/server-credentials-repository';
+import { createServer } from '../../sql/repositories/servers-repository';
+import { testActor } from '../../sql/repositories/test-fixtures';
+import type { VpnServerRow } from '../../sql/schemas/vpn-server-row';
+import { createWorker } from '../../workers/create-worker';
+import { DEFAULT_LIFECYCLE_SETTINGS, type LifecycleSettings } from '../../workflows/subscription-lifecycle';
+import { createTestDatabase, type TestDatabase } from './test-database';
+import { connectTestTemporal, type TestTemporal } from './test-temporal';
+
+/** A running real stack for one test file. */
+export interface RealStack {
+  database: TestDatabase;
+  temporal: TestTemporal;
+  telegram: FakeTelegram;
+  panel: FakePanel;
+  server: VpnServerRow;
+  taskQueue: string;
+  deps: ActivityDeps;
+  /** Runs a fresh worker (a Worker runs only once) until `body` settles. */
+  run<T>(body: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Builds the stack; `lifecycle` overrides timings (tests shorten the delay notice). */
+export async function startRealStack(options: { lifecycle?: Partial<LifecycleSettings> } = {}): Promise<RealStack> {
+  const database = await createTestDatabase({ seed: true });
+  const temporal = await connectTestTemporal();
+  const telegram = await startFakeTelegram();
+  const panel = await startFakePanel({ version: 'v3', username: 'admin', password: 'pw-0123456789' });
+  const box = createSecretBox(randomBytes(32));
+  const pool = database.pool;
+  await pool.query(sql.unsafe`UPDATE vpn_servers SET is_active = false`);
+  const server = await createServer(pool, { name: 'NL-1', endpoint: 'nl.vpn.example.com:443', xuiPanelUrl: panel.url, xuiInboundId: 1, actor: testActor });
+  await setServerPanelCredentials(pool, { serverId: server.id, box, username: 'admin', password: 'pw-0123456789', actor: testActor });
+  const taskQueue = temporal.uniqueTaskQueue('real-stack');
+  const deps: ActivityDeps = {
+    db: pool,
+    logger: createLogger({ level: 'silent' }),
+    panels: createPanelResolver({ db: pool, secretBox: box, timeoutMs: 1_000 }),
+    clientIdSalt: 'real-stack-salt-0123456789',
+    publicBaseUrl: 'https://vpn.example.com',
+    telegram: createTelegramSender({ token: telegram.token, apiRoot: telegram.apiRoot, maxDelaySeconds: 2 }),
+    referralBonusKopecks: 5000n,
+    temporal: temporal.client,
+    lifecycle: { ...DEFAULT_LIFECYCLE_SETTINGS, ...options.lifecycle },
+  };
+  return {
+    database,
+    temporal,
+    telegram,
+    panel,
+    server,
+    taskQueue,
+    deps,
+    run: async (body) => {
+      const worker = await createWorker({ connection: temporal.nativeConnection, namespace: 'default', taskQueue, deps, shutdownGraceTimeMs: 1_000 });
+      return worker.runUntil(body);
+    },
+    close: async () => {
+      await telegram.close();
+      await panel.close();
+      await temporal.close();
+      await database.drop();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { log, proxyActivities, startChild } from '@temporalio/workflow';
+import type { Activities } from '../activities/create-activities';
+import { ActivityProfile } from './activity-options';
+import { failoverWorkflowId } from './contract';
+import { mapSettled } from './map-settled';
+import { serverFailoverWorkflow } from './server-failover-workflow';
+
+/** Input of the `panel-health-probe` Schedule's workflow (its action args). */
+export interface PanelHealthInput {
+  /** Seconds a server must stay down before its subscriptions move; 'disabled' = never. Default 300. */
+  failoverAfterSeconds?: number | 'disabled';
+  /** Probes in flight at once; default 8. */
+  concurrency?: number;
+}
+
+/** What one health sweep saw and did. */
+export interface PanelHealthResult {
+  probed: number;
+  down: number[];
+  /** Probes that could not run (e.g. the database was unreachable), with the failure type. */
+  failed: Array<{ serverId: number; error: string }>;
+  /** Servers whose failover this run started. */
+  failoversStarted: number[];
+  /** Servers whose failover was already running (left alone). */
+  failoversRunning: number[];
+}
+
+/** Default of {@link PanelHealthInput.failoverAfterSeconds}. */
+export const DEFAULT_FAILOVER_AFTER_SECONDS = 300;
+/** Default of {@link PanelHealthInput.concurrency} (also used by the other panel sweeps). */
+export const DEFAULT_SWEEP_CONCURRENCY = 8;
+
+const db = proxyActivities<Activities>(ActivityProfile.database);
+const sweep = proxyActivities<Activities>(ActivityProfile.panelSweep);
+
+/**
+ * Probes every active server's panel (probePanel records up/down and down_since), then starts
+ * `failover-server-{id}` for each active server down for longer than `failoverAfterSeconds` that
+ * still holds active subscriptions. The failover is a child with ABANDON, so it outlives this
+ * short sweep; its id makes the start idempotent (a running one is left alone), and since a
+ * failover closes the server, the next sweeps do not start it again for the same outage.
+ */
+export async function panelHealthWorkflow(input: PanelHealthInput = {}): Promise<PanelHealthResult> {
+  const failoverAfter = input.failoverAfterSeconds ?? DEFAULT_FAILOVER_AFTER_SECONDS;
+  const serverIds = await db.listPanelServers({ activeOnly: true });
+  const probes = await mapSettled(serverIds, input.concurrency ?? DEFAULT_SWEEP_CONCURRENCY, (serverId) => sweep.probePanel({ serverId }));
+  const result: PanelHealthResult = { probed: serverIds.length, down: [], failed: [], failoversStarted: [], failoversRunning: [] };
+  for (const probe of probes) {
+    if (!probe.ok) result.failed.push({ serverId: probe.item, error: probe.error });
+    else if (!probe.value.up) result.down.push(probe.item);
+  }
+  if (result.failed.length > 0) log.warn('panel probes failed to run', { failed: result.failed });
+  if (failoverAfter === 'disabled') return result;
+
+  for (const serverId of await db.listFailoverCandidates({ downForSeconds: failoverAfter })) {
+    try {
+      await startChild(serverFailoverWorkflow, {
+        workflowId: failoverWorkflowId(serverId),
+        args: [{ serverId }],
+        parentClosePolicy: 'ABANDON',
+        staticSummary: `failover of server ${serverId}`,
+      });
+      result.failoversStarted.push(serverId);
+      log.warn('failover started', { serverId, downForSeconds: failoverAfter });
+    } catch (error) {
+      if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      result.failoversRunning.push(serverId);
+    }
+  }
+  return result;
+}

@@ -1,0 +1,115 @@
+import {
+  ActivityFailure,
+  allHandlersFinished,
+  condition,
+  defineQuery,
+  defineSignal,
+  defineUpdate,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities/create-activities';
+import { ActivityProfile } from './activity-options';
+import { PaymentStatusAttribute, QueryName, SignalName, UpdateName } from './contract';
+import {
+  afterInvoice,
+  afterVerdict,
+  initialPaymentState,
+  paymentTimeoutMs,
+  type PaymentPhase,
+  type PaymentState,
+  type PaymentWorkflowInput,
+} from './payment-state';
+
+export type { PaymentState, PaymentWorkflowInput } from './payment-state';
+
+/** Signal: the provider's webhook (or the reconciler) says a verdict may be in. Carries nothing trusted. */
+export const paymentVerdictSignal = defineSignal<[PaymentVerdictHint?]>(SignalName.paymentVerdict);
+/** Query: the current state (phase, confirmation URL). */
+export const getPaymentStateQuery = defineQuery<PaymentState>(QueryName.getPaymentState);
+/** Update: returns the state once the invoice exists (or the payment ended); used with update-with-start. */
+export const waitForInvoiceUpdate = defineUpdate<PaymentState>(UpdateName.waitForInvoice);
+
+/** What the sender of a verdict signal says; informational only (the workflow re-asks the provider). */
+export interface PaymentVerdictHint {
+  /** Who sent it: 'webhook:<provider>', 'reconciler', 'bot:stars'. */
+  source?: string;
+  /** The provider's event kind as the webhook claimed it. */
+  kind?: string;
+}
+
+const payments = proxyActivities<Activities>(ActivityProfile.payments);
+const database = proxyActivities<Activities>(ActivityProfile.database);
+const handOff = proxyActivities<Activities>(ActivityProfile.temporal);
+
+/** PaymentStatus search attribute value per phase. */
+const STATUS: Record<PaymentPhase, string> = {
+  creating: 'pending',
+  awaiting: 'pending',
+  completed: 'completed',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
+
+/**
+ * `payment-{paymentId}`: creates the invoice (provider by the payment's method; 'balance' debits
+ * the ledger and completes at once; 'stars' has nothing to create), then waits for verdict signals
+ * until the timeout. Each signal makes `confirmPayment` re-read the provider's status, the only
+ * source of truth. A completed payment is handed to `subscription-{subscriptionId}` once; at the
+ * timeout the invoice is withdrawn at the provider (where it can be) and the payment cancelled.
+ * Referral payouts are the subscription workflow's business, not this one's.
+ */
+export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<PaymentState> {
+  let state = initialPaymentState(input.paymentId);
+  let unhandledVerdicts = 0;
+  setHandler(paymentVerdictSignal, () => {
+    state = { ...state, verdictSignals: state.verdictSignals + 1 };
+    unhandledVerdicts += 1;
+  });
+  setHandler(getPaymentStateQuery, () => state);
+  setHandler(waitForInvoiceUpdate, async () => {
+    await condition(() => state.phase !== 'creating');
+    return state;
+  });
+
+  const setPhase = (next: PaymentState) => {
+    if (STATUS[next.phase] !== STATUS[state.phase]) upsertSearchAttributes([{ key: PaymentStatusAttribute, value: STATUS[next.phase] }]);
+    state = next;
+  };
+
+  try {
+    setPhase(afterInvoice(state, await payments.createInvoice({ paymentId: input.paymentId })));
+  } catch (error) {
+    // The provider stayed unreachable for the whole retry budget: fail the order rather than the workflow.
+    if (!(error instanceof ActivityFailure)) throw error;
+    log.warn('invoice could not be created; failing the payment', { paymentId: input.paymentId });
+    setPhase(afterVerdict(state, await database.abandonPayment({ paymentId: input.paymentId, reason: 'provider-unavailable' })));
+  }
+
+  const deadline = Date.now() + paymentTimeoutMs(input);
+  while (state.phase === 'awaiting') {
+    const signalled = await condition(() => unhandledVerdicts > 0, Math.max(0, deadline - Date.now()));
+    if (!signalled) {
+      log.info('payment timed out; cancelling', { paymentId: input.paymentId });
+      setPhase(afterVerdict(state, await payments.expirePayment({ paymentId: input.paymentId })));
+      break;
+    }
+    unhandledVerdicts = 0;
+    try {
+      setPhase(afterVerdict(state, await payments.confirmPayment({ paymentId: input.paymentId })));
+    } catch (error) {
+      // The provider could not be asked: keep waiting; the next signal or the timeout asks again.
+      if (!(error instanceof ActivityFailure)) throw error;
+      log.warn('verdict could not be confirmed; waiting for the next signal', { paymentId: input.paymentId });
+    }
+  }
+
+  if (state.phase === 'completed') {
+    await handOff.notifySubscriptionOfPayment({ paymentId: input.paymentId });
+    state = { ...state, subscriptionNotified: true };
+  }
+  await condition(allHandlersFinished);
+  return state;
+}

@@ -1,0 +1,202 @@
+/**
+ * The subscription lifecycle on the time-skipping test server, with in-memory activities: a
+ * 30-day plan's reminders, expiry, renewal inside and after the grace window, duplicate payment
+ * signals, a panel outage during provisioning, operator updates and failover moves.
+ */
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { after, before, describe, it } from 'node:test';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { WORKFLOWS_PATH } from '../workers/create-worker';
+import { createFakeLifecycle, type FakeLifecycle, type FakeLifecycleOptions } from '../test/support/fake-lifecycle-activities';
+import { installQuietRuntime } from '../test/support/test-temporal';
+import { indexedValueType } from '../lib/temporal/register-search-attributes';
+import { SEARCH_ATTRIBUTES, subscriptionWorkflowId } from './contract';
+import {
+  cancelUpdate,
+  extendUpdate,
+  getStateQuery,
+  moveToServerSignal,
+  paymentCompletedSignal,
+  refundToBalanceUpdate,
+} from './subscription-messages';
+import { subscriptionWorkflow } from './subscription-workflow';
+
+const HOUR = 60 * 60 * 1000;
+
+/** Matches an update rejected by its validator with a message like `pattern`. */
+const rejectedBecause = (pattern: RegExp) => (error: unknown) => {
+  const cause = error instanceof Error ? error.cause : undefined;
+  assert.match(cause instanceof Error ? cause.message : String(cause), pattern);
+  return true;
+};
+const DAY = 24 * HOUR;
+let nextSubscriptionId = 1000;
+
+describe('subscription workflow (time-skipping)', () => {
+  let env: TestWorkflowEnvironment;
+
+  before(async () => {
+    const path = process.env.TEST_TEMPORAL_TEST_SERVER;
+    if (path === undefined || path === '') throw new Error('TEST_TEMPORAL_TEST_SERVER is not set: run through `npm test`');
+    installQuietRuntime();
+    env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+    // The Java test server has no ListSearchAttributes; it does accept AddSearchAttributes.
+    await env.connection.operatorService.addSearchAttributes({
+      namespace: 'default',
+      searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((key) => [key.name, indexedValueType(key.type)])),
+    });
+  });
+  after(async () => {
+    await env?.teardown();
+  });
+
+  async function run<T>(options: FakeLifecycleOptions & { record?: string }, body: (ctx: { fake: FakeLifecycle; workflowId: string; subscriptionId: number }) => Promise<T>): Promise<T> {
+    const subscriptionId = nextSubscriptionId++;
+    const fake = createFakeLifecycle(subscriptionId, 7, { now: () => env.currentTimeMs(), ...options });
+    const taskQueue = `lifecycle-${subscriptionId}`;
+    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: WORKFLOWS_PATH, activities: fake.activities });
+    return worker.runUntil(async () => {
+      const workflowId = subscriptionWorkflowId(subscriptionId);
+      await env.client.workflow.start(subscriptionWorkflow, { workflowId, taskQueue, args: [{ subscriptionId, userId: 7, planId: 1 }] });
+      const result = await body({ fake, workflowId, subscriptionId });
+      if (process.env.RECORD_HISTORIES === '1') await recordHistory(workflowId, options.record);
+      return result;
+    });
+  }
+
+  /** `RECORD_HISTORIES=1 npm run test:only -- workflows/subscription-workflow.test.ts` refreshes test/histories. */
+  async function recordHistory(workflowId: string, name: string | undefined): Promise<void> {
+    if (name === undefined) return;
+    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    await writeFile(new URL(`../test/histories/${name}.json`, import.meta.url), `${historyToJSON(history)}\n`);
+  }
+
+  const kinds = (fake: FakeLifecycle) => fake.notifications.map((notification) => notification.kind);
+
+  it('runs a 30-day plan: key, reminders at T-3d and T-1d, expiry, renewal in grace, final expiry after grace', async () => {
+    await run({ record: 'subscription-thirty-day-renewed-in-grace-then-expired' }, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await handle.signal(paymentCompletedSignal, { paymentId: 1 });
+      await env.sleep(HOUR);
+      assert.deepEqual(kinds(fake), ['key_delivered']);
+      assert.equal(fake.notifications[0]?.withQr, true);
+      const paidAt = Date.parse(fake.subscription.endsAt ?? '') - 30 * DAY;
+      assert.ok(Math.abs(paidAt + HOUR - (await env.currentTimeMs())) < HOUR, 'the period starts at payment');
+
+      await env.sleep(paidAt + 27 * DAY + HOUR - (await env.currentTimeMs()));
+      assert.deepEqual(kinds(fake), ['key_delivered', 'reminder']);
+      assert.match(fake.notifications[1]?.key ?? '', /:72h$/);
+      await env.sleep(2 * DAY);
+      assert.deepEqual(kinds(fake), ['key_delivered', 'reminder', 'reminder']);
+      assert.match(fake.notifications[2]?.key ?? '', /:24h$/);
+
+      await env.sleep(DAY);
+      assert.deepEqual(kinds(fake).slice(-1), ['expired']);
+      assert.equal(fake.namesCalled('disableClient'), 1);
+      assert.equal((await handle.query(getStateQuery)).phase, 'grace');
+
+      await handle.signal(paymentCompletedSignal, { paymentId: 2 });
+      await env.sleep(HOUR);
+      assert.deepEqual(kinds(fake).slice(-1), ['reenabled']);
+      assert.equal(fake.namesCalled('enableClient'), 1);
+      assert.equal(fake.namesCalled('provisionClient'), 1, 'the same key is re-enabled, not a new one provisioned');
+      const renewed = await handle.query(getStateQuery);
+      assert.equal(renewed.phase, 'active');
+      assert.equal(renewed.renewals, 1);
+      assert.equal(renewed.eventsThisRun, 0, 'continued as new at the renewal');
+
+      const result = await handle.result();
+      assert.equal(result.phase, 'expired');
+      assert.equal(fake.namesCalled('deleteClient'), 1);
+      assert.deepEqual(kinds(fake).slice(-3), ['reminder', 'reminder', 'expired']);
+      assert.equal(kinds(fake).filter((kind) => kind === 'reminder').length, 4, 'two reminders per period, each once');
+    });
+  });
+
+  it('applies a payment signalled three times once', async () => {
+    await run({ record: 'subscription-duplicate-payment-signals' }, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      for (let i = 0; i < 3; i += 1) await handle.signal(paymentCompletedSignal, { paymentId: 5 });
+      await env.sleep(HOUR);
+      assert.equal(fake.namesCalled('applyPayment'), 1);
+      assert.equal(fake.namesCalled('provisionClient'), 1);
+      assert.deepEqual(kinds(fake), ['key_delivered']);
+      assert.deepEqual((await handle.query(getStateQuery)).seenPaymentIds, [5]);
+      await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
+    });
+  });
+
+  it('tells the user the key is delayed while the panel is down, then delivers it', async () => {
+    await run({ provisionFailures: 4, record: 'subscription-panel-down-then-key' }, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await handle.signal(paymentCompletedSignal, { paymentId: 9 });
+      await env.sleep(2 * HOUR);
+      assert.deepEqual(kinds(fake), ['provision_delayed', 'key_delivered']);
+      assert.equal(fake.namesCalled('provisionClient'), 5);
+      assert.equal((await handle.query(getStateQuery)).phase, 'active');
+      await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
+    });
+  });
+
+  it('starts over after the grace window: a later payment reaches a new run that provisions again', async () => {
+    await run({}, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await handle.signal(paymentCompletedSignal, { paymentId: 1 });
+      const first = await handle.result();
+      assert.equal(first.phase, 'expired');
+      assert.equal(fake.namesCalled('deleteClient'), 1);
+      const again = await env.client.workflow.signalWithStart(subscriptionWorkflow, {
+        workflowId,
+        taskQueue: (await handle.describe()).taskQueue,
+        args: [{ subscriptionId: fake.subscription.subscriptionId, userId: 7, planId: 1 }],
+        signal: paymentCompletedSignal,
+        signalArgs: [{ paymentId: 2 }],
+      });
+      await env.sleep(HOUR);
+      assert.equal((await again.query(getStateQuery)).phase, 'active');
+      assert.equal(fake.namesCalled('provisionClient'), 2);
+      await again.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
+    });
+  });
+
+  it('handles operator updates: extend (once per request id), rejected refunds, refund to balance ends it', async () => {
+    await run({ record: 'subscription-operator-extend-and-refund' }, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await handle.signal(paymentCompletedSignal, { paymentId: 3 });
+      await env.sleep(HOUR);
+      const endsBefore = Date.parse(fake.subscription.endsAt ?? '');
+      const extended = await handle.executeUpdate(extendUpdate, { args: [{ days: 10, requestId: 'op-1', operatorTelegramId: 99 }] });
+      assert.equal(Date.parse(extended.endsAt ?? ''), endsBefore + 10 * DAY);
+      const replay = await handle.executeUpdate(extendUpdate, { args: [{ days: 10, requestId: 'op-1', operatorTelegramId: 99 }] });
+      assert.equal(replay.endsAt, extended.endsAt);
+      assert.equal(fake.namesCalled('extendClient'), 1);
+      await assert.rejects(handle.executeUpdate(extendUpdate, { args: [{ days: 0, requestId: 'op-2', operatorTelegramId: 99 }] }), rejectedBecause(/days must be/));
+      await assert.rejects(handle.executeUpdate(refundToBalanceUpdate, { args: [{ paymentId: 404, operatorTelegramId: 99 }] }), rejectedBecause(/was not applied/));
+      const refund = await handle.executeUpdate(refundToBalanceUpdate, { args: [{ paymentId: 3, operatorTelegramId: 99 }] });
+      assert.equal(refund.amountKopecks, '24900');
+      const result = await handle.result();
+      assert.equal(result.phase, 'cancelled');
+      assert.deepEqual(kinds(fake), ['key_delivered', 'renewed', 'refunded']);
+      assert.equal(fake.namesCalled('deleteClient'), 1);
+    });
+  });
+
+  it('moves off a failed server once, however often failover asks', async () => {
+    await run({ servers: [1, 2], record: 'subscription-failover-move' }, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await handle.signal(paymentCompletedSignal, { paymentId: 4 });
+      await env.sleep(HOUR);
+      assert.equal((await handle.query(getStateQuery)).serverId, 1);
+      await handle.signal(moveToServerSignal, { fromServerId: 1, reason: 'failover' });
+      await handle.signal(moveToServerSignal, { fromServerId: 1, reason: 'failover' });
+      await env.sleep(HOUR);
+      assert.equal((await handle.query(getStateQuery)).serverId, 2);
+      assert.equal(fake.namesCalled('provisionClient'), 2);
+      assert.deepEqual(kinds(fake), ['key_delivered', 'moved']);
+      await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
+    });
+  });
+});
