@@ -7,14 +7,12 @@ import {
   proxyActivities,
   setHandler,
   sleep,
-  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { LifecycleActivities, LifecycleActor, NotifyInput, SubscriptionSnapshot } from '../activities/lifecycle-activity-types';
 import type { PanelActivities } from '../activities/panel-activities';
 import type { SettingsActivities } from '../activities/settings-activities';
 import { ActivityProfile } from './activity-options';
-import { ExpiresAtAttribute, ServerIdAttribute, SubscriptionStatusAttribute } from './contract';
 import {
   DEFAULT_LIFECYCLE_SETTINGS,
   hoursLeft,
@@ -40,10 +38,9 @@ import {
   validateMove,
   validateRefund,
   type CancelSignal,
-  type ExtendUpdate,
   type MoveUpdate,
-  type RefundUpdate,
 } from './subscription-messages';
+import { actorOf, publish, type Work, type WorkInput } from './subscription-work';
 
 /** Input of `subscription-{subscriptionId}`. */
 export interface SubscriptionWorkflowInput {
@@ -53,19 +50,6 @@ export interface SubscriptionWorkflowInput {
   /** Carried state after continue-as-new; absent on first start. */
   state?: SubscriptionState;
 }
-
-/** One unit of work for the main loop; updates wait for their result by id. */
-type Work =
-  | { id: number; type: 'payment'; paymentId: number }
-  | { id: number; type: 'trial'; days: number }
-  | { id: number; type: 'cancel'; actor: LifecycleActor }
-  | { id: number; type: 'move'; fromServerId: number; toServerId?: number }
-  | { id: number; type: 'extend'; update: ExtendUpdate }
-  | { id: number; type: 'refund'; update: RefundUpdate };
-
-/** Omit over each member of a union. */
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-type WorkInput = DistributiveOmit<Work, 'id'>;
 
 const db = proxyActivities<LifecycleActivities & SettingsActivities>(ActivityProfile.database);
 const telegram = proxyActivities<Pick<LifecycleActivities, 'notifyUser'>>(ActivityProfile.telegram);
@@ -344,17 +328,4 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   }
   await condition(allHandlersFinished);
   return requireState();
-}
-
-function actorOf(signal: CancelSignal | undefined, userId: number): LifecycleActor {
-  return signal?.operatorTelegramId === undefined ? { type: 'user', userId } : { type: 'operator', telegramId: signal.operatorTelegramId };
-}
-
-/** Mirrors the state into the search attributes operators filter by. */
-function publish(state: SubscriptionState): void {
-  upsertSearchAttributes([
-    { key: SubscriptionStatusAttribute, value: state.phase },
-    ...(state.serverId === null ? [] : [{ key: ServerIdAttribute, value: String(state.serverId) }]),
-    ...(state.endsAt === null ? [] : [{ key: ExpiresAtAttribute, value: new Date(state.endsAt) }]),
-  ]);
 }
