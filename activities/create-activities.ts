@@ -8,6 +8,7 @@ import { createLifecycleActivities } from './lifecycle-activities';
 import { createPanelActivities } from './panel-activities';
 import { createReconcileActivities } from './reconcile-activities';
 import { createPaymentActivities, type PaymentActivityDeps } from './payment-activities';
+import { createPaymentReconcileActivities } from './payment-reconcile-activities';
 import { createSettingsActivities } from './settings-activities';
 import type { TelegramSender } from './telegram-sender';
 import { DEFAULT_LIFECYCLE_SETTINGS, type LifecycleSettings } from '../workflows/subscription-lifecycle';
@@ -49,6 +50,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createFleetActivities(deps),
     ...createReconcileActivities({ ...deps, panelActivities: panel }),
     ...createPaymentActivities(deps),
+    ...createPaymentReconcileActivities(deps),
     ...createLifecycleActivities(deps),
     ...createSettingsActivities({ lifecycle: deps.lifecycle ?? DEFAULT_LIFECYCLE_SETTINGS }),
   };

@@ -19,6 +19,7 @@ import { ensureDatabase, startEmbeddedPostgres } from './stack/embedded-postgres
 import { freePorts } from './stack/free-port';
 import { createCleanupStack } from './stack/process-group';
 import { requireNode24 } from './stack/require-node';
+import { ensureChromium } from './stack/chromium';
 import { ensureTemporalCli, ensureTestServer } from './stack/temporal-binaries';
 import { startTemporalDevServer } from './stack/temporal-dev-server';
 
@@ -31,9 +32,10 @@ const TEST_GLOBS = ['{lib,workflows,activities,workers,api,bot,sql,scripts,fakes
 
 async function main(): Promise<number> {
   const started = Date.now();
-  const [cli, testServer] = await Promise.all([ensureTemporalCli(root), ensureTestServer(root)]);
+  const [cli, testServer, chromium] = await Promise.all([ensureTemporalCli(root), ensureTestServer(root), ensureChromium()]);
   log(`temporal CLI: ${cli.path} (from ${cli.source})`);
   log(`time-skipping test server: ${testServer.path} (from ${testServer.source})`);
+  log(`chromium for the browser test: ${chromium}`);
 
   const pgDir = await mkdtemp(path.join(os.tmpdir(), 'vless-test-pg-'));
   cleanup.push('postgres data', () => rm(pgDir, { recursive: true, force: true }));
@@ -76,6 +78,7 @@ async function main(): Promise<number> {
           TEST_TEMPORAL_ADDRESS: temporal.address,
           TEST_TEMPORAL_CLI: cli.path,
           TEST_TEMPORAL_TEST_SERVER: testServer.path,
+          TEST_CHROMIUM: chromium,
         },
       },
     );

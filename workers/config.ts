@@ -58,6 +58,18 @@ export const workerConfigSchema = z.object({
     .min(10)
     .default(900)
     .describe('How often the panel-reconcile Schedule repairs drift between the panels and the database, in seconds (>= 10)'),
+  PAYMENT_RECONCILE_INTERVAL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(300)
+    .describe('How often the payment-reconcile Schedule asks providers about payments still pending, in seconds (>= 10)'),
+  PAYMENT_RECONCILE_AFTER_MINUTES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(15)
+    .describe('A payment still pending after this many minutes is asked about again (a lost webhook), in minutes'),
   TELEGRAM_BOT_TOKEN: telegramBotToken.describe('Bot token from @BotFather; the worker sends notifications with it (secret)'),
   TELEGRAM_API_ROOT: telegramApiRoot,
   REFERRAL_BONUS_KOPECKS: z

@@ -44,6 +44,8 @@ try {
     failoverAfterSeconds: config.PANEL_FAILOVER_AFTER_SECONDS,
     trafficSyncIntervalSeconds: config.TRAFFIC_SYNC_INTERVAL_SECONDS,
     reconcileIntervalSeconds: config.RECONCILE_INTERVAL_SECONDS,
+    paymentReconcileIntervalSeconds: config.PAYMENT_RECONCILE_INTERVAL_SECONDS,
+    paymentReconcileAfterMinutes: config.PAYMENT_RECONCILE_AFTER_MINUTES,
   });
   logger.info({ schedules }, 'schedules ensured');
   const worker = await createWorker({

@@ -5,3 +5,4 @@ export { panelHealthWorkflow } from './panel-health-workflow';
 export { serverFailoverWorkflow } from './server-failover-workflow';
 export { trafficSyncWorkflow } from './traffic-sync-workflow';
 export { panelReconcileWorkflow } from './panel-reconcile-workflow';
+export { paymentReconcileWorkflow } from './payment-reconcile-workflow';

@@ -19,6 +19,10 @@ export interface FleetScheduleSettings {
   trafficSyncIntervalSeconds: number;
   /** Panel reconciler period, in seconds. */
   reconcileIntervalSeconds: number;
+  /** Payment reconciler period, in seconds. */
+  paymentReconcileIntervalSeconds: number;
+  /** A payment pending this long is asked about again, in minutes. */
+  paymentReconcileAfterMinutes: number;
 }
 
 /** One schedule as this code wants it. */
@@ -68,6 +72,14 @@ export function fleetSchedules(settings: FleetScheduleSettings): ScheduleDefinit
       args: [] satisfies Parameters<typeof Workflows.panelReconcileWorkflow>,
       summary: 'Reconcile every panel with the database',
       configVariable: 'RECONCILE_INTERVAL_SECONDS',
+    },
+    {
+      scheduleId: ScheduleId.paymentReconcile,
+      everySeconds: settings.paymentReconcileIntervalSeconds,
+      workflowType: 'paymentReconcileWorkflow',
+      args: [{ olderThanMinutes: settings.paymentReconcileAfterMinutes }] satisfies Parameters<typeof Workflows.paymentReconcileWorkflow>,
+      summary: 'Ask providers about payments still pending (lost webhooks)',
+      configVariable: 'PAYMENT_RECONCILE_INTERVAL_SECONDS',
     },
   ];
 }

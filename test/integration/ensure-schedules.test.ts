@@ -11,7 +11,7 @@ import { connectTestTemporal, type TestTemporal } from '../support/test-temporal
 
 describe('ensureSchedules', () => {
   let temporal: TestTemporal;
-  const ids = [ScheduleId.panelHealth, ScheduleId.trafficSync, ScheduleId.panelReconcile];
+  const ids = [ScheduleId.panelHealth, ScheduleId.trafficSync, ScheduleId.panelReconcile, ScheduleId.paymentReconcile];
 
   before(async () => {
     temporal = await connectTestTemporal();
@@ -29,9 +29,11 @@ describe('ensureSchedules', () => {
       failoverAfterSeconds: 300,
       trafficSyncIntervalSeconds: 300,
       reconcileIntervalSeconds: 900,
+      paymentReconcileIntervalSeconds: 300,
+      paymentReconcileAfterMinutes: 15,
     };
     const created = await ensureSchedules(temporal.client, settings);
-    assert.deepEqual(created.map((entry) => entry.action), ['created', 'created', 'created']);
+    assert.deepEqual(created.map((entry) => entry.action), ['created', 'created', 'created', 'created']);
     assert.deepEqual(created.map((entry) => entry.scheduleId), ids);
 
     const health = await temporal.client.schedule.getHandle(ScheduleId.panelHealth).describe();
@@ -42,18 +44,21 @@ describe('ensureSchedules', () => {
     assert.equal(health.memo?.['intervalSetBy'], 'PANEL_PROBE_INTERVAL_SECONDS');
 
     const repeated = await ensureSchedules(temporal.client, settings);
-    assert.deepEqual(repeated.map((entry) => entry.action), ['unchanged', 'unchanged', 'unchanged']);
+    assert.deepEqual(repeated.map((entry) => entry.action), ['unchanged', 'unchanged', 'unchanged', 'unchanged']);
 
     await temporal.client.schedule.getHandle(ScheduleId.panelReconcile).pause('operator: maintenance');
     const changed = await ensureSchedules(temporal.client, { ...settings, panelProbeIntervalSeconds: 30, reconcileIntervalSeconds: 1800 });
-    assert.deepEqual(changed.map((entry) => entry.action), ['updated', 'unchanged', 'updated']);
+    assert.deepEqual(changed.map((entry) => entry.action), ['updated', 'unchanged', 'updated', 'unchanged']);
     assert.equal((await temporal.client.schedule.getHandle(ScheduleId.panelHealth).describe()).spec.intervals?.[0]?.every, 30_000);
     const reconcile = await temporal.client.schedule.getHandle(ScheduleId.panelReconcile).describe();
     assert.equal(reconcile.spec.intervals?.[0]?.every, 1_800_000);
     assert.equal(reconcile.state.paused, true, "an operator's pause survives a config update");
 
     const argsChanged = await ensureSchedules(temporal.client, { ...settings, panelProbeIntervalSeconds: 30, reconcileIntervalSeconds: 1800, failoverAfterSeconds: 'disabled' });
-    assert.deepEqual(argsChanged.map((entry) => entry.action), ['updated', 'unchanged', 'unchanged']);
+    assert.deepEqual(argsChanged.map((entry) => entry.action), ['updated', 'unchanged', 'unchanged', 'unchanged']);
+    const payments = await temporal.client.schedule.getHandle(ScheduleId.paymentReconcile).describe();
+    assert.equal(payments.action.workflowType, 'paymentReconcileWorkflow');
+    assert.deepEqual(payments.action.args, [{ olderThanMinutes: 15 }]);
     assert.deepEqual((await temporal.client.schedule.getHandle(ScheduleId.panelHealth).describe()).action.args, [{ failoverAfterSeconds: 'disabled' }]);
   });
 });

@@ -6,6 +6,7 @@
 import { condition, defineQuery, defineSignal, setHandler } from '@temporalio/workflow';
 
 export { paymentWorkflow } from '../../workflows/payment-workflow';
+export { paymentReconcileWorkflow } from '../../workflows/payment-reconcile-workflow';
 
 /** The stub's view of `paymentCompleted`. */
 export const stubPaymentCompletedSignal = defineSignal<[{ paymentId: number }]>('paymentCompleted');

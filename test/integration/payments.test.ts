@@ -32,6 +32,7 @@ import type { PaymentRow } from '../../sql/schemas/payment-row';
 import { createWorker } from '../../workers/create-worker';
 import { paymentWorkflowId, subscriptionWorkflowId } from '../../workflows/contract';
 import { maybeRecordHistory } from '../support/record-history';
+import type { paymentReconcileWorkflow } from '../../workflows/payment-reconcile-workflow';
 import type { PaymentState, paymentWorkflow } from '../../workflows/payment-workflow';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { connectTestTemporal, eventually, type TestTemporal } from '../support/test-temporal';
@@ -254,5 +255,24 @@ describe('payments end to end', () => {
     const subscriptionId = payment.subscription_id;
     assert.deepEqual(await eventually(async () => (await receivedBySubscription(subscriptionId))?.length ? receivedBySubscription(subscriptionId) : undefined), [payment.id]);
     assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance' }), { kind: 'rejected', reason: 'insufficient-balance' });
+  });
+
+  it('a lost webhook: the payment reconciler asks the provider and completes the order', async () => {
+    const user = await newUser(database.pool);
+    const start = await purchases.startPurchase({ userId: user.id, planId, method: 'card' });
+    assert.equal(start.kind, 'redirect');
+    const payment = await latestPayment(user.id);
+    assert.ok(payment.external_id);
+    yookassa.controls.webhooks?.hold();
+    yookassa.controls.pay(payment.external_id);
+    assert.equal((await getPayment(database.pool, payment.id))?.status, 'pending', 'no webhook reached us');
+    const swept = await temporal.client.workflow.execute<typeof paymentReconcileWorkflow>('paymentReconcileWorkflow', {
+      workflowId: `payment-reconcile-test-${payment.id}`,
+      taskQueue: target.taskQueue,
+      args: [{ olderThanMinutes: 0 }],
+    });
+    assert.ok(swept.woken.includes(payment.id));
+    await settledPayment(payment.id, 'completed');
+    await eventually(async () => ((await receivedBySubscription(payment.subscription_id ?? 0))?.includes(payment.id) ? true : undefined), 20_000, 'hand-off to the subscription');
   });
 });
