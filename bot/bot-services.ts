@@ -76,6 +76,18 @@ export interface StarsCheckout {
   totalAmount: number;
 }
 
+/** Why the free trial is refused. */
+export type TrialRefusal =
+  /** The user already took their one trial (users.trial_used_at is set). */
+  | 'already-used'
+  /** The user has an active subscription. */
+  | 'has-subscription'
+  /** Trials are turned off, or there is no plan to attach one to. */
+  | 'unavailable';
+
+/** Outcome of {@link BotServices.startTrial}. */
+export type TrialStart = { kind: 'started'; days: number } | { kind: 'refused'; reason: TrialRefusal };
+
 /** The product actions the bot calls. Implementations must be idempotent where noted. */
 export interface BotServices {
   /** Creates the user on first contact, or refreshes their profile. Idempotent by `telegramId`. */
@@ -101,6 +113,18 @@ export interface BotServices {
   completeStarsPayment(
     payment: StarsCheckout & { telegramPaymentChargeId: string; providerPaymentChargeId: string },
   ): Promise<{ status: 'accepted' | 'duplicate' }>;
+  /** Trial length in days, or null when trials are turned off (the bot then hides the offer). */
+  trialDays(): number | null;
+  /**
+   * Starts the user's free trial: a subscription workflow that provisions a key for the trial
+   * period. Refuses when the trial was used, the user has an active subscription, or trials are off.
+   * Safe to repeat: a second call before the grant lands reuses the same subscription.
+   */
+  startTrial(input: { userId: number }): Promise<TrialStart>;
+  /** Whether renewal from balance is on for the user. */
+  getAutoRenew(userId: number): Promise<boolean>;
+  /** Turns renewal from balance on or off (audited as the user's change). */
+  setAutoRenew(input: { userId: number; enabled: boolean }): Promise<void>;
   /** Whether this Telegram user may use operator commands. */
   isAdmin(telegramId: number): Promise<boolean>;
 }

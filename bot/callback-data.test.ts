@@ -12,6 +12,8 @@ describe('callback data', () => {
       fc
         .tuple(fc.integer({ min: 1, max: 2_147_483_647 }), fc.constantFrom(...PAYMENT_METHODS))
         .map(([planId, method]): CallbackAction => ({ type: 'pay', planId, method })),
+      fc.constant<CallbackAction>({ type: 'trial' }),
+      fc.boolean().map((enabled): CallbackAction => ({ type: 'autorenew', enabled })),
     );
     fc.assert(
       fc.property(action, (value) => {
@@ -23,7 +25,7 @@ describe('callback data', () => {
   });
 
   it('rejects malformed, unknown and oversized data without throwing', () => {
-    for (const data of [undefined, '', 'plan', 'plan:', 'plan:0', 'plan:01', 'plan:1.5', 'plan:1e3', 'plan:1:2', 'pay:1', 'pay:1:paypal', 'plans:1', 'refund:1', 'plan:99999999999', `plan:1${' '.repeat(70)}`]) {
+    for (const data of [undefined, '', 'plan', 'plan:', 'plan:0', 'plan:01', 'plan:1.5', 'plan:1e3', 'plan:1:2', 'pay:1', 'pay:1:paypal', 'plans:1', 'refund:1', 'plan:99999999999', `plan:1${' '.repeat(70)}`, 'trial:1', 'autorenew', 'autorenew:', 'autorenew:yes', 'autorenew:on:1', 'autorenew:ON']) {
       assert.equal(parseCallback(data), undefined, String(data));
     }
     fc.assert(fc.property(fc.string(), (data) => void parseCallback(data)));

@@ -5,7 +5,9 @@ import { PAYMENT_METHODS, type PaymentMethod } from './bot-services';
 export type CallbackAction =
   | { type: 'plans' }
   | { type: 'plan'; planId: number }
-  | { type: 'pay'; planId: number; method: PaymentMethod };
+  | { type: 'pay'; planId: number; method: PaymentMethod }
+  | { type: 'trial' }
+  | { type: 'autorenew'; enabled: boolean };
 
 const id = z
   .string()
@@ -23,9 +25,16 @@ const callbackSchema = z.union([
   z
     .tuple([z.literal('pay'), id, z.enum(PAYMENT_METHODS)])
     .transform(([, planId, method]): CallbackAction => ({ type: 'pay', planId, method })),
+  z.tuple([z.literal('trial')]).transform((): CallbackAction => ({ type: 'trial' })),
+  z
+    .tuple([z.literal('autorenew'), z.enum(['on', 'off'])])
+    .transform(([, setting]): CallbackAction => ({ type: 'autorenew', enabled: setting === 'on' })),
 ]);
 
-/** Encodes an action as callback data: `plans`, `plan:<id>`, `pay:<planId>:<method>`. */
+/**
+ * Encodes an action as callback data: `plans`, `plan:<id>`, `pay:<planId>:<method>`, `trial`,
+ * `autorenew:on|off`.
+ */
 export function encodeCallback(action: CallbackAction): string {
   switch (action.type) {
     case 'plans':
@@ -34,6 +43,10 @@ export function encodeCallback(action: CallbackAction): string {
       return `plan:${action.planId}`;
     case 'pay':
       return `pay:${action.planId}:${action.method}`;
+    case 'trial':
+      return 'trial';
+    case 'autorenew':
+      return `autorenew:${action.enabled ? 'on' : 'off'}`;
   }
 }
 

@@ -28,6 +28,10 @@ export const botConfigSchema = z.object({
     })
     .describe('Telegram user ids allowed to use admin commands, comma-separated'),
   SUPPORT_CONTACT: z.string().optional().describe('Shown by /paysupport, e.g. @vpn_support'),
+  TRIAL_DAYS: z
+    .union([z.literal('disabled'), z.coerce.number().int().min(1).max(365)])
+    .default(3)
+    .describe("Length of the free trial (/trial, once per user) in days, or 'disabled' to turn /trial off"),
 });
 
 /** Parsed bot configuration. */

@@ -2,9 +2,10 @@ import type { DatabasePool } from '../lib/db/create-pool';
 import { parseMoney } from '../lib/money';
 import type { PurchaseService } from '../lib/purchases/start-purchase';
 import type { createStarsCheckout } from '../lib/purchases/stars-checkout';
+import type { TrialService } from '../lib/purchases/start-trial';
 import { listActivePlans } from '../sql/repositories/plans-repository';
 import { listUserSubscriptions } from '../sql/repositories/subscriptions-repository';
-import { getOrCreateUser, getUserByTelegramId } from '../sql/repositories/users-repository';
+import { getOrCreateUser, getUserById, getUserByTelegramId, setAutoRenew } from '../sql/repositories/users-repository';
 import type { BotPlan, BotServices, PaymentMethod } from './bot-services';
 
 /** Dependencies of {@link createBotServices}. */
@@ -18,12 +19,14 @@ export interface BotServicesDeps {
   purchases?: PurchaseService | undefined;
   /** Telegram Stars checkout (lib/purchases/stars-checkout.ts); without it Stars checkouts are refused. */
   stars?: ReturnType<typeof createStarsCheckout> | undefined;
+  /** Free trials (lib/purchases/start-trial.ts); without it /trial answers that trials are unavailable. */
+  trial?: TrialService | undefined;
 }
 
 /**
  * The bot's product services backed by Postgres. Purchases go through `deps.purchases` (payment
- * workflows) and are refused politely as 'method-unavailable' without it; everything else reads
- * and writes the real tables.
+ * workflows) and are refused politely as 'method-unavailable' without it; trials go through
+ * `deps.trial` (subscription workflows); everything else reads and writes the real tables.
  */
 export function createBotServices(deps: BotServicesDeps): BotServices {
   return {
@@ -76,6 +79,20 @@ export function createBotServices(deps: BotServicesDeps): BotServices {
     },
     async completeStarsPayment(payment) {
       return deps.stars?.completeStarsPayment(payment) ?? { status: 'duplicate' };
+    },
+    trialDays() {
+      return deps.trial?.trialDays() ?? null;
+    },
+    async startTrial(input) {
+      if (deps.trial === undefined) return { kind: 'refused', reason: 'unavailable' };
+      const result = await deps.trial.startTrial(input);
+      return result.kind === 'started' ? { kind: 'started', days: result.days } : result;
+    },
+    async getAutoRenew(userId) {
+      return (await getUserById(deps.db, userId))?.auto_renew ?? false;
+    },
+    async setAutoRenew(input) {
+      await setAutoRenew(deps.db, { ...input, actor: { type: 'user', userId: input.userId } });
     },
     async isAdmin(telegramId) {
       return deps.adminTelegramIds.includes(telegramId);

@@ -1,89 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { startFakeTelegram, type FakeTelegram, type RecordedCall } from '../fakes/telegram';
-import type { BotPlan, BotServices, PaymentMethod, RegisterUserInput } from './bot-services';
+import { buttons, fakeServices, message, TOKEN, waitUntil, withBot } from './bot-test-kit';
 import { createBot } from './create-bot';
 import { defaultTexts, en, ru } from './locales';
 import { publishCommands } from './publish-commands';
-
-const TOKEN = '777001:bot-test-secret-token';
-const PLANS: BotPlan[] = [
-  { id: 1, name: '1 месяц', durationDays: 30, priceKopecks: 24_900, features: { devices: 5, trafficLimitGb: null } },
-  { id: 2, name: '3 месяца', durationDays: 90, priceKopecks: 59_950, features: { devices: 5, discountPercent: 20 } },
-];
-
-function fakeServices(overrides: Partial<BotServices> = {}) {
-  const registered: RegisterUserInput[] = [];
-  const purchases: Array<{ userId: number; planId: number; method: PaymentMethod }> = [];
-  const charges: string[] = [];
-  const users = new Map<number, number>();
-  const services: BotServices = {
-    registerUser: async (input) => {
-      registered.push(input);
-      const known = users.get(input.telegramId);
-      if (known !== undefined) return { userId: known, isNew: false };
-      users.set(input.telegramId, users.size + 1);
-      return { userId: users.size, isNew: true };
-    },
-    findUser: async (telegramId) => {
-      const userId = users.get(telegramId);
-      return userId === undefined ? null : { userId };
-    },
-    listPlans: async () => PLANS,
-    paymentMethods: async () => ['stars', 'card'],
-    startPurchase: async (input) => {
-      purchases.push(input);
-      return input.method === 'card'
-        ? { kind: 'redirect', url: 'https://pay.example.test/p/1' }
-        : { kind: 'stars-invoice', payload: `order:${purchases.length}`, stars: 150 };
-    },
-    mySubscriptions: async () => [],
-    checkStarsCheckout: async (checkout) =>
-      checkout.invoicePayload.startsWith('order:') && checkout.totalAmount === 150 ? { ok: true } : { ok: false, reason: 'unknown-order' },
-    completeStarsPayment: async (payment) => {
-      const duplicate = charges.includes(payment.telegramPaymentChargeId);
-      charges.push(payment.telegramPaymentChargeId);
-      return { status: duplicate ? 'duplicate' : 'accepted' };
-    },
-    isAdmin: async () => false,
-    ...overrides,
-  };
-  return { services, registered, purchases, charges };
-}
-
-/** Runs the real grammY bot with long polling against the fake, and stops both afterwards. */
-async function withBot(services: BotServices, body: (fake: FakeTelegram, logs: string[]) => Promise<void>) {
-  const fake = await startFakeTelegram({ token: TOKEN });
-  const logs: string[] = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
-  const bot = createBot({
-    token: TOKEN,
-    apiRoot: fake.apiRoot,
-    logger,
-    texts: defaultTexts,
-    services,
-    throttle: { out: { maxConcurrent: 1, minTime: 0 } },
-  });
-  let onStart!: () => void;
-  const started = new Promise<void>((resolve) => (onStart = resolve));
-  const running = bot.start({ onStart: () => onStart() });
-  void running.catch(() => undefined);
-  try {
-    await Promise.race([started, running]);
-    await body(fake, logs);
-  } finally {
-    await bot.stop();
-    await running;
-    await fake.close();
-  }
-  assert.ok(!logs.some((line) => line.includes(TOKEN)), 'the token never reaches the logs');
-}
-
-const message = (fake: FakeTelegram, chatId: number, match: (text: string) => boolean) =>
-  fake.waitFor((call) => call.method === 'sendMessage' && call.ok && call.chatId === chatId && match(String(call.params['text'])));
-const buttons = (call: RecordedCall) =>
-  (call.params['reply_markup'] as { inline_keyboard: Array<Array<{ text: string; callback_data?: string; url?: string }>> }).inline_keyboard.flat();
 
 describe('createBot against the fake Telegram', () => {
   it('registers the user from /start with the deep-link referral code, ignoring malformed codes', async () => {
@@ -91,7 +12,10 @@ describe('createBot against the fake Telegram', () => {
     await withBot(services, async (fake) => {
       fake.userSends({ id: 1001, first_name: 'Ann', username: 'ann', language_code: 'en' }, '/start ref_FRIEND42');
       const welcome = await message(fake, 1001, (text) => text.startsWith('Hi, Ann!'));
-      assert.deepEqual(buttons(welcome), [{ text: en.showPlansButton, callback_data: 'plans' }]);
+      assert.deepEqual(buttons(welcome), [
+        { text: en.showPlansButton, callback_data: 'plans' },
+        { text: en.trialButton(3), callback_data: 'trial' },
+      ]);
       assert.deepEqual(registered[0], { telegramId: 1001, firstName: 'Ann', username: 'ann', languageCode: 'en', referralCode: 'FRIEND42' });
 
       fake.userSends({ id: 1002, first_name: 'Bob', language_code: 'en' }, '/start ref_bad!code');
@@ -99,7 +23,8 @@ describe('createBot against the fake Telegram', () => {
       assert.deepEqual(registered[1], { telegramId: 1002, firstName: 'Bob', languageCode: 'en' });
 
       fake.userSends(1001, '/start');
-      await message(fake, 1001, (text) => text.startsWith('Welcome back, Ann!'));
+      const again = await message(fake, 1001, (text) => text.startsWith('Welcome back, Ann!'));
+      assert.deepEqual(buttons(again), [{ text: en.showPlansButton, callback_data: 'plans' }], 'no trial offer to a returning user');
     });
   });
 
@@ -228,11 +153,3 @@ describe('createBot against the fake Telegram', () => {
     });
   });
 });
-
-async function waitUntil(condition: () => boolean, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -6,7 +6,10 @@ import type { BotContext } from './bot-context';
 import type { BotServices } from './bot-services';
 import { describeError } from './describe-error';
 import { pickLocale, type LocaleTexts } from './locales';
+import type { OperatorActions } from './operator-types';
+import { registerAccountHandlers } from './register-account-handlers';
 import { registerCommandHandlers } from './register-command-handlers';
+import { registerOperatorHandlers } from './register-operator-handlers';
 import { registerPurchaseHandlers } from './register-purchase-handlers';
 
 /** Dependencies of {@link createBot}. */
@@ -20,6 +23,8 @@ export interface BotDeps {
   /** Texts by locale, usually `defaultTexts` from `./locales`. */
   texts: LocaleTexts;
   services: BotServices;
+  /** Operator commands (operator-actions.ts); without it admins are told they are not configured. */
+  operator?: OperatorActions | undefined;
   /** Shown by /paysupport, e.g. `@vpn_support`; without it users are asked to write in the chat. */
   supportContact?: string;
   /**
@@ -35,9 +40,9 @@ export const MAX_RETRY_AFTER_SECONDS = 60;
 /**
  * Builds the Telegram bot: API transformers (auto-retry honouring `retry_after`, then the
  * throttler around it so a retried call keeps its chat's place in line), a locale middleware
- * choosing Russian or English from `language_code`, the command and purchase handlers, and a
- * `bot.catch` that logs failures without the token or payloads and tells the user something
- * went wrong. The caller starts it (`bot.start()` or a webhook) and stops it.
+ * choosing Russian or English from `language_code`, the command, account (trial, auto-renewal),
+ * operator and purchase handlers, and a `bot.catch` that logs failures without the token or
+ * payloads and tells the user something went wrong. The caller starts it (`bot.start()` or a webhook) and stops it.
  */
 export function createBot(deps: BotDeps): Bot<BotContext> {
   const log = deps.logger.child({ component: 'bot' });
@@ -51,6 +56,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     await next();
   });
   registerCommandHandlers(bot, deps);
+  registerAccountHandlers(bot, deps);
+  registerOperatorHandlers(bot, deps, log);
   registerPurchaseHandlers(bot, deps, log);
 
   bot.catch(async ({ error, ctx }) => {

@@ -1,6 +1,6 @@
 /**
  * The bot process's composition root: config once, pool, Temporal client (purchases start payment
- * workflows), services, grammY bot with long polling. Stops cleanly on SIGINT/SIGTERM (finishes the
+ * workflows, trials start subscription workflows, operator commands update them), services, grammY bot with long polling. Stops cleanly on SIGINT/SIGTERM (finishes the
  * current updates, closes the Temporal connection and the pool).
  */
 import { Client, Connection } from '@temporalio/client';
@@ -9,10 +9,12 @@ import { createLogger } from '../lib/logger';
 import { createPaymentProviders } from '../lib/payments/payments-config';
 import { createPurchaseService } from '../lib/purchases/start-purchase';
 import { createStarsCheckout } from '../lib/purchases/stars-checkout';
+import { createTrialService } from '../lib/purchases/start-trial';
 import { loadBotConfig } from './config';
 import { createBot } from './create-bot';
 import { createBotServices } from './create-bot-services';
 import { defaultTexts } from './locales';
+import { createOperatorActions } from './operator-actions';
 import { publishCommands } from './publish-commands';
 
 const config = loadBotConfig();
@@ -31,6 +33,7 @@ const purchases = createPurchaseService({
   starsKopecksPerStar: config.STARS_KOPECKS_PER_STAR,
   logger,
 });
+const trial = createTrialService({ db, client: paymentWorkflows.client, taskQueue: config.TEMPORAL_TASK_QUEUE, trialDays: config.TRIAL_DAYS });
 const bot = createBot({
   token: config.TELEGRAM_BOT_TOKEN,
   apiRoot: config.TELEGRAM_API_ROOT,
@@ -42,7 +45,9 @@ const bot = createBot({
     paymentMethods: [],
     purchases,
     stars: createStarsCheckout({ db, payments: paymentWorkflows }),
+    trial,
   }),
+  operator: createOperatorActions({ client: paymentWorkflows.client, db }),
   ...(config.SUPPORT_CONTACT === undefined ? {} : { supportContact: config.SUPPORT_CONTACT }),
 });
 
@@ -71,7 +76,7 @@ const stop = async (signal: string) => {
 process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));
 
-await publishCommands(bot.api, defaultTexts);
+await publishCommands(bot.api, defaultTexts, { trial: trial.trialDays() !== null });
 await bot.start({
   allowed_updates: ['message', 'callback_query', 'pre_checkout_query'],
   onStart: (me) => logger.info({ component: 'bot', username: me.username }, 'bot polling'),

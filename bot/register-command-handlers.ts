@@ -5,8 +5,9 @@ import type { BotDeps } from './create-bot';
 import { showPlans } from './show-plans';
 
 /**
- * The bot's commands in private chats: /start (with `ref_<code>` deep links), /help, /plans,
- * /subscriptions, and the Telegram Stars policy commands /paysupport and /terms.
+ * The bot's commands in private chats: /start (with `ref_<code>` deep links; new users also get
+ * a free-trial button while trials are on), /help, /plans, /subscriptions, and the Telegram
+ * Stars policy commands /paysupport and /terms.
  */
 export function registerCommandHandlers(bot: Bot<BotContext>, deps: BotDeps): void {
   const { services } = deps;
@@ -21,9 +22,10 @@ export function registerCommandHandlers(bot: Bot<BotContext>, deps: BotDeps): vo
       ...(ctx.from.language_code === undefined ? {} : { languageCode: ctx.from.language_code }),
       ...(referralCode === undefined ? {} : { referralCode }),
     });
-    await ctx.reply(ctx.texts.welcome({ firstName: ctx.from.first_name, isNew }), {
-      reply_markup: new InlineKeyboard().text(ctx.texts.showPlansButton, encodeCallback({ type: 'plans' })),
-    });
+    const keyboard = new InlineKeyboard().text(ctx.texts.showPlansButton, encodeCallback({ type: 'plans' }));
+    const trialDays = services.trialDays();
+    if (isNew && trialDays !== null) keyboard.row().text(ctx.texts.trialButton(trialDays), encodeCallback({ type: 'trial' }));
+    await ctx.reply(ctx.texts.welcome({ firstName: ctx.from.first_name, isNew }), { reply_markup: keyboard });
   });
 
   privateChat.command('help', (ctx) => ctx.reply(ctx.texts.help));

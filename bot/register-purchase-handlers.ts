@@ -19,7 +19,8 @@ export function registerPurchaseHandlers(bot: Bot<BotContext>, deps: BotDeps, lo
 
   bot.on('callback_query:data', async (ctx) => {
     const action = parseCallback(ctx.callbackQuery.data);
-    if (action === undefined) {
+    // 'trial' and 'autorenew' are answered by the account handlers registered before these.
+    if (action === undefined || action.type === 'trial' || action.type === 'autorenew') {
       await answerStale(ctx);
       return;
     }

@@ -1,5 +1,7 @@
-import type { BotPlan, BotSubscription, PaymentMethod, PurchaseRejection, StarsCheckoutRejection } from '../bot-services';
+import type { BotPlan, BotSubscription, PaymentMethod, PurchaseRejection, StarsCheckoutRejection, TrialRefusal } from '../bot-services';
+import type { OperatorSubscriptionView, OperatorUserView } from '../operator-types';
 import { formatRub } from './format-rub';
+import { operatorDate } from './operator-date';
 
 const price = (kopecks: number): string => formatRub(kopecks, { decimalSeparator: '.', groupSeparator: ',' });
 const days = (count: number): string => `${count} ${count === 1 ? 'day' : 'days'}`;
@@ -37,6 +39,8 @@ export const en = {
     'What I can do:',
     '/plans — plans and prices, buy or renew a subscription',
     '/subscriptions — your subscriptions and keys',
+    '/trial — free trial (once per user)',
+    '/autorenew — renew from your balance automatically',
     '/paysupport — help with payments and refunds',
     '/terms — terms of service',
   ].join('\n'),
@@ -97,11 +101,65 @@ export const en = {
     '3. If the service does not work for you, ask /paysupport within 7 days of payment for a refund.',
     '4. Payments in Telegram Stars follow the Telegram Terms of Service for Stars.',
   ].join('\n'),
+  trialButton: (count: number): string => `Free trial for ${days(count)}`,
+  trialStarted: (count: number): string => `Your free trial for ${days(count)} is on! Your key will arrive here in a minute.`,
+  trialRefused: {
+    'already-used': 'You have already used your free trial. Send /plans to buy a subscription.',
+    'has-subscription': 'You already have an active subscription. Send /subscriptions to see it.',
+    unavailable: 'The free trial is not available right now.',
+  } satisfies Record<TrialRefusal, string>,
+  autoRenewStatus: (enabled: boolean): string =>
+    enabled
+      ? 'Auto-renewal is ON: a subscription is renewed from your balance a day before it ends, if the balance covers it.'
+      : 'Auto-renewal is OFF: renew subscriptions yourself with /plans.',
+  autoRenewOnButton: 'Turn on',
+  autoRenewOffButton: 'Turn off',
+  operator: {
+    notAllowed: 'Sorry, this command is only for operators.',
+    unavailable: 'Operator commands are not configured in this bot.',
+    usage: {
+      sub: 'Usage: /sub <subscriptionId>',
+      extend: 'Usage: /extend <subscriptionId> <days>',
+      refund: 'Usage: /refund <subscriptionId> <paymentId>',
+      move: 'Usage: /move <subscriptionId> [serverId]',
+      cancel: 'Usage: /cancel <subscriptionId>',
+      user: 'Usage: /user <telegramId>',
+    },
+    noSubscription: (id: number): string => `Subscription ${id} does not exist.`,
+    noUser: (telegramId: number): string => `No user with Telegram id ${telegramId}.`,
+    noWorkflow: 'No such subscription workflow (never started, or already ended).',
+    timeout: 'The workflow did not answer in time; the change may still apply. Check with /sub before repeating it.',
+    rejected: (message: string): string => `Refused: ${message}`,
+    subscription: (view: OperatorSubscriptionView): string =>
+      [
+        `Subscription ${view.id} (user ${view.userId})`,
+        `Status: ${view.status}; workflow: ${view.phase ?? 'none'}`,
+        `Ends: ${view.endsAt === null ? '—' : operatorDate(view.endsAt)}`,
+        `Server: ${view.server === null ? '—' : `${view.server.name} (#${view.server.id})`}`,
+        `Plan: ${view.plan === null ? '—' : `${view.plan.name} (#${view.plan.id})`}`,
+      ].join('\n'),
+    user: (view: OperatorUserView): string =>
+      [
+        `User ${view.userId} (Telegram ${view.telegramId}${view.username === null ? '' : `, @${view.username}`})`,
+        `Balance: ${price(view.balanceKopecks)}; auto-renewal: ${view.autoRenew ? 'on' : 'off'}; trial: ${view.trialUsed ? 'used' : 'not used'}`,
+        ...(view.subscriptions.length === 0
+          ? ['No subscriptions.']
+          : view.subscriptions.map(
+              (sub) => `• #${sub.id} ${sub.status}, ${sub.planName ?? '—'}, ends ${sub.endsAt === null ? '—' : operatorDate(sub.endsAt)}`,
+            )),
+      ].join('\n'),
+    extended: (id: number, endsAt: string | null): string => `Subscription ${id} now ends ${endsAt === null ? '—' : operatorDate(new Date(endsAt))}.`,
+    refunded: (id: number, amountKopecks: string): string => `Refunded ${price(Number(amountKopecks))} to the balance; subscription ${id} is ended.`,
+    moved: (id: number, serverId: number | null): string => `Subscription ${id} is on server ${serverId === null ? '—' : `#${serverId}`}.`,
+    cancelled: (id: number, phase: string): string => `Subscription ${id} is ${phase}.`,
+  },
   genericError: 'Something went wrong. Please try again in a minute.',
   commands: {
     start: 'Start',
     plans: 'Plans and prices',
     subscriptions: 'My subscriptions',
+    trial: 'Free trial',
+    autorenew: 'Auto-renewal',
     help: 'Help',
     paysupport: 'Payment support',
     terms: 'Terms of service',

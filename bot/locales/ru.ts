@@ -1,6 +1,7 @@
 import type { BotPlan, BotSubscription } from '../bot-services';
 import type { BotTexts } from './en';
 import { formatRub } from './format-rub';
+import { operatorDate } from './operator-date';
 
 const price = (kopecks: number): string => formatRub(kopecks, { decimalSeparator: ',', groupSeparator: ' ' });
 const dateFormat = new Intl.DateTimeFormat('ru-RU', { dateStyle: 'long', timeZone: 'Europe/Moscow' });
@@ -45,6 +46,8 @@ export const ru: BotTexts = {
     'Что я умею:',
     '/plans — тарифы и цены, покупка и продление',
     '/subscriptions — ваши подписки и ключи',
+    '/trial — бесплатный пробный период (один раз)',
+    '/autorenew — автопродление с баланса',
     '/paysupport — помощь с оплатой и возвратами',
     '/terms — условия использования',
   ].join('\n'),
@@ -105,11 +108,65 @@ export const ru: BotTexts = {
     '3. Если сервис у вас не работает, напишите в /paysupport в течение 7 дней после оплаты, чтобы вернуть деньги.',
     '4. Оплата в Telegram Stars регулируется Условиями использования Telegram для Stars.',
   ].join('\n'),
+  trialButton: (count) => `Попробовать бесплатно ${days(count)}`,
+  trialStarted: (count) => `Пробный период на ${days(count)} включён! Ключ придёт сюда через минуту.`,
+  trialRefused: {
+    'already-used': 'Вы уже использовали пробный период. Отправьте /plans, чтобы купить подписку.',
+    'has-subscription': 'У вас уже есть активная подписка. Отправьте /subscriptions, чтобы её увидеть.',
+    unavailable: 'Пробный период сейчас недоступен.',
+  },
+  autoRenewStatus: (enabled) =>
+    enabled
+      ? 'Автопродление включено: подписка продлевается с баланса за день до окончания, если на балансе хватает средств.'
+      : 'Автопродление выключено: продлевайте подписку сами через /plans.',
+  autoRenewOnButton: 'Включить',
+  autoRenewOffButton: 'Выключить',
+  operator: {
+    notAllowed: 'Извините, эта команда только для операторов.',
+    unavailable: 'Команды операторов в этом боте не настроены.',
+    usage: {
+      sub: 'Использование: /sub <id подписки>',
+      extend: 'Использование: /extend <id подписки> <дней>',
+      refund: 'Использование: /refund <id подписки> <id платежа>',
+      move: 'Использование: /move <id подписки> [id сервера]',
+      cancel: 'Использование: /cancel <id подписки>',
+      user: 'Использование: /user <telegram id>',
+    },
+    noSubscription: (id) => `Подписки ${id} нет.`,
+    noUser: (telegramId) => `Пользователя с Telegram id ${telegramId} нет.`,
+    noWorkflow: 'Нет такого workflow подписки (не запускался или уже завершён).',
+    timeout: 'Workflow не ответил вовремя; изменение ещё может примениться. Проверьте через /sub, прежде чем повторять.',
+    rejected: (message) => `Отклонено: ${message}`,
+    subscription: (view) =>
+      [
+        `Подписка ${view.id} (пользователь ${view.userId})`,
+        `Статус: ${view.status}; workflow: ${view.phase ?? 'нет'}`,
+        `Окончание: ${view.endsAt === null ? '—' : operatorDate(view.endsAt)}`,
+        `Сервер: ${view.server === null ? '—' : `${view.server.name} (#${view.server.id})`}`,
+        `Тариф: ${view.plan === null ? '—' : `${view.plan.name} (#${view.plan.id})`}`,
+      ].join('\n'),
+    user: (view) =>
+      [
+        `Пользователь ${view.userId} (Telegram ${view.telegramId}${view.username === null ? '' : `, @${view.username}`})`,
+        `Баланс: ${price(view.balanceKopecks)}; автопродление: ${view.autoRenew ? 'вкл' : 'выкл'}; пробный период: ${view.trialUsed ? 'использован' : 'нет'}`,
+        ...(view.subscriptions.length === 0
+          ? ['Подписок нет.']
+          : view.subscriptions.map(
+              (sub) => `• #${sub.id} ${sub.status}, ${sub.planName ?? '—'}, до ${sub.endsAt === null ? '—' : operatorDate(sub.endsAt)}`,
+            )),
+      ].join('\n'),
+    extended: (id, endsAt) => `Подписка ${id} теперь действует до ${endsAt === null ? '—' : operatorDate(new Date(endsAt))}.`,
+    refunded: (id, amountKopecks) => `Возвращено на баланс ${price(Number(amountKopecks))}; подписка ${id} завершена.`,
+    moved: (id, serverId) => `Подписка ${id} на сервере ${serverId === null ? '—' : `#${serverId}`}.`,
+    cancelled: (id, phase) => `Подписка ${id}: ${phase}.`,
+  },
   genericError: 'Что-то пошло не так. Попробуйте ещё раз через минуту.',
   commands: {
     start: 'Начать',
     plans: 'Тарифы и цены',
     subscriptions: 'Мои подписки',
+    trial: 'Пробный период',
+    autorenew: 'Автопродление',
     help: 'Помощь',
     paysupport: 'Помощь с оплатой',
     terms: 'Условия использования',

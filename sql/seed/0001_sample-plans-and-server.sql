@@ -8,7 +8,9 @@ FROM (VALUES
     ('6 месяцев', 180, 1049.00, '{"traffic_limit": null, "devices": 5, "discount": 30}'),
     ('12 месяцев', 365, 1999.00, '{"traffic_limit": null, "devices": 5, "discount": 45}')
 ) AS v(name, duration_days, price_rub, features)
-WHERE NOT EXISTS (SELECT 1 FROM subscription_plans p WHERE p.name = v.name);
+WHERE NOT EXISTS (SELECT 1 FROM subscription_plans p WHERE p.name = v.name)
+-- In the seed's order, so a fresh database numbers the plans 1..4 from the shortest.
+ORDER BY v.duration_days;
 
 INSERT INTO vpn_servers (name, location, endpoint, is_active)
 SELECT 'Server-1', 'Netherlands', 'your-domain.com:443', true

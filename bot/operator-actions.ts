@@ -1,0 +1,139 @@
+/**
+ * Operator actions on the real system: reads from Postgres and the workflow's getState query,
+ * changes only through `subscription-{id}` updates (the workflow's activities write and audit
+ * them with the operator as actor). Each update carries the request id as its Temporal update
+ * id, so a redelivered Telegram update attaches to the first one within a run; the extension's
+ * requestId also fences the database change across runs.
+ */
+import {
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { ActivityFailure } from '@temporalio/common';
+import type { DatabasePool } from '../lib/db/create-pool';
+import { parseMoney } from '../lib/money';
+import { getPlan, listActivePlans } from '../sql/repositories/plans-repository';
+import { getServer } from '../sql/repositories/servers-repository';
+import { getSubscription, listUserSubscriptions } from '../sql/repositories/subscriptions-repository';
+import { getUserByTelegramId } from '../sql/repositories/users-repository';
+import { subscriptionWorkflowId } from '../workflows/contract';
+import { cancelUpdate, extendUpdate, getStateQuery, moveToServerUpdate, refundToBalanceUpdate } from '../workflows/subscription-messages';
+import type { subscriptionWorkflow } from '../workflows/subscription-workflow';
+import type { OperatorActions, OperatorResult } from './operator-types';
+
+/** Dependencies of {@link createOperatorActions}. */
+export interface OperatorActionsDeps {
+  client: Client;
+  db: DatabasePool;
+  /**
+   * How long a change may take before the operator is told it is still running, in
+   * milliseconds; default 20 000. The bot handles updates one at a time, so this bounds how long
+   * an operator command can hold up everyone else.
+   */
+  updateWaitMs?: number;
+}
+
+/** The message an operator sees for a refused update: the validator's, or the failed activity's. */
+export function refusalMessage(error: WorkflowUpdateFailedError): string {
+  let cause: Error | undefined = error.cause;
+  while (cause instanceof ActivityFailure && cause.cause !== undefined) cause = cause.cause;
+  return cause?.message ?? error.message;
+}
+
+/** Builds the operator actions. */
+export function createOperatorActions(deps: OperatorActionsDeps): OperatorActions {
+  const waitMs = deps.updateWaitMs ?? 20_000;
+  const handleOf = (subscriptionId: number): WorkflowHandle<typeof subscriptionWorkflow> =>
+    deps.client.workflow.getHandle<typeof subscriptionWorkflow>(subscriptionWorkflowId(subscriptionId));
+
+  /** Runs one update and turns the client's errors the operator can act on into results. */
+  async function change<T>(run: () => Promise<T>): Promise<OperatorResult<T>> {
+    try {
+      return { ok: true, value: await deps.client.withDeadline(Date.now() + waitMs, run) };
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return { ok: false, reason: 'no-workflow' };
+      if (error instanceof WorkflowUpdateFailedError) return { ok: false, reason: 'rejected', message: refusalMessage(error) };
+      if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return { ok: false, reason: 'timeout' };
+      throw error;
+    }
+  }
+
+  /**
+   * The workflow's phase; null without a workflow. A query needs a worker (a closed workflow is
+   * replayed to answer it), so when none answers in time the row is still shown, phase 'unknown'.
+   */
+  async function workflowPhase(subscriptionId: number): Promise<string | null> {
+    try {
+      const state = await deps.client.withDeadline(Date.now() + Math.min(waitMs, 5_000), () => handleOf(subscriptionId).query(getStateQuery));
+      return state.phase;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return null;
+      return 'unknown';
+    }
+  }
+
+  return {
+    async describeSubscription(subscriptionId) {
+      const row = await getSubscription(deps.db, subscriptionId);
+      if (row === null) return null;
+      const [phase, server, plan] = await Promise.all([
+        workflowPhase(subscriptionId),
+        row.server_id === null ? null : getServer(deps.db, row.server_id),
+        row.plan_id === null ? null : getPlan(deps.db, row.plan_id),
+      ]);
+      return {
+        id: row.id,
+        userId: row.user_id,
+        status: row.status,
+        phase,
+        endsAt: row.end_date,
+        server: server === null ? null : { id: server.id, name: server.name },
+        plan: plan === null ? null : { id: plan.id, name: plan.name },
+      };
+    },
+
+    async describeUser(telegramId) {
+      const user = await getUserByTelegramId(deps.db, telegramId);
+      if (user === null) return null;
+      const [subscriptions, plans] = await Promise.all([listUserSubscriptions(deps.db, user.id), listActivePlans(deps.db)]);
+      const planNames = new Map(plans.map((plan) => [plan.id, plan.name]));
+      return {
+        userId: user.id,
+        telegramId: user.telegram_id,
+        username: user.username,
+        balanceKopecks: Number(parseMoney(user.balance)),
+        autoRenew: user.auto_renew,
+        trialUsed: user.trial_used_at !== null,
+        subscriptions: subscriptions.map((subscription) => ({
+          id: subscription.id,
+          status: subscription.status,
+          planName: subscription.plan_id === null ? null : (planNames.get(subscription.plan_id) ?? `#${subscription.plan_id}`),
+          endsAt: subscription.end_date,
+        })),
+      };
+    },
+
+    extend: ({ subscriptionId, days, requestId, operatorTelegramId }) =>
+      change(() => handleOf(subscriptionId).executeUpdate(extendUpdate, { args: [{ days, requestId, operatorTelegramId }], updateId: requestId })),
+
+    refund: ({ subscriptionId, paymentId, requestId, operatorTelegramId }) =>
+      change(() => handleOf(subscriptionId).executeUpdate(refundToBalanceUpdate, { args: [{ paymentId, operatorTelegramId }], updateId: requestId })),
+
+    move: ({ subscriptionId, toServerId, requestId, operatorTelegramId }) =>
+      change(() =>
+        handleOf(subscriptionId).executeUpdate(moveToServerUpdate, {
+          args: [{ operatorTelegramId, ...(toServerId === undefined ? {} : { toServerId }) }],
+          updateId: requestId,
+        }),
+      ),
+
+    cancel: ({ subscriptionId, requestId, operatorTelegramId }) =>
+      change(async () => {
+        const state = await handleOf(subscriptionId).executeUpdate(cancelUpdate, { args: [{ operatorTelegramId }], updateId: requestId });
+        return { phase: state.phase };
+      }),
+  };
+}
