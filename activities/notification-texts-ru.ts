@@ -1,6 +1,7 @@
 import { formatRub } from '../bot/locales/format-rub';
 import type { NotificationParams } from './notification-params';
 import type { NotificationTexts } from './notification-texts';
+import { russianDays, russianPlural } from '../lib/i18n/russian-plural';
 
 const dateFormat = new Intl.DateTimeFormat('ru-RU', { dateStyle: 'long', timeStyle: 'short', timeZone: 'Europe/Moscow' });
 const money = (kopecks: number): string => formatRub(kopecks, { decimalSeparator: ',', groupSeparator: ' ' });
@@ -8,17 +9,8 @@ const at = (date: Date): string => `${dateFormat.format(date)} (МСК)`;
 const until = (p: NotificationParams): string => (p.endsAt === undefined ? '' : ` до ${at(p.endsAt)}`);
 const plan = (p: NotificationParams): string => (p.planName === undefined ? '' : ` «${p.planName}»`);
 
-/** Russian plural form for `count`: `plural(2, ['день', 'дня', 'дней'])` → `дня`. */
-function plural(count: number, [one, few, many]: readonly [string, string, string]): string {
-  const lastTwo = Math.abs(count) % 100;
-  const last = lastTwo % 10;
-  if (lastTwo >= 11 && lastTwo <= 14) return many;
-  if (last === 1) return one;
-  if (last >= 2 && last <= 4) return few;
-  return many;
-}
-
-const days = (n: number): string => `${n} ${plural(n, ['день', 'дня', 'дней'])}`;
+const plural = russianPlural;
+const days = russianDays;
 const hours = (n: number): string => `${n} ${plural(n, ['час', 'часа', 'часов'])}`;
 const timeLeft = (h: number): string => (h >= 48 ? days(Math.round(h / 24)) : hours(Math.max(h, 1)));
 

@@ -2,21 +2,13 @@ import type { BotPlan, BotSubscription } from '../bot-services';
 import type { BotTexts } from './en';
 import { formatRub } from './format-rub';
 import { operatorDate } from './operator-date';
+import { russianDays, russianPlural } from '../../lib/i18n/russian-plural';
 
 const price = (kopecks: number): string => formatRub(kopecks, { decimalSeparator: ',', groupSeparator: ' ' });
 const dateFormat = new Intl.DateTimeFormat('ru-RU', { dateStyle: 'long', timeZone: 'Europe/Moscow' });
 
-/** Russian plural form for `count`: `plural(2, ['день', 'дня', 'дней'])` → `дня`. */
-function plural(count: number, [one, few, many]: readonly [string, string, string]): string {
-  const lastTwo = Math.abs(count) % 100;
-  const last = lastTwo % 10;
-  if (lastTwo >= 11 && lastTwo <= 14) return many;
-  if (last === 1) return one;
-  if (last >= 2 && last <= 4) return few;
-  return many;
-}
-
-const days = (count: number): string => `${count} ${plural(count, ['день', 'дня', 'дней'])}`;
+const plural = russianPlural;
+const days = russianDays;
 
 function featureLines(plan: BotPlan): string[] {
   const { devices, trafficLimitGb, discountPercent } = plan.features;
