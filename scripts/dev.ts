@@ -6,6 +6,8 @@
  * .data/temporal.sqlite, so a restart keeps every workflow) unless TEMPORAL_ADDRESS is set,
  * registers the search attributes, then runs the worker, the api and the bot. Ctrl-C stops all.
  */
+// Must stay the first import: it records the signal listeners before any library adds its own.
+import './stack/signal-baseline';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';

