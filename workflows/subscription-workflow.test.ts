@@ -199,4 +199,31 @@ describe('subscription workflow (time-skipping)', () => {
       await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
     });
   });
+  it('renews from balance a day before the end when the user opted in, and asks for a top-up when short', async () => {
+    await run({ autoRenew: 'renew', record: 'subscription-auto-renewed-from-balance' }, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await handle.signal(paymentCompletedSignal, { paymentId: 1 });
+      await env.sleep(HOUR);
+      const firstEnd = Date.parse(fake.subscription.endsAt ?? '');
+      await env.sleep(firstEnd - DAY + HOUR - (await env.currentTimeMs()));
+      assert.equal(fake.namesCalled('tryAutoRenew'), 1);
+      assert.equal(Date.parse(fake.subscription.endsAt ?? ''), firstEnd + 30 * DAY, 'the period is extended from its end');
+      assert.deepEqual(kinds(fake), ['key_delivered', 'reminder', 'auto_renewed']);
+      assert.equal(fake.namesCalled('extendClient'), 1, 'the panel expiry follows');
+      const state = await handle.query(getStateQuery);
+      assert.equal(state.renewals, 1);
+      assert.equal(state.eventsThisRun, 0, 'continued as new at the renewal');
+      await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
+    });
+    await run({ autoRenew: 'insufficient' }, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await handle.signal(paymentCompletedSignal, { paymentId: 1 });
+      await env.sleep(HOUR);
+      const end = Date.parse(fake.subscription.endsAt ?? '');
+      await env.sleep(end - DAY + HOUR - (await env.currentTimeMs()));
+      assert.deepEqual(kinds(fake), ['key_delivered', 'reminder', 'auto_renew_topup', 'reminder']);
+      assert.equal(fake.namesCalled('extendClient'), 0);
+      await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
+    });
+  });
 });

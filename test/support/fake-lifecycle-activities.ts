@@ -21,6 +21,8 @@ export interface FakeLifecycleOptions {
   servers?: number[];
   /** The clock workflows see (the time-skipping server's), in epoch ms; default the real one. */
   now?: () => Promise<number>;
+  /** What auto-renewal finds: 'renew' (balance covers it), 'insufficient', default not opted in. */
+  autoRenew?: 'renew' | 'insufficient';
 }
 
 /** The fake activities plus what they recorded. */
@@ -100,7 +102,13 @@ export function createFakeLifecycle(subscriptionId: number, userId: number, opti
     },
     async tryAutoRenew() {
       record('tryAutoRenew', {});
-      return { renewed: false, reason: 'not-opted-in' };
+      if (options.autoRenew === 'renew') {
+        const paymentId = 10_000 + calls.filter((call) => call.name === 'tryAutoRenew').length;
+        applied.add(paymentId);
+        await extend(30);
+        return { renewed: true, paymentId, snapshot: { ...subscription } };
+      }
+      return { renewed: false, reason: options.autoRenew === 'insufficient' ? 'insufficient-balance' : 'not-opted-in' };
     },
     async notifyUser(input) {
       record('notifyUser', input);
