@@ -31,6 +31,7 @@ const purchases = createPurchaseService({
   payments: paymentWorkflows,
   providers: createPaymentProviders(config, { logger: logger.child({ component: 'payments' }) }),
   starsKopecksPerStar: config.STARS_KOPECKS_PER_STAR,
+  disabledMethods: config.PAYMENT_METHODS_DISABLED,
   logger,
 });
 const trial = createTrialService({ db, client: paymentWorkflows.client, taskQueue: config.TEMPORAL_TASK_QUEUE, trialDays: config.TRIAL_DAYS });

@@ -45,6 +45,17 @@ export const paymentFields = {
     .union([z.literal('disabled'), z.coerce.number().int().positive()])
     .default('disabled')
     .describe("Telegram Stars price rate in kopecks per Star (e.g. 180 = 1.80 RUB), or 'disabled'"),
+  PAYMENT_METHODS_DISABLED: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const known = ['sbp', 'card', 'crypto', 'stars', 'balance'] as const;
+      const methods = text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+      const unknown = methods.filter((method) => !(known as readonly string[]).includes(method));
+      if (unknown.length > 0) ctx.addIssue({ code: 'custom', message: `unknown payment methods: ${unknown.join(', ')} (known: ${known.join(', ')})` });
+      return methods as Array<(typeof known)[number]>;
+    })
+    .describe('Comma-separated payment methods to switch off even when configured (sbp, card, crypto, stars, balance), e.g. card,sbp to sell in Stars only'),
   SANDBOX_PAY_URL: baseUrl().optional().describe('Base URL of the local sandbox provider (dev only); used where no real provider is set'),
   SANDBOX_PAY_SECRET: z.string().min(8).default('sandbox-dev-secret').describe('Sandbox API and webhook secret (dev only)'),
 };

@@ -1,7 +1,8 @@
 /**
  * Which payment methods a deployment offers, derived from its configuration: card and SBP when
  * YooKassa (or, in dev, the sandbox) is configured, crypto when Crypto Pay (or the sandbox) is,
- * Telegram Stars when a Stars rate is set, and the balance always.
+ * Telegram Stars when a Stars rate is set, and the balance always; minus the methods the operator
+ * switched off (PAYMENT_METHODS_DISABLED).
  */
 import type { PaymentProviders } from '../payments/payments-config';
 import type { PaymentMethod } from '../../sql/schemas/payment-row';
@@ -10,8 +11,13 @@ import type { PaymentMethod } from '../../sql/schemas/payment-row';
 export const METHOD_ORDER: readonly PaymentMethod[] = ['sbp', 'card', 'crypto', 'stars', 'balance'];
 
 /** The methods on offer, in {@link METHOD_ORDER}. */
-export function availablePaymentMethods(providers: PaymentProviders, starsKopecksPerStar: number | 'disabled'): PaymentMethod[] {
+export function availablePaymentMethods(
+  providers: PaymentProviders,
+  starsKopecksPerStar: number | 'disabled',
+  disabled: readonly PaymentMethod[] = [],
+): PaymentMethod[] {
   return METHOD_ORDER.filter((method) => {
+    if (disabled.includes(method)) return false;
     switch (method) {
       case 'sbp':
       case 'card':

@@ -37,6 +37,8 @@ export interface PurchaseServiceDeps {
   providers: PaymentProviders;
   /** Kopecks per Telegram Star, or 'disabled'. */
   starsKopecksPerStar: number | 'disabled';
+  /** Methods the operator switched off (PAYMENT_METHODS_DISABLED); default none. */
+  disabledMethods?: readonly PaymentMethod[] | undefined;
   logger?: Logger | undefined;
   /** Bound on waiting for the invoice, in milliseconds; default 15 000. */
   invoiceWaitMs?: number | undefined;
@@ -55,7 +57,7 @@ export interface PurchaseService {
 
 /** Builds the purchase service. */
 export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseService {
-  const methods = availablePaymentMethods(deps.providers, deps.starsKopecksPerStar);
+  const methods = availablePaymentMethods(deps.providers, deps.starsKopecksPerStar, deps.disabledMethods);
   const log = deps.logger?.child({ component: 'purchases' });
 
   function providerName(method: PaymentMethod): string | undefined {
