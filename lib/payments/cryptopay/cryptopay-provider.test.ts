@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { after, describe, it } from 'node:test';
 import { startFakeCryptoPay, type FakeCryptoPay } from '../../../fakes/cryptopay';
-import { isPaymentError, type PaymentError, type WebhookRejectedError } from '../payment-errors';
+import type { WebhookRejectedError } from '../payment-errors';
 import { matchesOrder, type CreateInvoiceInput, type PaymentProvider } from '../payment-provider';
 import { startWebhookReceiver } from '../testing/start-webhook-receiver';
 import { createCryptoPayProvider, type CryptoPayProviderOptions } from './cryptopay-provider';
 import { cryptoPaySignature, verifyCryptoPaySignature } from './cryptopay-signature';
+import { rejectsWithPaymentError } from '../testing/rejects-with-payment-error';
 
 const TOKEN = '12345:AAexampleTokenForTests';
 const closers: Array<() => Promise<void>> = [];
@@ -45,15 +46,7 @@ const order = (overrides: Partial<CreateInvoiceInput> = {}): CreateInvoiceInput 
   ...overrides,
 });
 
-async function rejects(promise: Promise<unknown>): Promise<PaymentError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isPaymentError(error), `expected a PaymentError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a rejection');
-}
+const rejects = rejectsWithPaymentError;
 
 describe('Crypto Pay provider: invoices', () => {
   it('creates a fiat RUB invoice with payload and expiry, and reads it back', async () => {

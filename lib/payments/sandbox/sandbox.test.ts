@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { hmacSha256Hex } from '../hmac-signature';
-import { isPaymentError, type PaymentError } from '../payment-errors';
 import { matchesOrder, type CreateInvoiceInput, type PaymentProvider } from '../payment-provider';
 import { startWebhookReceiver } from '../testing/start-webhook-receiver';
 import { createSandboxProvider } from './sandbox-provider';
 import { startSandboxCheckout, type SandboxCheckoutOptions } from './sandbox-server';
+import { rejectsWithPaymentError } from '../testing/rejects-with-payment-error';
 
 const SECRET = 'sandbox-test-secret';
 const closers: Array<() => Promise<void>> = [];
@@ -38,15 +38,7 @@ const order = (overrides: Partial<CreateInvoiceInput> = {}): CreateInvoiceInput 
   ...overrides,
 });
 
-async function rejects(promise: Promise<unknown>): Promise<PaymentError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isPaymentError(error), `expected a PaymentError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a rejection');
-}
+const rejects = rejectsWithPaymentError;
 
 describe('sandbox provider', () => {
   it('round trip: checkout page, Pay button, signed webhook to the receiver, confirmed status', async () => {

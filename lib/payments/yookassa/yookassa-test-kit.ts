@@ -2,12 +2,11 @@
  * Shared set-up of the YooKassa provider tests: a fake YooKassa, a provider pointed at it, and
  * optionally a webhook receiver that trusts `x-forwarded-for` as the api will behind its proxy.
  */
-import assert from 'node:assert/strict';
 import { startFakeYooKassa, type FakeYooKassa, type FakeYooKassaOptions } from '../../../fakes/yookassa';
-import { isPaymentError, type PaymentError } from '../payment-errors';
 import type { CreateInvoiceInput, PaymentProvider } from '../payment-provider';
 import { startWebhookReceiver, type WebhookReceiver } from '../testing/start-webhook-receiver';
 import { createYooKassaProvider, type YooKassaProviderOptions } from './yookassa-provider';
+import { rejectsWithPaymentError } from '../testing/rejects-with-payment-error';
 
 /** Test shop credentials. */
 export const SHOP = { shopId: '123456', secretKey: 'test_s3cr3t-key' };
@@ -55,12 +54,4 @@ export const order = (overrides: Partial<CreateInvoiceInput> = {}): CreateInvoic
 });
 
 /** Awaits `promise`, asserts it rejects with a PaymentError, and returns that error. */
-export async function rejects(promise: Promise<unknown>): Promise<PaymentError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(isPaymentError(error), `expected a PaymentError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail('expected a rejection');
-}
+export const rejects = rejectsWithPaymentError;
