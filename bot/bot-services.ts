@@ -41,7 +41,15 @@ export interface RegisterUserInput {
 }
 
 /** Why a purchase cannot start. */
-export type PurchaseRejection = 'plan-unavailable' | 'method-unavailable' | 'insufficient-balance';
+export type PurchaseRejection = 'plan-unavailable' | 'method-unavailable' | 'insufficient-balance' | 'promo-invalid';
+
+/** A promo code the user entered with /promo, kept for their next purchase. */
+export interface RememberedPromo {
+  /** Upper-cased. */
+  code: string;
+  /** Whole percent off, 1..100. */
+  percentOff: number;
+}
 
 /** What the bot does next after {@link BotServices.startPurchase}. */
 export type PurchaseStart =
@@ -98,7 +106,17 @@ export interface BotServices {
   listPlans(): Promise<BotPlan[]>;
   /** Payment methods enabled in this deployment, in display order. */
   paymentMethods(): Promise<readonly PaymentMethod[]>;
-  /** Creates an order for a plan and says how to pay for it. */
+  /**
+   * Checks a promo code the user typed and, when they may use it, remembers it (for a short while)
+   * for their next purchase. Null when the code is unknown, inactive, expired, used up or used.
+   */
+  rememberPromoCode(input: { userId: number; code: string }): Promise<RememberedPromo | null>;
+  /** The promo code remembered for the user's next purchase, if any. */
+  rememberedPromo(userId: number): Promise<RememberedPromo | null>;
+  /**
+   * Creates an order for a plan and says how to pay for it, with the remembered promo code if any
+   * (forgotten once an order is created with it, or when it turns out unusable).
+   */
   startPurchase(input: { userId: number; planId: number; method: PaymentMethod }): Promise<PurchaseStart>;
   /** The user's subscriptions, newest first. */
   mySubscriptions(userId: number): Promise<BotSubscription[]>;

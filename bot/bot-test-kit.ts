@@ -42,6 +42,8 @@ export function fakeServices(overrides: Partial<BotServices> = {}) {
       return userId === undefined ? null : { userId };
     },
     listPlans: async () => PLANS,
+    rememberPromoCode: async () => null,
+    rememberedPromo: async () => null,
     paymentMethods: async () => ['stars', 'card'],
     startPurchase: async (input) => {
       purchases.push(input);

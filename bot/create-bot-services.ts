@@ -4,9 +4,13 @@ import type { PurchaseService } from '../lib/purchases/start-purchase';
 import type { createStarsCheckout } from '../lib/purchases/stars-checkout';
 import type { TrialService } from '../lib/purchases/start-trial';
 import { listActivePlans } from '../sql/repositories/plans-repository';
+import { findUsablePromo } from '../sql/repositories/promo-codes-repository';
 import { listUserSubscriptions } from '../sql/repositories/subscriptions-repository';
 import { getOrCreateUser, getUserById, getUserByTelegramId, setAutoRenew } from '../sql/repositories/users-repository';
-import type { BotPlan, BotServices, PaymentMethod } from './bot-services';
+import type { BotPlan, BotServices, PaymentMethod, RememberedPromo } from './bot-services';
+
+/** How long a /promo code is remembered for the user's next purchase. */
+export const PROMO_MEMORY_MS = 30 * 60 * 1000;
 
 /** Dependencies of {@link createBotServices}. */
 export interface BotServicesDeps {
@@ -21,6 +25,8 @@ export interface BotServicesDeps {
   stars?: ReturnType<typeof createStarsCheckout> | undefined;
   /** Free trials (lib/purchases/start-trial.ts); without it /trial answers that trials are unavailable. */
   trial?: TrialService | undefined;
+  /** The clock (tests); default `() => new Date()`. */
+  now?: (() => Date) | undefined;
 }
 
 /**
@@ -29,6 +35,21 @@ export interface BotServicesDeps {
  * `deps.trial` (subscription workflows); everything else reads and writes the real tables.
  */
 export function createBotServices(deps: BotServicesDeps): BotServices {
+  const now = deps.now ?? (() => new Date());
+  /**
+   * /promo codes by user id, in this process's memory: a restart (or another bot replica) forgets
+   * them and the user types /promo again. The database decides at purchase time anyway.
+   */
+  const promos = new Map<number, RememberedPromo & { expiresAt: number }>();
+  const remembered = (userId: number): RememberedPromo | null => {
+    const entry = promos.get(userId);
+    if (entry === undefined) return null;
+    if (entry.expiresAt <= now().getTime()) {
+      promos.delete(userId);
+      return null;
+    }
+    return { code: entry.code, percentOff: entry.percentOff };
+  };
   return {
     async registerUser(input) {
       const { user, created } = await getOrCreateUser(deps.db, input);
@@ -60,9 +81,22 @@ export function createBotServices(deps: BotServicesDeps): BotServices {
     async paymentMethods() {
       return deps.purchases?.paymentMethods() ?? deps.paymentMethods;
     },
+    async rememberPromoCode(input) {
+      const promo = await findUsablePromo(deps.db, { code: input.code, userId: input.userId, now: now() });
+      if (promo === null) return null;
+      for (const [userId, entry] of promos) if (entry.expiresAt <= now().getTime()) promos.delete(userId);
+      promos.set(input.userId, { code: promo.code, percentOff: promo.percent_off, expiresAt: now().getTime() + PROMO_MEMORY_MS });
+      return { code: promo.code, percentOff: promo.percent_off };
+    },
+    async rememberedPromo(userId) {
+      return remembered(userId);
+    },
     async startPurchase(input) {
       if (deps.purchases === undefined) return { kind: 'rejected', reason: 'method-unavailable' };
-      return deps.purchases.startPurchase(input);
+      const promo = remembered(input.userId);
+      const result = await deps.purchases.startPurchase(promo === null ? input : { ...input, promoCode: promo.code });
+      if (promo !== null && (result.kind !== 'rejected' || result.reason === 'promo-invalid')) promos.delete(input.userId);
+      return result;
     },
     async mySubscriptions(userId) {
       const [subscriptions, plans] = await Promise.all([listUserSubscriptions(deps.db, userId), listActivePlans(deps.db)]);

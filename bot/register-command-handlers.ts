@@ -6,7 +6,7 @@ import { showPlans } from './show-plans';
 
 /**
  * The bot's commands in private chats: /start (with `ref_<code>` deep links; new users also get
- * a free-trial button while trials are on), /help, /plans, /subscriptions, and the Telegram
+ * a free-trial button while trials are on), /help, /plans, /promo, /subscriptions, and the Telegram
  * Stars policy commands /paysupport and /terms.
  */
 export function registerCommandHandlers(bot: Bot<BotContext>, deps: BotDeps): void {
@@ -32,6 +32,21 @@ export function registerCommandHandlers(bot: Bot<BotContext>, deps: BotDeps): vo
   privateChat.command('plans', (ctx) => showPlans(ctx, services, 'reply'));
   privateChat.command('paysupport', (ctx) => ctx.reply(ctx.texts.paySupport(deps.supportContact)));
   privateChat.command('terms', (ctx) => ctx.reply(ctx.texts.terms));
+
+  privateChat.command('promo', async (ctx) => {
+    const user = await services.findUser(ctx.from.id);
+    if (user === null) {
+      await ctx.reply(ctx.texts.needStart);
+      return;
+    }
+    const code = ctx.match.trim();
+    if (code === '') {
+      await ctx.reply(ctx.texts.promoUsage);
+      return;
+    }
+    const promo = await services.rememberPromoCode({ userId: user.userId, code: code.slice(0, 64) });
+    await ctx.reply(promo === null ? ctx.texts.promoRejected : ctx.texts.promoApplied(promo));
+  });
 
   privateChat.command('subscriptions', async (ctx) => {
     const user = await services.findUser(ctx.from.id);

@@ -5,6 +5,7 @@ import type { BotPlan, PaymentMethod } from './bot-services';
 import { encodeCallback, parseCallback } from './callback-data';
 import type { BotDeps } from './create-bot';
 import { describeError } from './describe-error';
+import { promoPrice } from '../lib/money';
 import { showPlans, showScreen } from './show-plans';
 
 /**
@@ -43,7 +44,10 @@ export function registerPurchaseHandlers(bot: Bot<BotContext>, deps: BotDeps, lo
         ]),
         [InlineKeyboard.text(ctx.texts.backToPlans, encodeCallback({ type: 'plans' }))],
       ]);
-      await showScreen(ctx, 'edit', ctx.texts.planDetails(plan), keyboard);
+      const user = await services.findUser(ctx.from.id);
+      const promo = user === null ? null : await services.rememberedPromo(user.userId);
+      const discounted = promo === null ? undefined : { code: promo.code, priceKopecks: Number(promoPrice(BigInt(plan.priceKopecks), promo.percentOff)) };
+      await showScreen(ctx, 'edit', ctx.texts.planDetails(plan, discounted), keyboard);
       return;
     }
     await startPurchase(ctx, plan, action.method);
@@ -58,11 +62,14 @@ export function registerPurchaseHandlers(bot: Bot<BotContext>, deps: BotDeps, lo
       return;
     }
     await ctx.answerCallbackQuery();
+    const promo = await services.rememberedPromo(user.userId);
     const result = await services.startPurchase({ userId: user.userId, planId: plan.id, method });
     switch (result.kind) {
-      case 'redirect':
-        await ctx.reply(ctx.texts.payByLink(plan), { reply_markup: new InlineKeyboard().url(ctx.texts.payButton, result.url) });
+      case 'redirect': {
+        const charged = promo === null ? plan : { ...plan, priceKopecks: Number(promoPrice(BigInt(plan.priceKopecks), promo.percentOff)) };
+        await ctx.reply(ctx.texts.payByLink(charged), { reply_markup: new InlineKeyboard().url(ctx.texts.payButton, result.url) });
         return;
+      }
       case 'stars-invoice':
         await ctx.replyWithInvoice(
           ctx.texts.starsInvoiceTitle(plan).slice(0, 32),

@@ -128,6 +128,19 @@ export function applyDiscount(price: Kopecks, percent: number | string, rounding
 }
 
 /**
+ * The price after a promo code of `percentOff` whole percent: {@link applyDiscount} with 'half-up',
+ * but never below one kopeck (a 100% code still leaves a 0.01 order, since payments must be
+ * positive). A non-positive price is returned unchanged.
+ *
+ * @throws RangeError as {@link parsePercent}
+ */
+export function promoPrice(price: Kopecks, percentOff: number): Kopecks {
+  if (price <= 0n) return price;
+  const discounted = applyDiscount(price, percentOff, 'half-up');
+  return discounted < 1n ? 1n : discounted;
+}
+
+/**
  * Whether `kopecks` fits a NUMERIC(12,2) column.
  */
 export function fitsMoneyColumn(kopecks: Kopecks): boolean {

@@ -1,4 +1,4 @@
-import type { BotPlan, BotSubscription, PaymentMethod, PurchaseRejection, StarsCheckoutRejection, TrialRefusal } from '../bot-services';
+import type { BotPlan, BotSubscription, PaymentMethod, PurchaseRejection, RememberedPromo, StarsCheckoutRejection, TrialRefusal } from '../bot-services';
 import type { OperatorSubscriptionView, OperatorUserView } from '../operator-types';
 import { formatRub } from './format-rub';
 import { operatorDate } from './operator-date';
@@ -41,6 +41,7 @@ export const en = {
     '/subscriptions — your subscriptions and keys',
     '/trial — free trial (once per user)',
     '/autorenew — renew from your balance automatically',
+    '/promo CODE — a promo code for your next purchase',
     '/paysupport — help with payments and refunds',
     '/terms — terms of service',
   ].join('\n'),
@@ -48,10 +49,15 @@ export const en = {
   planLine: (plan: BotPlan): string => `• ${plan.name} — ${price(plan.priceKopecks)} (${days(plan.durationDays)})`,
   planButton: (plan: BotPlan): string => `${plan.name} — ${price(plan.priceKopecks)}`,
   noPlans: 'No plans are on sale right now. Please try again later.',
-  planDetails: (plan: BotPlan): string =>
-    [`${plan.name}: ${days(plan.durationDays)} for ${price(plan.priceKopecks)}`, ...featureLines(plan).map((line) => `• ${line}`), '', 'Choose how to pay:'].join(
-      '\n',
-    ),
+  /** `promo`: the remembered /promo code and the plan's price with it. */
+  planDetails: (plan: BotPlan, promo?: { code: string; priceKopecks: number }): string =>
+    [
+      `${plan.name}: ${days(plan.durationDays)} for ${price(plan.priceKopecks)}`,
+      ...(promo === undefined ? [] : [`With promo code ${promo.code}: ${price(promo.priceKopecks)} instead of ${price(plan.priceKopecks)}`]),
+      ...featureLines(plan).map((line) => `• ${line}`),
+      '',
+      'Choose how to pay:',
+    ].join('\n'),
   paymentMethods: {
     stars: 'Telegram Stars ⭐',
     sbp: 'SBP (Faster Payments System)',
@@ -67,6 +73,7 @@ export const en = {
     'plan-unavailable': 'This plan is no longer on sale. Send /plans to see the current ones.',
     'method-unavailable': 'This payment method is not available right now. Please choose another one.',
     'insufficient-balance': 'Your balance is too low for this plan. Please choose another payment method.',
+    'promo-invalid': 'Your promo code no longer works (expired, used up, or already used by you). Choose the plan again to pay the full price.',
   } satisfies Record<PurchaseRejection, string>,
   starsInvoiceTitle: (plan: BotPlan): string => `VPN: ${plan.name}`,
   starsInvoiceDescription: (plan: BotPlan): string => `VLESS VPN subscription for ${days(plan.durationDays)}.`,
@@ -84,6 +91,9 @@ export const en = {
       ...(sub.subscriptionUrl === undefined ? [] : [`  ${sub.subscriptionUrl}`]),
     ].join('\n'),
   noSubscriptions: 'You have no subscriptions yet. Send /plans to buy one.',
+  promoUsage: 'Send the code after the command, e.g. /promo SPRING20.',
+  promoApplied: (promo: RememberedPromo): string => `Promo code ${promo.code} applied: ${promo.percentOff}% off your next purchase. Send /plans to choose a plan.`,
+  promoRejected: 'This promo code does not work: it is unknown, expired, used up, or you have already used it.',
   staleButton: 'This button is out of date. Send /start to begin again.',
   needStart: 'Please send /start first.',
   paySupport: (contact: string | undefined): string =>

@@ -40,6 +40,7 @@ export const ru: BotTexts = {
     '/subscriptions — ваши подписки и ключи',
     '/trial — бесплатный пробный период (один раз)',
     '/autorenew — автопродление с баланса',
+    '/promo КОД — промокод на следующую покупку',
     '/paysupport — помощь с оплатой и возвратами',
     '/terms — условия использования',
   ].join('\n'),
@@ -47,10 +48,14 @@ export const ru: BotTexts = {
   planLine: (plan) => `• ${plan.name} — ${price(plan.priceKopecks)} (${days(plan.durationDays)})`,
   planButton: (plan) => `${plan.name} — ${price(plan.priceKopecks)}`,
   noPlans: 'Сейчас тарифов в продаже нет. Загляните чуть позже.',
-  planDetails: (plan) =>
-    [`${plan.name}: ${days(plan.durationDays)} за ${price(plan.priceKopecks)}`, ...featureLines(plan).map((line) => `• ${line}`), '', 'Выберите способ оплаты:'].join(
-      '\n',
-    ),
+  planDetails: (plan, promo) =>
+    [
+      `${plan.name}: ${days(plan.durationDays)} за ${price(plan.priceKopecks)}`,
+      ...(promo === undefined ? [] : [`С промокодом ${promo.code}: ${price(promo.priceKopecks)} вместо ${price(plan.priceKopecks)}`]),
+      ...featureLines(plan).map((line) => `• ${line}`),
+      '',
+      'Выберите способ оплаты:',
+    ].join('\n'),
   paymentMethods: {
     stars: 'Telegram Stars ⭐',
     sbp: 'СБП (Система быстрых платежей)',
@@ -66,6 +71,7 @@ export const ru: BotTexts = {
     'plan-unavailable': 'Этот тариф больше не продаётся. Отправьте /plans, чтобы увидеть актуальные.',
     'method-unavailable': 'Этот способ оплаты сейчас недоступен. Выберите другой.',
     'insufficient-balance': 'На балансе недостаточно средств. Выберите другой способ оплаты.',
+    'promo-invalid': 'Промокод больше не действует (истёк, закончился или уже использован вами). Выберите тариф снова, чтобы оплатить полную цену.',
   },
   starsInvoiceTitle: (plan) => `VPN: ${plan.name}`,
   starsInvoiceDescription: (plan) => `Подписка на VLESS VPN на ${days(plan.durationDays)}.`,
@@ -83,6 +89,9 @@ export const ru: BotTexts = {
       ...(sub.subscriptionUrl === undefined ? [] : [`  ${sub.subscriptionUrl}`]),
     ].join('\n'),
   noSubscriptions: 'Подписок пока нет. Отправьте /plans, чтобы купить.',
+  promoUsage: 'Отправьте код после команды, например: /promo SPRING20.',
+  promoApplied: (promo) => `Промокод ${promo.code} применён: скидка ${promo.percentOff}% на следующую покупку. Отправьте /plans, чтобы выбрать тариф.`,
+  promoRejected: 'Этот промокод не действует: он неизвестен, истёк, закончился или уже использован вами.',
   staleButton: 'Эта кнопка устарела. Отправьте /start, чтобы начать заново.',
   needStart: 'Сначала отправьте /start.',
   paySupport: (contact) =>

@@ -5,7 +5,7 @@
  */
 import type { DatabasePool } from '../db/create-pool';
 import type { Logger } from '../logger';
-import { formatMoney, parseMoney } from '../money';
+import { formatMoney, parseMoney, promoPrice, type Kopecks } from '../money';
 import type { PaymentProviders } from '../payments/payments-config';
 import { starsInvoicePayload } from '../payments/stars/stars-payload';
 import { MAX_STARS_SUBSCRIPTION_PRICE, rubToStars } from '../payments/stars/rub-to-stars';
@@ -13,6 +13,7 @@ import type { Actor } from '../../sql/repositories/audit-repository';
 import { getBalance } from '../../sql/repositories/ledger-repository';
 import { createPayment } from '../../sql/repositories/payments-repository';
 import { getPlan } from '../../sql/repositories/plans-repository';
+import { findUsablePromo, redeemPromo } from '../../sql/repositories/promo-codes-repository';
 import { findPendingPayment, findUnpaidPendingSubscription } from '../../sql/repositories/purchases-repository';
 import { createPendingSubscription } from '../../sql/repositories/subscriptions-repository';
 import type { PaymentMethod, PaymentRow } from '../../sql/schemas/payment-row';
@@ -20,7 +21,10 @@ import { availablePaymentMethods } from './available-methods';
 import { startPaymentAndWaitForInvoice, type PaymentWorkflowTarget } from './payment-workflow-client';
 
 /** Why a purchase cannot start (the bot shows a text per reason). */
-export type PurchaseRefusal = 'plan-unavailable' | 'method-unavailable' | 'insufficient-balance';
+export type PurchaseRefusal = 'plan-unavailable' | 'method-unavailable' | 'insufficient-balance' | 'promo-invalid';
+
+/** Thrown inside the payment's transaction when the code was used up meanwhile, to roll it back. */
+class PromoNoLongerUsable extends Error {}
 
 /** How the user pays, or that they already did. Structurally the bot's `PurchaseStart`. */
 export type PurchaseResult =
@@ -52,8 +56,20 @@ export interface PurchaseService {
    * Starts (or resumes) a purchase of `planId` by `method` for `userId`.
    * @throws database errors; Temporal failures are reported as 'method-unavailable'
    */
-  startPurchase(input: { userId: number; planId: number; method: PaymentMethod }): Promise<PurchaseResult>;
+  startPurchase(input: PurchaseInput): Promise<PurchaseResult>;
 }
+
+/** What {@link PurchaseService.startPurchase} takes. */
+export interface PurchaseInput {
+  userId: number;
+  planId: number;
+  method: PaymentMethod;
+  /** A promo code as the user typed it (any case); an unusable one refuses with 'promo-invalid'. */
+  promoCode?: string | undefined;
+}
+
+type Price = { amount: string; currency: string; stars?: number };
+type AppliedPromo = { promoCodeId: number; listPrice: string };
 
 /** Builds the purchase service. */
 export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseService {
@@ -67,19 +83,33 @@ export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseServic
   }
 
   /** The price in the method's currency: RUB, or whole Stars for 'stars'. */
-  function priceOf(priceRub: string, method: PaymentMethod): { amount: string; currency: string; stars?: number } | undefined {
-    if (method !== 'stars') return { amount: formatMoney(parseMoney(priceRub)), currency: 'RUB' };
+  function priceOf(priceKopecks: Kopecks, method: PaymentMethod): Price | undefined {
+    if (method !== 'stars') return { amount: formatMoney(priceKopecks), currency: 'RUB' };
     if (deps.starsKopecksPerStar === 'disabled') return undefined;
-    const stars = rubToStars(parseMoney(priceRub), deps.starsKopecksPerStar);
+    const stars = rubToStars(priceKopecks, deps.starsKopecksPerStar);
     if (stars > MAX_STARS_SUBSCRIPTION_PRICE) return undefined;
     return { amount: `${stars}.00`, currency: 'XTR', stars };
   }
 
-  async function paymentFor(input: { userId: number; planId: number; method: PaymentMethod }, price: { amount: string; currency: string }, provider: string): Promise<PaymentRow> {
+  /**
+   * Creates the payment (reusing a pending full-price one when it can) and, for a promo order,
+   * redeems the code in the same transaction: both commit or neither does.
+   * @returns null when the promo code was used up between the check and the redemption
+   */
+  async function paymentFor(input: PurchaseInput, price: Price, provider: string, promo: AppliedPromo | null, now: Date): Promise<PaymentRow | null> {
     const actor: Actor = { type: 'user', userId: input.userId };
+    try {
+      return await paymentTransaction(input, price, provider, promo, now, actor);
+    } catch (error) {
+      if (error instanceof PromoNoLongerUsable) return null;
+      throw error;
+    }
+  }
+
+  async function paymentTransaction(input: PurchaseInput, price: Price, provider: string, promo: AppliedPromo | null, now: Date, actor: Actor): Promise<PaymentRow> {
     return deps.db.transaction(async (tx) => {
       const existing = await findUnpaidPendingSubscription(tx, { userId: input.userId, planId: input.planId });
-      if (existing !== null && input.method !== 'balance') {
+      if (existing !== null && input.method !== 'balance' && promo === null) {
         const reusable = await findPendingPayment(tx, { subscriptionId: existing.id, method: input.method, ...price });
         if (reusable !== null && reusable.provider === provider) return reusable;
       }
@@ -91,8 +121,13 @@ export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseServic
         currency: price.currency,
         method: input.method,
         provider,
+        promo,
         actor,
       });
+      if (promo !== null) {
+        const redeemed = await redeemPromo(tx, { promoCodeId: promo.promoCodeId, userId: input.userId, paymentId: payment.id, now, actor });
+        if (redeemed === null) throw new PromoNoLongerUsable();
+      }
       return payment;
     });
   }
@@ -103,12 +138,21 @@ export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseServic
       const plan = await getPlan(deps.db, input.planId);
       if (plan === null || !plan.is_active) return { kind: 'rejected', reason: 'plan-unavailable' };
       const provider = providerName(input.method);
-      const price = priceOf(plan.price_rub, input.method);
-      if (!methods.includes(input.method) || provider === undefined || price === undefined) return { kind: 'rejected', reason: 'method-unavailable' };
+      const now = new Date();
+      const listKopecks = parseMoney(plan.price_rub);
+      const promoRow = input.promoCode === undefined ? null : await findUsablePromo(deps.db, { code: input.promoCode, userId: input.userId, now });
+      if (input.promoCode !== undefined && promoRow === null) return { kind: 'rejected', reason: 'promo-invalid' };
+      const price = priceOf(promoRow === null ? listKopecks : promoPrice(listKopecks, promoRow.percent_off), input.method);
+      const listPrice = promoRow === null ? undefined : priceOf(listKopecks, input.method);
+      if (!methods.includes(input.method) || provider === undefined || price === undefined || (promoRow !== null && listPrice === undefined)) {
+        return { kind: 'rejected', reason: 'method-unavailable' };
+      }
       if (input.method === 'balance' && parseMoney(await getBalance(deps.db, input.userId)) < parseMoney(price.amount)) {
         return { kind: 'rejected', reason: 'insufficient-balance' };
       }
-      const payment = await paymentFor(input, price, provider);
+      const promo = promoRow === null || listPrice === undefined ? null : { promoCodeId: promoRow.id, listPrice: listPrice.amount };
+      const payment = await paymentFor(input, price, provider, promo, now);
+      if (payment === null) return { kind: 'rejected', reason: 'promo-invalid' };
       let state;
       try {
         state = await startPaymentAndWaitForInvoice(deps.payments, payment, deps.invoiceWaitMs ?? 15_000);

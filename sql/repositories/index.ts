@@ -16,3 +16,4 @@ export * from './ledger-repository';
 export * from './notifications-repository';
 export * from './webhook-events-repository';
 export * from './fleet-repository';
+export * from './promo-codes-repository';

@@ -18,6 +18,8 @@ export interface NewPayment {
   provider: string;
   /** Lets the creator retry without a second order (e.g. `order:<telegram update id>`). */
   idempotencyKey?: string | null;
+  /** A promo-discounted order: the code's id and the undiscounted price (decimal text, >= amount). */
+  promo?: { promoCodeId: number; listPrice: string } | null;
   actor: Actor;
 }
 
@@ -35,12 +37,13 @@ type JsonObject = Record<string, unknown>;
 export async function createPayment(connection: CommonQueryMethods, input: NewPayment): Promise<{ created: boolean; payment: PaymentRow }> {
   const amount = parseMoney(input.amount);
   if (amount <= 0n) throw new RangeError('a payment amount must be positive');
+  const listPrice = input.promo ? formatMoney(parseMoney(input.promo.listPrice)) : null;
   return connection.transaction(async (tx) => {
     const created = await tx.maybeOne(sql.type(paymentRow)`
-      INSERT INTO payments (user_id, subscription_id, amount, currency, payment_method, provider, idempotency_key)
+      INSERT INTO payments (user_id, subscription_id, amount, currency, payment_method, provider, idempotency_key, promo_code_id, list_price)
       VALUES (
         ${input.userId}, ${input.subscriptionId}, ${formatMoney(amount)}::numeric, ${input.currency ?? 'RUB'},
-        ${input.method}, ${input.provider}, ${input.idempotencyKey ?? null}
+        ${input.method}, ${input.provider}, ${input.idempotencyKey ?? null}, ${input.promo?.promoCodeId ?? null}, ${listPrice}::numeric
       )
       ON CONFLICT (idempotency_key) DO NOTHING
       RETURNING *
@@ -58,7 +61,13 @@ export async function createPayment(connection: CommonQueryMethods, input: NewPa
       entityType: 'payment',
       entityId: created.id,
       userId: created.user_id,
-      details: { amount: created.amount, currency: created.currency, method: created.payment_method, provider: created.provider },
+      details: {
+        amount: created.amount,
+        currency: created.currency,
+        method: created.payment_method,
+        provider: created.provider,
+        ...(created.promo_code_id === null ? {} : { promo_code_id: created.promo_code_id, list_price: created.list_price }),
+      },
     });
     return { created: true, payment: created };
   });

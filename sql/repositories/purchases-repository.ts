@@ -23,7 +23,7 @@ export async function findUnpaidPendingSubscription(
 }
 
 /**
- * The newest still-pending payment of a subscription with this method and amount, so a repeated
+ * The newest still-pending full-price (no promo code) payment of a subscription with this method and amount, so a repeated
  * purchase shows the same invoice instead of creating a second one. Null when there is none.
  */
 export async function findPendingPayment(
@@ -33,7 +33,7 @@ export async function findPendingPayment(
   return connection.maybeOne(sql.type(paymentRow)`
     SELECT * FROM payments
     WHERE subscription_id = ${input.subscriptionId} AND payment_method = ${input.method} AND status = 'pending'
-      AND amount = ${input.amount}::numeric AND currency = ${input.currency}
+      AND promo_code_id IS NULL AND amount = ${input.amount}::numeric AND currency = ${input.currency}
     ORDER BY id DESC
     LIMIT 1
   `);

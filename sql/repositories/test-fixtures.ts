@@ -5,10 +5,12 @@
 import type { CommonQueryMethods } from 'slonik';
 import type { Actor } from './audit-repository';
 import { createPayment, markPaymentCompleted } from './payments-repository';
+import { createPromoCode } from './promo-codes-repository';
 import { createServer } from './servers-repository';
 import { createPendingSubscription, extendSubscriptionWithPayment } from './subscriptions-repository';
 import { getOrCreateUser } from './users-repository';
 import type { PaymentRow } from '../schemas/payment-row';
+import type { PromoCodeRow } from '../schemas/promo-code-row';
 import type { SubscriptionRow } from '../schemas/subscription-row';
 import type { UserRow } from '../schemas/user-row';
 import type { VpnServerRow } from '../schemas/vpn-server-row';
@@ -71,4 +73,15 @@ export async function newActiveSubscription(
     actor: testActor,
   });
   return subscription;
+}
+
+let nextPromo = 0;
+
+/** A new active promo code with a unique code (`TEST<random>_<n>`), unlimited unless `maxRedemptions`. */
+export async function newPromoCode(
+  db: CommonQueryMethods,
+  input: { percentOff: number; maxRedemptions?: number | null; expiresAt?: Date | null },
+): Promise<PromoCodeRow> {
+  nextPromo += 1;
+  return createPromoCode(db, { code: `TEST${nextTelegramId}_${nextPromo}`, ...input, actor: testActor });
 }

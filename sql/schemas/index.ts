@@ -10,3 +10,4 @@ export * from './balance-ledger-row';
 export * from './audit-log-row';
 export * from './notification-row';
 export * from './webhook-event-row';
+export * from './promo-code-row';

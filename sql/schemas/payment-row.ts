@@ -32,6 +32,10 @@ export const paymentRow = z.object({
   completed_at: timestampColumn.nullable(),
   applied_at: timestampColumn.nullable(),
   refunded_at: timestampColumn.nullable(),
+  /** The promo code that discounted it (0010), or null for a full-price payment. */
+  promo_code_id: idColumn.nullable(),
+  /** The undiscounted price in `currency` units; set exactly when `promo_code_id` is. */
+  list_price: moneyColumn.nullable(),
 });
 
 /** A `payments` row. */

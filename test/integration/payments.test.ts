@@ -18,6 +18,7 @@ import { startFakeCryptoPay, type FakeCryptoPay } from '../../fakes/cryptopay';
 import { startFakeYooKassa, type FakeYooKassa } from '../../fakes/yookassa';
 import { createSecretBox } from '../../lib/crypto/secret-box';
 import { createLogger } from '../../lib/logger';
+import { applyDiscount, parseMoney } from '../../lib/money';
 import type { PaymentProviderName } from '../../lib/payments/payment-errors';
 import type { PaymentProvider } from '../../lib/payments/payment-provider';
 import { createPaymentProviders, paymentFields, type PaymentProviders } from '../../lib/payments/payments-config';
@@ -27,7 +28,7 @@ import { createPanelResolver } from '../../lib/xui/panel-for-server';
 import { countAuditLogs } from '../../sql/repositories/audit-repository';
 import { creditBalance, getBalance } from '../../sql/repositories/ledger-repository';
 import { getPayment } from '../../sql/repositories/payments-repository';
-import { newUser, testActor } from '../../sql/repositories/test-fixtures';
+import { newPromoCode, newUser, testActor } from '../../sql/repositories/test-fixtures';
 import type { PaymentRow } from '../../sql/schemas/payment-row';
 import { createWorker } from '../../workers/create-worker';
 import { paymentWorkflowId, subscriptionWorkflowId } from '../../workflows/contract';
@@ -255,6 +256,38 @@ describe('payments end to end', () => {
     const subscriptionId = payment.subscription_id;
     assert.deepEqual(await eventually(async () => (await receivedBySubscription(subscriptionId))?.length ? receivedBySubscription(subscriptionId) : undefined), [payment.id]);
     assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance' }), { kind: 'rejected', reason: 'insufficient-balance' });
+  });
+
+  it('balance with a promo code: charged the discounted price exactly, list price and redemption recorded', async () => {
+    const user = await newUser(database.pool);
+    const promo = await newPromoCode(database.pool, { percentOff: 33, maxRedemptions: 5 });
+    await creditBalance(database.pool, { userId: user.id, amount: '300.00', reason: 'top_up', idempotencyKey: `test-topup-${user.id}`, actor: testActor });
+    assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance', promoCode: 'NO-SUCH-CODE' }), { kind: 'rejected', reason: 'promo-invalid' });
+    assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance', promoCode: promo.code.toLowerCase() }), { kind: 'done' });
+    const payment = await latestPayment(user.id);
+    // 249.00 − 33% (82.17) = 166.83, with applyDiscount's half-up rounding.
+    assert.deepEqual([payment.status, payment.amount, payment.list_price, payment.promo_code_id], ['completed', '166.83', '249.00', promo.id]);
+    assert.equal(parseMoney(payment.amount), applyDiscount(parseMoney('249.00'), 33, 'half-up'));
+    assert.equal(await getBalance(database.pool, user.id), '133.17');
+    const redemption = await database.pool.one(sql.type(z.object({ payment_id: z.number(), redeemed: z.number() }))`
+      SELECT r.payment_id, p.redeemed_count AS redeemed FROM promo_redemptions r JOIN promo_codes p ON p.id = r.promo_code_id
+      WHERE r.promo_code_id = ${promo.id} AND r.user_id = ${user.id}
+    `);
+    assert.deepEqual(redemption, { payment_id: payment.id, redeemed: 1 });
+    assert.equal(await countAuditLogs(database.pool, { action: 'promo_code.redeemed', entityId: promo.id }), 1);
+    // Once per user: the same code again is refused and creates nothing.
+    assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance', promoCode: promo.code }), { kind: 'rejected', reason: 'promo-invalid' });
+    assert.equal((await latestPayment(user.id)).id, payment.id);
+  });
+
+  it('a 100% promo code: a one-kopeck order, never zero', async () => {
+    const user = await newUser(database.pool);
+    const promo = await newPromoCode(database.pool, { percentOff: 100 });
+    await creditBalance(database.pool, { userId: user.id, amount: '1.00', reason: 'top_up', idempotencyKey: `test-topup-${user.id}`, actor: testActor });
+    assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance', promoCode: promo.code }), { kind: 'done' });
+    const payment = await latestPayment(user.id);
+    assert.deepEqual([payment.amount, payment.list_price, payment.promo_code_id], ['0.01', '249.00', promo.id]);
+    assert.equal(await getBalance(database.pool, user.id), '0.99');
   });
 
   it('a lost webhook: the payment reconciler asks the provider and completes the order', async () => {

@@ -29,9 +29,12 @@
  * (d) exact arithmetic: amounts are drawn and modelled as bigint kopecks, every money value read
  *     back is canonical decimal text, and Postgres's own numeric sums equal the bigint sums.
  *
- * Promo codes do not exist in the product. Plans' `features.discount` is display-only (the bot
- * prints it; nothing charges with it), so the model checks the opposite: a plan purchase is
- * charged exactly `subscription_plans.price_rub`.
+ * (e) promo codes (0010): a purchase with a code (random percent 1..100, a new code or one the run
+ *     made before) creates the payment and redeems the code in one transaction, as startPurchase
+ *     does. A promo payment records list_price = the plan's price and is charged exactly
+ *     applyDiscount(list_price, percent_off, 'half-up') (never below 0.01); a payment without a code
+ *     has no list_price and is charged exactly price_rub (plans' `features.discount` is display-only).
+ *     Per code, redeemed_count = count(promo_redemptions) = the model's count, at most once per user.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -44,16 +47,18 @@ import { failureOf, startLifecycleTestKit, type LifecycleTestKit } from '../../a
 import { createPaymentActivities } from '../../activities/payment-activities';
 import { createTelegramSender } from '../../activities/telegram-sender';
 import { createLogger } from '../../lib/logger';
-import { CANONICAL_MONEY_PATTERN, formatMoney, parseMoney, type Kopecks } from '../../lib/money';
+import { applyDiscount, CANONICAL_MONEY_PATTERN, formatMoney, parseMoney, type Kopecks } from '../../lib/money';
 import type { Actor } from '../../sql/repositories/audit-repository';
 import { creditBalance } from '../../sql/repositories/ledger-repository';
 import { createPayment, markPaymentCancelled, markPaymentCompleted } from '../../sql/repositories/payments-repository';
 import { listActivePlans } from '../../sql/repositories/plans-repository';
+import { createPromoCode, findUsablePromo, redeemPromo } from '../../sql/repositories/promo-codes-repository';
 import { createPendingSubscription, extendSubscriptionWithPayment, getSubscription } from '../../sql/repositories/subscriptions-repository';
 import { newUser } from '../../sql/repositories/test-fixtures';
 import { setAutoRenew } from '../../sql/repositories/users-repository';
 import { balanceLedgerRow, type BalanceLedgerRow } from '../../sql/schemas/balance-ledger-row';
 import { paymentRow, type PaymentMethod, type PaymentRow } from '../../sql/schemas/payment-row';
+import { promoCodeRow } from '../../sql/schemas/promo-code-row';
 import { referralRow, type ReferralRow } from '../../sql/schemas/referral-row';
 import type { SubscriptionPlanRow } from '../../sql/schemas/subscription-plan-row';
 import { userRow } from '../../sql/schemas/user-row';
@@ -75,7 +80,9 @@ type Step =
   | { kind: 'balance-purchase'; user: number; plan: number; fit: boolean }
   | { kind: 'renew'; user: number; pick: number; optedIn: boolean; twin: boolean }
   | { kind: 'refund'; user: number; pick: number; twin: boolean }
-  | { kind: 'referral-bonus'; user: number; pick: number; repeat: boolean };
+  | { kind: 'referral-bonus'; user: number; pick: number; repeat: boolean }
+  /** `reuse`: try a code the run created before (picked by `pick`) instead of a new one. */
+  | { kind: 'promo-purchase'; user: number; plan: number; percent: number; method: ProviderMethod; paid: boolean; reuse: boolean; pick: number };
 
 interface ModelPayment {
   id: number;
@@ -96,6 +103,8 @@ interface Model {
   /** For referred users: the payment whose bonus was paid, or null while pending. */
   bonusSource: (number | null)[];
   bonus: Kopecks;
+  /** Promo codes the run created, with the users that redeemed each. */
+  promos: { id: number; code: string; percent: number; users: number[] }[];
 }
 
 let kit: LifecycleTestKit;
@@ -165,7 +174,26 @@ const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('renew' as const), user, pick, optedIn: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 1 }), twin: fc.boolean() }), weight: 3 },
   { arbitrary: fc.record({ kind: fc.constant('refund' as const), user, pick, twin: fc.boolean() }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('referral-bonus' as const), user: fc.oneof(referredUser, user), pick, repeat: fc.boolean() }), weight: 3 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('promo-purchase' as const),
+      user,
+      plan: planIndex,
+      percent: fc.oneof({ arbitrary: fc.integer({ min: 1, max: 100 }), weight: 4 }, { arbitrary: fc.constantFrom(1, 33, 50, 99, 100), weight: 1 }),
+      method: fc.constantFrom<ProviderMethod>('card', 'sbp', 'crypto'),
+      paid: fc.oneof({ arbitrary: fc.constant(true), weight: 4 }, { arbitrary: fc.constant(false), weight: 1 }),
+      reuse: fc.boolean(),
+      pick,
+    }),
+    weight: 3,
+  },
 );
+
+/** The model's promo price, written out independently of the product's helper. */
+function expectedPromoAmount(list: Kopecks, percent: number): Kopecks {
+  const discounted = applyDiscount(list, percent, 'half-up');
+  return discounted < 1n ? 1n : discounted;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Steps: each drives the real functions and updates the model with what must have happened.
@@ -235,6 +263,58 @@ async function providerPurchase(model: Model, step: Extract<Step, { kind: 'provi
   model.payments.push({ id: payment.id, user: step.user, subscriptionId: subscription.id, amount: parseMoney(plan.price_rub), method: step.method, status: 'completed' });
   model.activeSubscriptions.push({ id: subscription.id, user: step.user, plan });
   saw('provider-purchase:completed');
+}
+
+async function promoPurchase(model: Model, step: Extract<Step, { kind: 'promo-purchase' }>, index: number): Promise<void> {
+  const userId = model.userIds[step.user] ?? 0;
+  const plan = planOf(step.plan);
+  const actor: Actor = { type: 'user', userId };
+  const now = new Date();
+  let promo = step.reuse ? model.promos[step.pick % Math.max(model.promos.length, 1)] : undefined;
+  if (promo === undefined) {
+    const created = await createPromoCode(kit.pool, { code: `p${model.runId.slice(0, 8)}-${index}`, percentOff: step.percent, actor: OPERATOR });
+    promo = { id: created.id, code: created.code, percent: created.percent_off, users: [] };
+    model.promos.push(promo);
+  }
+  const usable = await findUsablePromo(kit.pool, { code: promo.code.toLowerCase(), userId, now });
+  assert.equal(usable?.id ?? null, promo.users.includes(step.user) ? null : promo.id, 'a code is usable once per user');
+  if (usable === null) {
+    saw('promo-purchase:already-used');
+    return;
+  }
+  const listPrice = parseMoney(plan.price_rub);
+  const amount = expectedPromoAmount(listPrice, usable.percent_off);
+  const { subscription, payment } = await kit.pool.transaction(async (tx) => {
+    const pending = await createPendingSubscription(tx, { userId, planId: plan.id, actor });
+    const created = await createPayment(tx, {
+      userId,
+      subscriptionId: pending.id,
+      amount: formatMoney(amount),
+      method: step.method,
+      provider: step.method === 'crypto' ? 'cryptopay' : 'yookassa',
+      idempotencyKey: `prop-promo-order:${model.runId}:${index}`,
+      promo: { promoCodeId: usable.id, listPrice: plan.price_rub },
+      actor,
+    });
+    assert.ok(await redeemPromo(tx, { promoCodeId: usable.id, userId, paymentId: created.payment.id, now, actor }));
+    return { subscription: pending, payment: created.payment };
+  });
+  promo.users.push(step.user);
+  assert.deepEqual([payment.amount, payment.list_price, payment.promo_code_id], [formatMoney(amount), plan.price_rub, promo.id]);
+  const provider: Actor = { type: 'provider_webhook', provider: payment.provider };
+  const record = { id: payment.id, user: step.user, subscriptionId: subscription.id, amount, method: step.method } as const;
+  if (!step.paid) {
+    assert.equal((await markPaymentCancelled(kit.pool, { paymentId: payment.id, actor: provider, reason: 'timeout' })).changed, true);
+    model.payments.push({ ...record, status: 'cancelled' });
+    saw('promo-purchase:cancelled');
+    return;
+  }
+  assert.equal((await markPaymentCompleted(kit.pool, { paymentId: payment.id, actor: provider })).completed, true);
+  const applied = await extendSubscriptionWithPayment(kit.pool, { subscriptionId: subscription.id, paymentId: payment.id, days: plan.duration_days, actor: TEST_ACTOR });
+  assert.equal(applied.applied, true);
+  model.payments.push({ ...record, status: 'completed' });
+  model.activeSubscriptions.push({ id: subscription.id, user: step.user, plan });
+  saw(usable.percent_off === 100 ? 'promo-purchase:one-kopeck' : 'promo-purchase:completed');
 }
 
 async function balancePurchase(model: Model, step: Extract<Step, { kind: 'balance-purchase' }>): Promise<void> {
@@ -364,7 +444,8 @@ const sum = (values: readonly Kopecks[]): Kopecks => values.reduce((total, value
 
 async function checkInvariants(model: Model, context: string): Promise<void> {
   const ids = sql.array(model.userIds, 'int4');
-  const [users, ledger, payments, referrals, sums] = await Promise.all([
+  const promoIds = sql.array(model.promos.map((promo) => promo.id), 'int4');
+  const [users, ledger, payments, referrals, sums, promoCodes, redemptions] = await Promise.all([
     kit.pool.any(sql.type(userRow)`SELECT * FROM users WHERE id = ANY(${ids}) ORDER BY id`),
     kit.pool.any(sql.type(balanceLedgerRow)`SELECT * FROM balance_ledger WHERE user_id = ANY(${ids}) ORDER BY id`),
     kit.pool.any(sql.type(paymentRow)`SELECT * FROM payments WHERE user_id = ANY(${ids}) ORDER BY id`),
@@ -379,6 +460,10 @@ async function checkInvariants(model: Model, context: string): Promise<void> {
         (SELECT coalesce(sum(balance), 0)::numeric(14,2)::text FROM users WHERE id = ANY(${ids})) AS balances,
         (SELECT coalesce(sum(amount), 0)::numeric(14,2)::text FROM balance_ledger WHERE user_id = ANY(${ids}) AND amount > 0) AS credited,
         (SELECT coalesce(-sum(amount), 0)::numeric(14,2)::text FROM balance_ledger WHERE user_id = ANY(${ids}) AND amount < 0) AS spent
+    `),
+    kit.pool.any(sql.type(promoCodeRow)`SELECT * FROM promo_codes WHERE id = ANY(${promoIds}) ORDER BY id`),
+    kit.pool.any(sql.type(z.object({ promo_code_id: z.number(), user_id: z.number(), payment_id: z.number() }))`
+      SELECT promo_code_id, user_id, payment_id FROM promo_redemptions WHERE promo_code_id = ANY(${promoIds}) ORDER BY id
     `),
   ]);
   const at = (what: string) => `${context}: ${what}`;
@@ -485,6 +570,30 @@ async function checkInvariants(model: Model, context: string): Promise<void> {
     assert.ok(earner && earner.payment_method !== 'balance', at(`user ${index}: the bonus was earned by a provider payment`));
   }
   assert.equal(bonusRows.length, referrals.filter((row) => row.status === 'paid').length, at('a bonus row per paid referral'));
+  // (e) promo payments charged exactly the discounted list price; full-price ones have no list_price.
+  const promoById = new Map(promoCodes.map((row) => [row.id, row]));
+  for (const row of payments) {
+    if (row.promo_code_id === null) {
+      assert.equal(row.list_price, null, at(`payment ${row.id}: no list_price without a promo code`));
+      continue;
+    }
+    const promo = promoById.get(row.promo_code_id);
+    assert.ok(promo && row.list_price !== null, at(`payment ${row.id}: its promo code and list price`));
+    assert.match(row.list_price, CANONICAL_MONEY_PATTERN);
+    assert.equal(parseMoney(row.amount), expectedPromoAmount(parseMoney(row.list_price), promo.percent_off), at(`payment ${row.id}: amount = applyDiscount(list_price, percent)`));
+    assert.ok(parseMoney(row.amount) <= parseMoney(row.list_price));
+    assert.equal(redemptions.filter((redemption) => redemption.payment_id === row.id).length, 1, at(`payment ${row.id}: one redemption`));
+  }
+  // ... and per code: redeemed_count = count(promo_redemptions) = the model, once per user.
+  assert.equal(promoCodes.length, model.promos.length);
+  for (const promo of model.promos) {
+    const row = promoById.get(promo.id);
+    const mine = redemptions.filter((redemption) => redemption.promo_code_id === promo.id);
+    assert.equal(row?.redeemed_count, mine.length, at(`code ${promo.code}: redeemed_count = count(promo_redemptions)`));
+    assert.equal(mine.length, promo.users.length, at(`code ${promo.code}: redemptions = model`));
+    assert.equal(new Set(mine.map((redemption) => redemption.user_id)).size, mine.length, at(`code ${promo.code}: once per user`));
+  }
+
   assert.equal(amountOf(bonusRows), sum(referrals.filter((row) => row.status === 'paid').map((row) => parseMoney(row.bonus_amount ?? 'x'))));
 }
 
@@ -505,6 +614,7 @@ async function newRun(bonus: Kopecks): Promise<Model> {
     activeSubscriptions: [],
     bonusSource: userIds.map(() => null),
     bonus,
+    promos: [],
   };
 }
 
@@ -531,6 +641,10 @@ function everyPath(): Step[] {
     { kind: 'referral-bonus', user: 3, pick: 0, repeat: false },
     { kind: 'provider-purchase', user: 0, plan: plan('0.01'), method: 'sbp', paid: true },
     { kind: 'referral-bonus', user: 0, pick: 0, repeat: false },
+    { kind: 'promo-purchase', user: 2, plan: plan('99.99'), percent: 50, method: 'card', paid: true, reuse: false, pick: 0 },
+    { kind: 'promo-purchase', user: 2, plan: plan('249.00'), percent: 10, method: 'sbp', paid: true, reuse: true, pick: 0 },
+    { kind: 'promo-purchase', user: 3, plan: plan('0.01'), percent: 100, method: 'crypto', paid: true, reuse: false, pick: 0 },
+    { kind: 'refund', user: 2, pick: 1, twin: false },
   ];
 }
 
@@ -566,6 +680,9 @@ describe('money properties on the real database', () => {
             case 'referral-bonus':
               await referralBonus(model, step, activities);
               break;
+            case 'promo-purchase':
+              await promoPurchase(model, step, index);
+              break;
           }
           stepsRun += 1;
           await checkInvariants(model, `after step ${index} ${describeStep(step)}`);
@@ -595,6 +712,9 @@ describe('money properties on the real database', () => {
       'bonus:already-paid',
       'bonus:not-earned',
       'bonus:no-referrer',
+      'promo-purchase:completed',
+      'promo-purchase:one-kopeck',
+      'promo-purchase:already-used',
     ]) {
       assert.ok((outcomes.get(outcome) ?? 0) > 0, `no run reached ${outcome}`);
     }
