@@ -91,9 +91,9 @@ for (const version of ['v2', 'v3'] as const) {
       const { server, activities, subscription, clientsNamed } = await setup(version);
       const first = await activities.provisionClient({ subscriptionId: subscription.id });
       const second = await activities.provisionClient({ subscriptionId: subscription.id });
-      assert.deepEqual(second, first);
-      assert.equal(first.serverId, server.id);
-      assert.equal(first.subscriptionUrl, `https://vpn.example.com/sub/${subscription.sub_token}`);
+      assert.deepEqual(first, { serverId: server.id, action: 'created' }, 'no key or URL in the result (it lands in workflow history)');
+      assert.equal(second.serverId, first.serverId);
+      assert.notEqual(second.action, 'created');
 
       const [client, ...others] = clientsNamed();
       assert.equal(others.length, 0);
@@ -105,14 +105,13 @@ for (const version of ['v2', 'v3'] as const) {
       assert.equal(client?.['enable'], true);
       assert.equal(client?.['flow'], 'xtls-rprx-vision');
 
-      const link = parseVlessLink(first.vpnKey);
+      const row = await getSubscription(pool, subscription.id);
+      const link = parseVlessLink(row?.vpn_key ?? '');
       assert.equal(link.uuid, identity.uuid);
       assert.equal(link.host, 'vpn.example.com');
       assert.equal(link.port, 443);
       assert.equal(link.params['security'], 'reality');
-
-      const row = await getSubscription(pool, subscription.id);
-      assert.equal(row?.vpn_key, first.vpnKey);
+      assert.equal(row?.sub_token, subscription.sub_token, 'the subscription URL token is kept');
       assert.equal(row?.xui_email, identity.email);
       assert.equal(row?.xui_client_uuid, identity.uuid);
       assert.equal(row?.xui_inbound_id, 1);
@@ -147,8 +146,8 @@ describe('provisionClient failures', () => {
     await assert.rejects(activities.provisionClient({ subscriptionId: subscription.id }), failure('PANEL_UNAVAILABLE', false));
     assert.equal((await getSubscription(pool, subscription.id))?.vpn_key, null);
     panel.controls.setDown(false);
-    const result = await activities.provisionClient({ subscriptionId: subscription.id });
-    assert.ok(result.vpnKey.startsWith('vless://'));
+    await activities.provisionClient({ subscriptionId: subscription.id });
+    assert.ok((await getSubscription(pool, subscription.id))?.vpn_key?.startsWith('vless://'));
   });
 
   it('a refusal (the email taken by another uuid) is a non-retryable PANEL_REJECTED failure', async () => {
@@ -200,7 +199,8 @@ describe('client lifecycle', () => {
 
   it('enable re-creates a client the panel lost, with the same key', async () => {
     const { panel, activities, subscription, email, clientsNamed } = await setup();
-    const { vpnKey } = await activities.provisionClient({ subscriptionId: subscription.id });
+    await activities.provisionClient({ subscriptionId: subscription.id });
+    const vpnKey = (await getSubscription(pool, subscription.id))?.vpn_key ?? '';
     const inbound = panel.state.findInbound(1);
     assert.ok(inbound);
     panel.state.writeClients(inbound, panel.state.readClients(inbound).filter((client) => client['email'] !== email));

@@ -155,7 +155,7 @@ export function createPanelActivities(deps: PanelActivityDeps) {
           });
         }
         log.info({ subscriptionId: row.id, serverId: server.id, action, recordedNow: !alreadyRecorded }, 'panel client provisioned');
-        return { serverId: server.id, vpnKey, subscriptionUrl: `${deps.publicBaseUrl}/sub/${row.sub_token}` };
+        return { serverId: server.id, action };
       });
     },
 

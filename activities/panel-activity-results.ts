@@ -5,13 +5,15 @@
 import type { EnsureClientAction } from '../lib/xui/ensure-client';
 import type { PanelApiVersion } from '../lib/xui/panel-client';
 
-/** Result of `provisionClient`. */
+/**
+ * Result of `provisionClient`. Deliberately without the key and the subscription URL: activity
+ * results are stored in workflow history, which operators read in the UI; the key and URL stay
+ * in the database (subscriptions.vpn_key, sub_token) and the notification activity reads them there.
+ */
 export interface ProvisionClientResult {
   serverId: number;
-  /** The share link(s), one per line (one per external proxy of the inbound). */
-  vpnKey: string;
-  /** `<publicBaseUrl>/sub/<sub_token>`: stays the same when the subscription moves. */
-  subscriptionUrl: string;
+  /** What the panel needed: 'created', 'updated' or 'unchanged'. */
+  action: EnsureClientAction;
 }
 
 /** Result of `disableClient`. */

@@ -18,6 +18,7 @@ import { createPanelResolver } from '../../lib/xui/panel-for-server';
 import { parseVlessLink } from '../../lib/xui/parse-vless-link';
 import { setServerPanelCredentials } from '../../sql/repositories/server-credentials-repository';
 import { releaseServerSlot } from '../../sql/repositories/server-slots-repository';
+import { getSubscription } from '../../sql/repositories/subscriptions-repository';
 import { createServer, setServerActive } from '../../sql/repositories/servers-repository';
 import { newActiveSubscription, testActor } from '../../sql/repositories/test-fixtures';
 import type { VpnServerRow } from '../../sql/schemas/vpn-server-row';
@@ -62,23 +63,27 @@ describe('provisioning -> /sub feed', () => {
     const planId = await pool.oneFirst(sql.type(z.object({ id: z.number() }))`SELECT id FROM subscription_plans WHERE name = '1 месяц'`);
     const subscription = await newActiveSubscription(pool, { planId });
 
-    const first = await activities.provisionClient({ subscriptionId: subscription.id });
-    const url = new URL(first.subscriptionUrl);
-    const feed = await app.inject({ method: 'GET', url: url.pathname });
+    await activities.provisionClient({ subscriptionId: subscription.id });
+    const firstRow = await getSubscription(pool, subscription.id);
+    const firstKey = firstRow?.vpn_key ?? '';
+    const path = `/sub/${firstRow?.sub_token ?? ''}`;
+    const feed = await app.inject({ method: 'GET', url: path });
     assert.equal(feed.statusCode, 200);
-    assert.equal(Buffer.from(feed.body, 'base64').toString('utf8'), `${first.vpnKey}\n`);
-    assert.equal(parseVlessLink(first.vpnKey).host, 'nl.vpn.example.com');
+    assert.equal(Buffer.from(feed.body, 'base64').toString('utf8'), `${firstKey}\n`);
+    assert.equal(parseVlessLink(firstKey).host, 'nl.vpn.example.com');
 
     const de = await panelServer('DE-1', 'de.vpn.example.com:443');
     await releaseServerSlot(pool, { subscriptionId: subscription.id, actor: testActor });
     await setServerActive(pool, { serverId: nl.server.id, active: false, actor: testActor });
     const moved = await activities.provisionClient({ subscriptionId: subscription.id });
     assert.equal(moved.serverId, de.server.id);
-    assert.equal(moved.subscriptionUrl, first.subscriptionUrl);
-    assert.equal(parseVlessLink(moved.vpnKey).uuid, parseVlessLink(first.vpnKey).uuid);
-    const after = await app.inject({ method: 'GET', url: url.pathname });
-    assert.equal(Buffer.from(after.body, 'base64').toString('utf8'), `${moved.vpnKey}\n`);
-    assert.equal(parseVlessLink(moved.vpnKey).host, 'de.vpn.example.com');
+    const movedRow = await getSubscription(pool, subscription.id);
+    const movedKey = movedRow?.vpn_key ?? '';
+    assert.equal(movedRow?.sub_token, firstRow?.sub_token, 'the subscription URL never changes');
+    assert.equal(parseVlessLink(movedKey).uuid, parseVlessLink(firstKey).uuid);
+    const after = await app.inject({ method: 'GET', url: path });
+    assert.equal(Buffer.from(after.body, 'base64').toString('utf8'), `${movedKey}\n`);
+    assert.equal(parseVlessLink(movedKey).host, 'de.vpn.example.com');
 
     assert.equal((await activities.deleteClient({ subscriptionId: subscription.id, serverId: nl.server.id })).deleted, true);
     assert.equal(nl.panel.state.clients().length, 0);

@@ -127,7 +127,7 @@ export function createFakeLifecycle(subscriptionId: number, userId: number, opti
         throw ApplicationFailure.create({ type: 'PANEL_UNAVAILABLE', message: 'panel down', nonRetryable: false });
       }
       if (input.move !== undefined || subscription.serverId === null) subscription.serverId = servers.shift() ?? 99;
-      return { serverId: subscription.serverId, vpnKey: 'vless://fake', subscriptionUrl: 'https://example.test/sub/x' };
+      return { serverId: subscription.serverId, action: 'created' };
     },
     async disableClient(input: unknown) {
       record('disableClient', input);
