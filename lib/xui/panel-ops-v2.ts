@@ -4,7 +4,7 @@
  */
 import { PanelNotFoundError } from './panel-errors';
 import type { PanelHttp } from './panel-http';
-import { clientToWire, getInboundVia, isNotFoundRefusal, listInboundsVia, parseObj, seg, type PanelOps } from './panel-ops';
+import { clientToWire, deleteClientVia, getInboundVia, isNotFoundRefusal, listInboundsVia, parseObj, resetClientTrafficVia, seg, type PanelOps } from './panel-ops';
 import { toClientTraffic, trafficRowSchema } from './panel-schemas';
 
 /** Creates the v2 operations over an HTTP layer. */
@@ -42,13 +42,7 @@ export function createV2Ops(http: PanelHttp): PanelOps {
     },
 
     async deleteClient(inboundId, email) {
-      try {
-        await http.request({ method: 'POST', route: `/panel/api/inbounds/${seg(inboundId)}/delClientByEmail/${seg(email)}` });
-        return { deleted: true };
-      } catch (error) {
-        if (isNotFoundRefusal(error)) return { deleted: false };
-        throw error;
-      }
+      return deleteClientVia(http, `/panel/api/inbounds/${seg(inboundId)}/delClientByEmail/${seg(email)}`);
     },
 
     async getClientTraffic(email) {
@@ -64,12 +58,7 @@ export function createV2Ops(http: PanelHttp): PanelOps {
     },
 
     async resetClientTraffic(inboundId, email) {
-      try {
-        await http.request({ method: 'POST', route: `/panel/api/inbounds/${seg(inboundId)}/resetClientTraffic/${seg(email)}` });
-      } catch (error) {
-        if (isNotFoundRefusal(error)) throw new PanelNotFoundError(`client ${email} not found`, { cause: error });
-        throw error;
-      }
+      await resetClientTrafficVia(http, `/panel/api/inbounds/${seg(inboundId)}/resetClientTraffic/${seg(email)}`, email);
     },
 
     async findClient(inboundId, email) {

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { PanelNotFoundError } from './panel-errors';
 import type { PanelHttp } from './panel-http';
-import { clientToWire, getInboundVia, isNotFoundRefusal, listInboundsVia, parseObj, seg, type PanelOps } from './panel-ops';
+import { clientToWire, deleteClientVia, getInboundVia, isNotFoundRefusal, listInboundsVia, parseObj, resetClientTrafficVia, seg, type PanelOps } from './panel-ops';
 import { clientGetPayloadSchema, toClientTraffic, trafficRowSchema, type VlessClient } from './panel-schemas';
 
 /** Record fields the product does not model but a whole-client update must not wipe. */
@@ -55,13 +55,7 @@ export function createV3Ops(http: PanelHttp): PanelOps {
     updateClient: (_inboundId, client) => update(client),
 
     async deleteClient(_inboundId, email) {
-      try {
-        await http.request({ method: 'POST', route: `/panel/api/clients/del/${seg(email)}` });
-        return { deleted: true };
-      } catch (error) {
-        if (isNotFoundRefusal(error)) return { deleted: false };
-        throw error;
-      }
+      return deleteClientVia(http, `/panel/api/clients/del/${seg(email)}`);
     },
 
     async getClientTraffic(email) {
@@ -72,12 +66,7 @@ export function createV3Ops(http: PanelHttp): PanelOps {
     },
 
     async resetClientTraffic(_inboundId, email) {
-      try {
-        await http.request({ method: 'POST', route: `/panel/api/clients/resetTraffic/${seg(email)}` });
-      } catch (error) {
-        if (isNotFoundRefusal(error)) throw new PanelNotFoundError(`client ${email} not found`, { cause: error });
-        throw error;
-      }
+      await resetClientTrafficVia(http, `/panel/api/clients/resetTraffic/${seg(email)}`, email);
     },
 
     async findClient(inboundId, email) {

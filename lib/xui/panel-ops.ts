@@ -91,6 +91,33 @@ export function clientToWire(client: VlessClient): Record<string, unknown> {
   };
 }
 
+/**
+ * POSTs a client deletion; the panel refusing because the client is absent counts as deleted
+ * (`deleted: false`), so a repeated delete is not an error.
+ */
+export async function deleteClientVia(http: PanelHttp, route: string): Promise<{ deleted: boolean }> {
+  try {
+    await http.request({ method: 'POST', route });
+    return { deleted: true };
+  } catch (error) {
+    if (isNotFoundRefusal(error)) return { deleted: false };
+    throw error;
+  }
+}
+
+/**
+ * POSTs a traffic reset.
+ * @throws PanelNotFoundError when the panel has no client `email`
+ */
+export async function resetClientTrafficVia(http: PanelHttp, route: string, email: string): Promise<void> {
+  try {
+    await http.request({ method: 'POST', route });
+  } catch (error) {
+    if (isNotFoundRefusal(error)) throw new PanelNotFoundError(`client ${email} not found`, { cause: error });
+    throw error;
+  }
+}
+
 /** Path segment encoding for emails and ids in routes. */
 export function seg(value: string | number): string {
   return encodeURIComponent(String(value));
