@@ -46,6 +46,27 @@ export async function listUserSubscriptions(connection: CommonQueryMethods, user
 }
 
 /**
+ * Moves the period by `days` and records 'subscription.extended' (with `details`, the days and
+ * the new end) in the same transaction. The one way both extension paths change a period.
+ */
+async function extendWithAudit(
+  tx: CommonQueryMethods,
+  input: { subscriptionId: number; days: number; actor: Actor },
+  details: Record<string, unknown>,
+): Promise<SubscriptionRow> {
+  const extended = await movePeriod(tx, input.subscriptionId, input.days);
+  await writeAuditLog(tx, {
+    actor: input.actor,
+    action: 'subscription.extended',
+    entityType: 'subscription',
+    entityId: extended.id,
+    userId: extended.user_id,
+    details: { ...details, days: input.days, end_date: extended.end_date?.toISOString() ?? null },
+  });
+  return extended;
+}
+
+/**
  * Applies a completed payment to its subscription, exactly once per payment: claims the payment's
  * applied_at and moves the period in the same transaction. An active subscription that has not
  * ended is extended from its end_date; a pending or expired one starts now. A cancelled one is left
@@ -67,16 +88,7 @@ export async function extendSubscriptionWithPayment(
     const payment = await claimPaymentApplication(tx, { paymentId: input.paymentId, subscriptionId: input.subscriptionId, actor: input.actor });
     if (payment === null) return { applied: false, subscription: current };
 
-    const extended = await movePeriod(tx, input.subscriptionId, input.days);
-    await writeAuditLog(tx, {
-      actor: input.actor,
-      action: 'subscription.extended',
-      entityType: 'subscription',
-      entityId: extended.id,
-      userId: extended.user_id,
-      details: { payment_id: input.paymentId, days: input.days, end_date: extended.end_date?.toISOString() ?? null },
-    });
-    return { applied: true, subscription: extended };
+    return { applied: true, subscription: await extendWithAudit(tx, input, { payment_id: input.paymentId }) };
   });
 }
 
@@ -138,16 +150,7 @@ export async function extendSubscriptionByDays(
         AND action = 'subscription.extended' AND details->>'request_key' = ${input.requestKey}
     `);
     if (seen) return { applied: false, subscription: current };
-    const extended = await movePeriod(tx, input.subscriptionId, input.days);
-    await writeAuditLog(tx, {
-      actor: input.actor,
-      action: 'subscription.extended',
-      entityType: 'subscription',
-      entityId: extended.id,
-      userId: extended.user_id,
-      details: { request_key: input.requestKey, reason: input.reason, days: input.days, end_date: extended.end_date?.toISOString() ?? null },
-    });
-    return { applied: true, subscription: extended };
+    return { applied: true, subscription: await extendWithAudit(tx, input, { request_key: input.requestKey, reason: input.reason }) };
   });
 }
 
