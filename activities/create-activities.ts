@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { DatabasePool } from '../lib/db/create-pool';
 import type { Logger } from '../lib/logger';
 import type { PanelResolver } from '../lib/xui/panel-for-server';
+import { createAlertActivities } from './alert-activities';
 import { createAuditActivities } from './audit-activities';
 import { createFleetActivities } from './fleet-activities';
 import { createLifecycleActivities } from './lifecycle-activities';
@@ -45,6 +46,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   const panel = createPanelActivities(deps);
   return {
+    ...createAlertActivities(deps),
     ...createAuditActivities(deps),
     ...panel,
     ...createFleetActivities(deps),

@@ -1,0 +1,48 @@
+/**
+ * The contract of the operator alert channel: the one way code tells the operators that something
+ * needs a human (a parked payment, a mismatch, a panel down, a repair made, an invariant broken).
+ * Implemented in activities/alert-activities.ts; workflows proxy it by type only.
+ *
+ * Alerts carry ids and short facts, never secrets (no keys, tokens, passwords, provider payloads).
+ */
+
+/** What kind of trouble an alert reports; operators filter and mute by kind. */
+export type AlertKind =
+  | 'work_parked'
+  | 'payment_mismatch'
+  | 'payment_unapplied'
+  | 'stars_charge_settled'
+  | 'panel_unavailable'
+  | 'failover'
+  | 'orphan_repaired'
+  | 'invariant_violation'
+  | 'webhook_poison';
+
+/** One alert. `key` deduplicates: the same key is delivered at most once. */
+export interface AlertInput {
+  kind: AlertKind;
+  /** Stable per logical alert, e.g. `work_parked:sub-42:payment-7:attempt-3`. */
+  key: string;
+  /** One or two plain sentences for a human; ids, amounts, server names; no secrets. */
+  summary: string;
+  subscriptionId?: number;
+  userId?: number;
+  paymentId?: number;
+  serverId?: number;
+}
+
+/** The outcome of one alert. */
+export interface AlertResult {
+  /** Delivered to the operators' chat now. */
+  sent: boolean;
+  /** This key was already delivered (or recorded) before: nothing sent again. */
+  duplicate: boolean;
+  /** Recorded but not sent now because of the rate limit (rolled into a later digest). */
+  suppressed: boolean;
+}
+
+/** The alert activities. */
+export interface AlertActivities {
+  /** Records the alert and tells the operators once per key, rate-limited. @idempotency key */
+  alertOperators(input: AlertInput): Promise<AlertResult>;
+}
