@@ -48,6 +48,11 @@ export const SignalName = {
   cancel: 'cancel',
   /** subscription: failover asks to move off a dead server. */
   moveToServer: 'moveToServer',
+  /**
+   * subscription: a sweep or the reconciler found an active subscription whose client is missing
+   * or not live; the workflow makes sure the client exists (idempotent, through its own loop).
+   */
+  ensureClient: 'ensureClient',
   /** payment: the provider's webhook (or the reconciler) says the verdict may be in. */
   paymentVerdict: 'paymentVerdict',
 } as const;

@@ -24,6 +24,11 @@ export interface MoveToServerSignal {
   fromServerId: number;
   reason: 'failover' | 'operator';
 }
+/** Payload of the ensureClient signal (sweeps and the panel reconciler). */
+export interface EnsureClientSignal {
+  /** Who found the gap, for the audit row and the logs, e.g. 'sweep:active-without-client'. */
+  reason: string;
+}
 /** Operator extension. `requestId` makes a retried update apply once. */
 export interface ExtendUpdate {
   days: number;
@@ -45,6 +50,7 @@ export const paymentCompletedSignal = defineSignal<[PaymentCompletedSignal]>(Sig
 export const trialGrantedSignal = defineSignal<[TrialGrantedSignal]>(SignalName.trialGranted);
 export const cancelSignal = defineSignal<[CancelSignal]>(SignalName.cancel);
 export const moveToServerSignal = defineSignal<[MoveToServerSignal]>(SignalName.moveToServer);
+export const ensureClientSignal = defineSignal<[EnsureClientSignal]>(SignalName.ensureClient);
 export const extendUpdate = defineUpdate<{ endsAt: string | null }, [ExtendUpdate]>(UpdateName.extend);
 export const refundToBalanceUpdate = defineUpdate<{ amountKopecks: string }, [RefundUpdate]>(UpdateName.refundToBalance);
 export const moveToServerUpdate = defineUpdate<{ serverId: number | null }, [MoveUpdate]>(UpdateName.moveToServer);

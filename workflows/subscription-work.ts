@@ -13,6 +13,7 @@ export type Work =
   | { id: number; type: 'payment'; paymentId: number }
   | { id: number; type: 'trial'; days: number }
   | { id: number; type: 'cancel'; actor: LifecycleActor }
+  | { id: number; type: 'ensureClient' }
   | { id: number; type: 'move'; fromServerId: number; toServerId?: number }
   | { id: number; type: 'extend'; update: ExtendUpdate }
   | { id: number; type: 'refund'; update: RefundUpdate };

@@ -27,6 +27,7 @@ import {
 import {
   cancelSignal,
   cancelUpdate,
+  ensureClientSignal,
   extendUpdate,
   getStateQuery,
   moveToServerSignal,
@@ -82,6 +83,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   setHandler(paymentCompletedSignal, ({ paymentId }) => void enqueue({ type: 'payment', paymentId }));
   setHandler(trialGrantedSignal, ({ days }) => void enqueue({ type: 'trial', days }));
   setHandler(cancelSignal, (signal: CancelSignal) => void enqueue({ type: 'cancel', actor: actorOf(signal, input.userId) }));
+  setHandler(ensureClientSignal, () => void enqueue({ type: 'ensureClient' }));
   setHandler(moveToServerSignal, ({ fromServerId }) => void enqueue({ type: 'move', fromServerId }));
   setHandler(getStateQuery, () => visibleState());
   setHandler(extendUpdate, async (update) => awaitResult<{ endsAt: string | null }>(enqueue({ type: 'extend', update })), { validator: validateExtend });
@@ -223,6 +225,11 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
         await provision({ fromServerId: work.fromServerId, ...(work.toServerId === undefined ? {} : { toServerId: work.toServerId }) });
         await notify('moved', `${work.fromServerId}->${requireState().serverId}`, {}, true);
         return { result: { serverId: requireState().serverId }, renewed: false };
+      }
+      case 'ensureClient': {
+        // Only a live subscription gets its client back; provisionClient is idempotent.
+        if (requireState().phase === 'active' || requireState().phase === 'provisioning') await provision();
+        return { result: null, renewed: false };
       }
       case 'cancel':
         await endSubscription(work.actor, true);
