@@ -1,21 +1,184 @@
+/**
+ * The operator alert channel: the one place in the code that sends alerts to the operators.
+ * Everything else calls `alertOperators` (workflows through proxyActivities, activities by taking
+ * the function as a dependency).
+ */
+import type { DatabasePool } from '../lib/db/create-pool';
+import { AppError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
-import type { AlertActivities } from './alert-activity-types';
+import {
+  countAlertsSentSince,
+  listPendingAlertIds,
+  listSuppressedDigest,
+  lockAlertForDelivery,
+  markAlertSent,
+  markAlertSuppressed,
+  markAlertUndeliverable,
+  newestStaleSuppressedId,
+  recordOperatorAlert,
+} from '../sql/repositories/alerts-repository';
+import type { OperatorAlertRow } from '../sql/schemas/operator-alert-row';
+import { currentActivityContext } from './activity-context';
+import type { AlertActivities, AlertResult } from './alert-activity-types';
+import { formatAlertMessage, redactSecrets } from './alert-text';
+import type { TelegramSender } from './telegram-sender';
+import { asActivity } from './to-activity-failure';
+
+/** Where alerts go and how many may go out. */
+export interface AlertSettings {
+  /** Telegram chats that receive alerts (ALERT_CHAT_ID, else each of ADMIN_TELEGRAM_IDS); empty = log only. */
+  chatIds: readonly number[];
+  /** Most alerts of one kind sent per minute; the rest are suppressed and summed into the next sent one. */
+  maxPerKindPerMinute: number;
+  /** Configured secret values (bot token, salts, provider keys) scrubbed from every text literally. */
+  knownSecrets?: readonly string[];
+}
+
+/** Default when the worker passes no settings: no chat (alerts are recorded and logged), 5 per kind per minute. */
+export const DEFAULT_ALERT_SETTINGS: AlertSettings = { chatIds: [], maxPerKindPerMinute: 5 };
 
 /** Dependencies of the alert activities. */
 export interface AlertActivityDeps {
+  db: DatabasePool;
   logger: Logger;
+  telegram: TelegramSender;
+  alerts?: AlertSettings | undefined;
+}
+
+/** What one pass of {@link AlertDelivery.deliverPendingAlerts} did. */
+export interface DeliverPendingResult {
+  /** Pending alerts (left by a crash or an outage) that were sent now. */
+  sent: number[];
+  /** Pending alerts now suppressed by the rate limit. */
+  suppressed: number[];
+  /** The digest alert sent for suppressed alerts no later alert summed up, if any. */
+  digestAlertId: number | null;
+}
+
+/** The alert activities plus the maintenance step the sweep Schedule runs. */
+export interface AlertDelivery extends AlertActivities {
+  /**
+   * Delivers alerts left pending (a crash or a Telegram outage between recording and sending),
+   * and, when suppressed alerts wait for a minute with no later alert to sum them into, sends a
+   * digest alert for them.
+   * @idempotency alert ids (row status) and the digest's key (the newest suppressed id)
+   */
+  deliverPendingAlerts(input: { limit?: number }): Promise<DeliverPendingResult>;
+}
+
+/** Pending alerts younger than this may still be in their first caller's hands, in seconds. */
+const PENDING_GRACE_SECONDS = 30;
+
+function resultOf(alert: OperatorAlertRow): AlertResult {
+  return { sent: alert.status === 'sent', duplicate: false, suppressed: alert.status === 'suppressed' };
+}
+
+/** Identity of the running activity execution (stable across its retries), or null outside one. */
+function callerIdentity(): string | null {
+  const info = currentActivityContext()?.info;
+  if (info === undefined) return null;
+  const execution = info.workflowExecution;
+  return `${execution?.workflowId ?? '-'}/${execution?.runId ?? '-'}/${info.activityId}`;
 }
 
 /**
- * The operator alert channel. For now: a structured `alert` log line per call (the delivery to
- * the operators' Telegram chat, deduplication and rate limit come with the alert store).
+ * Builds the alert channel. `alertOperators` records the alert under its key (a repeat from another
+ * caller is `duplicate` and sends nothing; a retry of the same activity execution gets the first
+ * call's answer), then delivers it under one database lock: over `maxPerKindPerMinute` sent alerts of
+ * its kind in the last minute it is `suppressed` (summed into the next sent alert); otherwise the
+ * text (kind, redacted summary, ids, key, digest) goes to every operator chat. A Telegram outage
+ * leaves it pending and fails retryably (the sweep Schedule also delivers pending alerts); a chat
+ * that refuses (blocked, wrong id) does not fail the others; no chat accepting marks it
+ * `undeliverable`.
  */
-export function createAlertActivities(deps: AlertActivityDeps): AlertActivities {
+export function createAlertActivities(deps: AlertActivityDeps): AlertDelivery {
+  const settings = deps.alerts ?? DEFAULT_ALERT_SETTINGS;
   const log = deps.logger.child({ component: 'activity:alert' });
+
+  async function sendToChats(text: string): Promise<boolean> {
+    let delivered = 0;
+    let retryable: unknown;
+    for (const chatId of settings.chatIds) {
+      try {
+        await deps.telegram.sendText(chatId, text);
+        delivered += 1;
+      } catch (error) {
+        if (error instanceof AppError && error.retryable) retryable ??= error;
+        else log.error({ chatId, code: error instanceof AppError ? error.code : 'UNKNOWN' }, 'an operator chat refused the alert');
+      }
+    }
+    if (delivered === 0 && retryable !== undefined) throw retryable;
+    return delivered > 0;
+  }
+
+  async function deliver(alertId: number): Promise<OperatorAlertRow> {
+    return deps.db.transaction(async (tx) => {
+      const alert = await lockAlertForDelivery(tx, alertId);
+      if (alert.status !== 'pending') return alert;
+      const fields = { alert: alert.kind, key: alert.alert_key, subscriptionId: alert.subscription_id, userId: alert.user_id, paymentId: alert.payment_id, serverId: alert.server_id };
+      if ((await countAlertsSentSince(tx, { kind: alert.kind, withinSeconds: 60 })) >= settings.maxPerKindPerMinute) {
+        log.warn(fields, `alert suppressed by the rate limit: ${alert.summary}`);
+        return markAlertSuppressed(tx, alert.id);
+      }
+      if (settings.chatIds.length === 0) {
+        log.warn(fields, `alert (no operator chat configured): ${alert.summary}`);
+        return markAlertUndeliverable(tx, alert.id);
+      }
+      const text = formatAlertMessage(alert, await listSuppressedDigest(tx, alert.id));
+      if (!(await sendToChats(text))) {
+        log.error(fields, `alert undeliverable: ${alert.summary}`);
+        return markAlertUndeliverable(tx, alert.id);
+      }
+      log.warn(fields, `alert sent: ${alert.summary}`);
+      return markAlertSent(tx, alert.id);
+    });
+  }
+
   return {
+    /**
+     * Records the alert and tells the operators once per key, rate-limited per kind.
+     * @idempotency key (operator_alerts.alert_key); a retry of the same activity execution answers as its first call
+     * @throws ApplicationFailure TELEGRAM_UNAVAILABLE (retryable; the alert stays pending and is delivered later)
+     */
     async alertOperators(input) {
-      log.warn({ alert: input.kind, key: input.key, subscriptionId: input.subscriptionId, paymentId: input.paymentId, serverId: input.serverId }, input.summary);
-      return { sent: false, duplicate: false, suppressed: false };
+      return asActivity(async () => {
+        const caller = callerIdentity();
+        const { created, alert } = await recordOperatorAlert(deps.db, {
+          key: input.key.slice(0, 200),
+          kind: input.kind,
+          summary: redactSecrets(input.summary, settings.knownSecrets),
+          subscriptionId: input.subscriptionId,
+          userId: input.userId,
+          paymentId: input.paymentId,
+          serverId: input.serverId,
+          caller,
+        });
+        if (!created && (caller === null || alert.caller !== caller)) return { sent: false, duplicate: true, suppressed: false };
+        return resultOf(await deliver(alert.id));
+      });
+    },
+
+    async deliverPendingAlerts(input) {
+      return asActivity(async () => {
+        const result: DeliverPendingResult = { sent: [], suppressed: [], digestAlertId: null };
+        for (const alertId of await listPendingAlertIds(deps.db, { olderThanSeconds: PENDING_GRACE_SECONDS, limit: input.limit ?? 20 })) {
+          const alert = await deliver(alertId);
+          if (alert.status === 'sent') result.sent.push(alertId);
+          if (alert.status === 'suppressed') result.suppressed.push(alertId);
+        }
+        const newest = await newestStaleSuppressedId(deps.db, 60);
+        if (newest !== null) {
+          const { alert } = await recordOperatorAlert(deps.db, {
+            key: `alert_digest:up-to-${newest}`,
+            kind: 'alert_digest',
+            summary: 'Alerts were held back by the rate limit and no later alert carried their count.',
+            caller: callerIdentity(),
+          });
+          const delivered = await deliver(alert.id);
+          if (delivered.status === 'sent') result.digestAlertId = delivered.id;
+        }
+        return result;
+      });
     },
   };
 }

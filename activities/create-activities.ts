@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import type { DatabasePool } from '../lib/db/create-pool';
 import type { Logger } from '../lib/logger';
 import type { PanelResolver } from '../lib/xui/panel-for-server';
-import { createAlertActivities } from './alert-activities';
+import { createAlertActivities, type AlertSettings } from './alert-activities';
 import { createAuditActivities } from './audit-activities';
 import { createFleetActivities } from './fleet-activities';
 import { createLifecycleActivities } from './lifecycle-activities';
@@ -11,6 +11,7 @@ import { createReconcileActivities } from './reconcile-activities';
 import { createPaymentActivities, type PaymentActivityDeps } from './payment-activities';
 import { createPaymentReconcileActivities } from './payment-reconcile-activities';
 import { createSettingsActivities } from './settings-activities';
+import { createSweepActivities } from './sweep-activities';
 import type { TelegramSender } from './telegram-sender';
 import { DEFAULT_LIFECYCLE_SETTINGS, type LifecycleSettings } from '../workflows/subscription-lifecycle';
 
@@ -37,6 +38,8 @@ export interface ActivityDeps {
   referralBonusKopecks: bigint | null;
   /** Lifecycle timings new subscription workflows adopt; default DEFAULT_LIFECYCLE_SETTINGS. */
   lifecycle?: LifecycleSettings | undefined;
+  /** Operator alert chats, rate limit and secrets to scrub; default: no chat (alerts recorded and logged). */
+  alerts?: AlertSettings | undefined;
 }
 
 /**
@@ -45,8 +48,10 @@ export interface ActivityDeps {
  */
 export function createActivities(deps: ActivityDeps) {
   const panel = createPanelActivities(deps);
+  const alerts = createAlertActivities(deps);
   return {
-    ...createAlertActivities(deps),
+    ...alerts,
+    ...createSweepActivities({ ...deps, alertOperators: alerts.alertOperators }),
     ...createAuditActivities(deps),
     ...panel,
     ...createFleetActivities(deps),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { commonFields } from '../lib/config/common-fields';
-import { baseUrl, telegramApiRoot, telegramBotToken } from '../lib/config/fields';
+import { baseUrl, telegramApiRoot, telegramBotToken, telegramUserIds } from '../lib/config/fields';
 import { parseConfig } from '../lib/config/parse-config';
 import { parseSecretKey } from '../lib/crypto/secret-box';
 import { paymentFields } from '../lib/payments/payments-config';
@@ -95,6 +95,40 @@ export const workerConfigSchema = z.object({
     .min(1)
     .default(30)
     .describe('Seconds of provisioning after which the user is told the key is delayed'),
+  ADMIN_TELEGRAM_IDS: telegramUserIds().describe(
+    'Telegram user ids allowed to use admin commands (bot); without ALERT_CHAT_ID each also receives the operator alerts (worker), comma-separated',
+  ),
+  ALERT_CHAT_ID: z.coerce
+    .number()
+    .int()
+    .refine((id) => id !== 0 && Number.isSafeInteger(id), 'must be a Telegram chat id (negative for groups)')
+    .optional()
+    .describe('Telegram chat that receives operator alerts (a group: negative id; the bot must be a member); default each of ADMIN_TELEGRAM_IDS'),
+  ALERT_MAX_PER_KIND_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(5)
+    .describe('Most operator alerts of one kind sent per minute; the rest are recorded as suppressed and counted in the next alert sent'),
+  ORPHAN_SWEEP_INTERVAL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(180)
+    .describe('How often the orphan-sweep Schedule looks for unapplied payments, clientless active subscriptions and late provider successes, in seconds (>= 10)'),
+  ORPHAN_SWEEP_AFTER_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(90)
+    .describe('How long a payment or subscription must stay in an orphan state before the sweep repairs it, in seconds (>= 10)'),
+  ORPHAN_SWEEP_LIMIT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(25)
+    .describe('Most orphans each sweep repairs per run'),
 });
 
 function isSecretKey(text: string): boolean {
@@ -108,6 +142,11 @@ function isSecretKey(text: string): boolean {
 
 /** Parsed worker configuration. */
 export type WorkerConfig = z.infer<typeof workerConfigSchema>;
+
+/** The chats operator alerts go to: ALERT_CHAT_ID, else every admin. */
+export function alertChatIds(config: Pick<WorkerConfig, 'ALERT_CHAT_ID' | 'ADMIN_TELEGRAM_IDS'>): number[] {
+  return config.ALERT_CHAT_ID === undefined ? [...config.ADMIN_TELEGRAM_IDS] : [config.ALERT_CHAT_ID];
+}
 
 /** Parses the worker's environment once, at start-up. @throws ConfigError */
 export function loadWorkerConfig(env: Record<string, string | undefined> = process.env): Readonly<WorkerConfig> {

@@ -12,7 +12,7 @@ import { ensureSchedules } from '../lib/temporal/ensure-schedules';
 import { createPanelResolver } from '../lib/xui/panel-for-server';
 import { createTelegramSender } from '../activities/telegram-sender';
 import { DEFAULT_LIFECYCLE_SETTINGS } from '../workflows/subscription-lifecycle';
-import { loadWorkerConfig } from './config';
+import { alertChatIds, loadWorkerConfig } from './config';
 import { createWorker } from './create-worker';
 import { createTemporalRuntimeLogger } from './temporal-runtime-logger';
 
@@ -68,6 +68,13 @@ try {
         provisionDelayNoticeSeconds: config.PROVISION_DELAY_NOTICE_SECONDS,
       },
       temporal,
+      alerts: {
+        chatIds: alertChatIds(config),
+        maxPerKindPerMinute: config.ALERT_MAX_PER_KIND_PER_MINUTE,
+        knownSecrets: [config.TELEGRAM_BOT_TOKEN, config.CLIENT_ID_SALT, config.PANEL_CREDENTIALS_KEY, config.YOOKASSA_SECRET_KEY, config.CRYPTOPAY_TOKEN, config.SANDBOX_PAY_SECRET].filter(
+          (secret): secret is string => typeof secret === 'string',
+        ),
+      },
       payments: {
         providers: createPaymentProviders(config, { logger: logger.child({ component: 'payments' }) }),
         temporal: { client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), taskQueue: config.TEMPORAL_TASK_QUEUE },

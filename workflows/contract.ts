@@ -21,6 +21,8 @@ export const ScheduleId = {
   trafficSync: 'traffic-sync',
   panelReconcile: 'panel-reconcile',
   paymentReconcile: 'payment-reconcile',
+  /** Sweeps orphans a crash can leave (unapplied payments, clientless subscriptions, late provider successes). */
+  orphanSweep: 'orphan-sweep',
 } as const;
 
 /** `failover-server-{serverId}`: moves a dead server's subscriptions elsewhere (one at a time per server). */

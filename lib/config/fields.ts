@@ -55,3 +55,21 @@ export const telegramBotToken = z
 
 /** The Bot API base URL (a local fake in dev and tests). */
 export const telegramApiRoot = baseUrl('https://api.telegram.org').describe('Bot API base URL; a local fake in dev and tests');
+
+/**
+ * A comma-separated list of Telegram user ids (e.g. `ADMIN_TELEGRAM_IDS=111,222`), parsed to
+ * numbers; empty by default.
+ */
+export function telegramUserIds() {
+  return z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      const ids = value.split(',').map((part) => part.trim()).filter((part) => part !== '');
+      const parsed = ids.map(Number);
+      if (parsed.some((id) => !Number.isSafeInteger(id) || id <= 0)) {
+        ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of Telegram user ids' });
+      }
+      return parsed;
+    });
+}

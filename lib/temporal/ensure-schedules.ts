@@ -23,6 +23,8 @@ export interface FleetScheduleSettings {
   paymentReconcileIntervalSeconds: number;
   /** A payment pending this long is asked about again, in minutes. */
   paymentReconcileAfterMinutes: number;
+  /** The orphan sweep (ORPHAN_SWEEP_*); absent: no orphan-sweep schedule is ensured. */
+  orphanSweep?: { intervalSeconds: number; olderThanSeconds: number; limitPerSweep: number } | undefined;
 }
 
 /** One schedule as this code wants it. */
@@ -81,6 +83,20 @@ export function fleetSchedules(settings: FleetScheduleSettings): ScheduleDefinit
       summary: 'Ask providers about payments still pending (lost webhooks)',
       configVariable: 'PAYMENT_RECONCILE_INTERVAL_SECONDS',
     },
+    ...(settings.orphanSweep === undefined
+      ? []
+      : [
+          {
+            scheduleId: ScheduleId.orphanSweep,
+            everySeconds: settings.orphanSweep.intervalSeconds,
+            workflowType: 'orphanSweepWorkflow' as const,
+            args: [
+              { olderThanSeconds: settings.orphanSweep.olderThanSeconds, limitPerSweep: settings.orphanSweep.limitPerSweep },
+            ] satisfies Parameters<typeof Workflows.orphanSweepWorkflow>,
+            summary: 'Repair orphans: unapplied payments, clientless subscriptions, late provider successes',
+            configVariable: 'ORPHAN_SWEEP_INTERVAL_SECONDS',
+          },
+        ]),
   ];
 }
 
