@@ -14,7 +14,7 @@
  * (sql/repositories/orphan-repairs-repository.ts), so one orphan the repair cannot fix is tried
  * less and less often and never crowds out the others.
  */
-import { sql } from 'slonik';
+import { sql, type CommonQueryMethods } from 'slonik';
 import type { DatabasePool } from '../lib/db/create-pool';
 import { ConfigError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
@@ -139,7 +139,7 @@ export function createSweepActivities(deps: SweepActivityDeps) {
   async function sweep<T extends PaymentRow | SubscriptionRow>(
     name: OrphanSweep,
     input: SweepInput,
-    load: (id: number) => Promise<T | null>,
+    load: (connection: CommonQueryMethods, id: number) => Promise<T | null>,
     audit: ((row: T, repair: OrphanRepairRow) => { action: string; details: Record<string, unknown> }) | null,
     repair: (row: T, repair: OrphanRepairRow) => Promise<string>,
   ): Promise<SweepReport> {
@@ -150,7 +150,7 @@ export function createSweepActivities(deps: SweepActivityDeps) {
       const result = await claimDueOrphans(tx, { sweep: name, sweepId: input.sweepId, limit: input.limit, criteria });
       if (result.fresh && audit !== null) {
         for (const row of result.repairs) {
-          const entity = await load(row.entity_id);
+          const entity = await load(tx, row.entity_id);
           if (entity === null) continue;
           const entry = audit(entity, row);
           const isPayment = name !== 'subscription_without_client';
@@ -164,11 +164,16 @@ export function createSweepActivities(deps: SweepActivityDeps) {
           });
         }
       }
-      return result.repairs;
+      return result;
     });
-    for (const row of claimed) {
+    for (const row of claimed.repairs) {
       heartbeatIfActivity({ sweep: name, entityId: row.entity_id });
-      const entity = await load(row.entity_id);
+      if (!claimed.fresh && row.last_outcome !== null) {
+        // A retry of this run: the first attempt's recorded outcome is the answer.
+        report.repairs.push({ entityId: row.entity_id, attempt: row.attempts, outcome: row.last_outcome });
+        continue;
+      }
+      const entity = await load(deps.db, row.entity_id);
       let outcome: string;
       try {
         outcome = entity === null ? 'gone' : await repair(entity, row);
@@ -198,7 +203,7 @@ export function createSweepActivities(deps: SweepActivityDeps) {
       return sweep<PaymentRow>(
         'payment_unapplied',
         input,
-        (id) => getPayment(deps.db, id),
+        (connection, id) => getPayment(connection, id),
         (payment) => ({ action: 'sweep.payment_handed_off', details: { subscription_id: payment.subscription_id, amount: payment.amount, currency: payment.currency } }),
         async (payment, repair) => {
           if (payment.status !== 'completed' || payment.applied_at !== null) return 'already-applied';
@@ -232,7 +237,7 @@ export function createSweepActivities(deps: SweepActivityDeps) {
       return sweep<SubscriptionRow>(
         'subscription_without_client',
         input,
-        (id) => getSubscription(deps.db, id),
+        (connection, id) => getSubscription(connection, id),
         (row) => ({ action: 'sweep.ensure_client', details: { server_id: row.server_id, has_key: row.vpn_key !== null, has_identity: row.xui_client_uuid !== null } }),
         async (row, repair) => {
           const { client, taskQueue } = temporalOf();
@@ -281,7 +286,7 @@ export function createSweepActivities(deps: SweepActivityDeps) {
       return sweep<PaymentRow>(
         'cancelled_payment_late_success',
         input,
-        (id) => getPayment(deps.db, id),
+        (connection, id) => getPayment(connection, id),
         null,
         async (payment, repair) => {
           const verdict = await paymentActivities.confirmPayment({ paymentId: payment.id });

@@ -46,6 +46,11 @@ try {
     reconcileIntervalSeconds: config.RECONCILE_INTERVAL_SECONDS,
     paymentReconcileIntervalSeconds: config.PAYMENT_RECONCILE_INTERVAL_SECONDS,
     paymentReconcileAfterMinutes: config.PAYMENT_RECONCILE_AFTER_MINUTES,
+    orphanSweep: {
+      intervalSeconds: config.ORPHAN_SWEEP_INTERVAL_SECONDS,
+      olderThanSeconds: config.ORPHAN_SWEEP_AFTER_SECONDS,
+      limitPerSweep: config.ORPHAN_SWEEP_LIMIT,
+    },
   });
   logger.info({ schedules }, 'schedules ensured');
   const worker = await createWorker({
