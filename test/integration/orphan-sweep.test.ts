@@ -127,6 +127,13 @@ describe('orphan sweeps on the real stack', () => {
       // The next run does nothing (applied by the workflow, or waiting out its backoff).
       assert.deepEqual((await activities.sweepUnappliedPayments(input())).repairs, []);
       assert.equal(alertsAbout(`payment ${payment.id}`).length, 1);
+      // Still unapplied once the backoff is over (until the workflow credits it): tried and alerted again.
+      if ((await getPayment(pool(), payment.id))?.applied_at === null) {
+        await pool().query(sql.unsafe`UPDATE orphan_repairs SET next_at = now() WHERE sweep = 'payment_unapplied' AND entity_id = ${payment.id}`);
+        const retried = await activities.sweepUnappliedPayments(input());
+        assert.deepEqual(retried.repairs, [{ entityId: payment.id, attempt: 2, outcome: 'handed-off:cancelled-subscription' }]);
+        await eventually(async () => (alertsAbout(`payment ${payment.id}`).length === 2 ? true : undefined), 5_000, 'second alert');
+      }
       await handle.terminate('test over').catch(() => undefined);
     });
   });
@@ -223,6 +230,37 @@ describe('orphan sweeps on the real stack', () => {
       assert.equal(await countAuditLogs(pool(), { action: 'payment.completed', entityId: late.payment.id }), 1);
       await stack.temporal.client.workflow.getHandle(subscriptionWorkflowId(late.subscription.id)).terminate('test over');
     });
+  });
+
+  it('caps each run at its limit and backs off per orphan: retried after its backoff, which doubles', async () => {
+    // Three cancelled payments the provider also says are cancelled: checked, never completed.
+    const user = await newUser(pool());
+    const ids: number[] = [];
+    for (let index = 0; index < 3; index += 1) {
+      const payment = await newPayment(pool(), { userId: user.id });
+      await setPaymentExternalId(pool(), { paymentId: payment.id, externalId: `missing-at-provider-${payment.id}`, actor: testActor });
+      await markPaymentCancelled(pool(), { paymentId: payment.id, actor: testActor, reason: 'timeout' });
+      ids.push(payment.id);
+    }
+    await settle();
+    const first = await activities.sweepLateProviderSuccesses(input({ limit: 2 }));
+    const second = await activities.sweepLateProviderSuccesses(input({ limit: 2 }));
+    const third = await activities.sweepLateProviderSuccesses(input({ limit: 2 }));
+    const mine = (report: typeof first) => report.repairs.filter((repair) => ids.includes(repair.entityId));
+    assert.equal(mine(first).length, 2, 'at most the limit per run');
+    assert.deepEqual(mine(second).map((repair) => repair.entityId), ids.filter((id) => !mine(first).some((repair) => repair.entityId === id)));
+    assert.deepEqual(mine(third), [], 'the rest wait for their backoff');
+    for (const repair of [...mine(first), ...mine(second)]) assert.match(repair.outcome, /^failed:PAYMENT_NOT_FOUND$|^still-/);
+
+    // The backoff of one is over: attempt 2, with the next one twice as far away.
+    const [retried] = ids;
+    await pool().query(sql.unsafe`UPDATE orphan_repairs SET next_at = now() WHERE sweep = 'cancelled_payment_late_success' AND entity_id = ${retried ?? 0}`);
+    const again = mine(await activities.sweepLateProviderSuccesses(input()));
+    assert.deepEqual(again.map((repair) => [repair.entityId, repair.attempt]), [[retried, 2]]);
+    const row = (await listOrphanRepairs(pool(), 'cancelled_payment_late_success')).find((repair) => repair.entity_id === retried);
+    const waitSeconds = ((row?.next_at.getTime() ?? 0) - (row?.last_at.getTime() ?? 0)) / 1000;
+    assert.ok(waitSeconds > 590 && waitSeconds < 610, `second backoff about 10 minutes, was ${waitSeconds} s`);
+    for (const id of ids) assert.equal((await getPayment(pool(), id))?.status, 'cancelled');
   });
 
   it('runs every sweep from the orphan-sweep workflow the Schedule starts', async () => {
