@@ -19,7 +19,7 @@ import {
 } from '../sql/repositories/alerts-repository';
 import type { OperatorAlertRow } from '../sql/schemas/operator-alert-row';
 import { currentActivityContext } from './activity-context';
-import type { AlertActivities, AlertResult } from './alert-activity-types';
+import type { AlertActivities, AlertKind, AlertResult } from './alert-activity-types';
 import { formatAlertMessage, redactSecrets } from './alert-text';
 import type { TelegramSender } from './telegram-sender';
 import { asActivity } from './to-activity-failure';
@@ -87,7 +87,7 @@ function callerIdentity(): string | null {
  * call's answer), then delivers it under one database lock: over `maxPerKindPerMinute` sent alerts of
  * its kind in the last minute it is `suppressed` (summed into the next sent alert); otherwise the
  * text (kind, redacted summary, ids, key, digest) goes to every operator chat. A Telegram outage
- * leaves it pending and fails retryably (the sweep Schedule also delivers pending alerts); a chat
+ * leaves it pending without failing the caller (the sweep Schedule delivers pending alerts); a chat
  * that refuses (blocked, wrong id) does not fail the others; no chat accepting marks it
  * `undeliverable`.
  */
@@ -136,9 +136,11 @@ export function createAlertActivities(deps: AlertActivityDeps): AlertDelivery {
 
   return {
     /**
-     * Records the alert and tells the operators once per key, rate-limited per kind.
+     * Records the alert and tells the operators once per key, rate-limited per kind. While Telegram
+     * is unavailable it answers `{ sent: false }` at once and the alert stays pending (the orphan
+     * sweep delivers it), so no caller waits on Telegram.
      * @idempotency key (operator_alerts.alert_key); a retry of the same activity execution answers as its first call
-     * @throws ApplicationFailure TELEGRAM_UNAVAILABLE (retryable; the alert stays pending and is delivered later)
+     * @throws ApplicationFailure only for database failures (retryable)
      */
     async alertOperators(input) {
       return asActivity(async () => {
@@ -154,7 +156,14 @@ export function createAlertActivities(deps: AlertActivityDeps): AlertDelivery {
           caller,
         });
         if (!created && (caller === null || alert.caller !== caller)) return { sent: false, duplicate: true, suppressed: false };
-        return resultOf(await deliver(alert.id));
+        try {
+          return resultOf(await deliver(alert.id));
+        } catch (error) {
+          if (!(error instanceof AppError && error.retryable)) throw error;
+          // Recorded and pending: the orphan sweep delivers it; the caller is never held up by Telegram.
+          log.warn({ alert: alert.kind, key: alert.alert_key, code: error.code }, 'alert delivery deferred (Telegram unavailable)');
+          return { sent: false, duplicate: false, suppressed: false };
+        }
       });
     },
 
@@ -170,7 +179,7 @@ export function createAlertActivities(deps: AlertActivityDeps): AlertDelivery {
         if (newest !== null) {
           const { alert } = await recordOperatorAlert(deps.db, {
             key: `alert_digest:up-to-${newest}`,
-            kind: 'alert_digest',
+            kind: 'alert_digest' satisfies AlertKind,
             summary: 'Alerts were held back by the rate limit and no later alert carried their count.',
             caller: callerIdentity(),
           });

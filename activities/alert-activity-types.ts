@@ -16,7 +16,9 @@ export type AlertKind =
   | 'failover'
   | 'orphan_repaired'
   | 'invariant_violation'
-  | 'webhook_poison';
+  | 'webhook_poison'
+  /** Alerts held back by the rate limit that no later alert carried (sent by the orphan sweep). */
+  | 'alert_digest';
 
 /** One alert. `key` deduplicates: the same key is delivered at most once. */
 export interface AlertInput {
