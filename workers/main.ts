@@ -51,6 +51,7 @@ try {
       olderThanSeconds: config.ORPHAN_SWEEP_AFTER_SECONDS,
       limitPerSweep: config.ORPHAN_SWEEP_LIMIT,
     },
+    invariantsCheckIntervalSeconds: config.INVARIANTS_CHECK_INTERVAL_SECONDS,
   });
   logger.info({ schedules }, 'schedules ensured');
   const worker = await createWorker({

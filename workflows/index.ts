@@ -7,3 +7,4 @@ export { trafficSyncWorkflow } from './traffic-sync-workflow';
 export { panelReconcileWorkflow } from './panel-reconcile-workflow';
 export { paymentReconcileWorkflow } from './payment-reconcile-workflow';
 export { orphanSweepWorkflow } from './orphan-sweep-workflow';
+export { invariantsCheckWorkflow } from './invariants-workflow';

@@ -25,6 +25,8 @@ export interface FleetScheduleSettings {
   paymentReconcileAfterMinutes: number;
   /** The orphan sweep (ORPHAN_SWEEP_*); absent: no orphan-sweep schedule is ensured. */
   orphanSweep?: { intervalSeconds: number; olderThanSeconds: number; limitPerSweep: number } | undefined;
+  /** Invariant checker period, in seconds, or 'disabled'; absent = no such schedule is managed. */
+  invariantsCheckIntervalSeconds?: number | 'disabled' | undefined;
 }
 
 /** One schedule as this code wants it. */
@@ -97,6 +99,18 @@ export function fleetSchedules(settings: FleetScheduleSettings): ScheduleDefinit
             configVariable: 'ORPHAN_SWEEP_INTERVAL_SECONDS',
           },
         ]),
+    ...(settings.invariantsCheckIntervalSeconds === undefined || settings.invariantsCheckIntervalSeconds === 'disabled'
+      ? []
+      : [
+          {
+            scheduleId: ScheduleId.invariantsCheck,
+            everySeconds: settings.invariantsCheckIntervalSeconds,
+            workflowType: 'invariantsCheckWorkflow' as const,
+            args: [{}] satisfies Parameters<typeof Workflows.invariantsCheckWorkflow>,
+            summary: 'Check the invariants (payments applied once, live clients, slots, key messages, balances); alert operators',
+            configVariable: 'INVARIANTS_CHECK_INTERVAL_SECONDS',
+          },
+        ]),
   ];
 }
 
@@ -148,6 +162,15 @@ export async function ensureSchedules(client: Client, settings: FleetScheduleSet
   const ensured: EnsuredSchedule[] = [];
   for (const definition of fleetSchedules(settings)) {
     ensured.push({ scheduleId: definition.scheduleId, action: await ensureOne(client, definition, settings.taskQueue) });
+  }
+  if (settings.invariantsCheckIntervalSeconds === 'disabled') {
+    // Turned off: a schedule an earlier configuration created stops.
+    await client.schedule
+      .getHandle(ScheduleId.invariantsCheck)
+      .delete()
+      .catch((error: unknown) => {
+        if (!(error instanceof ScheduleNotFoundError)) throw error;
+      });
   }
   return ensured;
 }
