@@ -44,13 +44,14 @@ export interface ActivityDeps {
  * functions against a test database and fakes. Workflows see only the type.
  */
 export function createActivities(deps: ActivityDeps) {
-  const panel = createPanelActivities(deps);
+  const alerts = createAlertActivities(deps);
+  const panel = createPanelActivities({ ...deps, alertOperators: alerts.alertOperators });
   return {
-    ...createAlertActivities(deps),
+    ...alerts,
     ...createAuditActivities(deps),
     ...panel,
     ...createFleetActivities(deps),
-    ...createReconcileActivities({ ...deps, panelActivities: panel }),
+    ...createReconcileActivities({ ...deps, alertOperators: alerts.alertOperators }),
     ...createPaymentActivities(deps),
     ...createPaymentReconcileActivities(deps),
     ...createLifecycleActivities(deps),
