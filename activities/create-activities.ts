@@ -48,15 +48,15 @@ export interface ActivityDeps {
  * functions against a test database and fakes. Workflows see only the type.
  */
 export function createActivities(deps: ActivityDeps) {
-  const panel = createPanelActivities(deps);
   const alerts = createAlertActivities(deps);
+  const panel = createPanelActivities({ ...deps, alertOperators: alerts.alertOperators });
   return {
     ...alerts,
     ...createSweepActivities({ ...deps, alertOperators: alerts.alertOperators }),
     ...createAuditActivities(deps),
     ...panel,
     ...createFleetActivities(deps),
-    ...createReconcileActivities({ ...deps, panelActivities: panel }),
+    ...createReconcileActivities({ ...deps, alertOperators: alerts.alertOperators }),
     ...createPaymentActivities(deps),
     ...createPaymentReconcileActivities(deps),
     ...createLifecycleActivities(deps),

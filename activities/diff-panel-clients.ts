@@ -29,6 +29,11 @@ export interface DbClientRow {
   serverId: number | null;
   /** Whether it holds a slot on serverId (false while a move or re-provisioning is under way). */
   slotHeld: boolean;
+  /**
+   * The server a two-phase move is bringing its client to (migration 0012); null or absent when
+   * no move is under way. A client there is the workflow's work in progress, never "extra".
+   */
+  moveTargetServerId?: number | null;
   /** End of the paid period, epoch milliseconds; null while pending. */
   endsAtMs: number | null;
   /** The client's email: the recorded one, else the derived one. */
@@ -107,8 +112,8 @@ const DAY_MS = 86_400_000;
  *   recorded email with another uuid (`identity-conflict`), an own-looking email the database
  *   cannot vouch for (`unverified`), and clients the product did not make (`foreign`, counted per
  *   inbound; their emails may be personal data and are not repeated).
- * Subscriptions in the middle of a move (active without a slot) are skipped: their workflow is
- * working on them.
+ * Subscriptions in the middle of a move (active without a slot, or a client on the server a move
+ * is bringing it to) are skipped: their workflow is working on them.
  *
  * @param now the instant paid periods are compared with
  */
@@ -167,7 +172,10 @@ function judgeClient(serverId: number, row: DbClientRow, client: PanelClientEntr
   const base = { subscriptionId: row.subscriptionId, email: row.email, inboundId: client.inboundId };
   if (client.uuid !== row.uuid) return { kind: 'identity-conflict', fix: null, ...base };
   if (row.serverId === null) return { kind: 'unverified', fix: null, email: row.email, inboundId: client.inboundId, reason: 'unplaced' };
-  if (row.serverId !== serverId) return { kind: 'extra', fix: 'delete', ...base, reason: 'moved' };
+  if (row.serverId !== serverId) {
+    if (row.moveTargetServerId === serverId) return null;
+    return { kind: 'extra', fix: 'delete', ...base, reason: 'moved' };
+  }
 
   switch (row.status) {
     case 'pending':

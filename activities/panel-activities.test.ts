@@ -146,6 +146,8 @@ describe('provisionClient failures', () => {
     await assert.rejects(activities.provisionClient({ subscriptionId: subscription.id }), failure('PANEL_UNAVAILABLE', false));
     assert.equal((await getSubscription(pool, subscription.id))?.vpn_key, null);
     panel.controls.setDown(false);
+    // The failed provisioning marked the server down: it is skipped until the probe sees it answer.
+    assert.equal((await activities.probePanel({ serverId: (await getSubscription(pool, subscription.id))?.server_id ?? 0 })).up, true);
     await activities.provisionClient({ subscriptionId: subscription.id });
     assert.ok((await getSubscription(pool, subscription.id))?.vpn_key?.startsWith('vless://'));
   });
@@ -158,14 +160,21 @@ describe('provisionClient failures', () => {
     await assert.rejects(activities.provisionClient({ subscriptionId: subscription.id }), failure('PANEL_REJECTED', true));
   });
 
-  it('a wrong panel password is a non-retryable PANEL_AUTH_FAILED failure without the password', async () => {
+  it('a wrong panel password fails retryably without the password, gives the slot back and marks the server down (PANEL_AUTH_FAILED)', async () => {
     const { server, activities, subscription } = await setup();
     await setServerPanelCredentials(pool, { serverId: server.id, box, password: 'wrong-password-123', actor: testActor });
     await assert.rejects(activities.provisionClient({ subscriptionId: subscription.id }), (error: unknown) => {
-      failure('PANEL_AUTH_FAILED', true)(error);
+      // Was a non-retryable PANEL_AUTH_FAILED; now the retry must land on another server.
+      failure('PANEL_UNAVAILABLE', false)(error);
       assert.ok(error instanceof Error && !error.message.includes('wrong-password-123'));
       return true;
     });
+    const row = await getServer(pool, server.id);
+    assert.equal(row?.status, 'down');
+    assert.match(row?.last_health_error ?? '', /^PANEL_AUTH_FAILED/);
+    assert.ok(!(row?.last_health_error ?? '').includes('wrong-password-123'));
+    assert.equal(row?.current_users, 0);
+    assert.equal((await getSubscription(pool, subscription.id))?.server_slot_held, false);
   });
 
   it('a cancelled subscription is not provisioned (SUBSCRIPTION_STATE_INVALID)', async () => {

@@ -1,27 +1,14 @@
 import type { DatabasePool } from '../lib/db/create-pool';
-import { AppError, ErrorCode, RecordNotFoundError, ServerFullError, SubscriptionStateError } from '../lib/errors';
+import { AppError, ErrorCode } from '../lib/errors';
 import type { Logger } from '../lib/logger';
-import type { ClientIdentity } from '../lib/xui/derive-client-identity';
-import { ensureClient } from '../lib/xui/ensure-client';
-import type { PanelClient } from '../lib/xui/panel-client';
-import { PanelNotConfiguredError, PanelRejectedError, isPanelError } from '../lib/xui/panel-errors';
-import { serverPublicHost, type PanelResolver } from '../lib/xui/panel-for-server';
-import { renderQrBase64 } from '../lib/xui/render-qr';
-import { buildVlessLink } from '../lib/xui/vless-link';
+import { isPanelError } from '../lib/xui/panel-errors';
+import type { PanelResolver } from '../lib/xui/panel-for-server';
 import type { Actor } from '../sql/repositories/audit-repository';
-import { getPlan } from '../sql/repositories/plans-repository';
-import { claimServerSlot, releaseServerSlot } from '../sql/repositories/server-slots-repository';
-import { recordServerHealth } from '../sql/repositories/servers-repository';
-import {
-  getSubscription,
-  listServerClientSubscriptions,
-  setSubscriptionClient,
-  updateTrafficUsed,
-} from '../sql/repositories/subscriptions-repository';
-import type { SubscriptionRow } from '../sql/schemas/subscription-row';
-import type { VpnServerRow } from '../sql/schemas/vpn-server-row';
+import { getServer, recordServerHealth } from '../sql/repositories/servers-repository';
+import { getSubscription, listServerClientSubscriptions, updateTrafficUsed } from '../sql/repositories/subscriptions-repository';
 import { heartbeatIfActivity, heartbeating } from './activity-context';
-import { desiredClient, identityOf, limitsOf, toEpochMs, type ClientLimits } from './panel-client-spec';
+import type { AlertActivities } from './alert-activity-types';
+import { toEpochMs } from './panel-client-spec';
 import type {
   ClientChangeResult,
   DeleteClientResult,
@@ -30,6 +17,9 @@ import type {
   ProvisionClientResult,
   SyncTrafficResult,
 } from './panel-activity-results';
+import { isServerFault } from './panel-server-faults';
+import { createPanelTargets, deleteOrDisableClient } from './panel-targets';
+import { createProvisionClient, type ProvisionClientInput } from './provision-client';
 import { asActivity } from './to-activity-failure';
 
 /** Dependencies of the panel activities. */
@@ -42,121 +32,57 @@ export interface PanelActivityDeps {
   clientIdSalt: string;
   /** Public base URL of the api, no trailing slash: subscription URLs are `<this>/sub/<token>`. */
   publicBaseUrl: string;
+  /**
+   * The operator alert channel (activities/alert-activities.ts): told when provisioning finds a
+   * server down, unconfigured or refusing our credentials (once per server and hour). Absent in
+   * tests that do not look at alerts; the fault is still logged.
+   */
+  alertOperators?: AlertActivities['alertOperators'] | undefined;
 }
 
 const ACTOR: Actor = { type: 'system', component: 'activity:panel' };
 
-/** Where a subscription's client lives. */
-interface ClientTarget {
-  server: VpnServerRow;
-  panel: PanelClient;
-  inboundId: number;
-  identity: ClientIdentity;
-}
-
 /**
  * Activities that manage subscriptions' clients on 3X-UI panels. Each converts AppErrors (panel
  * errors included) into ApplicationFailures typed by code (`toActivityFailure`) and heartbeats
- * between panel calls when running inside an activity.
+ * between panel calls when running inside an activity; every panel HTTP exchange is bounded by the
+ * resolver's timeout, so no activity hangs on a panel.
  */
 export function createPanelActivities(deps: PanelActivityDeps) {
   const { db } = deps;
   const log = deps.logger.child({ component: 'activity:panel' });
-
-  async function loadSubscription(subscriptionId: number): Promise<SubscriptionRow> {
-    const row = await getSubscription(db, subscriptionId);
-    if (row === null) throw new RecordNotFoundError('subscription');
-    return row;
-  }
-
-  async function planLimits(row: SubscriptionRow): Promise<ClientLimits> {
-    return limitsOf(row.plan_id === null ? null : await getPlan(db, row.plan_id));
-  }
-
-  async function targetOf(subscriptionId: number, row: SubscriptionRow | null, serverId: number): Promise<ClientTarget> {
-    const { server, client } = await deps.panels.getPanel(serverId);
-    const inboundId = (row?.server_id === serverId ? row.xui_inbound_id : null) ?? server.xui_inbound_id;
-    if (inboundId === null) throw new PanelNotConfiguredError(`server ${serverId} has no inbound id`);
-    return { server, panel: heartbeating(client), inboundId, identity: identityOf(subscriptionId, row, deps.clientIdSalt) };
-  }
-
-  /** Makes the client match the plan and the given state, creating it when absent. */
-  async function applyClient(row: SubscriptionRow, target: ClientTarget, state: { enable: boolean; expiryTime: number }) {
-    const inbound = await target.panel.getInbound(target.inboundId);
-    const desired = desiredClient(target.identity, inbound, await planLimits(row), state);
-    const result = await ensureClient(target.panel, target.inboundId, desired);
-    return { inbound, desired, action: result.action };
-  }
-
-  async function provisioned(subscriptionId: number): Promise<{ row: SubscriptionRow; target: ClientTarget }> {
-    const row = await loadSubscription(subscriptionId);
-    if (row.server_id === null) throw new SubscriptionStateError(`subscription ${subscriptionId} has no server; provision it first`);
-    return { row, target: await targetOf(subscriptionId, row, row.server_id) };
-  }
+  const targets = createPanelTargets(deps);
+  const { targetOf, applyClient, provisioned } = targets;
+  const provision = createProvisionClient(deps, targets);
 
   return {
     /**
-     * Gives an active subscription its panel client: claims a server slot when it holds none
-     * (preferring the server it lived on; with `move`, gives up the slot on `fromServerId` and
-     * claims one elsewhere, on `toServerId` when given and possible), makes the client exist on that server's inbound
-     * (expiry = end_date, limitIp = plan devices, totalGB = plan traffic_limit, enabled), builds
-     * the share link(s) for the server's public host and the QR code, and records identity, key
-     * and QR on the subscription (skipped when already recorded as is).
+     * Gives an active subscription a live panel client and returns the server it lives on.
+     * Without `move`: keeps the server its recorded client lives on, else claims a slot on a server
+     * that can take it (active, below capacity, up, panel configured; the server it lived on when
+     * it still qualifies). The client is made to exist on that server's inbound (expiry = end_date,
+     * limitIp = plan devices, totalGB = plan traffic_limit, enabled), and identity, share link(s)
+     * for the server's public host and QR code are recorded (skipped when already recorded as is).
+     * With `move` (while it still lives on `move.fromServerId`): two phases. A slot on another
+     * server (`toServerId` when given and possible) is reserved, the client is made live there,
+     * and only then does one transaction switch the row to it and give the old slot back; the old
+     * client stays for the caller (the workflow) to delete. A crash at any step leaves the row
+     * naming a server whose client is live.
+     * When a server claimed or reserved for this call is down, unconfigured or refuses our
+     * credentials, its slot is given back, it is marked down (skipped until the health probe sees
+     * it answer), operators are alerted (once per server and hour), and the call fails retryably
+     * (PANEL_UNAVAILABLE), so the retry lands on a healthy server.
      *
-     * @idempotency subscriptionId (+move.fromServerId: once moved, the move is a no-op): the slot claim is per subscription and the client's email/uuid
-     *   derive from the subscription id, so a retry, or a crash between the panel call and the
-     *   database write, ends with exactly one client
+     * @idempotency subscriptionId (+move.fromServerId: once moved, the move is a no-op): slot claims
+     *   and move reservations are per subscription and the client's email/uuid derive from the
+     *   subscription id, so a retry, or a crash between any two steps, ends with one client
      * @throws ApplicationFailure typed SUBSCRIPTION_STATE_INVALID (not active or no period),
-     *   SERVER_FULL (retryable), NOT_FOUND, PANEL_* as the panel client, PANEL_NOT_CONFIGURED
+     *   SERVER_FULL (retryable), NOT_FOUND, PANEL_UNAVAILABLE (retryable; also for a server fault on
+     *   a server claimed for this call), PANEL_REJECTED, and PANEL_* as the panel client for a
+     *   subscription whose client already lives on the failing server
      */
-    async provisionClient(input: { subscriptionId: number; move?: { fromServerId: number; toServerId?: number } }): Promise<ProvisionClientResult> {
-      return asActivity(async () => {
-        let row = await loadSubscription(input.subscriptionId);
-        if (row.status !== 'active' || row.end_date === null) {
-          throw new SubscriptionStateError(`subscription ${row.id} is ${row.status}; only an active subscription with a period is provisioned`);
-        }
-        const endDate = row.end_date;
-        let prefer = row.server_id;
-        if (input.move !== undefined) {
-          if (row.server_id === input.move.fromServerId && row.server_slot_held) {
-            // The old client stays until its panel answers again; the reconciler deletes it then.
-            await releaseServerSlot(db, { subscriptionId: row.id, actor: ACTOR });
-            row = await loadSubscription(input.subscriptionId);
-          }
-          prefer = input.move.toServerId ?? null;
-        }
-        const { server } = await claimServerSlot(db, { subscriptionId: row.id, preferServerId: prefer, actor: ACTOR });
-        if (input.move !== undefined && server.id === input.move.fromServerId && row.server_id === input.move.fromServerId) {
-          await releaseServerSlot(db, { subscriptionId: row.id, actor: ACTOR });
-          throw new ServerFullError();
-        }
-        heartbeatIfActivity();
-        const target = await targetOf(row.id, row, server.id);
-        const { inbound, desired, action } = await applyClient(row, target, { enable: true, expiryTime: endDate.getTime() });
-        const links = buildVlessLink({ inbound, client: desired, host: serverPublicHost(target.server), remark: target.server.name });
-        const vpnKey = links.join('\n');
-        const alreadyRecorded =
-          row.xui_client_uuid === desired.id &&
-          row.xui_email === desired.email &&
-          row.xui_sub_id === desired.subId &&
-          row.xui_inbound_id === target.inboundId &&
-          row.vpn_key === vpnKey &&
-          row.qr_code !== null;
-        if (!alreadyRecorded) {
-          await setSubscriptionClient(db, {
-            subscriptionId: row.id,
-            xuiClientUuid: desired.id,
-            xuiEmail: desired.email,
-            xuiSubId: desired.subId,
-            xuiInboundId: target.inboundId,
-            vpnKey,
-            qrCode: await renderQrBase64(links[0] ?? vpnKey),
-            actor: ACTOR,
-          });
-        }
-        log.info({ subscriptionId: row.id, serverId: server.id, action, recordedNow: !alreadyRecorded }, 'panel client provisioned');
-        return { serverId: server.id, action };
-      });
+    async provisionClient(input: ProvisionClientInput): Promise<ProvisionClientResult> {
+      return asActivity(() => provision(input));
     },
 
     /**
@@ -167,7 +93,7 @@ export function createPanelActivities(deps: PanelActivityDeps) {
      */
     async disableClient(input: { subscriptionId: number }): Promise<DisableClientResult> {
       return asActivity(async () => {
-        const row = await loadSubscription(input.subscriptionId);
+        const row = await targets.loadSubscription(input.subscriptionId);
         if (row.server_id === null) return { found: false, changed: false };
         const target = await targetOf(row.id, row, row.server_id);
         const existing = await target.panel.findClient(target.inboundId, target.identity.email);
@@ -221,26 +147,39 @@ export function createPanelActivities(deps: PanelActivityDeps) {
 
     /**
      * Deletes the subscription's client from a server's panel (after a move, or at the end of a
-     * grace period). The subscription row is not changed. Works for a deleted subscription too
-     * (the identity derives from its id).
+     * grace period). Works for a deleted subscription too (the identity derives from its id).
+     * With `reason: 'moved'` (the old client after a two-phase move) it never waits behind a dead
+     * panel and never removes a client the subscription lives on: when the row names this server
+     * (as its server or its move target) nothing is deleted (`kept`); when the server is marked
+     * down or does not answer, unconfigured or refusing our credentials, nothing is deleted either
+     * (`deferred`: the panel reconciler deletes the leftover once the panel answers).
      *
      * @idempotency subscriptionId+serverId: an absent client counts as deleted
      * @throws ApplicationFailure typed NOT_FOUND (unknown server), PANEL_* as the panel client
+     *   (with `reason: 'moved'`, PANEL_REJECTED only)
      */
-    async deleteClient(input: { subscriptionId: number; serverId: number }): Promise<DeleteClientResult> {
+    async deleteClient(input: { subscriptionId: number; serverId: number; reason?: 'moved' }): Promise<DeleteClientResult> {
       return asActivity(async () => {
         const row = await getSubscription(db, input.subscriptionId);
-        const target = await targetOf(input.subscriptionId, row, input.serverId);
+        const afterMove = input.reason === 'moved';
+        if (afterMove && row !== null && (row.server_id === input.serverId || row.move_target_server_id === input.serverId)) {
+          log.warn({ subscriptionId: input.subscriptionId, serverId: input.serverId }, 'client kept: the subscription lives on that server');
+          return { deleted: false, disabledInstead: false, kept: true };
+        }
+        if (afterMove && (await getServer(db, input.serverId))?.status === 'down') {
+          log.info({ subscriptionId: input.subscriptionId, serverId: input.serverId }, 'old client left to the reconciler: server down');
+          return { deleted: false, disabledInstead: false, deferred: true };
+        }
         try {
-          const { deleted } = await target.panel.deleteClient(target.inboundId, target.identity.email);
-          log.info({ subscriptionId: input.subscriptionId, serverId: input.serverId, deleted }, 'panel client deleted');
-          return { deleted, disabledInstead: false };
+          const target = await targetOf(input.subscriptionId, row, input.serverId);
+          const result = await deleteOrDisableClient(target.panel, target.inboundId, target.identity.email);
+          if (result.disabledInstead) log.warn({ subscriptionId: input.subscriptionId, serverId: input.serverId }, 'last client of a v2 inbound disabled instead of deleted');
+          else log.info({ subscriptionId: input.subscriptionId, serverId: input.serverId, deleted: result.deleted }, 'panel client deleted');
+          return result;
         } catch (error) {
-          if (!(error instanceof PanelRejectedError) || !/no client remained/i.test(error.panelMessage)) throw error;
-          const existing = await target.panel.findClient(target.inboundId, target.identity.email);
-          if (existing?.enable) await target.panel.updateClient(target.inboundId, { ...existing, enable: false });
-          log.warn({ subscriptionId: input.subscriptionId, serverId: input.serverId }, 'last client of a v2 inbound disabled instead of deleted');
-          return { deleted: false, disabledInstead: true };
+          if (!afterMove || !isServerFault(error)) throw error;
+          log.info({ subscriptionId: input.subscriptionId, serverId: input.serverId, code: error.code }, 'old client left to the reconciler: panel unusable');
+          return { deleted: false, disabledInstead: false, deferred: true };
         }
       });
     },

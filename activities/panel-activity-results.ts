@@ -36,6 +36,10 @@ export interface DeleteClientResult {
   deleted: boolean;
   /** A v2 panel refuses to delete an inbound's last client; it was disabled instead. */
   disabledInstead: boolean;
+  /** (`reason: 'moved'`) Not deleted now: the panel is down or unusable; the reconciler deletes it later. */
+  deferred?: true;
+  /** (`reason: 'moved'`) Not deleted: the subscription lives on (or is moving to) that server. */
+  kept?: true;
 }
 
 /** Result of `syncTraffic`. */

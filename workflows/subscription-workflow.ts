@@ -4,6 +4,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -224,6 +225,15 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
         if (current.phase !== 'active' || current.serverId !== work.fromServerId) return { result: { serverId: current.serverId }, renewed: false };
         await provision({ fromServerId: work.fromServerId, ...(work.toServerId === undefined ? {} : { toServerId: work.toServerId }) });
         await notify('moved', `${work.fromServerId}->${requireState().serverId}`, {}, true);
+        // Two-phase move: the new client is live and the row names it; only now does the old one go.
+        // Best effort: a dead old panel defers it to the reconciler, and nothing here may fail the move.
+        if (patched('move-deletes-old-client') && requireState().serverId !== work.fromServerId) {
+          try {
+            await panel.deleteClient({ subscriptionId: input.subscriptionId, serverId: work.fromServerId, reason: 'moved' });
+          } catch {
+            log.warn('old client not deleted after a move; the reconciler will', { subscriptionId: input.subscriptionId, fromServerId: work.fromServerId });
+          }
+        }
         return { result: { serverId: requireState().serverId }, renewed: false };
       }
       case 'ensureClient': {

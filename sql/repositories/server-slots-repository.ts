@@ -4,6 +4,8 @@ import { RecordNotFoundError, ServerFullError } from '../../lib/errors';
 import { subscriptionRow } from '../schemas/subscription-row';
 import { vpnServerRow, type VpnServerRow } from '../schemas/vpn-server-row';
 import { writeAuditLog, type Actor } from './audit-repository';
+import { eligibleServer } from './server-eligibility';
+import { releaseMoveTarget } from './server-moves-repository';
 
 /*
  * Slot accounting: vpn_servers.current_users counts the subscriptions whose server_slot_held is true
@@ -18,16 +20,22 @@ import { writeAuditLog, type Actor } from './audit-repository';
  * reject it anyway). The pick itself uses FOR UPDATE without SKIP LOCKED: SKIP LOCKED would make
  * claimers skip a server that merely has a concurrent claim in flight and report "full" while
  * slots remain; plain FOR UPDATE waits, re-checks and moves on to the next candidate.
+ *
+ * A two-phase move (server-moves-repository.ts) also counts: while subscriptions.move_target_server_id
+ * is set, the target's current_users includes the subscription too.
  */
 
 const serverId = z.object({ id: z.number().int() });
 
 /**
- * Gives the subscription a slot: on `preferServerId` when it is active, up and has room (e.g. the
- * server an expired subscription lived on, so its key keeps working), else on the least-loaded
- * active, up server with room (lowest current_users / max_users, then fewest users, then lowest id).
- * Sets subscriptions.server_id and server_slot_held in the same transaction.
+ * Gives the subscription a slot: on `preferServerId` when it is eligible ({@link eligibleServer}: e.g.
+ * the server an expired subscription lived on, so its key keeps working), else on the least-loaded
+ * eligible server (lowest current_users / max_users, then fewest users, then lowest id).
+ * Sets subscriptions.server_id and server_slot_held in the same transaction; when that moves
+ * server_id to another server, clears xui_inbound_id (it named the inbound on the old server's
+ * panel; provisioning records the new one).
  *
+ * @param input.requirePanel only servers whose panel is configured (provisioning passes true)
  * @idempotency subscriptionId: a subscription already holding a slot gets its server back, unchanged
  * @returns the server and whether this call claimed a new slot
  * @throws ServerFullError (SERVER_FULL, retryable) when no server has room;
@@ -35,7 +43,7 @@ const serverId = z.object({ id: z.number().int() });
  */
 export async function claimServerSlot(
   connection: CommonQueryMethods,
-  input: { subscriptionId: number; preferServerId?: number | null; actor: Actor },
+  input: { subscriptionId: number; preferServerId?: number | null; requirePanel?: boolean; actor: Actor },
 ): Promise<{ claimed: boolean; server: VpnServerRow }> {
   return connection.transaction(async (tx) => {
     const subscription = await tx.maybeOne(sql.type(subscriptionRow)`
@@ -48,9 +56,10 @@ export async function claimServerSlot(
     }
 
     const preferred = input.preferServerId ?? null;
+    const eligible = eligibleServer({ requirePanel: input.requirePanel ?? false });
     const pick = await tx.maybeOne(sql.type(serverId)`
       SELECT id FROM vpn_servers
-      WHERE is_active AND status = 'up' AND current_users < max_users
+      WHERE ${eligible}
       ORDER BY (id = ${preferred}::int) IS TRUE DESC,
                current_users::numeric / max_users, current_users, id
       LIMIT 1
@@ -61,13 +70,16 @@ export async function claimServerSlot(
         ? null
         : await tx.maybeOne(sql.type(vpnServerRow)`
             UPDATE vpn_servers SET current_users = current_users + 1
-            WHERE id = ${pick.id} AND is_active AND status = 'up' AND current_users < max_users
+            WHERE id = ${pick.id} AND ${eligible}
             RETURNING *
           `);
     if (server === null) throw new ServerFullError();
 
     await tx.query(sql.unsafe`
-      UPDATE subscriptions SET server_id = ${server.id}, server_slot_held = true WHERE id = ${subscription.id}
+      UPDATE subscriptions
+      SET server_id = ${server.id}, server_slot_held = true,
+          xui_inbound_id = CASE WHEN server_id = ${server.id} THEN xui_inbound_id END
+      WHERE id = ${subscription.id}
     `);
     await writeAuditLog(tx, {
       actor: input.actor,
@@ -82,11 +94,13 @@ export async function claimServerSlot(
 }
 
 /**
- * Gives the subscription's slot back to its server (expiry, cancellation, or before a move).
- * server_id is kept, naming the server the client lived on.
+ * Gives the subscription's slot back to its server (expiry, cancellation, or a provisioning that
+ * failed on a dead server). server_id is kept, naming the server the client lived on. A move still
+ * in progress is abandoned too (its slot on the target given back, releaseMoveTarget), so nothing
+ * that ends a subscription leaves a slot counted.
  *
  * @idempotency subscriptionId: releasing a subscription that holds no slot changes nothing
- * @returns whether this call released a slot
+ * @returns whether this call released a slot (the server_id one)
  * @throws RecordNotFoundError (NOT_FOUND) for an unknown subscription
  */
 export async function releaseServerSlot(
@@ -98,6 +112,7 @@ export async function releaseServerSlot(
       SELECT * FROM subscriptions WHERE id = ${input.subscriptionId} FOR UPDATE
     `);
     if (subscription === null) throw new RecordNotFoundError('subscription');
+    if (subscription.move_target_server_id !== null) await releaseMoveTarget(tx, { subscriptionId: subscription.id, actor: input.actor });
     if (!subscription.server_slot_held || subscription.server_id === null) return { released: false };
 
     await tx.query(sql.unsafe`

@@ -9,7 +9,8 @@ export type SubscriptionStatus = z.infer<typeof subscriptionStatus>;
 
 /**
  * A `subscriptions` row. start/end are NULL only while pending (or when cancelled before payment); traffic_used is bytes;
- * server_slot_held says whether the row counts in its server's current_users.
+ * server_slot_held says whether the row counts in its server's current_users; move_target_server_id
+ * (migration 0012) counts in the target's while a two-phase move is under way.
  */
 export const subscriptionRow = z.object({
   id: idColumn,
@@ -30,6 +31,8 @@ export const subscriptionRow = z.object({
   xui_inbound_id: z.number().int().nullable(),
   sub_token: z.string().min(32),
   server_slot_held: z.boolean(),
+  /** Server a move in progress is bringing the client to (holds a slot there); null otherwise. */
+  move_target_server_id: idColumn.nullable(),
 });
 
 /** A `subscriptions` row. */

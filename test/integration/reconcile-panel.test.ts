@@ -53,7 +53,7 @@ describe('reconcilePanel', () => {
     const logger = createLogger({ level: 'silent' });
     const resolver = createPanelResolver({ db: pool, secretBox: box, timeoutMs: 1_000 });
     const panelActivities = createPanelActivities({ db: pool, logger, panels: resolver, clientIdSalt: 'reconcile-salt-0123456789', publicBaseUrl: 'https://vpn.example.com' });
-    const { reconcilePanel } = createReconcileActivities({ db: pool, logger, panels: resolver, clientIdSalt: 'reconcile-salt-0123456789', panelActivities });
+    const { reconcilePanel } = createReconcileActivities({ db: pool, logger, panels: resolver, clientIdSalt: 'reconcile-salt-0123456789' });
 
     const nl = await panelServer('nl');
     const lost = await newActiveSubscription(pool);
@@ -123,8 +123,7 @@ describe('reconcilePanel', () => {
     panel.controls.setDown(true);
     const logger = createLogger({ level: 'silent' });
     const resolver = createPanelResolver({ db: db.pool, secretBox: box, timeoutMs: 500 });
-    const panelActivities = createPanelActivities({ db: db.pool, logger, panels: resolver, clientIdSalt: 'reconcile-salt-0123456789', publicBaseUrl: 'https://vpn.example.com' });
-    const { reconcilePanel } = createReconcileActivities({ db: db.pool, logger, panels: resolver, clientIdSalt: 'reconcile-salt-0123456789', panelActivities });
+    const { reconcilePanel } = createReconcileActivities({ db: db.pool, logger, panels: resolver, clientIdSalt: 'reconcile-salt-0123456789' });
     const report = await reconcilePanel({ serverId: server.id });
     assert.equal(report.reachable, false);
     assert.equal(report.error, 'PANEL_UNAVAILABLE');
