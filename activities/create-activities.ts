@@ -11,6 +11,10 @@ import { createReconcileActivities } from './reconcile-activities';
 import { createPaymentActivities, type PaymentActivityDeps } from './payment-activities';
 import { createPaymentReconcileActivities } from './payment-reconcile-activities';
 import { createSettingsActivities } from './settings-activities';
+import { createNotificationDelivery } from './notify-activities';
+import { createStarsChargeActivities } from './stars-charge-activities';
+import { createStarsReconcileActivities } from './stars-reconcile-activities';
+import type { StarsBotApi } from '../lib/payments/stars/star-transactions';
 import type { TelegramSender } from './telegram-sender';
 import { DEFAULT_LIFECYCLE_SETTINGS, type LifecycleSettings } from '../workflows/subscription-lifecycle';
 
@@ -37,6 +41,11 @@ export interface ActivityDeps {
   referralBonusKopecks: bigint | null;
   /** Lifecycle timings new subscription workflows adopt; default DEFAULT_LIFECYCLE_SETTINGS. */
   lifecycle?: LifecycleSettings | undefined;
+  /**
+   * Bot API calls for Telegram Stars refunds and getStarTransactions (lib/payments/stars); without
+   * it Stars refunds and the Stars reconciler fail non-retryably (CONFIG_INVALID).
+   */
+  starsApi?: StarsBotApi | undefined;
 }
 
 /**
@@ -55,6 +64,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createPaymentReconcileActivities(deps),
     ...createLifecycleActivities(deps),
     ...createSettingsActivities({ lifecycle: deps.lifecycle ?? DEFAULT_LIFECYCLE_SETTINGS }),
+    ...createStarsChargeActivities({ ...deps, deliver: createNotificationDelivery(deps) }),
+    ...createStarsReconcileActivities(deps),
   };
 }
 

@@ -13,6 +13,8 @@ export const WorkflowIdPrefix = {
   subscription: 'subscription-',
   payment: 'payment-',
   failover: 'failover-server-',
+  /** `stars-charge-{stars_charges.id}`: settles one Telegram Stars charge (apply or refund). */
+  starsCharge: 'stars-charge-',
 } as const;
 
 /** Schedule IDs (Temporal Schedules, not cron): one per global periodic job. */
@@ -21,11 +23,18 @@ export const ScheduleId = {
   trafficSync: 'traffic-sync',
   panelReconcile: 'panel-reconcile',
   paymentReconcile: 'payment-reconcile',
+  /** Reads getStarTransactions and settles every Stars charge without a completed payment. */
+  starsReconcile: 'stars-reconcile',
 } as const;
 
 /** `failover-server-{serverId}`: moves a dead server's subscriptions elsewhere (one at a time per server). */
 export function failoverWorkflowId(serverId: number): string {
   return `${WorkflowIdPrefix.failover}${serverId}`;
+}
+
+/** `stars-charge-{chargeId}` (`stars_charges.id`, never Telegram's charge id). */
+export function starsChargeWorkflowId(chargeId: number): string {
+  return `${WorkflowIdPrefix.starsCharge}${chargeId}`;
 }
 
 /** `subscription-{subscriptionId}` */

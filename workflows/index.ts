@@ -6,3 +6,5 @@ export { serverFailoverWorkflow } from './server-failover-workflow';
 export { trafficSyncWorkflow } from './traffic-sync-workflow';
 export { panelReconcileWorkflow } from './panel-reconcile-workflow';
 export { paymentReconcileWorkflow } from './payment-reconcile-workflow';
+export { starsChargeWorkflow } from './stars-charge-workflow';
+export { starsReconcileWorkflow } from './stars-reconcile-workflow';

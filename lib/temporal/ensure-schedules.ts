@@ -23,6 +23,10 @@ export interface FleetScheduleSettings {
   paymentReconcileIntervalSeconds: number;
   /** A payment pending this long is asked about again, in minutes. */
   paymentReconcileAfterMinutes: number;
+  /** Telegram Stars reconciler period, in seconds; absent = no stars-reconcile schedule ensured. */
+  starsReconcileIntervalSeconds?: number | undefined;
+  /** A Stars charge is settled by the reconciler once it is this old, in seconds; default 60. */
+  starsSettleAfterSeconds?: number | undefined;
 }
 
 /** One schedule as this code wants it. */
@@ -81,6 +85,18 @@ export function fleetSchedules(settings: FleetScheduleSettings): ScheduleDefinit
       summary: 'Ask providers about payments still pending (lost webhooks)',
       configVariable: 'PAYMENT_RECONCILE_INTERVAL_SECONDS',
     },
+    ...(settings.starsReconcileIntervalSeconds === undefined
+      ? []
+      : [
+          {
+            scheduleId: ScheduleId.starsReconcile,
+            everySeconds: settings.starsReconcileIntervalSeconds,
+            workflowType: 'starsReconcileWorkflow' as const,
+            args: [{ settleAfterSeconds: settings.starsSettleAfterSeconds ?? 60 }] satisfies Parameters<typeof Workflows.starsReconcileWorkflow>,
+            summary: 'Settle Telegram Stars charges without a completed payment (getStarTransactions)',
+            configVariable: 'STARS_RECONCILE_INTERVAL_SECONDS',
+          },
+        ]),
   ];
 }
 
