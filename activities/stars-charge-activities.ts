@@ -121,6 +121,7 @@ export function createStarsChargeActivities(deps: StarsChargeActivityDeps) {
               invoicePayload: charge.invoice_payload,
               currency: charge.currency,
               totalAmount: charge.total_amount,
+              refundedAtTelegram: charge.raw['refunded_in_list'] === true,
             },
             order,
           );
@@ -208,8 +209,8 @@ export function createStarsChargeActivities(deps: StarsChargeActivityDeps) {
 
     /**
      * Tells the payer their Stars came back (kind 'stars_refunded', key `stars-refund:<chargeId>`,
-     * in their language). A payer who blocked the bot or never started it is skipped: the refund
-     * itself is what matters.
+     * in their language). A payer who blocked the bot or never started it is skipped, and so is a
+     * charge refunded at Telegram before we saw it: the refund itself is what matters.
      * @idempotency chargeId (notification key)
      */
     async notifyStarsRefund(input: { chargeId: number }): Promise<StarsChargeState> {
@@ -217,7 +218,8 @@ export function createStarsChargeActivities(deps: StarsChargeActivityDeps) {
         const charge = await load(input.chargeId);
         if (charge.status !== 'refunded' || charge.user_notified_at !== null) return stateFor(charge);
         const payer = await getUserByTelegramId(db, charge.telegram_user_id);
-        if (payer !== null) {
+        // Refunded at Telegram by someone else: they told the user; we only recorded it.
+        if (payer !== null && charge.reason !== 'refunded-at-telegram') {
           try {
             await deps.deliver({
               userId: payer.id,

@@ -72,7 +72,7 @@ export function createStarsReconcileActivities(deps: StarsReconcileDeps) {
           totalAmount: charge.amount,
           raw: { ...charge.raw, ...(scan.refundedIds.has(charge.telegramPaymentChargeId) ? { refunded_in_list: true } : {}) },
           recordedBy: 'reconciler',
-          orderId: scan.refundedIds.has(charge.telegramPaymentChargeId) ? null : parseStarsPayload(charge.invoicePayload),
+          orderId: parseStarsPayload(charge.invoicePayload),
         });
         if (created) result.recorded.push(row.id);
       }

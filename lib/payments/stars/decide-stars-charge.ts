@@ -14,6 +14,8 @@ export interface StarsChargeFacts {
   currency: string;
   /** Whole Stars. */
   totalAmount: number;
+  /** Telegram's transaction list already shows this charge refunded (by an operator, outside us). */
+  refundedAtTelegram?: boolean;
 }
 
 /** The order the payload names, as the activity loaded it (null when there is none). */
@@ -46,7 +48,9 @@ export type StarsRefundReason =
   /** The order was already completed by another charge (two invoices of one order, both paid). */
   | 'second-charge'
   /** The order can no longer be served (refunded, or its subscription cancelled). */
-  | 'order-closed';
+  | 'order-closed'
+  /** Telegram already shows it refunded: the refund call only confirms it (CHARGE_ALREADY_REFUNDED). */
+  | 'refunded-at-telegram';
 
 /** The decision. */
 export type StarsChargeDecision =
@@ -56,7 +60,8 @@ export type StarsChargeDecision =
   | { action: 'refund'; reason: StarsRefundReason; paymentId: number | null };
 
 /**
- * Decides a charge. Checks, in order: the payload names a Stars order that exists; the charge is
+ * Decides a charge. Checks, in order: Telegram has not refunded it already (then it is only
+ * confirmed refunded, never applied); the payload names a Stars order that exists; the charge is
  * the one that already completed it (repeat); the order is not completed by another charge or
  * closed; currency and amount match exactly; the payer is the order's user; the subscription can
  * still be served (not cancelled). A pending, cancelled (timed out) or failed order is applied:
@@ -64,6 +69,9 @@ export type StarsChargeDecision =
  */
 export function decideStarsCharge(charge: StarsChargeFacts, order: StarsChargeOrder | null): StarsChargeDecision {
   const orderId = parseStarsPayload(charge.invoicePayload);
+  if (charge.refundedAtTelegram === true && (order === null || order.externalId !== charge.telegramPaymentChargeId)) {
+    return { action: 'refund', reason: 'refunded-at-telegram', paymentId: order?.id ?? null };
+  }
   if (orderId === null || order === null || order.id !== orderId || order.method !== 'stars') {
     return { action: 'refund', reason: 'unknown-order', paymentId: order?.id ?? null };
   }
