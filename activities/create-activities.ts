@@ -13,6 +13,10 @@ import { createPaymentActivities, type PaymentActivityDeps } from './payment-act
 import { createPaymentReconcileActivities } from './payment-reconcile-activities';
 import { createSettingsActivities } from './settings-activities';
 import { createSweepActivities } from './sweep-activities';
+import { createNotificationDelivery } from './notify-activities';
+import { createStarsChargeActivities } from './stars-charge-activities';
+import { createStarsReconcileActivities } from './stars-reconcile-activities';
+import type { StarsBotApi } from '../lib/payments/stars/star-transactions';
 import type { TelegramSender } from './telegram-sender';
 import { DEFAULT_LIFECYCLE_SETTINGS, type LifecycleSettings } from '../workflows/subscription-lifecycle';
 
@@ -41,6 +45,11 @@ export interface ActivityDeps {
   lifecycle?: LifecycleSettings | undefined;
   /** Operator alert chats, rate limit and secrets to scrub; default: no chat (alerts recorded and logged). */
   alerts?: AlertSettings | undefined;
+  /**
+   * Bot API calls for Telegram Stars refunds and getStarTransactions (lib/payments/stars); without
+   * it Stars refunds and the Stars reconciler fail non-retryably (CONFIG_INVALID).
+   */
+  starsApi?: StarsBotApi | undefined;
 }
 
 /**
@@ -62,6 +71,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createLifecycleActivities(deps),
     ...createSettingsActivities({ lifecycle: deps.lifecycle ?? DEFAULT_LIFECYCLE_SETTINGS }),
     ...createInvariantActivities(deps),
+    ...createStarsChargeActivities({ ...deps, deliver: createNotificationDelivery(deps) }),
+    ...createStarsReconcileActivities(deps),
   };
 }
 

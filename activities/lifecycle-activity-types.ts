@@ -39,7 +39,9 @@ export type NotificationKind =
   | 'referral_bonus'
   | 'auto_renewed'
   | 'auto_renew_topup'
-  | 'trial_started';
+  | 'trial_started'
+  /** A Telegram Stars charge went back to the payer (a second charge, or an order that cannot be served). */
+  | 'stars_refunded';
 
 /** A message to one user. `key` makes it idempotent: the same key is sent at most once. */
 export interface NotifyInput {

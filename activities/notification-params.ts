@@ -23,6 +23,10 @@ export interface NotificationParams {
   balanceKopecks?: number;
   planName?: string;
   serverName?: string;
+  /** Whole Telegram Stars (a Stars refund). */
+  stars?: number;
+  /** Why a Stars charge was refunded (lib/payments/stars StarsRefundReason). */
+  refundReason?: string;
 }
 
 /** Parameter names whose values are credentials: never stored in the outbox or logged. */
@@ -60,6 +64,8 @@ export function parseNotificationParams(raw: RawParams = {}): NotificationParams
     ['balanceKopecks', wholeNumber(raw, 'balanceKopecks')],
     ['planName', text(raw, 'planName')],
     ['serverName', text(raw, 'serverName')],
+    ['stars', wholeNumber(raw, 'stars')],
+    ['refundReason', text(raw, 'refundReason')],
   ];
   return Object.fromEntries(entries.filter(([, value]) => value !== undefined)) as NotificationParams;
 }

@@ -60,4 +60,11 @@ export const notificationTextsEn: NotificationTexts = {
     ].join('\n'),
   trial_started: (p) =>
     `Your free trial${p.days === undefined ? '' : ` of ${count(p.days, 'day')}`} has started${p.endsAt === undefined ? '' : `; it lasts${until(p)}`}. Your key follows in a moment.`,
+  stars_refunded: (p) =>
+    [
+      `We returned ${p.stars === undefined ? 'your Stars payment' : count(p.stars, 'Star')} to you: ${
+        p.refundReason === 'second-charge' ? 'this order was already paid, so the second payment was not needed' : 'this order could not be completed'
+      }.`,
+      'Nothing was lost; see /subscriptions, or buy again with /plans.',
+    ].join('\n'),
 };

@@ -62,4 +62,11 @@ export const notificationTextsRu: NotificationTexts = {
     ].join('\n'),
   trial_started: (p) =>
     `Пробный период${p.days === undefined ? '' : ` на ${days(p.days)}`} начался${p.endsAt === undefined ? '' : ` и продлится до ${at(p.endsAt)}`}. Ключ придёт следующим сообщением.`,
+  stars_refunded: (p) =>
+    [
+      `Мы вернули вам ${p.stars === undefined ? 'оплату в Stars' : `${p.stars} Stars`}: ${
+        p.refundReason === 'second-charge' ? 'этот заказ уже был оплачен, второй платёж не понадобился' : 'этот заказ не удалось выполнить'
+      }.`,
+      'Ничего не потеряно: см. /subscriptions или купите снова через /plans.',
+    ].join('\n'),
 };

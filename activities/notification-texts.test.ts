@@ -18,6 +18,7 @@ const KINDS: readonly NotificationKind[] = [
   'auto_renewed',
   'auto_renew_topup',
   'trial_started',
+  'stars_refunded',
 ];
 
 const FULL = {
@@ -30,6 +31,8 @@ const FULL = {
   balanceKopecks: 1000,
   planName: '1 месяц',
   serverName: 'NL-1',
+  stars: 139,
+  refundReason: 'second-charge',
 };
 
 describe('notification texts', () => {
@@ -59,6 +62,12 @@ describe('notification texts', () => {
     assert.match(renderNotification('renewed', 'en', { endsAt: FULL.endsAt }), /until 1 Dec 2026, 12:30 \(Moscow time\)/);
   });
 
+  it('tells a Stars refund with its Stars and why', () => {
+    assert.match(renderNotification('stars_refunded', 'en', { stars: 139, refundReason: 'second-charge' }), /^We returned 139 Stars to you: this order was already paid/);
+    assert.match(renderNotification('stars_refunded', 'en', { stars: 1, refundReason: 'order-closed' }), /^We returned 1 Star to you: this order could not be completed/);
+    assert.match(renderNotification('stars_refunded', 'ru', { stars: 139, refundReason: 'second-charge' }), /^Мы вернули вам 139 Stars: этот заказ уже был оплачен/);
+  });
+
   it('shows reminders in days or hours with Russian plurals', () => {
     assert.match(renderNotification('reminder', 'ru', { hoursLeft: 72 }), /через 3 дня/);
     assert.match(renderNotification('reminder', 'ru', { hoursLeft: 24 }), /через 24 часа/);
@@ -69,7 +78,7 @@ describe('notification texts', () => {
   it('puts the key and the subscription URL into key deliveries, and keeps them out of stored params', () => {
     const text = renderNotification('key_delivered', 'en', FULL);
     assert.ok(text.includes(FULL.vpnKey) && text.includes(FULL.subscriptionUrl));
-    assert.deepEqual(Object.keys(withoutSecretParams(FULL)).sort(), ['amountKopecks', 'balanceKopecks', 'days', 'endsAt', 'hoursLeft', 'planName', 'serverName']);
+    assert.deepEqual(Object.keys(withoutSecretParams(FULL)).sort(), ['amountKopecks', 'balanceKopecks', 'days', 'endsAt', 'hoursLeft', 'planName', 'refundReason', 'serverName', 'stars']);
     assert.deepEqual(parseNotificationParams({ hoursLeft: '12', amountKopecks: 1.5, planName: ' ' }), { hoursLeft: 12 });
   });
 });

@@ -17,6 +17,7 @@ import {
   markPaymentFailed,
   setPaymentExternalId,
 } from '../sql/repositories/payments-repository';
+import { hasUndecidedStarsCharge } from '../sql/repositories/stars-charges-repository';
 import { getSubscription } from '../sql/repositories/subscriptions-repository';
 import type { PaymentRow } from '../sql/schemas/payment-row';
 import {
@@ -222,7 +223,8 @@ export function createPaymentActivities(deps: PaymentActivitiesInput) {
 
     /**
      * The verdict timeout: asks the provider one last time (a lost webhook must not lose a payment),
-     * withdraws the invoice where the provider can, and marks the payment cancelled.
+     * withdraws the invoice where the provider can, and marks the payment cancelled. A Stars order
+     * with a stored charge not yet settled stays pending (the charge's settlement completes it).
      * @idempotency paymentId
      */
     async expirePayment(input: { paymentId: number }): Promise<VerdictResult> {
@@ -240,6 +242,11 @@ export function createPaymentActivities(deps: PaymentActivitiesInput) {
             const verdict = await confirm(await load(input.paymentId)).catch(() => undefined);
             if (verdict !== undefined && verdict.status !== 'pending') return verdict;
           }
+        }
+        if (payment.payment_method === 'stars' && (await hasUndecidedStarsCharge(db, payment.id))) {
+          // A Stars charge for this order is stored and about to be settled: it completes the order.
+          log.info({ paymentId: payment.id }, 'a stored Stars charge is not settled yet; the order is not cancelled');
+          return verdictOf(payment);
         }
         payment = (await markPaymentCancelled(db, { paymentId: input.paymentId, actor: ACTOR, reason: 'timeout' })).payment;
         return verdictOf(payment);

@@ -125,11 +125,13 @@ export interface BotServices {
    */
   checkStarsCheckout(checkout: StarsCheckout): Promise<{ ok: true } | { ok: false; reason: StarsCheckoutRejection }>;
   /**
-   * Records a successful Stars payment and hands it to the order's workflow.
+   * Stores a successful Stars payment durably (the raw update, charge ids included) and hands it
+   * to its settlement, which applies it to the order or refunds it.
    * Idempotent by `telegramPaymentChargeId`: a repeated delivery answers `duplicate`.
+   * @throws when the charge could not be stored (the Stars reconciler settles it from Telegram's list)
    */
   completeStarsPayment(
-    payment: StarsCheckout & { telegramPaymentChargeId: string; providerPaymentChargeId: string },
+    payment: StarsCheckout & { telegramPaymentChargeId: string; providerPaymentChargeId: string; raw?: Record<string, unknown> },
   ): Promise<{ status: 'accepted' | 'duplicate' }>;
   /** Trial length in days, or null when trials are turned off (the bot then hides the offer). */
   trialDays(): number | null;

@@ -45,7 +45,7 @@ const bot = createBot({
     adminTelegramIds: config.ADMIN_TELEGRAM_IDS,
     paymentMethods: [],
     purchases,
-    stars: createStarsCheckout({ db, payments: paymentWorkflows }),
+    stars: createStarsCheckout({ db, payments: paymentWorkflows, logger }),
     trial,
   }),
   operator: createOperatorActions({ client: paymentWorkflows.client, db, taskQueue: config.TEMPORAL_TASK_QUEUE }),

@@ -108,16 +108,29 @@ export function registerPurchaseHandlers(bot: Bot<BotContext>, deps: BotDeps, lo
     else await ctx.answerPreCheckoutQuery(false, { error_message: ctx.texts.checkoutRejected[verdict.reason] });
   });
 
+  /*
+   * Telegram has taken the Stars by now: whatever fails here, the user is never told to pay again.
+   * The charge is stored first and settled by `stars-charge-{id}`; when even the store fails, the
+   * stars-reconcile Schedule finds the charge in getStarTransactions and settles it.
+   */
   bot.on('message:successful_payment', async (ctx) => {
     const payment = ctx.message.successful_payment;
-    const result = await services.completeStarsPayment({
-      telegramId: ctx.from.id,
-      invoicePayload: payment.invoice_payload,
-      currency: payment.currency,
-      totalAmount: payment.total_amount,
-      telegramPaymentChargeId: payment.telegram_payment_charge_id,
-      providerPaymentChargeId: payment.provider_payment_charge_id,
-    });
+    let result: Awaited<ReturnType<typeof services.completeStarsPayment>>;
+    try {
+      result = await services.completeStarsPayment({
+        telegramId: ctx.from.id,
+        invoicePayload: payment.invoice_payload,
+        currency: payment.currency,
+        totalAmount: payment.total_amount,
+        telegramPaymentChargeId: payment.telegram_payment_charge_id,
+        providerPaymentChargeId: payment.provider_payment_charge_id,
+        raw: { ...payment },
+      });
+    } catch (error) {
+      log.error({ error: describeError(error, deps.token), updateId: ctx.update.update_id }, 'could not store a Stars charge; the Stars reconciler will settle it');
+      await ctx.reply(ctx.texts.paymentReceived);
+      return;
+    }
     if (result.status === 'accepted') await ctx.reply(ctx.texts.paymentReceived);
     else log.info({ updateId: ctx.update.update_id }, 'repeated successful_payment ignored');
   });

@@ -74,6 +74,16 @@ export const workerConfigSchema = z.object({
     .union([z.literal('disabled'), z.coerce.number().int().min(60)])
     .default(3600)
     .describe("How often the invariants-check Schedule checks payments, slots, panel clients, key messages and balances and alerts operators about violations, in seconds (>= 60), or 'disabled'"),
+  STARS_RECONCILE_INTERVAL_SECONDS: z
+    .union([z.literal('disabled'), z.coerce.number().int().min(10)])
+    .default(120)
+    .describe("How often the stars-reconcile Schedule reads Telegram's getStarTransactions and settles Stars charges without a completed payment (apply or refund), in seconds (>= 10), or 'disabled'"),
+  STARS_SETTLE_AFTER_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .default(60)
+    .describe('A Telegram Stars charge the bot did not settle is settled by the stars-reconcile Schedule once it is this old, in seconds'),
   TELEGRAM_BOT_TOKEN: telegramBotToken.describe('Bot token from @BotFather; the worker sends notifications with it (secret)'),
   TELEGRAM_API_ROOT: telegramApiRoot,
   REFERRAL_BONUS_KOPECKS: z

@@ -11,6 +11,7 @@ import { createPaymentProviders } from '../lib/payments/payments-config';
 import { ensureSchedules } from '../lib/temporal/ensure-schedules';
 import { createPanelResolver } from '../lib/xui/panel-for-server';
 import { createTelegramSender } from '../activities/telegram-sender';
+import { createStarsBotApi } from '../lib/payments/stars/create-stars-bot-api';
 import { DEFAULT_LIFECYCLE_SETTINGS } from '../workflows/subscription-lifecycle';
 import { alertChatIds, loadWorkerConfig } from './config';
 import { createWorker } from './create-worker';
@@ -32,6 +33,7 @@ const panels = createPanelResolver({
   logger: logger.child({ component: 'panel' }),
 });
 const telegram = createTelegramSender({ token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT });
+const starsApi = createStarsBotApi({ token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT });
 const referralBonusKopecks = config.REFERRAL_BONUS_KOPECKS === 'disabled' ? null : BigInt(config.REFERRAL_BONUS_KOPECKS);
 const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
 // A Client on its own (non-native) Connection: schedules at start-up, signals from activities.
@@ -52,6 +54,8 @@ try {
       limitPerSweep: config.ORPHAN_SWEEP_LIMIT,
     },
     invariantsCheckIntervalSeconds: config.INVARIANTS_CHECK_INTERVAL_SECONDS,
+    starsReconcileIntervalSeconds: config.STARS_RECONCILE_INTERVAL_SECONDS === 'disabled' ? undefined : config.STARS_RECONCILE_INTERVAL_SECONDS,
+    starsSettleAfterSeconds: config.STARS_SETTLE_AFTER_SECONDS,
   });
   logger.info({ schedules }, 'schedules ensured');
   const worker = await createWorker({
@@ -65,6 +69,7 @@ try {
       clientIdSalt: config.CLIENT_ID_SALT,
       publicBaseUrl: config.PUBLIC_BASE_URL,
       telegram,
+      starsApi,
       referralBonusKopecks,
       lifecycle: {
         ...DEFAULT_LIFECYCLE_SETTINGS,

@@ -15,6 +15,8 @@ export const WorkflowIdPrefix = {
   failover: 'failover-server-',
   /** `invariants-request-{requestId}`: an operator's /invariants run (request id `tg-<update_id>`). */
   invariantsRequest: 'invariants-request-',
+  /** `stars-charge-{stars_charges.id}`: settles one Telegram Stars charge (apply or refund). */
+  starsCharge: 'stars-charge-',
 } as const;
 
 /** Schedule IDs (Temporal Schedules, not cron): one per global periodic job. */
@@ -27,6 +29,8 @@ export const ScheduleId = {
   orphanSweep: 'orphan-sweep',
   /** Checks the invariants (activities/invariants.ts) and alerts operators about violations. */
   invariantsCheck: 'invariants-check',
+  /** Reads getStarTransactions and settles every Stars charge without a completed payment. */
+  starsReconcile: 'stars-reconcile',
 } as const;
 
 /** `failover-server-{serverId}`: moves a dead server's subscriptions elsewhere (one at a time per server). */
@@ -37,6 +41,11 @@ export function failoverWorkflowId(serverId: number): string {
 /** `invariants-request-{requestId}`: one operator's check; a redelivered command joins the same run. */
 export function invariantsRequestWorkflowId(requestId: string): string {
   return `${WorkflowIdPrefix.invariantsRequest}${requestId}`;
+}
+
+/** `stars-charge-{chargeId}` (`stars_charges.id`, never Telegram's charge id). */
+export function starsChargeWorkflowId(chargeId: number): string {
+  return `${WorkflowIdPrefix.starsCharge}${chargeId}`;
 }
 
 /** `subscription-{subscriptionId}` */

@@ -8,3 +8,5 @@ export { panelReconcileWorkflow } from './panel-reconcile-workflow';
 export { paymentReconcileWorkflow } from './payment-reconcile-workflow';
 export { orphanSweepWorkflow } from './orphan-sweep-workflow';
 export { invariantsCheckWorkflow } from './invariants-workflow';
+export { starsChargeWorkflow } from './stars-charge-workflow';
+export { starsReconcileWorkflow } from './stars-reconcile-workflow';

@@ -12,7 +12,11 @@ export const STAR_SUBSCRIPTION_PERIOD_SECONDS = 2_592_000;
 export interface PayOptions {
   /** Stars to pay; defaults to the price of the invoice sent with that payload. */
   totalAmount?: number;
-  /** How many times the `successful_payment` update is delivered (default 1), to test deduplication. */
+  /**
+   * How many times the `successful_payment` update is delivered (default 1), to test
+   * deduplication; 0 = Telegram charges the user but the update never reaches the bot (it is lost,
+   * or the bot crashed before handling it): the charge is then only in getStarTransactions.
+   */
   deliveries?: number;
 }
 
@@ -202,7 +206,7 @@ export function createStarsPayments(state: FakeBotState, preCheckoutDeadlineMs: 
       if (!verdict.ok) return { status: 'declined', errorMessage: verdict.error_message ?? '' };
       const recurring = invoice?.subscriptionPeriod === undefined ? undefined : 'first';
       const { chargeId, message } = charge(user, payload, amount, recurring);
-      for (let delivery = 0; delivery < Math.max(options.deliveries ?? 1, 1); delivery++) queue.push({ message });
+      for (let delivery = 0; delivery < Math.max(options.deliveries ?? 1, 0); delivery++) queue.push({ message });
       return { status: 'paid', telegramPaymentChargeId: chargeId, message };
     },
     renewSubscription(input, payload) {

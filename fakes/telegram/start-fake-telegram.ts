@@ -64,6 +64,11 @@ export interface FakeTelegram {
   waitFor(predicate: (call: RecordedCall) => boolean, timeoutMs?: number): Promise<RecordedCall>;
   /** The next `count` (default 1) calls of `method` get 429 with `parameters.retry_after`. */
   injectRateLimit(method: string, retryAfterSec: number, count?: number): void;
+  /**
+   * The next `count` (default 1) calls of `method` fail with `errorCode` (e.g. 500) and
+   * `description`, before the method runs (nothing changes): an outage of one Bot API method.
+   */
+  injectFailure(method: string, errorCode: number, description: string, count?: number): void;
   /** Updates queued and not yet confirmed by the bot. */
   pendingUpdates(): readonly FakeUpdate[];
   /** The internal state (chats, commands) for assertions the controls above do not cover. */
@@ -94,6 +99,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
   const calls: RecordedCall[] = [];
   const watchers = new Set<(call: RecordedCall) => void>();
   const rateLimits = new Map<string, { retryAfter: number; remaining: number }>();
+  const failures = new Map<string, { errorCode: number; description: string; remaining: number }>();
   let callbackSeq = 0;
 
   const record = (call: Omit<RecordedCall, 'seq'>) => {
@@ -127,6 +133,11 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
       if (limit !== undefined && limit.remaining > 0) {
         if (--limit.remaining === 0) rateLimits.delete(method.name.toLowerCase());
         throw new BotApiError(429, `Too Many Requests: retry after ${limit.retryAfter}`, { retry_after: limit.retryAfter });
+      }
+      const failure = failures.get(method.name.toLowerCase());
+      if (failure !== undefined && failure.remaining > 0) {
+        if (--failure.remaining === 0) failures.delete(method.name.toLowerCase());
+        throw new BotApiError(failure.errorCode, failure.description);
       }
       const disconnected = new AbortController();
       reply.raw.once('close', () => disconnected.abort());
@@ -211,6 +222,9 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     },
     injectRateLimit(method, retryAfterSec, count = 1) {
       rateLimits.set(method.toLowerCase(), { retryAfter: retryAfterSec, remaining: count });
+    },
+    injectFailure(method, errorCode, description, count = 1) {
+      failures.set(method.toLowerCase(), { errorCode, description, remaining: count });
     },
     pendingUpdates: () => state.queue.pending(),
     async close() {

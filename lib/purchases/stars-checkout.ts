@@ -1,16 +1,18 @@
 /**
  * The Telegram Stars side of purchases, run by the bot: the pre-checkout check (one indexed read,
- * well inside Telegram's 10 s) and the successful payment, recorded once by its
- * `telegram_payment_charge_id` and handed to `payment-{id}` with a verdict signal.
+ * well inside Telegram's 10 s) and the successful payment, stored once by its
+ * `telegram_payment_charge_id` and handed to `stars-charge-{id}`, which settles it.
  */
 import type { DatabasePool } from '../db/create-pool';
 import { checkPreCheckout, type PreCheckoutRefusal } from '../payments/stars/check-pre-checkout';
 import { starsOfAmountText } from '../payments/stars/rub-to-stars';
 import { parseStarsPayload } from '../payments/stars/stars-payload';
-import type { Actor } from '../../sql/repositories/audit-repository';
-import { getPayment, markPaymentCompleted, setPaymentExternalId } from '../../sql/repositories/payments-repository';
+import { getPayment } from '../../sql/repositories/payments-repository';
+import { recordStarsCharge } from '../../sql/repositories/stars-charges-repository';
 import { getUserById } from '../../sql/repositories/users-repository';
-import { signalPaymentVerdict, type PaymentWorkflowTarget } from './payment-workflow-client';
+import type { Logger } from '../logger';
+import type { PaymentWorkflowTarget } from './payment-workflow-client';
+import { startStarsChargeSettlement } from './stars-charge-workflow-client';
 
 /** A Stars checkout as Telegram reports it. */
 export interface StarsCheckoutInput {
@@ -34,10 +36,8 @@ const REFUSAL: Record<PreCheckoutRefusal, StarsRefusal> = {
   'already-paid': 'already-paid',
 };
 
-const ACTOR: Actor = { type: 'provider_webhook', provider: 'telegram_stars' };
-
 /** Builds the Stars checkout handlers. */
-export function createStarsCheckout(deps: { db: DatabasePool; payments: PaymentWorkflowTarget }) {
+export function createStarsCheckout(deps: { db: DatabasePool; payments: PaymentWorkflowTarget; logger?: Logger | undefined }) {
   async function check(input: StarsCheckoutInput): Promise<{ ok: true; paymentId: number } | { ok: false; reason: StarsRefusal }> {
     const orderId = parseStarsPayload(input.invoicePayload);
     const payment = orderId === null ? null : await getPayment(deps.db, orderId);
@@ -58,24 +58,40 @@ export function createStarsCheckout(deps: { db: DatabasePool; payments: PaymentW
     },
 
     /**
-     * Records a successful Stars payment: the charge id becomes the payment's external id (unique
-     * per provider), the payment is completed once, and its workflow is signalled (started again if
-     * it had ended). A repeated delivery answers 'duplicate' and only re-sends the signal.
+     * Records a successful Stars payment durably FIRST: the raw `successful_payment` (charge ids
+     * included) goes into `stars_charges` in one INSERT, keyed by `telegram_payment_charge_id`.
+     * Then `stars-charge-{id}` is started, which applies the charge to its order (or refunds it)
+     * with retries. If starting it fails, the charge is still stored and the stars-reconcile
+     * Schedule starts it; if even the store fails, the reconciler finds the charge in
+     * getStarTransactions. A repeated delivery answers 'duplicate' (and asks for the settlement
+     * again, which is a no-op once it ran).
      * @idempotency telegramPaymentChargeId
-     * @throws database and Temporal errors (the bot logs them; the reconciler settles later)
+     * @throws database errors of the store only (the caller must not tell the user to pay again)
      */
-    async completeStarsPayment(input: StarsCheckoutInput & { telegramPaymentChargeId: string; providerPaymentChargeId: string }): Promise<{ status: 'accepted' | 'duplicate' }> {
-      const orderId = parseStarsPayload(input.invoicePayload);
-      const payment = orderId === null ? null : await getPayment(deps.db, orderId);
-      if (payment === null || payment.payment_method !== 'stars' || input.currency !== 'XTR' || starsOfAmountText(payment.amount) !== input.totalAmount) {
-        return { status: 'duplicate' };
-      }
-      const completed = await deps.db.transaction(async (tx) => {
-        await setPaymentExternalId(tx, { paymentId: payment.id, externalId: input.telegramPaymentChargeId, actor: ACTOR });
-        return (await markPaymentCompleted(tx, { paymentId: payment.id, actor: ACTOR, webhookReceivedAt: new Date() })).completed;
+    async completeStarsPayment(input: StarsCheckoutInput & { telegramPaymentChargeId: string; providerPaymentChargeId: string; raw?: Record<string, unknown> }): Promise<{ status: 'accepted' | 'duplicate' }> {
+      const { created, charge } = await recordStarsCharge(deps.db, {
+        telegramPaymentChargeId: input.telegramPaymentChargeId,
+        providerPaymentChargeId: input.providerPaymentChargeId,
+        telegramUserId: input.telegramId,
+        invoicePayload: input.invoicePayload,
+        currency: input.currency,
+        totalAmount: input.totalAmount,
+        raw: input.raw ?? {
+          currency: input.currency,
+          total_amount: input.totalAmount,
+          invoice_payload: input.invoicePayload,
+          telegram_payment_charge_id: input.telegramPaymentChargeId,
+          provider_payment_charge_id: input.providerPaymentChargeId,
+        },
+        recordedBy: 'bot',
+        orderId: parseStarsPayload(input.invoicePayload),
       });
-      await signalPaymentVerdict(deps.payments, payment, { source: 'bot:stars', kind: 'succeeded' });
-      return { status: completed ? 'accepted' : 'duplicate' };
+      try {
+        await startStarsChargeSettlement(deps.payments, charge.id);
+      } catch (error) {
+        deps.logger?.warn({ chargeId: charge.id, err: error instanceof Error ? error.name : 'unknown' }, 'could not start the Stars settlement; the reconciler will');
+      }
+      return { status: created ? 'accepted' : 'duplicate' };
     },
   };
 }

@@ -27,6 +27,10 @@ export interface FleetScheduleSettings {
   orphanSweep?: { intervalSeconds: number; olderThanSeconds: number; limitPerSweep: number } | undefined;
   /** Invariant checker period, in seconds, or 'disabled'; absent = no such schedule is managed. */
   invariantsCheckIntervalSeconds?: number | 'disabled' | undefined;
+  /** Telegram Stars reconciler period, in seconds; absent = no stars-reconcile schedule ensured. */
+  starsReconcileIntervalSeconds?: number | undefined;
+  /** A Stars charge is settled by the reconciler once it is this old, in seconds; default 60. */
+  starsSettleAfterSeconds?: number | undefined;
 }
 
 /** One schedule as this code wants it. */
@@ -109,6 +113,18 @@ export function fleetSchedules(settings: FleetScheduleSettings): ScheduleDefinit
             args: [{}] satisfies Parameters<typeof Workflows.invariantsCheckWorkflow>,
             summary: 'Check the invariants (payments applied once, live clients, slots, key messages, balances); alert operators',
             configVariable: 'INVARIANTS_CHECK_INTERVAL_SECONDS',
+          },
+        ]),
+    ...(settings.starsReconcileIntervalSeconds === undefined
+      ? []
+      : [
+          {
+            scheduleId: ScheduleId.starsReconcile,
+            everySeconds: settings.starsReconcileIntervalSeconds,
+            workflowType: 'starsReconcileWorkflow' as const,
+            args: [{ settleAfterSeconds: settings.starsSettleAfterSeconds ?? 60 }] satisfies Parameters<typeof Workflows.starsReconcileWorkflow>,
+            summary: 'Settle Telegram Stars charges without a completed payment (getStarTransactions)',
+            configVariable: 'STARS_RECONCILE_INTERVAL_SECONDS',
           },
         ]),
   ];

@@ -7,6 +7,8 @@ import { condition, defineQuery, defineSignal, setHandler } from '@temporalio/wo
 
 export { paymentWorkflow } from '../../workflows/payment-workflow';
 export { paymentReconcileWorkflow } from '../../workflows/payment-reconcile-workflow';
+export { starsChargeWorkflow } from '../../workflows/stars-charge-workflow';
+export { starsReconcileWorkflow } from '../../workflows/stars-reconcile-workflow';
 
 /** The stub's view of `paymentCompleted`. */
 export const stubPaymentCompletedSignal = defineSignal<[{ paymentId: number }]>('paymentCompleted');

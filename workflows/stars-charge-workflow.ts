@@ -1,0 +1,66 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { AlertActivities } from '../activities/alert-activity-types';
+import type { Activities } from '../activities/create-activities';
+import type { StarsChargeState } from '../activities/stars-charge-types';
+import { ActivityProfile } from './activity-options';
+
+/** Input of `stars-charge-{chargeId}`. */
+export interface StarsChargeWorkflowInput {
+  /** `stars_charges.id`. */
+  chargeId: number;
+}
+
+const database = proxyActivities<Activities>(ActivityProfile.database);
+const handOff = proxyActivities<Activities>(ActivityProfile.temporal);
+const telegram = proxyActivities<Activities>(ActivityProfile.telegram);
+const alerts = proxyActivities<AlertActivities>(ActivityProfile.database);
+
+/** Whether operators hear about this settlement: anything but the ordinary path (the bot stored it, it applied). */
+export function needsOperatorAlert(state: StarsChargeState): boolean {
+  return state.status !== 'applied' || state.recordedBy === 'reconciler';
+}
+
+/** The operator alert's text: ids, Stars and the outcome, nothing secret. */
+export function settlementSummary(state: StarsChargeState): string {
+  const order = state.paymentId === null ? 'no order of ours' : `payment ${state.paymentId}`;
+  const found = state.recordedBy === 'reconciler' ? ' (found only in getStarTransactions)' : '';
+  switch (state.status) {
+    case 'applied':
+      return `Stars charge ${state.chargeId}${found}: ${state.stars} Stars applied to ${order}.`;
+    case 'refunded':
+      return `Stars charge ${state.chargeId}${found}: ${state.stars} Stars refunded to the payer (${state.reason ?? 'refund'}; ${order}).`;
+    case 'unresolved':
+      return `Stars charge ${state.chargeId}${found}: ${state.stars} Stars could not be refunded (${state.reason ?? 'unknown'}; ${order}); an operator must settle it.`;
+    default:
+      return `Stars charge ${state.chargeId}${found}: ${state.stars} Stars, ${state.status} (${order}).`;
+  }
+}
+
+/**
+ * `stars-charge-{chargeId}`: settles one stored Telegram Stars charge. Decides once (apply to the
+ * order its payload names, or refund), then for an applied charge hands the completed payment to
+ * `payment-{id}` (which signals the subscription as for every provider), and for a refund calls
+ * refundStarPayment and tells the payer. Ends by marking the charge settled and, unless it was
+ * the ordinary path, telling the operators (`stars_charge_settled`). Every step is idempotent, so
+ * a new run after a failed one (the stars-reconcile Schedule starts it again) picks up where the
+ * last stopped.
+ */
+export async function starsChargeWorkflow(input: StarsChargeWorkflowInput): Promise<StarsChargeState> {
+  let state = await database.decideStarsCharge({ chargeId: input.chargeId });
+  if (state.status === 'applied' && !state.handedOff) state = await handOff.handOffStarsPayment({ chargeId: input.chargeId });
+  if (state.status === 'refunding') state = await telegram.refundStarsCharge({ chargeId: input.chargeId });
+  if (state.status === 'refunded' && !state.userNotified) state = await telegram.notifyStarsRefund({ chargeId: input.chargeId });
+  const wasSettled = state.settled;
+  state = await database.finishStarsCharge({ chargeId: input.chargeId });
+  if (!wasSettled && needsOperatorAlert(state)) {
+    await alerts.alertOperators({
+      kind: 'stars_charge_settled',
+      key: `stars_charge_settled:${state.chargeId}`,
+      summary: settlementSummary(state),
+      ...(state.paymentId === null ? {} : { paymentId: state.paymentId }),
+      ...(state.userId === null ? {} : { userId: state.userId }),
+      ...(state.subscriptionId === null ? {} : { subscriptionId: state.subscriptionId }),
+    });
+  }
+  return state;
+}

@@ -1,0 +1,20 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities/create-activities';
+import type { StarsReconcileResult } from '../activities/stars-charge-types';
+import { ActivityProfile } from './activity-options';
+
+/** Input of the `stars-reconcile` Schedule's workflow. */
+export interface StarsReconcileInput {
+  /** A charge is settled by the reconciler once it is this old (the bot's own path had its chance), in seconds. */
+  settleAfterSeconds: number;
+}
+
+const reconciler = proxyActivities<Activities>({ ...ActivityProfile.telegram, scheduleToCloseTimeout: '10 minutes' });
+
+/**
+ * Run by the `stars-reconcile` Schedule: reads Telegram's getStarTransactions and settles every
+ * incoming charge we have no completed payment for, through `stars-charge-{id}`.
+ */
+export async function starsReconcileWorkflow(input: StarsReconcileInput): Promise<StarsReconcileResult> {
+  return reconciler.reconcileStarTransactions({ settleAfterSeconds: input.settleAfterSeconds });
+}
