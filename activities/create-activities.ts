@@ -5,7 +5,9 @@ import type { PanelResolver } from '../lib/xui/panel-for-server';
 import { createAlertActivities } from './alert-activities';
 import { createAuditActivities } from './audit-activities';
 import { createFleetActivities } from './fleet-activities';
+import { createPaymentMismatchActivities } from './flag-payment-mismatch';
 import { createLifecycleActivities } from './lifecycle-activities';
+import { createNotificationDelivery } from './notify-activities';
 import { createPanelActivities } from './panel-activities';
 import { createReconcileActivities } from './reconcile-activities';
 import { createPaymentActivities, type PaymentActivityDeps } from './payment-activities';
@@ -45,14 +47,16 @@ export interface ActivityDeps {
  */
 export function createActivities(deps: ActivityDeps) {
   const panel = createPanelActivities(deps);
+  const alerts = createAlertActivities(deps);
   return {
-    ...createAlertActivities(deps),
+    ...alerts,
     ...createAuditActivities(deps),
     ...panel,
     ...createFleetActivities(deps),
     ...createReconcileActivities({ ...deps, panelActivities: panel }),
     ...createPaymentActivities(deps),
     ...createPaymentReconcileActivities(deps),
+    ...createPaymentMismatchActivities({ ...deps, deliver: createNotificationDelivery(deps), alertOperators: alerts.alertOperators }),
     ...createLifecycleActivities(deps),
     ...createSettingsActivities({ lifecycle: deps.lifecycle ?? DEFAULT_LIFECYCLE_SETTINGS }),
   };

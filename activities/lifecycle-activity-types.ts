@@ -39,7 +39,9 @@ export type NotificationKind =
   | 'referral_bonus'
   | 'auto_renewed'
   | 'auto_renew_topup'
-  | 'trial_started';
+  | 'trial_started'
+  /** A paid order whose amount, currency or order id did not match: under review, nothing provisioned. */
+  | 'payment_under_review';
 
 /** A message to one user. `key` makes it idempotent: the same key is sent at most once. */
 export interface NotifyInput {
