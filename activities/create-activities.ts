@@ -6,14 +6,15 @@ import { createAlertActivities, type AlertSettings } from './alert-activities';
 import { createAuditActivities } from './audit-activities';
 import { createFleetActivities } from './fleet-activities';
 import { createInvariantActivities } from './invariant-activities';
+import { createPaymentMismatchActivities } from './flag-payment-mismatch';
 import { createLifecycleActivities } from './lifecycle-activities';
+import { createNotificationDelivery } from './notify-activities';
 import { createPanelActivities } from './panel-activities';
 import { createReconcileActivities } from './reconcile-activities';
 import { createPaymentActivities, type PaymentActivityDeps } from './payment-activities';
 import { createPaymentReconcileActivities } from './payment-reconcile-activities';
 import { createSettingsActivities } from './settings-activities';
 import { createSweepActivities } from './sweep-activities';
-import { createNotificationDelivery } from './notify-activities';
 import { createStarsChargeActivities } from './stars-charge-activities';
 import { createStarsReconcileActivities } from './stars-reconcile-activities';
 import type { StarsBotApi } from '../lib/payments/stars/star-transactions';
@@ -59,6 +60,7 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   const alerts = createAlertActivities(deps);
   const panel = createPanelActivities({ ...deps, alertOperators: alerts.alertOperators });
+  const deliver = createNotificationDelivery(deps);
   return {
     ...alerts,
     ...createSweepActivities({ ...deps, alertOperators: alerts.alertOperators }),
@@ -68,10 +70,11 @@ export function createActivities(deps: ActivityDeps) {
     ...createReconcileActivities({ ...deps, alertOperators: alerts.alertOperators }),
     ...createPaymentActivities(deps),
     ...createPaymentReconcileActivities(deps),
+    ...createPaymentMismatchActivities({ ...deps, deliver, alertOperators: alerts.alertOperators }),
     ...createLifecycleActivities(deps),
     ...createSettingsActivities({ lifecycle: deps.lifecycle ?? DEFAULT_LIFECYCLE_SETTINGS }),
     ...createInvariantActivities(deps),
-    ...createStarsChargeActivities({ ...deps, deliver: createNotificationDelivery(deps) }),
+    ...createStarsChargeActivities({ ...deps, deliver }),
     ...createStarsReconcileActivities(deps),
   };
 }

@@ -41,7 +41,9 @@ export type NotificationKind =
   | 'auto_renew_topup'
   | 'trial_started'
   /** A Telegram Stars charge went back to the payer (a second charge, or an order that cannot be served). */
-  | 'stars_refunded';
+  | 'stars_refunded'
+  /** A paid order whose amount, currency or order id did not match: under review, nothing provisioned. */
+  | 'payment_under_review';
 
 /** A message to one user. `key` makes it idempotent: the same key is sent at most once. */
 export interface NotifyInput {

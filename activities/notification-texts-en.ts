@@ -58,6 +58,11 @@ export const notificationTextsEn: NotificationTexts = {
       ...(p.amountKopecks === undefined ? [] : [`Renewal costs ${money(p.amountKopecks)}${p.balanceKopecks === undefined ? '' : `; your balance is ${money(p.balanceKopecks)}`}.`]),
       'Top up your balance or pay for the renewal: /plans',
     ].join('\n'),
+  payment_under_review: (p) =>
+    [
+      `We received a payment${p.amountKopecks === undefined ? '' : ` for your order of ${money(p.amountKopecks)}`}${plan(p)}, but it does not match the order (the amount, currency or order number differs), so nothing was activated automatically.`,
+      'The payment is under review: our support will contact you here. You do not need to pay again. Questions: /paysupport',
+    ].join('\n'),
   trial_started: (p) =>
     `Your free trial${p.days === undefined ? '' : ` of ${count(p.days, 'day')}`} has started${p.endsAt === undefined ? '' : `; it lasts${until(p)}`}. Your key follows in a moment.`,
   stars_refunded: (p) =>

@@ -60,6 +60,11 @@ export const notificationTextsRu: NotificationTexts = {
       ...(p.amountKopecks === undefined ? [] : [`Продление стоит ${money(p.amountKopecks)}${p.balanceKopecks === undefined ? '' : `, на балансе ${money(p.balanceKopecks)}`}.`]),
       'Пополните баланс или оплатите продление: /plans',
     ].join('\n'),
+  payment_under_review: (p) =>
+    [
+      `Мы получили платёж${p.amountKopecks === undefined ? '' : ` по заказу на ${money(p.amountKopecks)}`}${plan(p)}, но он не совпадает с заказом (сумма, валюта или номер заказа), поэтому подписка не активирована автоматически.`,
+      'Платёж на проверке: поддержка свяжется с вами здесь. Платить повторно не нужно. Вопросы: /paysupport',
+    ].join('\n'),
   trial_started: (p) =>
     `Пробный период${p.days === undefined ? '' : ` на ${days(p.days)}`} начался${p.endsAt === undefined ? '' : ` и продлится до ${at(p.endsAt)}`}. Ключ придёт следующим сообщением.`,
   stars_refunded: (p) =>

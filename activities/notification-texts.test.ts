@@ -19,6 +19,7 @@ const KINDS: readonly NotificationKind[] = [
   'auto_renew_topup',
   'trial_started',
   'stars_refunded',
+  'payment_under_review',
 ];
 
 const FULL = {

@@ -198,7 +198,7 @@ describe('seed tables with the seed fixed', () => {
     await violates(insert('yookassa', 'e-3', '{"authorization": "Basic x"}'), { constraint: 'webhook_events_headers_no_secrets' });
     await violates(insert('yookassa', 'e-4', '[]'), { constraint: 'webhook_events_headers_object' });
     await violates(insert('yookassa', 'e-5', '{}', 'done'), { constraint: 'webhook_events_status_known' });
-    await violates(insert('yookassa', 'e-6', '{}', 'processed'), { constraint: 'webhook_events_processed_at_set' });
+    await violates(insert('yookassa', 'e-6', '{}', 'settled'), { constraint: 'webhook_events_processed_at_set' });
   });
 
   it('balance_ledger (the identity and append-only rules are tested in ledger-repository.test.ts)', async () => {

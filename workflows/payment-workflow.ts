@@ -6,6 +6,7 @@ import {
   defineSignal,
   defineUpdate,
   log,
+  patched,
   proxyActivities,
   setHandler,
   upsertSearchAttributes,
@@ -43,6 +44,13 @@ export interface PaymentVerdictHint {
 const payments = proxyActivities<Activities>(ActivityProfile.payments);
 const database = proxyActivities<Activities>(ActivityProfile.database);
 const handOff = proxyActivities<Activities>(ActivityProfile.temporal);
+const telegram = proxyActivities<Activities>(ActivityProfile.telegram);
+
+/**
+ * Patch marker of the mismatch report (runs recorded before it ended without one). Exported for
+ * the replay tests.
+ */
+export const MISMATCH_REPORT_PATCH = 'payment-mismatch-reported';
 
 /** PaymentStatus search attribute value per phase. */
 const STATUS: Record<PaymentPhase, string> = {
@@ -59,6 +67,8 @@ const STATUS: Record<PaymentPhase, string> = {
  * until the timeout. Each signal makes `confirmPayment` re-read the provider's status, the only
  * source of truth. A completed payment is handed to `subscription-{subscriptionId}` once; at the
  * timeout the invoice is withdrawn at the provider (where it can be) and the payment cancelled.
+ * A payment that ended otherwise is checked for a flagged mismatch (paid, but not this order's
+ * amount, currency or id), which is reported to the operators and the user.
  * Referral payouts are the subscription workflow's business, not this one's.
  */
 export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<PaymentState> {
@@ -109,6 +119,15 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   if (state.phase === 'completed') {
     await handOff.notifySubscriptionOfPayment({ paymentId: input.paymentId });
     state = { ...state, subscriptionNotified: true };
+  } else if (patched(MISMATCH_REPORT_PATCH)) {
+    // Paid, but not for this order (flagged by confirmPayment; a late one lands on a cancelled
+    // order): the operators and the user hear of it, once per payment. Never provisioned.
+    try {
+      await telegram.reportPaymentMismatch({ paymentId: input.paymentId });
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      log.error('payment mismatch could not be reported', { paymentId: input.paymentId });
+    }
   }
   await condition(allHandlersFinished);
   return state;

@@ -14,7 +14,7 @@ import { hmacSha256Hex } from '../../lib/payments/hmac-signature';
 import type { PaymentProviders } from '../../lib/payments/payments-config';
 import { createSandboxProvider, SANDBOX_SIGNATURE_HEADER } from '../../lib/payments/sandbox';
 import { signalPaymentVerdict } from '../../lib/purchases/payment-workflow-client';
-import { createPayment, setPaymentExternalId } from '../../sql/repositories/payments-repository';
+import { createPayment, markPaymentCompleted, setPaymentExternalId } from '../../sql/repositories/payments-repository';
 import { newUser, testActor } from '../../sql/repositories/test-fixtures';
 import type { PaymentRow } from '../../sql/schemas/payment-row';
 import { createTestDatabase, type TestDatabase } from '../../test/support/test-database';
@@ -56,7 +56,7 @@ async function sandboxPayment(): Promise<PaymentRow> {
   return setPaymentExternalId(database.pool, { paymentId: payment.id, externalId: `inv-${payment.id}`, actor: testActor });
 }
 
-function notification(payment: { id: number; external_id: string | null }, event = 'payment.succeeded'): string {
+function notification(payment: { id: number; external_id: string | null }, event = 'payment.succeeded', description = 'VPN'): string {
   const now = new Date().toISOString();
   return JSON.stringify({
     event,
@@ -65,7 +65,7 @@ function notification(payment: { id: number; external_id: string | null }, event
       orderId: payment.id,
       amount: '249.00',
       currency: 'RUB',
-      description: 'VPN',
+      description,
       method: 'card',
       returnUrl: 'https://t.me/bot',
       status: 'succeeded',
@@ -90,14 +90,24 @@ async function inboxCount(eventKey: string): Promise<number> {
   return database.pool.oneFirst(sql.type(z.object({ count: z.number() }))`SELECT count(*)::int AS count FROM webhook_events WHERE event_key = ${eventKey}`);
 }
 
+async function inboxRow(eventKey: string) {
+  return database.pool.one(sql.type(z.object({ status: z.string(), deliveries: z.number(), kept: z.number(), sanitized: z.boolean() }))`
+    SELECT status, deliveries, sanitized, (SELECT count(*)::int FROM webhook_event_deliveries d WHERE d.webhook_event_id = e.id) AS kept
+    FROM webhook_events e WHERE event_key = ${eventKey}`);
+}
+
 describe('POST /webhooks/:provider', () => {
-  it('answers 401 to a forged signature and stores nothing', async () => {
+  it('answers 401 to a forged signature and stores nothing, so the genuine delivery is still handed off', async () => {
     const app = appWith(recording);
     const payment = await sandboxPayment();
+    signals.length = 0;
     const response = await post(app, notification(payment), { signature: 'ab'.repeat(32) });
     assert.equal(response.statusCode, 401);
     assert.equal(await inboxCount(`${payment.external_id}:payment.succeeded`), 0);
     assert.equal((await post(app, notification(payment), { signature: '' })).statusCode, 401);
+    const genuine = await post(app, notification(payment));
+    assert.deepEqual([genuine.statusCode, genuine.json()], [200, { status: 'accepted' }]);
+    assert.deepEqual(signals, [{ paymentId: payment.id, kind: 'succeeded' }]);
     await app.close();
   });
 
@@ -110,19 +120,100 @@ describe('POST /webhooks/:provider', () => {
     await app.close();
   });
 
-  it('stores, signals once and answers 200; a duplicate is a no-op 200', async () => {
+  it('a delivery that settled nothing does not make the next one a duplicate', async () => {
+    // The first copy arrives while the provider still says pending (or it is a spoofed copy from an
+    // allowed address): the workflow re-reads the provider and nothing changes. The genuine
+    // delivery of the same event must be handed off again, not answered 'duplicate'.
     const app = appWith(recording);
     const payment = await sandboxPayment();
     const body = notification(payment);
+    const key = `${payment.external_id}:payment.succeeded`;
     signals.length = 0;
-    const first = await post(app, body);
-    assert.equal(first.statusCode, 200);
-    assert.deepEqual(first.json(), { status: 'accepted' });
-    const second = await post(app, body);
-    assert.equal(second.statusCode, 200);
-    assert.deepEqual(second.json(), { status: 'duplicate' });
+    const early = await post(app, body);
+    assert.deepEqual([early.statusCode, early.json()], [200, { status: 'accepted' }]);
+    assert.equal((await inboxRow(key)).status, 'handed_off');
+    const genuine = await post(app, body);
+    assert.deepEqual([genuine.statusCode, genuine.json()], [200, { status: 'accepted' }]);
+    assert.deepEqual(signals, [
+      { paymentId: payment.id, kind: 'succeeded' },
+      { paymentId: payment.id, kind: 'succeeded' },
+    ]);
+    assert.deepEqual(await inboxRow(key), { status: 'handed_off', deliveries: 2, kept: 1, sanitized: false });
+    assert.equal(await inboxCount(key), 1);
+    await app.close();
+  });
+
+  it('a repeat once the payment is settled settles the event; later repeats are cheap no-ops', async () => {
+    const app = appWith(recording);
+    const payment = await sandboxPayment();
+    const body = notification(payment);
+    const key = `${payment.external_id}:payment.succeeded`;
+    signals.length = 0;
+    assert.deepEqual((await post(app, body)).json(), { status: 'accepted' });
+    await markPaymentCompleted(database.pool, { paymentId: payment.id, actor: testActor });
+    const settling = await post(app, body);
+    assert.deepEqual([settling.statusCode, settling.json()], [200, { status: 'duplicate' }]);
+    assert.equal((await inboxRow(key)).status, 'settled');
+    const again = await post(app, body);
+    assert.deepEqual([again.statusCode, again.json()], [200, { status: 'duplicate' }]);
     assert.deepEqual(signals, [{ paymentId: payment.id, kind: 'succeeded' }]);
-    assert.equal(await inboxCount(`${payment.external_id}:payment.succeeded`), 1);
+    assert.deepEqual(await inboxRow(key), { status: 'settled', deliveries: 3, kept: 1, sanitized: false });
+    await app.close();
+  });
+
+  it('a first delivery for a payment already completed is settled at once, without a signal', async () => {
+    const app = appWith(recording);
+    const payment = await sandboxPayment();
+    await markPaymentCompleted(database.pool, { paymentId: payment.id, actor: testActor });
+    signals.length = 0;
+    const response = await post(app, notification(payment));
+    assert.deepEqual([response.statusCode, response.json()], [200, { status: 'ignored' }]);
+    assert.equal((await inboxRow(`${payment.external_id}:payment.succeeded`)).status, 'settled');
+    assert.equal(signals.length, 0);
+    await app.close();
+  });
+
+  it('stores signed bodies with NUL (\\u0000) or a lone surrogate and answers 200, on every redelivery', async () => {
+    const app = appWith(recording);
+    for (const description of ['VPN\u0000order', 'VPN \ud800 order', '\udc00']) {
+      const payment = await sandboxPayment();
+      const body = notification(payment, 'payment.succeeded', description);
+      assert.ok(body.includes('\\u0000') || /\\ud[89a-f]/.test(body), 'JSON.stringify escapes them');
+      signals.length = 0;
+      for (let attempt = 0; attempt < 2; attempt += 1) {
+        const response = await post(app, body);
+        assert.deepEqual([response.statusCode, response.json()], [200, { status: 'accepted' }], `${JSON.stringify(description)} attempt ${attempt}`);
+      }
+      assert.equal(signals.length, 2);
+      assert.deepEqual(await inboxRow(`${payment.external_id}:payment.succeeded`), { status: 'handed_off', deliveries: 2, kept: 1, sanitized: true });
+    }
+    await app.close();
+  });
+
+  it('a signed event whose ids Postgres cannot hold is stored and ignored, never 503', async () => {
+    const app = appWith(recording);
+    signals.length = 0;
+    for (const id of ['inv-\u0000', 'inv-\ud800']) {
+      const body = notification({ id: 999_999, external_id: id });
+      for (let attempt = 0; attempt < 2; attempt += 1) {
+        const response = await post(app, body);
+        assert.deepEqual([response.statusCode, response.json()], [200, { status: 'ignored' }], `${JSON.stringify(id)} attempt ${attempt}`);
+      }
+    }
+    const orderTooBig = notification({ id: 3_000_000_000, external_id: 'inv-big' });
+    assert.deepEqual((await post(app, orderTooBig)).json(), { status: 'ignored' });
+    assert.equal(signals.length, 0);
+    await app.close();
+  });
+
+  it('a deeply nested signed body is stored as bytes (payload dropped), answered 200 or 400, never 503', async () => {
+    const app = appWith(recording);
+    const payment = await sandboxPayment();
+    const depth = 5_000;
+    const body = notification(payment).replace(/}$/, `,"extra":${'['.repeat(depth)}"bottom"${']'.repeat(depth)}}`);
+    const response = await post(app, body);
+    assert.ok([200, 400].includes(response.statusCode), `status ${response.statusCode}`);
+    if (response.statusCode === 200) assert.deepEqual(await inboxRow(`${payment.external_id}:payment.succeeded`), { status: 'handed_off', deliveries: 1, kept: 0, sanitized: true });
     await app.close();
   });
 

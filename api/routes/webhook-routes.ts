@@ -5,29 +5,40 @@
  *    each client IP has a small token bucket (429 beyond it).
  * 2. `provider.parseNotification` verifies it (YooKassa: source IP from `request.ip`, which honours
  *    only the proxies TRUST_PROXY names; Crypto Pay and the sandbox: HMAC over the raw body):
- *    forged → 401, not the provider's shape → 400. Nothing from a refused request is stored.
- * 3. The raw event goes into the inbox, unique per (provider, event key); a repeat of an event
- *    already handed off is a no-op 200.
- * 4. The payment it names is signalled (`paymentVerdict`, signal-with-start) and the event settled;
- *    the workflow re-reads the provider, so the webhook's own claims are never trusted.
- *    An event about no payment of ours is stored, reported (warn) and answered 200, so the provider
- *    stops retrying. Only a failed durable hand-off (database or Temporal down) answers 503, so the
- *    provider delivers again.
+ *    forged → 401, not the provider's shape → 400. Nothing from a refused request is stored, so a
+ *    forged copy never consumes the event's key.
+ * 3. Every verified delivery is stored in the inbox, unique per (provider, event key), whatever its
+ *    body holds (exact bytes, plus text and JSON with NUL and lone surrogates escaped), so a body
+ *    Postgres cannot hold as text never turns into a 503 on every redelivery.
+ * 4. A repeat of a settled event is a no-op 200 ('duplicate'). Any other delivery (first or
+ *    repeat) is processed: the payment it names is signalled (`paymentVerdict`,
+ *    signal-with-start) and the event marked handed_off. The workflow re-reads the provider, so the
+ *    webhook's own claims are never trusted, and a handed-off event proved nothing: an early or
+ *    spoofed copy that the provider did not back up does not make the genuine delivery a duplicate.
+ *    When the payment has already reached the end this event leads to (completed or refunded; or
+ *    cancelled/failed for a cancellation), the event is settled instead and nothing is signalled.
+ *    An event about no payment of ours is stored, reported (warn) and answered 200 ('ignored'), so
+ *    the provider stops retrying. Only a failed durable hand-off (database or Temporal down)
+ *    answers 503, so the provider delivers again.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DatabasePool } from '../../lib/db/create-pool';
+import { isStorableText } from '../../lib/db/storable-text';
 import { WebhookRejectedError, type PaymentProviderName } from '../../lib/payments/payment-errors';
 import type { NotificationEvent } from '../../lib/payments/payment-provider';
 import type { PaymentProviders } from '../../lib/payments/payments-config';
 import type { Actor } from '../../sql/repositories/audit-repository';
 import { getPayment, getPaymentByExternalId } from '../../sql/repositories/payments-repository';
-import { markWebhookEventFailed, recordWebhookEvent, settleWebhookEvent } from '../../sql/repositories/webhook-events-repository';
+import { markWebhookEventFailed, recordWebhookDelivery, recordWebhookOutcome } from '../../sql/repositories/webhook-events-repository';
 import type { PaymentRow } from '../../sql/schemas/payment-row';
 import type { PaymentVerdictHint } from '../../workflows/payment-workflow';
 import { createRateLimiter, type RateLimiterOptions } from '../rate-limiter';
 
 /** Providers that post webhooks here. */
 export const WEBHOOK_PROVIDERS: readonly PaymentProviderName[] = ['yookassa', 'cryptopay', 'sandbox'];
+
+/** Largest `payments.id` (an INTEGER column). */
+const MAX_PAYMENT_ID = 2_147_483_647;
 
 /** Largest webhook body accepted, in bytes. */
 export const WEBHOOK_BODY_LIMIT = 64 * 1024;
@@ -47,12 +58,14 @@ export interface WebhookRouteOptions {
 
 type WebhookRequest = FastifyRequest<{ Params: { provider: string } }>;
 
-function jsonOrNull(rawBody: Buffer): unknown {
-  try {
-    return JSON.parse(rawBody.toString('utf8')) as unknown;
-  } catch {
-    return null;
-  }
+/**
+ * Whether `payment` is already where `kind` leads, so a delivery of it has nothing left to do: a
+ * completed or refunded payment for any event; a cancelled or failed one for a cancellation (a
+ * success may still complete a cancelled or failed payment: the provider's verdict wins).
+ */
+function alreadySettled(payment: PaymentRow, kind: NotificationEvent['kind']): boolean {
+  if (payment.status === 'completed' || payment.status === 'refunded') return true;
+  return kind === 'canceled' && (payment.status === 'cancelled' || payment.status === 'failed');
 }
 
 /** Registers the webhook routes in their own scope (raw-body parser, body limit). */
@@ -61,6 +74,8 @@ export function registerWebhookRoutes(app: FastifyInstance, options: WebhookRout
   const { db } = options;
 
   async function findPayment(event: NotificationEvent): Promise<PaymentRow | null> {
+    // Ids Postgres cannot even compare (a NUL, an order id beyond INTEGER) name no payment of ours.
+    if (!isStorableText(event.externalId) || (event.orderId !== null && event.orderId > MAX_PAYMENT_ID)) return null;
     const payment =
       event.orderId !== null ? await getPayment(db, event.orderId) : await getPaymentByExternalId(db, { provider: event.provider, externalId: event.externalId });
     if (payment === null || payment.provider !== event.provider) return null;
@@ -88,34 +103,26 @@ export function registerWebhookRoutes(app: FastifyInstance, options: WebhookRout
     let stage = 'inbox';
     let eventId: number | undefined;
     try {
-      const stored = await recordWebhookEvent(db, {
-        provider: name,
-        eventKey: event.eventKey,
-        payload: jsonOrNull(rawBody),
-        rawBody: rawBody.toString('utf8'),
-        headers: request.headers,
-      });
+      const stored = await recordWebhookDelivery(db, { provider: name, eventKey: event.eventKey, rawBody, headers: request.headers });
       eventId = stored.event.id;
-      if (stored.event.status === 'processed' || stored.event.status === 'ignored') {
-        return reply.code(200).send({ status: 'duplicate' });
-      }
+      if (stored.delivery === 'settled') return reply.code(200).send({ status: 'duplicate' });
       const payment = event.kind === 'succeeded' || event.kind === 'canceled' ? await findPayment(event) : null;
       if (payment === null) {
-        if (event.kind === 'succeeded' || event.kind === 'canceled') log.warn({ eventKey: event.eventKey, orderId: event.orderId }, 'webhook for no payment of ours; stored');
-        await settleWebhookEvent(db, { eventId, status: 'ignored', actor });
+        if (event.kind === 'succeeded' || event.kind === 'canceled') log.warn({ eventId, orderId: event.orderId }, 'webhook for no payment of ours; stored');
+        await recordWebhookOutcome(db, { eventId, status: 'ignored', actor });
         return reply.code(200).send({ status: 'ignored' });
       }
-      if (payment.status === 'completed' || payment.status === 'refunded') {
-        await settleWebhookEvent(db, { eventId, status: 'ignored', paymentId: payment.id, actor });
-        return reply.code(200).send({ status: 'ignored' });
+      if (alreadySettled(payment, event.kind)) {
+        await recordWebhookOutcome(db, { eventId, status: 'settled', paymentId: payment.id, actor });
+        return reply.code(200).send({ status: stored.delivery === 'first' ? 'ignored' : 'duplicate' });
       }
       stage = 'temporal';
       await options.signalVerdict(payment, { source: `webhook:${name}`, kind: event.kind });
-      stage = 'settle';
-      await settleWebhookEvent(db, { eventId, status: 'processed', paymentId: payment.id, actor });
+      stage = 'record';
+      await recordWebhookOutcome(db, { eventId, status: 'handed_off', paymentId: payment.id, actor });
       return reply.code(200).send({ status: 'accepted' });
     } catch (error) {
-      log.error({ stage, eventKey: event.eventKey, err: error instanceof Error ? { name: error.name, message: error.message } : 'unknown' }, 'webhook hand-off failed; asking the provider to retry');
+      log.error({ stage, eventId, err: error instanceof Error ? { name: error.name, message: error.message } : 'unknown' }, 'webhook hand-off failed; asking the provider to retry');
       if (eventId !== undefined) {
         const id = eventId;
         await markWebhookEventFailed(db, { eventId: id, error: `hand-off failed at ${stage}`, actor }).catch(() => undefined);

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { sql, type CommonQueryMethods } from 'slonik';
+import { escapeUnstorable, storableJson } from '../../lib/db/storable-text';
 import { RecordNotFoundError } from '../../lib/errors';
 import { webhookEventRow, type WebhookEventRow } from '../schemas/webhook-event-row';
 import { writeAuditLog, type Actor } from './audit-repository';
@@ -29,74 +31,152 @@ export function redactWebhookHeaders(headers: Record<string, string | readonly s
   return safe;
 }
 
+/** Longest event key stored as is (the column is VARCHAR(255)). */
+const MAX_EVENT_KEY_LENGTH = 255;
+
+/** Every column of webhook_events but raw_bytes (the schema's fields). */
+const EVENT_COLUMNS = sql.fragment`
+  id, provider, event_key, payload, raw_body, headers, received_at, processed_at, status, error, payment_id,
+  sanitized, deliveries, last_delivered_at
+`;
+
 /**
- * Stores a raw provider event in the inbox, once per (provider, eventKey). A duplicate delivery or
- * replay changes nothing and returns the stored row with `inserted: false`.
- *
- * @param input.payload the parsed JSON body, or null when it was not JSON
- * @param input.headers request headers; secrets are removed with {@link redactWebhookHeaders}
- * @idempotency provider+eventKey
+ * The key an event is stored under: the provider's key when Postgres can hold it as is, else
+ * `sha256:<hex>` of its escaped form (a key with NUL or a lone surrogate, or one over 255
+ * characters), so the same key always lands on the same row.
  */
-export async function recordWebhookEvent(
-  connection: CommonQueryMethods,
-  input: {
-    provider: string;
-    eventKey: string;
-    payload: unknown;
-    rawBody: string;
-    headers: Record<string, string | readonly string[] | undefined>;
-  },
-): Promise<{ inserted: boolean; event: WebhookEventRow }> {
-  const actor: Actor = { type: 'provider_webhook', provider: input.provider };
-  return connection.transaction(async (tx) => {
-    const inserted = await tx.maybeOne(sql.type(webhookEventRow)`
-      INSERT INTO webhook_events (provider, event_key, payload, raw_body, headers)
-      VALUES (
-        ${input.provider}, ${input.eventKey},
-        ${input.payload === null || input.payload === undefined ? null : sql.jsonb(input.payload as Parameters<typeof sql.jsonb>[0])}::jsonb,
-        ${input.rawBody}, ${sql.jsonb(redactWebhookHeaders(input.headers))}
-      )
-      ON CONFLICT (provider, event_key) DO NOTHING
-      RETURNING *
-    `);
-    if (inserted === null) {
-      const existing = await tx.one(sql.type(webhookEventRow)`
-        SELECT * FROM webhook_events WHERE provider = ${input.provider} AND event_key = ${input.eventKey}
-      `);
-      return { inserted: false, event: existing };
-    }
-    await writeAuditLog(tx, {
-      actor,
-      action: 'webhook.received',
-      entityType: 'webhook_event',
-      entityId: inserted.id,
-      details: { provider: inserted.provider, event_key: inserted.event_key },
-    });
-    return { inserted: true, event: inserted };
-  });
+export function storedEventKey(eventKey: string): string {
+  const escaped = escapeUnstorable(eventKey);
+  if (escaped === eventKey && eventKey.length <= MAX_EVENT_KEY_LENGTH) return eventKey;
+  return `sha256:${createHash('sha256').update(escaped, 'utf8').digest('hex')}`;
+}
+
+/** What of one delivery can be stored: text, JSON and headers escaped (see lib/db/storable-text.ts). */
+interface StorableDelivery {
+  eventKey: string;
+  rawText: string;
+  payload: unknown;
+  headers: Record<string, string>;
+  sanitized: boolean;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
+}
+
+function storableDelivery(input: WebhookDeliveryInput): StorableDelivery {
+  const decoded = input.rawBody.toString('utf8');
+  const rawText = escapeUnstorable(decoded);
+  const payload = storableJson(parseJson(decoded));
+  const headers: Record<string, string> = {};
+  let headersChanged = false;
+  for (const [name, value] of Object.entries(redactWebhookHeaders(input.headers))) {
+    const [safeName, safeValue] = [escapeUnstorable(name), escapeUnstorable(value)];
+    if (safeName !== name || safeValue !== value) headersChanged = true;
+    headers[safeName] = safeValue;
+  }
+  const eventKey = storedEventKey(input.eventKey);
+  const exact = rawText === decoded && Buffer.from(decoded, 'utf8').equals(input.rawBody);
+  return { eventKey, rawText, payload: payload.value, headers, sanitized: !exact || payload.changed || headersChanged || eventKey !== input.eventKey };
+}
+
+/** One verified delivery, as the api received it. */
+export interface WebhookDeliveryInput {
+  provider: string;
+  /** The provider's deduplication key (NotificationEvent.eventKey), as parsed. */
+  eventKey: string;
+  /** The body exactly as received. */
+  rawBody: Buffer;
+  /** Request headers; secrets are removed with {@link redactWebhookHeaders}. */
+  headers: Record<string, string | readonly string[] | undefined>;
 }
 
 /**
- * Settles an event: 'processed' (acted on) or 'ignored' (nothing to do, e.g. an event type we do not
- * use), linking the payment it concerned. From 'received' or 'failed' only; exactly once.
+ * How a delivery relates to what the inbox knew: the first of its key; a repeat of an event not
+ * settled yet (to be processed again); or a repeat of a settled event (nothing to do).
+ */
+export type WebhookDeliveryKind = 'first' | 'repeat' | 'settled';
+
+/**
+ * Stores one verified delivery in the inbox, whatever its body holds: the exact bytes (bytea), the
+ * text and parsed JSON with NUL and lone surrogates escaped, headers minus secrets. The first
+ * delivery of a (provider, event key) creates the event row; a repeat counts on it and, unless the
+ * event is settled, keeps its own raw copy in webhook_event_deliveries and is to be processed
+ * again (an earlier copy may have proved nothing). A repeat of a settled event only counts.
  *
- * @idempotency eventId
+ * @idempotency provider+eventKey (one event row; repeats are counted, never a second event)
+ */
+export async function recordWebhookDelivery(
+  connection: CommonQueryMethods,
+  input: WebhookDeliveryInput,
+): Promise<{ delivery: WebhookDeliveryKind; event: WebhookEventRow }> {
+  const actor: Actor = { type: 'provider_webhook', provider: input.provider };
+  const stored = storableDelivery(input);
+  return connection.transaction(async (tx) => {
+    const inserted = await tx.maybeOne(sql.type(webhookEventRow)`
+      INSERT INTO webhook_events (provider, event_key, payload, raw_body, raw_bytes, headers, sanitized)
+      VALUES (
+        ${input.provider}, ${stored.eventKey},
+        ${stored.payload === null || stored.payload === undefined ? null : sql.jsonb(stored.payload as Parameters<typeof sql.jsonb>[0])}::jsonb,
+        ${stored.rawText}, ${sql.binary(input.rawBody)}, ${sql.jsonb(stored.headers)}, ${stored.sanitized}
+      )
+      ON CONFLICT (provider, event_key) DO NOTHING
+      RETURNING ${EVENT_COLUMNS}
+    `);
+    if (inserted !== null) {
+      await writeAuditLog(tx, {
+        actor,
+        action: 'webhook.received',
+        entityType: 'webhook_event',
+        entityId: inserted.id,
+        details: { provider: inserted.provider, event_key: inserted.event_key, ...(stored.sanitized ? { sanitized: true } : {}) },
+      });
+      return { delivery: 'first', event: inserted };
+    }
+    const existing = await tx.one(sql.type(webhookEventRow)`
+      UPDATE webhook_events SET deliveries = deliveries + 1, last_delivered_at = now()
+      WHERE provider = ${input.provider} AND event_key = ${stored.eventKey}
+      RETURNING ${EVENT_COLUMNS}
+    `);
+    if (existing.status === 'settled') return { delivery: 'settled', event: existing };
+    await tx.query(sql.unsafe`
+      INSERT INTO webhook_event_deliveries (webhook_event_id, raw_bytes, raw_body, headers, sanitized)
+      VALUES (${existing.id}, ${sql.binary(input.rawBody)}, ${stored.rawText}, ${sql.jsonb(stored.headers)}, ${stored.sanitized})
+    `);
+    return { delivery: 'repeat', event: existing };
+  });
+}
+
+/** What processing a delivery found; see the 0015 migration header. */
+export type WebhookOutcome = 'handed_off' | 'settled' | 'ignored';
+
+/**
+ * Records what processing a delivery found: 'handed_off' (the payment's workflow was signalled;
+ * proves nothing yet), 'settled' (the payment had reached the end this event leads to; later
+ * repeats are no-ops) or 'ignored' (about nothing of ours), linking the payment it concerned.
+ * A settled event never changes again.
+ *
+ * @idempotency eventId+status
  * @throws RecordNotFoundError (NOT_FOUND) for an unknown event
  */
-export async function settleWebhookEvent(
+export async function recordWebhookOutcome(
   connection: CommonQueryMethods,
-  input: { eventId: number; status: 'processed' | 'ignored'; paymentId?: number | null; actor: Actor },
+  input: { eventId: number; status: WebhookOutcome; paymentId?: number | null; actor: Actor },
 ): Promise<{ changed: boolean; event: WebhookEventRow }> {
   return connection.transaction(async (tx) => {
-    const settled = await tx.maybeOne(sql.type(webhookEventRow)`
+    const updated = await tx.maybeOne(sql.type(webhookEventRow)`
       UPDATE webhook_events
       SET status = ${input.status}::text, processed_at = now(), error = NULL,
           payment_id = coalesce(${input.paymentId ?? null}::int, payment_id)
-      WHERE id = ${input.eventId} AND status IN ('received', 'failed')
-      RETURNING *
+      WHERE id = ${input.eventId} AND status <> 'settled'
+      RETURNING ${EVENT_COLUMNS}
     `);
-    if (settled === null) {
-      const current = await tx.maybeOne(sql.type(webhookEventRow)`SELECT * FROM webhook_events WHERE id = ${input.eventId}`);
+    if (updated === null) {
+      const current = await tx.maybeOne(sql.type(webhookEventRow)`SELECT ${EVENT_COLUMNS} FROM webhook_events WHERE id = ${input.eventId}`);
       if (current === null) throw new RecordNotFoundError('webhook event');
       return { changed: false, event: current };
     }
@@ -104,15 +184,16 @@ export async function settleWebhookEvent(
       actor: input.actor,
       action: `webhook.${input.status}`,
       entityType: 'webhook_event',
-      entityId: settled.id,
-      details: { payment_id: settled.payment_id },
+      entityId: updated.id,
+      details: { payment_id: updated.payment_id },
     });
-    return { changed: true, event: settled };
+    return { changed: true, event: updated };
   });
 }
 
 /**
- * Records that processing an unsettled event failed (it stays eligible for reprocessing).
+ * Records that processing a delivery failed: the event stays eligible (a repeat is processed
+ * again). Never touches a settled event.
  *
  * @param input.error short reason (truncated to 1000 characters), no secrets
  * @throws RecordNotFoundError (NOT_FOUND) for an unknown event
@@ -123,12 +204,12 @@ export async function markWebhookEventFailed(
 ): Promise<{ changed: boolean; event: WebhookEventRow }> {
   return connection.transaction(async (tx) => {
     const failed = await tx.maybeOne(sql.type(webhookEventRow)`
-      UPDATE webhook_events SET status = 'failed', error = ${input.error.slice(0, 1000)}
-      WHERE id = ${input.eventId} AND status IN ('received', 'failed')
-      RETURNING *
+      UPDATE webhook_events SET status = 'failed', processed_at = NULL, error = ${input.error.slice(0, 1000)}
+      WHERE id = ${input.eventId} AND status <> 'settled'
+      RETURNING ${EVENT_COLUMNS}
     `);
     if (failed === null) {
-      const current = await tx.maybeOne(sql.type(webhookEventRow)`SELECT * FROM webhook_events WHERE id = ${input.eventId}`);
+      const current = await tx.maybeOne(sql.type(webhookEventRow)`SELECT ${EVENT_COLUMNS} FROM webhook_events WHERE id = ${input.eventId}`);
       if (current === null) throw new RecordNotFoundError('webhook event');
       return { changed: false, event: current };
     }

@@ -1,10 +1,20 @@
 import { z } from 'zod';
 import { bigIdColumn, idColumn, jsonColumn, timestampColumn } from './columns';
 
-/** Inbox status: received -> processed | ignored | failed. */
-export const webhookEventStatus = z.enum(['received', 'processed', 'ignored', 'failed']);
+/**
+ * Inbox status (0015): received -> handed_off | settled | ignored | failed. Only `settled` is
+ * final: a repeat of any other event is processed again (see the 0015 migration header).
+ */
+export const webhookEventStatus = z.enum(['received', 'handed_off', 'settled', 'ignored', 'failed']);
 
-/** A `webhook_events` row: one raw provider event, unique per (provider, event_key). */
+/** One of {@link webhookEventStatus}. */
+export type WebhookEventStatus = z.infer<typeof webhookEventStatus>;
+
+/**
+ * A `webhook_events` row: one provider event, unique per (provider, event_key), as the first
+ * verified delivery carried it. `raw_bytes` (the exact bytes) is not part of the row schema: read
+ * it explicitly when needed.
+ */
 export const webhookEventRow = z.object({
   id: bigIdColumn,
   provider: z.string(),
@@ -17,6 +27,11 @@ export const webhookEventRow = z.object({
   status: webhookEventStatus,
   error: z.string().nullable(),
   payment_id: idColumn.nullable(),
+  /** Whether raw_body, payload, headers or event_key had to be escaped (0015). */
+  sanitized: z.boolean(),
+  /** Verified deliveries of this key so far (0015). */
+  deliveries: z.number().int().positive(),
+  last_delivered_at: timestampColumn,
 });
 
 /** A `webhook_events` row. */

@@ -12,7 +12,7 @@ import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { createTelegramSender } from '../../activities/telegram-sender';
+import type { TelegramSender } from '../../activities/telegram-sender';
 import { createApp } from '../../api/create-app';
 import { startFakeCryptoPay, type FakeCryptoPay } from '../../fakes/cryptopay';
 import { startFakeYooKassa, type FakeYooKassa } from '../../fakes/yookassa';
@@ -56,6 +56,12 @@ let planId: number;
 const byName: Partial<Record<PaymentProviderName, PaymentProvider>> = {};
 /** Filled once the fakes run (their webhook URLs need the api's port first). */
 const providers: PaymentProviders = { byName, forMethod: (method) => (method === 'crypto' ? byName.cryptopay : byName.yookassa) };
+/** Messages the worker sent to users (a mismatch tells the user the payment is under review). */
+const sentTexts: Array<{ chatId: number; text: string }> = [];
+const telegram: TelegramSender = {
+  sendText: async (chatId, text) => ({ messageId: sentTexts.push({ chatId, text }) }),
+  sendPhoto: async (chatId, _png, caption) => ({ messageId: sentTexts.push({ chatId, text: caption ?? '' }) }),
+};
 
 before(async () => {
   database = await createTestDatabase({ seed: true });
@@ -98,7 +104,7 @@ before(async () => {
       panels: createPanelResolver({ db: database.pool, secretBox: createSecretBox(randomBytes(32)), timeoutMs: 1_000 }),
       clientIdSalt: 'integration-test-salt-0123',
       publicBaseUrl: apiUrl,
-      telegram: createTelegramSender({ token: '1:unused', apiRoot: 'http://127.0.0.1:1' }),
+      telegram,
       referralBonusKopecks: null,
       payments: { providers, temporal: { client: temporal.client, taskQueue }, returnUrl: `${apiUrl}/payments/return` },
     },
@@ -212,6 +218,7 @@ describe('payments end to end', () => {
     assert.deepEqual([final.phase, final.failureReason, final.subscriptionNotified], ['failed', 'order-mismatch', false]);
     assert.equal(await countAuditLogs(database.pool, { action: 'payment.mismatch_flagged', entityId: payment.id }), 1);
     assert.equal(await receivedBySubscription(payment.subscription_id), undefined);
+    assert.equal(sentTexts.filter((message) => message.chatId === user.telegram_id && message.text.includes('на проверке')).length, 1, 'the user is told');
   });
 
   it('a payment nobody pays is cancelled at the timeout, its invoice withdrawn', async () => {
