@@ -143,6 +143,21 @@ describe('POST /webhooks/:provider', () => {
     await app.close();
   });
 
+  it('a verified copy naming another order does not shadow the genuine event with the same key', async () => {
+    const app = appWith(recording);
+    const payment = await sandboxPayment();
+    const key = `${payment.external_id}:payment.succeeded`;
+    signals.length = 0;
+    const spoofed = await post(app, notification({ id: 999_998, external_id: payment.external_id }));
+    assert.deepEqual([spoofed.statusCode, spoofed.json()], [200, { status: 'ignored' }]);
+    assert.equal((await inboxRow(key)).status, 'ignored');
+    const genuine = await post(app, notification(payment));
+    assert.deepEqual([genuine.statusCode, genuine.json()], [200, { status: 'accepted' }]);
+    assert.deepEqual(signals, [{ paymentId: payment.id, kind: 'succeeded' }]);
+    assert.deepEqual(await inboxRow(key), { status: 'handed_off', deliveries: 2, kept: 1, sanitized: false });
+    await app.close();
+  });
+
   it('a repeat once the payment is settled settles the event; later repeats are cheap no-ops', async () => {
     const app = appWith(recording);
     const payment = await sandboxPayment();

@@ -105,6 +105,7 @@ export function registerWebhookRoutes(app: FastifyInstance, options: WebhookRout
     try {
       const stored = await recordWebhookDelivery(db, { provider: name, eventKey: event.eventKey, rawBody, headers: request.headers });
       eventId = stored.event.id;
+      if (stored.delivery === 'first' && stored.event.sanitized) log.warn({ eventId }, 'webhook body held characters Postgres cannot store; stored escaped, exact bytes kept');
       if (stored.delivery === 'settled') return reply.code(200).send({ status: 'duplicate' });
       const payment = event.kind === 'succeeded' || event.kind === 'canceled' ? await findPayment(event) : null;
       if (payment === null) {

@@ -5,7 +5,15 @@ import { z } from 'zod';
 import { createTestDatabase, type TestDatabase } from '../../test/support/test-database';
 import { listAuditLogs } from './audit-repository';
 import { newPayment, newUser } from './test-fixtures';
-import { markWebhookEventFailed, recordWebhookDelivery, recordWebhookOutcome, redactWebhookHeaders, storedEventKey } from './webhook-events-repository';
+import {
+  markWebhookEventFailed,
+  recordWebhookDelivery,
+  recordWebhookEvent,
+  recordWebhookOutcome,
+  redactWebhookHeaders,
+  settleWebhookEvent,
+  storedEventKey,
+} from './webhook-events-repository';
 
 let db: TestDatabase;
 let pool: DatabasePool;
@@ -112,5 +120,15 @@ describe('webhook inbox', () => {
       assert.equal((await recordWebhookDelivery(pool, { provider: 'sandbox', eventKey: key, rawBody: Buffer.from('{}'), headers: {} })).delivery, 'repeat');
     }
     assert.equal(storedEventKey('inv-1:payment.succeeded'), 'inv-1:payment.succeeded');
+  });
+
+  it('keeps the pre-0015 calls working on the new statuses', async () => {
+    const input = { provider: 'cryptopay', eventKey: 'legacy-1', payload: null, rawBody: '{"a":1}', headers: {} };
+    const first = await recordWebhookEvent(pool, input);
+    assert.deepEqual([first.inserted, first.event.payload], [true, { a: 1 }]);
+    assert.equal((await recordWebhookEvent(pool, input)).inserted, false);
+    const settled = await settleWebhookEvent(pool, { eventId: first.event.id, status: 'processed', actor });
+    assert.equal(settled.event.status, 'settled');
+    assert.equal((await recordWebhookDelivery(pool, { ...input, rawBody: Buffer.from(input.rawBody) })).delivery, 'settled');
   });
 });

@@ -223,3 +223,33 @@ export async function markWebhookEventFailed(
     return { changed: true, event: failed };
   });
 }
+
+/**
+ * The inbox API before 0015, kept for callers written against it: stores one delivery like
+ * {@link recordWebhookDelivery} (`payload` is ignored: it is parsed from `rawBody`) and says
+ * whether it created the event. Prefer recordWebhookDelivery, which also says whether a repeat
+ * must be processed again.
+ *
+ * @idempotency provider+eventKey
+ */
+export async function recordWebhookEvent(
+  connection: CommonQueryMethods,
+  input: { provider: string; eventKey: string; payload?: unknown; rawBody: string | Buffer; headers: WebhookDeliveryInput['headers'] },
+): Promise<{ inserted: boolean; event: WebhookEventRow }> {
+  const rawBody = typeof input.rawBody === 'string' ? Buffer.from(input.rawBody, 'utf8') : input.rawBody;
+  const { delivery, event } = await recordWebhookDelivery(connection, { provider: input.provider, eventKey: input.eventKey, rawBody, headers: input.headers });
+  return { inserted: delivery === 'first', event };
+}
+
+/**
+ * The settle call before 0015: 'processed' (acted on, done) is now 'settled'.
+ * Prefer {@link recordWebhookOutcome}.
+ *
+ * @idempotency eventId
+ */
+export async function settleWebhookEvent(
+  connection: CommonQueryMethods,
+  input: { eventId: number; status: 'processed' | 'ignored'; paymentId?: number | null; actor: Actor },
+): Promise<{ changed: boolean; event: WebhookEventRow }> {
+  return recordWebhookOutcome(connection, { ...input, status: input.status === 'processed' ? 'settled' : 'ignored' });
+}

@@ -151,24 +151,29 @@ async function receivedBySubscription(subscriptionId: number): Promise<number[] 
   }
 }
 
+/** How many `confirmPayment` activities of the payment's workflow have completed. */
+async function confirmationsDone(paymentId: number): Promise<number> {
+  const { events } = await temporal.client.workflow.getHandle(paymentWorkflowId(paymentId)).fetchHistory();
+  const confirms = new Set(
+    (events ?? []).filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'confirmPayment').map((event) => String(event.eventId)),
+  );
+  return (events ?? []).filter((event) => confirms.has(String(event.activityTaskCompletedEventAttributes?.scheduledEventId))).length;
+}
+
 async function inbox(eventKey: string) {
   return database.pool.one(sql.type(z.object({ status: z.string(), deliveries: z.number() }))`
     SELECT status, deliveries FROM webhook_events WHERE provider = 'yookassa' AND event_key = ${eventKey}`);
 }
 
 describe('webhook inbox end to end', () => {
-  it('a verified copy that proved nothing does not delay the genuine delivery of the same event', async () => {
+  it('a verified copy that proved nothing does not delay the genuine delivery of the same event', async (t) => {
     const { payment } = await cardPurchase();
     const key = `${payment.external_id}:payment.succeeded`;
     // An early copy of payment.succeeded from an allowed address, while YooKassa still says pending.
     yookassa.controls.notify('payment.succeeded', payment.external_id);
     await yookassa.controls.webhooks?.settled();
     assert.equal((await inbox(key)).status, 'handed_off');
-    await eventually(async () => {
-      const state = await paymentState(payment.id);
-      const pending = (await temporal.client.workflow.getHandle(paymentWorkflowId(payment.id)).describe()).raw.pendingActivities ?? [];
-      return state.verdictSignals >= 1 && pending.length === 0 ? true : undefined;
-    }, 10_000, 'the early copy confirmed at the provider');
+    await eventually(async () => ((await confirmationsDone(payment.id)) >= 1 ? true : undefined), 10_000, 'the early copy confirmed at the provider');
     assert.equal((await getPayment(database.pool, payment.id))?.status, 'pending', 'the provider said pending: nothing settled');
 
     // The genuine notification carries the same event key; it must be handed off, not answered 'duplicate'.
@@ -176,6 +181,7 @@ describe('webhook inbox end to end', () => {
     yookassa.controls.pay(payment.external_id);
     const completed = await eventually(async () => ((await getPayment(database.pool, payment.id))?.status === 'completed' ? Date.now() : undefined), 10_000, 'completed by the genuine webhook');
     assert.ok(completed - paidAt < 10_000);
+    t.diagnostic(`completed ${completed - paidAt} ms after the genuine notification (before: answered 'duplicate', left to the reconciler or the timeout)`);
     assert.deepEqual(await inbox(key), { status: 'handed_off', deliveries: 2 });
     await eventually(async () => ((await receivedBySubscription(payment.subscription_id))?.includes(payment.id) ? true : undefined), 10_000, 'hand-off');
     assert.equal((await paymentState(payment.id).catch(() => undefined))?.phase ?? 'completed', 'completed');
