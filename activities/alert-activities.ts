@@ -18,7 +18,7 @@ import {
   recordOperatorAlert,
 } from '../sql/repositories/alerts-repository';
 import type { OperatorAlertRow } from '../sql/schemas/operator-alert-row';
-import { currentActivityContext } from './activity-context';
+import { currentActivityContext, heartbeatIfActivity } from './activity-context';
 import type { AlertActivities, AlertKind, AlertResult } from './alert-activity-types';
 import { formatAlertMessage, redactSecrets } from './alert-text';
 import type { TelegramSender } from './telegram-sender';
@@ -171,6 +171,7 @@ export function createAlertActivities(deps: AlertActivityDeps): AlertDelivery {
       return asActivity(async () => {
         const result: DeliverPendingResult = { sent: [], suppressed: [], digestAlertId: null };
         for (const alertId of await listPendingAlertIds(deps.db, { olderThanSeconds: PENDING_GRACE_SECONDS, limit: input.limit ?? 20 })) {
+          heartbeatIfActivity({ alertId });
           const alert = await deliver(alertId);
           if (alert.status === 'sent') result.sent.push(alertId);
           if (alert.status === 'suppressed') result.suppressed.push(alertId);
