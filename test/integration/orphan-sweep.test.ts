@@ -24,6 +24,7 @@ import { getStateQuery, paymentCompletedSignal } from '../../workflows/subscript
 import { subscriptionWorkflow } from '../../workflows/subscription-workflow';
 import type { orphanSweepWorkflow } from '../../workflows/orphan-sweep-workflow';
 import { startRealStack, type RealStack } from '../support/real-stack';
+import { maybeRecordHistory } from '../support/record-history';
 import { eventually } from '../support/test-temporal';
 
 const OPERATOR_CHAT = 7_700_001;
@@ -278,8 +279,9 @@ describe('orphan sweeps on the real stack', () => {
     await stack.run(async () => {
       const { user, payment } = await paidOrder();
       await settle();
+      const workflowId = `orphan-sweep-test-${payment.id}`;
       const result = await stack.temporal.client.workflow.execute<typeof orphanSweepWorkflow>(definition.workflowType, {
-        workflowId: `orphan-sweep-test-${payment.id}`,
+        workflowId,
         taskQueue: stack.taskQueue,
         args: definition.args as Parameters<typeof orphanSweepWorkflow>,
       });
@@ -289,6 +291,7 @@ describe('orphan sweeps on the real stack', () => {
         ['payment_unapplied', 'cancelled_payment_late_success', 'subscription_without_client'],
       );
       assert.deepEqual(result.reports[0]?.repairs, [{ entityId: payment.id, attempt: 1, outcome: 'handed-off' }]);
+      await maybeRecordHistory(stack.temporal.client, workflowId, 'orphan-sweep-payment-handed-off');
       await eventually(async () => ((await keyMessages(user.id)).length > 0 ? true : undefined), 20_000, 'key sent');
       await stack.temporal.client.workflow.getHandle(subscriptionWorkflowId(payment.subscription_id ?? 0)).terminate('test over');
     });
