@@ -133,8 +133,9 @@ export function createSweepActivities(deps: SweepActivityDeps) {
   }
 
   /**
-   * Forgets resolved orphans, claims the due ones (audited in the claim's transaction when
-   * `audit` says so), then runs `repair` on each and records its outcome.
+   * Forgets resolved orphans, claims the due ones (each attempt audited in the claim's
+   * transaction when `audit` says so; its outcome goes to orphan_repairs.last_outcome), then runs
+   * `repair` on each and records its outcome; a failed repair is reported through `onFailure`.
    */
   async function sweep<T extends PaymentRow | SubscriptionRow>(
     name: OrphanSweep,
@@ -142,6 +143,7 @@ export function createSweepActivities(deps: SweepActivityDeps) {
     load: (connection: CommonQueryMethods, id: number) => Promise<T | null>,
     audit: ((row: T, repair: OrphanRepairRow) => { action: string; details: Record<string, unknown> }) | null,
     repair: (row: T, repair: OrphanRepairRow) => Promise<string>,
+    onFailure: ((row: T, repair: OrphanRepairRow, code: string) => Promise<void>) | null = null,
   ): Promise<SweepReport> {
     const criteria: OrphanCriteria = { olderThanSeconds: input.olderThanSeconds, withinHours: input.withinHours ?? DEFAULT_WITHIN_HOURS };
     const resolved = await forgetResolvedOrphans(deps.db, { sweep: name, sweepId: input.sweepId, criteria });
@@ -180,6 +182,7 @@ export function createSweepActivities(deps: SweepActivityDeps) {
       } catch (error) {
         outcome = `failed:${codeOf(error)}`;
         log.warn({ sweep: name, entityId: row.entity_id, code: codeOf(error) }, 'orphan repair failed; retried after its backoff');
+        if (entity !== null && onFailure !== null) await onFailure(entity, row, codeOf(error));
       }
       await recordOrphanOutcome(deps.db, { repairId: row.id, outcome });
       report.repairs.push({ entityId: row.entity_id, attempt: row.attempts, outcome });
@@ -224,6 +227,16 @@ export function createSweepActivities(deps: SweepActivityDeps) {
           });
           return status === 'cancelled' ? 'handed-off:cancelled-subscription' : 'handed-off';
         },
+        (payment, repair, code) =>
+          alert({
+            kind: 'payment_unapplied',
+            repair,
+            entity: `payment-${payment.id}`,
+            summary: `Payment ${payment.id} (${payment.amount} ${payment.currency}, ${payment.provider}) is completed but not applied, and handing it to subscription ${payment.subscription_id} failed (${code}, attempt ${repair.attempts}); tried again after its backoff.`,
+            subscriptionId: payment.subscription_id,
+            userId: payment.user_id,
+            paymentId: payment.id,
+          }),
       );
     },
 
@@ -271,6 +284,16 @@ export function createSweepActivities(deps: SweepActivityDeps) {
           });
           return 'ensure-client-signalled';
         },
+        (row, repair, code) =>
+          alert({
+            kind: 'orphan_repaired',
+            repair,
+            entity: `subscription-${row.id}`,
+            summary: `Subscription ${row.id} is active without a client, and asking its workflow to provision it failed (${code}, attempt ${repair.attempts}); tried again after its backoff.`,
+            subscriptionId: row.id,
+            userId: row.user_id,
+            serverId: row.server_id,
+          }),
       );
     },
 

@@ -139,6 +139,22 @@ describe('orphan sweeps on the real stack', () => {
     });
   });
 
+  it('tells the operators when a hand-off fails, and tries again only after the backoff', async () => {
+    // A subscription without a plan: its workflow cannot be started, so the hand-off is refused.
+    const user = await newUser(pool());
+    const subscription = await createPendingSubscription(pool(), { userId: user.id, planId: null, actor: testActor });
+    const payment = await newPayment(pool(), { userId: user.id, subscriptionId: subscription.id, completed: true });
+    await settle();
+    const first = await activities.sweepUnappliedPayments(input());
+    assert.deepEqual(first.repairs, [{ entityId: payment.id, attempt: 1, outcome: 'failed:SUBSCRIPTION_STATE_INVALID' }]);
+    const [alert, ...more] = alertsAbout(`payment ${payment.id}`);
+    assert.equal(more.length, 0);
+    assert.match(alert ?? '', /handing it to subscription \d+ failed \(SUBSCRIPTION_STATE_INVALID, attempt 1\)/);
+    assert.deepEqual((await activities.sweepUnappliedPayments(input())).repairs, []);
+    assert.equal(alertsAbout(`payment ${payment.id}`).length, 1);
+    await pool().query(sql.unsafe`UPDATE payments SET applied_at = now() WHERE id = ${payment.id}`);
+  });
+
   it('asks the workflow of an active subscription whose client record is lost to bring it back, once', async () => {
     await stack.run(async () => {
       const { user, subscription, payment } = await paidOrder();
