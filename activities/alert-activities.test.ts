@@ -200,6 +200,17 @@ describe('alertOperators', () => {
     assert.equal((await rows()).find((row) => row.alert_key === 'blocked-2')?.status, 'undeliverable');
   });
 
+  it('refuses a malformed kind or an empty key without retries, and drops ids that are not ids', async () => {
+    const alerts = channel({ chatIds: [9901] });
+    await assert.rejects(alerts.alertOperators(alert('bad-kind', { kind: 'Bad Kind' as AlertInput['kind'] })), (error: unknown) => {
+      const failure = error as { type?: string; nonRetryable?: boolean };
+      return failure.type === 'INVALID_INPUT' && failure.nonRetryable === true;
+    });
+    await assert.rejects(alerts.alertOperators(alert(' ')), (error: unknown) => (error as { type?: string }).type === 'INVALID_INPUT');
+    assert.equal((await alerts.alertOperators(alert('odd-ids', { subscriptionId: -1, paymentId: 1.5, userId: 9 }))).sent, true);
+    assert.match(texts(9901).at(-1) ?? '', /\nuser 9\n/);
+  });
+
   it('with no operator chat configured an alert is recorded (and logged), not lost silently', async () => {
     const alerts = channel({ chatIds: [] });
     assert.deepEqual(await alerts.alertOperators(alert('nobody')), { sent: false, duplicate: false, suppressed: false });

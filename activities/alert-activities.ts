@@ -4,7 +4,7 @@
  * the function as a dependency).
  */
 import type { DatabasePool } from '../lib/db/create-pool';
-import { AppError } from '../lib/errors';
+import { AppError, InvalidInputError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import {
   countAlertsSentSince,
@@ -18,7 +18,7 @@ import {
   recordOperatorAlert,
 } from '../sql/repositories/alerts-repository';
 import type { OperatorAlertRow } from '../sql/schemas/operator-alert-row';
-import { currentActivityContext } from './activity-context';
+import { currentActivityContext, heartbeatIfActivity } from './activity-context';
 import type { AlertActivities, AlertKind, AlertResult } from './alert-activity-types';
 import { formatAlertMessage, redactSecrets } from './alert-text';
 import type { TelegramSender } from './telegram-sender';
@@ -68,6 +68,14 @@ export interface AlertDelivery extends AlertActivities {
 
 /** Pending alerts younger than this may still be in their first caller's hands, in seconds. */
 const PENDING_GRACE_SECONDS = 30;
+
+/** What operator_alerts.kind accepts (its CHECK). */
+const KIND_FORMAT = /^[a-z_]{1,40}$/;
+
+/** An id worth showing: a positive 32-bit integer (the columns are INTEGER), else nothing. */
+function idOrUndefined(id: number | undefined): number | undefined {
+  return id !== undefined && Number.isInteger(id) && id > 0 && id <= 2_147_483_647 ? id : undefined;
+}
 
 function resultOf(alert: OperatorAlertRow): AlertResult {
   return { sent: alert.status === 'sent', duplicate: false, suppressed: alert.status === 'suppressed' };
@@ -140,19 +148,22 @@ export function createAlertActivities(deps: AlertActivityDeps): AlertDelivery {
      * is unavailable it answers `{ sent: false }` at once and the alert stays pending (the orphan
      * sweep delivers it), so no caller waits on Telegram.
      * @idempotency key (operator_alerts.alert_key); a retry of the same activity execution answers as its first call
-     * @throws ApplicationFailure only for database failures (retryable)
+     * @throws ApplicationFailure INVALID_INPUT (non-retryable) for a kind that is not lower_snake_case
+     *   or an empty key; database failures (retryable)
      */
     async alertOperators(input) {
       return asActivity(async () => {
+        if (!KIND_FORMAT.test(input.kind)) throw new InvalidInputError('alert kind must be lower_snake_case');
+        if (input.key.trim() === '') throw new InvalidInputError('alert key must not be empty');
         const caller = callerIdentity();
         const { created, alert } = await recordOperatorAlert(deps.db, {
           key: input.key.slice(0, 200),
           kind: input.kind,
           summary: redactSecrets(input.summary, settings.knownSecrets),
-          subscriptionId: input.subscriptionId,
-          userId: input.userId,
-          paymentId: input.paymentId,
-          serverId: input.serverId,
+          subscriptionId: idOrUndefined(input.subscriptionId),
+          userId: idOrUndefined(input.userId),
+          paymentId: idOrUndefined(input.paymentId),
+          serverId: idOrUndefined(input.serverId),
           caller,
         });
         if (!created && (caller === null || alert.caller !== caller)) return { sent: false, duplicate: true, suppressed: false };
@@ -171,6 +182,7 @@ export function createAlertActivities(deps: AlertActivityDeps): AlertDelivery {
       return asActivity(async () => {
         const result: DeliverPendingResult = { sent: [], suppressed: [], digestAlertId: null };
         for (const alertId of await listPendingAlertIds(deps.db, { olderThanSeconds: PENDING_GRACE_SECONDS, limit: input.limit ?? 20 })) {
+          heartbeatIfActivity({ alertId });
           const alert = await deliver(alertId);
           if (alert.status === 'sent') result.sent.push(alertId);
           if (alert.status === 'suppressed') result.suppressed.push(alertId);

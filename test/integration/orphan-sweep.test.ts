@@ -24,6 +24,7 @@ import { getStateQuery, paymentCompletedSignal } from '../../workflows/subscript
 import { subscriptionWorkflow } from '../../workflows/subscription-workflow';
 import type { orphanSweepWorkflow } from '../../workflows/orphan-sweep-workflow';
 import { startRealStack, type RealStack } from '../support/real-stack';
+import { maybeRecordHistory } from '../support/record-history';
 import { eventually } from '../support/test-temporal';
 
 const OPERATOR_CHAT = 7_700_001;
@@ -136,6 +137,22 @@ describe('orphan sweeps on the real stack', () => {
       }
       await handle.terminate('test over').catch(() => undefined);
     });
+  });
+
+  it('tells the operators when a hand-off fails, and tries again only after the backoff', async () => {
+    // A subscription without a plan: its workflow cannot be started, so the hand-off is refused.
+    const user = await newUser(pool());
+    const subscription = await createPendingSubscription(pool(), { userId: user.id, planId: null, actor: testActor });
+    const payment = await newPayment(pool(), { userId: user.id, subscriptionId: subscription.id, completed: true });
+    await settle();
+    const first = await activities.sweepUnappliedPayments(input());
+    assert.deepEqual(first.repairs, [{ entityId: payment.id, attempt: 1, outcome: 'failed:SUBSCRIPTION_STATE_INVALID' }]);
+    const [alert, ...more] = alertsAbout(`payment ${payment.id}`);
+    assert.equal(more.length, 0);
+    assert.match(alert ?? '', /handing it to subscription \d+ failed \(SUBSCRIPTION_STATE_INVALID, attempt 1\)/);
+    assert.deepEqual((await activities.sweepUnappliedPayments(input())).repairs, []);
+    assert.equal(alertsAbout(`payment ${payment.id}`).length, 1);
+    await pool().query(sql.unsafe`UPDATE payments SET applied_at = now() WHERE id = ${payment.id}`);
   });
 
   it('asks the workflow of an active subscription whose client record is lost to bring it back, once', async () => {
@@ -278,8 +295,9 @@ describe('orphan sweeps on the real stack', () => {
     await stack.run(async () => {
       const { user, payment } = await paidOrder();
       await settle();
+      const workflowId = `orphan-sweep-test-${payment.id}`;
       const result = await stack.temporal.client.workflow.execute<typeof orphanSweepWorkflow>(definition.workflowType, {
-        workflowId: `orphan-sweep-test-${payment.id}`,
+        workflowId,
         taskQueue: stack.taskQueue,
         args: definition.args as Parameters<typeof orphanSweepWorkflow>,
       });
@@ -289,6 +307,7 @@ describe('orphan sweeps on the real stack', () => {
         ['payment_unapplied', 'cancelled_payment_late_success', 'subscription_without_client'],
       );
       assert.deepEqual(result.reports[0]?.repairs, [{ entityId: payment.id, attempt: 1, outcome: 'handed-off' }]);
+      await maybeRecordHistory(stack.temporal.client, workflowId, 'orphan-sweep-payment-handed-off');
       await eventually(async () => ((await keyMessages(user.id)).length > 0 ? true : undefined), 20_000, 'key sent');
       await stack.temporal.client.workflow.getHandle(subscriptionWorkflowId(payment.subscription_id ?? 0)).terminate('test over');
     });
