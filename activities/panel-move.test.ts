@@ -24,6 +24,7 @@ import { createPanelResolver } from '../lib/xui/panel-for-server';
 import { countAuditLogs } from '../sql/repositories/audit-repository';
 import { setServerPanelCredentials } from '../sql/repositories/server-credentials-repository';
 import { reserveMoveTarget } from '../sql/repositories/server-moves-repository';
+import { listSlotCountMismatches } from '../sql/repositories/server-slots-repository';
 import { createServer, getServer } from '../sql/repositories/servers-repository';
 import { getSubscription } from '../sql/repositories/subscriptions-repository';
 import { newActiveSubscription, testActor } from '../sql/repositories/test-fixtures';
@@ -111,6 +112,7 @@ async function assertKeyWorks(subscriptionId: number, where: string): Promise<Su
 
 /** current_users of each server equals the rows holding (or moving to) a slot there. */
 async function assertSlotCounts(...serverIds: number[]): Promise<void> {
+  assert.deepEqual(await listSlotCountMismatches(pool), []);
   for (const id of serverIds) {
     const counted = await pool.oneFirst(sql.type(z.object({ n: z.number() }))`
       SELECT ((SELECT count(*) FROM subscriptions WHERE server_id = ${id} AND server_slot_held)
