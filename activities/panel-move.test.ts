@@ -25,7 +25,7 @@ import { countAuditLogs } from '../sql/repositories/audit-repository';
 import { setServerPanelCredentials } from '../sql/repositories/server-credentials-repository';
 import { reserveMoveTarget } from '../sql/repositories/server-moves-repository';
 import { listSlotCountMismatches } from '../sql/repositories/server-slots-repository';
-import { createServer, getServer } from '../sql/repositories/servers-repository';
+import { createServer, getServer, setServerActive } from '../sql/repositories/servers-repository';
 import { getSubscription } from '../sql/repositories/subscriptions-repository';
 import { newActiveSubscription, testActor } from '../sql/repositories/test-fixtures';
 import type { SubscriptionRow } from '../sql/schemas/subscription-row';
@@ -125,6 +125,10 @@ describe('two-phase moves', () => {
   it('finding 5: a move whose new client cannot be made leaves the row on the old server, and the reconciler keeps the old client', async () => {
     const { a, b, subscription, activities, reconcilePanel } = await onA();
     const before = await assertKeyWorks(subscription.id, 'before the move');
+    // As a failover does: A closed to new subscriptions, and the target's panel is dead too.
+    // (Before the fix: A's slot released, the row switched to B, B failed, and the reconciler on A
+    // then deleted the only working client as "left behind by a move".)
+    await setServerActive(pool, { serverId: a.id, active: false, actor: testActor });
     fake(b.id).controls.setDown(true);
 
     await assert.rejects(activities.provisionClient({ subscriptionId: subscription.id, move: { fromServerId: a.id } }), (error: unknown) => {
