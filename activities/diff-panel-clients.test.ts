@@ -43,6 +43,15 @@ describe('diffPanelClients', () => {
     ]);
   });
 
+  it('leaves alone the client a two-phase move is making here (the row still names the old server)', () => {
+    const incoming = row(1, { serverId: 9, moveTargetServerId: SERVER });
+    const leftover = row(2, { serverId: 9, moveTargetServerId: 11 });
+    assert.deepEqual(
+      diff([incoming, leftover], [clientOf(incoming), clientOf(leftover)]).map((finding) => [finding.kind, 'subscriptionId' in finding ? finding.subscriptionId : null]),
+      [['extra', 2]],
+    );
+  });
+
   it('deletes clients of subscriptions that moved away, were cancelled, or expired long ago', () => {
     const moved = row(1, { serverId: 9 });
     const cancelled = row(2, { status: 'cancelled', slotHeld: false });

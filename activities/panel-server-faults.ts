@@ -57,7 +57,7 @@ export function createServerFaults(deps: ServerFaultDeps, actor: Actor) {
       const { serverId, subscriptionId, error } = input;
       await recordServerHealth(deps.db, { serverId, up: false, error: `${error.code}: ${error.message}`, actor });
       const summary =
-        `Server ${input.serverName ?? ''} (#${serverId}) failed ${input.what} of subscription #${subscriptionId} with ${error.code}; ` +
+        `Server #${serverId}${input.serverName === undefined ? '' : ` (${input.serverName})`} failed ${input.what} of subscription #${subscriptionId} with ${error.code}; ` +
         `it is marked down and skipped for new subscriptions until the health probe sees it answer again.`;
       log.warn({ serverId, subscriptionId, code: error.code }, 'server skipped: marked down after a provisioning fault');
       if (deps.alertOperators !== undefined) {

@@ -76,8 +76,10 @@ export function createProvisionClient(deps: ProvisionClientDeps, targets: PanelT
         await faults.record({ serverId, subscriptionId: row.id, error, what: 'provisioning' });
         throw error;
       }
+      // Marked down first, so no other order claims the slot given back here.
+      const failure = await faults.record({ serverId, subscriptionId: row.id, error, what: 'provisioning' });
       await releaseServerSlot(db, { subscriptionId: row.id, actor: ACTOR });
-      throw await faults.record({ serverId, subscriptionId: row.id, error, what: 'provisioning' });
+      throw failure;
     }
     const { desired, action } = applied;
     const key = await targets.keyOf(target, applied);
@@ -126,9 +128,9 @@ export function createProvisionClient(deps: ProvisionClientDeps, targets: PanelT
       target = await targets.targetOf(row.id, row, server.id);
       applied = await targets.applyClient(row, target, { enable: true, expiryTime: endDate.getTime() });
     } catch (error) {
+      const failure = isServerFault(error) ? await faults.record({ serverId: server.id, serverName: server.name, subscriptionId: row.id, error, what: 'move' }) : error;
       await releaseMoveTarget(db, { subscriptionId: row.id, actor: ACTOR });
-      if (isServerFault(error)) throw await faults.record({ serverId: server.id, serverName: server.name, subscriptionId: row.id, error, what: 'move' });
-      throw error;
+      throw failure;
     }
     const key = await targets.keyOf(target, applied);
     await completeMove(db, {

@@ -17,6 +17,8 @@ export interface PanelReconcileResult {
   servers: number;
   /** Repairs made (each has an audit row, actor system:reconciler). */
   fixed: Array<PanelFinding & { serverId: number }>;
+  /** Lost clients handed to their subscription's workflow (ensureClient signal; audited). */
+  signalled: Array<PanelFinding & { serverId: number }>;
   /** Findings left for a human, and repairs that failed (with `error`). */
   unresolved: Array<UnresolvedFinding & { serverId: number }>;
   /** Panels that could not be read (unreachable, not configured) or whose reconciliation failed. */
@@ -39,7 +41,7 @@ const sweep = proxyActivities<Activities>(ActivityProfile.panelSweep);
 export async function panelReconcileWorkflow(input: PanelReconcileInput = {}): Promise<PanelReconcileResult> {
   const serverIds = await db.listPanelServers({ activeOnly: false });
   const reports = await mapSettled(serverIds, input.concurrency ?? DEFAULT_SWEEP_CONCURRENCY, (serverId) => sweep.reconcilePanel({ serverId }));
-  const result: PanelReconcileResult = { servers: serverIds.length, fixed: [], unresolved: [], unreachable: [], omitted: 0 };
+  const result: PanelReconcileResult = { servers: serverIds.length, fixed: [], signalled: [], unresolved: [], unreachable: [], omitted: 0 };
   let omitted = 0;
   for (const outcome of reports) {
     if (!outcome.ok) {
@@ -49,11 +51,14 @@ export async function panelReconcileWorkflow(input: PanelReconcileInput = {}): P
     const report = outcome.value;
     if (!report.reachable) result.unreachable.push({ serverId: report.serverId, error: report.error ?? 'unknown' });
     result.fixed.push(...report.fixed.map((finding) => ({ ...finding, serverId: report.serverId })));
+    // Reports recorded before `signalled` existed have none.
+    result.signalled.push(...(report.signalled ?? []).map((finding) => ({ ...finding, serverId: report.serverId })));
     result.unresolved.push(...report.unresolved.map((finding) => ({ ...finding, serverId: report.serverId })));
     omitted += report.omitted;
   }
-  omitted += Math.max(0, result.fixed.length - RESULT_LIMIT) + Math.max(0, result.unresolved.length - RESULT_LIMIT);
+  omitted += [result.fixed, result.signalled, result.unresolved].reduce((sum, list) => sum + Math.max(0, list.length - RESULT_LIMIT), 0);
   result.fixed = result.fixed.slice(0, RESULT_LIMIT);
+  result.signalled = result.signalled.slice(0, RESULT_LIMIT);
   result.unresolved = result.unresolved.slice(0, RESULT_LIMIT);
   result.omitted = omitted;
   if (result.unresolved.length > 0 || result.unreachable.length > 0) {

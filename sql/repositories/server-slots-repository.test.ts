@@ -7,7 +7,8 @@ import { AppError, ErrorCode } from '../../lib/errors';
 import { createTestDatabase, type TestDatabase } from '../../test/support/test-database';
 import { countAuditLogs } from './audit-repository';
 import { getServerPanelCredentials, setServerPanelCredentials } from './server-credentials-repository';
-import { claimServerSlot, listSlotHolders, releaseServerSlot } from './server-slots-repository';
+import { completeMove, reserveMoveTarget } from './server-moves-repository';
+import { claimServerSlot, listSlotCountMismatches, listSlotHolders, releaseServerSlot } from './server-slots-repository';
 import { getServer, listServers, recordServerHealth, setServerActive, setServerApiVersion } from './servers-repository';
 import { getSubscription } from './subscriptions-repository';
 import { newServer, newSubscription, testActor } from './test-fixtures';
@@ -86,6 +87,31 @@ describe('server slots', () => {
     assert.equal(row?.server_id, server.id);
     assert.equal(row?.server_slot_held, false);
     await assert.rejects(releaseServerSlot(pool, { subscriptionId: 99_999_999, actor: testActor }), isCode(ErrorCode.NOT_FOUND));
+  });
+
+  it('a move holds a slot on both servers until it switches; ending the subscription mid-move gives both back', async () => {
+    const from = await newServer(pool, 2);
+    const subscription = await newSubscription(pool);
+    await claimServerSlot(pool, { subscriptionId: subscription.id, actor: testActor });
+    const to = await newServer(pool, 2);
+    const full = await newServer(pool, 1);
+    await pool.query(sql.unsafe`UPDATE vpn_servers SET current_users = 1 WHERE id = ${full.id}`);
+    const reserved = await reserveMoveTarget(pool, { subscriptionId: subscription.id, fromServerId: from.id, actor: testActor });
+    assert.deepEqual([reserved.reserved, reserved.server.id], [true, to.id], 'never the server it leaves, never a full one');
+    assert.equal((await reserveMoveTarget(pool, { subscriptionId: subscription.id, fromServerId: from.id, actor: testActor })).reserved, false, 'idempotent');
+    assert.equal((await getServer(pool, from.id))?.current_users, 1);
+    assert.equal((await getServer(pool, to.id))?.current_users, 1);
+    assert.equal((await getSubscription(pool, subscription.id))?.move_target_server_id, to.id);
+
+    // Expiry or cancellation mid-move (releaseServerSlot) gives back both slots.
+    assert.deepEqual(await releaseServerSlot(pool, { subscriptionId: subscription.id, actor: testActor }), { released: true });
+    assert.equal((await getServer(pool, from.id))?.current_users, 0);
+    assert.equal((await getServer(pool, to.id))?.current_users, 0);
+    assert.equal((await getSubscription(pool, subscription.id))?.move_target_server_id, null);
+    const client = { xuiClientUuid: '00000000-0000-5000-8000-000000000001', xuiEmail: 'sub-x', xuiSubId: null, xuiInboundId: 1, vpnKey: 'vless://x', qrCode: null };
+    await assert.rejects(completeMove(pool, { subscriptionId: subscription.id, toServerId: to.id, client, actor: testActor }), isCode(ErrorCode.SUBSCRIPTION_STATE_INVALID));
+    const mismatches = (await listSlotCountMismatches(pool)).filter((entry) => [from.id, to.id, full.id].includes(entry.server_id));
+    assert.deepEqual(mismatches, [{ server_id: full.id, current_users: 1, holding: 0, moving_in: 0 }], 'only the hand-set count is wrong');
   });
 });
 

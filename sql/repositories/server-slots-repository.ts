@@ -139,3 +139,27 @@ export async function listSlotHolders(connection: CommonQueryMethods, input: { s
     SELECT id FROM subscriptions WHERE server_id = ${input.serverId} AND server_slot_held ORDER BY id
   `);
 }
+
+const slotMismatch = z.object({ server_id: z.number().int(), current_users: z.number().int(), holding: z.number().int(), moving_in: z.number().int() });
+
+/** A server whose current_users disagrees with the subscriptions counted on it. */
+export type SlotMismatch = z.infer<typeof slotMismatch>;
+
+/**
+ * Servers whose current_users is not the number of subscriptions holding a slot there plus those
+ * a two-phase move is bringing there (move_target_server_id), by id. Empty when slot accounting is
+ * sound; the invariant checker reports anything else.
+ *
+ * @idempotency read-only
+ */
+export async function listSlotCountMismatches(connection: CommonQueryMethods): Promise<readonly SlotMismatch[]> {
+  return connection.any(sql.type(slotMismatch)`
+    SELECT v.id AS server_id, v.current_users,
+           (SELECT count(*) FROM subscriptions s WHERE s.server_id = v.id AND s.server_slot_held)::int AS holding,
+           (SELECT count(*) FROM subscriptions s WHERE s.move_target_server_id = v.id)::int AS moving_in
+    FROM vpn_servers v
+    WHERE v.current_users <> (SELECT count(*) FROM subscriptions s WHERE s.server_id = v.id AND s.server_slot_held)
+                           + (SELECT count(*) FROM subscriptions s WHERE s.move_target_server_id = v.id)
+    ORDER BY v.id
+  `);
+}

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createPanelActivities } from '../../activities/panel-activities';
 import { getSubscription } from '../../sql/repositories/subscriptions-repository';
 import { getUserById } from '../../sql/repositories/users-repository';
 import { newPayment, newUser, testActor } from '../../sql/repositories/test-fixtures';
@@ -88,6 +89,8 @@ describe('subscription lifecycle on the real stack', () => {
       assert.equal(stack.telegram.sent(telegramId).filter((call) => call.method === 'sendPhoto').length, 0, 'no key while the panel is down');
       assert.equal((await handle.query(getStateQuery)).phase, 'provisioning');
       stack.panel.controls.setDown(false);
+      // The failed attempt marked the server down; new orders wait for the health probe to see it up.
+      assert.equal((await createPanelActivities(stack.deps).probePanel({ serverId: stack.server.id })).up, true);
       await stack.telegram.waitFor((call) => call.method === 'sendPhoto' && call.chatId === telegramId, 30_000);
       const row = await getSubscription(stack.database.pool, subscription.id);
       assert.equal(clientsOf(row?.xui_email ?? null).length, 1);

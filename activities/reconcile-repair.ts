@@ -1,0 +1,194 @@
+/**
+ * The repairs of the panel reconciler (reconcile-activities.ts), one finding at a time.
+ */
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { sql } from 'slonik';
+import type { DatabasePool } from '../lib/db/create-pool';
+import { RecordNotFoundError } from '../lib/errors';
+import type { Logger } from '../lib/logger';
+import type { PanelClient } from '../lib/xui/panel-client';
+import { PanelNotConfiguredError } from '../lib/xui/panel-errors';
+import type { PanelResolver } from '../lib/xui/panel-for-server';
+import { writeAuditLog, type Actor } from '../sql/repositories/audit-repository';
+import { getSubscription, lockSubscription } from '../sql/repositories/subscriptions-repository';
+import type { SubscriptionRow } from '../sql/schemas/subscription-row';
+import type { VpnServerRow } from '../sql/schemas/vpn-server-row';
+import { SignalName, subscriptionWorkflowId } from '../workflows/contract';
+import type { EnsureClientSignal } from '../workflows/subscription-messages';
+import type { AlertActivities } from './alert-activity-types';
+import { diffPanelClients, type DbClientRow, type PanelClientEntry, type PanelFinding } from './diff-panel-clients';
+import { identityOf } from './panel-client-spec';
+import { createPanelTargets, deleteOrDisableClient } from './panel-targets';
+
+/** Dependencies of {@link createReconcileRepair}. */
+export interface ReconcileRepairDeps {
+  db: DatabasePool;
+  logger: Logger;
+  panels: PanelResolver;
+  /** Secret from which client identities derive (never logged). */
+  clientIdSalt: string;
+  /**
+   * Temporal client for the `ensureClient` signal: a lost client of a subscription whose workflow
+   * runs is re-created by that workflow, never beside it. Without one (scripts, some tests) or
+   * without a running workflow, the reconciler re-creates it itself under the row lock.
+   */
+  temporal?: Client | undefined;
+  /** The operator alert channel: told what a run repaired (once per server and hour). */
+  alertOperators?: AlertActivities['alertOperators'] | undefined;
+  /** How long a repair waits for the subscription's row lock, in milliseconds; default 5000. */
+  lockTimeoutMs?: number | undefined;
+}
+
+/** The panel as the reconciler read it: the inbounds it manages and every client. */
+export interface ReconcileSnapshot {
+  inboundIds: number[];
+  clients: PanelClientEntry[];
+}
+
+const ACTOR: Actor = { type: 'system', component: 'reconciler' };
+const AUDIT_ACTION = { recreate: 'panel_client.recreated', delete: 'panel_client.deleted', update: 'panel_client.updated' } as const;
+
+/** A finding about one subscription's client. */
+type OwnFinding = Extract<PanelFinding, { subscriptionId: number }>;
+
+/**
+ * The reconciler's repairs, each writing one audit row, and its report to the operators.
+ *
+ * Why repairs cannot race the subscription's own workflow. The workflow always changes the
+ * subscription row first and the panel second (claim, then create; move target reserved, then the
+ * new client made; switch, then the old client removed; cancelled/expired, then disabled/deleted;
+ * new end_date, then the expiry on the panel). Each repair here (1) takes that row's lock
+ * (SELECT ... FOR UPDATE, the lock every one of those row changes needs), (2) judges the finding
+ * again against the row as it is now, (3) acts on the panel, and (4) writes its audit row and
+ * commits. So the repair happens wholly before the workflow's next row change (which then
+ * overrides it on the panel in its second step) or wholly after (and was judged against it).
+ * A lost client of a subscription whose workflow runs is not re-created here at all: the workflow
+ * gets the `ensureClient` signal and re-creates it in its own one-at-a-time loop.
+ */
+export function createReconcileRepair(deps: ReconcileRepairDeps) {
+  const { db } = deps;
+  const log = deps.logger.child({ component: 'activity:reconciler' });
+  const lockTimeoutMs = deps.lockTimeoutMs ?? 5_000;
+  const targets = createPanelTargets(deps);
+
+  function toDbRow(row: SubscriptionRow): DbClientRow {
+    const identity = identityOf(row.id, row, deps.clientIdSalt);
+    return {
+      subscriptionId: row.id,
+      status: row.status,
+      serverId: row.server_id,
+      slotHeld: row.server_slot_held,
+      moveTargetServerId: row.move_target_server_id,
+      endsAtMs: row.end_date?.getTime() ?? null,
+      email: identity.email,
+      uuid: identity.uuid,
+    };
+  }
+
+  /** The finding judged again against a fresh row, or undefined when it no longer holds. */
+  function judgeAgain(serverId: number, finding: OwnFinding, fresh: SubscriptionRow, snapshot: ReconcileSnapshot): OwnFinding | undefined {
+    const clients = snapshot.clients.filter((client) => client.email === finding.email);
+    const again = diffPanelClients({ serverId, rows: [toDbRow(fresh)] }, { inboundIds: snapshot.inboundIds, clients }, new Date());
+    return again.find((candidate): candidate is OwnFinding => candidate.kind === finding.kind && candidate.fix === finding.fix);
+  }
+
+  /** Asks the subscription's workflow to re-create its client; false when no workflow runs. */
+  async function signalEnsureClient(temporal: Client, subscriptionId: number): Promise<boolean> {
+    const payload: EnsureClientSignal = { reason: 'reconciler:missing-client' };
+    try {
+      await temporal.workflow.getHandle(subscriptionWorkflowId(subscriptionId)).signal(SignalName.ensureClient, payload);
+      return true;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return false;
+      throw error;
+    }
+  }
+
+  /** Applies one repair (see the factory's comment for why it cannot race the workflow). */
+  async function repair(server: VpnServerRow, found: PanelFinding, panel: PanelClient, snapshot: ReconcileSnapshot): Promise<'fixed' | 'signalled' | 'stale'> {
+    const serverId = server.id;
+    if (found.fix === null || !('subscriptionId' in found)) return 'stale';
+    const finding: OwnFinding = found;
+    if (finding.kind === 'missing' && deps.temporal !== undefined) {
+      const fresh = await getSubscription(db, finding.subscriptionId);
+      const current = fresh === null ? undefined : judgeAgain(serverId, finding, fresh, snapshot);
+      if (fresh === null || current === undefined) return 'stale';
+      if (await signalEnsureClient(deps.temporal, current.subscriptionId)) {
+        await writeAuditLog(db, {
+          actor: ACTOR,
+          action: 'panel_client.ensure_requested',
+          entityType: 'subscription',
+          entityId: current.subscriptionId,
+          userId: fresh.user_id,
+          details: { server_id: serverId, finding: current },
+        });
+        return 'signalled';
+      }
+      // No workflow runs for it: nothing to race; repaired below under the row lock.
+    }
+
+    return db.transaction(async (tx) => {
+      await tx.query(sql.unsafe`SELECT set_config('lock_timeout', ${`${lockTimeoutMs}ms`}, true)`);
+      let fresh: SubscriptionRow;
+      try {
+        fresh = await lockSubscription(tx, finding.subscriptionId);
+      } catch (error) {
+        if (error instanceof RecordNotFoundError) return 'stale';
+        throw error;
+      }
+      const current = judgeAgain(serverId, finding, fresh, snapshot);
+      if (current === undefined) return 'stale';
+
+      // Only the panel and this transaction from here: the pool may not be used inside it.
+      switch (current.kind) {
+        case 'missing': {
+          const inboundId = fresh.xui_inbound_id ?? server.xui_inbound_id;
+          if (inboundId === null) throw new PanelNotConfiguredError(`server ${serverId} has no inbound id`);
+          const target = { server, panel, inboundId, identity: identityOf(fresh.id, fresh, deps.clientIdSalt) };
+          await targets.applyClient(fresh, target, { enable: true, expiryTime: current.expectedExpiryMs }, tx);
+          break;
+        }
+        case 'extra':
+          await deleteOrDisableClient(panel, current.inboundId, current.email);
+          break;
+        case 'drift': {
+          const existing = await panel.findClient(current.inboundId, current.email);
+          if (existing === null) return 'stale';
+          await panel.updateClient(current.inboundId, {
+            ...existing,
+            enable: current.enable?.expected ?? existing.enable,
+            expiryTime: current.expiryTime?.expected ?? existing.expiryTime,
+          });
+          break;
+        }
+        default:
+          return 'stale';
+      }
+      await writeAuditLog(tx, {
+        actor: ACTOR,
+        action: AUDIT_ACTION[current.fix],
+        entityType: 'subscription',
+        entityId: current.subscriptionId,
+        userId: fresh.user_id,
+        details: { server_id: serverId, finding: current },
+      });
+      return 'fixed';
+    });
+  }
+
+  /** Tells the operators what a run changed, once per server and hour; never fails the run. */
+  async function alertRepairs(serverId: number, fixed: PanelFinding[], signalled: PanelFinding[]): Promise<void> {
+    if (deps.alertOperators === undefined || fixed.length + signalled.length === 0) return;
+    const kinds = [...new Set(fixed.map((finding) => finding.kind))].join(', ');
+    const summary =
+      `Panel reconciler on server #${serverId}: ${fixed.length} repaired${kinds === '' ? '' : ` (${kinds})`}, ` +
+      `${signalled.length} lost client(s) handed to their workflows. Details: audit_logs actor reconciler.`;
+    try {
+      await deps.alertOperators({ kind: 'orphan_repaired', key: `reconcile:server-${serverId}:${new Date().toISOString().slice(0, 13)}`, summary, serverId });
+    } catch (error) {
+      log.error({ serverId, err: error instanceof Error ? error.message : String(error) }, 'operator alert failed');
+    }
+  }
+
+  return { toDbRow, repair, alertRepairs };
+}
