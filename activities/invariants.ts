@@ -17,12 +17,12 @@ import { AppError } from '../lib/errors';
 import type { PanelResolver } from '../lib/xui/panel-for-server';
 import type { DatabasePool } from '../lib/db/create-pool';
 import { listPanelServerIds } from '../sql/repositories/fleet-repository';
+import { listSlotCountMismatches } from '../sql/repositories/server-slots-repository';
 import {
   countCheckedRows,
   listBalanceMismatches,
   listEndedClientSubscriptions,
   listLiveSubscriptions,
-  listSlotCountMismatches,
   listSuspectPayments,
   listUndeliveredKeys,
   type PaymentApplicationRow,
@@ -228,7 +228,11 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
   }
 
   for (const server of await listSlotCountMismatches(deps.db)) {
-    add({ kind: 'slot_count_mismatch', serverId: server.id, summary: `server ${server.id} counts ${server.current_users} users but ${server.held} subscriptions hold a slot there` });
+    add({
+      kind: 'slot_count_mismatch',
+      serverId: server.server_id,
+      summary: `server ${server.server_id} counts ${server.current_users} users but ${server.holding} subscriptions hold a slot there and ${server.moving_in} are moving in`,
+    });
   }
 
   for (const row of await listUndeliveredKeys(deps.db, { settleSeconds, kinds: KEY_MESSAGE_KINDS })) {

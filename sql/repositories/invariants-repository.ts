@@ -101,18 +101,6 @@ export async function listEndedClientSubscriptions(connection: CommonQueryMethod
   `);
 }
 
-const slotCountRow = z.object({ id: z.number().int(), current_users: z.number().int(), held: z.number().int() });
-
-/** Servers whose current_users differs from the number of subscriptions holding a slot there. */
-export async function listSlotCountMismatches(connection: CommonQueryMethods): Promise<ReadonlyArray<z.infer<typeof slotCountRow>>> {
-  return connection.any(sql.type(slotCountRow)`
-    SELECT v.id, v.current_users,
-           (SELECT count(*)::int FROM subscriptions s WHERE s.server_id = v.id AND s.server_slot_held) AS held
-    FROM vpn_servers v
-    WHERE v.current_users <> (SELECT count(*) FROM subscriptions s WHERE s.server_id = v.id AND s.server_slot_held)
-    ORDER BY v.id
-  `);
-}
 
 const undeliveredRow = z.object({
   subscription_id: z.number().int(),
