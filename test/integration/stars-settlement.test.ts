@@ -27,7 +27,9 @@ import { recordStarsCharge } from '../../sql/repositories/stars-charges-reposito
 import { getUserByTelegramId } from '../../sql/repositories/users-repository';
 import { starsChargeRow } from '../../sql/schemas/stars-charge-row';
 import type { StarsReconcileResult } from '../../activities/stars-charge-types';
-import { paymentWorkflowId } from '../../workflows/contract';
+import { paymentWorkflowId, starsChargeWorkflowId } from '../../workflows/contract';
+import type { starsReconcileWorkflow } from '../../workflows/stars-reconcile-workflow';
+import { maybeRecordHistory } from '../support/record-history';
 import type { PaymentState } from '../../workflows/payment-workflow';
 import { startRealStack, type RealStack } from '../support/real-stack';
 import { eventually } from '../support/test-temporal';
@@ -94,12 +96,15 @@ async function keyArrives(userId: number): Promise<void> {
   await eventually(async () => ((await keysDelivered(userId)) >= 1 ? true : undefined), 30_000, 'the key message');
 }
 
-async function reconcile(): Promise<StarsReconcileResult> {
-  return stack.temporal.client.workflow.execute('starsReconcileWorkflow', {
+async function reconcile(record?: string): Promise<StarsReconcileResult> {
+  const workflowId = `stars-reconcile-test-${Date.now()}-${Math.random()}`;
+  const result = await stack.temporal.client.workflow.execute<typeof starsReconcileWorkflow>('starsReconcileWorkflow', {
     taskQueue: stack.taskQueue,
-    workflowId: `stars-reconcile-test-${Date.now()}-${Math.random()}`,
+    workflowId,
     args: [{ settleAfterSeconds: 0 }],
   });
+  if (record !== undefined) await maybeRecordHistory(stack.temporal.client, workflowId, record);
+  return result;
 }
 
 const alertsFor = (key: string) => workerLogs.filter((line) => line.includes('"alert":"stars_charge_settled"') && line.includes(`"key":"${key}"`));
@@ -148,6 +153,8 @@ describe('Telegram Stars charges are stored first and always settled', () => {
         const payment = await getPayment(stack.database.pool, order.paymentId);
         assert.deepEqual([payment?.status, payment?.external_id], ['completed', paid.telegramPaymentChargeId]);
         assert.equal(await trigger.fired(), 2, 'the first settlement write failed, the retry passed');
+        await stack.temporal.client.workflow.getHandle(starsChargeWorkflowId(charge?.id ?? 0)).result();
+        await maybeRecordHistory(stack.temporal.client, starsChargeWorkflowId(charge?.id ?? 0), 'stars-charge-applied-after-a-failed-write');
         await new Promise((resolve) => setTimeout(resolve, 1_000));
         assert.equal(await keysDelivered(userId), 1, 'the key arrived exactly once');
         assert.equal(await countAuditLogs(stack.database.pool, { action: 'payment.completed', entityId: order.paymentId }), 1);
@@ -172,7 +179,7 @@ describe('Telegram Stars charges are stored first and always settled', () => {
         assert.equal(await trigger.fired(), 1);
         assert.ok(!stack.telegram.sent(user.id).some((call) => call.method === 'sendMessage' && String(call.params['text']).includes('try again')), 'never told to try again');
 
-        const result = await reconcile();
+        const result = await reconcile('stars-reconcile-found-a-lost-charge');
         const [charge] = await charges(order.paymentId);
         assert.ok(charge);
         assert.ok(result.recorded.includes(charge.id));
@@ -236,6 +243,8 @@ describe('Telegram Stars charges are stored first and always settled', () => {
       const told = await stack.telegram.waitFor((call) => call.method === 'sendMessage' && call.chatId === user.id && String(call.params['text']).startsWith('We returned'), 10_000);
       assert.match(String(told.params['text']), new RegExp(`${first.stars} Stars`));
       assert.equal(await countAuditLogs(stack.database.pool, { action: 'stars_charge.refunded', entityId: refunded[0]?.id ?? 0 }), 1);
+      await stack.temporal.client.workflow.getHandle(starsChargeWorkflowId(refunded[0]?.id ?? 0)).result();
+      await maybeRecordHistory(stack.temporal.client, starsChargeWorkflowId(refunded[0]?.id ?? 0), 'stars-charge-second-charge-refunded');
       await eventually(async () => (alertsFor(`stars_charge_settled:${refunded[0]?.id ?? 0}`).length === 1 ? true : undefined), 10_000, 'the refund alert');
       assert.equal(await keysDelivered(userId), 1, 'one key');
       assert.equal(await countAuditLogs(stack.database.pool, { action: 'payment.completed', entityId: first.paymentId }), 1);
