@@ -138,7 +138,10 @@ export function createStarsChargeActivities(deps: StarsChargeActivityDeps) {
             });
             await markPaymentCompleted(tx, { paymentId: decision.paymentId, actor: ACTOR, webhookReceivedAt: charge.received_at });
           }
-          return (await decideStarsChargeRow(tx, { ...common, status: 'applied', reason: null })) ?? charge;
+          // A charge that completed its order before it was stored here (an older bot) needs no hand-off.
+          const applied = await decideStarsChargeRow(tx, { ...common, status: 'applied', reason: decision.action === 'already-applied' ? 'already-applied' : null });
+          if (applied === null) return charge;
+          return decision.action === 'already-applied' ? markStarsChargeStep(tx, { id: applied.id, step: 'handed_off_at' }) : applied;
         });
         if (decided.status === 'applied' || decided.status === 'refunding') {
           log.info({ chargeId: decided.id, paymentId: decided.payment_id, status: decided.status, reason: decided.reason }, 'stars charge decided');

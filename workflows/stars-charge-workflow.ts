@@ -15,9 +15,13 @@ const handOff = proxyActivities<Activities>(ActivityProfile.temporal);
 const telegram = proxyActivities<Activities>(ActivityProfile.telegram);
 const alerts = proxyActivities<AlertActivities>(ActivityProfile.database);
 
-/** Whether operators hear about this settlement: anything but the ordinary path (the bot stored it, it applied). */
+/**
+ * Whether operators hear about this settlement: anything but the ordinary path (the bot stored
+ * it, it applied) and a charge that had completed its order before it was stored (an older bot).
+ */
 export function needsOperatorAlert(state: StarsChargeState): boolean {
-  return state.status !== 'applied' || state.recordedBy === 'reconciler';
+  if (state.status === 'applied') return state.recordedBy === 'reconciler' && state.reason !== 'already-applied';
+  return true;
 }
 
 /** The operator alert's text: ids, Stars and the outcome, nothing secret. */
