@@ -17,7 +17,6 @@ import { runBot } from '../../bot/bot-test-kit';
 import { createBotServices } from '../../bot/create-bot-services';
 import type { RecordedCall } from '../../fakes/telegram';
 import type { PaymentProviders } from '../../lib/payments/payments-config';
-import { createStarsBotApi } from '../../lib/payments/stars/create-stars-bot-api';
 import type { PaymentWorkflowTarget } from '../../lib/purchases/payment-workflow-client';
 import { createPurchaseService } from '../../lib/purchases/start-purchase';
 import { createStarsCheckout } from '../../lib/purchases/stars-checkout';
@@ -44,7 +43,6 @@ before(async () => {
   stack = await startRealStack();
   stack.deps.logger = pino({ level: 'info' }, { write: (line: string) => void workerLogs.push(line) });
   stack.deps.payments = { providers, temporal: { client: stack.temporal.client, taskQueue: stack.taskQueue }, returnUrl: 'https://t.me/stars_test_bot' };
-  stack.deps.starsApi = createStarsBotApi({ token: stack.telegram.token, apiRoot: stack.telegram.apiRoot });
   planId = await stack.database.pool.oneFirst(sql.type(z.object({ id: z.number() }))`SELECT id FROM subscription_plans WHERE name = '1 месяц'`);
 });
 
