@@ -19,6 +19,7 @@ import type { RecordedCall } from '../../fakes/telegram';
 import type { PaymentProviders } from '../../lib/payments/payments-config';
 import type { PaymentWorkflowTarget } from '../../lib/purchases/payment-workflow-client';
 import { createPurchaseService } from '../../lib/purchases/start-purchase';
+import { startStarsChargeSettlement } from '../../lib/purchases/stars-charge-workflow-client';
 import { createStarsCheckout } from '../../lib/purchases/stars-checkout';
 import { countAuditLogs } from '../../sql/repositories/audit-repository';
 import { getPayment } from '../../sql/repositories/payments-repository';
@@ -293,5 +294,57 @@ describe('Telegram Stars charges are stored first and always settled', () => {
       await keyArrives(userId);
       assert.equal((await getPayment(stack.database.pool, paymentId))?.status, 'completed');
     });
+  });
+
+  it('a settlement that cannot finish is parked with one operator alert, and the reconciler finishes it later', async () => {
+    const starsApi = stack.deps.starsApi;
+    let bought: { user: { id: number }; order: { payload: string; stars: number; paymentId: number }; chargeId: string } | undefined;
+    await withSystem(async () => {
+      const { user, userId } = await newBuyer();
+      const order = await starsOrder(userId);
+      const outcome = await stack.telegram.userPays(user, order.payload, { totalAmount: order.stars, deliveries: 0 });
+      assert.ok(outcome.status === 'paid');
+      bought = { user, order, chargeId: outcome.telegramPaymentChargeId };
+    });
+    assert.ok(bought);
+    const { user, order } = bought;
+    const paid = { telegramPaymentChargeId: bought.chargeId };
+    const subscriptionId = (await getPayment(stack.database.pool, order.paymentId))?.subscription_id ?? 0;
+    // The operator cancelled the order's subscription meanwhile: the charge must be refunded.
+    await stack.database.pool.query(sql.unsafe`UPDATE subscriptions SET status = 'cancelled' WHERE id = ${subscriptionId}`);
+    const { charge } = await recordStarsCharge(stack.database.pool, {
+      telegramPaymentChargeId: paid.telegramPaymentChargeId,
+      telegramUserId: user.id,
+      invoicePayload: order.payload,
+      currency: 'XTR',
+      totalAmount: order.stars,
+      raw: {},
+      recordedBy: 'bot',
+      orderId: order.paymentId,
+    });
+    stack.deps.starsApi = undefined; // this worker cannot reach the Bot API's Stars methods
+    try {
+      await withSystem(async () => {
+        await startStarsChargeSettlement({ client: stack.temporal.client, taskQueue: stack.taskQueue }, charge.id);
+        await assert.rejects(stack.temporal.client.workflow.getHandle(starsChargeWorkflowId(charge.id)).result());
+      });
+    } finally {
+      stack.deps.starsApi = starsApi;
+    }
+    const parked = workerLogs.filter((line) => line.includes('"alert":"work_parked"') && line.includes(`"key":"work_parked:stars-charge-${charge.id}"`));
+    assert.equal(parked.length, 1, 'operators told once');
+    assert.equal(refundCalls(paid.telegramPaymentChargeId).length, 0);
+
+    await withSystem(async () => {
+      const result = await reconcile();
+      assert.ok(result.started.includes(charge.id), 'the failed run is started again');
+      await stack.temporal.client.workflow.getHandle(starsChargeWorkflowId(charge.id)).result();
+    });
+    const [settled] = await charges(order.paymentId);
+    assert.deepEqual([settled?.status, settled?.reason, settled?.settled_at !== null], ['refunded', 'order-closed', true]);
+    assert.deepEqual(refundCalls(paid.telegramPaymentChargeId).map((call) => call.ok), [true]);
+    await stack.telegram.waitFor((call) => call.method === 'sendMessage' && call.chatId === user.id && String(call.params['text']).startsWith('We returned'), 10_000);
+    assert.match(alertsFor(`stars_charge_settled:${charge.id}`)[0] ?? '', /refunded to the payer \(order-closed/);
+    assert.equal((await getPayment(stack.database.pool, order.paymentId))?.status, 'pending', 'never completed');
   });
 });
