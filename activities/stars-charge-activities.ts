@@ -63,9 +63,12 @@ function stateOf(charge: StarsChargeRow, userId: number | null, subscriptionId: 
   };
 }
 
-/** Whether Telegram refused the refund for good (a 4xx other than 429), as opposed to being unreachable. */
+/**
+ * Whether Telegram refused this refund for good (400, e.g. CHARGE_NOT_FOUND), as opposed to being
+ * unreachable or refusing us (401/403/404/429/5xx: a token or outage problem a retry may outlive).
+ */
 function refusedForGood(error: unknown): error is GrammyError {
-  return error instanceof GrammyError && error.error_code >= 400 && error.error_code < 500 && error.error_code !== 429;
+  return error instanceof GrammyError && error.error_code === 400;
 }
 
 /**

@@ -2,15 +2,18 @@
  * The Stars reconciler's activity and the charge decision on a real database, with a stub Bot API
  * (a transaction list we control) and a stub Temporal client that records the settlements it is
  * asked to start: which charges get stored, where the cursor stops, and that a charge an older
- * bot already applied is recognised quietly instead of being applied again or refunded.
+ * bot already applied is recognised quietly instead of being applied again or refunded, and that
+ * a refund Telegram refuses for good is left unresolved while an outage is retried.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { sql } from 'slonik';
+import { GrammyError } from 'grammy';
 import { createLogger } from '../lib/logger';
 import type { StarsBotApi } from '../lib/payments/stars/star-transactions';
 import { starsInvoicePayload } from '../lib/payments/stars/stars-payload';
+import { countAuditLogs } from '../sql/repositories/audit-repository';
 import { createPayment, markPaymentCompleted, setPaymentExternalId } from '../sql/repositories/payments-repository';
 import { getStarsChargeByChargeId, getStarsReconcileOffset, recordStarsCharge } from '../sql/repositories/stars-charges-repository';
 import { newSubscription, newUser, testActor } from '../sql/repositories/test-fixtures';
@@ -132,3 +135,41 @@ describe('decideStarsCharge on a charge an older bot already applied', () => {
     assert.equal((await activities.refundStarsCharge({ chargeId: charge.id })).status, 'applied', 'an applied charge is never refunded');
   });
 });
+
+describe('refundStarsCharge', () => {
+  it('leaves a charge Telegram refuses to refund (400) unresolved and audited, and retries an outage', async () => {
+    const { charge } = await recordStarsCharge(database.pool, {
+      telegramPaymentChargeId: 'stx-gone',
+      telegramUserId: 777_001,
+      invoicePayload: 'not-ours',
+      currency: 'XTR',
+      totalAmount: 5,
+      raw: {},
+      recordedBy: 'reconciler',
+      orderId: null,
+    });
+    let answer: GrammyError = new GrammyError('x', { ok: false, error_code: 502, description: 'Bad Gateway' }, 'refundStarPayment', {});
+    const activities = createStarsChargeActivities({
+      db: database.pool,
+      logger: createLogger({ level: 'silent' }),
+      starsApi: {
+        refundStarPayment: async () => {
+          throw answer;
+        },
+        getStarTransactions: async () => ({ transactions: [] }),
+      },
+      deliver: async () => ({ sent: true, duplicate: false }),
+    });
+    const decided = await activities.decideStarsCharge({ chargeId: charge.id });
+    assert.deepEqual([decided.status, decided.reason], ['refunding', 'unknown-order']);
+    await assert.rejects(activities.refundStarsCharge({ chargeId: charge.id }), (error: unknown) => (error as { type?: string }).type === 'TELEGRAM_UNAVAILABLE');
+    assert.equal((await getStarsChargeByChargeId(database.pool, 'stx-gone'))?.status, 'refunding', 'an outage changes nothing');
+
+    answer = new GrammyError('x', { ok: false, error_code: 400, description: 'Bad Request: CHARGE_NOT_FOUND' }, 'refundStarPayment', {});
+    const state = await activities.refundStarsCharge({ chargeId: charge.id });
+    assert.deepEqual([state.status, state.reason], ['unresolved', 'refund-refused:CHARGE_NOT_FOUND']);
+    assert.deepEqual(await activities.refundStarsCharge({ chargeId: charge.id }), state, 'a retry answers the same');
+    assert.equal(await countAuditLogs(database.pool, { action: 'stars_charge.unresolved', entityId: charge.id }), 1);
+  });
+});
+
