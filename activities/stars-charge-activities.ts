@@ -63,9 +63,12 @@ function stateOf(charge: StarsChargeRow, userId: number | null, subscriptionId: 
   };
 }
 
-/** Whether Telegram refused the refund for good (a 4xx other than 429), as opposed to being unreachable. */
+/**
+ * Whether Telegram refused this refund for good (400, e.g. CHARGE_NOT_FOUND), as opposed to being
+ * unreachable or refusing us (401/403/404/429/5xx: a token or outage problem a retry may outlive).
+ */
 function refusedForGood(error: unknown): error is GrammyError {
-  return error instanceof GrammyError && error.error_code >= 400 && error.error_code < 500 && error.error_code !== 429;
+  return error instanceof GrammyError && error.error_code === 400;
 }
 
 /**
@@ -138,7 +141,10 @@ export function createStarsChargeActivities(deps: StarsChargeActivityDeps) {
             });
             await markPaymentCompleted(tx, { paymentId: decision.paymentId, actor: ACTOR, webhookReceivedAt: charge.received_at });
           }
-          return (await decideStarsChargeRow(tx, { ...common, status: 'applied', reason: null })) ?? charge;
+          // A charge that completed its order before it was stored here (an older bot) needs no hand-off.
+          const applied = await decideStarsChargeRow(tx, { ...common, status: 'applied', reason: decision.action === 'already-applied' ? 'already-applied' : null });
+          if (applied === null) return charge;
+          return decision.action === 'already-applied' ? markStarsChargeStep(tx, { id: applied.id, step: 'handed_off_at' }) : applied;
         });
         if (decided.status === 'applied' || decided.status === 'refunding') {
           log.info({ chargeId: decided.id, paymentId: decided.payment_id, status: decided.status, reason: decided.reason }, 'stars charge decided');

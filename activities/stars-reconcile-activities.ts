@@ -57,11 +57,11 @@ export function createStarsReconcileActivities(deps: StarsReconcileDeps) {
       const known = await knownStarsChargeIds(deps.db, scan.incoming.map((charge) => charge.telegramPaymentChargeId));
       const result: StarsReconcileResult = { pages: scan.pages, incoming: scan.incoming.length, recorded: [], started: [], failed: [] };
       let safeOffset = scan.endOffset;
-      for (const [index, charge] of scan.incoming.entries()) {
+      for (const charge of scan.incoming) {
         if (known.has(charge.telegramPaymentChargeId)) continue;
         if (charge.date >= settleBefore) {
           // Too fresh: the bot is probably storing it right now. The cursor stays before it.
-          safeOffset = Math.min(safeOffset, Math.max(0, cursor - OVERLAP) + index);
+          safeOffset = Math.min(safeOffset, charge.offset);
           continue;
         }
         const { created, charge: row } = await recordStarsCharge(deps.db, {

@@ -128,10 +128,15 @@ export function registerPurchaseHandlers(bot: Bot<BotContext>, deps: BotDeps, lo
       });
     } catch (error) {
       log.error({ error: describeError(error, deps.token), updateId: ctx.update.update_id }, 'could not store a Stars charge; the Stars reconciler will settle it');
-      await ctx.reply(ctx.texts.paymentReceived);
+      result = { status: 'accepted' };
+    }
+    if (result.status === 'duplicate') {
+      log.info({ updateId: ctx.update.update_id }, 'repeated successful_payment ignored');
       return;
     }
-    if (result.status === 'accepted') await ctx.reply(ctx.texts.paymentReceived);
-    else log.info({ updateId: ctx.update.update_id }, 'repeated successful_payment ignored');
+    // Best effort: a failed thank-you must not reach bot.catch, whose reply says "try again".
+    await ctx.reply(ctx.texts.paymentReceived).catch((error: unknown) => {
+      log.warn({ error: describeError(error, deps.token), updateId: ctx.update.update_id }, 'could not thank the payer');
+    });
   });
 }

@@ -1,4 +1,4 @@
-import { proxyActivities } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { AlertActivities } from '../activities/alert-activity-types';
 import type { Activities } from '../activities/create-activities';
 import type { StarsChargeState } from '../activities/stars-charge-types';
@@ -15,9 +15,13 @@ const handOff = proxyActivities<Activities>(ActivityProfile.temporal);
 const telegram = proxyActivities<Activities>(ActivityProfile.telegram);
 const alerts = proxyActivities<AlertActivities>(ActivityProfile.database);
 
-/** Whether operators hear about this settlement: anything but the ordinary path (the bot stored it, it applied). */
+/**
+ * Whether operators hear about this settlement: anything but the ordinary path (the bot stored
+ * it, it applied) and a charge that had completed its order before it was stored (an older bot).
+ */
 export function needsOperatorAlert(state: StarsChargeState): boolean {
-  return state.status !== 'applied' || state.recordedBy === 'reconciler';
+  if (state.status === 'applied') return state.recordedBy === 'reconciler' && state.reason !== 'already-applied';
+  return true;
 }
 
 /** The operator alert's text: ids, Stars and the outcome, nothing secret. */
@@ -43,15 +47,32 @@ export function settlementSummary(state: StarsChargeState): string {
  * refundStarPayment and tells the payer. Ends by marking the charge settled and, unless it was
  * the ordinary path, telling the operators (`stars_charge_settled`). Every step is idempotent, so
  * a new run after a failed one (the stars-reconcile Schedule starts it again) picks up where the
- * last stopped.
+ * last stopped; a run that fails tells the operators once (`work_parked`).
  */
 export async function starsChargeWorkflow(input: StarsChargeWorkflowInput): Promise<StarsChargeState> {
-  let state = await database.decideStarsCharge({ chargeId: input.chargeId });
-  if (state.status === 'applied' && !state.handedOff) state = await handOff.handOffStarsPayment({ chargeId: input.chargeId });
-  if (state.status === 'refunding') state = await telegram.refundStarsCharge({ chargeId: input.chargeId });
-  if (state.status === 'refunded' && !state.userNotified) state = await telegram.notifyStarsRefund({ chargeId: input.chargeId });
+  try {
+    return await settle(input.chargeId);
+  } catch (error) {
+    if (!(error instanceof ActivityFailure)) throw error;
+    // A step ran out of retries (e.g. Postgres down for minutes). The run fails; the stars-reconcile
+    // Schedule starts the charge again. Operators hear once per charge (the key deduplicates).
+    const type = error.cause instanceof ApplicationFailure ? (error.cause.type ?? 'unknown') : 'timeout';
+    await alerts.alertOperators({
+      kind: 'work_parked',
+      key: `work_parked:stars-charge-${input.chargeId}`,
+      summary: `Stars charge ${input.chargeId} could not be settled yet (${error.activityType}: ${type}); the stars-reconcile Schedule retries it. See stars_charges id ${input.chargeId}.`,
+    });
+    throw error;
+  }
+}
+
+async function settle(chargeId: number): Promise<StarsChargeState> {
+  let state = await database.decideStarsCharge({ chargeId });
+  if (state.status === 'applied' && !state.handedOff) state = await handOff.handOffStarsPayment({ chargeId });
+  if (state.status === 'refunding') state = await telegram.refundStarsCharge({ chargeId });
+  if (state.status === 'refunded' && !state.userNotified) state = await telegram.notifyStarsRefund({ chargeId });
   const wasSettled = state.settled;
-  state = await database.finishStarsCharge({ chargeId: input.chargeId });
+  state = await database.finishStarsCharge({ chargeId });
   if (!wasSettled && needsOperatorAlert(state)) {
     await alerts.alertOperators({
       kind: 'stars_charge_settled',

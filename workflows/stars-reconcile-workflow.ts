@@ -9,7 +9,13 @@ export interface StarsReconcileInput {
   settleAfterSeconds: number;
 }
 
-const reconciler = proxyActivities<Activities>({ ...ActivityProfile.telegram, scheduleToCloseTimeout: '10 minutes' });
+/** Paging the whole list may take a while; the next scheduled run is the real retry. */
+const reconciler = proxyActivities<Activities>({
+  ...ActivityProfile.telegram,
+  startToCloseTimeout: '5 minutes',
+  scheduleToCloseTimeout: '15 minutes',
+  retry: { ...ActivityProfile.telegram.retry, maximumAttempts: 3 },
+});
 
 /**
  * Run by the `stars-reconcile` Schedule: reads Telegram's getStarTransactions and settles every

@@ -178,6 +178,35 @@ describe('fake Telegram Bot API', () => {
     );
   });
 
+  it('charges without delivering the update (deliveries: 0), pages getStarTransactions, and injects method failures', async () => {
+    const drain = async () => {
+      const all = await updates(fake, { timeout: 0 });
+      const last = all.at(-1);
+      if (last !== undefined) await updates(fake, { offset: last.update_id + 1, timeout: 0 });
+      return all;
+    };
+    await drain();
+    const before = (await api.getStarTransactions({ offset: 0, limit: 100 })).transactions.length;
+    const paying = fake.userPays({ id: 507, first_name: 'Lost' }, 'order:90', { totalAmount: 25, deliveries: 0 });
+    const [checkout] = await updates(fake, { timeout: 5 });
+    await updates(fake, { offset: checkout!.update_id + 1, timeout: 0 });
+    await api.answerPreCheckoutQuery(checkout?.pre_checkout_query.id, true);
+    const outcome = await paying;
+    assert.ok(outcome.status === 'paid');
+    assert.deepEqual(await drain(), [], 'Telegram took the Stars but the update never came');
+    const page = await api.getStarTransactions({ offset: before, limit: 1 });
+    assert.deepEqual(
+      page.transactions.map((transaction) => [transaction.id, transaction.amount, transaction.source?.type === 'user' ? transaction.source.invoice_payload : undefined]),
+      [[outcome.telegramPaymentChargeId, 25, 'order:90']],
+    );
+    assert.deepEqual((await api.getStarTransactions({ offset: before + 1, limit: 100 })).transactions, []);
+
+    fake.injectFailure('refundStarPayment', 500, 'Internal Server Error', 1);
+    await assert.rejects(api.refundStarPayment(507, outcome.telegramPaymentChargeId), (error: unknown) => error instanceof GrammyError && error.error_code === 500);
+    assert.equal(await api.refundStarPayment(507, outcome.telegramPaymentChargeId), true, 'the next call runs; the failed one changed nothing');
+    assert.equal((await drain()).length, 1, 'one refunded_payment message');
+  });
+
   it('emits no payment when the pre-checkout answer misses the deadline or says no', async () => {
     await api.sendInvoice(506, 'VPN', 'VPN', 'order:80', 'XTR', [{ label: 'VPN', amount: 50 }]);
     const late = fake.userPays(506, 'order:80');

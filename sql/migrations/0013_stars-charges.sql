@@ -19,6 +19,8 @@
 -- * handed_off_at: when the applied payment was handed to its payment workflow; refunded_at,
 --   user_notified_at, settled_at: when each step of the settlement finished.
 -- * One applied charge per payment (partial unique index): a second charge is refunded.
+-- * A trigger keeps the decision final whoever writes the row: applied stays applied, refunding
+--   may only become refunded or unresolved, unresolved only refunded (an operator settled it).
 -- stars_reconcile_cursor: one row, the getStarTransactions offset below which every incoming
 -- charge is known to be recorded here (the list is append-only and chronological), so a
 -- reconciler pass reads only what is new (plus a small overlap) instead of the whole history.
@@ -62,6 +64,21 @@ CREATE UNIQUE INDEX stars_charges_one_applied_per_payment ON stars_charges(payme
 CREATE INDEX idx_stars_charges_unsettled ON stars_charges(received_at) WHERE settled_at IS NULL;
 CREATE INDEX idx_stars_charges_payment_id ON stars_charges(payment_id);
 
+CREATE FUNCTION stars_charges_decision_final() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF NEW.status = OLD.status OR OLD.status = 'received'
+       OR (OLD.status = 'refunding' AND NEW.status IN ('refunded', 'unresolved'))
+       OR (OLD.status = 'unresolved' AND NEW.status = 'refunded') THEN
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'stars charge % is %, it cannot become %', OLD.id, OLD.status, NEW.status
+        USING ERRCODE = 'check_violation', CONSTRAINT = 'stars_charges_decision_final';
+END
+$$;
+
+CREATE TRIGGER stars_charges_decision_final BEFORE UPDATE OF status ON stars_charges
+    FOR EACH ROW EXECUTE FUNCTION stars_charges_decision_final();
+
 CREATE TABLE stars_reconcile_cursor (
     id BOOLEAN PRIMARY KEY DEFAULT true,
     next_offset INTEGER NOT NULL DEFAULT 0,
@@ -74,3 +91,4 @@ INSERT INTO stars_reconcile_cursor (id, next_offset) VALUES (true, 0);
 -- Down Migration
 DROP TABLE stars_reconcile_cursor;
 DROP TABLE stars_charges;
+DROP FUNCTION stars_charges_decision_final();

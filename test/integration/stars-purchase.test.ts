@@ -213,8 +213,12 @@ describe('Telegram Stars purchase through the bot', () => {
     await updatesProcessed();
     await eventually(async () => (logs.some((line) => line.includes('repeated successful_payment ignored')) ? true : undefined), 5_000, 'the second delivery');
 
-    const paid = await getPayment(database.pool, payment.id);
-    assert.deepEqual([paid?.status, paid?.external_id, paid?.completed_at !== null], ['completed', outcome.telegramPaymentChargeId, true]);
+    // The bot stores the charge; its settlement (stars-charge-{id}) completes the payment right after.
+    const paid = await eventually(async () => {
+      const row = await getPayment(database.pool, payment.id);
+      return row?.status === 'completed' ? row : undefined;
+    }, 15_000, 'the settlement');
+    assert.deepEqual([paid.status, paid.external_id, paid.completed_at !== null], ['completed', outcome.telegramPaymentChargeId, true]);
     assert.equal(await countAuditLogs(database.pool, { action: 'payment.completed', entityId: payment.id }), 1, 'completed exactly once');
     assert.equal(sentTo(user.id, 'sendMessage').filter((call) => textOf(call) === en.paymentReceived).length, 1, 'thanked once');
 

@@ -17,9 +17,9 @@ import { runBot } from '../../bot/bot-test-kit';
 import { createBotServices } from '../../bot/create-bot-services';
 import type { RecordedCall } from '../../fakes/telegram';
 import type { PaymentProviders } from '../../lib/payments/payments-config';
-import { createStarsBotApi } from '../../lib/payments/stars/create-stars-bot-api';
 import type { PaymentWorkflowTarget } from '../../lib/purchases/payment-workflow-client';
 import { createPurchaseService } from '../../lib/purchases/start-purchase';
+import { startStarsChargeSettlement } from '../../lib/purchases/stars-charge-workflow-client';
 import { createStarsCheckout } from '../../lib/purchases/stars-checkout';
 import { countAuditLogs } from '../../sql/repositories/audit-repository';
 import { getPayment } from '../../sql/repositories/payments-repository';
@@ -27,7 +27,9 @@ import { recordStarsCharge } from '../../sql/repositories/stars-charges-reposito
 import { getUserByTelegramId } from '../../sql/repositories/users-repository';
 import { starsChargeRow } from '../../sql/schemas/stars-charge-row';
 import type { StarsReconcileResult } from '../../activities/stars-charge-types';
-import { paymentWorkflowId } from '../../workflows/contract';
+import { paymentWorkflowId, starsChargeWorkflowId } from '../../workflows/contract';
+import type { starsReconcileWorkflow } from '../../workflows/stars-reconcile-workflow';
+import { maybeRecordHistory } from '../support/record-history';
 import type { PaymentState } from '../../workflows/payment-workflow';
 import { startRealStack, type RealStack } from '../support/real-stack';
 import { eventually } from '../support/test-temporal';
@@ -42,7 +44,6 @@ before(async () => {
   stack = await startRealStack();
   stack.deps.logger = pino({ level: 'info' }, { write: (line: string) => void workerLogs.push(line) });
   stack.deps.payments = { providers, temporal: { client: stack.temporal.client, taskQueue: stack.taskQueue }, returnUrl: 'https://t.me/stars_test_bot' };
-  stack.deps.starsApi = createStarsBotApi({ token: stack.telegram.token, apiRoot: stack.telegram.apiRoot });
   planId = await stack.database.pool.oneFirst(sql.type(z.object({ id: z.number() }))`SELECT id FROM subscription_plans WHERE name = '1 месяц'`);
 });
 
@@ -94,12 +95,15 @@ async function keyArrives(userId: number): Promise<void> {
   await eventually(async () => ((await keysDelivered(userId)) >= 1 ? true : undefined), 30_000, 'the key message');
 }
 
-async function reconcile(): Promise<StarsReconcileResult> {
-  return stack.temporal.client.workflow.execute('starsReconcileWorkflow', {
+async function reconcile(record?: string): Promise<StarsReconcileResult> {
+  const workflowId = `stars-reconcile-test-${Date.now()}-${Math.random()}`;
+  const result = await stack.temporal.client.workflow.execute<typeof starsReconcileWorkflow>('starsReconcileWorkflow', {
     taskQueue: stack.taskQueue,
-    workflowId: `stars-reconcile-test-${Date.now()}-${Math.random()}`,
+    workflowId,
     args: [{ settleAfterSeconds: 0 }],
   });
+  if (record !== undefined) await maybeRecordHistory(stack.temporal.client, workflowId, record);
+  return result;
 }
 
 const alertsFor = (key: string) => workerLogs.filter((line) => line.includes('"alert":"stars_charge_settled"') && line.includes(`"key":"${key}"`));
@@ -148,6 +152,8 @@ describe('Telegram Stars charges are stored first and always settled', () => {
         const payment = await getPayment(stack.database.pool, order.paymentId);
         assert.deepEqual([payment?.status, payment?.external_id], ['completed', paid.telegramPaymentChargeId]);
         assert.equal(await trigger.fired(), 2, 'the first settlement write failed, the retry passed');
+        await stack.temporal.client.workflow.getHandle(starsChargeWorkflowId(charge?.id ?? 0)).result();
+        await maybeRecordHistory(stack.temporal.client, starsChargeWorkflowId(charge?.id ?? 0), 'stars-charge-applied-after-a-failed-write');
         await new Promise((resolve) => setTimeout(resolve, 1_000));
         assert.equal(await keysDelivered(userId), 1, 'the key arrived exactly once');
         assert.equal(await countAuditLogs(stack.database.pool, { action: 'payment.completed', entityId: order.paymentId }), 1);
@@ -172,7 +178,7 @@ describe('Telegram Stars charges are stored first and always settled', () => {
         assert.equal(await trigger.fired(), 1);
         assert.ok(!stack.telegram.sent(user.id).some((call) => call.method === 'sendMessage' && String(call.params['text']).includes('try again')), 'never told to try again');
 
-        const result = await reconcile();
+        const result = await reconcile('stars-reconcile-found-a-lost-charge');
         const [charge] = await charges(order.paymentId);
         assert.ok(charge);
         assert.ok(result.recorded.includes(charge.id));
@@ -236,6 +242,8 @@ describe('Telegram Stars charges are stored first and always settled', () => {
       const told = await stack.telegram.waitFor((call) => call.method === 'sendMessage' && call.chatId === user.id && String(call.params['text']).startsWith('We returned'), 10_000);
       assert.match(String(told.params['text']), new RegExp(`${first.stars} Stars`));
       assert.equal(await countAuditLogs(stack.database.pool, { action: 'stars_charge.refunded', entityId: refunded[0]?.id ?? 0 }), 1);
+      await stack.temporal.client.workflow.getHandle(starsChargeWorkflowId(refunded[0]?.id ?? 0)).result();
+      await maybeRecordHistory(stack.temporal.client, starsChargeWorkflowId(refunded[0]?.id ?? 0), 'stars-charge-second-charge-refunded');
       await eventually(async () => (alertsFor(`stars_charge_settled:${refunded[0]?.id ?? 0}`).length === 1 ? true : undefined), 10_000, 'the refund alert');
       assert.equal(await keysDelivered(userId), 1, 'one key');
       assert.equal(await countAuditLogs(stack.database.pool, { action: 'payment.completed', entityId: first.paymentId }), 1);
@@ -286,5 +294,57 @@ describe('Telegram Stars charges are stored first and always settled', () => {
       await keyArrives(userId);
       assert.equal((await getPayment(stack.database.pool, paymentId))?.status, 'completed');
     });
+  });
+
+  it('a settlement that cannot finish is parked with one operator alert, and the reconciler finishes it later', async () => {
+    const starsApi = stack.deps.starsApi;
+    let bought: { user: { id: number }; order: { payload: string; stars: number; paymentId: number }; chargeId: string } | undefined;
+    await withSystem(async () => {
+      const { user, userId } = await newBuyer();
+      const order = await starsOrder(userId);
+      const outcome = await stack.telegram.userPays(user, order.payload, { totalAmount: order.stars, deliveries: 0 });
+      assert.ok(outcome.status === 'paid');
+      bought = { user, order, chargeId: outcome.telegramPaymentChargeId };
+    });
+    assert.ok(bought);
+    const { user, order } = bought;
+    const paid = { telegramPaymentChargeId: bought.chargeId };
+    const subscriptionId = (await getPayment(stack.database.pool, order.paymentId))?.subscription_id ?? 0;
+    // The operator cancelled the order's subscription meanwhile: the charge must be refunded.
+    await stack.database.pool.query(sql.unsafe`UPDATE subscriptions SET status = 'cancelled' WHERE id = ${subscriptionId}`);
+    const { charge } = await recordStarsCharge(stack.database.pool, {
+      telegramPaymentChargeId: paid.telegramPaymentChargeId,
+      telegramUserId: user.id,
+      invoicePayload: order.payload,
+      currency: 'XTR',
+      totalAmount: order.stars,
+      raw: {},
+      recordedBy: 'bot',
+      orderId: order.paymentId,
+    });
+    stack.deps.starsApi = undefined; // this worker cannot reach the Bot API's Stars methods
+    try {
+      await withSystem(async () => {
+        await startStarsChargeSettlement({ client: stack.temporal.client, taskQueue: stack.taskQueue }, charge.id);
+        await assert.rejects(stack.temporal.client.workflow.getHandle(starsChargeWorkflowId(charge.id)).result());
+      });
+    } finally {
+      stack.deps.starsApi = starsApi;
+    }
+    const parked = workerLogs.filter((line) => line.includes('"alert":"work_parked"') && line.includes(`"key":"work_parked:stars-charge-${charge.id}"`));
+    assert.equal(parked.length, 1, 'operators told once');
+    assert.equal(refundCalls(paid.telegramPaymentChargeId).length, 0);
+
+    await withSystem(async () => {
+      const result = await reconcile();
+      assert.ok(result.started.includes(charge.id), 'the failed run is started again');
+      await stack.temporal.client.workflow.getHandle(starsChargeWorkflowId(charge.id)).result();
+    });
+    const [settled] = await charges(order.paymentId);
+    assert.deepEqual([settled?.status, settled?.reason, settled?.settled_at !== null], ['refunded', 'order-closed', true]);
+    assert.deepEqual(refundCalls(paid.telegramPaymentChargeId).map((call) => call.ok), [true]);
+    await stack.telegram.waitFor((call) => call.method === 'sendMessage' && call.chatId === user.id && String(call.params['text']).startsWith('We returned'), 10_000);
+    assert.match(alertsFor(`stars_charge_settled:${charge.id}`)[0] ?? '', /refunded to the payer \(order-closed/);
+    assert.equal((await getPayment(stack.database.pool, order.paymentId))?.status, 'pending', 'never completed');
   });
 });

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from 'slonik';
 import type { ActivityDeps } from '../../activities/create-activities';
+import { createStarsBotApi } from '../../lib/payments/stars/create-stars-bot-api';
 import { createTelegramSender } from '../../activities/telegram-sender';
 import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram';
 import { startFakePanel, type FakePanel } from '../../fakes/xui-panel/fake-panel';
@@ -59,6 +60,7 @@ export async function startRealStack(options: { lifecycle?: Partial<LifecycleSet
     clientIdSalt: 'real-stack-salt-0123456789',
     publicBaseUrl: 'https://vpn.example.com',
     telegram: createTelegramSender({ token: telegram.token, apiRoot: telegram.apiRoot, maxDelaySeconds: 2 }),
+    starsApi: createStarsBotApi({ token: telegram.token, apiRoot: telegram.apiRoot }),
     referralBonusKopecks: 5000n,
     temporal: temporal.client,
     lifecycle: { ...DEFAULT_LIFECYCLE_SETTINGS, ...options.lifecycle },

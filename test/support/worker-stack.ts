@@ -12,6 +12,7 @@ import type { Client } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import { sql } from 'slonik';
 import type { ActivityDeps } from '../../activities/create-activities';
+import { createStarsBotApi } from '../../lib/payments/stars/create-stars-bot-api';
 import { createTelegramSender } from '../../activities/telegram-sender';
 import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram';
 import { startFakePanel, type FakePanel } from '../../fakes/xui-panel/fake-panel';
@@ -103,6 +104,7 @@ export function workerDeps(config: WorkerStackConfig, db: DatabasePool, temporal
     clientIdSalt: config.clientIdSalt,
     publicBaseUrl: 'https://vpn.example.com',
     telegram: createTelegramSender({ token: config.telegramToken, apiRoot: config.telegramApiRoot, maxDelaySeconds: 2 }),
+    starsApi: createStarsBotApi({ token: config.telegramToken, apiRoot: config.telegramApiRoot }),
     referralBonusKopecks: 5000n,
     temporal,
     lifecycle: { ...DEFAULT_LIFECYCLE_SETTINGS, ...config.lifecycle },

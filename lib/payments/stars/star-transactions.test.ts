@@ -47,6 +47,7 @@ describe('scanStarTransactions', () => {
       invoicePayload: 'order:250',
       amount: 259,
       date: new Date((1_700_000_000 + 249) * 1000),
+      offset: 249,
       raw: list(250)[249],
     });
     assert.deepEqual([...scan.refundedIds], ['stx-0']);

@@ -40,6 +40,8 @@ export interface IncomingStarsCharge {
   amount: number;
   /** When Telegram took it. */
   date: Date;
+  /** Its position in the whole transaction list (the offset that returns it first). */
+  offset: number;
   /** The transaction as Telegram sent it. */
   raw: Record<string, unknown>;
 }
@@ -69,7 +71,7 @@ export async function scanStarTransactions(api: StarsBotApi, input: { offset: nu
   while (scan.pages < maxPages) {
     const page = await api.getStarTransactions({ offset: scan.endOffset, limit: STAR_TRANSACTIONS_PAGE });
     scan.pages += 1;
-    for (const entry of page.transactions) {
+    for (const [position, entry] of page.transactions.entries()) {
       const parsed = transaction.safeParse(entry);
       if (!parsed.success) continue;
       const { source, receiver } = parsed.data;
@@ -82,6 +84,7 @@ export async function scanStarTransactions(api: StarsBotApi, input: { offset: nu
           invoicePayload: source.invoice_payload ?? '',
           amount: parsed.data.amount,
           date: new Date(parsed.data.date * 1000),
+          offset: scan.endOffset + position,
           raw: entry as Record<string, unknown>,
         });
       }
