@@ -40,6 +40,8 @@ export interface RunResult {
   problems: string[];
   steps: CrashStep[];
   ms: number;
+  /** Where the time went: setup, drive, until done, until idle, the invariant check (ms each). */
+  phases: number[];
 }
 
 const DONE_TIMEOUT_MS = 25_000;
@@ -58,10 +60,13 @@ export async function runCrashMatrix<C>(t: TestContext, stack: CrashStack, path:
 
   async function runOnce(point: CrashPoint | null): Promise<RunResult> {
     const started = Date.now();
+    const marks = [started];
+    const mark = () => marks.push(Date.now());
     const { injector, real } = stack;
     injector.arm(null);
     const context = await path.setup(stack);
     await injector.idle(100, 10_000);
+    mark();
     const chat = path.chatId(context);
     const before = real.telegram.sent(chat).length;
     const problems: string[] = [];
@@ -72,6 +77,7 @@ export async function runCrashMatrix<C>(t: TestContext, stack: CrashStack, path:
     } catch (error) {
       problems.push(`drive failed: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
     }
+    mark();
     const deadline = Date.now() + DONE_TIMEOUT_MS;
     let completed = false;
     for (;;) {
@@ -79,7 +85,9 @@ export async function runCrashMatrix<C>(t: TestContext, stack: CrashStack, path:
       if (completed || Date.now() > deadline || injector.quietFor() > (path.giveUpQuietMs ?? 2_500)) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    mark();
     await injector.idle(300, 10_000);
+    mark();
     const steps = injector.steps();
     const fired = injector.fired();
     injector.arm(null);
@@ -90,6 +98,7 @@ export async function runCrashMatrix<C>(t: TestContext, stack: CrashStack, path:
       if (!known.has(violationKey(violation))) problems.push(`${violation.kind}: ${violation.summary}`);
     }
     known = new Set(report.violations.map(violationKey));
+    mark();
 
     const messages = real.telegram.sent(chat).slice(before).filter((call) => call.ok && (call.method === 'sendMessage' || call.method === 'sendPhoto'));
     const seen = new Set<string>();
@@ -104,7 +113,8 @@ export async function runCrashMatrix<C>(t: TestContext, stack: CrashStack, path:
     }
     if (path.verify !== undefined) problems.push(...(await path.verify(stack, context)));
     const label = point === null ? `${path.name} clean` : `${path.name} ${point.activity}#${point.occurrence} ${point.mode}`;
-    return { label, point, fired, problems, steps, ms: Date.now() - started };
+    const phases = marks.slice(1).map((at, index) => at - (marks[index] ?? at));
+    return { label, point, fired, problems, steps, ms: Date.now() - started, phases };
   }
 
   const clean = await runOnce(null);
@@ -130,8 +140,10 @@ function assertNoProblems(result: RunResult): void {
 export function printCrashSummary(title: string, log: RunResult[], startedAt: number): void {
   const exercised = log.filter((result) => result.point !== null && result.fired).length;
   const failing = log.filter((result) => result.problems.length > 0 || (result.point !== null && !result.fired));
+  const slowest = [...log].sort((a, b) => b.ms - a.ms)[0];
   const lines = [
-    `[crash] ${title}: ${log.length} runs in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`,
+    `[crash] ${title}: ${log.length} runs in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (mean ${Math.round(log.reduce((sum, result) => sum + result.ms, 0) / Math.max(1, log.length))} ms, slowest ${slowest?.label ?? '-'} ${slowest?.ms ?? 0} ms: setup/drive/done/idle/check ${slowest?.phases.join('/') ?? ''})`,
+    ...(process.env['CRASH_TRACE'] === '1' ? log.map((result) => `[crash]   ${result.label}: ${result.ms} ms (${result.phases.join('/')})`) : []),
     `crash points exercised: ${exercised}`,
     `[crash] ${title}: ${failing.length} run(s) with problems`,
     ...failing.map((result) => `[crash]   ${result.label}: ${result.problems[0] ?? 'crash point not reached'}${result.problems.length > 1 ? ` (+${result.problems.length - 1} more)` : ''}`),
