@@ -1,7 +1,7 @@
 /**
  * The paths the crash suite drives, each as a user, a provider, an operator or a timer would:
  * purchases through every provider, the trial, auto-renewal, an operator's extension, a move, a
- * refund and expiry. Setups build fresh data per run (nothing injected there); paths that act on
+ * refund, expiry and a payment in grace. Setups build fresh data per run (nothing injected there); paths that act on
  * a running subscription start its workflow as it stands after the purchase (phase active, the
  * period in the database), so each run takes seconds, not a paid month.
  */
@@ -15,7 +15,9 @@ import { setAutoRenew } from '../../sql/repositories/users-repository';
 import type { UserRow } from '../../sql/schemas/user-row';
 import { subscriptionWorkflowId } from '../../workflows/contract';
 import { DEFAULT_LIFECYCLE_SETTINGS, initialState, type LifecycleSettings } from '../../workflows/subscription-lifecycle';
+import { paymentCompletedSignal } from '../../workflows/subscription-messages';
 import type { subscriptionWorkflow } from '../../workflows/subscription-workflow';
+import { eventually } from '../support/test-temporal';
 import type { CrashPath } from './crash-matrix';
 import type { CrashStack } from './crash-stack';
 
@@ -284,11 +286,11 @@ export function refundPath(): CrashPath<ActiveSubscription> {
   );
 }
 
-/** The period ends (in about a second) and, half a second of grace later, the client is deleted. */
+/** The period ends (half a second after setup) and, a quarter second of grace later, the client is deleted. */
 export function expiryPath(): CrashPath<ActiveSubscription> {
   return activePath(
     'expiry',
-    { endsInMs: 1_200, settings: { graceHours: 0.5 / 3600, reminderOffsetsHours: [], autoRenewLeadHours: 0 } },
+    { endsInMs: 500, settings: { graceHours: 0.25 / 3600, reminderOffsetsHours: [], autoRenewLeadHours: 0 } },
     {
       expectation: 'the workflow completed with the subscription expired and the expired message sent',
       giveUpQuietMs: 4_000,
@@ -303,4 +305,32 @@ export function expiryPath(): CrashPath<ActiveSubscription> {
       },
     },
   );
+}
+
+/**
+ * A payment lands while the subscription is in grace (its period ended a moment ago, the client
+ * disabled): the same key is re-enabled. The hand-off is the paymentCompleted signal the payment
+ * workflow sends.
+ */
+export function gracePaymentPath(): CrashPath<ActiveSubscription & { renewalPaymentId: number }> {
+  return {
+    name: 'grace-payment',
+    expectation: 'the subscription active again and the reenabled message sent',
+    chatId: ({ user }) => user.telegram_id,
+    async setup(stack) {
+      const seeded = await seedActive(stack, { endsInMs: 300, settings: { graceHours: 1, reminderOffsetsHours: [], autoRenewLeadHours: 0 } });
+      await startActiveWorkflow(stack, seeded);
+      await eventually(async () => ((await messageSent(stack, seeded.subscriptionId, ['expired'])) ? true : undefined), 20_000, 'the period to end');
+      const renewal = await newPayment(stack.real.database.pool, { userId: seeded.user.id, subscriptionId: seeded.subscriptionId, completed: true });
+      return { ...seeded, renewalPaymentId: renewal.id };
+    },
+    async drive(stack, context) {
+      await stack.real.temporal.client.workflow.getHandle(subscriptionWorkflowId(context.subscriptionId)).signal(paymentCompletedSignal, { paymentId: context.renewalPaymentId });
+    },
+    done: (stack, context) => messageSent(stack, context.subscriptionId, ['reenabled']),
+    async verify(stack, context) {
+      const row = await getSubscription(stack.real.database.pool, context.subscriptionId);
+      return row?.status === 'active' ? [] : [`subscription ${context.subscriptionId} is ${row?.status ?? 'missing'}, not active`];
+    },
+  };
 }
