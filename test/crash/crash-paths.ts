@@ -121,6 +121,8 @@ export interface ActiveSubscription {
   endsAt: Date;
   serverId: number;
   settings: LifecycleSettings;
+  /** Start with this period's auto-renewal already tried (no tryAutoRenew call, whatever the timing). */
+  autoRenewTried: boolean;
 }
 
 /**
@@ -130,7 +132,7 @@ export interface ActiveSubscription {
  */
 async function seedActive(
   stack: CrashStack,
-  options: { endsInMs?: number; balance?: string; autoRenew?: boolean; settings?: Partial<LifecycleSettings> } = {},
+  options: { endsInMs?: number; balance?: string; autoRenew?: boolean; autoRenewTried?: boolean; settings?: Partial<LifecycleSettings> } = {},
 ): Promise<ActiveSubscription> {
   const pool = stack.real.database.pool;
   const user = await newUser(pool);
@@ -157,6 +159,7 @@ async function seedActive(
     endsAt: row.end_date,
     serverId: row.server_id,
     settings: { ...DEFAULT_LIFECYCLE_SETTINGS, ...options.settings },
+    autoRenewTried: options.autoRenewTried === true,
   };
 }
 
@@ -170,7 +173,14 @@ async function startActiveWorkflow(stack: CrashStack, seeded: ActiveSubscription
         subscriptionId: seeded.subscriptionId,
         userId: seeded.user.id,
         planId: stack.planId,
-        state: { ...initialState(seeded.settings), phase: 'active', endsAt: seeded.endsAt.toISOString(), serverId: seeded.serverId, seenPaymentIds: [seeded.paymentId] },
+        state: {
+          ...initialState(seeded.settings),
+          phase: 'active',
+          endsAt: seeded.endsAt.toISOString(),
+          serverId: seeded.serverId,
+          seenPaymentIds: [seeded.paymentId],
+          autoRenewTriedFor: seeded.autoRenewTried ? seeded.endsAt.toISOString() : null,
+        },
       },
     ],
   });
@@ -290,7 +300,9 @@ export function refundPath(): CrashPath<ActiveSubscription> {
 export function expiryPath(): CrashPath<ActiveSubscription> {
   return activePath(
     'expiry',
-    { endsInMs: 500, settings: { graceHours: 0.25 / 3600, reminderOffsetsHours: [], autoRenewLeadHours: 0 } },
+    // Auto-renewal counts as tried: whether it would run before the end depends on how long the
+    // setup took, and a path's steps must not depend on timing.
+    { endsInMs: 500, autoRenewTried: true, settings: { graceHours: 0.25 / 3600, reminderOffsetsHours: [] } },
     {
       expectation: 'the workflow completed with the subscription expired and the expired message sent',
       giveUpQuietMs: 4_000,
@@ -318,7 +330,7 @@ export function gracePaymentPath(): CrashPath<ActiveSubscription & { renewalPaym
     expectation: 'the subscription active again and the reenabled message sent',
     chatId: ({ user }) => user.telegram_id,
     async setup(stack) {
-      const seeded = await seedActive(stack, { endsInMs: 300, settings: { graceHours: 1, reminderOffsetsHours: [], autoRenewLeadHours: 0 } });
+      const seeded = await seedActive(stack, { endsInMs: 300, autoRenewTried: true, settings: { graceHours: 1, reminderOffsetsHours: [] } });
       await startActiveWorkflow(stack, seeded);
       await eventually(async () => ((await messageSent(stack, seeded.subscriptionId, ['expired'])) ? true : undefined), 20_000, 'the period to end');
       const renewal = await newPayment(stack.real.database.pool, { userId: seeded.user.id, subscriptionId: seeded.subscriptionId, completed: true });
