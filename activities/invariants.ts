@@ -28,6 +28,7 @@ import {
   type PaymentApplicationRow,
   type SettledSubscriptionRow,
 } from '../sql/repositories/invariants-repository';
+import { heartbeatIfActivity } from './activity-context';
 import { EXPIRY_TOLERANCE_MS } from './diff-panel-clients';
 import { identityOf } from './panel-client-spec';
 
@@ -137,6 +138,7 @@ async function readPanels(deps: InvariantDeps): Promise<{ clients: Map<string, P
   const unreadable = new Map<number, string>();
   let read = 0;
   for (const serverId of await listPanelServerIds(deps.db, { activeOnly: false })) {
+    heartbeatIfActivity({ panel: serverId });
     try {
       const { client } = await deps.panels.getPanel(serverId);
       for (const inbound of await client.listInbounds()) {
@@ -172,6 +174,7 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
   const live = await listLiveSubscriptions(deps.db, { settleSeconds });
   const ended = await listEndedClientSubscriptions(deps.db, { settleSeconds });
   const panels = await readPanels(deps);
+  heartbeatIfActivity({ panels: panels.read });
   const reportedUnreachable = new Set<number>();
   const isLive = (entry: PanelEntry) => entry.enable && (entry.expiryTime <= 0 || entry.expiryTime > nowMs);
 

@@ -59,7 +59,7 @@ export async function invariantsCheckWorkflow(input: InvariantsCheckInput = {}):
     if (rest > 0) {
       await alerts.alertOperators({
         kind: 'invariant_violation',
-        key: `invariant_violation:more:${day}:${rest}`,
+        key: `invariant_violation:more:${day}`,
         summary: `${rest} more invariant violation(s); run /invariants or read the invariants-check run's result.`,
       });
     }

@@ -10,7 +10,7 @@ import type { AlertInput } from '../../activities/alert-activity-types';
 import { createOperatorActions } from '../../bot/operator-actions';
 import { createPendingSubscription } from '../../sql/repositories/subscriptions-repository';
 import { newPayment, newUser, testActor } from '../../sql/repositories/test-fixtures';
-import { invariantsCheckWorkflow, violationAlertKey } from '../../workflows/invariants-workflow';
+import { ALERT_LIMIT, invariantsCheckWorkflow, violationAlertKey } from '../../workflows/invariants-workflow';
 import { startRealStack, type RealStack } from '../support/real-stack';
 
 describe('invariants-check on the real stack', () => {
@@ -72,5 +72,23 @@ describe('invariants-check on the real stack', () => {
     assert.deepEqual(viaOperator.ok && viaOperator.value.violations.map((entry) => entry.kind), report.violations.map((entry) => entry.kind));
     assert.deepEqual(await alertsOf(`invariants-request-${requestId}`), [], 'an operator run only reports');
     assert.equal(createOperatorActions({ client: stack.temporal.client, db: pool }).checkInvariants, undefined);
+  });
+
+  it(`alerts at most ${ALERT_LIMIT} violations one by one and the rest in one summary per day`, async () => {
+    const pool = stack.database.pool;
+    for (let index = 0; index < ALERT_LIMIT + 1; index += 1) {
+      const user = await newUser(pool);
+      const subscription = await createPendingSubscription(pool, { userId: user.id, planId: 1, actor: testActor });
+      await newPayment(pool, { userId: user.id, subscriptionId: subscription.id, completed: true });
+    }
+    const workflowId = `invariants-many-${Date.now()}`;
+    const report = await stack.run(() =>
+      stack.temporal.client.workflow.execute(invariantsCheckWorkflow, { workflowId, taskQueue: stack.taskQueue, args: [{ settleSeconds: 0 }] }),
+    );
+    assert.ok(report.violations.length > ALERT_LIMIT);
+    const alerts = await alertsOf(workflowId);
+    assert.equal(alerts.length, ALERT_LIMIT + 1);
+    assert.equal(alerts.at(-1)?.key, `invariant_violation:more:${new Date().toISOString().slice(0, 10)}`);
+    assert.match(alerts.at(-1)?.summary ?? '', new RegExp(`^${report.violations.length - ALERT_LIMIT} more invariant violation`));
   });
 });

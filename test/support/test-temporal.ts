@@ -1,14 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, type LogEntry } from '@temporalio/worker';
 
 let runtimeInstalled = false;
 
-/** Quietens the SDK's own logs in tests (warnings and errors only); safe to call repeatedly. */
-export function installQuietRuntime(): void {
+/**
+ * Quietens the SDK's own logs in tests (warnings and errors only); safe to call repeatedly (the
+ * first call wins). `drop` leaves out the lines a test expects by the hundred (the crash suite's
+ * injected activity failures).
+ */
+export function installQuietRuntime(options: { drop?: (entry: LogEntry) => boolean } = {}): void {
   if (runtimeInstalled) return;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  const { drop } = options;
+  const logger = drop === undefined ? new DefaultLogger('WARN') : new DefaultLogger('WARN', (entry) => void (drop(entry) ? undefined : printLogEntry(entry)));
+  Runtime.install({ logger });
   runtimeInstalled = true;
+}
+
+/** Prints an SDK log line as the default logger does. */
+function printLogEntry(entry: LogEntry): void {
+  const { level, timestampNanos, message, meta } = entry;
+  const print = level === 'ERROR' ? console.error : level === 'WARN' ? console.warn : console.log;
+  print(new Date(Number(timestampNanos / 1_000_000n)).toISOString(), `[${level}]`, message, meta ?? '');
 }
 
 /** Clients on the Temporal dev server that `npm test` started (TEST_TEMPORAL_ADDRESS). */
