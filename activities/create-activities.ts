@@ -5,6 +5,7 @@ import type { PanelResolver } from '../lib/xui/panel-for-server';
 import { createAlertActivities } from './alert-activities';
 import { createAuditActivities } from './audit-activities';
 import { createFleetActivities } from './fleet-activities';
+import { createInvariantActivities } from './invariant-activities';
 import { createLifecycleActivities } from './lifecycle-activities';
 import { createPanelActivities } from './panel-activities';
 import { createReconcileActivities } from './reconcile-activities';
@@ -55,6 +56,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPaymentReconcileActivities(deps),
     ...createLifecycleActivities(deps),
     ...createSettingsActivities({ lifecycle: deps.lifecycle ?? DEFAULT_LIFECYCLE_SETTINGS }),
+    ...createInvariantActivities(deps),
   };
 }
 

@@ -48,7 +48,7 @@ const bot = createBot({
     stars: createStarsCheckout({ db, payments: paymentWorkflows }),
     trial,
   }),
-  operator: createOperatorActions({ client: paymentWorkflows.client, db }),
+  operator: createOperatorActions({ client: paymentWorkflows.client, db, taskQueue: config.TEMPORAL_TASK_QUEUE }),
   ...(config.SUPPORT_CONTACT === undefined ? {} : { supportContact: config.SUPPORT_CONTACT }),
 });
 

@@ -6,6 +6,7 @@
  * requestId also fences the database change across runs.
  */
 import {
+  WorkflowFailedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
   WorkflowUpdateRPCTimeoutOrCancelledError,
@@ -13,13 +14,15 @@ import {
   type WorkflowHandle,
 } from '@temporalio/client';
 import { ActivityFailure } from '@temporalio/common';
+import type { InvariantReport } from '../activities/invariants';
 import type { DatabasePool } from '../lib/db/create-pool';
 import { parseMoney } from '../lib/money';
 import { getPlan, listActivePlans } from '../sql/repositories/plans-repository';
 import { getServer } from '../sql/repositories/servers-repository';
 import { getSubscription, listUserSubscriptions } from '../sql/repositories/subscriptions-repository';
 import { getUserByTelegramId } from '../sql/repositories/users-repository';
-import { subscriptionWorkflowId } from '../workflows/contract';
+import { invariantsRequestWorkflowId, subscriptionWorkflowId } from '../workflows/contract';
+import type { invariantsCheckWorkflow } from '../workflows/invariants-workflow';
 import { cancelUpdate, extendUpdate, getStateQuery, moveToServerUpdate, refundToBalanceUpdate } from '../workflows/subscription-messages';
 import type { subscriptionWorkflow } from '../workflows/subscription-workflow';
 import type { OperatorActions, OperatorResult } from './operator-types';
@@ -34,6 +37,10 @@ export interface OperatorActionsDeps {
    * an operator command can hold up everyone else.
    */
   updateWaitMs?: number;
+  /** Task queue of the worker; with it, /invariants runs the invariants-check workflow there. */
+  taskQueue?: string;
+  /** Settle window of an operator's invariant check, in seconds; default 60. */
+  invariantsSettleSeconds?: number;
 }
 
 /** The message an operator sees for a refused update: the validator's, or the failed activity's. */
@@ -72,6 +79,28 @@ export function createOperatorActions(deps: OperatorActionsDeps): OperatorAction
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return null;
       return 'unknown';
+    }
+  }
+
+  /**
+   * Starts (or joins, for a redelivered command) `invariants-request-{requestId}` and waits for
+   * its report; a run still going after the wait is reported as a timeout (it finishes anyway).
+   */
+  async function checkInvariants(taskQueue: string, requestId: string): Promise<OperatorResult<InvariantReport>> {
+    const deadline = Date.now() + waitMs;
+    try {
+      const handle = await deps.client.workflow.start<typeof invariantsCheckWorkflow>('invariantsCheckWorkflow', {
+        workflowId: invariantsRequestWorkflowId(requestId),
+        taskQueue,
+        args: [{ settleSeconds: deps.invariantsSettleSeconds ?? 60, alert: false }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowExecutionTimeout: '10 minutes',
+      });
+      return { ok: true, value: await deps.client.withDeadline(deadline, () => handle.result()) };
+    } catch (error) {
+      if (error instanceof WorkflowFailedError) return { ok: false, reason: 'rejected', message: error.cause?.message ?? error.message };
+      if (Date.now() >= deadline) return { ok: false, reason: 'timeout' };
+      throw error;
     }
   }
 
@@ -129,6 +158,8 @@ export function createOperatorActions(deps: OperatorActionsDeps): OperatorAction
           updateId: requestId,
         }),
       ),
+
+    ...(deps.taskQueue === undefined ? {} : { checkInvariants: ({ requestId }: { requestId: string }) => checkInvariants(deps.taskQueue ?? '', requestId) }),
 
     cancel: ({ subscriptionId, requestId, operatorTelegramId }) =>
       change(async () => {

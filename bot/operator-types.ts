@@ -3,6 +3,7 @@
  * only; `createOperatorActions` (operator-actions.ts) implements it with the Temporal client and
  * Postgres, tests with fakes. Nothing here carries a VPN key, a subscription token or a secret.
  */
+import type { InvariantReport } from '../activities/invariants';
 
 /** A subscription as an operator sees it: the database row and the workflow's view. */
 export interface OperatorSubscriptionView {
@@ -72,4 +73,9 @@ export interface OperatorActions {
   move(request: OperatorRequest & { toServerId?: number }): Promise<OperatorResult<{ serverId: number | null }>>;
   /** Cancels at once; returns the final phase. */
   cancel(request: OperatorRequest): Promise<OperatorResult<{ phase: string }>>;
+  /**
+   * Runs the invariant checker now (the invariants-check workflow, no alerts) and returns its
+   * report. Absent where no worker task queue is known (the command then says it is unavailable).
+   */
+  checkInvariants?(request: Omit<OperatorRequest, 'subscriptionId'>): Promise<OperatorResult<InvariantReport>>;
 }

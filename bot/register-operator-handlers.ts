@@ -7,7 +7,7 @@ import type { BotTexts } from './locales';
 import type { OperatorActions, OperatorResult } from './operator-types';
 
 /** Operator commands, each with its usage text in `texts.operator.usage`. */
-export const OPERATOR_COMMANDS = ['sub', 'extend', 'refund', 'move', 'cancel', 'user'] as const;
+export const OPERATOR_COMMANDS = ['sub', 'extend', 'refund', 'move', 'cancel', 'user', 'invariants'] as const;
 
 /** One operator command. */
 export type OperatorCommand = (typeof OPERATOR_COMMANDS)[number];
@@ -37,6 +37,7 @@ export const operatorArgs = {
     .transform(([subscriptionId, toServerId]) => ({ subscriptionId, ...(toServerId === undefined ? {} : { toServerId }) })),
   cancel: z.tuple([id]).transform(([subscriptionId]) => ({ subscriptionId })),
   user: z.tuple([telegramId]).transform(([value]) => ({ telegramId: value })),
+  invariants: z.tuple([]).transform(() => ({})),
 } satisfies Record<OperatorCommand, z.ZodType<unknown, string[]>>;
 
 /** The words of a command's argument text. */
@@ -121,5 +122,11 @@ export function registerOperatorHandlers(bot: Bot<BotContext>, deps: BotDeps, lo
   command('cancel', async ({ ctx, operator, args, request }) => {
     const result = await operator.cancel({ ...request, ...args });
     return outcome(ctx.texts, result, ({ phase }) => ctx.texts.operator.cancelled(args.subscriptionId, phase));
+  });
+
+  command('invariants', async ({ ctx, operator, request }) => {
+    if (operator.checkInvariants === undefined) return ctx.texts.operator.unavailable;
+    const result = await operator.checkInvariants(request);
+    return outcome(ctx.texts, result, (report) => ctx.texts.operator.invariants(report));
   });
 }

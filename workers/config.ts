@@ -70,6 +70,10 @@ export const workerConfigSchema = z.object({
     .min(1)
     .default(15)
     .describe('A payment still pending after this many minutes is asked about again (a lost webhook), in minutes'),
+  INVARIANTS_CHECK_INTERVAL_SECONDS: z
+    .union([z.literal('disabled'), z.coerce.number().int().min(60)])
+    .default(3600)
+    .describe("How often the invariants-check Schedule checks payments, slots, panel clients, key messages and balances and alerts operators about violations, in seconds (>= 60), or 'disabled'"),
   TELEGRAM_BOT_TOKEN: telegramBotToken.describe('Bot token from @BotFather; the worker sends notifications with it (secret)'),
   TELEGRAM_API_ROOT: telegramApiRoot,
   REFERRAL_BONUS_KOPECKS: z

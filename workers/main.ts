@@ -46,6 +46,7 @@ try {
     reconcileIntervalSeconds: config.RECONCILE_INTERVAL_SECONDS,
     paymentReconcileIntervalSeconds: config.PAYMENT_RECONCILE_INTERVAL_SECONDS,
     paymentReconcileAfterMinutes: config.PAYMENT_RECONCILE_AFTER_MINUTES,
+    invariantsCheckIntervalSeconds: config.INVARIANTS_CHECK_INTERVAL_SECONDS,
   });
   logger.info({ schedules }, 'schedules ensured');
   const worker = await createWorker({

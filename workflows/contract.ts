@@ -13,6 +13,8 @@ export const WorkflowIdPrefix = {
   subscription: 'subscription-',
   payment: 'payment-',
   failover: 'failover-server-',
+  /** `invariants-request-{requestId}`: an operator's /invariants run (request id `tg-<update_id>`). */
+  invariantsRequest: 'invariants-request-',
 } as const;
 
 /** Schedule IDs (Temporal Schedules, not cron): one per global periodic job. */
@@ -21,11 +23,18 @@ export const ScheduleId = {
   trafficSync: 'traffic-sync',
   panelReconcile: 'panel-reconcile',
   paymentReconcile: 'payment-reconcile',
+  /** Checks the invariants (activities/invariants.ts) and alerts operators about violations. */
+  invariantsCheck: 'invariants-check',
 } as const;
 
 /** `failover-server-{serverId}`: moves a dead server's subscriptions elsewhere (one at a time per server). */
 export function failoverWorkflowId(serverId: number): string {
   return `${WorkflowIdPrefix.failover}${serverId}`;
+}
+
+/** `invariants-request-{requestId}`: one operator's check; a redelivered command joins the same run. */
+export function invariantsRequestWorkflowId(requestId: string): string {
+  return `${WorkflowIdPrefix.invariantsRequest}${requestId}`;
 }
 
 /** `subscription-{subscriptionId}` */

@@ -6,3 +6,4 @@ export { serverFailoverWorkflow } from './server-failover-workflow';
 export { trafficSyncWorkflow } from './traffic-sync-workflow';
 export { panelReconcileWorkflow } from './panel-reconcile-workflow';
 export { paymentReconcileWorkflow } from './payment-reconcile-workflow';
+export { invariantsCheckWorkflow } from './invariants-workflow';

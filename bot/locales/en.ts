@@ -1,7 +1,11 @@
 import type { BotPlan, BotSubscription, PaymentMethod, PurchaseRejection, RememberedPromo, StarsCheckoutRejection, TrialRefusal } from '../bot-services';
+import type { InvariantReport } from '../../activities/invariants';
 import type { OperatorSubscriptionView, OperatorUserView } from '../operator-types';
 import { formatRub } from './format-rub';
 import { operatorDate } from './operator-date';
+
+/** Violations an /invariants reply lists (a Telegram message holds 4096 characters). */
+export const INVARIANT_LINES = 25;
 
 const price = (kopecks: number): string => formatRub(kopecks, { decimalSeparator: '.', groupSeparator: ',' });
 const days = (count: number): string => `${count} ${count === 1 ? 'day' : 'days'}`;
@@ -134,6 +138,7 @@ export const en = {
       move: 'Usage: /move <subscriptionId> [serverId]',
       cancel: 'Usage: /cancel <subscriptionId>',
       user: 'Usage: /user <telegramId>',
+      invariants: 'Usage: /invariants',
     },
     noSubscription: (id: number): string => `Subscription ${id} does not exist.`,
     noUser: (telegramId: number): string => `No user with Telegram id ${telegramId}.`,
@@ -162,6 +167,14 @@ export const en = {
     refunded: (id: number, amountKopecks: string): string => `Refunded ${price(Number(amountKopecks))} to the balance; subscription ${id} is ended.`,
     moved: (id: number, serverId: number | null): string => `Subscription ${id} is on server ${serverId === null ? '—' : `#${serverId}`}.`,
     cancelled: (id: number, phase: string): string => `Subscription ${id} is ${phase}.`,
+    invariants: (report: InvariantReport): string =>
+      report.ok
+        ? `All invariants hold (${report.checked.payments} payments, ${report.checked.activeSubscriptions} active subscriptions, ${report.checked.panels} panels, ${report.checked.users} users checked).`
+        : [
+            `${report.violations.length + report.omitted} invariant violation(s):`,
+            ...report.violations.slice(0, INVARIANT_LINES).map((violation) => `• ${violation.kind}: ${violation.summary}`),
+            ...(report.violations.length + report.omitted > INVARIANT_LINES ? [`… and ${report.violations.length + report.omitted - INVARIANT_LINES} more.`] : []),
+          ].join('\n'),
   },
   genericError: 'Something went wrong. Please try again in a minute.',
   commands: {

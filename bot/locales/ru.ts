@@ -1,5 +1,5 @@
 import type { BotPlan, BotSubscription } from '../bot-services';
-import type { BotTexts } from './en';
+import { INVARIANT_LINES, type BotTexts } from './en';
 import { formatRub } from './format-rub';
 import { operatorDate } from './operator-date';
 import { russianDays, russianPlural } from '../../lib/i18n/russian-plural';
@@ -132,6 +132,7 @@ export const ru: BotTexts = {
       move: 'Использование: /move <id подписки> [id сервера]',
       cancel: 'Использование: /cancel <id подписки>',
       user: 'Использование: /user <telegram id>',
+      invariants: 'Использование: /invariants',
     },
     noSubscription: (id) => `Подписки ${id} нет.`,
     noUser: (telegramId) => `Пользователя с Telegram id ${telegramId} нет.`,
@@ -160,6 +161,14 @@ export const ru: BotTexts = {
     refunded: (id, amountKopecks) => `Возвращено на баланс ${price(Number(amountKopecks))}; подписка ${id} завершена.`,
     moved: (id, serverId) => `Подписка ${id} на сервере ${serverId === null ? '—' : `#${serverId}`}.`,
     cancelled: (id, phase) => `Подписка ${id}: ${phase}.`,
+    invariants: (report) =>
+      report.ok
+        ? `Все инварианты соблюдены (проверено платежей: ${report.checked.payments}, активных подписок: ${report.checked.activeSubscriptions}, панелей: ${report.checked.panels}, пользователей: ${report.checked.users}).`
+        : [
+            `Нарушений инвариантов: ${report.violations.length + report.omitted}:`,
+            ...report.violations.slice(0, INVARIANT_LINES).map((violation) => `• ${violation.kind}: ${violation.summary}`),
+            ...(report.violations.length + report.omitted > INVARIANT_LINES ? [`… и ещё ${report.violations.length + report.omitted - INVARIANT_LINES}.`] : []),
+          ].join('\n'),
   },
   genericError: 'Что-то пошло не так. Попробуйте ещё раз через минуту.',
   commands: {

@@ -23,6 +23,8 @@ export interface FleetScheduleSettings {
   paymentReconcileIntervalSeconds: number;
   /** A payment pending this long is asked about again, in minutes. */
   paymentReconcileAfterMinutes: number;
+  /** Invariant checker period, in seconds, or 'disabled'; absent = no such schedule is managed. */
+  invariantsCheckIntervalSeconds?: number | 'disabled' | undefined;
 }
 
 /** One schedule as this code wants it. */
@@ -81,6 +83,18 @@ export function fleetSchedules(settings: FleetScheduleSettings): ScheduleDefinit
       summary: 'Ask providers about payments still pending (lost webhooks)',
       configVariable: 'PAYMENT_RECONCILE_INTERVAL_SECONDS',
     },
+    ...(settings.invariantsCheckIntervalSeconds === undefined || settings.invariantsCheckIntervalSeconds === 'disabled'
+      ? []
+      : [
+          {
+            scheduleId: ScheduleId.invariantsCheck,
+            everySeconds: settings.invariantsCheckIntervalSeconds,
+            workflowType: 'invariantsCheckWorkflow' as const,
+            args: [{}] satisfies Parameters<typeof Workflows.invariantsCheckWorkflow>,
+            summary: 'Check the invariants (payments applied once, live clients, slots, key messages, balances); alert operators',
+            configVariable: 'INVARIANTS_CHECK_INTERVAL_SECONDS',
+          },
+        ]),
   ];
 }
 
@@ -132,6 +146,15 @@ export async function ensureSchedules(client: Client, settings: FleetScheduleSet
   const ensured: EnsuredSchedule[] = [];
   for (const definition of fleetSchedules(settings)) {
     ensured.push({ scheduleId: definition.scheduleId, action: await ensureOne(client, definition, settings.taskQueue) });
+  }
+  if (settings.invariantsCheckIntervalSeconds === 'disabled') {
+    // Turned off: a schedule an earlier configuration created stops.
+    await client.schedule
+      .getHandle(ScheduleId.invariantsCheck)
+      .delete()
+      .catch((error: unknown) => {
+        if (!(error instanceof ScheduleNotFoundError)) throw error;
+      });
   }
   return ensured;
 }

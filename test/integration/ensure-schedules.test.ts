@@ -17,7 +17,7 @@ describe('ensureSchedules', () => {
     temporal = await connectTestTemporal();
   });
   after(async () => {
-    for (const id of ids) await temporal.client.schedule.getHandle(id).delete().catch(() => undefined);
+    for (const id of [...ids, ScheduleId.invariantsCheck]) await temporal.client.schedule.getHandle(id).delete().catch(() => undefined);
     await temporal?.close();
   });
 
@@ -60,5 +60,31 @@ describe('ensureSchedules', () => {
     assert.equal(payments.action.workflowType, 'paymentReconcileWorkflow');
     assert.deepEqual(payments.action.args, [{ olderThanMinutes: 15 }]);
     assert.deepEqual((await temporal.client.schedule.getHandle(ScheduleId.panelHealth).describe()).action.args, [{ failoverAfterSeconds: 'disabled' }]);
+  });
+
+  it('creates the invariants-check schedule from its interval and removes it when disabled', async () => {
+    const settings: FleetScheduleSettings = {
+      taskQueue: temporal.uniqueTaskQueue('invariant-schedules'),
+      panelProbeIntervalSeconds: 60,
+      failoverAfterSeconds: 300,
+      trafficSyncIntervalSeconds: 300,
+      reconcileIntervalSeconds: 900,
+      paymentReconcileIntervalSeconds: 300,
+      paymentReconcileAfterMinutes: 15,
+      invariantsCheckIntervalSeconds: 3600,
+    };
+    const client = temporal.client;
+    const created = await ensureSchedules(client, settings);
+    assert.equal(created.find((entry) => entry.scheduleId === ScheduleId.invariantsCheck)?.action, 'created');
+    const description = await client.schedule.getHandle(ScheduleId.invariantsCheck).describe();
+    assert.equal(description.spec.intervals?.[0]?.every, 3_600_000);
+    assert.equal(description.action.workflowType, 'invariantsCheckWorkflow');
+    assert.equal(description.memo?.['intervalSetBy'], 'INVARIANTS_CHECK_INTERVAL_SECONDS');
+    assert.equal((await ensureSchedules(client, settings)).find((entry) => entry.scheduleId === ScheduleId.invariantsCheck)?.action, 'unchanged');
+    const disabled = await ensureSchedules(client, { ...settings, invariantsCheckIntervalSeconds: 'disabled' });
+    assert.equal(disabled.some((entry) => entry.scheduleId === ScheduleId.invariantsCheck), false);
+    await assert.rejects(client.schedule.getHandle(ScheduleId.invariantsCheck).describe());
+    // Disabled again with no schedule left: nothing to remove, no error.
+    await ensureSchedules(client, { ...settings, invariantsCheckIntervalSeconds: 'disabled' });
   });
 });

@@ -9,7 +9,7 @@ import type { ActivityDeps } from '../../activities/create-activities';
 import { createTelegramSender } from '../../activities/telegram-sender';
 import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram';
 import { startFakePanel, type FakePanel } from '../../fakes/xui-panel/fake-panel';
-import { createSecretBox } from '../../lib/crypto/secret-box';
+import { createSecretBox, type SecretBox } from '../../lib/crypto/secret-box';
 import { createLogger } from '../../lib/logger';
 import { createPanelResolver } from '../../lib/xui/panel-for-server';
 import { setServerPanelCredentials } from '../../sql/repositories/server-credentials-repository';
@@ -30,6 +30,10 @@ export interface RealStack {
   server: VpnServerRow;
   taskQueue: string;
   deps: ActivityDeps;
+  /** Opens the panel secrets stored by this stack (another server's credentials need it). */
+  secretBox: SecretBox;
+  /** Starts another fake panel and registers it as an active server (closed with the stack). */
+  addServer(name: string): Promise<{ server: VpnServerRow; panel: FakePanel }>;
   /** Runs a fresh worker (a Worker runs only once) until `body` settles. */
   run<T>(body: () => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -47,6 +51,7 @@ export async function startRealStack(options: { lifecycle?: Partial<LifecycleSet
   const server = await createServer(pool, { name: 'NL-1', endpoint: 'nl.vpn.example.com:443', xuiPanelUrl: panel.url, xuiInboundId: 1, actor: testActor });
   await setServerPanelCredentials(pool, { serverId: server.id, box, username: 'admin', password: 'pw-0123456789', actor: testActor });
   const taskQueue = temporal.uniqueTaskQueue('real-stack');
+  const extraPanels: FakePanel[] = [];
   const deps: ActivityDeps = {
     db: pool,
     logger: createLogger({ level: 'silent' }),
@@ -66,6 +71,14 @@ export async function startRealStack(options: { lifecycle?: Partial<LifecycleSet
     server,
     taskQueue,
     deps,
+    secretBox: box,
+    addServer: async (name) => {
+      const extra = await startFakePanel({ version: 'v3', username: 'admin', password: 'pw-0123456789' });
+      extraPanels.push(extra);
+      const added = await createServer(pool, { name, endpoint: `${name.toLowerCase()}.vpn.example.com:443`, xuiPanelUrl: extra.url, xuiInboundId: 1, actor: testActor });
+      await setServerPanelCredentials(pool, { serverId: added.id, box, username: 'admin', password: 'pw-0123456789', actor: testActor });
+      return { server: added, panel: extra };
+    },
     run: async (body) => {
       const worker = await createWorker({ connection: temporal.nativeConnection, namespace: 'default', taskQueue, deps, shutdownGraceTimeMs: 1_000 });
       return worker.runUntil(body);
@@ -73,6 +86,7 @@ export async function startRealStack(options: { lifecycle?: Partial<LifecycleSet
     close: async () => {
       await telegram.close();
       await panel.close();
+      await Promise.all(extraPanels.map((extra) => extra.close()));
       await temporal.close();
       await database.drop();
     },
