@@ -22,13 +22,13 @@ import { parseConfig } from '../../lib/config/parse-config';
 import { createSecretBox } from '../../lib/crypto/secret-box';
 import { createDbPool, type DatabasePool } from '../../lib/db/create-pool';
 import { createPanelResolver } from '../../lib/xui/panel-for-server';
+import { checkInvariants, type InvariantReport } from '../../activities/invariants';
 import { waitForPort } from '../../scripts/stack/free-port';
 import { createCleanupStack } from '../../scripts/stack/process-group';
 import { requireNode24 } from '../../scripts/stack/require-node';
 import { faultConfigSchema } from './fault-config';
 import { planFaults, type PlannedFault } from './fault-plan';
 import { startFaultStack, type FaultStack } from './fault-stack';
-import { checkInterimInvariants } from './interim-invariants';
 import { createPurchaseDriver, lookForKeys, type Purchase } from './purchase-driver';
 import { markedProcesses } from './run-marker';
 
@@ -207,14 +207,16 @@ async function main(): Promise<number> {
   log(`purchases and faults done in ${seconds(lastActionAt - t0)}; waiting up to ${config.FAULT_SETTLE_SECONDS} s for everything to settle`);
 
   const settleDeadline = lastActionAt + config.FAULT_SETTLE_SECONDS * 1000;
-  let report: Awaited<ReturnType<typeof checkInterimInvariants>> | undefined;
+  let report: InvariantReport | undefined;
   let lost: Purchase[] = [];
   let settledAt: number | undefined;
+  let lastSettleReport = Date.now();
   for (;;) {
     await lookForKeys(stack.telegramUrl, purchases);
     try {
       lost = await unsettledPaid(db, purchases);
-      report = await checkInterimInvariants({ db, panels });
+      // Everything is judged (settle window 0): the loop itself is the wait for work in flight.
+      report = await checkInvariants({ db, panels, clientIdSalt: stack.clientIdSalt }, { settleSeconds: 0 });
     } catch (error) {
       log(`check failed to read: ${error instanceof Error ? error.message : String(error)}`);
     }
@@ -224,6 +226,12 @@ async function main(): Promise<number> {
       break;
     }
     if (Date.now() > settleDeadline) break;
+    if (Date.now() - lastSettleReport > 20_000) {
+      lastSettleReport = Date.now();
+      const kinds = new Map<string, number>();
+      for (const violation of report?.violations ?? []) kinds.set(violation.kind, (kinds.get(violation.kind) ?? 0) + 1);
+      log(`not settled yet: ${keysMissing} keys missing, ${lost.length} paid orders not completed, violations ${[...kinds].map(([kind, n]) => `${kind}×${n}`).join(', ') || 'none'}`);
+    }
     await sleep(5_000);
   }
   watching = false;
@@ -251,6 +259,9 @@ async function main(): Promise<number> {
     ...byKind(['key_']),
   ]);
   check('ledger = balance for every user', checkerRan && byKind(['balance_']).length === 0, byKind(['balance_']));
+  const known = ['payment_', 'client_', 'slot_', 'panel_', 'subscription_', 'key_', 'balance_'];
+  const other = (report?.violations ?? []).filter((violation) => !known.some((kind) => violation.kind.startsWith(kind))).map((violation) => `${violation.kind}: ${violation.summary}`);
+  check('no other invariant violated', other.length === 0 && (report?.omitted ?? 0) === 0, [...other, ...((report?.omitted ?? 0) > 0 ? [`${report?.omitted ?? 0} violations left out of the report`] : [])]);
 
   // Stop everything, then look for anything of this run still alive or listening.
   await cleanup.run();

