@@ -17,7 +17,7 @@ import { freePorts, waitForPort } from '../../scripts/stack/free-port';
 import { ensureTemporalCli } from '../../scripts/stack/temporal-binaries';
 import { createNodeService, type NodeService } from './node-service';
 import { createPostgresService, type PostgresService } from './postgres-service';
-import { RUN_MARKER } from './run-marker';
+import { HARNESS_MARKER, RUN_MARKER } from './run-marker';
 import { createTemporalService, type TemporalService } from './temporal-service';
 
 /** Every port the stack listens on, by owner. */
@@ -80,6 +80,7 @@ export async function startFaultStack(input: {
   const { projectRoot, dirs, log } = input;
   // Every child (and Postgres's backends) inherits the run marker: the leftover check finds them.
   process.env[RUN_MARKER] = input.runId;
+  process.env[HARNESS_MARKER] = String(process.pid);
   const allocated = await freePorts(8);
   const [postgresPort, temporalPort, temporalHttp, temporalMetrics, panelPort, telegramPort, sandboxPort, apiPort] = allocated.map((port) => port ?? 0) as [
     number, number, number, number, number, number, number, number,

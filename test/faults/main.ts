@@ -30,7 +30,7 @@ import { faultConfigSchema } from './fault-config';
 import { planFaults, type PlannedFault } from './fault-plan';
 import { startFaultStack, type FaultStack } from './fault-stack';
 import { createPurchaseDriver, lookForKeys, type Purchase } from './purchase-driver';
-import { markedProcesses } from './run-marker';
+import { markedProcesses, stopOrphans } from './run-marker';
 
 requireNode24();
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -39,6 +39,22 @@ const started = Date.now();
 const stamp = () => `${((Date.now() - started) / 1000).toFixed(0).padStart(4)}s`;
 const log = (line: string) => console.log(`[faults ${stamp()}] ${line}`);
 const cleanup = createCleanupStack(log);
+// The cleanup stack reacts to the first signal only; a second Ctrl-C must not end the process in
+// the middle of stopping (orphaning Postgres and Temporal). These keep it alive until the cleanup
+// has finished (the hard bound still holds). The npm script runs `node --import tsx`, not the tsx
+// launcher, whose signal relay SIGKILLs a child that does not acknowledge within 60 ms (a loaded
+// machine's event loop can be that slow), skipping the cleanup.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => undefined);
+// Clients torn down while customers are mid-request (Ctrl-C) can throw from their own timers; that
+// must not end the run before everything it started is stopped. Outside a stop it fails the run.
+const onStray = (error: unknown) => {
+  log(`${cleanup.stopping ? 'ignored while stopping' : 'unexpected error'}: ${error instanceof Error ? error.message : String(error)}`);
+  if (cleanup.stopping) return;
+  console.log('\n0 passed, 1 failed');
+  void cleanup.run().then(() => process.exit(1));
+};
+process.on('uncaughtException', onStray);
+process.on('unhandledRejection', onStray);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A named pass/fail line of the closing report. */
@@ -88,7 +104,7 @@ async function runFault(stack: FaultStack, fault: PlannedFault): Promise<void> {
       return;
     case 'panel-stop':
       log(`fault: panel stopped for ${config.FAULT_PANEL_DOWN_SECONDS} s`);
-      await stack.panel.stop();
+      await stack.panel.terminate();
       counts.panelStops += 1;
       return;
     case 'panel-start':
@@ -151,6 +167,8 @@ function seconds(ms: number): string {
 
 async function main(): Promise<number> {
   const runId = randomUUID();
+  const orphans = await stopOrphans();
+  if (orphans.length > 0) log(`stopped ${orphans.length} processes left by an earlier run that died: ${orphans.map((orphan) => orphan.pid).join(', ')}`);
   const root = await mkdtemp(path.join(os.tmpdir(), 'vless-faults-'));
   // mkdtemp makes a 0700 folder; the postgres OS user must be able to traverse it.
   await chmod(root, 0o755);
@@ -265,7 +283,7 @@ async function main(): Promise<number> {
 
   // Stop everything, then look for anything of this run still alive or listening.
   await cleanup.run();
-  const leftovers = await markedProcesses(runId);
+  const leftovers = await markedProcesses({ runId });
   for (const leftover of leftovers) {
     try {
       process.kill(leftover.pid, 'SIGKILL');

@@ -36,6 +36,8 @@ export interface NodeService {
   /** SIGKILL, no grace; resolves once it has exited. No automatic restart. */
   kill(): Promise<void>;
   /** SIGTERM, then SIGKILL after `graceMs`; resolves once it has exited. No automatic restart. */
+  terminate(graceMs?: number): Promise<void>;
+  /** Like terminate, for good: a later start() does nothing (the run is ending). */
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -50,7 +52,11 @@ export function createNodeService(options: NodeServiceOptions): NodeService {
   const pids: number[] = [];
   let out: WriteStream | undefined;
 
+  let closed = false;
+
   function start(): void {
+    // After stop() (the run is ending), a late restart from a fault must not start it again.
+    if (closed) return;
     wanted = true;
     out ??= createWriteStream(options.logFile, { flags: 'a' });
     out.write(`\n==== start ${new Date().toISOString()}\n`);
@@ -102,7 +108,9 @@ export function createNodeService(options: NodeServiceOptions): NodeService {
     },
     start,
     kill: () => end('SIGKILL', 0),
+    terminate: (graceMs = 15_000) => end('SIGTERM', graceMs),
     async stop(graceMs = 15_000) {
+      closed = true;
       await end('SIGTERM', graceMs);
       await new Promise<void>((resolve) => (out === undefined ? resolve() : out.end(resolve)));
       out = undefined;

@@ -24,6 +24,8 @@ export interface PostgresService {
 /** Creates the service; `dataDir` must be reachable by the `postgres` user when root. */
 export function createPostgresService(options: { dataDir: string; port: number; log: (line: string) => void }): PostgresService {
   let running: RunningPostgres | undefined;
+  // Set by stop(): a start still in flight then (a fault's restart racing a Ctrl-C) stops again.
+  let closed = false;
   const pids: number[] = [];
   const urlFor = (name: string) => `postgres://postgres:postgres@127.0.0.1:${options.port}/${name}`;
 
@@ -39,6 +41,7 @@ export function createPostgresService(options: { dataDir: string; port: number; 
     urlFor,
     pids,
     async start() {
+      if (closed) throw new Error('postgres is closed');
       for (let attempt = 1; ; attempt += 1) {
         try {
           running = await startEmbeddedPostgres({ dataDir: options.dataDir, port: options.port, persistent: true });
@@ -49,6 +52,11 @@ export function createPostgresService(options: { dataDir: string; port: number; 
         }
       }
       pids.push(await postmasterPid());
+      if (closed) {
+        closed = false;
+        await this.stop();
+        throw new Error('postgres was closed while it started');
+      }
     },
     async kill() {
       const pid = await postmasterPid();
@@ -70,6 +78,7 @@ export function createPostgresService(options: { dataDir: string; port: number; 
       throw new Error(`postgres processes ${victims.join(', ')} survived SIGKILL`);
     },
     async stop() {
+      closed = true;
       const current = running;
       running = undefined;
       if (current === undefined) return;

@@ -7,6 +7,8 @@ import { readdir, readFile } from 'node:fs/promises';
 
 /** Name of the environment variable that marks this run's processes. */
 export const RUN_MARKER = 'FAULT_RUN_ID';
+/** Names the pid of the harness that started the process. */
+export const HARNESS_MARKER = 'FAULT_HARNESS_PID';
 
 /** A live process carrying the marker. */
 export interface MarkedProcess {
@@ -14,16 +16,23 @@ export interface MarkedProcess {
   command: string;
 }
 
-/** Processes (other than this one) whose environment holds `FAULT_RUN_ID=<runId>`. */
-export async function markedProcesses(runId: string): Promise<MarkedProcess[]> {
-  const needle = `${RUN_MARKER}=${runId}`;
+/**
+ * Processes (other than this one) of run `runId`, or, with `orphansOnly`, of any run whose
+ * harness (FAULT_HARNESS_PID) is no longer alive.
+ */
+export async function markedProcesses(filter: { runId: string } | { orphansOnly: true }): Promise<MarkedProcess[]> {
   const found: MarkedProcess[] = [];
   for (const entry of await readdir('/proc')) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     try {
       const environ = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0');
-      if (!environ.includes(needle)) continue;
+      if ('runId' in filter) {
+        if (!environ.includes(`${RUN_MARKER}=${filter.runId}`)) continue;
+      } else {
+        const harness = Number(environ.find((line) => line.startsWith(`${HARNESS_MARKER}=`))?.slice(HARNESS_MARKER.length + 1));
+        if (!Number.isInteger(harness) || harness === process.pid || (await isAlive(harness))) continue;
+      }
       const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
       // A zombie (state Z) has already exited; its parent just has not reaped it yet.
       if (/\) Z /.test(stat)) continue;
@@ -61,4 +70,21 @@ export async function isAlive(pid: number): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * SIGKILLs what an earlier run left when its harness was killed hard (SIGKILL gives it no chance
+ * to stop its children; the Temporal dev server runs in its own process group). Only processes
+ * whose harness is gone are touched, so a concurrent run is safe.
+ */
+export async function stopOrphans(): Promise<MarkedProcess[]> {
+  const orphans = await markedProcesses({ orphansOnly: true });
+  for (const orphan of orphans) {
+    try {
+      process.kill(orphan.pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return orphans;
 }

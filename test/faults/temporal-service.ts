@@ -20,14 +20,23 @@ export interface TemporalService {
 /** Creates the service; `options.pidFile` and `options.dbFilename` are required. */
 export function createTemporalService(options: TemporalDevServerOptions & { pidFile: string; dbFilename: string }): TemporalService {
   let running: RunningTemporal | undefined;
+  // Set by stop(): a start still in flight then (a fault's restart racing a Ctrl-C) stops again.
+  let closed = false;
   const pids: number[] = [];
   const pidOf = async () => Number((await readFile(options.pidFile, 'utf8')).trim());
   return {
     address: `127.0.0.1:${options.port}`,
     pids,
     async start() {
-      running = await startTemporalDevServer(options);
+      if (closed) throw new Error('temporal is closed');
+      const started = await startTemporalDevServer(options);
+      running = started;
       pids.push(await pidOf());
+      if (closed) {
+        running = undefined;
+        await started.stop();
+        throw new Error('temporal was closed while it started');
+      }
     },
     async kill() {
       const pid = await pidOf();
@@ -40,6 +49,7 @@ export function createTemporalService(options: TemporalDevServerOptions & { pidF
       throw new Error(`temporal dev server ${pid} survived SIGKILL`);
     },
     async stop() {
+      closed = true;
       const current = running;
       running = undefined;
       await current?.stop();
