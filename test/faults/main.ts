@@ -64,18 +64,41 @@ interface Check {
   detail: string[];
 }
 
+/** How long after a payment each worker kill lands, in turn, in milliseconds. */
+const KILL_DELAYS_MS = [300, 800, 1500, 2500];
+/** Resolvers waiting for the next payment a checkout takes. */
+const paymentWaiters: Array<() => void> = [];
+const paymentTaken = () => {
+  for (const resolve of paymentWaiters.splice(0)) resolve();
+};
+/** Resolves true at the next payment, false after `timeoutMs`. */
+function nextPayment(timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    paymentWaiters.push(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
 /** What was done to the stack. */
 const counts = { workerKills: 0, postgresKills: 0, temporalKills: 0, panelStops: 0, restarts: 0 };
 
 async function runFault(stack: FaultStack, fault: PlannedFault): Promise<void> {
   switch (fault.kind) {
     case 'worker-kill': {
+      // Aimed at the money path in flight: the kill lands a little after the next payment (the
+      // webhook, the payment workflow and the period being applied), each kill at another delay.
+      const paid = await nextPayment(15_000);
+      const aim = KILL_DELAYS_MS[counts.workerKills % KILL_DELAYS_MS.length] ?? 0;
+      await sleep(aim);
       // A kill must hit a running worker: one restarting after a crash of its own is waited for.
       for (let waited = 0; stack.worker.pid === undefined; waited += 250) {
         if (waited > 60_000) throw new Error('no worker process to kill for 60 s');
         await sleep(250);
       }
-      log(`fault: SIGKILL worker (pid ${stack.worker.pid})`);
+      log(`fault: SIGKILL worker (pid ${stack.worker.pid}) ${paid ? `${aim} ms after a payment` : 'with no payment in the last 15 s'}`);
       await stack.worker.kill();
       counts.workerKills += 1;
       await sleep(2_000);
@@ -193,7 +216,7 @@ async function main(): Promise<number> {
   if (!(await waitForWorker(client, stack.taskQueue, 180_000))) throw new Error(`no worker polls ${stack.taskQueue} (see ${dirs.logDir}/worker.log)`);
   log(`stack ready in ${seconds(Date.now() - started)}; purchases start`);
 
-  const driver = createPurchaseDriver({ db, temporal: client, taskQueue: stack.taskQueue, sandboxUrl: stack.sandboxUrl, sandboxSecret: stack.sandboxSecret, log, orderBoundMs: 180_000 });
+  const driver = createPurchaseDriver({ db, temporal: client, taskQueue: stack.taskQueue, sandboxUrl: stack.sandboxUrl, sandboxSecret: stack.sandboxSecret, log, orderBoundMs: 180_000, onPaid: paymentTaken });
   const t0 = Date.now();
   const spacing = (config.FAULT_WINDOW_SECONDS * 1000) / config.FAULT_PURCHASES;
   const purchases: Purchase[] = [];

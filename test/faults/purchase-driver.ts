@@ -45,6 +45,8 @@ export interface PurchaseDriverDeps {
   log: (line: string) => void;
   /** Bound on one customer's retries, in milliseconds. */
   orderBoundMs: number;
+  /** Told each time a checkout takes a payment (the fault plan aims worker kills at it). */
+  onPaid?: (purchase: Purchase) => void;
 }
 
 const METHODS: PaymentMethod[] = ['card', 'sbp', 'crypto'];
@@ -109,6 +111,7 @@ export function createPurchaseDriver(deps: PurchaseDriverDeps) {
       const state = (await invoice.json()) as { status?: string };
       if (state.status !== 'succeeded') throw new Error(`the checkout did not take the payment (invoice ${state.status})`);
       purchase.paidAt = Date.now();
+      deps.onPaid?.(purchase);
     } catch (error) {
       purchase.gaveUp = error instanceof Error ? error.message : String(error);
       deps.log(`customer ${index} gave up: ${purchase.gaveUp}`);
