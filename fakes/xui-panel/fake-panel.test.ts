@@ -57,6 +57,26 @@ describe('fake panel v2', () => {
     assert.equal((await fetch(`${panel.url}/panel/api/inbounds/list`, { headers: { cookie } })).status, 404);
   });
 
+  it('hands its state to onMutation after each write, so a panel restarted from it keeps its clients', async () => {
+    let saved: string | undefined;
+    const first = await startFakePanel({ version: 'v2', username: 'admin', password: 'pw', onMutation: (state) => (saved = JSON.stringify(state.inbounds)) });
+    panels.push(first);
+    const login = await fetch(`${first.url}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'pw' }) });
+    const cookie = `3x-ui=${cookieOf(login)}`;
+    const added = await fetch(`${first.url}/panel/api/inbounds/addClient`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: JSON.stringify({ id: 1, settings: JSON.stringify({ clients: [{ id: 'u-kept', email: 'kept', enable: true }] }) }),
+    });
+    assert.equal(((await added.json()) as { success: boolean }).success, true);
+    assert.ok(saved?.includes('kept'), 'the write reached onMutation');
+    await first.close();
+    const second = await startFakePanel({ version: 'v2', username: 'admin', password: 'pw', inbounds: JSON.parse(saved ?? '[]') });
+    panels.push(second);
+    assert.deepEqual(second.state.allEmails(), ['kept']);
+    assert.equal(second.state.trafficOf('kept')?.enable, true);
+  });
+
   it('stores clients inside settings with clientStats rows; refuses duplicates with HTTP 200', async () => {
     const panel = await start('v2');
     const cookie = `3x-ui=${cookieOf(await loginV2(panel, 'username=admin&password=pw', 'application/x-www-form-urlencoded'))}`;

@@ -34,6 +34,12 @@ export interface FakePanelOptions {
   inbounds?: StoredInbound[];
   /** TCP port; default 0 (any free port). */
   port?: number;
+  /**
+   * Called after each answered API write (any non-GET `/panel/...` request), before the next
+   * request is served; main.ts saves the inbounds here so a restarted panel keeps its clients,
+   * as a real panel keeps them in its database.
+   */
+  onMutation?: (state: FakePanelState) => void;
 }
 
 /** A one-off failure of the next API calls. `lost` applies the call, then drops the connection. */
@@ -155,6 +161,7 @@ export async function startFakePanel(options: FakePanelOptions): Promise<FakePan
   app.addHook('onResponse', async (request, reply) => {
     const call = (request as { fakeCall?: RecordedCall }).fakeCall;
     if (call && !(request as { fakeLost?: boolean }).fakeLost) call.status = reply.statusCode;
+    if (call && request.method !== 'GET' && call.path.startsWith('/panel/')) options.onMutation?.(state);
   });
 
   await app.register(
