@@ -60,4 +60,9 @@ export const notificationTextsEn: NotificationTexts = {
     ].join('\n'),
   trial_started: (p) =>
     `Your free trial${p.days === undefined ? '' : ` of ${count(p.days, 'day')}`} has started${p.endsAt === undefined ? '' : `; it lasts${until(p)}`}. Your key follows in a moment.`,
+  payment_credited: (p) =>
+    [
+      `Your payment arrived after the subscription was cancelled, so ${p.amountKopecks === undefined ? 'it' : money(p.amountKopecks)} went to your balance instead.`,
+      'You can spend it on any plan: /plans',
+    ].join('\n'),
 };

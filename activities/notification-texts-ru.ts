@@ -62,4 +62,9 @@ export const notificationTextsRu: NotificationTexts = {
     ].join('\n'),
   trial_started: (p) =>
     `Пробный период${p.days === undefined ? '' : ` на ${days(p.days)}`} начался${p.endsAt === undefined ? '' : ` и продлится до ${at(p.endsAt)}`}. Ключ придёт следующим сообщением.`,
+  payment_credited: (p) =>
+    [
+      `Оплата получена, но подписка уже отменена, поэтому ${p.amountKopecks === undefined ? 'сумма зачислена' : `${money(p.amountKopecks)} зачислены`} на ваш баланс.`,
+      'Их можно потратить на любой тариф: /plans',
+    ].join('\n'),
 };

@@ -18,6 +18,7 @@ const KINDS: readonly NotificationKind[] = [
   'auto_renewed',
   'auto_renew_topup',
   'trial_started',
+  'payment_credited',
 ];
 
 const FULL = {
