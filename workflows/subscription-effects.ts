@@ -9,16 +9,7 @@ import type { AlertActivities, AlertKind } from '../activities/alert-activity-ty
 import type { LifecycleActivities, LifecycleActor, NotifyInput, SubscriptionSnapshot } from '../activities/lifecycle-activity-types';
 import type { PanelActivities } from '../activities/panel-activities';
 import { ActivityProfile } from './activity-options';
-import {
-  hoursLeft,
-  laterEnd,
-  markRemindersUpTo,
-  periodDecision,
-  rememberPayment,
-  type ParkableWork,
-  type SubscriptionState,
-  type Timer,
-} from './subscription-lifecycle';
+import { laterEnd, periodDecision, rememberPayment, type ParkableWork, type SubscriptionState } from './subscription-lifecycle';
 import { publish, type Work } from './subscription-work';
 
 const db = proxyActivities<LifecycleActivities>(ActivityProfile.database);
@@ -226,7 +217,7 @@ export function createSubscriptionEffects(ctx: EffectsContext) {
     if (tell) await notify('cancelled', 'final');
   }
 
-  return { notify, alert, provision, applyPeriod, ensureClient, endSubscription, handle, fire };
+  return { notify, alert, provision, applyPeriod, ensureClient, endSubscription, handle, orRepairLater, panel, db };
 
   async function handle(work: Work): Promise<Handled> {
     switch (work.type) {
@@ -297,48 +288,6 @@ export function createSubscriptionEffects(ctx: EffectsContext) {
     } catch (error) {
       if (isCancellation(error)) throw error;
       ctx.followUp({ type: 'referral', paymentId }, error);
-    }
-  }
-
-  /** Fires a timer; a failure is thrown for the loop to hold the step back and retry it later. */
-  async function fire(timer: Timer): Promise<boolean> {
-    const current = state();
-    const endsAt = current.endsAt ?? '';
-    switch (timer.kind) {
-      case 'reminder':
-        await notify('reminder', `${endsAt}:${timer.offsetHours}h`, { endsAt, hoursLeft: hoursLeft(endsAt, Date.now()) });
-        ctx.setState(markRemindersUpTo(state(), Date.now()));
-        return false;
-      case 'autoRenew': {
-        // Marked tried only on an answer: a failure is retried within the lead window.
-        const renewal = await db.tryAutoRenew({ subscriptionId, endsAt });
-        update({ autoRenewTriedFor: endsAt });
-        if (renewal.renewed) {
-          ctx.setState(rememberPayment(state(), renewal.paymentId).state);
-          return applyPeriod(renewal.snapshot, 'autoRenew');
-        }
-        if (renewal.reason === 'insufficient-balance') await notify('auto_renew_topup', endsAt, { endsAt });
-        return false;
-      }
-      case 'expire': {
-        const expired = await db.markExpired({ subscriptionId, endsAt });
-        if (!expired.changed && expired.snapshot.status === 'active') {
-          // A renewal landed first: follow the row's new period.
-          if (laterEnd(endsAt, expired.snapshot.endsAt) === endsAt) throw ApplicationFailure.retryable('the period did not expire', 'EXPIRY_NOT_APPLIED');
-          update({ endsAt: laterEnd(endsAt, expired.snapshot.endsAt) });
-          return false;
-        }
-        update({ phase: expired.snapshot.status === 'cancelled' ? 'cancelled' : 'grace' });
-        publish(state());
-        await orRepairLater(() => ctx.panelStep(() => panel.disableClient({ subscriptionId })));
-        if (state().phase === 'grace') await notify('expired', endsAt, { endsAt, graceHours: current.settings.graceHours });
-        return false;
-      }
-      case 'graceOver':
-        update({ phase: 'expired' });
-        publish(state());
-        if (current.serverId !== null) await orRepairLater(() => ctx.panelStep(() => panel.deleteClient({ subscriptionId, serverId: current.serverId ?? 0 })));
-        return false;
     }
   }
 }

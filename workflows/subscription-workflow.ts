@@ -11,7 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { SettingsActivities } from '../activities/settings-activities';
 import { ActivityProfile } from './activity-options';
-import { createSubscriptionEffects, errorType, type Handled } from './subscription-effects';
+import { createSubscriptionEffects, errorType, type EffectsContext, type Handled } from './subscription-effects';
 import { DEFAULT_LIFECYCLE_SETTINGS, initialState, nextTimer, normalizeState, timerKey, type ParkableWork, type Retry, type SubscriptionState, type Timer } from './subscription-lifecycle';
 import {
   cancelSignal,
@@ -31,6 +31,7 @@ import {
   type MoveUpdate,
 } from './subscription-messages';
 import { CLEANUP_ATTEMPTS, failedAgain, isParked, nextParkedAtMs, park, takeDue, workKey } from './subscription-parking';
+import { createTimerSteps } from './subscription-timers';
 import { actorOf, priorityOf, publish, takeNext, type Work, type WorkInput } from './subscription-work';
 
 /** Input of `subscription-{subscriptionId}`. */
@@ -154,7 +155,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   state ??= initialState(await settings.getLifecycleSettings());
   publish(state);
 
-  const effects = createSubscriptionEffects({
+  const context: EffectsContext = {
     subscriptionId: input.subscriptionId,
     userId: input.userId,
     state: requireState,
@@ -168,7 +169,9 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
         interruptible = false;
       }
     },
-  });
+  };
+  const effects = createSubscriptionEffects(context);
+  const fireStep = createTimerSteps(context, effects);
 
   /** Runs one item; control work arriving during its panel call interrupts it (it runs again after). */
   async function run(work: Work): Promise<boolean> {
@@ -209,7 +212,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   async function fire(timer: Timer): Promise<boolean> {
     const key = timerKey(timer, requireState().endsAt);
     try {
-      const renewed = await effects.fire(timer);
+      const renewed = await fireStep(timer);
       if (requireState().timerRetry?.key === key) state = { ...requireState(), timerRetry: null };
       return renewed;
     } catch (error) {
