@@ -337,6 +337,36 @@ describe('subscription workflow (time-skipping)', () => {
     });
   });
 
+  it('tells the user of a delay once when the server has no panel settings (non-retryable), then delivers the key', async () => {
+    await run({ provisionFailures: 1, provisionFailureType: 'PANEL_NOT_CONFIGURED' }, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await handle.signal(paymentCompletedSignal, { paymentId: 61 });
+      await env.sleep(HOUR);
+      assert.deepEqual(kinds(fake), ['provision_delayed', 'key_delivered']);
+      assert.equal(fake.namesCalled('provisionClient'), 2);
+      await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
+    });
+  });
+
+  it('lets an operator extension interrupt a provisioning call stuck on the panel; the key is delivered once', async () => {
+    await run({ provisionFailures: 1, provisionHangMs: 12_000 }, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await handle.signal(paymentCompletedSignal, { paymentId: 71 });
+      for (let i = 0; i < 100 && fake.namesCalled('provisionClient') === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(fake.namesCalled('provisionClient'), 1, 'provisioning is in flight');
+      const started = Date.now();
+      const extended = await handle.executeUpdate(extendUpdate, { args: [{ days: 5, requestId: 'op-stuck', operatorTelegramId: 9 }] });
+      assert.ok(Date.now() - started < 10_000, `the extension waited ${Date.now() - started} ms`);
+      assert.equal(extended.endsAt, fake.subscription.endsAt);
+      await env.sleep(HOUR);
+      const state = await handle.query(getStateQuery);
+      assert.equal(state.phase, 'active');
+      assert.equal(state.endsAt, fake.subscription.endsAt, 'the state follows the latest period');
+      assert.equal(kinds(fake).filter((kind) => kind === 'key_delivered').length, 1, 'the key is delivered once');
+      await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
+    });
+  });
+
   // Last: its abandoned panel call may hold the test server's time skipping for a while.
   it('lets a cancel interrupt a provisioning call stuck on the panel', async () => {
     await run({ provisionFailures: 1, provisionHangMs: 20_000, record: 'subscription-cancel-interrupts-provisioning' }, async ({ fake, workflowId }) => {
