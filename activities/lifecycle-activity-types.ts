@@ -71,12 +71,14 @@ export interface LifecycleActivities {
   getSubscriptionSnapshot(input: { subscriptionId: number }): Promise<SubscriptionSnapshot>;
   /**
    * Applies a completed payment's plan duration to the subscription (extends from end_date when
-   * still active, from now otherwise) exactly once. @idempotency paymentId
+   * still active, from now otherwise) exactly once; on a cancelled subscription credits the
+   * payment to the user's balance instead (`creditedToBalance`). The first result is recorded and
+   * returned on every retry. @idempotency paymentId
    */
   applyPayment(input: { subscriptionId: number; paymentId: number }): Promise<PeriodResult>;
-  /** Starts the free trial once per user (users.trial_used_at). @idempotency userId */
+  /** Starts the free trial once per user (users.trial_used_at); the recorded result on every retry. @idempotency userId */
   grantTrial(input: { subscriptionId: number; days: number }): Promise<PeriodResult>;
-  /** Operator extension by N days. @idempotency requestId */
+  /** Operator extension by N days; the recorded result on every retry. @idempotency subscriptionId+requestId */
   extendPeriod(input: { subscriptionId: number; days: number; requestId: string; actor: LifecycleActor }): Promise<PeriodResult>;
   /**
    * active -> expired when the period that ends at `endsAt` (the end the workflow's timer was for)
