@@ -18,11 +18,21 @@ export interface SubscriptionSnapshot {
   serverId: number | null;
 }
 
-/** Result of applying a period change (payment, trial, operator extension, auto-renewal). */
+/**
+ * Result of applying a period change (payment, trial, operator extension, auto-renewal): the same
+ * answer on every retry of the same request (the first success is recorded in period_changes).
+ */
 export interface PeriodResult {
-  /** False when this exact change was applied before (idempotent replay) or was refused. */
+  /**
+   * True when this request's change is in effect, whether this call or an earlier attempt made it;
+   * false when it was refused (a cancelled subscription, a trial already used elsewhere, a payment
+   * not completed). Never "did I do it just now".
+   */
   applied: boolean;
+  /** The subscription right after this request's change (the recorded one on a retry); the current row when refused. */
   snapshot: SubscriptionSnapshot;
+  /** A payment that could not apply (the subscription is cancelled) went to the user's balance instead. */
+  creditedToBalance?: { amountKopecks: string };
 }
 
 /** Kinds of messages the lifecycle sends; texts are localized (ru/en) by the activity. */
@@ -43,7 +53,8 @@ export type NotificationKind =
   /** A Telegram Stars charge went back to the payer (a second charge, or an order that cannot be served). */
   | 'stars_refunded'
   /** A paid order whose amount, currency or order id did not match: under review, nothing provisioned. */
-  | 'payment_under_review';
+  | 'payment_under_review'
+  | 'payment_credited';
 
 /** A message to one user. `key` makes it idempotent: the same key is sent at most once. */
 export interface NotifyInput {
@@ -64,20 +75,34 @@ export interface LifecycleActivities {
   getSubscriptionSnapshot(input: { subscriptionId: number }): Promise<SubscriptionSnapshot>;
   /**
    * Applies a completed payment's plan duration to the subscription (extends from end_date when
-   * still active, from now otherwise) exactly once. @idempotency paymentId
+   * still active, from now otherwise) exactly once; on a cancelled subscription credits the
+   * payment to the user's balance instead (`creditedToBalance`). The first result is recorded and
+   * returned on every retry. @idempotency paymentId
    */
   applyPayment(input: { subscriptionId: number; paymentId: number }): Promise<PeriodResult>;
-  /** Starts the free trial once per user (users.trial_used_at). @idempotency userId */
+  /** Starts the free trial once per user (users.trial_used_at); the recorded result on every retry. @idempotency userId */
   grantTrial(input: { subscriptionId: number; days: number }): Promise<PeriodResult>;
-  /** Operator extension by N days. @idempotency requestId */
+  /** Operator extension by N days; the recorded result on every retry. @idempotency subscriptionId+requestId */
   extendPeriod(input: { subscriptionId: number; days: number; requestId: string; actor: LifecycleActor }): Promise<PeriodResult>;
-  /** active -> expired once end_date has passed, releasing the server slot. @idempotency subscriptionId+endsAt */
-  markExpired(input: { subscriptionId: number }): Promise<{ changed: boolean; snapshot: SubscriptionSnapshot }>;
-  /** pending|active -> cancelled, releasing the slot. @idempotency subscriptionId */
+  /**
+   * active -> expired when the period that ends at `endsAt` (the end the workflow's timer was for)
+   * is still the row's period (end_date <= endsAt), releasing the server slot; decided on the
+   * workflow's clock, never the database's. `changed`: the expiry for this end is in effect (by
+   * this call or an earlier one). @idempotency subscriptionId+endsAt
+   */
+  markExpired(input: { subscriptionId: number; endsAt: string }): Promise<{ changed: boolean; snapshot: SubscriptionSnapshot }>;
+  /**
+   * Makes sure an active subscription holds a server slot (claimed on the server it lived on when
+   * that one has room, else on the least-loaded healthy one), before its client is made live again.
+   * @idempotency subscriptionId
+   */
+  holdServerSlot(input: { subscriptionId: number }): Promise<{ serverId: number }>;
+  /** pending|active -> cancelled, releasing the slot. `changed`: the subscription is cancelled. @idempotency subscriptionId */
   markCancelled(input: { subscriptionId: number; actor: LifecycleActor }): Promise<{ changed: boolean; snapshot: SubscriptionSnapshot }>;
   /**
    * Refunds a completed payment of this subscription to the user's balance through the ledger
-   * (amount default = the payment's amount), marks the payment refunded.
+   * (amount default = the payment's amount), marks the payment refunded. `refunded`: the refund is
+   * in effect (the same answer on every retry).
    * @idempotency paymentId
    */
   refundToBalance(input: { subscriptionId: number; paymentId: number; actor: LifecycleActor }): Promise<{ refunded: boolean; amountKopecks: string }>;

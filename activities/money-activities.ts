@@ -7,6 +7,7 @@ import { createPayment, getPayment, getPaymentByIdempotencyKey, markPaymentCompl
 import { getPlan } from '../sql/repositories/plans-repository';
 import { creditReferralBonus, getReferralByReferredId } from '../sql/repositories/referrals-repository';
 import { extendSubscriptionWithPayment, lockSubscription } from '../sql/repositories/subscriptions-repository';
+import { getPeriodChange, recordPeriodChange } from '../sql/repositories/period-changes-repository';
 import { getUserById } from '../sql/repositories/users-repository';
 import type { LifecycleActivities } from './lifecycle-activity-types';
 import type { DeliverNotification } from './notify-activities';
@@ -46,8 +47,10 @@ export function createMoneyActivities(deps: MoneyActivityDeps): MoneyActivities 
   const { db } = deps;
   const log = deps.logger.child({ component: 'activity:lifecycle' });
 
-  /** The result of an auto-renewal that already committed under `key`, or null. */
+  /** The result of an auto-renewal that already committed under `key` (the recorded one), or null. */
   async function renewedBefore(key: string): Promise<AutoRenewResult | null> {
+    const recorded = await getPeriodChange(db, key);
+    if (recorded !== null) return recorded.result as AutoRenewResult;
     const payment = await getPaymentByIdempotencyKey(db, key);
     if (payment === null || payment.subscription_id === null) return null;
     return { renewed: true, paymentId: payment.id, snapshot: toSnapshot(await loadSubscription(db, payment.subscription_id)) };
@@ -58,7 +61,8 @@ export function createMoneyActivities(deps: MoneyActivityDeps): MoneyActivities 
      * Refunds a completed RUB payment of this subscription to the user's balance: marks it
      * refunded and credits its amount through the ledger (reason 'refund', key `refund:<paymentId>`)
      * in one transaction. The subscription itself is not changed (cancel it separately if needed).
-     * `refunded: false` when it was refunded before; `amountKopecks` is the payment's amount either way.
+     * `refunded: true` whenever the refund is in effect (this call or an earlier one made it): the
+     * same answer on every retry; `amountKopecks` is the payment's amount.
      *
      * @idempotency paymentId (the payment's completed -> refunded guard and the ledger key)
      * @throws ApplicationFailure typed NOT_FOUND, INVALID_INPUT (another subscription's payment, not
@@ -74,7 +78,7 @@ export function createMoneyActivities(deps: MoneyActivityDeps): MoneyActivities 
           const amountKopecks = parseMoney(payment.amount).toString();
           const refund = await markPaymentRefunded(tx, { paymentId: payment.id, actor: input.actor, reason: 'refund_to_balance' });
           if (!refund.changed) {
-            if (refund.payment.status === 'refunded') return { refunded: false, amountKopecks };
+            if (refund.payment.status === 'refunded') return { refunded: true, amountKopecks };
             throw new InvalidInputError(`payment ${payment.id} is ${refund.payment.status}; only a completed payment is refunded`);
           }
           await creditBalance(tx, {
@@ -151,8 +155,9 @@ export function createMoneyActivities(deps: MoneyActivityDeps): MoneyActivities 
      * completed payment (method and provider 'balance'), debits the price through the ledger
      * (reason 'subscription_purchase') and applies the payment (extendSubscriptionWithPayment), so a
      * crash can never debit without extending. Both the payment and the ledger row use the key
-     * `auto-renew:<subscriptionId>:<endsAt>`; a repeat (or a concurrent twin, which waits for the
-     * subscription's row lock) returns the first renewal's result.
+     * `auto-renew:<subscriptionId>:<endsAt>`, and the renewal's result is recorded under it
+     * (period_changes) in the same transaction; a repeat (or a concurrent twin, which waits for the
+     * subscription's row lock) returns the first renewal's recorded result.
      *
      * @param input.endsAt the period end this renewal continues (ISO 8601); must still be the
      *   subscription's end_date
@@ -176,13 +181,15 @@ export function createMoneyActivities(deps: MoneyActivityDeps): MoneyActivities 
         const plan = row.plan_id === null ? null : await getPlan(db, row.plan_id);
         if (plan === null || !plan.is_active || parseMoney(plan.price_rub) <= 0n) return { renewed: false, reason: 'plan-unavailable' };
 
-        let paymentId: number;
+        let result: AutoRenewResult;
         try {
-          paymentId = await db.transaction(async (tx) => {
+          result = await db.transaction(async (tx): Promise<AutoRenewResult> => {
             const locked = await lockSubscription(tx, row.id);
+            const recorded = await getPeriodChange(tx, key);
+            if (recorded !== null) return recorded.result as AutoRenewResult;
             const order = { userId: row.user_id, subscriptionId: row.id, amount: plan.price_rub, method: 'balance', provider: 'balance' } as const;
             const { created, payment } = await createPayment(tx, { ...order, idempotencyKey: key, actor: LIFECYCLE_ACTOR });
-            if (!created) return payment.id;
+            if (!created) return { renewed: true, paymentId: payment.id, snapshot: toSnapshot(locked) };
             if (locked.status !== 'active' && locked.status !== 'expired') throw new SubscriptionStateError(`subscription ${row.id} is ${locked.status}`);
             if (locked.end_date?.toISOString() !== endsAt) throw new SubscriptionStateError(`subscription ${row.id} no longer ends at ${endsAt}`);
             await debitBalance(tx, {
@@ -196,15 +203,17 @@ export function createMoneyActivities(deps: MoneyActivityDeps): MoneyActivities 
             await markPaymentCompleted(tx, { paymentId: payment.id, actor: LIFECYCLE_ACTOR });
             const extended = await extendSubscriptionWithPayment(tx, { subscriptionId: row.id, paymentId: payment.id, days: plan.duration_days, actor: LIFECYCLE_ACTOR });
             if (!extended.applied) throw new SubscriptionStateError(`renewal payment ${payment.id} could not be applied`);
-            return payment.id;
+            const outcome: AutoRenewResult = { renewed: true, paymentId: payment.id, snapshot: toSnapshot(extended.subscription) };
+            await recordPeriodChange(tx, { requestKey: key, subscriptionId: row.id, kind: 'auto_renew', result: outcome });
+            return outcome;
           });
         } catch (error) {
           if (!(error instanceof InsufficientBalanceError)) throw error;
           log.info({ subscriptionId: row.id }, 'auto-renew: insufficient balance');
           return { renewed: false, reason: 'insufficient-balance' };
         }
-        log.info({ subscriptionId: row.id, paymentId }, 'auto-renewed from balance');
-        return { renewed: true, paymentId, snapshot: toSnapshot(await loadSubscription(db, row.id)) };
+        log.info({ subscriptionId: row.id, renewed: result.renewed }, 'auto-renewed from balance');
+        return result;
       });
     },
   };

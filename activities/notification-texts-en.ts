@@ -72,4 +72,9 @@ export const notificationTextsEn: NotificationTexts = {
       }.`,
       'Nothing was lost; see /subscriptions, or buy again with /plans.',
     ].join('\n'),
+  payment_credited: (p) =>
+    [
+      `Your payment arrived after the subscription was cancelled, so ${p.amountKopecks === undefined ? 'it' : money(p.amountKopecks)} went to your balance instead.`,
+      'You can spend it on any plan: /plans',
+    ].join('\n'),
 };

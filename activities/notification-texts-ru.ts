@@ -74,4 +74,9 @@ export const notificationTextsRu: NotificationTexts = {
       }.`,
       'Ничего не потеряно: см. /subscriptions или купите снова через /plans.',
     ].join('\n'),
+  payment_credited: (p) =>
+    [
+      `Оплата получена, но подписка уже отменена, поэтому ${p.amountKopecks === undefined ? 'сумма зачислена' : `${money(p.amountKopecks)} зачислены`} на ваш баланс.`,
+      'Их можно потратить на любой тариф: /plans',
+    ].join('\n'),
 };

@@ -20,6 +20,7 @@ const KINDS: readonly NotificationKind[] = [
   'trial_started',
   'stars_refunded',
   'payment_under_review',
+  'payment_credited',
 ];
 
 const FULL = {

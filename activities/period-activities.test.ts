@@ -6,6 +6,8 @@ import { claimServerSlot } from '../sql/repositories/server-slots-repository';
 import { getServer } from '../sql/repositories/servers-repository';
 import { createPendingSubscription, getSubscription } from '../sql/repositories/subscriptions-repository';
 import { newActiveSubscription, newPayment, newServer, newSubscription, newUser, testActor } from '../sql/repositories/test-fixtures';
+import { getBalance, getLedgerSum } from '../sql/repositories/ledger-repository';
+import { getPayment } from '../sql/repositories/payments-repository';
 import { getUserById } from '../sql/repositories/users-repository';
 import type { LifecycleActor } from './lifecycle-activity-types';
 import { DAY_MS, failureOf, startLifecycleTestKit, type LifecycleTestKit } from './lifecycle-test-kit';
@@ -48,7 +50,9 @@ describe('applyPayment', () => {
     assert.equal(first.snapshot.status, 'active');
     assert.ok(Math.abs(endMs(first.snapshot.endsAt) - (Date.now() + 30 * DAY_MS)) < 60_000);
     const again = await Promise.all([1, 2, 3].map(() => kit.activities.applyPayment({ subscriptionId: row.id, paymentId: payment.id })));
-    assert.ok(again.every((result) => !result.applied && result.snapshot.endsAt === first.snapshot.endsAt));
+    // Every retry answers as the first call did (applied = in effect), with the recorded period.
+    assert.ok(again.every((result) => result.applied && result.snapshot.endsAt === first.snapshot.endsAt));
+    assert.deepEqual(again[0], first);
     assert.equal(await countAuditLogs(kit.pool, { action: 'subscription.extended', entityId: row.id }), 1);
   });
 
@@ -63,6 +67,55 @@ describe('applyPayment', () => {
   });
 });
 
+describe('applyPayment after a lost completion and on a cancelled subscription', () => {
+  it('answers a retry after a committed first attempt with the recorded result, not "not applied"', async () => {
+    const row = await pendingOnPlan();
+    const payment = await newPayment(kit.pool, { userId: row.user_id, subscriptionId: row.id, completed: true });
+    const first = await kit.activities.applyPayment({ subscriptionId: row.id, paymentId: payment.id });
+    // The first attempt's completion is lost (worker killed after the commit); the retry comes later,
+    // after another change moved the period: it still answers as the first attempt did.
+    await kit.activities.extendPeriod({ subscriptionId: row.id, days: 3, requestId: 'after-lost-completion', actor: operator });
+    const retry = await kit.activities.applyPayment({ subscriptionId: row.id, paymentId: payment.id });
+    assert.deepEqual(retry, first);
+    assert.equal(retry.applied, true);
+    assert.equal(await countAuditLogs(kit.pool, { action: 'payment.applied', entityId: payment.id }), 1);
+  });
+
+  it('credits a payment that lands on a cancelled subscription to the balance once, audited, the same answer on retries', async () => {
+    const row = await pendingOnPlan();
+    await kit.activities.markCancelled({ subscriptionId: row.id, actor: operator });
+    const payment = await newPayment(kit.pool, { userId: row.user_id, subscriptionId: row.id, amount: '249.00', completed: true });
+    const results = await Promise.all([1, 2].map(() => kit.activities.applyPayment({ subscriptionId: row.id, paymentId: payment.id })));
+    for (const result of results) {
+      assert.equal(result.applied, false);
+      assert.deepEqual(result.creditedToBalance, { amountKopecks: '24900' });
+      assert.equal(result.snapshot.status, 'cancelled');
+    }
+    assert.equal(await getBalance(kit.pool, row.user_id), '249.00', 'credited once');
+    assert.equal(await getLedgerSum(kit.pool, row.user_id), await getBalance(kit.pool, row.user_id));
+    assert.equal((await getPayment(kit.pool, payment.id))?.status, 'refunded');
+    assert.equal(await countAuditLogs(kit.pool, { action: 'payment.refunded', entityId: payment.id }), 1);
+    assert.deepEqual(await kit.activities.applyPayment({ subscriptionId: row.id, paymentId: payment.id }), results[0]);
+  });
+});
+
+describe('holdServerSlot', () => {
+  it('claims a slot for a re-activated subscription, on the server it lived on, once', async () => {
+    const server = await newServer(kit.pool);
+    const row = await newActiveSubscription(kit.pool);
+    await claimServerSlot(kit.pool, { subscriptionId: row.id, preferServerId: server.id, actor: testActor });
+    await kit.pool.query(sql.unsafe`UPDATE subscriptions SET end_date = now() - interval '1 minute', start_date = now() - interval '31 days' WHERE id = ${row.id}`);
+    const endsAt = (await getSubscription(kit.pool, row.id))?.end_date?.toISOString() ?? '';
+    await kit.activities.markExpired({ subscriptionId: row.id, endsAt });
+    const usersAfterExpiry = (await getServer(kit.pool, server.id))?.current_users ?? -1;
+    await kit.pool.query(sql.unsafe`UPDATE subscriptions SET status = 'active', end_date = now() + interval '30 days' WHERE id = ${row.id}`);
+    const held = await Promise.all([1, 2].map(() => kit.activities.holdServerSlot({ subscriptionId: row.id })));
+    assert.deepEqual(held, [{ serverId: server.id }, { serverId: server.id }]);
+    assert.equal((await getSubscription(kit.pool, row.id))?.server_slot_held, true);
+    assert.equal((await getServer(kit.pool, server.id))?.current_users, usersAfterExpiry + 1, 'one slot, however often');
+  });
+});
+
 describe('grantTrial', () => {
   it('starts the trial once per user, even across subscriptions and concurrent calls', async () => {
     const user = await newUser(kit.pool);
@@ -73,7 +126,8 @@ describe('grantTrial', () => {
       kit.activities.grantTrial({ subscriptionId: a.id, days: 3 }),
     ]);
     const applied = results.filter((result) => result.applied);
-    assert.equal(applied.length, 1);
+    assert.equal(new Set(applied.map((result) => result.snapshot.subscriptionId)).size, 1, 'one subscription got the trial');
+    assert.ok(applied.every((result) => result.snapshot.endsAt === applied[0]?.snapshot.endsAt), 'retries answer with the recorded trial');
     const granted = applied[0]?.snapshot;
     assert.equal(granted?.status, 'active');
     assert.ok(Math.abs(endMs(granted?.endsAt ?? null) - (Date.now() + 3 * DAY_MS)) < 60_000);
@@ -97,8 +151,9 @@ describe('extendPeriod', () => {
     const row = await newActiveSubscription(kit.pool, { planId: kit.monthPlan.id });
     const before = row.end_date?.getTime() ?? 0;
     const first = await Promise.all([1, 2, 3].map(() => kit.activities.extendPeriod({ subscriptionId: row.id, days: 7, requestId: 'req-1', actor: operator })));
-    assert.equal(first.filter((result) => result.applied).length, 1);
-    assert.equal(endMs(first[0]?.snapshot.endsAt ?? null), before + 7 * DAY_MS);
+    assert.equal(first.filter((result) => result.applied).length, 3, 'the extension is in effect for every retry');
+    assert.ok(first.every((result) => endMs(result.snapshot.endsAt) === before + 7 * DAY_MS), 'extended once, the same answer on every retry');
+    assert.equal(endMs((await getSubscription(kit.pool, row.id))?.end_date?.toISOString() ?? null), before + 7 * DAY_MS);
     const second = await kit.activities.extendPeriod({ subscriptionId: row.id, days: 7, requestId: 'req-2', actor: operator });
     assert.equal(second.applied, true);
     assert.equal(endMs(second.snapshot.endsAt), before + 14 * DAY_MS);
@@ -120,16 +175,30 @@ describe('markExpired and markCancelled', () => {
     const row = await newActiveSubscription(kit.pool);
     const { server } = await claimServerSlot(kit.pool, { subscriptionId: row.id, actor: testActor });
     const usersBefore = (await getServer(kit.pool, server.id))?.current_users ?? -1;
-    const early = await kit.activities.markExpired({ subscriptionId: row.id });
+    // A timer for an earlier end (the period was renewed since) expires nothing.
+    const early = await kit.activities.markExpired({ subscriptionId: row.id, endsAt: new Date((row.end_date?.getTime() ?? 0) - DAY_MS).toISOString() });
     assert.deepEqual([early.changed, early.snapshot.status], [false, 'active']);
 
     await kit.pool.query(sql.unsafe`UPDATE subscriptions SET start_date = now() - interval '31 days', end_date = now() - interval '1 minute' WHERE id = ${row.id}`);
-    const results = await Promise.all([kit.activities.markExpired({ subscriptionId: row.id }), kit.activities.markExpired({ subscriptionId: row.id })]);
-    assert.equal(results.filter((result) => result.changed).length, 1);
+    const endsAt = (await getSubscription(kit.pool, row.id))?.end_date?.toISOString() ?? '';
+    const results = await Promise.all([kit.activities.markExpired({ subscriptionId: row.id, endsAt }), kit.activities.markExpired({ subscriptionId: row.id, endsAt })]);
+    assert.equal(results.filter((result) => result.changed).length, 2, 'the expiry is in effect for both calls');
     assert.ok(results.every((result) => result.snapshot.status === 'expired' && result.snapshot.serverId === server.id));
     assert.equal((await getSubscription(kit.pool, row.id))?.server_slot_held, false);
     assert.equal((await getServer(kit.pool, server.id))?.current_users, usersBefore - 1);
     assert.equal(await countAuditLogs(kit.pool, { action: 'server.slot_released', entityId: row.id }), 1);
+  });
+
+  it('expires on the workflow timer\'s end even while the database clock is still before it (skew)', async () => {
+    await newServer(kit.pool);
+    const row = await newActiveSubscription(kit.pool);
+    await claimServerSlot(kit.pool, { subscriptionId: row.id, actor: testActor });
+    // The workflow's timer fired for an end the database clock has not reached yet (a few seconds of skew).
+    await kit.pool.query(sql.unsafe`UPDATE subscriptions SET start_date = now() - interval '30 days', end_date = now() + interval '5 seconds' WHERE id = ${row.id}`);
+    const endsAt = (await getSubscription(kit.pool, row.id))?.end_date?.toISOString() ?? '';
+    const expired = await kit.activities.markExpired({ subscriptionId: row.id, endsAt });
+    assert.deepEqual([expired.changed, expired.snapshot.status], [true, 'expired']);
+    assert.equal((await getSubscription(kit.pool, row.id))?.server_slot_held, false, 'the slot is given back');
   });
 
   it('cancels pending or active subscriptions once, releasing the slot', async () => {
@@ -139,7 +208,8 @@ describe('markExpired and markCancelled', () => {
     const before = (await getServer(kit.pool, server.id))?.current_users ?? -1;
     const first = await kit.activities.markCancelled({ subscriptionId: row.id, actor: operator });
     const second = await kit.activities.markCancelled({ subscriptionId: row.id, actor: operator });
-    assert.deepEqual([first.changed, second.changed, second.snapshot.status], [true, false, 'cancelled']);
+    assert.deepEqual([first.changed, second.changed, second.snapshot.status], [true, true, 'cancelled'], 'the cancellation is in effect for every retry');
+    assert.equal(await countAuditLogs(kit.pool, { action: 'subscription.cancelled', entityId: row.id }), 1);
     assert.equal((await getServer(kit.pool, server.id))?.current_users, before - 1);
   });
 });

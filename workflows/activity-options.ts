@@ -12,18 +12,21 @@ export const ActivityProfile = {
     retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
   },
   /**
-   * 3X-UI panels: a panel outage must delay a key, never lose a paid order, so retries go on
-   * for a day with capped backoff; PANEL_REJECTED is not retried (a human must look).
+   * 3X-UI panels from the subscription workflow: a few minutes of quick retries per call, never a
+   * day. A panel outage delays a key but never loses a paid order: the workflow parks the failed
+   * step and retries it with backoff (subscription-parking.ts), telling the user once, and the next
+   * attempt may pick another healthy server. Rejections, refused credentials and a server without
+   * panel settings are not retried here (the workflow's parking retries them later).
    */
   panel: {
     startToCloseTimeout: '30 seconds',
-    scheduleToCloseTimeout: '24 hours',
+    scheduleToCloseTimeout: '3 minutes',
     heartbeatTimeout: '20 seconds',
     retry: {
       initialInterval: '2 seconds',
       backoffCoefficient: 2,
-      maximumInterval: '5 minutes',
-      nonRetryableErrorTypes: ['PANEL_REJECTED', 'PANEL_AUTH_FAILED'],
+      maximumInterval: '30 seconds',
+      nonRetryableErrorTypes: ['PANEL_REJECTED', 'PANEL_AUTH_FAILED', 'PANEL_NOT_CONFIGURED'],
     },
   },
   /** Telegram Bot API: 429s are honoured inside the activity; retry for an hour. */

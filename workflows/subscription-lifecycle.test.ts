@@ -82,7 +82,7 @@ describe('payments and periods', () => {
     assert.equal(periodOutcome('provisioning'), 'provision');
     assert.equal(periodOutcome('active'), 'extend');
     assert.equal(periodOutcome('grace'), 'reenable');
-    assert.equal(periodOutcome('expired'), 'none');
+    assert.equal(periodOutcome('expired'), 'provision', 'a payment after the grace window provisions again');
     assert.equal(periodOutcome('cancelled'), 'none');
   });
 

@@ -5,18 +5,59 @@
 import { upsertSearchAttributes } from '@temporalio/workflow';
 import type { LifecycleActor } from '../activities/lifecycle-activity-types';
 import { ExpiresAtAttribute, ServerIdAttribute, SubscriptionStatusAttribute } from './contract';
-import type { SubscriptionState } from './subscription-lifecycle';
+import type { Retry, SubscriptionState } from './subscription-lifecycle';
 import type { CancelSignal, ExtendUpdate, RefundUpdate } from './subscription-messages';
 
-/** One unit of work for the main loop; updates wait for their result by id. */
-export type Work =
-  | { id: number; type: 'payment'; paymentId: number }
-  | { id: number; type: 'trial'; days: number }
-  | { id: number; type: 'cancel'; actor: LifecycleActor }
-  | { id: number; type: 'ensureClient' }
-  | { id: number; type: 'move'; fromServerId: number; toServerId?: number }
-  | { id: number; type: 'extend'; update: ExtendUpdate }
-  | { id: number; type: 'refund'; update: RefundUpdate };
+/** What every work item carries: its id (updates wait for their result by it) and how it came. */
+interface WorkBase {
+  id: number;
+  /** An update waits for this item: a failure goes back to its caller instead of being parked. */
+  viaUpdate?: boolean;
+  /** Retry bookkeeping when the item comes back from parking. */
+  retry?: Retry;
+}
+
+/** One unit of work for the main loop. */
+export type Work = WorkBase &
+  (
+    | { type: 'payment'; paymentId: number }
+    | { type: 'trial'; days: number }
+    | { type: 'cancel'; actor: LifecycleActor }
+    | { type: 'ensureClient' }
+    | { type: 'referral'; paymentId: number }
+    | { type: 'move'; fromServerId: number; toServerId?: number }
+    | { type: 'extend'; update: ExtendUpdate }
+    | { type: 'refund'; update: RefundUpdate }
+  );
+
+/**
+ * How urgent a work item is: control work (cancel, refund: 2; extend, move: 1) is taken before
+ * and interrupts the panel step of routine work (payments, trials, client repairs: 0), so it never
+ * waits behind a stuck panel call.
+ */
+export function priorityOf(work: Pick<Work, 'type'>): number {
+  switch (work.type) {
+    case 'cancel':
+    case 'refund':
+      return 2;
+    case 'extend':
+    case 'move':
+      return 1;
+    default:
+      return 0;
+  }
+}
+
+/** Takes the most urgent item out of the queue (first come first within a priority). */
+export function takeNext(inbox: Work[]): Work | undefined {
+  let best = -1;
+  for (let index = 0; index < inbox.length; index += 1) {
+    const candidate = inbox[index];
+    const current = best < 0 ? undefined : inbox[best];
+    if (candidate !== undefined && (current === undefined || priorityOf(candidate) > priorityOf(current))) best = index;
+  }
+  return best < 0 ? undefined : inbox.splice(best, 1)[0];
+}
 
 /** Omit over each member of a union. */
 export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

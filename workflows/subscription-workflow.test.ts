@@ -16,6 +16,7 @@ import { indexedValueType } from '../lib/temporal/register-search-attributes';
 import { SEARCH_ATTRIBUTES, subscriptionWorkflowId } from './contract';
 import {
   cancelUpdate,
+  ensureClientSignal,
   extendUpdate,
   getStateQuery,
   moveToServerSignal,
@@ -61,7 +62,13 @@ describe('subscription workflow (time-skipping)', () => {
     return worker.runUntil(async () => {
       const workflowId = subscriptionWorkflowId(subscriptionId);
       await env.client.workflow.start(subscriptionWorkflow, { workflowId, taskQueue, args: [{ subscriptionId, userId: 7, planId: 1 }] });
-      const result = await body({ fake, workflowId, subscriptionId });
+      let result: T;
+      try {
+        result = await body({ fake, workflowId, subscriptionId });
+      } finally {
+        // A workflow left running without its worker would stop the test server's time skipping.
+        await env.client.workflow.getHandle(workflowId).terminate('test over').catch(() => undefined);
+      }
       if (process.env.RECORD_HISTORIES === '1') await recordHistory(workflowId, options.record);
       return result;
     });
@@ -103,6 +110,7 @@ describe('subscription workflow (time-skipping)', () => {
       assert.deepEqual(kinds(fake).slice(-1), ['reenabled']);
       assert.equal(fake.namesCalled('enableClient'), 1);
       assert.equal(fake.namesCalled('provisionClient'), 1, 'the same key is re-enabled, not a new one provisioned');
+      assert.equal(fake.namesCalled('holdServerSlot'), 1, 're-enabling claims a server slot first');
       const renewed = await handle.query(getStateQuery);
       assert.equal(renewed.phase, 'active');
       assert.equal(renewed.renewals, 1);
@@ -224,6 +232,155 @@ describe('subscription workflow (time-skipping)', () => {
       assert.deepEqual(kinds(fake), ['key_delivered', 'reminder', 'auto_renew_topup', 'reminder']);
       assert.equal(fake.namesCalled('extendClient'), 0);
       await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
+    });
+  });
+
+  it('provisions and delivers the key once when applyPayment committed but its completion was lost', async () => {
+    await run({ applyPaymentLostCompletions: 1, record: 'subscription-lost-completion-then-key' }, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await handle.signal(paymentCompletedSignal, { paymentId: 11 });
+      await env.sleep(HOUR);
+      assert.equal(fake.namesCalled('applyPayment'), 2, 'the lost completion was retried');
+      assert.equal(fake.namesCalled('provisionClient'), 1);
+      assert.deepEqual(kinds(fake), ['key_delivered']);
+      const state = await handle.query(getStateQuery);
+      assert.equal(state.phase, 'active');
+      assert.deepEqual(state.seenPaymentIds, [11]);
+      await handle.signal(paymentCompletedSignal, { paymentId: 11 });
+      await env.sleep(HOUR);
+      assert.deepEqual(kinds(fake), ['key_delivered'], 'a redelivered signal changes nothing');
+      await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
+    });
+  });
+
+  it('parks a payment that fails for 36 h with backoff: small history, one alert, and the active period still expires on time', async () => {
+    const settings = { reminderOffsetsHours: [] };
+    await run({ settings, paymentDays: (id) => (id === 1 ? 1 : 30), applyPaymentFails: (id) => id === 2 }, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await handle.signal(paymentCompletedSignal, { paymentId: 1 });
+      await env.sleep(HOUR);
+      const end = Date.parse(fake.subscription.endsAt ?? '');
+      await handle.signal(paymentCompletedSignal, { paymentId: 2 });
+      await env.sleep(36 * HOUR);
+      const state = await handle.query(getStateQuery);
+      assert.equal(state.phase, 'grace', 'the paid day ended while the other payment was parked');
+      assert.ok(fake.calls.some((call) => call.name === 'markExpired' && Math.abs(call.at - end) < 5 * 60_000), 'expired at the end of the period');
+      assert.deepEqual(state.parked.map((item) => item.key), ['payment-2'], 'the payment stays parked, never dropped');
+      const attempts = fake.calls.filter((call) => call.name === 'applyPayment' && (call.input as { paymentId: number }).paymentId === 2).length;
+      assert.ok(attempts >= 30 && attempts <= 45, `backoff 1 min doubling to 1 h: ${attempts} attempts in 36 h`);
+      assert.deepEqual(fake.alerts.map((alert) => alert.key), [`work_parked:sub-${fake.subscription.subscriptionId}:payment-2:attempt-3`, `work_parked:sub-${fake.subscription.subscriptionId}:payment-2:day-1`]);
+      const events = (await handle.fetchHistory()).events?.length ?? 0;
+      assert.ok(events < 2_000, `history of this run: ${events} events`);
+    });
+  });
+
+  it('retries auto-renewal within the lead window after a database blip, so a funded subscription does not lapse', async () => {
+    await run({ autoRenew: 'renew', autoRenewFailures: 2, record: 'subscription-auto-renew-retried-after-blip' }, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await handle.signal(paymentCompletedSignal, { paymentId: 1 });
+      await env.sleep(HOUR);
+      const firstEnd = Date.parse(fake.subscription.endsAt ?? '');
+      await env.sleep(firstEnd - DAY + 2 * HOUR - (await env.currentTimeMs()));
+      assert.equal(fake.namesCalled('tryAutoRenew'), 3, 'two failures, then the renewal');
+      assert.equal(Date.parse(fake.subscription.endsAt ?? ''), firstEnd + 30 * DAY);
+      assert.ok(kinds(fake).includes('auto_renewed'));
+      assert.equal((await handle.query(getStateQuery)).renewals, 1);
+      await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
+    });
+  });
+
+  it('tells the user of a delay once when the panel refuses our credentials (non-retryable), then delivers the key', async () => {
+    await run({ provisionFailures: 3, provisionFailureType: 'PANEL_AUTH_FAILED', record: 'subscription-panel-auth-failed-parked-then-key' }, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await handle.signal(paymentCompletedSignal, { paymentId: 21 });
+      await env.sleep(HOUR);
+      assert.deepEqual(kinds(fake), ['provision_delayed', 'key_delivered']);
+      assert.equal(fake.namesCalled('provisionClient'), 4, 'parked and retried with backoff, not a day inside one call');
+      assert.deepEqual(fake.alerts.map((alert) => alert.key), [`work_parked:sub-${fake.subscription.subscriptionId}:ensure-client:attempt-3`]);
+      assert.equal((await handle.query(getStateQuery)).phase, 'active');
+      await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
+    });
+  });
+
+  it('credits a payment that reaches a cancelled subscription (a new run) to the balance and tells the user', async () => {
+    await run({ record: 'subscription-payment-credited-after-cancel' }, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await handle.signal(paymentCompletedSignal, { paymentId: 41 });
+      await env.sleep(HOUR);
+      await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
+      assert.equal((await handle.result()).phase, 'cancelled');
+      const again = await env.client.workflow.signalWithStart(subscriptionWorkflow, {
+        workflowId,
+        taskQueue: (await handle.describe()).taskQueue,
+        args: [{ subscriptionId: fake.subscription.subscriptionId, userId: 7, planId: 1 }],
+        signal: paymentCompletedSignal,
+        signalArgs: [{ paymentId: 42 }],
+      });
+      const result = await again.result();
+      assert.equal(result.phase, 'cancelled', 'the new run ends once the payment is on the balance');
+      assert.deepEqual(kinds(fake), ['key_delivered', 'cancelled', 'payment_credited']);
+      assert.equal(fake.notifications.at(-1)?.params?.amountKopecks, '24900');
+      assert.equal(fake.namesCalled('provisionClient'), 1);
+    });
+  });
+
+  it('brings an active subscription\'s client back on ensureClient', async () => {
+    await run({}, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await handle.signal(paymentCompletedSignal, { paymentId: 51 });
+      await env.sleep(HOUR);
+      await handle.signal(ensureClientSignal, { reason: 'sweep:active-without-client' });
+      await env.sleep(HOUR);
+      assert.equal(fake.namesCalled('provisionClient'), 2);
+      assert.deepEqual(kinds(fake), ['key_delivered'], 'the user is not bothered');
+      await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
+    });
+  });
+
+  it('tells the user of a delay once when the server has no panel settings (non-retryable), then delivers the key', async () => {
+    await run({ provisionFailures: 1, provisionFailureType: 'PANEL_NOT_CONFIGURED' }, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await handle.signal(paymentCompletedSignal, { paymentId: 61 });
+      await env.sleep(HOUR);
+      assert.deepEqual(kinds(fake), ['provision_delayed', 'key_delivered']);
+      assert.equal(fake.namesCalled('provisionClient'), 2);
+      await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
+    });
+  });
+
+  it('lets an operator extension interrupt a provisioning call stuck on the panel; the key is delivered once', async () => {
+    await run({ provisionFailures: 1, provisionHangMs: 12_000 }, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await handle.signal(paymentCompletedSignal, { paymentId: 71 });
+      for (let i = 0; i < 100 && fake.namesCalled('provisionClient') === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(fake.namesCalled('provisionClient'), 1, 'provisioning is in flight');
+      const started = Date.now();
+      const extended = await handle.executeUpdate(extendUpdate, { args: [{ days: 5, requestId: 'op-stuck', operatorTelegramId: 9 }] });
+      assert.ok(Date.now() - started < 10_000, `the extension waited ${Date.now() - started} ms`);
+      assert.equal(extended.endsAt, fake.subscription.endsAt);
+      await env.sleep(HOUR);
+      const state = await handle.query(getStateQuery);
+      assert.equal(state.phase, 'active');
+      assert.equal(state.endsAt, fake.subscription.endsAt, 'the state follows the latest period');
+      assert.equal(kinds(fake).filter((kind) => kind === 'key_delivered').length, 1, 'the key is delivered once');
+      await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
+    });
+  });
+
+  // Last: its abandoned panel call may hold the test server's time skipping for a while.
+  it('lets a cancel interrupt a provisioning call stuck on the panel', async () => {
+    await run({ provisionFailures: 1, provisionHangMs: 20_000, record: 'subscription-cancel-interrupts-provisioning' }, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await handle.signal(paymentCompletedSignal, { paymentId: 31 });
+      for (let i = 0; i < 100 && fake.namesCalled('provisionClient') === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.equal(fake.namesCalled('provisionClient'), 1, 'provisioning is in flight');
+      const started = Date.now();
+      const cancelled = await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
+      assert.ok(Date.now() - started < 10_000, `the cancel waited ${Date.now() - started} ms`);
+      assert.equal(cancelled.phase, 'cancelled');
+      assert.equal((await handle.result()).phase, 'cancelled');
+      assert.equal(fake.namesCalled('markCancelled'), 1);
+      assert.ok(!kinds(fake).includes('key_delivered'), 'no key for a cancelled subscription');
     });
   });
 });

@@ -1,30 +1,18 @@
 import {
   allHandlersFinished,
   ApplicationFailure,
+  CancellationScope,
   condition,
   continueAsNew,
   log,
-  patched,
   proxyActivities,
   setHandler,
-  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { LifecycleActivities, LifecycleActor, NotifyInput, SubscriptionSnapshot } from '../activities/lifecycle-activity-types';
-import type { PanelActivities } from '../activities/panel-activities';
 import type { SettingsActivities } from '../activities/settings-activities';
 import { ActivityProfile } from './activity-options';
-import {
-  DEFAULT_LIFECYCLE_SETTINGS,
-  hoursLeft,
-  initialState,
-  markRemindersUpTo,
-  nextTimer,
-  periodOutcome,
-  rememberPayment,
-  type SubscriptionState,
-  type Timer,
-} from './subscription-lifecycle';
+import { createSubscriptionEffects, errorType, type EffectsContext, type Handled } from './subscription-effects';
+import { DEFAULT_LIFECYCLE_SETTINGS, initialState, nextTimer, normalizeState, timerKey, type ParkableWork, type Retry, type SubscriptionState, type Timer } from './subscription-lifecycle';
 import {
   cancelSignal,
   cancelUpdate,
@@ -42,7 +30,9 @@ import {
   type CancelSignal,
   type MoveUpdate,
 } from './subscription-messages';
-import { actorOf, publish, type Work, type WorkInput } from './subscription-work';
+import { CLEANUP_ATTEMPTS, failedAgain, isParked, nextParkedAtMs, park, takeDue, workKey } from './subscription-parking';
+import { createTimerSteps } from './subscription-timers';
+import { actorOf, priorityOf, publish, takeNext, type Work, type WorkInput } from './subscription-work';
 
 /** Input of `subscription-{subscriptionId}`. */
 export interface SubscriptionWorkflowInput {
@@ -53,20 +43,26 @@ export interface SubscriptionWorkflowInput {
   state?: SubscriptionState;
 }
 
-const db = proxyActivities<LifecycleActivities & SettingsActivities>(ActivityProfile.database);
-const telegram = proxyActivities<Pick<LifecycleActivities, 'notifyUser'>>(ActivityProfile.telegram);
-const panel = proxyActivities<PanelActivities>(ActivityProfile.panel);
+const settings = proxyActivities<SettingsActivities>(ActivityProfile.database);
+
+/** Continue-as-new once a run's history is this long, whatever else happens. */
+const MAX_HISTORY_EVENTS = 10_000;
 
 /**
  * The life of one subscription: wait for a payment or a trial, provision the key on a panel and
  * deliver it, remind before the end, disable at the end, re-enable on a payment within the grace
  * window, delete the client after it. Every change goes through one loop, so signals, updates
- * and timers never interleave; decisions are the pure functions of subscription-lifecycle.ts.
+ * and timers never interleave; control work (cancel, refund, extend, move) is taken first and
+ * interrupts a panel call in flight. Work that keeps failing is parked in the state with
+ * exponential backoff (and an operator alert) while timers keep firing; decisions are the pure
+ * functions of subscription-lifecycle.ts and subscription-parking.ts.
  */
 export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Promise<SubscriptionState> {
-  let state: SubscriptionState | undefined = input.state;
+  let state: SubscriptionState | undefined = input.state === undefined ? undefined : normalizeState(input.state);
   const inbox: Work[] = [];
   const results = new Map<number, unknown>();
+  const alertsDue: { key: string; summary: string; paymentId?: number }[] = [];
+  let interruptible = false;
   let nextId = 1;
   const enqueue = (work: WorkInput) => {
     const id = nextId++;
@@ -80,21 +76,37 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     if (result instanceof Error) throw result;
     return result as T;
   };
+  /** A signal for work already known (queued, parked, or a payment applied) adds nothing. */
+  const known = (work: ParkableWork): boolean =>
+    (work.type === 'payment' && state?.seenPaymentIds.includes(work.paymentId) === true) ||
+    inbox.some((queued) => !queued.viaUpdate && queued.type === work.type && workKey(queued as ParkableWork) === workKey(work)) ||
+    (state !== undefined && isParked(state, work));
 
-  setHandler(paymentCompletedSignal, ({ paymentId }) => void enqueue({ type: 'payment', paymentId }));
+  setHandler(paymentCompletedSignal, ({ paymentId }) => {
+    if (!known({ type: 'payment', paymentId })) enqueue({ type: 'payment', paymentId });
+  });
   setHandler(trialGrantedSignal, ({ days }) => void enqueue({ type: 'trial', days }));
   setHandler(cancelSignal, (signal: CancelSignal) => void enqueue({ type: 'cancel', actor: actorOf(signal, input.userId) }));
-  setHandler(ensureClientSignal, () => void enqueue({ type: 'ensureClient' }));
+  setHandler(ensureClientSignal, () => {
+    if (!known({ type: 'ensureClient' })) enqueue({ type: 'ensureClient' });
+  });
   setHandler(moveToServerSignal, ({ fromServerId }) => void enqueue({ type: 'move', fromServerId }));
   setHandler(getStateQuery, () => visibleState());
-  setHandler(extendUpdate, async (update) => awaitResult<{ endsAt: string | null }>(enqueue({ type: 'extend', update })), { validator: validateExtend });
-  setHandler(refundToBalanceUpdate, async (update) => awaitResult<{ amountKopecks: string }>(enqueue({ type: 'refund', update })), {
+  setHandler(extendUpdate, async (update) => awaitResult<{ endsAt: string | null }>(enqueue({ type: 'extend', update, viaUpdate: true })), {
+    validator: validateExtend,
+  });
+  setHandler(refundToBalanceUpdate, async (update) => awaitResult<{ amountKopecks: string }>(enqueue({ type: 'refund', update, viaUpdate: true })), {
     validator: (update) => validateRefund(update, visibleState()),
   });
   setHandler(
     moveToServerUpdate,
     async (update: MoveUpdate) => {
-      const move: WorkInput = { type: 'move', fromServerId: requireState().serverId ?? 0, ...(update.toServerId === undefined ? {} : { toServerId: update.toServerId }) };
+      const move: WorkInput = {
+        type: 'move',
+        fromServerId: requireState().serverId ?? 0,
+        viaUpdate: true,
+        ...(update.toServerId === undefined ? {} : { toServerId: update.toServerId }),
+      };
       return awaitResult<{ serverId: number | null }>(enqueue(move));
     },
     {
@@ -102,7 +114,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     },
   );
   setHandler(cancelUpdate, async (signal: CancelSignal) => {
-    await awaitResult(enqueue({ type: 'cancel', actor: actorOf(signal, input.userId) }));
+    await awaitResult(enqueue({ type: 'cancel', actor: actorOf(signal, input.userId), viaUpdate: true }));
     return requireState();
   });
 
@@ -116,228 +128,130 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     return state;
   }
 
-  state ??= initialState(await db.getLifecycleSettings());
+  /** Parks failed work with backoff; alerts the operators at the third attempt, then daily. */
+  function parkWork(work: ParkableWork, previous: Retry | undefined, error: unknown): void {
+    const current = requireState();
+    const earlier = previous ?? current.parked.find((item) => item.key === workKey(work));
+    const terminal = current.phase === 'cancelled' || current.phase === 'expired';
+    const { state: next, parked, alertBucket } = park(current, work, earlier, errorType(error), Date.now());
+    const where = `subscription ${input.subscriptionId}`;
+    if (work.type === 'ensureClient' && terminal && parked.attempt >= CLEANUP_ATTEMPTS) {
+      // The panel reconciler deletes a finished subscription's leftover client; stop trying here.
+      state = { ...next, parked: next.parked.filter((item) => item.key !== parked.key) };
+      alertsDue.push({ key: `work_parked:sub-${input.subscriptionId}:${parked.key}:given-up`, summary: `${where}: removing its panel client failed ${parked.attempt} times (${parked.error}); left to the panel reconciler.` });
+      return;
+    }
+    state = next;
+    log.error('work parked', { subscriptionId: input.subscriptionId, work: parked.key, attempt: parked.attempt, error: parked.error, retryInMs: parked.atMs - Date.now() });
+    if (alertBucket !== null) {
+      alertsDue.push({
+        key: `work_parked:sub-${input.subscriptionId}:${parked.key}:${alertBucket}`,
+        summary: `${where}: ${parked.key} failed ${parked.attempt} times (last error ${parked.error}); retrying with backoff.`,
+        ...(work.type === 'payment' ? { paymentId: work.paymentId } : {}),
+      });
+    }
+  }
+
+  state ??= initialState(await settings.getLifecycleSettings());
   publish(state);
 
-  /**
-   * Messages are best effort: a user who blocked the bot, or a Telegram outage longer than the
-   * activity's retries, must not stop the subscription's life. The outbox row records the failure.
-   */
-  const notify = async (kind: NotifyInput['kind'], key: string, params: NotifyInput['params'] = {}, withQr = false): Promise<void> => {
-    try {
-      await telegram.notifyUser({ userId: input.userId, subscriptionId: input.subscriptionId, kind, key: `${kind}:${input.subscriptionId}:${key}`, params, withQr });
-    } catch {
-      log.warn('notification not delivered', { kind, subscriptionId: input.subscriptionId });
-    }
+  const context: EffectsContext = {
+    subscriptionId: input.subscriptionId,
+    userId: input.userId,
+    state: requireState,
+    setState: (next) => (state = next),
+    followUp: (work, error) => parkWork(work, undefined, error),
+    panelStep: async (call) => {
+      interruptible = true;
+      try {
+        return await call();
+      } finally {
+        interruptible = false;
+      }
+    },
   };
+  const effects = createSubscriptionEffects(context);
+  const fireStep = createTimerSteps(context, effects);
 
-  /** Provisions (or moves) the client, telling the user if it takes long; never gives up on a paid order. */
-  async function provision(move?: { fromServerId: number; toServerId?: number }): Promise<void> {
-    const current = requireState();
-    state = { ...current, phase: current.phase === 'active' ? 'active' : 'provisioning' };
-    publish(state);
-    let delayed = false;
-    for (let attempt = 1; ; attempt += 1) {
-      let outcome: { serverId: number } | Error | undefined;
-      const running = panel.provisionClient({ subscriptionId: input.subscriptionId, ...(move === undefined ? {} : { move }) }).then(
-        (result) => (outcome = result),
-        (error: unknown) => (outcome = error instanceof Error ? error : new Error(String(error))),
-      );
-      if (!delayed && !(await condition(() => outcome !== undefined, requireState().settings.provisionDelayNoticeSeconds * 1000))) {
-        delayed = true;
-        await notify('provision_delayed', `${requireState().endsAt}`);
-      }
-      await running;
-      if (outcome !== undefined && !(outcome instanceof Error)) {
-        state = { ...requireState(), phase: 'active', serverId: outcome.serverId };
-        publish(state);
-        return;
-      }
-      log.warn('provisioning failed; retrying in an hour', { attempt, subscriptionId: input.subscriptionId });
-      await sleep('1 hour');
+  /** Runs one item; control work arriving during its panel call interrupts it (it runs again after). */
+  async function run(work: Work): Promise<boolean> {
+    const scope = new CancellationScope();
+    let outcome: { ok: true; value: Handled } | { ok: false; error: unknown } | undefined;
+    const running = scope.run(() => effects.handle(work)).then(
+      (value) => (outcome = { ok: true, value }),
+      (error: unknown) => (outcome = { ok: false, error }),
+    );
+    const urgent = () => interruptible && inbox.some((queued) => priorityOf(queued) > priorityOf(work));
+    await condition(() => outcome !== undefined || urgent());
+    let interrupted = false;
+    if (outcome === undefined) {
+      interrupted = true;
+      scope.cancel();
     }
+    await running;
+    interruptible = false;
+    const settled = outcome as { ok: true; value: Handled } | { ok: false; error: unknown };
+    if (settled.ok) {
+      if (work.viaUpdate === true) results.set(work.id, settled.value.result);
+      return settled.value.renewed;
+    }
+    if (interrupted) {
+      inbox.unshift(work);
+    } else if (work.viaUpdate === true) {
+      // Updates get the error back (their caller decides); nothing is parked behind them.
+      const error = settled.error;
+      results.set(work.id, ApplicationFailure.create({ message: error instanceof Error ? error.message : String(error), type: errorType(error), nonRetryable: true }));
+    } else {
+      const { id: _id, viaUpdate: _via, retry, ...parkable } = work;
+      parkWork(parkable as ParkableWork, retry, settled.error);
+    }
+    return false;
   }
 
-  /** Applies a new period from the database snapshot: provision, extend or re-enable. */
-  async function applyPeriod(snapshot: SubscriptionSnapshot, source: 'payment' | 'trial' | 'extend' | 'autoRenew'): Promise<boolean> {
-    const before = requireState();
-    const outcome = periodOutcome(before.phase);
-    state = { ...before, endsAt: snapshot.endsAt, serverId: snapshot.serverId ?? before.serverId };
-    if (outcome === 'provision') {
-      await provision();
-      await notify(source === 'trial' ? 'trial_started' : 'key_delivered', `${snapshot.endsAt}`, { endsAt: snapshot.endsAt }, true);
-      return false;
-    }
-    if (outcome === 'extend') {
-      await panel.extendClient({ subscriptionId: input.subscriptionId, expiresAt: snapshot.endsAt ?? '' });
-      await notify(source === 'autoRenew' ? 'auto_renewed' : 'renewed', `${snapshot.endsAt}`, { endsAt: snapshot.endsAt });
-    } else if (outcome === 'reenable') {
-      state = { ...requireState(), phase: 'active' };
-      await panel.enableClient({ subscriptionId: input.subscriptionId, expiresAt: snapshot.endsAt ?? '' });
-      await notify('reenabled', `${snapshot.endsAt}`, { endsAt: snapshot.endsAt });
-    }
-    state = { ...requireState(), renewals: requireState().renewals + 1 };
-    publish(state);
-    return outcome !== 'none';
-  }
-
-  async function handle(work: Work): Promise<{ result: unknown; renewed: boolean }> {
-    switch (work.type) {
-      case 'payment': {
-        if (requireState().seenPaymentIds.includes(work.paymentId)) return { result: null, renewed: false };
-        // Applied first, remembered after: a failure here leaves the payment to be retried.
-        const period = await db.applyPayment({ subscriptionId: input.subscriptionId, paymentId: work.paymentId });
-        state = rememberPayment(requireState(), work.paymentId).state;
-        if (!period.applied) return { result: null, renewed: false };
-        const renewed = await applyPeriod(period.snapshot, 'payment');
-        await db.payReferralBonus({ paymentId: work.paymentId });
-        return { result: null, renewed };
-      }
-      case 'trial': {
-        if (requireState().phase !== 'awaiting_payment') return { result: null, renewed: false };
-        const period = await db.grantTrial({ subscriptionId: input.subscriptionId, days: work.days });
-        if (period.applied) await applyPeriod(period.snapshot, 'trial');
-        return { result: null, renewed: false };
-      }
-      case 'extend': {
-        const { update } = work;
-        const period = await db.extendPeriod({
-          subscriptionId: input.subscriptionId,
-          days: update.days,
-          requestId: update.requestId,
-          actor: { type: 'operator', telegramId: update.operatorTelegramId },
-        });
-        const renewed = period.applied ? await applyPeriod(period.snapshot, 'extend') : false;
-        return { result: { endsAt: period.snapshot.endsAt }, renewed };
-      }
-      case 'refund': {
-        const refund = await db.refundToBalance({
-          subscriptionId: input.subscriptionId,
-          paymentId: work.update.paymentId,
-          actor: { type: 'operator', telegramId: work.update.operatorTelegramId },
-        });
-        await notify('refunded', `${work.update.paymentId}`, { amountKopecks: refund.amountKopecks });
-        await endSubscription({ type: 'operator', telegramId: work.update.operatorTelegramId }, false);
-        return { result: { amountKopecks: refund.amountKopecks }, renewed: false };
-      }
-      case 'move': {
-        const current = requireState();
-        if (current.phase !== 'active' || current.serverId !== work.fromServerId) return { result: { serverId: current.serverId }, renewed: false };
-        await provision({ fromServerId: work.fromServerId, ...(work.toServerId === undefined ? {} : { toServerId: work.toServerId }) });
-        await notify('moved', `${work.fromServerId}->${requireState().serverId}`, {}, true);
-        // Two-phase move: the new client is live and the row names it; only now does the old one go.
-        // Best effort: a dead old panel defers it to the reconciler, and nothing here may fail the move.
-        if (patched('move-deletes-old-client') && requireState().serverId !== work.fromServerId) {
-          try {
-            await panel.deleteClient({ subscriptionId: input.subscriptionId, serverId: work.fromServerId, reason: 'moved' });
-          } catch {
-            log.warn('old client not deleted after a move; the reconciler will', { subscriptionId: input.subscriptionId, fromServerId: work.fromServerId });
-          }
-        }
-        return { result: { serverId: requireState().serverId }, renewed: false };
-      }
-      case 'ensureClient': {
-        // Only a live subscription gets its client back; provisionClient is idempotent.
-        if (requireState().phase === 'active' || requireState().phase === 'provisioning') await provision();
-        return { result: null, renewed: false };
-      }
-      case 'cancel':
-        await endSubscription(work.actor, true);
-        return { result: null, renewed: false };
-    }
-  }
-
-  /** Cancels: the key stops working at once and its client is removed from the panel. */
-  async function endSubscription(actor: LifecycleActor, tell: boolean): Promise<void> {
-    const current = requireState();
-    if (current.phase === 'cancelled' || current.phase === 'expired') return;
-    await db.markCancelled({ subscriptionId: input.subscriptionId, actor });
-    if (current.serverId !== null) {
-      await panel.disableClient({ subscriptionId: input.subscriptionId });
-      await panel.deleteClient({ subscriptionId: input.subscriptionId, serverId: current.serverId });
-    }
-    state = { ...requireState(), phase: 'cancelled' };
-    publish(state);
-    if (tell) await notify('cancelled', 'final');
-  }
-
+  /** Fires a timer; a failed step is held back with backoff (and alerted) while the rest goes on. */
   async function fire(timer: Timer): Promise<boolean> {
-    const current = requireState();
-    const endsAt = current.endsAt ?? '';
-    switch (timer.kind) {
-      case 'reminder':
-        await notify('reminder', `${endsAt}:${timer.offsetHours}h`, { endsAt, hoursLeft: hoursLeft(endsAt, Date.now()) });
-        state = markRemindersUpTo(requireState(), Date.now());
-        return false;
-      case 'autoRenew': {
-        state = { ...current, autoRenewTriedFor: endsAt };
-        const renewal = await db.tryAutoRenew({ subscriptionId: input.subscriptionId, endsAt });
-        if (renewal.renewed) {
-          state = rememberPayment(requireState(), renewal.paymentId).state;
-          return applyPeriod(renewal.snapshot, 'autoRenew');
-        }
-        if (renewal.reason === 'insufficient-balance') await notify('auto_renew_topup', endsAt, { endsAt });
-        return false;
+    const key = timerKey(timer, requireState().endsAt);
+    try {
+      const renewed = await fireStep(timer);
+      if (requireState().timerRetry?.key === key) state = { ...requireState(), timerRetry: null };
+      return renewed;
+    } catch (error) {
+      const previous = requireState().timerRetry ?? undefined;
+      const { retry, alertBucket } = failedAgain(previous?.key === key ? previous : undefined, key, errorType(error), Date.now());
+      state = { ...requireState(), timerRetry: retry };
+      log.error('lifecycle step failed; held back', { subscriptionId: input.subscriptionId, step: key, attempt: retry.attempt, error: retry.error });
+      if (alertBucket !== null) {
+        alertsDue.push({
+          key: `work_parked:sub-${input.subscriptionId}:${key}:${alertBucket}`,
+          summary: `subscription ${input.subscriptionId}: the ${timer.kind} step failed ${retry.attempt} times (last error ${retry.error}); retrying with backoff.`,
+        });
       }
-      case 'expire': {
-        const expired = await db.markExpired({ subscriptionId: input.subscriptionId });
-        if (!expired.changed && expired.snapshot.status === 'active' && expired.snapshot.endsAt !== endsAt) {
-          state = { ...current, endsAt: expired.snapshot.endsAt };
-          return false;
-        }
-        await panel.disableClient({ subscriptionId: input.subscriptionId });
-        state = { ...requireState(), phase: 'grace' };
-        publish(state);
-        await notify('expired', endsAt, { endsAt, graceHours: current.settings.graceHours });
-        return false;
-      }
-      case 'graceOver':
-        if (current.serverId !== null) await panel.deleteClient({ subscriptionId: input.subscriptionId, serverId: current.serverId });
-        state = { ...requireState(), phase: 'expired' };
-        publish(state);
-        return false;
+      return false;
     }
   }
 
   for (;;) {
+    const { state: rest, due } = takeDue(requireState(), Date.now());
+    state = rest;
+    for (const item of due) {
+      const { work, ...retry } = item;
+      enqueue({ ...work, retry });
+    }
     const current = requireState();
-    if ((current.phase === 'cancelled' || current.phase === 'expired') && inbox.length === 0) break;
+    if ((current.phase === 'cancelled' || current.phase === 'expired') && inbox.length === 0 && current.parked.length === 0) break;
     let renewed = false;
     if (inbox.length === 0) {
       const timer = nextTimer(current, Date.now());
-      const arrived = await condition(() => inbox.length > 0, timer === null ? undefined : Math.max(1, timer.atMs - Date.now()));
-      if (!arrived && timer !== null) {
-        try {
-          renewed = await fire(timer);
-        } catch {
-          // Every activity already retried for its profile's budget; try the step again later
-          // rather than fail the subscription (a paid period must still end, a key still disable).
-          log.error('lifecycle step failed; retrying in 10 minutes', { timer: timer.kind, subscriptionId: input.subscriptionId });
-          await sleep('10 minutes');
-        }
-      }
+      const wakeAt = Math.min(timer?.atMs ?? Infinity, nextParkedAtMs(current) ?? Infinity);
+      const arrived = await condition(() => inbox.length > 0, wakeAt === Infinity ? undefined : Math.max(1, wakeAt - Date.now()));
+      if (!arrived && timer !== null && timer.atMs <= Date.now()) renewed = await fire(timer);
     }
-    const work = inbox.shift();
-    if (work !== undefined) {
-      try {
-        const outcome = await handle(work);
-        results.set(work.id, outcome.result);
-        renewed ||= outcome.renewed;
-      } catch (error) {
-        if (work.type === 'payment' || work.type === 'trial') {
-          // Money was taken: never drop it. Try again after a pause; the activities are idempotent.
-          log.error('applying a period failed; retrying in a minute', { type: work.type, subscriptionId: input.subscriptionId });
-          inbox.push(work);
-          await sleep('1 minute');
-        } else {
-          // Updates get the error back; a failed operator signal is logged.
-          results.set(work.id, error instanceof Error ? error : new Error(String(error)));
-          log.error('subscription work failed', { type: work.type, subscriptionId: input.subscriptionId });
-        }
-      }
-    }
+    const work = takeNext(inbox);
+    if (work !== undefined) renewed = (await run(work)) || renewed;
+    for (const alert of alertsDue.splice(0)) await effects.alert('work_parked', alert.key, alert.summary, alert.paymentId === undefined ? {} : { paymentId: alert.paymentId });
     state = { ...requireState(), eventsThisRun: requireState().eventsThisRun + 1 };
-    const suggested = workflowInfo().continueAsNewSuggested || state.eventsThisRun >= state.settings.maxEventsPerRun;
+    const info = workflowInfo();
+    const suggested = info.continueAsNewSuggested || info.historyLength >= MAX_HISTORY_EVENTS || state.eventsThisRun >= state.settings.maxEventsPerRun;
     if ((renewed || suggested) && inbox.length === 0) {
       await condition(allHandlersFinished);
       return continueAsNew<typeof subscriptionWorkflow>({ ...input, state: { ...requireState(), eventsThisRun: 0 } });

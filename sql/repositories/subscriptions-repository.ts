@@ -226,17 +226,37 @@ async function transition(
 }
 
 /**
- * active -> expired, only once end_date has passed (a renewal that landed first wins).
+ * active -> expired, only once the period has ended (a renewal that landed first wins).
  * Release the server slot in the same transaction (releaseServerSlot).
  *
+ * @param input.endsAt the end the caller's timer was for: the row expires when its end_date is at or
+ *   before it. Workflows pass it so the decision follows their clock, not the database's (a few ms
+ *   of skew must not leave an ended period active). Without it, the database clock decides.
  * @idempotency subscriptionId
  * @throws RecordNotFoundError (NOT_FOUND) for an unknown subscription
  */
 export async function markSubscriptionExpired(
   connection: CommonQueryMethods,
-  input: { subscriptionId: number; actor: Actor },
+  input: { subscriptionId: number; actor: Actor; endsAt?: Date },
 ): Promise<{ changed: boolean; subscription: SubscriptionRow }> {
-  return transition(connection, input, 'expired', ['active'], sql.fragment`end_date <= now()`);
+  // Compared at millisecond precision: the caller's end is a JS Date, end_date has microseconds.
+  const guard =
+    input.endsAt === undefined
+      ? sql.fragment`end_date <= now()`
+      : sql.fragment`date_trunc('milliseconds', end_date) <= ${sql.timestamp(input.endsAt)}`;
+  return transition(connection, input, 'expired', ['active'], guard);
+}
+
+/**
+ * Whether an extension without a payment (trial, operator) with this request key committed on the
+ * subscription (its 'subscription.extended' audit row), for results recorded before period_changes.
+ */
+export async function hasExtension(connection: CommonQueryMethods, input: { subscriptionId: number; requestKey: string }): Promise<boolean> {
+  return connection.exists(sql.unsafe`
+    SELECT 1 FROM audit_logs
+    WHERE entity_type = 'subscription' AND entity_id = ${input.subscriptionId}
+      AND action = 'subscription.extended' AND details->>'request_key' = ${input.requestKey}
+  `);
 }
 
 /**

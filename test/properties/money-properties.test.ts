@@ -384,13 +384,13 @@ async function refund(model: Model, step: Extract<Step, { kind: 'refund' }>, act
   }
   const results = await Promise.all(step.twin ? [activities.refundToBalance(input), activities.refundToBalance(input)] : [activities.refundToBalance(input)]);
   for (const result of results) assert.equal(result.amountKopecks, payment.amount.toString());
-  const refundedNow = results.filter((result) => result.refunded).length;
+  // `refunded` means "the refund is in effect" (the same answer on every retry); the balance checks
+  // below prove that money moved once.
+  assert.ok(results.every((result) => result.refunded), 'the refund is in effect for every call');
   if (payment.status === 'refunded') {
-    assert.equal(refundedNow, 0, 'a refunded payment is not refunded again');
     saw('refund:again');
     return;
   }
-  assert.equal(refundedNow, 1, 'a completed payment is refunded exactly once');
   payment.status = 'refunded';
   saw(`refund:${payment.method === 'balance' ? 'balance' : 'provider'}-payment`);
   model.balances[step.user] = (model.balances[step.user] ?? 0n) + payment.amount;

@@ -4,8 +4,10 @@
  * what the workflow did (which keys were delivered, which reminders went out) without Postgres
  * or panels. The real activities have their own tests against real Postgres and the fakes.
  */
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { LifecycleActivities, NotifyInput, SubscriptionSnapshot } from '../../activities/lifecycle-activity-types';
+import type { AlertInput } from '../../activities/alert-activity-types';
+import type { LifecycleActivities, NotifyInput, PeriodResult, SubscriptionSnapshot } from '../../activities/lifecycle-activity-types';
 import { DEFAULT_LIFECYCLE_SETTINGS, type LifecycleSettings } from '../../workflows/subscription-lifecycle';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -23,6 +25,16 @@ export interface FakeLifecycleOptions {
   now?: () => Promise<number>;
   /** What auto-renewal finds: 'renew' (balance covers it), 'insufficient', default not opted in. */
   autoRenew?: 'renew' | 'insufficient';
+  /** Error type of the provisioning failures (default PANEL_UNAVAILABLE, retryable); PANEL_* auth/config ones are non-retryable. */
+  provisionFailureType?: string;
+  /** provisionClient hangs (heartbeating) until cancelled, for at most this many real ms. */
+  provisionHangMs?: number;
+  /** applyPayment fails before committing while this returns true (called with the payment id). */
+  applyPaymentFails?: (paymentId: number) => boolean;
+  /** How many applyPayment calls commit and then fail (a completion lost after the commit). */
+  applyPaymentLostCompletions?: number;
+  /** How many tryAutoRenew calls fail before committing (a database blip). */
+  autoRenewFailures?: number;
 }
 
 /** The fake activities plus what they recorded. */
@@ -30,6 +42,7 @@ export interface FakeLifecycle {
   activities: Record<string, (...args: never[]) => Promise<unknown>>;
   calls: { name: string; input: unknown; at: number }[];
   notifications: (NotifyInput & { at: number })[];
+  alerts: AlertInput[];
   subscription: SubscriptionSnapshot;
   namesCalled(name: string): number;
 }
@@ -38,8 +51,13 @@ export interface FakeLifecycle {
 export function createFakeLifecycle(subscriptionId: number, userId: number, options: FakeLifecycleOptions = {}): FakeLifecycle {
   const calls: FakeLifecycle['calls'] = [];
   const notifications: FakeLifecycle['notifications'] = [];
-  const applied = new Set<number>();
-  const extensions = new Set<string>();
+  const applied = new Map<number, PeriodResult>();
+  const extensions = new Map<string, PeriodResult>();
+  const renewals = new Map<string, { renewed: true; paymentId: number; snapshot: SubscriptionSnapshot }>();
+  let trial: PeriodResult | undefined;
+  const alerts: AlertInput[] = [];
+  let lostCompletions = options.applyPaymentLostCompletions ?? 0;
+  let autoRenewFailures = options.autoRenewFailures ?? 0;
   const sentKeys = new Set<string>();
   let failuresLeft = options.provisionFailures ?? 0;
   const servers = [...(options.servers ?? [1, 2, 3])];
@@ -61,36 +79,56 @@ export function createFakeLifecycle(subscriptionId: number, userId: number, opti
     },
     async applyPayment({ paymentId }) {
       record('applyPayment', { paymentId });
-      if (applied.has(paymentId)) return { applied: false, snapshot: { ...subscription } };
-      applied.add(paymentId);
-      await extend(options.paymentDays?.(paymentId) ?? 30);
-      return { applied: true, snapshot: { ...subscription } };
+      const before = applied.get(paymentId);
+      if (before !== undefined) return before;
+      if (options.applyPaymentFails?.(paymentId) === true) throw ApplicationFailure.create({ type: 'DATABASE_UNAVAILABLE', message: 'database down', nonRetryable: true });
+      let result: PeriodResult;
+      if (subscription.status === 'cancelled') {
+        result = { applied: false, snapshot: { ...subscription }, creditedToBalance: { amountKopecks: '24900' } };
+      } else {
+        await extend(options.paymentDays?.(paymentId) ?? 30);
+        result = { applied: true, snapshot: { ...subscription } };
+      }
+      applied.set(paymentId, result);
+      if (lostCompletions > 0) {
+        lostCompletions -= 1;
+        throw ApplicationFailure.create({ type: 'WORKER_LOST', message: 'completion lost after the commit', nonRetryable: false });
+      }
+      return result;
     },
     async grantTrial({ days }) {
       record('grantTrial', { days });
+      if (trial !== undefined) return trial;
       await extend(days);
-      return { applied: true, snapshot: { ...subscription } };
+      trial = { applied: true, snapshot: { ...subscription } };
+      return trial;
     },
     async extendPeriod({ days, requestId }) {
       record('extendPeriod', { days, requestId });
-      if (extensions.has(requestId)) return { applied: false, snapshot: { ...subscription } };
-      extensions.add(requestId);
+      const before = extensions.get(requestId);
+      if (before !== undefined) return before;
+      if (subscription.status === 'cancelled') return { applied: false, snapshot: { ...subscription } };
       await extend(days);
-      return { applied: true, snapshot: { ...subscription } };
+      const result = { applied: true, snapshot: { ...subscription } };
+      extensions.set(requestId, result);
+      return result;
     },
-    async markExpired() {
-      record('markExpired', {});
-      if (subscription.status === 'active' && subscription.endsAt !== null && Date.parse(subscription.endsAt) <= (await tick())) {
-        subscription.status = 'expired';
-        return { changed: true, snapshot: { ...subscription } };
-      }
-      return { changed: false, snapshot: { ...subscription } };
+    async markExpired({ endsAt }) {
+      await tick();
+      record('markExpired', { endsAt });
+      const ended = subscription.endsAt !== null && Date.parse(subscription.endsAt) <= Date.parse(endsAt);
+      if (subscription.status === 'active' && ended) subscription.status = 'expired';
+      return { changed: subscription.status === 'expired' && ended, snapshot: { ...subscription } };
+    },
+    async holdServerSlot() {
+      record('holdServerSlot', {});
+      subscription.serverId ??= servers.shift() ?? 99;
+      return { serverId: subscription.serverId };
     },
     async markCancelled() {
       record('markCancelled', {});
-      const changed = subscription.status !== 'cancelled';
       subscription.status = 'cancelled';
-      return { changed, snapshot: { ...subscription } };
+      return { changed: true, snapshot: { ...subscription } };
     },
     async refundToBalance({ paymentId }) {
       record('refundToBalance', { paymentId });
@@ -100,13 +138,20 @@ export function createFakeLifecycle(subscriptionId: number, userId: number, opti
       record('payReferralBonus', { paymentId });
       return { credited: false, referrerUserId: null, amountKopecks: '0' };
     },
-    async tryAutoRenew() {
-      record('tryAutoRenew', {});
+    async tryAutoRenew({ endsAt }) {
+      record('tryAutoRenew', { endsAt });
+      const before = renewals.get(endsAt);
+      if (before !== undefined) return before;
+      if (autoRenewFailures > 0) {
+        autoRenewFailures -= 1;
+        throw ApplicationFailure.create({ type: 'DATABASE_UNAVAILABLE', message: 'database blip', nonRetryable: true });
+      }
       if (options.autoRenew === 'renew') {
-        const paymentId = 10_000 + calls.filter((call) => call.name === 'tryAutoRenew').length;
-        applied.add(paymentId);
+        const paymentId = 10_000 + renewals.size + 1;
         await extend(30);
-        return { renewed: true, paymentId, snapshot: { ...subscription } };
+        const result = { renewed: true as const, paymentId, snapshot: { ...subscription } };
+        renewals.set(endsAt, result);
+        return result;
       }
       return { renewed: false, reason: options.autoRenew === 'insufficient' ? 'insufficient-balance' : 'not-opted-in' };
     },
@@ -122,9 +167,19 @@ export function createFakeLifecycle(subscriptionId: number, userId: number, opti
   const panel = {
     async provisionClient(input: { subscriptionId: number; move?: { fromServerId: number } }) {
       record('provisionClient', input);
+      if (options.provisionHangMs !== undefined && failuresLeft > 0) {
+        failuresLeft -= 1;
+        const deadline = Date.now() + options.provisionHangMs;
+        while (Date.now() < deadline) {
+          Context.current().heartbeat();
+          await Context.current().sleep(100);
+        }
+        throw ApplicationFailure.create({ type: 'PANEL_UNAVAILABLE', message: 'panel hung', nonRetryable: false });
+      }
       if (failuresLeft > 0) {
         failuresLeft -= 1;
-        throw ApplicationFailure.create({ type: 'PANEL_UNAVAILABLE', message: 'panel down', nonRetryable: false });
+        const type = options.provisionFailureType ?? 'PANEL_UNAVAILABLE';
+        throw ApplicationFailure.create({ type, message: 'panel down', nonRetryable: type !== 'PANEL_UNAVAILABLE' });
       }
       if (input.move !== undefined || subscription.serverId === null) subscription.serverId = servers.shift() ?? 99;
       return { serverId: subscription.serverId, action: 'created' };
@@ -152,9 +207,15 @@ export function createFakeLifecycle(subscriptionId: number, userId: number, opti
       ...lifecycle,
       ...panel,
       getLifecycleSettings: async () => ({ ...DEFAULT_LIFECYCLE_SETTINGS, ...options.settings }),
+      alertOperators: async (input: AlertInput) => {
+        record('alertOperators', input);
+        alerts.push(input);
+        return { sent: true, duplicate: false, suppressed: false };
+      },
     } as unknown as FakeLifecycle['activities'],
     calls,
     notifications,
+    alerts,
     subscription,
     namesCalled: (name) => calls.filter((call) => call.name === name).length,
   };
