@@ -367,6 +367,25 @@ describe('subscription workflow (time-skipping)', () => {
     });
   });
 
+  it('re-enables in grace on another server (a new key) when the old one has no free slot', async () => {
+    await run({ slotElsewhere: 5, settings: { reminderOffsetsHours: [] } }, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await handle.signal(paymentCompletedSignal, { paymentId: 81 });
+      await env.sleep(HOUR);
+      await env.sleep(Date.parse(fake.subscription.endsAt ?? '') + HOUR - (await env.currentTimeMs()));
+      assert.equal((await handle.query(getStateQuery)).phase, 'grace');
+      await handle.signal(paymentCompletedSignal, { paymentId: 82 });
+      await env.sleep(HOUR);
+      const state = await handle.query(getStateQuery);
+      assert.deepEqual([state.phase, state.serverId], ['active', 5]);
+      assert.equal(fake.namesCalled('holdServerSlot'), 1);
+      assert.equal(fake.namesCalled('enableClient'), 0);
+      assert.equal(fake.namesCalled('provisionClient'), 2, 'a client on the slot\'s server');
+      assert.deepEqual(kinds(fake), ['key_delivered', 'expired', 'key_delivered']);
+      await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
+    });
+  });
+
   // Last: its abandoned panel call may hold the test server's time skipping for a while.
   it('lets a cancel interrupt a provisioning call stuck on the panel', async () => {
     await run({ provisionFailures: 1, provisionHangMs: 20_000, record: 'subscription-cancel-interrupts-provisioning' }, async ({ fake, workflowId }) => {

@@ -35,6 +35,8 @@ export interface FakeLifecycleOptions {
   applyPaymentLostCompletions?: number;
   /** How many tryAutoRenew calls fail before committing (a database blip). */
   autoRenewFailures?: number;
+  /** holdServerSlot finds the old server full and claims a slot on this one instead. */
+  slotElsewhere?: number;
 }
 
 /** The fake activities plus what they recorded. */
@@ -122,6 +124,7 @@ export function createFakeLifecycle(subscriptionId: number, userId: number, opti
     },
     async holdServerSlot() {
       record('holdServerSlot', {});
+      if (options.slotElsewhere !== undefined) subscription.serverId = options.slotElsewhere;
       subscription.serverId ??= servers.shift() ?? 99;
       return { serverId: subscription.serverId };
     },
