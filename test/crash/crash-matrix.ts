@@ -59,6 +59,9 @@ export async function runCrashMatrix<C>(t: TestContext, stack: CrashStack, path:
   let known = new Set<string>((await stack.check()).violations.map(violationKey));
 
   async function runOnce(point: CrashPoint | null): Promise<RunResult> {
+    // Every run has fresh data; a workflow an earlier run left waiting (a parked retry, a timer)
+    // must not act inside this run's recording and be taken for one of its steps.
+    await terminateLeftovers(stack);
     const started = Date.now();
     const marks = [started];
     const mark = () => marks.push(Date.now());
@@ -134,6 +137,18 @@ export async function runCrashMatrix<C>(t: TestContext, stack: CrashStack, path:
 
 function assertNoProblems(result: RunResult): void {
   if (result.problems.length > 0) throw new Error(`${result.label}:\n  ${result.problems.join('\n  ')}`);
+}
+
+/** Terminates every workflow still running on the stack's task queue (earlier runs' leftovers). */
+async function terminateLeftovers(stack: CrashStack): Promise<void> {
+  const { client } = stack.real.temporal;
+  const running = client.workflow.list({ query: `TaskQueue = '${stack.real.taskQueue}' AND ExecutionStatus = 'Running'` });
+  for await (const execution of running) {
+    await client.workflow
+      .getHandle(execution.workflowId, execution.runId)
+      .terminate('crash suite: an earlier run is over')
+      .catch(() => undefined);
+  }
 }
 
 /** Prints the summary of a file's runs: the crash points exercised, the failing ones, the time. */
