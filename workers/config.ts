@@ -27,8 +27,8 @@ export const workerConfigSchema = z.object({
     .string()
     .min(16, 'must be at least 16 characters')
     .describe('Secret from which 3X-UI client uuids and emails derive; changing it changes the identity of clients not yet recorded (secret, >= 16 characters)'),
-  PUBLIC_BASE_URL: baseUrl('http://127.0.0.1:3000').describe(
-    'Public base URL of the api; subscription URLs are <PUBLIC_BASE_URL>/sub/<token>',
+  PUBLIC_BASE_URL: baseUrl().describe(
+    'Public base URL of the api, e.g. https://vpn.example.com; subscription URLs are <PUBLIC_BASE_URL>/sub/<token> (npm run dev: http://127.0.0.1:<API_PORT>)',
   ),
   PANEL_TIMEOUT_MS: z.coerce
     .number()
