@@ -13,6 +13,10 @@ export const workerConfigSchema = z.object({
   PAYMENT_RETURN_URL: baseUrl()
     .optional()
     .describe('Where payment providers send the payer back after paying (e.g. https://t.me/<bot>); default <PUBLIC_BASE_URL>/payments/return'),
+  TEMPORAL_METRICS_PORT: z
+    .union([z.literal('disabled'), z.coerce.number().int().min(1).max(65535)])
+    .default('disabled')
+    .describe("Port on which the Temporal SDK serves its own Prometheus metrics (task slots, poll and schedule-to-start latencies, failures), or 'disabled'"),
   WORKER_SHUTDOWN_GRACE_MS: z.coerce
     .number()
     .int()
