@@ -58,6 +58,17 @@ async function stopWithSigterm(run: Started, withinMs: number): Promise<number |
   return code;
 }
 
+/** The body at `url` once it matches `pattern` (the SDK exports series as they first occur). */
+async function eventuallyText(url: string, pattern: RegExp): Promise<string> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const text = await fetch(url).then((response) => response.text(), () => '');
+    if (pattern.test(text)) return text;
+    if (Date.now() > deadline) assert.fail(`${url} never showed ${pattern}:\n${text.slice(0, 2000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
 let outdir: string;
 let packages: string[];
 let temporal: RunningTemporal;
@@ -119,7 +130,7 @@ describe('production build', () => {
   });
 
   it('runs the worker, the api and the bot from dist/ and stops each on SIGTERM with code 0', async () => {
-    const [apiPort, workerMetrics, botMetrics] = await freePorts(3);
+    const [apiPort, workerMetrics, botMetrics, sdkMetrics, apiMetrics] = await freePorts(5);
     const taskQueue = `build-${randomBytes(4).toString('hex')}`;
     const common: NodeJS.ProcessEnv = {
       PATH: process.env.PATH,
@@ -134,11 +145,12 @@ describe('production build', () => {
     const worker = startDist(outdir, 'worker.js', {
       ...common,
       METRICS_PORT: String(workerMetrics),
+      TEMPORAL_METRICS_PORT: String(sdkMetrics),
       PANEL_CREDENTIALS_KEY: randomBytes(32).toString('hex'),
       CLIENT_ID_SALT: randomBytes(16).toString('hex'),
       PUBLIC_BASE_URL: 'https://vpn.example.com',
     });
-    const api = startDist(outdir, 'api.js', { ...common, API_PORT: String(apiPort), API_HOST: '127.0.0.1' });
+    const api = startDist(outdir, 'api.js', { ...common, API_PORT: String(apiPort), API_HOST: '127.0.0.1', METRICS_PORT: String(apiMetrics) });
     const bot = startDist(outdir, 'bot.js', { ...common, METRICS_PORT: String(botMetrics) });
     const workerReadyMs = await waitFor(worker, /"msg":"worker started"/, 60_000);
     await waitFor(api, /Server listening/, 30_000);
@@ -150,6 +162,13 @@ describe('production build', () => {
     assert.ok((described.pollers ?? []).length > 0, 'the worker from dist/ polls its task queue');
     assert.equal((await fetch(`http://127.0.0.1:${apiPort}/healthz`)).status, 200);
     console.log(`worker from dist/ started (config to "worker started") in ${workerReadyMs} ms`);
+    // What the compose healthchecks and Prometheus read.
+    for (const port of [workerMetrics, botMetrics, apiMetrics]) {
+      assert.equal((await fetch(`http://127.0.0.1:${port}/healthz`)).status, 200, `healthz on ${port}`);
+      assert.match(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), /^vless_process_cpu_user_seconds_total/m);
+    }
+    const sdk = await eventuallyText(`http://127.0.0.1:${sdkMetrics}/metrics`, /temporal_worker_task_slots_available/);
+    console.log(`Temporal SDK metric names: ${[...new Set([...sdk.matchAll(/^(temporal_\w+?)(_bucket|_sum|_count)?\{/gm)].map((m) => m[1]))].join(' ')}`);
 
     assert.equal(await stopWithSigterm(bot, 15_000), 0, bot.output().slice(-2000));
     assert.equal(await stopWithSigterm(api, 15_000), 0, api.output().slice(-2000));
