@@ -18,6 +18,9 @@ import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram/start-fa
 import { freePorts } from './stack/free-port';
 import { startTemporalDevServer, type RunningTemporal } from './stack/temporal-dev-server';
 import { buildProduction, WORKFLOW_BUNDLE_FILE } from './build';
+import { createSecretBox } from '../lib/crypto/secret-box';
+import { createDbPool } from '../lib/db/create-pool';
+import { getServerPanelCredentials } from '../sql/repositories/server-credentials-repository';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
@@ -116,7 +119,7 @@ describe('production build', () => {
     assert.deepEqual(await readdir(path.join(outdir, 'seed')), ['0001_sample-plans.sql']);
   });
 
-  it('migrates and seeds plans only from dist/', async () => {
+  it('migrates, seeds plans only and adds the first panel from dist/', async () => {
     const migrate = startDist(outdir, 'migrate.js', { ...process.env, DATABASE_URL: databaseUrl });
     assert.equal(await migrate.exited, 0, migrate.output());
     assert.match(migrate.output(), /migrations applied: 0001_seed-schema/);
@@ -125,8 +128,28 @@ describe('production build', () => {
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     const counts = await client.query('SELECT (SELECT count(*)::int FROM subscription_plans) AS plans, (SELECT count(*)::int FROM vpn_servers) AS servers');
-    await client.end();
     assert.deepEqual(counts.rows[0], { plans: 4, servers: 0 });
+
+    // The operator's first panel, its password from the environment, stored encrypted.
+    const key = randomBytes(32).toString('hex');
+    const addPanel = spawn(
+      process.execPath,
+      [path.join(outdir, 'add-panel.js'), '--name', 'NL-1', '--endpoint', 'nl.example.com:443', '--panel-url', 'https://nl.example.com:2053/', '--inbound-id', '1', '--username', 'admin'],
+      { env: { ...process.env, DATABASE_URL: databaseUrl, PANEL_CREDENTIALS_KEY: key, PANEL_PASSWORD: 'panel-secret-42' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let added = '';
+    addPanel.stdout.on('data', (chunk: Buffer) => (added += chunk.toString()));
+    addPanel.stderr.on('data', (chunk: Buffer) => (added += chunk.toString()));
+    assert.equal(await new Promise((resolve) => addPanel.once('exit', resolve)), 0, added);
+    const rows = await client.query("SELECT * FROM vpn_servers WHERE name = 'NL-1'");
+    await client.end();
+    assert.equal(rows.rowCount, 1);
+    assert.equal(rows.rows[0].xui_panel_url, 'https://nl.example.com:2053');
+    assert.ok(!JSON.stringify(rows.rows[0]).includes('panel-secret-42'), 'the password is stored encrypted');
+    const pool = await createDbPool(databaseUrl, { maximumPoolSize: 1 });
+    const credentials = await getServerPanelCredentials(pool, { serverId: rows.rows[0].id as number, box: createSecretBox(key) });
+    await pool.end();
+    assert.equal(credentials.password, 'panel-secret-42');
   });
 
   it('runs the worker, the api and the bot from dist/ and stops each on SIGTERM with code 0', async () => {

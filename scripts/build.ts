@@ -24,6 +24,7 @@ export const ENTRY_POINTS = {
   migrate: 'scripts/migrate.ts',
   'register-search-attributes': 'scripts/register-search-attributes.ts',
   'db-init': 'scripts/db-init.ts',
+  'add-panel': 'scripts/add-panel.ts',
 } as const;
 
 /** File name of the prebuilt workflow bundle in the output folder. */
