@@ -18,6 +18,7 @@ import { loadWorkerConfig } from './config';
 import { createWorker } from './create-worker';
 import { createTemporalRuntimeLogger } from './temporal-runtime-logger';
 import { registerBusinessMetrics } from '../lib/observability/business-metrics';
+import { alertMetricsInterceptor, createAlertCounter } from '../lib/observability/alert-metrics';
 import { startOpsServer } from '../lib/observability/ops-server';
 import { countingFetch, createPanelCallCounter, createProcessRegistry } from '../lib/observability/process-metrics';
 
@@ -96,6 +97,7 @@ try {
     shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS,
     // Built beside dist/worker.js by `npm run build`; from source the worker bundles at start.
     ...(existsSync(prebuiltBundle) ? { workflowBundlePath: prebuiltBundle } : {}),
+    overrides: { interceptors: { activity: [alertMetricsInterceptor(createAlertCounter(registry))] } },
   });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'worker started');
   const running = worker.run();
