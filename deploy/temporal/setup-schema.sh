@@ -1,7 +1,8 @@
 #!/bin/sh
 # One-shot, re-runnable: creates or upgrades Temporal's schemas in the databases postgres-init
-# made, as the `temporal` role (not a superuser). `setup-schema -v 0.0` only records the version
-# table when it is missing; `update-schema` applies the versioned steps not yet applied, so a newer
+# made, as the `temporal` role (not a superuser). `setup-schema -v 0.0` creates the version tables
+# when missing and never lowers a recorded version (temporal-sql-tool skips it when the schema is
+# newer); `update-schema` applies the versioned steps not yet applied, so a newer
 # temporalio/admin-tools image upgrades the schema before the matching server starts.
 set -eu
 : "${SQL_PASSWORD:?}"
