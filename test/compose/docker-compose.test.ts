@@ -6,6 +6,7 @@
  * one is, `docker compose config` on this file is the next check to add.)
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,6 +57,17 @@ describe('docker-compose.yml', () => {
     // The schema does catch mistakes: a misspelt key, a port given as an object of the wrong shape.
     assert.equal(validate({ services: { x: { image: 'a:1.0.0', helthcheck: { test: ['CMD', 'true'] } } } }), false);
     assert.equal(validate({ services: { x: { image: 'a:1.0.0', depends_on: { y: { condition: 'service_finished' } } } } }), false);
+    // Where the compose plugin is installed, it must accept the file too (with every required
+    // variable set); here it usually is not (no Docker engine).
+    if (spawnSync('docker', ['compose', 'version'], { stdio: 'ignore' }).status === 0) {
+      const required = [...new Set([...text.matchAll(/\$\{(\w+):\?/g)].map((match) => match[1] ?? ''))];
+      const checked = spawnSync('docker', ['compose', '-f', path.join(ROOT, 'docker-compose.yml'), 'config', '--quiet'], {
+        cwd: ROOT,
+        env: { ...process.env, ...Object.fromEntries(required.map((name) => [name, 'x'.repeat(24)])), PANEL_CREDENTIALS_KEY: 'a'.repeat(64) },
+        encoding: 'utf8',
+      });
+      assert.equal(checked.status, 0, checked.stderr);
+    }
   });
 
   it('runs Temporal from temporalio/server with an admin-tools schema job and an idempotent namespace job', () => {
