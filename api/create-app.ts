@@ -1,10 +1,12 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { DatabasePool } from '../lib/db/create-pool';
 import type { Logger } from '../lib/logger';
+import { webhookOutcome, type createWebhookCounter } from '../lib/observability/process-metrics';
+import { registerRateLimits, webhookVerifier, type RateLimitSettings } from './rate-limiter';
 import { runReadinessChecks, type ReadinessCheck } from './readiness';
 import { registerPaymentReturnRoute } from './routes/payment-return-route';
 import { registerSubscriptionFeedRoute, type SubscriptionFeedOptions } from './routes/subscription-feed-route';
-import { registerWebhookRoutes, type WebhookRouteOptions } from './routes/webhook-routes';
+import { registerWebhookRoutes, WEBHOOK_PROVIDERS, type WebhookRouteOptions } from './routes/webhook-routes';
 
 /** Dependencies of the api. */
 export interface AppDeps {
@@ -24,6 +26,10 @@ export interface AppDeps {
    * source-IP check). Default false: the socket address is the client.
    */
   trustProxy?: boolean | string | string[] | undefined;
+  /** Rate limits per client IP (api/rate-limiter.ts); defaults when omitted. */
+  rateLimits?: Partial<RateLimitSettings> | undefined;
+  /** Counters the api moves (lib/observability); none when omitted. */
+  metrics?: { webhooks: ReturnType<typeof createWebhookCounter> } | undefined;
 }
 
 /**
@@ -34,12 +40,27 @@ export interface AppDeps {
  */
 export function createApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: 64 * 1024, trustProxy: deps.trustProxy ?? false });
+  registerRateLimits(app, {
+    ...(deps.rateLimits === undefined ? {} : { settings: deps.rateLimits }),
+    ...(deps.webhooks === undefined ? {} : { verifyWebhook: webhookVerifier(deps.webhooks.providers, WEBHOOK_PROVIDERS) }),
+  });
+  const webhookCounter = deps.metrics?.webhooks;
+  if (webhookCounter !== undefined) {
+    // Every answer of the webhook route, whatever decided it (rate limit, verification, hand-off).
+    app.addHook('onResponse', async (request, reply) => {
+      if (request.routeOptions.url !== '/webhooks/:provider') return;
+      const provider = (request.params as { provider?: string }).provider ?? 'unknown';
+      webhookCounter.inc({ provider: (WEBHOOK_PROVIDERS as readonly string[]).includes(provider) ? provider : 'other', outcome: webhookOutcome(reply.statusCode) });
+    });
+  }
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const report = await runReadinessChecks(deps.readinessChecks, deps.readinessTimeoutMs ?? 2_000);
     return reply.code(report.ready ? 200 : 503).send(report);
   });
-  if (deps.db !== undefined) registerSubscriptionFeedRoute(app, { ...deps.subscriptionFeed, db: deps.db });
+  const { db } = deps;
+  // In a plugin, so the rate-limit plugin registered above is loaded when the route is added.
+  if (db !== undefined) void app.register(async (scope) => registerSubscriptionFeedRoute(scope, { ...deps.subscriptionFeed, db }));
   if (deps.webhooks !== undefined) {
     registerWebhookRoutes(app, deps.webhooks);
     registerPaymentReturnRoute(app);

@@ -10,6 +10,8 @@ import { signalPaymentVerdict } from '../lib/purchases/payment-workflow-client';
 import { loadApiConfig } from './config';
 import { createApp } from './create-app';
 import { postgresCheck, temporalCheck } from './readiness';
+import { startOpsServer, type OpsServer } from '../lib/observability/ops-server';
+import { createProcessRegistry, createWebhookCounter } from '../lib/observability/process-metrics';
 
 const config = loadApiConfig();
 const logger = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY }).child({ component: 'api' });
@@ -20,8 +22,10 @@ const paymentWorkflows = {
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   timeoutMinutes: config.PAYMENT_TIMEOUT_MINUTES,
 };
+const registry = createProcessRegistry('api');
 const app = createApp({
   logger,
+  metrics: { webhooks: createWebhookCounter(registry) },
   db,
   readinessChecks: { postgres: postgresCheck(db), temporal: temporalCheck(connection) },
   trustProxy: config.TRUST_PROXY,
@@ -32,12 +36,14 @@ const app = createApp({
   },
 });
 
+let ops: OpsServer | undefined;
 let stopping = false;
 const stop = async (signal: string) => {
   if (stopping) return;
   stopping = true;
   logger.info({ signal }, 'api stopping');
   await app.close();
+  await ops?.close();
   await connection.close();
   await db.end();
   process.exit(0);
@@ -46,3 +52,5 @@ process.once('SIGINT', () => void stop('SIGINT'));
 process.once('SIGTERM', () => void stop('SIGTERM'));
 
 await app.listen({ port: config.API_PORT, host: config.API_HOST });
+// After listen: `stop` (on a signal) may run as soon as the server is up.
+ops = config.METRICS_PORT === 'disabled' ? undefined : await startOpsServer({ port: config.METRICS_PORT, registry, healthy: () => !stopping });

@@ -1,41 +1,79 @@
 /**
- * A tiny in-memory token bucket per key (client IP), enough to keep a flood of webhook requests
- * from reaching the database; not shared between api replicas (each has its own budget).
+ * Rate limits of the api with @fastify/rate-limit (in-memory per api replica; each replica has
+ * its own budget), applied per route from one place:
+ * - `GET /sub/:token`: per client IP, so unguessable tokens stay unguessable (a client app
+ *   refreshes every few hours; a guesser needs millions of tries).
+ * - `POST /webhooks/:provider`: only requests that FAIL verification count, per client IP. A
+ *   provider posting many verified webhooks from a few addresses during a sale is never refused;
+ *   a source sending forged or malformed ones is cut off (429) after a few.
+ * `request.ip` honours X-Forwarded-For only from the proxies TRUST_PROXY names.
  */
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { PaymentProviderName } from '../lib/payments/payment-errors';
+import type { PaymentProviders } from '../lib/payments/payments-config';
 
-/** Options of {@link createRateLimiter}. */
-export interface RateLimiterOptions {
-  /** Burst size: requests a quiet client may send at once. */
-  capacity: number;
-  /** Sustained rate, in requests per second. */
-  refillPerSecond: number;
-  /** Most keys remembered; beyond it the oldest are forgotten (they start full again). Default 10 000. */
-  maxKeys?: number;
-  /** Clock in milliseconds (tests); default Date.now. */
-  now?: () => number;
+/** Limits per client IP and minute. */
+export interface RateLimitSettings {
+  /** Requests to `/sub/:token` per IP and minute; default 60. */
+  subPerMinute: number;
+  /** Webhook requests failing verification per IP and minute; default 10. */
+  failedWebhooksPerMinute: number;
 }
 
-/** Takes one token for `key`; false when its bucket is empty (answer 429). */
-export type RateLimiter = (key: string) => boolean;
+/** The defaults: generous for client apps and providers, tight for guessers and forgers. */
+export const DEFAULT_RATE_LIMITS: RateLimitSettings = { subPerMinute: 60, failedWebhooksPerMinute: 10 };
 
-/** Creates a limiter. */
-export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
-  const buckets = new Map<string, { tokens: number; at: number }>();
-  const now = options.now ?? Date.now;
-  const maxKeys = options.maxKeys ?? 10_000;
-  return (key) => {
-    const time = now();
-    const bucket = buckets.get(key) ?? { tokens: options.capacity, at: time };
-    buckets.delete(key);
-    bucket.tokens = Math.min(options.capacity, bucket.tokens + ((time - bucket.at) / 1000) * options.refillPerSecond);
-    bucket.at = time;
-    const allowed = bucket.tokens >= 1;
-    if (allowed) bucket.tokens -= 1;
-    buckets.set(key, bucket);
-    if (buckets.size > maxKeys) {
-      const oldest = buckets.keys().next().value;
-      if (oldest !== undefined) buckets.delete(oldest);
+/** True when a webhook request passes its provider's verification (its body is parsed). */
+export type WebhookVerifier = (request: FastifyRequest) => boolean;
+
+/** The route URLs (as registered) the limits apply to. */
+export const SUB_ROUTE = '/sub/:token';
+export const WEBHOOK_ROUTE = '/webhooks/:provider';
+
+/**
+ * Registers the plugin (no global limit) and a hook that sets the limits above on their routes.
+ * Call before registering the routes, which must be registered in plugins (`app.register`) so
+ * the plugin is loaded when they are added.
+ */
+export function registerRateLimits(app: FastifyInstance, options: { settings?: Partial<RateLimitSettings>; verifyWebhook?: WebhookVerifier }): void {
+  const settings = { ...DEFAULT_RATE_LIMITS, ...options.settings };
+  const verify = options.verifyWebhook;
+  app.addHook('onRoute', (route) => {
+    if (route.url === SUB_ROUTE) {
+      route.config = { ...route.config, rateLimit: { max: settings.subPerMinute, timeWindow: 60_000 } };
+    } else if (route.url === WEBHOOK_ROUTE && verify !== undefined) {
+      route.config = {
+        ...route.config,
+        rateLimit: {
+          max: settings.failedWebhooksPerMinute,
+          timeWindow: 60_000,
+          // After the body is read, so verification can run. A verified request neither counts
+          // nor is refused, even from a source over its limit.
+          hook: 'preHandler',
+          allowList: (request: FastifyRequest) => verify(request),
+        },
+      };
     }
-    return allowed;
+  });
+  void app.register(rateLimit, { global: false });
+}
+
+/**
+ * A verifier that runs the provider's own check (`parseNotification`: YooKassa's source IP,
+ * Crypto Pay's and the sandbox's HMAC over the raw body) without acting on the request.
+ */
+export function webhookVerifier(providers: PaymentProviders, known: readonly PaymentProviderName[]): WebhookVerifier {
+  return (request) => {
+    const name = (request.params as { provider?: string }).provider as PaymentProviderName;
+    const provider = known.includes(name) ? providers.byName[name] : undefined;
+    if (provider === undefined) return false;
+    const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    try {
+      provider.parseNotification({ rawBody, headers: request.headers, sourceIp: request.ip });
+      return true;
+    } catch {
+      return false;
+    }
   };
 }

@@ -16,6 +16,8 @@ import { createBotServices } from './create-bot-services';
 import { defaultTexts } from './locales';
 import { createOperatorActions } from './operator-actions';
 import { publishCommands } from './publish-commands';
+import { startOpsServer } from '../lib/observability/ops-server';
+import { createProcessRegistry } from '../lib/observability/process-metrics';
 
 const config = loadBotConfig();
 const logger = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY });
@@ -52,6 +54,9 @@ const bot = createBot({
   ...(config.SUPPORT_CONTACT === undefined ? {} : { supportContact: config.SUPPORT_CONTACT }),
 });
 
+const registry = createProcessRegistry('bot');
+const ops = config.METRICS_PORT === 'disabled' ? undefined : await startOpsServer({ port: config.METRICS_PORT, registry, healthy: () => bot.isRunning() });
+
 /** How long a clean stop may take before the process exits anyway, in milliseconds. */
 const STOP_TIMEOUT_MS = 10_000;
 let stopping = false;
@@ -70,6 +75,7 @@ const stop = async (signal: string) => {
   }, STOP_TIMEOUT_MS);
   timer.unref();
   await bot.stop().catch(() => undefined);
+  await ops?.close();
   await connection.close().catch(() => undefined);
   await db.end();
   process.exit(0);

@@ -48,6 +48,8 @@ async function main(): Promise<void> {
     LOG_PRETTY: process.env.LOG_PRETTY ?? 'true',
     PANEL_CREDENTIALS_KEY: process.env.PANEL_CREDENTIALS_KEY ?? devSecrets.PANEL_CREDENTIALS_KEY,
     CLIENT_ID_SALT: process.env.CLIENT_ID_SALT ?? devSecrets.CLIENT_ID_SALT,
+    // Required in production (a forgotten value would put a local address into every /sub link).
+    PUBLIC_BASE_URL: process.env.PUBLIC_BASE_URL ?? `http://127.0.0.1:${config.API_PORT}`,
   };
 
   const children: Supervised[] = [];
@@ -62,21 +64,20 @@ async function main(): Promise<void> {
     });
   };
   let databaseUrl = config.DATABASE_URL;
-  const pgData = path.join(config.DEV_DATA_DIR, 'postgres', 'pgdata');
   const temporalPidFile = path.join(config.DEV_DATA_DIR, 'temporal.pid');
-  if (await stopStaleProcess(path.join(pgData, 'postmaster.pid'), pgData)) log('stopped a stale Postgres left by an earlier run');
   if (await stopStaleProcess(temporalPidFile, config.DEV_DATA_DIR)) log('stopped a stale Temporal dev server left by an earlier run');
   if (databaseUrl === undefined) {
     const postgres = await startEmbeddedPostgres({ dataDir: path.join(config.DEV_DATA_DIR, 'postgres'), port: config.DEV_POSTGRES_PORT });
     cleanup.push('postgres', () => postgres.stop());
+    if (postgres.stoppedStale) log('stopped a stale Postgres left by an earlier run');
     await ensureDatabase(postgres.adminUrl, 'vless');
     databaseUrl = postgres.urlFor('vless');
-    log(`embedded Postgres on 127.0.0.1:${config.DEV_POSTGRES_PORT} (data in ${path.join(config.DEV_DATA_DIR, 'postgres')})`);
+    log(`embedded Postgres on 127.0.0.1:${config.DEV_POSTGRES_PORT} (data in ${postgres.clusterDir})`);
   } else {
     log('using DATABASE_URL');
   }
   const applied = await migrateUp(databaseUrl);
-  await seedSampleData(databaseUrl);
+  await seedSampleData(databaseUrl, { sampleServer: true });
   log(`migrations: ${applied.length === 0 ? 'up to date' : `applied ${applied.join(', ')}`}; sample data seeded`);
   childEnv.DATABASE_URL = databaseUrl;
 

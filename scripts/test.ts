@@ -9,7 +9,7 @@
 import './stack/signal-baseline';
 import { spawn } from 'node:child_process';
 import { globSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,8 @@ async function main(): Promise<number> {
   log(`chromium for the browser test: ${chromium}`);
 
   const pgDir = await mkdtemp(path.join(os.tmpdir(), 'vless-test-pg-'));
+  // mkdtemp makes it 0700; as root, Postgres runs as the `postgres` user, which must enter it.
+  await chmod(pgDir, 0o755);
   cleanup.push('postgres data', () => rm(pgDir, { recursive: true, force: true }));
   const [pgPort, temporalPort, httpPort, metricsPort] = await freePorts(4);
   if (pgPort === undefined || temporalPort === undefined || httpPort === undefined || metricsPort === undefined) throw new Error('no ports');
@@ -48,7 +50,7 @@ async function main(): Promise<number> {
   await ensureDatabase(postgres.adminUrl, 'template_migrated');
   await migrateUp(postgres.urlFor('template_migrated'));
   await ensureDatabase(postgres.adminUrl, 'template_seeded', 'template_migrated');
-  await seedSampleData(postgres.urlFor('template_seeded'));
+  await seedSampleData(postgres.urlFor('template_seeded'), { sampleServer: true });
   log(`postgres ready at 127.0.0.1 (migrated templates in ${Date.now() - started} ms)`);
 
   const searchAttributes = Object.fromEntries(SEARCH_ATTRIBUTES.map((key) => [key.name, cliSearchAttributeType(key.type)]));

@@ -32,9 +32,20 @@ describe('migrations and seed', () => {
     }
   });
 
-  it('re-runs the seed without duplicating the four plans or the sample server', async () => {
-    await seedSampleData(db.url);
-    await seedSampleData(db.url);
+  it('seeds production with the plans only', async () => {
+    const fresh = await createTestDatabase();
+    try {
+      assert.deepEqual(await seedSampleData(fresh.url), ['0001_sample-plans.sql']);
+      assert.equal(await fresh.pool.oneFirst(sql.type(count)`SELECT count(*)::int AS count FROM subscription_plans`), 4);
+      assert.equal(await fresh.pool.oneFirst(sql.type(count)`SELECT count(*)::int AS count FROM vpn_servers`), 0, 'no sample server outside development');
+    } finally {
+      await fresh.drop();
+    }
+  });
+
+  it('re-runs the development seed without duplicating the four plans or the sample server', async () => {
+    await seedSampleData(db.url, { sampleServer: true });
+    await seedSampleData(db.url, { sampleServer: true });
     assert.equal(await db.pool.oneFirst(sql.type(count)`SELECT count(*)::int AS count FROM subscription_plans`), 4);
     const servers = await db.pool.any(sql.type(z.object({ name: z.string(), status: z.string(), max_users: z.number() }))`
       SELECT name, status, max_users FROM vpn_servers

@@ -13,6 +13,10 @@ export const workerConfigSchema = z.object({
   PAYMENT_RETURN_URL: baseUrl()
     .optional()
     .describe('Where payment providers send the payer back after paying (e.g. https://t.me/<bot>); default <PUBLIC_BASE_URL>/payments/return'),
+  TEMPORAL_METRICS_PORT: z
+    .union([z.literal('disabled'), z.coerce.number().int().min(1).max(65535)])
+    .default('disabled')
+    .describe("Port on which the Temporal SDK serves its own Prometheus metrics (task slots, poll and schedule-to-start latencies, failures), or 'disabled'"),
   WORKER_SHUTDOWN_GRACE_MS: z.coerce
     .number()
     .int()
@@ -27,8 +31,8 @@ export const workerConfigSchema = z.object({
     .string()
     .min(16, 'must be at least 16 characters')
     .describe('Secret from which 3X-UI client uuids and emails derive; changing it changes the identity of clients not yet recorded (secret, >= 16 characters)'),
-  PUBLIC_BASE_URL: baseUrl('http://127.0.0.1:3000').describe(
-    'Public base URL of the api; subscription URLs are <PUBLIC_BASE_URL>/sub/<token>',
+  PUBLIC_BASE_URL: baseUrl().describe(
+    'Public base URL of the api, e.g. https://vpn.example.com; subscription URLs are <PUBLIC_BASE_URL>/sub/<token> (npm run dev: http://127.0.0.1:<API_PORT>)',
   ),
   PANEL_TIMEOUT_MS: z.coerce
     .number()

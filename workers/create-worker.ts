@@ -11,6 +11,11 @@ export interface CreateWorkerOptions {
   namespace: string;
   taskQueue: string;
   deps: ActivityDeps;
+  /**
+   * A workflow bundle prebuilt by `npm run build` (dist/workflow-bundle.js); without it the
+   * worker bundles workflows/ at start (development, tests).
+   */
+  workflowBundlePath?: string;
   /** Grace period for running activities on shutdown, in milliseconds. */
   shutdownGraceTimeMs?: number;
   /** Extra Worker options (tests use this for bundles and identity). */
@@ -26,7 +31,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    workflowsPath: WORKFLOWS_PATH,
+    ...(options.workflowBundlePath === undefined ? { workflowsPath: WORKFLOWS_PATH } : { workflowBundle: { codePath: options.workflowBundlePath } }),
     activities: createActivities(options.deps),
     shutdownGraceTime: options.shutdownGraceTimeMs ?? 30_000,
     ...options.overrides,

@@ -2,6 +2,8 @@
  * The worker process's composition root: parse config once, build the pool, the Temporal
  * connection and the worker, run until SIGINT/SIGTERM, then close everything in order.
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { createSecretBox } from '../lib/crypto/secret-box';
@@ -16,17 +18,35 @@ import { DEFAULT_LIFECYCLE_SETTINGS } from '../workflows/subscription-lifecycle'
 import { alertChatIds, loadWorkerConfig } from './config';
 import { createWorker } from './create-worker';
 import { createTemporalRuntimeLogger } from './temporal-runtime-logger';
+import { registerBusinessMetrics } from '../lib/observability/business-metrics';
+import { alertMetricsInterceptor, createAlertCounter } from '../lib/observability/alert-metrics';
+import { startOpsServer } from '../lib/observability/ops-server';
+import { countingFetch, createPanelCallCounter, createProcessRegistry } from '../lib/observability/process-metrics';
 
 const config = loadWorkerConfig();
+const prebuiltBundle = fileURLToPath(new URL('./workflow-bundle.js', import.meta.url));
 const logger = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY }).child({ component: 'worker' });
 
 Runtime.install({
   logger: createTemporalRuntimeLogger(logger),
-  telemetryOptions: { logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN' }) } },
+  telemetryOptions: {
+    logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN' }) },
+    // The SDK's own metrics (task slots, poll and schedule-to-start latencies, failures).
+    ...(config.TEMPORAL_METRICS_PORT === 'disabled' ? {} : { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.TEMPORAL_METRICS_PORT}` } } }),
+  },
 });
+const registry = createProcessRegistry('worker');
+const panelCalls = createPanelCallCounter(registry);
+let workerState = 'INITIALIZED';
+const ops =
+  config.METRICS_PORT === 'disabled'
+    ? undefined
+    : await startOpsServer({ port: config.METRICS_PORT, registry, healthy: () => workerState === 'RUNNING' });
 
 const db = await createDbPool(config.DATABASE_URL);
+registerBusinessMetrics(registry, db);
 const panels = createPanelResolver({
+  fetchFor: (serverId) => countingFetch(panelCalls, serverId),
   db,
   secretBox: createSecretBox(config.PANEL_CREDENTIALS_KEY),
   timeoutMs: config.PANEL_TIMEOUT_MS,
@@ -93,11 +113,18 @@ try {
       },
     },
     shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS,
+    // Built beside dist/worker.js by `npm run build`; from source the worker bundles at start.
+    ...(existsSync(prebuiltBundle) ? { workflowBundlePath: prebuiltBundle } : {}),
+    overrides: { interceptors: { activity: [alertMetricsInterceptor(createAlertCounter(registry))] } },
   });
   logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'worker started');
-  await worker.run();
+  const running = worker.run();
+  workerState = worker.getState();
+  await running;
+  workerState = worker.getState();
   logger.info('worker stopped');
 } finally {
+  await ops?.close();
   await clientConnection.close();
   await connection.close();
   await db.end();

@@ -19,7 +19,7 @@ import { newUser, testActor } from '../../sql/repositories/test-fixtures';
 import type { PaymentRow } from '../../sql/schemas/payment-row';
 import { createTestDatabase, type TestDatabase } from '../../test/support/test-database';
 import { installQuietRuntime } from '../../test/support/test-temporal';
-import { createApp } from '../create-app';
+import { createApp, type AppDeps } from '../create-app';
 import type { WebhookRouteOptions } from './webhook-routes';
 
 const SECRET = 'route-test-secret';
@@ -37,11 +37,12 @@ after(async () => {
   await database.drop();
 });
 
-function appWith(signalVerdict: WebhookRouteOptions['signalVerdict'], rateLimit?: WebhookRouteOptions['rateLimit']): FastifyInstance {
+function appWith(signalVerdict: WebhookRouteOptions['signalVerdict'], rateLimits?: AppDeps['rateLimits']): FastifyInstance {
   return createApp({
     logger: createLogger({ level: 'silent' }),
     readinessChecks: {},
-    webhooks: { db: database.pool, providers, signalVerdict, rateLimit },
+    webhooks: { db: database.pool, providers, signalVerdict },
+    rateLimits,
   });
 }
 
@@ -275,8 +276,8 @@ describe('POST /webhooks/:provider', () => {
     await connection.close();
   });
 
-  it('refuses bodies over 64 KiB and rate-limits per IP', async () => {
-    const app = appWith(recording, { capacity: 2, refillPerSecond: 0.001 });
+  it('refuses bodies over 64 KiB and rate-limits failed verifications per IP', async () => {
+    const app = appWith(recording, { failedWebhooksPerMinute: 1 });
     const big = 'x'.repeat(64 * 1024 + 1);
     assert.equal((await post(app, big)).statusCode, 413);
     assert.equal((await post(app, '{}')).statusCode, 400);

@@ -1,8 +1,8 @@
 /**
  * `POST /webhooks/:provider` (yookassa, cryptopay, sandbox): verify, store, hand off, answer.
  *
- * 1. The body is kept as the exact bytes received (signatures cover them), at most 64 KiB, and
- *    each client IP has a small token bucket (429 beyond it).
+ * 1. The body is kept as the exact bytes received (signatures cover them), at most 64 KiB.
+ *    Requests failing verification are rate-limited per client IP (api/rate-limiter.ts).
  * 2. `provider.parseNotification` verifies it (YooKassa: source IP from `request.ip`, which honours
  *    only the proxies TRUST_PROXY names; Crypto Pay and the sandbox: HMAC over the raw body):
  *    forged → 401, not the provider's shape → 400. Nothing from a refused request is stored, so a
@@ -32,7 +32,6 @@ import { getPayment, getPaymentByExternalId } from '../../sql/repositories/payme
 import { markWebhookEventFailed, recordWebhookDelivery, recordWebhookOutcome } from '../../sql/repositories/webhook-events-repository';
 import type { PaymentRow } from '../../sql/schemas/payment-row';
 import type { PaymentVerdictHint } from '../../workflows/payment-workflow';
-import { createRateLimiter, type RateLimiterOptions } from '../rate-limiter';
 
 /** Providers that post webhooks here. */
 export const WEBHOOK_PROVIDERS: readonly PaymentProviderName[] = ['yookassa', 'cryptopay', 'sandbox'];
@@ -52,8 +51,6 @@ export interface WebhookRouteOptions {
    * `signalPaymentVerdict` from lib/purchases. Throws when Temporal cannot take it.
    */
   signalVerdict(payment: PaymentRow, hint: PaymentVerdictHint): Promise<void>;
-  /** Per-IP token bucket; default 30 at once, 5 per second. */
-  rateLimit?: Pick<RateLimiterOptions, 'capacity' | 'refillPerSecond'> | undefined;
 }
 
 type WebhookRequest = FastifyRequest<{ Params: { provider: string } }>;
@@ -70,7 +67,6 @@ function alreadySettled(payment: PaymentRow, kind: NotificationEvent['kind']): b
 
 /** Registers the webhook routes in their own scope (raw-body parser, body limit). */
 export function registerWebhookRoutes(app: FastifyInstance, options: WebhookRouteOptions): void {
-  const allow = createRateLimiter({ capacity: 30, refillPerSecond: 5, ...options.rateLimit });
   const { db } = options;
 
   async function findPayment(event: NotificationEvent): Promise<PaymentRow | null> {
@@ -133,10 +129,6 @@ export function registerWebhookRoutes(app: FastifyInstance, options: WebhookRout
   }
 
   void app.register(async (scope) => {
-    // Before the body is read, so a flood costs neither parsing nor the database.
-    scope.addHook('onRequest', async (request, reply) => {
-      if (!allow(request.ip)) return reply.code(429).send({ error: 'too many requests' });
-    });
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT }, (_request, body, done) => done(null, body));
     scope.post<{ Params: { provider: string } }>('/webhooks/:provider', { bodyLimit: WEBHOOK_BODY_LIMIT }, handle);

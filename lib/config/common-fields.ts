@@ -13,4 +13,8 @@ export const commonFields = {
     .default('false')
     .transform((value) => value === 'true')
     .describe('Human-readable logs instead of JSON lines'),
+  METRICS_PORT: z
+    .union([z.literal('disabled'), z.coerce.number().int().min(0).max(65535)])
+    .default('disabled')
+    .describe("Port of the process's operations endpoint (GET /metrics for Prometheus, GET /healthz), apart from any public port, or 'disabled'"),
 };

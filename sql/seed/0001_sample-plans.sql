@@ -1,5 +1,6 @@
--- The seed's sample data: four RUB plans and one sample server. Re-runnable: each row is
--- inserted only when a row with the same name is absent, so running it again changes nothing.
+-- The seed's four RUB plans, applied in production too (`npm run migrate -- --seed`). Re-runnable:
+-- each row is inserted only when a row with the same name is absent, so running it again changes
+-- nothing. The sample server is development data: sql/seed-dev/.
 INSERT INTO subscription_plans (name, duration_days, price_rub, features)
 SELECT v.name, v.duration_days, v.price_rub, v.features::jsonb
 FROM (VALUES
@@ -11,7 +12,3 @@ FROM (VALUES
 WHERE NOT EXISTS (SELECT 1 FROM subscription_plans p WHERE p.name = v.name)
 -- In the seed's order, so a fresh database numbers the plans 1..4 from the shortest.
 ORDER BY v.duration_days;
-
-INSERT INTO vpn_servers (name, location, endpoint, is_active)
-SELECT 'Server-1', 'Netherlands', 'your-domain.com:443', true
-WHERE NOT EXISTS (SELECT 1 FROM vpn_servers WHERE name = 'Server-1');
