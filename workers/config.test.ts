@@ -8,6 +8,7 @@ const REQUIRED = {
   PANEL_CREDENTIALS_KEY: 'ab'.repeat(32),
   CLIENT_ID_SALT: 'worker-config-test-salt',
   TELEGRAM_BOT_TOKEN: '123456:worker-config-test-token',
+  PUBLIC_BASE_URL: 'https://vpn.example.org',
 };
 
 describe('worker config: operator alerts and the orphan sweep', () => {
