@@ -12,7 +12,7 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { createTrialService } from '../lib/purchases/start-trial';
 import { createUsers, mapConcurrent } from './lib/fixtures';
-import { rssMiB } from './lib/proc';
+import { cpuBetween, rssMiB, sampleCpu } from './lib/proc';
 import { startBenchStack, type BenchStack } from './lib/stack';
 import { percentile, type Metric } from './lib/stats';
 import type { BenchOutcome } from './main';
@@ -51,6 +51,8 @@ export async function benchScale(numbers: Record<string, number>): Promise<Bench
     stack.onBotCall((call, at) => {
       if (call.method === 'sendPhoto' && call.ok && call.chatId !== undefined && !keyAt.has(call.chatId)) keyAt.set(call.chatId, at);
     });
+    const processes = { worker: stack.pids.worker, temporal: stack.pids.temporal, postgres: stack.pids.postgres, panel: stack.pids.panel };
+    const cpuBefore = sampleCpu(processes);
     const temporalBefore = temporalBytes(stack);
     const postgresBefore = await postgresBytes(stack);
     let failed = 0;
@@ -74,6 +76,8 @@ export async function benchScale(numbers: Record<string, number>): Promise<Bench
         console.log(`[bench]    keys ${keyAt.size}/${count}; worker RSS max ${rssMax.toFixed(0)} MiB`);
       }
     }
+    const cpu = cpuBetween(cpuBefore, sampleCpu(processes));
+    const wall = (performance.now() - start) / 1000;
     const times = [...keyAt.values()].sort((a, b) => a - b);
     const tenth = Math.max(2, Math.floor(times.length / 10));
     const rateOf = (slice: number[]) => (slice.length < 2 ? null : (slice.length - 1) / (((slice.at(-1) ?? 0) - (slice[0] ?? 0)) / 1000 || Number.NaN));
@@ -94,6 +98,7 @@ export async function benchScale(numbers: Record<string, number>): Promise<Bench
       { name: 'keys.last_over_first_rate', value: firstRate === null || lastRate === null ? null : lastRate / firstRate, unit: 'ratio', target: { kind: 'min', limit: 0.8 } },
       { name: 'worker.rss_max_mib', value: rssMax, unit: 'MiB', target: { kind: 'max', limit: 1024 } },
       { name: 'timers.p99_late_ms', value: null, unit: 'ms', target: { kind: 'max', limit: 1000 } },
+      ...Object.entries(cpu).map(([name, used]) => ({ name: `cores_used.${name}`, value: used === null ? null : used / wall, unit: 'cores' })),
       { name: 'storage.temporal_bytes_per_sub', value: temporalPer, unit: 'bytes' },
       { name: 'storage.postgres_bytes_per_sub', value: postgresPer, unit: 'bytes' },
     ];

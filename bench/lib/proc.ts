@@ -55,9 +55,44 @@ export function findPid(parts: readonly string[]): number | undefined {
   return undefined;
 }
 
-/** CPU seconds of several named processes, sampled together. */
+/** Parent pid and own + reaped children's CPU ticks of every process, from one /proc scan. */
+function processTable(): Map<number, { ppid: number; ticks: number }> {
+  const table = new Map<number, { ppid: number; ticks: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // After ')': state(0) ppid(1) ... utime(11) stime(12) cutime(13) cstime(14).
+      const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+      table.set(Number(entry), { ppid: Number(fields[1]), ticks });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return table;
+}
+
+/**
+ * CPU seconds of `pid` and all its descendants (Postgres runs a process per connection; children
+ * that ended are counted in their parent's cutime/cstime); null when `pid` is gone.
+ */
+export function treeCpuSeconds(pid: number, table = processTable()): number | null {
+  if (!table.has(pid)) return null;
+  let ticks = 0;
+  const pending = [pid];
+  while (pending.length > 0) {
+    const current = pending.pop() as number;
+    ticks += table.get(current)?.ticks ?? 0;
+    for (const [child, info] of table) if (info.ppid === current) pending.push(child);
+  }
+  return ticks / clockTicks();
+}
+
+/** CPU seconds of several named process trees, sampled together. */
 export function sampleCpu(pids: Readonly<Record<string, number | undefined>>): Record<string, number | null> {
-  return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, pid === undefined ? null : cpuSeconds(pid)]));
+  const table = processTable();
+  return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, pid === undefined ? null : treeCpuSeconds(pid, table)]));
 }
 
 /** Per-process CPU seconds used between two samples. */
