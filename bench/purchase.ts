@@ -84,7 +84,7 @@ export async function benchPurchase(numbers: Record<string, number>): Promise<Be
       const prefix = `rate${rate}`;
       metrics.push(
         { name: `${prefix}.achieved`, value: achieved, unit: 'purchases/s', target: { kind: 'min', limit: rate * 0.95 } },
-        { name: `${prefix}.delivered`, value: delivered, unit: `of ${count}` },
+        { name: `${prefix}.delivered`, value: delivered, unit: `of ${count}`, better: 'high' },
         { name: `${prefix}.p50_ms`, value: summary.p50, unit: 'ms', target: target?.p50 === undefined ? undefined : { kind: 'max', limit: target.p50 } },
         { name: `${prefix}.p95_ms`, value: summary.p95, unit: 'ms' },
         { name: `${prefix}.p99_ms`, value: summary.p99, unit: 'ms', target: target?.p99 === undefined ? undefined : { kind: 'max', limit: target.p99 } },

@@ -133,7 +133,7 @@ export async function benchWebhooks(numbers: Record<string, number>): Promise<Be
       { name: 'new.per_api_core_s', value: cpuNew > 0 ? accepted / cpuNew : null, unit: 'events/core-s' },
       { name: 'new.p50_ms', value: newSummary.p50, unit: 'ms' },
       { name: 'new.p99_ms', value: newSummary.p99, unit: 'ms', target: { kind: 'max', limit: 20 } },
-      { name: 'new.inbox_rows_added', value: inboxAfter - inboxBefore, unit: `of ${newRun.done}` },
+      { name: 'new.inbox_rows_added', value: inboxAfter - inboxBefore, unit: `of ${newRun.done}`, better: 'high' },
     );
     if (newErrors > 0) notes.push(`${newErrors} new events were not answered 200 accepted`);
     if (newRun.done >= fresh.length) notes.push(`new events ran out of prepared payments (${fresh.length}) before ${seconds} s: raise --count for a longer phase`);

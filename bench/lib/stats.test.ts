@@ -75,6 +75,13 @@ describe('compareMetrics', () => {
     assert.equal(deltas.get('p99_ms')?.regression, false);
   });
 
+  it('a count marked better high is not a regression when it grows', () => {
+    const deltas = compareMetrics([{ name: 'delivered', value: 50, unit: 'of 50', better: 'high' }], [{ name: 'delivered', value: 5, unit: 'of 50' }]);
+    assert.equal(deltas.get('delivered')?.regression, false);
+    const fewer = compareMetrics([{ name: 'delivered', value: 5, unit: 'of 50', better: 'high' }], [{ name: 'delivered', value: 50, unit: 'of 50' }]);
+    assert.equal(fewer.get('delivered')?.regression, true);
+  });
+
   it('without a previous run every metric is new, and the table says so', () => {
     const table = formatTable(current, compareMetrics(current, undefined));
     assert.match(table, /p99_ms\s+330\s+ms\s+< 300\s+MISS \(x1\.10\)\s+new/);

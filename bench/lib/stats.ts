@@ -45,6 +45,8 @@ export interface Metric {
   value: number | null;
   unit: string;
   target?: Target | undefined;
+  /** Which way is better, when neither the target nor the unit says (e.g. a count delivered). */
+  better?: 'low' | 'high' | undefined;
 }
 
 /** PASS / MISS against a target, with the ratio value/limit (how far off, either way). */
@@ -73,7 +75,8 @@ export interface Delta {
 }
 
 /** Direction in which a metric gets better; latency-like units are better low. */
-export function betterWhen(metric: Pick<Metric, 'unit' | 'target'>): 'low' | 'high' {
+export function betterWhen(metric: Pick<Metric, 'unit' | 'target' | 'better'>): 'low' | 'high' {
+  if (metric.better !== undefined) return metric.better;
   if (metric.target !== undefined) return metric.target.kind === 'max' ? 'low' : 'high';
   return /\/s$/.test(metric.unit) ? 'high' : 'low';
 }
