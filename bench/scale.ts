@@ -98,7 +98,7 @@ export async function benchScale(numbers: Record<string, number>): Promise<Bench
       { name: 'keys.last_over_first_rate', value: firstRate === null || lastRate === null ? null : lastRate / firstRate, unit: 'ratio', target: { kind: 'min', limit: 0.8 } },
       { name: 'worker.rss_max_mib', value: rssMax, unit: 'MiB', target: { kind: 'max', limit: 1024 } },
       { name: 'timers.p99_late_ms', value: null, unit: 'ms', target: { kind: 'max', limit: 1000 } },
-      ...Object.entries(cpu).map(([name, used]) => ({ name: `cores_used.${name}`, value: used === null ? null : used / wall, unit: 'cores' })),
+      ...Object.entries(cpu).map(([name, used]) => ({ name: `cores_used.${name}`, value: used === null ? null : used / wall, unit: 'cores', better: 'none' as const })),
       { name: 'storage.temporal_bytes_per_sub', value: temporalPer, unit: 'bytes' },
       { name: 'storage.postgres_bytes_per_sub', value: postgresPer, unit: 'bytes' },
     ];

@@ -100,7 +100,7 @@ export async function benchWebhooks(numbers: Record<string, number>): Promise<Be
       { name: 'duplicates.per_api_core_s', value: cpuDuplicates > 0 ? duplicates.done / cpuDuplicates : null, unit: 'answers/core-s', target: { kind: 'min', limit: 5000 } },
       { name: 'duplicates.p50_ms', value: duplicateSummary.p50, unit: 'ms' },
       { name: 'duplicates.p99_ms', value: duplicateSummary.p99, unit: 'ms', target: { kind: 'max', limit: 10 } },
-      { name: 'duplicates.api_cores_used', value: cpuDuplicates / duplicates.seconds, unit: 'cores' },
+      { name: 'duplicates.api_cores_used', value: cpuDuplicates / duplicates.seconds, unit: 'cores', better: 'none' },
     );
     if (duplicateErrors > 0) notes.push(`${duplicateErrors} duplicate deliveries were not answered 200 duplicate`);
 

@@ -82,6 +82,21 @@ describe('compareMetrics', () => {
     assert.equal(fewer.get('delivered')?.regression, true);
   });
 
+  it('per core-second is a rate, and a context number marked none never regresses', () => {
+    const deltas = compareMetrics(
+      [
+        { name: 'per_core', value: 100, unit: 'events/core-s' },
+        { name: 'cores', value: 2, unit: 'cores', better: 'none' },
+      ],
+      [
+        { name: 'per_core', value: 200, unit: 'events/core-s' },
+        { name: 'cores', value: 0.5, unit: 'cores' },
+      ],
+    );
+    assert.equal(deltas.get('per_core')?.regression, true);
+    assert.equal(deltas.get('cores')?.regression, false);
+  });
+
   it('without a previous run every metric is new, and the table says so', () => {
     const table = formatTable(current, compareMetrics(current, undefined));
     assert.match(table, /p99_ms\s+330\s+ms\s+< 300\s+MISS \(x1\.10\)\s+new/);

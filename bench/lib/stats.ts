@@ -45,8 +45,11 @@ export interface Metric {
   value: number | null;
   unit: string;
   target?: Target | undefined;
-  /** Which way is better, when neither the target nor the unit says (e.g. a count delivered). */
-  better?: 'low' | 'high' | undefined;
+  /**
+   * Which way is better, when neither the target nor the unit says (e.g. a count delivered);
+   * 'none' for context numbers that are never a regression (cores used at whatever rate ran).
+   */
+  better?: 'low' | 'high' | 'none' | undefined;
 }
 
 /** PASS / MISS against a target, with the ratio value/limit (how far off, either way). */
@@ -75,10 +78,10 @@ export interface Delta {
 }
 
 /** Direction in which a metric gets better; latency-like units are better low. */
-export function betterWhen(metric: Pick<Metric, 'unit' | 'target' | 'better'>): 'low' | 'high' {
+export function betterWhen(metric: Pick<Metric, 'unit' | 'target' | 'better'>): 'low' | 'high' | 'none' {
   if (metric.better !== undefined) return metric.better;
   if (metric.target !== undefined) return metric.target.kind === 'max' ? 'low' : 'high';
-  return /\/s$/.test(metric.unit) ? 'high' : 'low';
+  return /\/(core-)?s$/.test(metric.unit) ? 'high' : 'low';
 }
 
 /**
@@ -91,7 +94,8 @@ export function compareMetrics(current: readonly Metric[], previous: readonly Me
   for (const metric of current) {
     const old = before.get(metric.name) ?? null;
     const relative = old === null || metric.value === null || old === 0 ? null : (metric.value - old) / Math.abs(old);
-    const worse = relative !== null && (betterWhen(metric) === 'low' ? relative > tolerance : relative < -tolerance);
+    const better = betterWhen(metric);
+    const worse = relative !== null && better !== 'none' && (better === 'low' ? relative > tolerance : relative < -tolerance);
     deltas.set(metric.name, { previous: old, relative, regression: worse });
   }
   return deltas;
