@@ -3,9 +3,9 @@
  * bench/lib/stack.ts), prints its table against the issue's targets and the previous run, writes
  * bench/results/NAME-<time>.json and stops everything it started, also on failure and Ctrl-C.
  *
- *   purchase  --seconds S per step (default 60), --drain S (30); steps from BENCH_RATES (1,5,10,20,50)
+ *   purchase  --seconds S per step (default 60), --drain S (30), --panel-clients N (0); steps from BENCH_RATES (1,5,10,20,50)
  *   webhooks  --seconds S per phase (default 20), --connections C (8), --count N new events (3000)
- *   scale     --count N (default 10000), --concurrency C (32), --drain S (300)
+ *   scale     --count N (default 10000), --concurrency C (32), --drain S (300), --panel-clients N (0)
  *   bot       --rate R (default 200), --seconds S (30), --drain S (30)
  */
 // Must stay the first import: it records the signal listeners before any library adds its own.

@@ -20,7 +20,7 @@ export async function benchPurchase(numbers: Record<string, number>): Promise<Be
   const seconds = numbers['seconds'] ?? 60;
   const rates = (process.env['BENCH_RATES'] ?? '1,5,10,20,50').split(',').map(Number).filter((rate) => rate > 0);
   const drainSeconds = numbers['drain'] ?? 30;
-  const stack = await startBenchStack({ worker: true, api: true });
+  const stack = await startBenchStack({ worker: true, api: true, panelClients: numbers['panel-clients'] ?? 0 });
   const metrics: Metric[] = [];
   const notes: string[] = [];
   const poster = createHttpPoster(64);
@@ -111,7 +111,7 @@ export async function benchPurchase(numbers: Record<string, number>): Promise<Be
       notes.push(`key path of payment ${firstPurchase.paymentId}: ${counts.detail}`);
     }
     notes.push('target "50/s sustained when Temporal runs elsewhere" needs a second machine; here rate50 runs with Temporal on the same 2 cores');
-    return { options: { seconds, rates, drainSeconds }, metrics, notes };
+    return { options: { seconds, rates, drainSeconds, panelClients: numbers['panel-clients'] ?? 0 }, metrics, notes };
   } finally {
     poster.close();
     await stack.stop();

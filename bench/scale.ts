@@ -37,7 +37,7 @@ export async function benchScale(numbers: Record<string, number>): Promise<Bench
   const count = numbers['count'] ?? 10_000;
   const concurrency = numbers['concurrency'] ?? 32;
   const drainSeconds = numbers['drain'] ?? 300;
-  const stack = await startBenchStack({ worker: true });
+  const stack = await startBenchStack({ worker: true, panelClients: numbers['panel-clients'] ?? 0 });
   const notes: string[] = [];
   let rssMax = 0;
   const sampler = setInterval(() => {
@@ -109,7 +109,7 @@ export async function benchScale(numbers: Record<string, number>): Promise<Bench
     if (p99Gap !== null) notes.push(`p99 gap between consecutive keys: ${p99Gap.toFixed(0)} ms`);
     notes.push('timer lateness is not measured: no plan period or trial is shorter than a day, so no expiry or reminder fires within a bench run (needs sub-day test plan durations)');
     notes.push(`Temporal storage is the SQLite file growth of the dev server; Postgres is pg_database_size growth (both include every history and row the ${count} starts wrote)`);
-    return { options: { count, concurrency, drainSeconds }, metrics, notes };
+    return { options: { count, concurrency, drainSeconds, panelClients: numbers['panel-clients'] ?? 0 }, metrics, notes };
   } finally {
     clearInterval(sampler);
     await stack.stop();

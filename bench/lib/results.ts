@@ -41,7 +41,7 @@ export async function reportResult(folder: string, result: BenchResult): Promise
   const deltas = compareMetrics(result.metrics, previous?.metrics);
   console.log(`\n== bench ${result.bench}: ${result.startedAt} .. ${result.finishedAt}`);
   console.log(`   machine: ${result.machine.cpus} CPUs, load average ${result.machine.loadAverage1m.toFixed(2)} at the end (shared machine: read ratios, not absolutes)`);
-  console.log(previous === undefined ? '   no previous result to compare with' : `   compared with the run of ${previous.startedAt}`);
+  console.log(previous === undefined ? '   no previous result to compare with' : `   compared with the run of ${previous.startedAt} (options ${JSON.stringify(previous.options)}; this run ${JSON.stringify(result.options)})`);
   console.log(formatTable(result.metrics, deltas));
   const misses = result.metrics.filter((metric) => judge(metric.value, metric.target).status === 'MISS').length;
   const regressions = [...deltas.values()].filter((delta) => delta.regression).length;

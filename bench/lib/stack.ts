@@ -40,6 +40,8 @@ export interface BenchStackOptions {
   bot?: boolean;
   /** Extra environment for the worker, the api and the bot (e.g. TRIAL_DAYS). */
   env?: Record<string, string>;
+  /** Clients already on the fake panel before the bench starts (FAKE_PANEL_SEED_CLIENTS); default 0. */
+  panelClients?: number;
   /** Child log level; default 'error': a warn line per forged webhook would flood the console (production logs at info, so this flatters the api slightly). */
   logLevel?: string;
 }
@@ -166,7 +168,7 @@ async function build(options: BenchStackOptions, cleanup: CleanupStack): Promise
     ...options.env,
   };
 
-  pids.panel = spawnChild('panel', 'fakes/xui-panel/main.ts', { ...baseEnv, FAKE_PANEL_PORT: String(panelPort), FAKE_PANEL_USERNAME: 'admin', FAKE_PANEL_PASSWORD: 'admin' });
+  pids.panel = spawnChild('panel', 'fakes/xui-panel/main.ts', { ...baseEnv, FAKE_PANEL_PORT: String(panelPort), FAKE_PANEL_USERNAME: 'admin', FAKE_PANEL_PASSWORD: 'admin', FAKE_PANEL_SEED_CLIENTS: String(options.panelClients ?? 0) });
   if (!(await waitForPort('127.0.0.1', panelPort, 60_000))) throw new Error('fake 3X-UI panel did not start');
   await ensureDevPanelServer({ databaseUrl, panelUrl: `http://127.0.0.1:${panelPort}`, username: 'admin', password: 'admin', secretsKey: secrets.PANEL_CREDENTIALS_KEY });
 
