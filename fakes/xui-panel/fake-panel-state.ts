@@ -123,10 +123,14 @@ export function fail(msg: string): { success: false; msg: string; obj: null } {
 
 /** An inbound as the list/get routes return it: v2 keeps JSON strings, v3 nests objects. */
 export function serializeInbound(state: FakePanelState, inbound: StoredInbound, version: 'v2' | 'v3'): Record<string, unknown> {
+  // Parsed once and indexed by email: linear in the inbound's clients, not quadratic (a panel
+  // with thousands of clients must not make the fake the bottleneck of a benchmark).
+  const byEmail = new Map<unknown, StoredClientJson>();
+  for (const client of state.readClients(inbound)) if (!byEmail.has(client['email'])) byEmail.set(client['email'], client);
   const clientStats = state.traffics
     .filter((row) => row.inboundId === inbound.id)
     .map((row) => {
-      const client = state.readClients(inbound).find((c) => c['email'] === row.email);
+      const client = byEmail.get(row.email);
       return { ...row, uuid: client?.['id'] ?? '', subId: client?.['subId'] ?? '' };
     });
   const base = { ...inbound, clientStats };

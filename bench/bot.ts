@@ -1,0 +1,69 @@
+/**
+ * bench bot: `--rate` (default 200) `/start` updates per second from distinct users, pushed into
+ * the fake Telegram's update queue for `--seconds` (default 30); the bot long-polls them as in
+ * production. Latency = the bot's first answer in that chat - the moment the update was queued.
+ * Updates still unanswered `--drain` seconds (default 30) after the last push count as dropped.
+ */
+import { cpuBetween, sampleCpu } from './lib/proc';
+import { runAtRate } from './lib/load';
+import { startBenchStack } from './lib/stack';
+import { summarize, type Metric } from './lib/stats';
+import type { BenchOutcome } from './main';
+
+export async function benchBot(numbers: Record<string, number>): Promise<BenchOutcome> {
+  const rate = numbers['rate'] ?? 200;
+  const seconds = numbers['seconds'] ?? 30;
+  const drainSeconds = numbers['drain'] ?? 30;
+  const stack = await startBenchStack({ bot: true });
+  try {
+    const firstId = 9_000_000_000;
+    const queuedAt = new Map<number, number>();
+    const answeredAt = new Map<number, number>();
+    stack.onBotCall((call, at) => {
+      if (call.chatId === undefined || !call.ok || answeredAt.has(call.chatId) || !queuedAt.has(call.chatId)) return;
+      if (call.method === 'sendMessage' || call.method === 'sendPhoto') answeredAt.set(call.chatId, at);
+    });
+    // One warm-up update, so the first measured one does not pay for the bot's first poll.
+    stack.telegram.userSends({ id: firstId - 1 }, '/start');
+    await stack.telegram.waitFor((call) => call.chatId === firstId - 1 && call.method === 'sendMessage', 60_000);
+    const cpuBefore = sampleCpu({ bot: stack.pids.bot, postgres: stack.pids.postgres });
+    const start = performance.now();
+    const run = await runAtRate({
+      rate,
+      seconds,
+      maxInFlight: Number.MAX_SAFE_INTEGER,
+      task: async (index) => {
+        const id = firstId + index;
+        queuedAt.set(id, performance.now());
+        stack.telegram.userSends({ id, first_name: `Bench ${index}` }, '/start');
+      },
+    });
+    const deadline = performance.now() + drainSeconds * 1000;
+    while (answeredAt.size < queuedAt.size && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    const cpu = cpuBetween(cpuBefore, sampleCpu({ bot: stack.pids.bot, postgres: stack.pids.postgres }));
+    const latencies: number[] = [];
+    let last = start;
+    for (const [id, queued] of queuedAt) {
+      const answered = answeredAt.get(id);
+      if (answered === undefined) continue;
+      latencies.push(answered - queued);
+      last = Math.max(last, answered);
+    }
+    const summary = summarize(latencies);
+    const dropped = queuedAt.size - latencies.length;
+    const metrics: Metric[] = [
+      { name: 'updates.pushed_per_s', value: run.started / run.seconds, unit: 'updates/s' },
+      { name: 'answers.per_s', value: latencies.length / Math.max(run.seconds, (last - start) / 1000), unit: 'answers/s', target: { kind: 'min', limit: rate * 0.95 } },
+      { name: 'answers.p50_ms', value: summary.p50, unit: 'ms' },
+      { name: 'answers.p95_ms', value: summary.p95, unit: 'ms' },
+      { name: 'answers.p99_ms', value: summary.p99, unit: 'ms', target: { kind: 'max', limit: 50 } },
+      { name: 'answers.dropped', value: dropped, unit: `of ${queuedAt.size}`, target: { kind: 'max', limit: 1 } },
+      { name: 'cpu_s_per_answer.bot', value: cpu['bot'] == null || latencies.length === 0 ? null : cpu['bot'] / latencies.length, unit: 'CPU-s' },
+      { name: 'cpu_s_per_answer.postgres', value: cpu['postgres'] == null || latencies.length === 0 ? null : cpu['postgres'] / latencies.length, unit: 'CPU-s' },
+    ];
+    const notes = [`dropped = no answer ${drainSeconds} s after the last update was queued (the updates are still queued; a restart would lose nothing, but the user waited)`];
+    return { options: { rate, seconds, drainSeconds }, metrics, notes };
+  } finally {
+    await stack.stop();
+  }
+}

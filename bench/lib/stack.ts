@@ -1,0 +1,238 @@
+/**
+ * The whole system for one bench run, on free loopback ports and in a fresh folder under
+ * os.tmpdir(): embedded Postgres (migrated and seeded), the Temporal dev server (headless, SQLite
+ * file so its storage can be measured), the fake 3X-UI panel (child process, so its CPU is its
+ * own), the fake Telegram and the sandbox checkout (in this process, so the bench sees every Bot
+ * API call as it happens), and the worker, the api and (optionally) the bot as child processes
+ * built exactly as `npm run dev` builds them. Everything registered here is stopped by
+ * `stack.stop()`, on Ctrl-C and on a crash of any child.
+ */
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { startFakeTelegram, type FakeTelegram, type RecordedCall } from '../../fakes/telegram';
+import { createDbPool, type DatabasePool } from '../../lib/db/create-pool';
+import { startSandboxCheckout, type SandboxCheckout } from '../../lib/payments/sandbox';
+import { cliSearchAttributeType } from '../../lib/temporal/register-search-attributes';
+import { migrateUp } from '../../sql/migrate-up';
+import { seedSampleData } from '../../sql/seed-sample-data';
+import { SEARCH_ATTRIBUTES } from '../../workflows/contract';
+import { startTsProcess, type Supervised } from '../../scripts/stack/child-process';
+import { ensureDevPanelServer } from '../../scripts/stack/dev-panel';
+import { ensureDatabase, startEmbeddedPostgres } from '../../scripts/stack/embedded-postgres';
+import { freePorts, waitForPort } from '../../scripts/stack/free-port';
+import { createCleanupStack, type CleanupStack } from '../../scripts/stack/process-group';
+import { ensureTemporalCli } from '../../scripts/stack/temporal-binaries';
+import { startTemporalDevServer } from '../../scripts/stack/temporal-dev-server';
+import { findPid } from './proc';
+
+/** The project folder. */
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** Which services a bench needs besides Postgres, Temporal and the fakes. */
+export interface BenchStackOptions {
+  worker?: boolean;
+  api?: boolean;
+  bot?: boolean;
+  /** Extra environment for the worker, the api and the bot (e.g. TRIAL_DAYS). */
+  env?: Record<string, string>;
+  /** Clients already on the fake panel before the bench starts (FAKE_PANEL_SEED_CLIENTS); default 0. */
+  panelClients?: number;
+  /** Child log level; default 'error': a warn line per forged webhook would flood the console (production logs at info, so this flatters the api slightly). */
+  logLevel?: string;
+}
+
+/** A running bench stack. */
+export interface BenchStack {
+  tmpDir: string;
+  databaseUrl: string;
+  adminUrl: string;
+  db: DatabasePool;
+  temporalAddress: string;
+  temporalDbFile: string;
+  client: Client;
+  taskQueue: string;
+  telegram: FakeTelegram;
+  sandbox: SandboxCheckout;
+  sandboxSecret: string;
+  apiUrl: string;
+  /** Pids of the processes whose CPU the benches report. */
+  pids: { worker?: number; api?: number; bot?: number; temporal?: number; postgres?: number; panel?: number };
+  /** Calls `listener` for every Bot API call the bot or worker makes (one hook, any number of calls). */
+  onBotCall(listener: (call: RecordedCall, at: number) => void): void;
+  cleanup: CleanupStack;
+  stop(): Promise<void>;
+}
+
+const log = (line: string) => console.log(`[bench]    ${line}`);
+
+/** Starts the stack; on failure stops what it had started and rethrows. */
+export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
+  const cleanup = createCleanupStack(log);
+  try {
+    return await build(options, cleanup);
+  } catch (error) {
+    await cleanup.run();
+    throw error;
+  }
+}
+
+async function build(options: BenchStackOptions, cleanup: CleanupStack): Promise<BenchStack> {
+  const started = Date.now();
+  const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'vless-bench-'));
+  cleanup.push('temp folder', () => rm(tmpDir, { recursive: true, force: true }));
+  // As root, Postgres runs as the `postgres` user, which must be able to enter this folder.
+  await chmod(tmpDir, 0o755);
+  const [pgPort, temporalPort, httpPort, metricsPort, panelPort, apiPort, sinkPort] = await freePorts(7);
+  if (sinkPort === undefined || pgPort === undefined || temporalPort === undefined || panelPort === undefined || apiPort === undefined) throw new Error('no free ports');
+
+  const postgres = await startEmbeddedPostgres({ dataDir: path.join(tmpDir, 'pg'), port: pgPort, persistent: false });
+  cleanup.push('postgres', () => postgres.stop());
+  await ensureDatabase(postgres.adminUrl, 'vless');
+  const databaseUrl = postgres.urlFor('vless');
+  await migrateUp(databaseUrl);
+  await seedSampleData(databaseUrl);
+  const db = await createDbPool(databaseUrl, { maximumPoolSize: 10 });
+  cleanup.push('bench pool', () => db.end());
+
+  const cli = await ensureTemporalCli(ROOT);
+  const temporalDbFile = path.join(tmpDir, 'temporal.sqlite');
+  const temporal = await startTemporalDevServer({
+    binary: cli.path,
+    port: temporalPort,
+    ...(httpPort === undefined ? {} : { httpPort }),
+    ...(metricsPort === undefined ? {} : { metricsPort }),
+    dbFilename: temporalDbFile,
+    searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((key) => [key.name, cliSearchAttributeType(key.type)])),
+  });
+  cleanup.push('temporal', () => temporal.stop());
+  const connection = await Connection.connect({ address: temporal.address });
+  cleanup.push('temporal client', () => connection.close());
+  const client = new Client({ connection, namespace: 'default' });
+  const taskQueue = 'subscriptions';
+
+  const telegram = await startFakeTelegram({ token: '123456:fake-bench-token' });
+  cleanup.push('fake telegram', () => telegram.close());
+  const listeners: Array<(call: RecordedCall, at: number) => void> = [];
+  // waitFor's predicate sees every call as it is recorded; it never matches, so it is a hook.
+  telegram.waitFor((call) => {
+    const at = performance.now();
+    for (const listener of listeners) listener(call, at);
+    return false;
+  }, 2_147_483_647).catch(() => undefined);
+
+  // The sandbox's own webhooks go to a sink: the benches post (and time) the webhooks themselves.
+  const sink = await listen(createServer((_request, response) => response.end('{}')), sinkPort);
+  cleanup.push('webhook sink', () => new Promise<void>((resolve) => sink.close(() => resolve())));
+  const sandboxSecret = 'bench-sandbox-secret';
+  const sandbox = await startSandboxCheckout({ secret: sandboxSecret, webhookUrl: `http://127.0.0.1:${sinkPort}/`, invoiceTtlMs: 24 * 3_600_000 });
+  cleanup.push('sandbox', () => sandbox.close());
+
+  const secrets = { PANEL_CREDENTIALS_KEY: randomBytes(32).toString('base64'), CLIENT_ID_SALT: randomBytes(24).toString('base64url') };
+  const children: Supervised[] = [];
+  const pids: BenchStack['pids'] = {};
+  const spawnChild = (name: string, entry: string, env: NodeJS.ProcessEnv) => {
+    const child = startTsProcess(name, entry, env, ROOT);
+    children.push(child);
+    cleanup.push(name, () => child.stop(10_000));
+    void child.exited.then((code) => {
+      if (cleanup.stopping) return;
+      log(`${name} exited with code ${code}; stopping everything`);
+      void cleanup.run().then(() => process.exit(1));
+    });
+    return child.child.pid;
+  };
+  const baseEnv: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    LOG_LEVEL: options.logLevel ?? 'error',
+    LOG_PRETTY: 'false',
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_TASK_QUEUE: taskQueue,
+    ...secrets,
+    TELEGRAM_BOT_TOKEN: telegram.token,
+    TELEGRAM_API_ROOT: telegram.apiRoot,
+    SANDBOX_PAY_URL: sandbox.url,
+    SANDBOX_PAY_SECRET: sandboxSecret,
+    API_PORT: String(apiPort),
+    API_HOST: '127.0.0.1',
+    PUBLIC_BASE_URL: `http://127.0.0.1:${apiPort}`,
+    // Each synthetic payer gets its own X-Forwarded-For, so the per-IP limiter (5/s) is not what
+    // the bench measures; a real provider posts from a handful of addresses.
+    TRUST_PROXY: 'true',
+    ...options.env,
+  };
+
+  pids.panel = spawnChild('panel', 'fakes/xui-panel/main.ts', { ...baseEnv, FAKE_PANEL_PORT: String(panelPort), FAKE_PANEL_USERNAME: 'admin', FAKE_PANEL_PASSWORD: 'admin', FAKE_PANEL_SEED_CLIENTS: String(options.panelClients ?? 0) });
+  if (!(await waitForPort('127.0.0.1', panelPort, 60_000))) throw new Error('fake 3X-UI panel did not start');
+  await ensureDevPanelServer({ databaseUrl, panelUrl: `http://127.0.0.1:${panelPort}`, username: 'admin', password: 'admin', secretsKey: secrets.PANEL_CREDENTIALS_KEY });
+
+  if (options.worker === true) pids.worker = spawnChild('worker', 'workers/main.ts', baseEnv);
+  if (options.api === true) pids.api = spawnChild('api', 'api/main.ts', baseEnv);
+  if (options.bot === true) pids.bot = spawnChild('bot', 'bot/main.ts', baseEnv);
+  const apiUrl = `http://127.0.0.1:${apiPort}`;
+  if (options.api === true && !(await waitForReady(`${apiUrl}/readyz`, 90_000))) throw new Error('api did not become ready');
+  if (options.worker === true && !(await waitForWorker(client, taskQueue, 120_000))) throw new Error('worker did not poll its task queue');
+  pids.temporal = findPid(['start-dev', String(temporalPort)]);
+  pids.postgres = findPostmaster(pgPort);
+  log(`stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s (folder ${tmpDir})`);
+
+  return {
+    tmpDir,
+    databaseUrl,
+    adminUrl: postgres.adminUrl,
+    db,
+    temporalAddress: temporal.address,
+    temporalDbFile,
+    client,
+    taskQueue,
+    telegram,
+    sandbox,
+    sandboxSecret,
+    apiUrl,
+    pids,
+    onBotCall: (listener) => listeners.push(listener),
+    cleanup,
+    stop: () => cleanup.run(),
+  };
+}
+
+function listen(server: Server, port: number): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+/** The postmaster listening on `port` (its command line names the port after -p). */
+function findPostmaster(port: number): number | undefined {
+  return findPid(['-p', String(port)]);
+}
+
+async function waitForReady(url: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return true;
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return false;
+}
+
+async function waitForWorker(client: Client, taskQueue: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const described = await client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: 1 });
+    if ((described.pollers ?? []).length > 0) return true;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return false;
+}

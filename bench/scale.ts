@@ -1,0 +1,117 @@
+/**
+ * bench scale: `--count` (default 10 000) live subscriptions started as fast as the system takes
+ * them through the trial path the bot uses (createTrialService: pending subscription + signal-with-
+ * start of `subscription-{id}` with trialGranted), `--concurrency` (default 32) at once. Reports
+ * the start rate, how fast keys arrive (first and last tenth: provisioning must not slow down as the
+ * panel fills), worker RSS (sampled each second), and Temporal (SQLite file) and Postgres
+ * (pg_database_size) storage per subscription. Keys still missing `--drain` seconds (default 300)
+ * after the last start are reported.
+ */
+import { statSync } from 'node:fs';
+import { sql } from 'slonik';
+import { z } from 'zod';
+import { createTrialService } from '../lib/purchases/start-trial';
+import { createUsers, mapConcurrent } from './lib/fixtures';
+import { cpuBetween, rssMiB, sampleCpu } from './lib/proc';
+import { startBenchStack, type BenchStack } from './lib/stack';
+import { percentile, type Metric } from './lib/stats';
+import type { BenchOutcome } from './main';
+
+function temporalBytes(stack: BenchStack): number {
+  let total = 0;
+  for (const suffix of ['', '-wal', '-shm']) {
+    try {
+      total += statSync(stack.temporalDbFile + suffix).size;
+    } catch {
+      // not there
+    }
+  }
+  return total;
+}
+
+async function postgresBytes(stack: BenchStack): Promise<number> {
+  return stack.db.oneFirst(sql.type(z.object({ size: z.coerce.number() }))`SELECT pg_database_size(current_database()) AS size`);
+}
+
+export async function benchScale(numbers: Record<string, number>): Promise<BenchOutcome> {
+  const count = numbers['count'] ?? 10_000;
+  const concurrency = numbers['concurrency'] ?? 32;
+  const drainSeconds = numbers['drain'] ?? 300;
+  const stack = await startBenchStack({ worker: true, panelClients: numbers['panel-clients'] ?? 0 });
+  const notes: string[] = [];
+  let rssMax = 0;
+  const sampler = setInterval(() => {
+    const rss = stack.pids.worker === undefined ? null : rssMiB(stack.pids.worker);
+    if (rss !== null) rssMax = Math.max(rssMax, rss);
+  }, 1000);
+  try {
+    const trial = createTrialService({ db: stack.db, client: stack.client, taskQueue: stack.taskQueue, trialDays: 3 });
+    const users = await createUsers(stack, 6_000_000_000, count);
+    const keyAt = new Map<number, number>();
+    stack.onBotCall((call, at) => {
+      if (call.method === 'sendPhoto' && call.ok && call.chatId !== undefined && !keyAt.has(call.chatId)) keyAt.set(call.chatId, at);
+    });
+    const processes = { worker: stack.pids.worker, temporal: stack.pids.temporal, postgres: stack.pids.postgres, panel: stack.pids.panel };
+    const cpuBefore = sampleCpu(processes);
+    const temporalBefore = temporalBytes(stack);
+    const postgresBefore = await postgresBytes(stack);
+    let failed = 0;
+    const start = performance.now();
+    await mapConcurrent(users, concurrency, async (user) => {
+      try {
+        const result = await trial.startTrial({ userId: user.id });
+        if (result.kind !== 'started') failed += 1;
+      } catch {
+        failed += 1;
+      }
+    });
+    const startSeconds = (performance.now() - start) / 1000;
+    console.log(`[bench]    ${count} trials started in ${startSeconds.toFixed(1)} s (${failed} failed); waiting for keys`);
+    const deadline = performance.now() + drainSeconds * 1000;
+    let lastReport = performance.now();
+    while (keyAt.size < count - failed && performance.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      if (performance.now() - lastReport > 15_000) {
+        lastReport = performance.now();
+        console.log(`[bench]    keys ${keyAt.size}/${count}; worker RSS max ${rssMax.toFixed(0)} MiB`);
+      }
+    }
+    const cpu = cpuBetween(cpuBefore, sampleCpu(processes));
+    const wall = (performance.now() - start) / 1000;
+    const times = [...keyAt.values()].sort((a, b) => a - b);
+    const tenth = Math.max(2, Math.floor(times.length / 10));
+    const rateOf = (slice: number[]) => (slice.length < 2 ? null : (slice.length - 1) / (((slice.at(-1) ?? 0) - (slice[0] ?? 0)) / 1000 || Number.NaN));
+    const firstRate = rateOf(times.slice(0, tenth));
+    const lastRate = rateOf(times.slice(-tenth));
+    // Let Temporal and Postgres write what they have before measuring storage.
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const temporalPer = (temporalBytes(stack) - temporalBefore) / count;
+    const postgresPer = ((await postgresBytes(stack)) - postgresBefore) / count;
+    const keySpan = times.length < 2 ? null : ((times.at(-1) ?? 0) - start) / 1000;
+    const metrics: Metric[] = [
+      { name: 'start.per_s', value: (count - failed) / startSeconds, unit: 'starts/s', target: { kind: 'min', limit: 200 } },
+      { name: 'start.failed', value: failed, unit: `of ${count}` },
+      { name: 'keys.delivered', value: keyAt.size, unit: `of ${count}`, target: { kind: 'min', limit: count - failed } },
+      { name: 'keys.per_s', value: keySpan === null ? null : keyAt.size / keySpan, unit: 'keys/s' },
+      { name: 'keys.per_s_first_tenth', value: firstRate, unit: 'keys/s' },
+      { name: 'keys.per_s_last_tenth', value: lastRate, unit: 'keys/s' },
+      { name: 'keys.last_over_first_rate', value: firstRate === null || lastRate === null ? null : lastRate / firstRate, unit: 'ratio', target: { kind: 'min', limit: 0.8 } },
+      { name: 'worker.rss_max_mib', value: rssMax, unit: 'MiB', target: { kind: 'max', limit: 1024 } },
+      { name: 'timers.p99_late_ms', value: null, unit: 'ms', target: { kind: 'max', limit: 1000 } },
+      ...Object.entries(cpu).map(([name, used]) => ({ name: `cores_used.${name}`, value: used === null ? null : used / wall, unit: 'cores', better: 'none' as const })),
+      { name: 'storage.temporal_bytes_per_sub', value: temporalPer, unit: 'bytes' },
+      { name: 'storage.postgres_bytes_per_sub', value: postgresPer, unit: 'bytes' },
+    ];
+    const p99Gap = percentile(
+      times.slice(1).map((time, index) => time - (times[index] ?? time)),
+      0.99,
+    );
+    if (p99Gap !== null) notes.push(`p99 gap between consecutive keys: ${p99Gap.toFixed(0)} ms`);
+    notes.push('timer lateness is not measured: no plan period or trial is shorter than a day, so no expiry or reminder fires within a bench run (needs sub-day test plan durations)');
+    notes.push(`Temporal storage is the SQLite file growth of the dev server; Postgres is pg_database_size growth (both include every history and row the ${count} starts wrote)`);
+    return { options: { count, concurrency, drainSeconds, panelClients: numbers['panel-clients'] ?? 0 }, metrics, notes };
+  } finally {
+    clearInterval(sampler);
+    await stack.stop();
+  }
+}
