@@ -11,14 +11,11 @@
  * subscription row first, then servers.
  */
 import { sql, type CommonQueryMethods } from 'slonik';
-import { z } from 'zod';
 import { RecordNotFoundError, ServerFullError, SubscriptionStateError } from '../../lib/errors';
 import { subscriptionRow, type SubscriptionRow } from '../schemas/subscription-row';
 import { vpnServerRow, type VpnServerRow } from '../schemas/vpn-server-row';
 import { writeAuditLog, type Actor } from './audit-repository';
-import { eligibleServer } from './server-eligibility';
-
-const serverId = z.object({ id: z.number().int() });
+import { eligibleServer, takeEligibleServerSlot } from './server-eligibility';
 
 async function lockRow(tx: CommonQueryMethods, subscriptionId: number): Promise<SubscriptionRow> {
   const row = await tx.maybeOne(sql.type(subscriptionRow)`SELECT * FROM subscriptions WHERE id = ${subscriptionId} FOR UPDATE`);
@@ -47,20 +44,11 @@ export async function reserveMoveTarget(
     if (row.move_target_server_id !== null) {
       return { reserved: false, server: await tx.one(sql.type(vpnServerRow)`SELECT * FROM vpn_servers WHERE id = ${row.move_target_server_id}`) };
     }
-    const eligible = eligibleServer({ requirePanel: input.requirePanel ?? false });
-    const pick = await tx.maybeOne(sql.type(serverId)`
-      SELECT id FROM vpn_servers
-      WHERE ${eligible} AND id <> ${input.fromServerId}
-      ORDER BY (id = ${input.preferServerId ?? null}::int) IS TRUE DESC, current_users::numeric / max_users, current_users, id
-      LIMIT 1
-      FOR UPDATE
-    `);
-    const server =
-      pick === null
-        ? null
-        : await tx.maybeOne(sql.type(vpnServerRow)`
-            UPDATE vpn_servers SET current_users = current_users + 1 WHERE id = ${pick.id} AND ${eligible} RETURNING *
-          `);
+    const server = await takeEligibleServerSlot(tx, {
+      requirePanel: input.requirePanel ?? false,
+      preferServerId: input.preferServerId ?? null,
+      excludeServerId: input.fromServerId,
+    });
     if (server === null) throw new ServerFullError();
     await tx.query(sql.unsafe`UPDATE subscriptions SET move_target_server_id = ${server.id} WHERE id = ${row.id}`);
     await writeAuditLog(tx, {
