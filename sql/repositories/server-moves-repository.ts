@@ -16,6 +16,7 @@ import { subscriptionRow, type SubscriptionRow } from '../schemas/subscription-r
 import { vpnServerRow, type VpnServerRow } from '../schemas/vpn-server-row';
 import { writeAuditLog, type Actor } from './audit-repository';
 import { eligibleServer, takeEligibleServerSlot } from './server-eligibility';
+import { subscriptionClientAssignment, type SubscriptionClient } from './subscriptions-repository';
 
 async function lockRow(tx: CommonQueryMethods, subscriptionId: number): Promise<SubscriptionRow> {
   const row = await tx.maybeOne(sql.type(subscriptionRow)`SELECT * FROM subscriptions WHERE id = ${subscriptionId} FOR UPDATE`);
@@ -94,16 +95,6 @@ export async function releaseMoveTarget(
   });
 }
 
-/** The client made live on the move's target, recorded by {@link completeMove}. */
-export interface MovedClient {
-  xuiClientUuid: string;
-  xuiEmail: string;
-  xuiSubId: string | null;
-  xuiInboundId: number;
-  vpnKey: string;
-  qrCode: string | null;
-}
-
 /**
  * Phase 3, in one transaction: the subscription now lives on its move's target (server_id, slot
  * held there, the reserved slot becomes that slot), the old server's slot is given back, and the
@@ -117,7 +108,7 @@ export interface MovedClient {
  */
 export async function completeMove(
   connection: CommonQueryMethods,
-  input: { subscriptionId: number; toServerId: number; client: MovedClient; actor: Actor },
+  input: { subscriptionId: number; toServerId: number; client: SubscriptionClient; actor: Actor },
 ): Promise<{ switched: boolean; subscription: SubscriptionRow }> {
   return connection.transaction(async (tx) => {
     const row = await lockRow(tx, input.subscriptionId);
@@ -131,8 +122,7 @@ export async function completeMove(
     const moved = await tx.one(sql.type(subscriptionRow)`
       UPDATE subscriptions SET
         server_id = ${input.toServerId}, server_slot_held = true, move_target_server_id = NULL,
-        xui_client_uuid = ${client.xuiClientUuid}::uuid, xui_email = ${client.xuiEmail}, xui_sub_id = ${client.xuiSubId},
-        xui_inbound_id = ${client.xuiInboundId}, vpn_key = ${client.vpnKey}, qr_code = ${client.qrCode}
+        ${subscriptionClientAssignment(client)}
       WHERE id = ${row.id}
       RETURNING *
     `);
