@@ -23,16 +23,11 @@ import { getPayment } from '../sql/repositories/payments-repository';
 import { getSubscription } from '../sql/repositories/subscriptions-repository';
 import type { PaymentRow } from '../sql/schemas/payment-row';
 import type { SubscriptionRow } from '../sql/schemas/subscription-row';
-import {
-  PlanIdAttribute,
-  SignalName,
-  SubscriptionStatusAttribute,
-  UserIdAttribute,
-  subscriptionWorkflowId,
-} from '../workflows/contract';
+import { signalWithStartSubscription } from '../lib/purchases/subscription-workflow-client';
+import { SignalName, subscriptionWorkflowId } from '../workflows/contract';
 import type { EnsureClientSignal } from '../workflows/subscription-messages';
 import type { AlertActivities } from './alert-activity-types';
-import { createPaymentActivities, SUBSCRIPTION_WORKFLOW_TYPE, type PaymentActivityDeps } from './payment-activities';
+import { createPaymentActivities, type PaymentActivityDeps } from './payment-activities';
 import { createSweepRunner, minutesSince, SWEEP_ACTOR, type SweepInput, type SweepReport } from './sweep-runner';
 
 export type { SweepInput, SweepRepair, SweepReport } from './sweep-runner';
@@ -121,22 +116,10 @@ export function createSweepActivities(deps: SweepActivityDeps) {
           repair: async (row, repair) => {
             const { client, taskQueue } = temporalOf();
             const signal: EnsureClientSignal = { reason: 'sweep:active-without-client' };
-            const workflowId = subscriptionWorkflowId(row.id);
             if (row.plan_id === null) {
-              await client.workflow.getHandle(workflowId).signal(SignalName.ensureClient, signal);
+              await client.workflow.getHandle(subscriptionWorkflowId(row.id)).signal(SignalName.ensureClient, signal);
             } else {
-              await client.workflow.signalWithStart(SUBSCRIPTION_WORKFLOW_TYPE, {
-                workflowId,
-                taskQueue,
-                args: [{ subscriptionId: row.id, userId: row.user_id, planId: row.plan_id }],
-                signal: SignalName.ensureClient,
-                signalArgs: [signal],
-                typedSearchAttributes: [
-                  { key: UserIdAttribute, value: String(row.user_id) },
-                  { key: PlanIdAttribute, value: String(row.plan_id) },
-                  { key: SubscriptionStatusAttribute, value: 'awaiting_payment' },
-                ],
-              });
+              await signalWithStartSubscription({ client, taskQueue }, { subscriptionId: row.id, userId: row.user_id, planId: row.plan_id }, SignalName.ensureClient, signal);
             }
             const missing = [row.server_id === null ? 'server' : null, row.vpn_key === null ? 'key' : null, row.xui_client_uuid === null ? 'client identity' : null].filter(Boolean).join(', ');
             await alert({
