@@ -16,7 +16,6 @@ import { z } from 'zod';
 import type { ActivityDeps } from '../../activities/create-activities';
 import { createActivities } from '../../activities/create-activities';
 import { checkInvariants, type InvariantReport } from '../../activities/invariants';
-import { createApp } from '../../api/create-app';
 import type { BotContext } from '../../bot/bot-context';
 import { createBot } from '../../bot/create-bot';
 import { createBotServices } from '../../bot/create-bot-services';
@@ -29,12 +28,13 @@ import { createLogger } from '../../lib/logger';
 import type { PaymentProviderName } from '../../lib/payments/payment-errors';
 import type { PaymentProvider } from '../../lib/payments/payment-provider';
 import { createPaymentProviders, paymentFields, type PaymentProviders } from '../../lib/payments/payments-config';
-import { signalPaymentVerdict, type PaymentWorkflowTarget } from '../../lib/purchases/payment-workflow-client';
+import type { PaymentWorkflowTarget } from '../../lib/purchases/payment-workflow-client';
 import { createPurchaseService, type PurchaseService } from '../../lib/purchases/start-purchase';
 import { createStarsCheckout } from '../../lib/purchases/stars-checkout';
 import { createTrialService, type TrialService } from '../../lib/purchases/start-trial';
 import { createWorker } from '../../workers/create-worker';
 import type { LifecycleSettings } from '../../workflows/subscription-lifecycle';
+import { startWebhookApi } from '../support/webhook-api';
 import { startRealStack, type RealStack } from '../support/real-stack';
 import { installQuietRuntime } from '../support/test-temporal';
 import { createCrashInjector, INJECTED_CRASH, type CrashInjector } from './crash-injector';
@@ -90,15 +90,9 @@ export async function startCrashStack(options: CrashStackOptions = {}): Promise<
   let yookassa: FakeYooKassa | null = null;
   let cryptopay: FakeCryptoPay | null = null;
   if (options.providers === true) {
-    app = createApp({
-      logger: createLogger({ level: 'silent' }),
-      readinessChecks: {},
-      trustProxy: true,
-      webhooks: { db, providers, signalVerdict: (payment, hint) => signalPaymentVerdict(target, payment, hint) },
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    const apiUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+    const webhookApi = await startWebhookApi({ db, providers, target });
+    app = webhookApi.app;
+    const { apiUrl } = webhookApi;
     yookassa = await startFakeYooKassa({ ...SHOP, webhookUrl: `${apiUrl}/webhooks/yookassa`, sourceIpHeader: 'x-forwarded-for', webhookRetryDelaysMs: [20, 100, 250] });
     cryptopay = await startFakeCryptoPay({ token: CRYPTO_TOKEN, webhookUrl: `${apiUrl}/webhooks/cryptopay`, webhookRetryDelaysMs: [20, 100, 250] });
     const configured = createPaymentProviders(

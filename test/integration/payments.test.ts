@@ -13,7 +13,6 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import type { TelegramSender } from '../../activities/telegram-sender';
-import { createApp } from '../../api/create-app';
 import { startFakeCryptoPay, type FakeCryptoPay } from '../../fakes/cryptopay';
 import { startFakeYooKassa, type FakeYooKassa } from '../../fakes/yookassa';
 import { createSecretBox } from '../../lib/crypto/secret-box';
@@ -22,7 +21,7 @@ import { applyDiscount, parseMoney } from '../../lib/money';
 import type { PaymentProviderName } from '../../lib/payments/payment-errors';
 import type { PaymentProvider } from '../../lib/payments/payment-provider';
 import { createPaymentProviders, paymentFields, type PaymentProviders } from '../../lib/payments/payments-config';
-import { signalPaymentVerdict, type PaymentWorkflowTarget } from '../../lib/purchases/payment-workflow-client';
+import type { PaymentWorkflowTarget } from '../../lib/purchases/payment-workflow-client';
 import { createPurchaseService, type PurchaseService } from '../../lib/purchases/start-purchase';
 import { createPanelResolver } from '../../lib/xui/panel-for-server';
 import { countAuditLogs } from '../../sql/repositories/audit-repository';
@@ -36,6 +35,7 @@ import { maybeRecordHistory } from '../support/record-history';
 import type { paymentReconcileWorkflow } from '../../workflows/payment-reconcile-workflow';
 import type { PaymentState, paymentWorkflow } from '../../workflows/payment-workflow';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { startWebhookApi } from '../support/webhook-api';
 import { connectTestTemporal, eventually, type TestTemporal } from '../support/test-temporal';
 import type { subscriptionWorkflow } from './payment-test-workflows';
 
@@ -70,15 +70,9 @@ before(async () => {
   target = { client: temporal.client, taskQueue, timeoutMinutes: 1 };
   planId = await database.pool.oneFirst(sql.type(z.object({ id: z.number() }))`SELECT id FROM subscription_plans WHERE name = '1 месяц'`);
 
-  app = createApp({
-    logger: createLogger({ level: 'silent' }),
-    readinessChecks: {},
-    trustProxy: true,
-    webhooks: { db: database.pool, providers, signalVerdict: (payment, hint) => signalPaymentVerdict(target, payment, hint) },
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const apiUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  const api = await startWebhookApi({ db: database.pool, providers, target });
+  app = api.app;
+  const { apiUrl } = api;
 
   yookassa = await startFakeYooKassa({ ...SHOP, webhookUrl: `${apiUrl}/webhooks/yookassa`, sourceIpHeader: 'x-forwarded-for', webhookRetryDelaysMs: [20, 100, 250] });
   cryptopay = await startFakeCryptoPay({ token: CRYPTO_TOKEN, webhookUrl: `${apiUrl}/webhooks/cryptopay`, webhookRetryDelaysMs: [20, 100, 250] });

@@ -18,14 +18,13 @@ import { createActivities, type ActivityDeps } from '../../activities/create-act
 import { createPaymentMismatchActivities, paymentMismatchAlertKey } from '../../activities/flag-payment-mismatch';
 import { createNotificationDelivery } from '../../activities/notify-activities';
 import type { TelegramSender } from '../../activities/telegram-sender';
-import { createApp } from '../../api/create-app';
 import { startFakeYooKassa, type FakeYooKassa } from '../../fakes/yookassa';
 import { createSecretBox } from '../../lib/crypto/secret-box';
 import { createLogger } from '../../lib/logger';
 import type { PaymentProviderName } from '../../lib/payments/payment-errors';
 import type { PaymentProvider } from '../../lib/payments/payment-provider';
 import { createPaymentProviders, paymentFields, type PaymentProviders } from '../../lib/payments/payments-config';
-import { signalPaymentVerdict, type PaymentWorkflowTarget } from '../../lib/purchases/payment-workflow-client';
+import type { PaymentWorkflowTarget } from '../../lib/purchases/payment-workflow-client';
 import { createPurchaseService, type PurchaseService } from '../../lib/purchases/start-purchase';
 import { createPanelResolver } from '../../lib/xui/panel-for-server';
 import { countAuditLogs } from '../../sql/repositories/audit-repository';
@@ -37,6 +36,7 @@ import { paymentWorkflowId, subscriptionWorkflowId } from '../../workflows/contr
 import type { PaymentState, paymentWorkflow } from '../../workflows/payment-workflow';
 import { maybeRecordHistory } from '../support/record-history';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { startWebhookApi } from '../support/webhook-api';
 import { connectTestTemporal, eventually, type TestTemporal } from '../support/test-temporal';
 import type { subscriptionWorkflow } from './payment-test-workflows';
 
@@ -76,15 +76,9 @@ before(async () => {
   target = { client: temporal.client, taskQueue, timeoutMinutes: 10 };
   planId = await database.pool.oneFirst(sql.type(z.object({ id: z.number() }))`SELECT id FROM subscription_plans WHERE name = '1 месяц'`);
 
-  app = createApp({
-    logger: createLogger({ level: 'silent' }),
-    readinessChecks: {},
-    trustProxy: true,
-    webhooks: { db: database.pool, providers, signalVerdict: (payment, hint) => signalPaymentVerdict(target, payment, hint) },
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const apiUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  const api = await startWebhookApi({ db: database.pool, providers, target });
+  app = api.app;
+  const { apiUrl } = api;
   yookassa = await startFakeYooKassa({ ...SHOP, webhookUrl: `${apiUrl}/webhooks/yookassa`, sourceIpHeader: 'x-forwarded-for', webhookRetryDelaysMs: [20, 100, 250] });
   Object.assign(
     byName,
