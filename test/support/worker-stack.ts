@@ -172,6 +172,11 @@ export interface PanelServer {
   server: VpnServerRow;
 }
 
+/** The clients on `server`'s fake panel whose email is `email` (a subscription's client). */
+export function clientsOn(server: PanelServer, email: string | null) {
+  return server.panel.state.clients().filter(({ client }) => client['email'] === email);
+}
+
 /** A running stack for one test file. */
 export interface WorkerStack {
   database: TestDatabase;
