@@ -24,7 +24,6 @@ import { createOperatorActions } from '../../bot/operator-actions';
 import type { OperatorActions } from '../../bot/operator-types';
 import { startFakeCryptoPay, type FakeCryptoPay } from '../../fakes/cryptopay';
 import { startFakeYooKassa, type FakeYooKassa } from '../../fakes/yookassa';
-import { createLogger } from '../../lib/logger';
 import type { PaymentProviderName } from '../../lib/payments/payment-errors';
 import type { PaymentProvider } from '../../lib/payments/payment-provider';
 import { createPaymentProviders, paymentFields, type PaymentProviders } from '../../lib/payments/payments-config';
