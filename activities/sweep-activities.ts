@@ -40,6 +40,17 @@ export interface SweepActivityDeps {
   alertOperators: AlertActivities['alertOperators'];
 }
 
+/** What a sweep's alert about a payment names: the payment, its subscription and user. */
+const aboutPayment = (payment: PaymentRow) => ({
+  entity: `payment-${payment.id}`,
+  subscriptionId: payment.subscription_id,
+  userId: payment.user_id,
+  paymentId: payment.id,
+});
+
+/** What a sweep's alert about a subscription names: the subscription, its user and server. */
+const aboutSubscription = (row: SubscriptionRow) => ({ entity: `subscription-${row.id}`, subscriptionId: row.id, userId: row.user_id, serverId: row.server_id });
+
 /** Builds the sweep activities. */
 export function createSweepActivities(deps: SweepActivityDeps) {
   const paymentActivities = createPaymentActivities(deps);
@@ -78,11 +89,8 @@ export function createSweepActivities(deps: SweepActivityDeps) {
             await alert({
               kind: 'payment_unapplied',
               repair,
-              entity: `payment-${payment.id}`,
               summary: `Payment ${payment.id} (${payment.amount} ${payment.currency}, ${payment.provider}), completed ${minutesSince(payment.completed_at)} ago, ${what} (attempt ${repair.attempts}).`,
-              subscriptionId: payment.subscription_id,
-              userId: payment.user_id,
-              paymentId: payment.id,
+              ...aboutPayment(payment),
             });
             return status === 'cancelled' ? 'handed-off:cancelled-subscription' : 'handed-off';
           },
@@ -90,11 +98,8 @@ export function createSweepActivities(deps: SweepActivityDeps) {
             alert({
               kind: 'payment_unapplied',
               repair,
-              entity: `payment-${payment.id}`,
               summary: `Payment ${payment.id} (${payment.amount} ${payment.currency}, ${payment.provider}) is completed but not applied, and handing it to subscription ${payment.subscription_id} failed (${code}, attempt ${repair.attempts}); tried again after its backoff.`,
-              subscriptionId: payment.subscription_id,
-              userId: payment.user_id,
-              paymentId: payment.id,
+              ...aboutPayment(payment),
             }),
         },
         input,
@@ -125,11 +130,8 @@ export function createSweepActivities(deps: SweepActivityDeps) {
             await alert({
               kind: 'orphan_repaired',
               repair,
-              entity: `subscription-${row.id}`,
               summary: `Subscription ${row.id} is active but has no ${missing} recorded (for ${minutesSince(row.updated_at)}); asked its workflow to provision the client again (attempt ${repair.attempts}).`,
-              subscriptionId: row.id,
-              userId: row.user_id,
-              serverId: row.server_id,
+              ...aboutSubscription(row),
             });
             return 'ensure-client-signalled';
           },
@@ -137,11 +139,8 @@ export function createSweepActivities(deps: SweepActivityDeps) {
             alert({
               kind: 'orphan_repaired',
               repair,
-              entity: `subscription-${row.id}`,
               summary: `Subscription ${row.id} is active without a client, and asking its workflow to provision it failed (${code}, attempt ${repair.attempts}); tried again after its backoff.`,
-              subscriptionId: row.id,
-              userId: row.user_id,
-              serverId: row.server_id,
+              ...aboutSubscription(row),
             }),
         },
         input,
@@ -184,11 +183,8 @@ export function createSweepActivities(deps: SweepActivityDeps) {
             await alert({
               kind: 'orphan_repaired',
               repair: { ...repair, attempts: 1 },
-              entity: `payment-${payment.id}`,
               summary: `Payment ${payment.id} (${payment.amount} ${payment.currency}) had been cancelled here, but ${payment.provider} says it succeeded; completed it and handed it to ${handOff.workflowId ?? 'no subscription (a top-up)'}.`,
-              subscriptionId: payment.subscription_id,
-              userId: payment.user_id,
-              paymentId: payment.id,
+              ...aboutPayment(payment),
             });
             return 'completed-and-handed-off';
           },
