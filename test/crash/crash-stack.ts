@@ -22,17 +22,18 @@ import { createBotServices } from '../../bot/create-bot-services';
 import { defaultTexts } from '../../bot/locales';
 import { createOperatorActions } from '../../bot/operator-actions';
 import type { OperatorActions } from '../../bot/operator-types';
-import { startFakeCryptoPay, type FakeCryptoPay } from '../../fakes/cryptopay';
-import { startFakeYooKassa, type FakeYooKassa } from '../../fakes/yookassa';
+import type { FakeCryptoPay } from '../../fakes/cryptopay';
+import type { FakeYooKassa } from '../../fakes/yookassa';
 import type { PaymentProviderName } from '../../lib/payments/payment-errors';
 import type { PaymentProvider } from '../../lib/payments/payment-provider';
-import { createPaymentProviders, paymentFields, type PaymentProviders } from '../../lib/payments/payments-config';
+import type { PaymentProviders } from '../../lib/payments/payments-config';
 import type { PaymentWorkflowTarget } from '../../lib/purchases/payment-workflow-client';
 import { createPurchaseService, type PurchaseService } from '../../lib/purchases/start-purchase';
 import { createStarsCheckout } from '../../lib/purchases/stars-checkout';
 import { createTrialService, type TrialService } from '../../lib/purchases/start-trial';
 import { createWorker } from '../../workers/create-worker';
 import type { LifecycleSettings } from '../../workflows/subscription-lifecycle';
+import { startFakeCardAndCryptoProviders } from '../support/fake-payment-providers';
 import { startWebhookApi } from '../support/webhook-api';
 import { startRealStack, type RealStack } from '../support/real-stack';
 import { installQuietRuntime } from '../support/test-temporal';
@@ -92,20 +93,10 @@ export async function startCrashStack(options: CrashStackOptions = {}): Promise<
     const webhookApi = await startWebhookApi({ db, providers, target });
     app = webhookApi.app;
     const { apiUrl } = webhookApi;
-    yookassa = await startFakeYooKassa({ ...SHOP, webhookUrl: `${apiUrl}/webhooks/yookassa`, sourceIpHeader: 'x-forwarded-for', webhookRetryDelaysMs: [20, 100, 250] });
-    cryptopay = await startFakeCryptoPay({ token: CRYPTO_TOKEN, webhookUrl: `${apiUrl}/webhooks/cryptopay`, webhookRetryDelaysMs: [20, 100, 250] });
-    const configured = createPaymentProviders(
-      z.object(paymentFields).parse({
-        YOOKASSA_SHOP_ID: SHOP.shopId,
-        YOOKASSA_SECRET_KEY: SHOP.secretKey,
-        YOOKASSA_API_URL: yookassa.apiUrl,
-        CRYPTOPAY_TOKEN: CRYPTO_TOKEN,
-        CRYPTOPAY_API_URL: cryptopay.apiUrl,
-        PAYMENT_TIMEOUT_MS: '2000',
-      }),
-    );
-    Object.assign(byName, configured.byName);
-    const [api, yoo, crypto] = [app, yookassa, cryptopay];
+    const fakes = await startFakeCardAndCryptoProviders({ apiUrl, shop: SHOP, cryptoToken: CRYPTO_TOKEN });
+    ({ yookassa, cryptopay } = fakes);
+    Object.assign(byName, fakes.byName);
+    const [api, yoo, crypto] = [app, fakes.yookassa, fakes.cryptopay];
     closers.push(() => api.close(), () => yoo.close(), () => crypto.close());
   }
 

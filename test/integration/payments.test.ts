@@ -13,14 +13,14 @@ import type { FastifyInstance } from 'fastify';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import type { TelegramSender } from '../../activities/telegram-sender';
-import { startFakeCryptoPay, type FakeCryptoPay } from '../../fakes/cryptopay';
-import { startFakeYooKassa, type FakeYooKassa } from '../../fakes/yookassa';
+import type { FakeCryptoPay } from '../../fakes/cryptopay';
+import type { FakeYooKassa } from '../../fakes/yookassa';
 import { createSecretBox } from '../../lib/crypto/secret-box';
 import { createLogger } from '../../lib/logger';
 import { applyDiscount, parseMoney } from '../../lib/money';
 import type { PaymentProviderName } from '../../lib/payments/payment-errors';
 import type { PaymentProvider } from '../../lib/payments/payment-provider';
-import { createPaymentProviders, paymentFields, type PaymentProviders } from '../../lib/payments/payments-config';
+import type { PaymentProviders } from '../../lib/payments/payments-config';
 import type { PaymentWorkflowTarget } from '../../lib/purchases/payment-workflow-client';
 import { createPurchaseService, type PurchaseService } from '../../lib/purchases/start-purchase';
 import { createPanelResolver } from '../../lib/xui/panel-for-server';
@@ -35,6 +35,7 @@ import { maybeRecordHistory } from '../support/record-history';
 import type { paymentReconcileWorkflow } from '../../workflows/payment-reconcile-workflow';
 import type { PaymentState, paymentWorkflow } from '../../workflows/payment-workflow';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { startFakeCardAndCryptoProviders } from '../support/fake-payment-providers';
 import { startWebhookApi } from '../support/webhook-api';
 import { connectTestTemporal, eventually, type TestTemporal } from '../support/test-temporal';
 import type { subscriptionWorkflow } from './payment-test-workflows';
@@ -74,19 +75,9 @@ before(async () => {
   app = api.app;
   const { apiUrl } = api;
 
-  yookassa = await startFakeYooKassa({ ...SHOP, webhookUrl: `${apiUrl}/webhooks/yookassa`, sourceIpHeader: 'x-forwarded-for', webhookRetryDelaysMs: [20, 100, 250] });
-  cryptopay = await startFakeCryptoPay({ token: CRYPTO_TOKEN, webhookUrl: `${apiUrl}/webhooks/cryptopay`, webhookRetryDelaysMs: [20, 100, 250] });
-  const real = createPaymentProviders(
-    z.object(paymentFields).parse({
-      YOOKASSA_SHOP_ID: SHOP.shopId,
-      YOOKASSA_SECRET_KEY: SHOP.secretKey,
-      YOOKASSA_API_URL: yookassa.apiUrl,
-      CRYPTOPAY_TOKEN: CRYPTO_TOKEN,
-      CRYPTOPAY_API_URL: cryptopay.apiUrl,
-      PAYMENT_TIMEOUT_MS: '2000',
-    }),
-  );
-  Object.assign(byName, real.byName);
+  const fakes = await startFakeCardAndCryptoProviders({ apiUrl, shop: SHOP, cryptoToken: CRYPTO_TOKEN });
+  ({ yookassa, cryptopay } = fakes);
+  Object.assign(byName, fakes.byName);
 
   worker = await createWorker({
     connection: temporal.nativeConnection,
