@@ -12,7 +12,6 @@ import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import type { TelegramSender } from '../../activities/telegram-sender';
 import type { FakeCryptoPay } from '../../fakes/cryptopay';
 import type { FakeYooKassa } from '../../fakes/yookassa';
 import { createSecretBox } from '../../lib/crypto/secret-box';
@@ -36,6 +35,7 @@ import type { paymentReconcileWorkflow } from '../../workflows/payment-reconcile
 import type { PaymentState, paymentWorkflow } from '../../workflows/payment-workflow';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { startFakeCardAndCryptoProviders } from '../support/fake-payment-providers';
+import { createRecordingTelegram } from '../support/recording-telegram';
 import { startWebhookApi } from '../support/webhook-api';
 import { connectTestTemporal, eventually, type TestTemporal } from '../support/test-temporal';
 import type { subscriptionWorkflow } from './payment-test-workflows';
@@ -58,11 +58,7 @@ const byName: Partial<Record<PaymentProviderName, PaymentProvider>> = {};
 /** Filled once the fakes run (their webhook URLs need the api's port first). */
 const providers: PaymentProviders = { byName, forMethod: (method) => (method === 'crypto' ? byName.cryptopay : byName.yookassa) };
 /** Messages the worker sent to users (a mismatch tells the user the payment is under review). */
-const sentTexts: Array<{ chatId: number; text: string }> = [];
-const telegram: TelegramSender = {
-  sendText: async (chatId, text) => ({ messageId: sentTexts.push({ chatId, text }) }),
-  sendPhoto: async (chatId, _png, caption) => ({ messageId: sentTexts.push({ chatId, text: caption ?? '' }) }),
-};
+const { telegram, sentTexts } = createRecordingTelegram();
 
 before(async () => {
   database = await createTestDatabase({ seed: true });

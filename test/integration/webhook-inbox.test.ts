@@ -17,7 +17,6 @@ import type { AlertInput, AlertResult } from '../../activities/alert-activity-ty
 import { createActivities, type ActivityDeps } from '../../activities/create-activities';
 import { createPaymentMismatchActivities, paymentMismatchAlertKey } from '../../activities/flag-payment-mismatch';
 import { createNotificationDelivery } from '../../activities/notify-activities';
-import type { TelegramSender } from '../../activities/telegram-sender';
 import { startFakeYooKassa, type FakeYooKassa } from '../../fakes/yookassa';
 import { createSecretBox } from '../../lib/crypto/secret-box';
 import { createLogger } from '../../lib/logger';
@@ -36,6 +35,7 @@ import { paymentWorkflowId, subscriptionWorkflowId } from '../../workflows/contr
 import type { PaymentState, paymentWorkflow } from '../../workflows/payment-workflow';
 import { maybeRecordHistory } from '../support/record-history';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { createRecordingTelegram } from '../support/recording-telegram';
 import { startWebhookApi } from '../support/webhook-api';
 import { connectTestTemporal, eventually, type TestTemporal } from '../support/test-temporal';
 import type { subscriptionWorkflow } from './payment-test-workflows';
@@ -55,12 +55,8 @@ let planId: number;
 const byName: Partial<Record<PaymentProviderName, PaymentProvider>> = {};
 const providers: PaymentProviders = { byName, forMethod: () => byName.yookassa };
 /** What the worker told users and operators. */
-const sentTexts: Array<{ chatId: number; text: string }> = [];
+const { telegram, sentTexts } = createRecordingTelegram();
 const alerts: AlertInput[] = [];
-const telegram: TelegramSender = {
-  sendText: async (chatId, text) => ({ messageId: sentTexts.push({ chatId, text }) }),
-  sendPhoto: async (chatId, _png, caption) => ({ messageId: sentTexts.push({ chatId, text: caption ?? '' }) }),
-};
 /** The alert contract as the alert store will keep it: each key delivered at most once. */
 async function alertOperators(input: AlertInput): Promise<AlertResult> {
   const duplicate = alerts.some((alert) => alert.key === input.key);
