@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'slonik';
@@ -29,7 +29,8 @@ import { getPayment } from '../../sql/repositories/payments-repository';
 import { newPromoCode, newUser, testActor } from '../../sql/repositories/test-fixtures';
 import type { PaymentRow } from '../../sql/schemas/payment-row';
 import { createWorker } from '../../workers/create-worker';
-import { paymentWorkflowId, subscriptionWorkflowId } from '../../workflows/contract';
+import { paymentWorkflowId } from '../../workflows/contract';
+import { receivedBySubscription as receivedPaymentsOf } from '../support/received-payments';
 import { maybeRecordHistory } from '../support/record-history';
 import type { paymentReconcileWorkflow } from '../../workflows/payment-reconcile-workflow';
 import type { PaymentState, paymentWorkflow } from '../../workflows/payment-workflow';
@@ -38,7 +39,6 @@ import { startFakeCardAndCryptoProviders } from '../support/fake-payment-provide
 import { createRecordingTelegram } from '../support/recording-telegram';
 import { startWebhookApi } from '../support/webhook-api';
 import { connectTestTemporal, eventually, type TestTemporal } from '../support/test-temporal';
-import type { subscriptionWorkflow } from './payment-test-workflows';
 
 const TEST_WORKFLOWS = fileURLToPath(new URL('./payment-test-workflows.ts', import.meta.url));
 const SHOP = { shopId: '123456', secretKey: 'test_s3cr3t-key' };
@@ -116,14 +116,7 @@ function paymentHandle(paymentId: number): WorkflowHandle<typeof paymentWorkflow
   return temporal.client.workflow.getHandle<typeof paymentWorkflow>(paymentWorkflowId(paymentId));
 }
 
-async function receivedBySubscription(subscriptionId: number): Promise<number[] | undefined> {
-  try {
-    return await temporal.client.workflow.getHandle<typeof subscriptionWorkflow>(subscriptionWorkflowId(subscriptionId)).query<number[]>('receivedPayments');
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return undefined;
-    throw error;
-  }
-}
+const receivedBySubscription = (subscriptionId: number) => receivedPaymentsOf(temporal.client, subscriptionId);
 
 async function settledPayment(paymentId: number, status: PaymentRow['status']): Promise<PaymentRow> {
   return eventually(async () => {

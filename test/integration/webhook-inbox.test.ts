@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'slonik';
@@ -31,14 +30,14 @@ import { getPayment } from '../../sql/repositories/payments-repository';
 import { newUser } from '../../sql/repositories/test-fixtures';
 import type { PaymentRow } from '../../sql/schemas/payment-row';
 import { createWorker } from '../../workers/create-worker';
-import { paymentWorkflowId, subscriptionWorkflowId } from '../../workflows/contract';
+import { paymentWorkflowId } from '../../workflows/contract';
 import type { PaymentState, paymentWorkflow } from '../../workflows/payment-workflow';
+import { receivedBySubscription as receivedPaymentsOf } from '../support/received-payments';
 import { maybeRecordHistory } from '../support/record-history';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { createRecordingTelegram } from '../support/recording-telegram';
 import { startWebhookApi } from '../support/webhook-api';
 import { connectTestTemporal, eventually, type TestTemporal } from '../support/test-temporal';
-import type { subscriptionWorkflow } from './payment-test-workflows';
 
 const TEST_WORKFLOWS = fileURLToPath(new URL('./payment-test-workflows.ts', import.meta.url));
 const SHOP = { shopId: '123456', secretKey: 'test_s3cr3t-key' };
@@ -132,14 +131,7 @@ async function paymentState(paymentId: number): Promise<PaymentState> {
   return temporal.client.workflow.getHandle<typeof paymentWorkflow>(paymentWorkflowId(paymentId)).query<PaymentState>('getPaymentState');
 }
 
-async function receivedBySubscription(subscriptionId: number): Promise<number[] | undefined> {
-  try {
-    return await temporal.client.workflow.getHandle<typeof subscriptionWorkflow>(subscriptionWorkflowId(subscriptionId)).query<number[]>('receivedPayments');
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return undefined;
-    throw error;
-  }
-}
+const receivedBySubscription = (subscriptionId: number) => receivedPaymentsOf(temporal.client, subscriptionId);
 
 /** How many `confirmPayment` activities of the payment's workflow have completed. */
 async function confirmationsDone(paymentId: number): Promise<number> {
