@@ -15,22 +15,22 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
-import { startFakePanel, type FakePanel } from '../fakes/xui-panel/fake-panel';
+import type { FakePanel } from '../fakes/xui-panel/fake-panel';
 import { createSecretBox } from '../lib/crypto/secret-box';
 import { createLogger } from '../lib/logger';
 import { ensureClient } from '../lib/xui/ensure-client';
 import { createPanelClient } from '../lib/xui/panel-client';
 import { createPanelResolver } from '../lib/xui/panel-for-server';
 import { countAuditLogs } from '../sql/repositories/audit-repository';
-import { setServerPanelCredentials } from '../sql/repositories/server-credentials-repository';
 import { reserveMoveTarget } from '../sql/repositories/server-moves-repository';
 import { listSlotCountMismatches } from '../sql/repositories/server-slots-repository';
-import { createServer, getServer, setServerActive } from '../sql/repositories/servers-repository';
+import { getServer, setServerActive } from '../sql/repositories/servers-repository';
 import { getSubscription } from '../sql/repositories/subscriptions-repository';
 import { newActiveSubscription, testActor } from '../sql/repositories/test-fixtures';
 import type { SubscriptionRow } from '../sql/schemas/subscription-row';
 import type { VpnServerRow } from '../sql/schemas/vpn-server-row';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database';
+import { startPanelServer } from '../test/support/panel-server';
 import { SignalName, subscriptionWorkflowId } from '../workflows/contract';
 import { createPanelActivities } from './panel-activities';
 import { desiredClient, identityOf, limitsOf } from './panel-client-spec';
@@ -58,10 +58,8 @@ after(async () => {
 });
 
 async function panelServer(): Promise<VpnServerRow> {
-  const panel = await startFakePanel({ version: 'v3', username: 'admin', password: PASSWORD });
   serial += 1;
-  const server = await createServer(pool, { name: `mv-${serial}`, endpoint: `mv-${serial}.example:443`, xuiPanelUrl: panel.url, xuiInboundId: 1, maxUsers: 10, actor: testActor });
-  await setServerPanelCredentials(pool, { serverId: server.id, box, username: 'admin', password: PASSWORD, actor: testActor });
+  const { panel, server } = await startPanelServer(pool, box, { name: `mv-${serial}`, endpoint: `mv-${serial}.example:443`, password: PASSWORD, maxUsers: 10 });
   fakes.set(server.id, panel);
   return server;
 }

@@ -20,13 +20,8 @@ import {
 import { hasUndecidedStarsCharge } from '../sql/repositories/stars-charges-repository';
 import { getSubscription } from '../sql/repositories/subscriptions-repository';
 import type { PaymentRow } from '../sql/schemas/payment-row';
-import {
-  PlanIdAttribute,
-  SignalName,
-  SubscriptionStatusAttribute,
-  UserIdAttribute,
-  subscriptionWorkflowId,
-} from '../workflows/contract';
+import { signalWithStartSubscription } from '../lib/purchases/subscription-workflow-client';
+import { SignalName } from '../workflows/contract';
 import { flagPaymentMismatch } from './flag-payment-mismatch';
 import type { InvoiceResult, PaymentFailureReason, VerdictResult } from './payment-activity-types';
 import { asActivity } from './to-activity-failure';
@@ -48,9 +43,6 @@ export interface PaymentActivitiesInput {
   /** Absent in processes and tests that run no payments: the activities then fail non-retryably. */
   payments?: PaymentActivityDeps | undefined;
 }
-
-/** Workflow type name of `subscription-{id}` (workflows/subscription-workflow.ts). */
-export const SUBSCRIPTION_WORKFLOW_TYPE = 'subscriptionWorkflow';
 
 const ACTOR: Actor = { type: 'system', component: 'activity:payment' };
 const EXTERNAL_METHODS: readonly string[] = ['card', 'sbp', 'crypto'] satisfies ExternalPaymentMethod[];
@@ -278,20 +270,12 @@ export function createPaymentActivities(deps: PaymentActivitiesInput) {
         const subscription = await getSubscription(db, payment.subscription_id);
         if (subscription === null) throw new RecordNotFoundError('subscription');
         if (subscription.plan_id === null) throw new SubscriptionStateError(`subscription ${subscription.id} has no plan`);
-        const { client, taskQueue } = configured().temporal;
-        const workflowId = subscriptionWorkflowId(subscription.id);
-        await client.workflow.signalWithStart(SUBSCRIPTION_WORKFLOW_TYPE, {
-          workflowId,
-          taskQueue,
-          args: [{ subscriptionId: subscription.id, userId: subscription.user_id, planId: subscription.plan_id }],
-          signal: SignalName.paymentCompleted,
-          signalArgs: [{ paymentId: payment.id }],
-          typedSearchAttributes: [
-            { key: UserIdAttribute, value: String(subscription.user_id) },
-            { key: PlanIdAttribute, value: String(subscription.plan_id) },
-            { key: SubscriptionStatusAttribute, value: 'awaiting_payment' },
-          ],
-        });
+        const workflowId = await signalWithStartSubscription(
+          configured().temporal,
+          { subscriptionId: subscription.id, userId: subscription.user_id, planId: subscription.plan_id },
+          SignalName.paymentCompleted,
+          { paymentId: payment.id },
+        );
         return { workflowId };
       });
     },

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/activity';
 import { sql, type DatabasePool } from 'slonik';
-import { startFakePanel, type FakePanel } from '../fakes/xui-panel/fake-panel';
+import type { FakePanel } from '../fakes/xui-panel/fake-panel';
 import { realityTcpInbound } from '../fakes/xui-panel/seed-inbounds';
 import { createSecretBox } from '../lib/crypto/secret-box';
 import { createLogger } from '../lib/logger';
@@ -21,6 +21,7 @@ import { getSubscription } from '../sql/repositories/subscriptions-repository';
 import { newActiveSubscription, testActor } from '../sql/repositories/test-fixtures';
 import type { VpnServerRow } from '../sql/schemas/vpn-server-row';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database';
+import { startPanelServer, type PanelServer } from '../test/support/panel-server';
 import type { AlertInput } from './alert-activity-types';
 import { createPanelActivities } from './panel-activities';
 import { serverFaultAlertKey } from './panel-server-faults';
@@ -46,19 +47,18 @@ after(async () => {
   await db.drop();
 });
 
-interface PanelServer {
-  panel: FakePanel;
-  server: VpnServerRow;
-}
-
 async function panelServer(options: { maxUsers: number; vmess?: boolean }): Promise<PanelServer> {
   const inbound = realityTcpInbound();
-  const panel = await startFakePanel({ version: 'v3', username: 'admin', password: PASSWORD, inbounds: [options.vmess ? { ...inbound, protocol: 'vmess' } : inbound] });
-  panels.push(panel);
   serial += 1;
-  const server = await createServer(pool, { name: `prov-${serial}`, endpoint: `prov-${serial}.example:443`, xuiPanelUrl: panel.url, xuiInboundId: 1, maxUsers: options.maxUsers, actor: testActor });
-  await setServerPanelCredentials(pool, { serverId: server.id, box, username: 'admin', password: PASSWORD, actor: testActor });
-  return { panel, server };
+  const made = await startPanelServer(pool, box, {
+    name: `prov-${serial}`,
+    endpoint: `prov-${serial}.example:443`,
+    password: PASSWORD,
+    maxUsers: options.maxUsers,
+    inbounds: [options.vmess ? { ...inbound, protocol: 'vmess' } : inbound],
+  });
+  panels.push(made.panel);
+  return made;
 }
 
 /**

@@ -23,16 +23,11 @@ import { getPayment } from '../sql/repositories/payments-repository';
 import { getSubscription } from '../sql/repositories/subscriptions-repository';
 import type { PaymentRow } from '../sql/schemas/payment-row';
 import type { SubscriptionRow } from '../sql/schemas/subscription-row';
-import {
-  PlanIdAttribute,
-  SignalName,
-  SubscriptionStatusAttribute,
-  UserIdAttribute,
-  subscriptionWorkflowId,
-} from '../workflows/contract';
+import { signalWithStartSubscription } from '../lib/purchases/subscription-workflow-client';
+import { SignalName, subscriptionWorkflowId } from '../workflows/contract';
 import type { EnsureClientSignal } from '../workflows/subscription-messages';
 import type { AlertActivities } from './alert-activity-types';
-import { createPaymentActivities, SUBSCRIPTION_WORKFLOW_TYPE, type PaymentActivityDeps } from './payment-activities';
+import { createPaymentActivities, type PaymentActivityDeps } from './payment-activities';
 import { createSweepRunner, minutesSince, SWEEP_ACTOR, type SweepInput, type SweepReport } from './sweep-runner';
 
 export type { SweepInput, SweepRepair, SweepReport } from './sweep-runner';
@@ -44,6 +39,17 @@ export interface SweepActivityDeps {
   payments?: PaymentActivityDeps | undefined;
   alertOperators: AlertActivities['alertOperators'];
 }
+
+/** What a sweep's alert about a payment names: the payment, its subscription and user. */
+const aboutPayment = (payment: PaymentRow) => ({
+  entity: `payment-${payment.id}`,
+  subscriptionId: payment.subscription_id,
+  userId: payment.user_id,
+  paymentId: payment.id,
+});
+
+/** What a sweep's alert about a subscription names: the subscription, its user and server. */
+const aboutSubscription = (row: SubscriptionRow) => ({ entity: `subscription-${row.id}`, subscriptionId: row.id, userId: row.user_id, serverId: row.server_id });
 
 /** Builds the sweep activities. */
 export function createSweepActivities(deps: SweepActivityDeps) {
@@ -83,11 +89,8 @@ export function createSweepActivities(deps: SweepActivityDeps) {
             await alert({
               kind: 'payment_unapplied',
               repair,
-              entity: `payment-${payment.id}`,
               summary: `Payment ${payment.id} (${payment.amount} ${payment.currency}, ${payment.provider}), completed ${minutesSince(payment.completed_at)} ago, ${what} (attempt ${repair.attempts}).`,
-              subscriptionId: payment.subscription_id,
-              userId: payment.user_id,
-              paymentId: payment.id,
+              ...aboutPayment(payment),
             });
             return status === 'cancelled' ? 'handed-off:cancelled-subscription' : 'handed-off';
           },
@@ -95,11 +98,8 @@ export function createSweepActivities(deps: SweepActivityDeps) {
             alert({
               kind: 'payment_unapplied',
               repair,
-              entity: `payment-${payment.id}`,
               summary: `Payment ${payment.id} (${payment.amount} ${payment.currency}, ${payment.provider}) is completed but not applied, and handing it to subscription ${payment.subscription_id} failed (${code}, attempt ${repair.attempts}); tried again after its backoff.`,
-              subscriptionId: payment.subscription_id,
-              userId: payment.user_id,
-              paymentId: payment.id,
+              ...aboutPayment(payment),
             }),
         },
         input,
@@ -121,32 +121,17 @@ export function createSweepActivities(deps: SweepActivityDeps) {
           repair: async (row, repair) => {
             const { client, taskQueue } = temporalOf();
             const signal: EnsureClientSignal = { reason: 'sweep:active-without-client' };
-            const workflowId = subscriptionWorkflowId(row.id);
             if (row.plan_id === null) {
-              await client.workflow.getHandle(workflowId).signal(SignalName.ensureClient, signal);
+              await client.workflow.getHandle(subscriptionWorkflowId(row.id)).signal(SignalName.ensureClient, signal);
             } else {
-              await client.workflow.signalWithStart(SUBSCRIPTION_WORKFLOW_TYPE, {
-                workflowId,
-                taskQueue,
-                args: [{ subscriptionId: row.id, userId: row.user_id, planId: row.plan_id }],
-                signal: SignalName.ensureClient,
-                signalArgs: [signal],
-                typedSearchAttributes: [
-                  { key: UserIdAttribute, value: String(row.user_id) },
-                  { key: PlanIdAttribute, value: String(row.plan_id) },
-                  { key: SubscriptionStatusAttribute, value: 'awaiting_payment' },
-                ],
-              });
+              await signalWithStartSubscription({ client, taskQueue }, { subscriptionId: row.id, userId: row.user_id, planId: row.plan_id }, SignalName.ensureClient, signal);
             }
             const missing = [row.server_id === null ? 'server' : null, row.vpn_key === null ? 'key' : null, row.xui_client_uuid === null ? 'client identity' : null].filter(Boolean).join(', ');
             await alert({
               kind: 'orphan_repaired',
               repair,
-              entity: `subscription-${row.id}`,
               summary: `Subscription ${row.id} is active but has no ${missing} recorded (for ${minutesSince(row.updated_at)}); asked its workflow to provision the client again (attempt ${repair.attempts}).`,
-              subscriptionId: row.id,
-              userId: row.user_id,
-              serverId: row.server_id,
+              ...aboutSubscription(row),
             });
             return 'ensure-client-signalled';
           },
@@ -154,11 +139,8 @@ export function createSweepActivities(deps: SweepActivityDeps) {
             alert({
               kind: 'orphan_repaired',
               repair,
-              entity: `subscription-${row.id}`,
               summary: `Subscription ${row.id} is active without a client, and asking its workflow to provision it failed (${code}, attempt ${repair.attempts}); tried again after its backoff.`,
-              subscriptionId: row.id,
-              userId: row.user_id,
-              serverId: row.server_id,
+              ...aboutSubscription(row),
             }),
         },
         input,
@@ -201,11 +183,8 @@ export function createSweepActivities(deps: SweepActivityDeps) {
             await alert({
               kind: 'orphan_repaired',
               repair: { ...repair, attempts: 1 },
-              entity: `payment-${payment.id}`,
               summary: `Payment ${payment.id} (${payment.amount} ${payment.currency}) had been cancelled here, but ${payment.provider} says it succeeded; completed it and handed it to ${handOff.workflowId ?? 'no subscription (a top-up)'}.`,
-              subscriptionId: payment.subscription_id,
-              userId: payment.user_id,
-              paymentId: payment.id,
+              ...aboutPayment(payment),
             });
             return 'completed-and-handed-off';
           },

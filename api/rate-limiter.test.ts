@@ -12,8 +12,7 @@ import { hmacSha256Hex } from '../lib/payments/hmac-signature';
 import type { PaymentProviders } from '../lib/payments/payments-config';
 import { createSandboxProvider, SANDBOX_SIGNATURE_HEADER } from '../lib/payments/sandbox';
 import { createWebhookCounter } from '../lib/observability/process-metrics';
-import { createPayment, setPaymentExternalId } from '../sql/repositories/payments-repository';
-import { newUser, testActor } from '../sql/repositories/test-fixtures';
+import { sandboxNotification, sandboxPayment } from '../test/support/sandbox-notification';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database';
 import { createApp, type AppDeps } from './create-app';
 
@@ -40,27 +39,7 @@ function appWith(rateLimits: AppDeps['rateLimits'], registry = new Registry()) {
 }
 
 async function paidNotification(): Promise<string> {
-  const user = await newUser(database.pool);
-  const { payment } = await createPayment(database.pool, { userId: user.id, subscriptionId: null, amount: '249.00', method: 'card', provider: 'sandbox', actor: testActor });
-  const withId = await setPaymentExternalId(database.pool, { paymentId: payment.id, externalId: `inv-${payment.id}`, actor: testActor });
-  const now = new Date().toISOString();
-  return JSON.stringify({
-    event: 'payment.succeeded',
-    invoice: {
-      id: withId.external_id,
-      orderId: withId.id,
-      amount: '249.00',
-      currency: 'RUB',
-      description: 'VPN',
-      method: 'card',
-      returnUrl: 'https://t.me/bot',
-      status: 'succeeded',
-      createdAt: now,
-      expiresAt: now,
-      paidAt: now,
-      refundedAmount: '0.00',
-    },
-  });
+  return sandboxNotification(await sandboxPayment(database.pool));
 }
 
 describe('api rate limits', () => {

@@ -1,12 +1,17 @@
 import { InlineKeyboard, type Bot } from 'grammy';
 import type { Logger } from 'pino';
 import type { BotContext } from './bot-context';
-import type { BotPlan, PaymentMethod } from './bot-services';
+import type { BotPlan, PaymentMethod, StarsCheckout } from './bot-services';
 import { encodeCallback, parseCallback } from './callback-data';
 import type { BotDeps } from './create-bot';
 import { describeError } from './describe-error';
 import { promoPrice } from '../lib/money';
 import { showPlans, showScreen } from './show-plans';
+
+/** The Stars checkout a pre-checkout query or a successful payment reports, as the services take it. */
+function starsCheckoutOf(telegramId: number, invoice: { invoice_payload: string; currency: string; total_amount: number }): StarsCheckout {
+  return { telegramId, invoicePayload: invoice.invoice_payload, currency: invoice.currency, totalAmount: invoice.total_amount };
+}
 
 /**
  * Inline buttons and checkout: `plans`, `plan:<id>` (choose a payment method), `pay:<id>:<method>`
@@ -93,12 +98,7 @@ export function registerPurchaseHandlers(bot: Bot<BotContext>, deps: BotDeps, lo
     const query = ctx.preCheckoutQuery;
     let verdict: Awaited<ReturnType<typeof services.checkStarsCheckout>>;
     try {
-      verdict = await services.checkStarsCheckout({
-        telegramId: query.from.id,
-        invoicePayload: query.invoice_payload,
-        currency: query.currency,
-        totalAmount: query.total_amount,
-      });
+      verdict = await services.checkStarsCheckout(starsCheckoutOf(query.from.id, query));
     } catch (error) {
       log.error({ error: describeError(error, deps.token), updateId: ctx.update.update_id }, 'pre-checkout check failed');
       await ctx.answerPreCheckoutQuery(false, { error_message: ctx.texts.genericError });
@@ -118,10 +118,7 @@ export function registerPurchaseHandlers(bot: Bot<BotContext>, deps: BotDeps, lo
     let result: Awaited<ReturnType<typeof services.completeStarsPayment>>;
     try {
       result = await services.completeStarsPayment({
-        telegramId: ctx.from.id,
-        invoicePayload: payment.invoice_payload,
-        currency: payment.currency,
-        totalAmount: payment.total_amount,
+        ...starsCheckoutOf(ctx.from.id, payment),
         telegramPaymentChargeId: payment.telegram_payment_charge_id,
         providerPaymentChargeId: payment.provider_payment_charge_id,
         raw: { ...payment },

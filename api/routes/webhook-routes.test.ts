@@ -14,9 +14,9 @@ import { hmacSha256Hex } from '../../lib/payments/hmac-signature';
 import type { PaymentProviders } from '../../lib/payments/payments-config';
 import { createSandboxProvider, SANDBOX_SIGNATURE_HEADER } from '../../lib/payments/sandbox';
 import { signalPaymentVerdict } from '../../lib/purchases/payment-workflow-client';
-import { createPayment, markPaymentCompleted, setPaymentExternalId } from '../../sql/repositories/payments-repository';
-import { newUser, testActor } from '../../sql/repositories/test-fixtures';
-import type { PaymentRow } from '../../sql/schemas/payment-row';
+import { markPaymentCompleted } from '../../sql/repositories/payments-repository';
+import { testActor } from '../../sql/repositories/test-fixtures';
+import { sandboxNotification, sandboxPayment } from '../../test/support/sandbox-notification';
 import { createTestDatabase, type TestDatabase } from '../../test/support/test-database';
 import { installQuietRuntime } from '../../test/support/test-temporal';
 import { createApp, type AppDeps } from '../create-app';
@@ -51,33 +51,6 @@ const recording: WebhookRouteOptions['signalVerdict'] = async (payment, hint) =>
   signals.push({ paymentId: payment.id, kind: hint.kind });
 };
 
-async function sandboxPayment(): Promise<PaymentRow> {
-  const user = await newUser(database.pool);
-  const { payment } = await createPayment(database.pool, { userId: user.id, subscriptionId: null, amount: '249.00', method: 'card', provider: 'sandbox', actor: testActor });
-  return setPaymentExternalId(database.pool, { paymentId: payment.id, externalId: `inv-${payment.id}`, actor: testActor });
-}
-
-function notification(payment: { id: number; external_id: string | null }, event = 'payment.succeeded', description = 'VPN'): string {
-  const now = new Date().toISOString();
-  return JSON.stringify({
-    event,
-    invoice: {
-      id: payment.external_id,
-      orderId: payment.id,
-      amount: '249.00',
-      currency: 'RUB',
-      description,
-      method: 'card',
-      returnUrl: 'https://t.me/bot',
-      status: 'succeeded',
-      createdAt: now,
-      expiresAt: now,
-      paidAt: now,
-      refundedAmount: '0.00',
-    },
-  });
-}
-
 function post(app: FastifyInstance, body: string, options: { signature?: string; provider?: string } = {}) {
   return app.inject({
     method: 'POST',
@@ -100,13 +73,13 @@ async function inboxRow(eventKey: string) {
 describe('POST /webhooks/:provider', () => {
   it('answers 401 to a forged signature and stores nothing, so the genuine delivery is still handed off', async () => {
     const app = appWith(recording);
-    const payment = await sandboxPayment();
+    const payment = await sandboxPayment(database.pool);
     signals.length = 0;
-    const response = await post(app, notification(payment), { signature: 'ab'.repeat(32) });
+    const response = await post(app, sandboxNotification(payment), { signature: 'ab'.repeat(32) });
     assert.equal(response.statusCode, 401);
     assert.equal(await inboxCount(`${payment.external_id}:payment.succeeded`), 0);
-    assert.equal((await post(app, notification(payment), { signature: '' })).statusCode, 401);
-    const genuine = await post(app, notification(payment));
+    assert.equal((await post(app, sandboxNotification(payment), { signature: '' })).statusCode, 401);
+    const genuine = await post(app, sandboxNotification(payment));
     assert.deepEqual([genuine.statusCode, genuine.json()], [200, { status: 'accepted' }]);
     assert.deepEqual(signals, [{ paymentId: payment.id, kind: 'succeeded' }]);
     await app.close();
@@ -126,8 +99,8 @@ describe('POST /webhooks/:provider', () => {
     // allowed address): the workflow re-reads the provider and nothing changes. The genuine
     // delivery of the same event must be handed off again, not answered 'duplicate'.
     const app = appWith(recording);
-    const payment = await sandboxPayment();
-    const body = notification(payment);
+    const payment = await sandboxPayment(database.pool);
+    const body = sandboxNotification(payment);
     const key = `${payment.external_id}:payment.succeeded`;
     signals.length = 0;
     const early = await post(app, body);
@@ -146,13 +119,13 @@ describe('POST /webhooks/:provider', () => {
 
   it('a verified copy naming another order does not shadow the genuine event with the same key', async () => {
     const app = appWith(recording);
-    const payment = await sandboxPayment();
+    const payment = await sandboxPayment(database.pool);
     const key = `${payment.external_id}:payment.succeeded`;
     signals.length = 0;
-    const spoofed = await post(app, notification({ id: 999_998, external_id: payment.external_id }));
+    const spoofed = await post(app, sandboxNotification({ id: 999_998, external_id: payment.external_id }));
     assert.deepEqual([spoofed.statusCode, spoofed.json()], [200, { status: 'ignored' }]);
     assert.equal((await inboxRow(key)).status, 'ignored');
-    const genuine = await post(app, notification(payment));
+    const genuine = await post(app, sandboxNotification(payment));
     assert.deepEqual([genuine.statusCode, genuine.json()], [200, { status: 'accepted' }]);
     assert.deepEqual(signals, [{ paymentId: payment.id, kind: 'succeeded' }]);
     assert.deepEqual(await inboxRow(key), { status: 'handed_off', deliveries: 2, kept: 1, sanitized: false });
@@ -161,8 +134,8 @@ describe('POST /webhooks/:provider', () => {
 
   it('a repeat once the payment is settled settles the event; later repeats are cheap no-ops', async () => {
     const app = appWith(recording);
-    const payment = await sandboxPayment();
-    const body = notification(payment);
+    const payment = await sandboxPayment(database.pool);
+    const body = sandboxNotification(payment);
     const key = `${payment.external_id}:payment.succeeded`;
     signals.length = 0;
     assert.deepEqual((await post(app, body)).json(), { status: 'accepted' });
@@ -179,10 +152,10 @@ describe('POST /webhooks/:provider', () => {
 
   it('a first delivery for a payment already completed is settled at once, without a signal', async () => {
     const app = appWith(recording);
-    const payment = await sandboxPayment();
+    const payment = await sandboxPayment(database.pool);
     await markPaymentCompleted(database.pool, { paymentId: payment.id, actor: testActor });
     signals.length = 0;
-    const response = await post(app, notification(payment));
+    const response = await post(app, sandboxNotification(payment));
     assert.deepEqual([response.statusCode, response.json()], [200, { status: 'ignored' }]);
     assert.equal((await inboxRow(`${payment.external_id}:payment.succeeded`)).status, 'settled');
     assert.equal(signals.length, 0);
@@ -192,8 +165,8 @@ describe('POST /webhooks/:provider', () => {
   it('stores signed bodies with NUL (\\u0000) or a lone surrogate and answers 200, on every redelivery', async () => {
     const app = appWith(recording);
     for (const description of ['VPN\u0000order', 'VPN \ud800 order', '\udc00']) {
-      const payment = await sandboxPayment();
-      const body = notification(payment, 'payment.succeeded', description);
+      const payment = await sandboxPayment(database.pool);
+      const body = sandboxNotification(payment, 'payment.succeeded', description);
       assert.ok(body.includes('\\u0000') || /\\ud[89a-f]/.test(body), 'JSON.stringify escapes them');
       signals.length = 0;
       for (let attempt = 0; attempt < 2; attempt += 1) {
@@ -210,13 +183,13 @@ describe('POST /webhooks/:provider', () => {
     const app = appWith(recording);
     signals.length = 0;
     for (const id of ['inv-\u0000', 'inv-\ud800']) {
-      const body = notification({ id: 999_999, external_id: id });
+      const body = sandboxNotification({ id: 999_999, external_id: id });
       for (let attempt = 0; attempt < 2; attempt += 1) {
         const response = await post(app, body);
         assert.deepEqual([response.statusCode, response.json()], [200, { status: 'ignored' }], `${JSON.stringify(id)} attempt ${attempt}`);
       }
     }
-    const orderTooBig = notification({ id: 3_000_000_000, external_id: 'inv-big' });
+    const orderTooBig = sandboxNotification({ id: 3_000_000_000, external_id: 'inv-big' });
     assert.deepEqual((await post(app, orderTooBig)).json(), { status: 'ignored' });
     assert.equal(signals.length, 0);
     await app.close();
@@ -224,9 +197,9 @@ describe('POST /webhooks/:provider', () => {
 
   it('a deeply nested signed body is stored as bytes (payload dropped), answered 200 or 400, never 503', async () => {
     const app = appWith(recording);
-    const payment = await sandboxPayment();
+    const payment = await sandboxPayment(database.pool);
     const depth = 5_000;
-    const body = notification(payment).replace(/}$/, `,"extra":${'['.repeat(depth)}"bottom"${']'.repeat(depth)}}`);
+    const body = sandboxNotification(payment).replace(/}$/, `,"extra":${'['.repeat(depth)}"bottom"${']'.repeat(depth)}}`);
     const response = await post(app, body);
     assert.ok([200, 400].includes(response.statusCode), `status ${response.statusCode}`);
     if (response.statusCode === 200) assert.deepEqual(await inboxRow(`${payment.external_id}:payment.succeeded`), { status: 'handed_off', deliveries: 1, kept: 0, sanitized: true });
@@ -236,7 +209,7 @@ describe('POST /webhooks/:provider', () => {
   it('stores and answers 200 to an event about no payment of ours, without signalling', async () => {
     const app = appWith(recording);
     signals.length = 0;
-    const body = notification({ id: 999_999, external_id: 'inv-unknown' });
+    const body = sandboxNotification({ id: 999_999, external_id: 'inv-unknown' });
     const response = await post(app, body);
     assert.equal(response.statusCode, 200);
     assert.deepEqual(response.json(), { status: 'ignored' });
@@ -247,8 +220,8 @@ describe('POST /webhooks/:provider', () => {
 
   it('answers 503 when the hand-off fails, and hands off on the redelivery', async () => {
     const app = appWith(recording);
-    const payment = await sandboxPayment();
-    const body = notification(payment);
+    const payment = await sandboxPayment(database.pool);
+    const body = sandboxNotification(payment);
     signals.length = 0;
     failHandOff = true;
     assert.equal((await post(app, body)).statusCode, 503);
@@ -266,8 +239,8 @@ describe('POST /webhooks/:provider', () => {
     const client = new Client({ connection });
     const target = { client, taskQueue: 'nowhere', timeoutMinutes: 1 };
     const app = appWith((payment, hint) => client.withDeadline(Date.now() + 2_000, () => signalPaymentVerdict(target, payment, hint)));
-    const payment = await sandboxPayment();
-    const response = await post(app, notification(payment));
+    const payment = await sandboxPayment(database.pool);
+    const response = await post(app, sandboxNotification(payment));
     assert.equal(response.statusCode, 503);
     const status = await database.pool.oneFirst(sql.type(z.object({ status: z.string() }))`
       SELECT status FROM webhook_events WHERE event_key = ${`${payment.external_id}:payment.succeeded`}`);

@@ -20,6 +20,14 @@ async function updates(fake: FakeTelegram, params: Record<string, unknown>) {
   return body.result as Array<{ update_id: number } & Record<string, any>>;
 }
 
+/** Reads every pending update and confirms it (the next getUpdates starts after it). */
+async function drain(fake: FakeTelegram) {
+  const all = await updates(fake, { timeout: 0 });
+  const last = all.at(-1);
+  if (last !== undefined) await updates(fake, { offset: last.update_id + 1, timeout: 0 });
+  return all;
+}
+
 describe('fake Telegram Bot API', () => {
   let fake: FakeTelegram;
   let api: Api;
@@ -130,13 +138,7 @@ describe('fake Telegram Bot API', () => {
   });
 
   it('runs the Stars checkout: pre-checkout, successful_payment (also delivered twice), refunds', async () => {
-    const drain = async () => {
-      const all = await updates(fake, { timeout: 0 });
-      const last = all.at(-1);
-      if (last !== undefined) await updates(fake, { offset: last.update_id + 1, timeout: 0 });
-      return all;
-    };
-    await drain();
+    await drain(fake);
     await api.sendInvoice(505, 'VPN: 1 month', '30 days of VPN', 'order:77', 'XTR', [{ label: '1 month', amount: 150 }]);
     await assert.rejects(api.sendInvoice(505, 'x', 'y', 'order:78', 'RUB', [{ label: 'x', amount: 1 }]), /CURRENCY_INVALID/);
 
@@ -152,7 +154,7 @@ describe('fake Telegram Bot API', () => {
     assert.equal(outcome.status, 'paid');
     assert.ok(outcome.status === 'paid');
 
-    const delivered = await drain();
+    const delivered = await drain(fake);
     assert.equal(delivered.length, 2, 'the same payment message delivered twice');
     for (const update of delivered) {
       assert.equal(update.message.successful_payment.telegram_payment_charge_id, outcome.telegramPaymentChargeId);
@@ -166,7 +168,7 @@ describe('fake Telegram Bot API', () => {
       assert.equal(error.description, 'Bad Request: CHARGE_ALREADY_REFUNDED');
       return true;
     });
-    const [refunded] = await drain();
+    const [refunded] = await drain(fake);
     assert.equal(refunded?.message.refunded_payment.total_amount, 150);
     const { transactions } = await api.getStarTransactions();
     assert.deepEqual(
@@ -179,13 +181,7 @@ describe('fake Telegram Bot API', () => {
   });
 
   it('charges without delivering the update (deliveries: 0), pages getStarTransactions, and injects method failures', async () => {
-    const drain = async () => {
-      const all = await updates(fake, { timeout: 0 });
-      const last = all.at(-1);
-      if (last !== undefined) await updates(fake, { offset: last.update_id + 1, timeout: 0 });
-      return all;
-    };
-    await drain();
+    await drain(fake);
     const before = (await api.getStarTransactions({ offset: 0, limit: 100 })).transactions.length;
     const paying = fake.userPays({ id: 507, first_name: 'Lost' }, 'order:90', { totalAmount: 25, deliveries: 0 });
     const [checkout] = await updates(fake, { timeout: 5 });
@@ -193,7 +189,7 @@ describe('fake Telegram Bot API', () => {
     await api.answerPreCheckoutQuery(checkout?.pre_checkout_query.id, true);
     const outcome = await paying;
     assert.ok(outcome.status === 'paid');
-    assert.deepEqual(await drain(), [], 'Telegram took the Stars but the update never came');
+    assert.deepEqual(await drain(fake), [], 'Telegram took the Stars but the update never came');
     const page = await api.getStarTransactions({ offset: before, limit: 1 });
     assert.deepEqual(
       page.transactions.map((transaction) => [transaction.id, transaction.amount, transaction.source?.type === 'user' ? transaction.source.invoice_payload : undefined]),
@@ -204,7 +200,7 @@ describe('fake Telegram Bot API', () => {
     fake.injectFailure('refundStarPayment', 500, 'Internal Server Error', 1);
     await assert.rejects(api.refundStarPayment(507, outcome.telegramPaymentChargeId), (error: unknown) => error instanceof GrammyError && error.error_code === 500);
     assert.equal(await api.refundStarPayment(507, outcome.telegramPaymentChargeId), true, 'the next call runs; the failed one changed nothing');
-    assert.equal((await drain()).length, 1, 'one refunded_payment message');
+    assert.equal((await drain(fake)).length, 1, 'one refunded_payment message');
   });
 
   it('emits no payment when the pre-checkout answer misses the deadline or says no', async () => {

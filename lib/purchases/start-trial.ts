@@ -13,12 +13,8 @@ import { findUnpaidPendingSubscription } from '../../sql/repositories/purchases-
 import { createPendingSubscription, listUserSubscriptions } from '../../sql/repositories/subscriptions-repository';
 import { userRow } from '../../sql/schemas/user-row';
 import type { SubscriptionRow } from '../../sql/schemas/subscription-row';
-import { PlanIdAttribute, SubscriptionStatusAttribute, UserIdAttribute, subscriptionWorkflowId } from '../../workflows/contract';
 import { trialGrantedSignal, type TrialGrantedSignal } from '../../workflows/subscription-messages';
-import type { SubscriptionWorkflowInput, subscriptionWorkflow } from '../../workflows/subscription-workflow';
-
-/** Workflow type name of `subscription-{subscriptionId}`. */
-export const SUBSCRIPTION_WORKFLOW_TYPE = 'subscriptionWorkflow';
+import { signalWithStartSubscription } from './subscription-workflow-client';
 
 /** Why a trial is refused (the bot shows a text per reason). */
 export type TrialRefusalReason = 'already-used' | 'has-subscription' | 'unavailable';
@@ -78,20 +74,8 @@ export function createTrialService(deps: TrialServiceDeps): TrialService {
       const subscription = await trialSubscription(userId, cheapest.id);
       if (typeof subscription === 'string') return { kind: 'refused', reason: subscription };
       const planId = cheapest.id;
-      const input: SubscriptionWorkflowInput = { subscriptionId: subscription.id, userId, planId };
       const signal: TrialGrantedSignal = { days };
-      await deps.client.workflow.signalWithStart<typeof subscriptionWorkflow, [TrialGrantedSignal]>(SUBSCRIPTION_WORKFLOW_TYPE, {
-        workflowId: subscriptionWorkflowId(subscription.id),
-        taskQueue: deps.taskQueue,
-        args: [input],
-        signal: trialGrantedSignal,
-        signalArgs: [signal],
-        typedSearchAttributes: [
-          { key: UserIdAttribute, value: String(userId) },
-          { key: PlanIdAttribute, value: String(planId) },
-          { key: SubscriptionStatusAttribute, value: 'awaiting_payment' },
-        ],
-      });
+      await signalWithStartSubscription(deps, { subscriptionId: subscription.id, userId, planId }, trialGrantedSignal, signal);
       return { kind: 'started', days, subscriptionId: subscription.id };
     },
   };

@@ -1,17 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ScheduleId } from '../../workflows/contract';
-import { fleetSchedules, type FleetScheduleSettings } from './ensure-schedules';
+import { testScheduleSettings } from '../../test/support/schedule-settings';
+import { fleetSchedules } from './ensure-schedules';
 
-const base: FleetScheduleSettings = {
-  taskQueue: 'q',
-  panelProbeIntervalSeconds: 60,
-  failoverAfterSeconds: 300,
-  trafficSyncIntervalSeconds: 300,
-  reconcileIntervalSeconds: 900,
-  paymentReconcileIntervalSeconds: 300,
-  paymentReconcileAfterMinutes: 15,
-};
+const base = testScheduleSettings('q');
 
 describe('the stars-reconcile schedule', () => {
   it('runs starsReconcileWorkflow every STARS_RECONCILE_INTERVAL_SECONDS with the settle grace', () => {

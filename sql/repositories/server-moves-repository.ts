@@ -11,14 +11,12 @@
  * subscription row first, then servers.
  */
 import { sql, type CommonQueryMethods } from 'slonik';
-import { z } from 'zod';
 import { RecordNotFoundError, ServerFullError, SubscriptionStateError } from '../../lib/errors';
 import { subscriptionRow, type SubscriptionRow } from '../schemas/subscription-row';
 import { vpnServerRow, type VpnServerRow } from '../schemas/vpn-server-row';
 import { writeAuditLog, type Actor } from './audit-repository';
-import { eligibleServer } from './server-eligibility';
-
-const serverId = z.object({ id: z.number().int() });
+import { eligibleServer, takeEligibleServerSlot } from './server-eligibility';
+import { subscriptionClientAssignment, type SubscriptionClient } from './subscriptions-repository';
 
 async function lockRow(tx: CommonQueryMethods, subscriptionId: number): Promise<SubscriptionRow> {
   const row = await tx.maybeOne(sql.type(subscriptionRow)`SELECT * FROM subscriptions WHERE id = ${subscriptionId} FOR UPDATE`);
@@ -47,20 +45,11 @@ export async function reserveMoveTarget(
     if (row.move_target_server_id !== null) {
       return { reserved: false, server: await tx.one(sql.type(vpnServerRow)`SELECT * FROM vpn_servers WHERE id = ${row.move_target_server_id}`) };
     }
-    const eligible = eligibleServer({ requirePanel: input.requirePanel ?? false });
-    const pick = await tx.maybeOne(sql.type(serverId)`
-      SELECT id FROM vpn_servers
-      WHERE ${eligible} AND id <> ${input.fromServerId}
-      ORDER BY (id = ${input.preferServerId ?? null}::int) IS TRUE DESC, current_users::numeric / max_users, current_users, id
-      LIMIT 1
-      FOR UPDATE
-    `);
-    const server =
-      pick === null
-        ? null
-        : await tx.maybeOne(sql.type(vpnServerRow)`
-            UPDATE vpn_servers SET current_users = current_users + 1 WHERE id = ${pick.id} AND ${eligible} RETURNING *
-          `);
+    const server = await takeEligibleServerSlot(tx, {
+      requirePanel: input.requirePanel ?? false,
+      preferServerId: input.preferServerId ?? null,
+      excludeServerId: input.fromServerId,
+    });
     if (server === null) throw new ServerFullError();
     await tx.query(sql.unsafe`UPDATE subscriptions SET move_target_server_id = ${server.id} WHERE id = ${row.id}`);
     await writeAuditLog(tx, {
@@ -106,16 +95,6 @@ export async function releaseMoveTarget(
   });
 }
 
-/** The client made live on the move's target, recorded by {@link completeMove}. */
-export interface MovedClient {
-  xuiClientUuid: string;
-  xuiEmail: string;
-  xuiSubId: string | null;
-  xuiInboundId: number;
-  vpnKey: string;
-  qrCode: string | null;
-}
-
 /**
  * Phase 3, in one transaction: the subscription now lives on its move's target (server_id, slot
  * held there, the reserved slot becomes that slot), the old server's slot is given back, and the
@@ -129,7 +108,7 @@ export interface MovedClient {
  */
 export async function completeMove(
   connection: CommonQueryMethods,
-  input: { subscriptionId: number; toServerId: number; client: MovedClient; actor: Actor },
+  input: { subscriptionId: number; toServerId: number; client: SubscriptionClient; actor: Actor },
 ): Promise<{ switched: boolean; subscription: SubscriptionRow }> {
   return connection.transaction(async (tx) => {
     const row = await lockRow(tx, input.subscriptionId);
@@ -143,8 +122,7 @@ export async function completeMove(
     const moved = await tx.one(sql.type(subscriptionRow)`
       UPDATE subscriptions SET
         server_id = ${input.toServerId}, server_slot_held = true, move_target_server_id = NULL,
-        xui_client_uuid = ${client.xuiClientUuid}::uuid, xui_email = ${client.xuiEmail}, xui_sub_id = ${client.xuiSubId},
-        xui_inbound_id = ${client.xuiInboundId}, vpn_key = ${client.vpnKey}, qr_code = ${client.qrCode}
+        ${subscriptionClientAssignment(client)}
       WHERE id = ${row.id}
       RETURNING *
     `);

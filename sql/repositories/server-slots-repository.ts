@@ -4,7 +4,7 @@ import { RecordNotFoundError, ServerFullError } from '../../lib/errors';
 import { subscriptionRow } from '../schemas/subscription-row';
 import { vpnServerRow, type VpnServerRow } from '../schemas/vpn-server-row';
 import { writeAuditLog, type Actor } from './audit-repository';
-import { eligibleServer } from './server-eligibility';
+import { eligibleServer, takeEligibleServerSlot } from './server-eligibility';
 import { releaseMoveTarget } from './server-moves-repository';
 
 /*
@@ -55,24 +55,7 @@ export async function claimServerSlot(
       return { claimed: false, server: held };
     }
 
-    const preferred = input.preferServerId ?? null;
-    const eligible = eligibleServer({ requirePanel: input.requirePanel ?? false });
-    const pick = await tx.maybeOne(sql.type(serverId)`
-      SELECT id FROM vpn_servers
-      WHERE ${eligible}
-      ORDER BY (id = ${preferred}::int) IS TRUE DESC,
-               current_users::numeric / max_users, current_users, id
-      LIMIT 1
-      FOR UPDATE
-    `);
-    const server =
-      pick === null
-        ? null
-        : await tx.maybeOne(sql.type(vpnServerRow)`
-            UPDATE vpn_servers SET current_users = current_users + 1
-            WHERE id = ${pick.id} AND ${eligible}
-            RETURNING *
-          `);
+    const server = await takeEligibleServerSlot(tx, { requirePanel: input.requirePanel ?? false, preferServerId: input.preferServerId ?? null });
     if (server === null) throw new ServerFullError();
 
     await tx.query(sql.unsafe`

@@ -101,42 +101,42 @@ export async function decideStarsChargeRow(
   });
 }
 
-/** refunding -> refunded (the Stars are back with the payer), audited. @idempotency id */
-export async function markStarsChargeRefunded(connection: CommonQueryMethods, input: { id: number; userId: number | null; alreadyRefunded: boolean; actor: Actor }): Promise<StarsChargeRow> {
+/**
+ * refunding -> `to` with `assignment`, audited `stars_charge.{to}` with `details` after the common
+ * ones; a charge no longer refunding is returned as it is. @idempotency id
+ */
+async function leaveRefunding(
+  connection: CommonQueryMethods,
+  input: { id: number; userId: number | null; actor: Actor },
+  to: 'refunded' | 'unresolved',
+  assignment: ReturnType<typeof sql.fragment>,
+  details: Record<string, unknown>,
+): Promise<StarsChargeRow> {
   return connection.transaction(async (tx) => {
     const changed = await tx.maybeOne(sql.type(starsChargeRow)`
-      UPDATE stars_charges SET status = 'refunded', refunded_at = now() WHERE id = ${input.id} AND status = 'refunding' RETURNING *
+      UPDATE stars_charges SET status = ${to}, ${assignment} WHERE id = ${input.id} AND status = 'refunding' RETURNING *
     `);
     if (changed === null) return tx.one(sql.type(starsChargeRow)`SELECT * FROM stars_charges WHERE id = ${input.id}`);
     await writeAuditLog(tx, {
       actor: input.actor,
-      action: 'stars_charge.refunded',
+      action: `stars_charge.${to}`,
       entityType: 'stars_charge',
       entityId: changed.id,
       userId: input.userId,
-      details: { payment_id: changed.payment_id, stars: changed.total_amount, reason: changed.reason, already_refunded: input.alreadyRefunded },
+      details: { payment_id: changed.payment_id, stars: changed.total_amount, reason: changed.reason, ...details },
     });
     return changed;
   });
 }
 
+/** refunding -> refunded (the Stars are back with the payer), audited. @idempotency id */
+export async function markStarsChargeRefunded(connection: CommonQueryMethods, input: { id: number; userId: number | null; alreadyRefunded: boolean; actor: Actor }): Promise<StarsChargeRow> {
+  return leaveRefunding(connection, input, 'refunded', sql.fragment`refunded_at = now()`, { already_refunded: input.alreadyRefunded });
+}
+
 /** refunding -> unresolved: Telegram refused the refund; an operator must look. Audited. @idempotency id */
 export async function markStarsChargeUnresolved(connection: CommonQueryMethods, input: { id: number; userId: number | null; reason: string; actor: Actor }): Promise<StarsChargeRow> {
-  return connection.transaction(async (tx) => {
-    const changed = await tx.maybeOne(sql.type(starsChargeRow)`
-      UPDATE stars_charges SET status = 'unresolved', reason = ${input.reason.slice(0, 64)} WHERE id = ${input.id} AND status = 'refunding' RETURNING *
-    `);
-    if (changed === null) return tx.one(sql.type(starsChargeRow)`SELECT * FROM stars_charges WHERE id = ${input.id}`);
-    await writeAuditLog(tx, {
-      actor: input.actor,
-      action: 'stars_charge.unresolved',
-      entityType: 'stars_charge',
-      entityId: changed.id,
-      userId: input.userId,
-      details: { payment_id: changed.payment_id, stars: changed.total_amount, reason: changed.reason },
-    });
-    return changed;
-  });
+  return leaveRefunding(connection, input, 'unresolved', sql.fragment`reason = ${input.reason.slice(0, 64)}`, {});
 }
 
 /** Sets one of the step timestamps (first time only) and returns the row. @idempotency id+step */

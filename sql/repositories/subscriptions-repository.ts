@@ -154,6 +154,24 @@ export async function extendSubscriptionByDays(
   });
 }
 
+/** The 3X-UI client a subscription uses and what the user imports (VLESS link, QR code). */
+export interface SubscriptionClient {
+  xuiClientUuid: string;
+  xuiEmail: string;
+  xuiSubId: string | null;
+  xuiInboundId: number;
+  vpnKey: string;
+  qrCode: string | null;
+}
+
+/** The SET assignments that record `client` on a subscriptions row. */
+export function subscriptionClientAssignment(client: SubscriptionClient) {
+  return sql.fragment`
+    xui_client_uuid = ${client.xuiClientUuid}::uuid, xui_email = ${client.xuiEmail}, xui_sub_id = ${client.xuiSubId},
+    xui_inbound_id = ${client.xuiInboundId}, vpn_key = ${client.vpnKey}, qr_code = ${client.qrCode}
+  `;
+}
+
 /**
  * Records the 3X-UI client the provisioning activity created and what the user imports
  * (VLESS link, QR code as a data URL or base64 PNG).
@@ -164,22 +182,11 @@ export async function extendSubscriptionByDays(
  */
 export async function setSubscriptionClient(
   connection: CommonQueryMethods,
-  input: {
-    subscriptionId: number;
-    xuiClientUuid: string;
-    xuiEmail: string;
-    xuiSubId: string | null;
-    xuiInboundId: number;
-    vpnKey: string;
-    qrCode: string | null;
-    actor: Actor;
-  },
+  input: SubscriptionClient & { subscriptionId: number; actor: Actor },
 ): Promise<SubscriptionRow> {
   return connection.transaction(async (tx) => {
     const row = await tx.maybeOne(sql.type(subscriptionRow)`
-      UPDATE subscriptions SET
-        xui_client_uuid = ${input.xuiClientUuid}::uuid, xui_email = ${input.xuiEmail}, xui_sub_id = ${input.xuiSubId},
-        xui_inbound_id = ${input.xuiInboundId}, vpn_key = ${input.vpnKey}, qr_code = ${input.qrCode}
+      UPDATE subscriptions SET ${subscriptionClientAssignment(input)}
       WHERE id = ${input.subscriptionId}
       RETURNING *
     `);

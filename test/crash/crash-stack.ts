@@ -16,25 +16,25 @@ import { z } from 'zod';
 import type { ActivityDeps } from '../../activities/create-activities';
 import { createActivities } from '../../activities/create-activities';
 import { checkInvariants, type InvariantReport } from '../../activities/invariants';
-import { createApp } from '../../api/create-app';
 import type { BotContext } from '../../bot/bot-context';
 import { createBot } from '../../bot/create-bot';
 import { createBotServices } from '../../bot/create-bot-services';
 import { defaultTexts } from '../../bot/locales';
 import { createOperatorActions } from '../../bot/operator-actions';
 import type { OperatorActions } from '../../bot/operator-types';
-import { startFakeCryptoPay, type FakeCryptoPay } from '../../fakes/cryptopay';
-import { startFakeYooKassa, type FakeYooKassa } from '../../fakes/yookassa';
-import { createLogger } from '../../lib/logger';
+import type { FakeCryptoPay } from '../../fakes/cryptopay';
+import type { FakeYooKassa } from '../../fakes/yookassa';
 import type { PaymentProviderName } from '../../lib/payments/payment-errors';
 import type { PaymentProvider } from '../../lib/payments/payment-provider';
-import { createPaymentProviders, paymentFields, type PaymentProviders } from '../../lib/payments/payments-config';
-import { signalPaymentVerdict, type PaymentWorkflowTarget } from '../../lib/purchases/payment-workflow-client';
+import type { PaymentProviders } from '../../lib/payments/payments-config';
+import type { PaymentWorkflowTarget } from '../../lib/purchases/payment-workflow-client';
 import { createPurchaseService, type PurchaseService } from '../../lib/purchases/start-purchase';
 import { createStarsCheckout } from '../../lib/purchases/stars-checkout';
 import { createTrialService, type TrialService } from '../../lib/purchases/start-trial';
 import { createWorker } from '../../workers/create-worker';
 import type { LifecycleSettings } from '../../workflows/subscription-lifecycle';
+import { startFakeCardAndCryptoProviders } from '../support/fake-payment-providers';
+import { startWebhookApi } from '../support/webhook-api';
 import { startRealStack, type RealStack } from '../support/real-stack';
 import { installQuietRuntime } from '../support/test-temporal';
 import { createCrashInjector, INJECTED_CRASH, type CrashInjector } from './crash-injector';
@@ -90,29 +90,13 @@ export async function startCrashStack(options: CrashStackOptions = {}): Promise<
   let yookassa: FakeYooKassa | null = null;
   let cryptopay: FakeCryptoPay | null = null;
   if (options.providers === true) {
-    app = createApp({
-      logger: createLogger({ level: 'silent' }),
-      readinessChecks: {},
-      trustProxy: true,
-      webhooks: { db, providers, signalVerdict: (payment, hint) => signalPaymentVerdict(target, payment, hint) },
-    });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    const address = app.server.address();
-    const apiUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
-    yookassa = await startFakeYooKassa({ ...SHOP, webhookUrl: `${apiUrl}/webhooks/yookassa`, sourceIpHeader: 'x-forwarded-for', webhookRetryDelaysMs: [20, 100, 250] });
-    cryptopay = await startFakeCryptoPay({ token: CRYPTO_TOKEN, webhookUrl: `${apiUrl}/webhooks/cryptopay`, webhookRetryDelaysMs: [20, 100, 250] });
-    const configured = createPaymentProviders(
-      z.object(paymentFields).parse({
-        YOOKASSA_SHOP_ID: SHOP.shopId,
-        YOOKASSA_SECRET_KEY: SHOP.secretKey,
-        YOOKASSA_API_URL: yookassa.apiUrl,
-        CRYPTOPAY_TOKEN: CRYPTO_TOKEN,
-        CRYPTOPAY_API_URL: cryptopay.apiUrl,
-        PAYMENT_TIMEOUT_MS: '2000',
-      }),
-    );
-    Object.assign(byName, configured.byName);
-    const [api, yoo, crypto] = [app, yookassa, cryptopay];
+    const webhookApi = await startWebhookApi({ db, providers, target });
+    app = webhookApi.app;
+    const { apiUrl } = webhookApi;
+    const fakes = await startFakeCardAndCryptoProviders({ apiUrl, shop: SHOP, cryptoToken: CRYPTO_TOKEN });
+    ({ yookassa, cryptopay } = fakes);
+    Object.assign(byName, fakes.byName);
+    const [api, yoo, crypto] = [app, fakes.yookassa, fakes.cryptopay];
     closers.push(() => api.close(), () => yoo.close(), () => crypto.close());
   }
 

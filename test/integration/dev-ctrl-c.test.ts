@@ -12,19 +12,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { freePorts, waitForPort } from '../../scripts/stack/free-port';
+import { DEV_PORT_NAMES } from '../support/dev-ports';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const PORT_NAMES = [
-  'DEV_POSTGRES_PORT',
-  'DEV_TEMPORAL_PORT',
-  'DEV_TEMPORAL_UI_PORT',
-  'DEV_TEMPORAL_HTTP_PORT',
-  'DEV_TEMPORAL_METRICS_PORT',
-  'API_PORT',
-  'FAKE_TELEGRAM_PORT',
-  'FAKE_PANEL_PORT',
-  'SANDBOX_PAY_PORT',
-] as const;
 
 /** Pids of live processes whose environment carries `marker` (every process dev starts inherits it). */
 function processesWith(marker: string): number[] {
@@ -62,8 +52,8 @@ describe('npm run dev and Ctrl-C', () => {
     marker = `DEV_DATA_DIR=${dataDir}`;
     const env: NodeJS.ProcessEnv = { ...process.env, DEV_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
     for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'TELEGRAM_BOT_TOKEN', 'TELEGRAM_API_ROOT']) delete env[name];
-    const ports = await freePorts(PORT_NAMES.length);
-    PORT_NAMES.forEach((name, index) => (env[name] = String(ports[index])));
+    const ports = await freePorts(DEV_PORT_NAMES.length);
+    DEV_PORT_NAMES.forEach((name, index) => (env[name] = String(ports[index])));
 
     // detached: a new session and process group led by npm, as a terminal's foreground job.
     const npm = spawn('npm', ['run', '--silent', 'dev'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -15,6 +15,7 @@ import pg from 'pg';
 import { freePorts, waitForPort } from '../../scripts/stack/free-port';
 import { UserIdAttribute, subscriptionWorkflowId } from '../../workflows/contract';
 import { cancelSignal, getStateQuery } from '../../workflows/subscription-messages';
+import { DEV_PORT_NAMES } from '../support/dev-ports';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -42,18 +43,7 @@ async function waitForOutput(run: DevRun, pattern: RegExp, timeoutMs: number): P
   }
 }
 
-const PORT_NAMES = [
-  'DEV_POSTGRES_PORT',
-  'DEV_TEMPORAL_PORT',
-  'DEV_TEMPORAL_UI_PORT',
-  'DEV_TEMPORAL_HTTP_PORT',
-  'DEV_TEMPORAL_METRICS_PORT',
-  'API_PORT',
-  'FAKE_TELEGRAM_PORT',
-  'FAKE_PANEL_PORT',
-  'SANDBOX_PAY_PORT',
-] as const;
-type DevPorts = Record<(typeof PORT_NAMES)[number], number>;
+type DevPorts = Record<(typeof DEV_PORT_NAMES)[number], number>;
 
 /**
  * Starts dev on freshly chosen free ports and waits for "ready". Other test files run in
@@ -62,8 +52,8 @@ type DevPorts = Record<(typeof PORT_NAMES)[number], number>;
  */
 async function startDevReady(baseEnv: NodeJS.ProcessEnv): Promise<{ run: DevRun; ports: DevPorts }> {
   for (let attempt = 1; ; attempt += 1) {
-    const allocated = await freePorts(PORT_NAMES.length);
-    const ports = Object.fromEntries(PORT_NAMES.map((name, index) => [name, allocated[index] ?? 0])) as DevPorts;
+    const allocated = await freePorts(DEV_PORT_NAMES.length);
+    const ports = Object.fromEntries(DEV_PORT_NAMES.map((name, index) => [name, allocated[index] ?? 0])) as DevPorts;
     const env = { ...baseEnv };
     for (const [name, value] of Object.entries(ports)) env[name] = String(value);
     const run = startDev(env);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ensureSchedules, type FleetScheduleSettings } from '../../lib/temporal/ensure-schedules';
 import { ScheduleId } from '../../workflows/contract';
+import { testScheduleSettings } from '../support/schedule-settings';
 import { connectTestTemporal, type TestTemporal } from '../support/test-temporal';
 
 describe('ensureSchedules', () => {
@@ -22,16 +23,8 @@ describe('ensureSchedules', () => {
   });
 
   it('creates once, is idempotent, and updates only what changed', async () => {
-    const settings: FleetScheduleSettings = {
-      // No worker polls this queue: nothing the schedules start can run during the test.
-      taskQueue: temporal.uniqueTaskQueue('schedules'),
-      panelProbeIntervalSeconds: 60,
-      failoverAfterSeconds: 300,
-      trafficSyncIntervalSeconds: 300,
-      reconcileIntervalSeconds: 900,
-      paymentReconcileIntervalSeconds: 300,
-      paymentReconcileAfterMinutes: 15,
-    };
+    // No worker polls this queue: nothing the schedules start can run during the test.
+    const settings = testScheduleSettings(temporal.uniqueTaskQueue('schedules'));
     const created = await ensureSchedules(temporal.client, settings);
     assert.deepEqual(created.map((entry) => entry.action), ['created', 'created', 'created', 'created']);
     assert.deepEqual(created.map((entry) => entry.scheduleId), ids);
@@ -63,16 +56,7 @@ describe('ensureSchedules', () => {
   });
 
   it('creates the invariants-check schedule from its interval and removes it when disabled', async () => {
-    const settings: FleetScheduleSettings = {
-      taskQueue: temporal.uniqueTaskQueue('invariant-schedules'),
-      panelProbeIntervalSeconds: 60,
-      failoverAfterSeconds: 300,
-      trafficSyncIntervalSeconds: 300,
-      reconcileIntervalSeconds: 900,
-      paymentReconcileIntervalSeconds: 300,
-      paymentReconcileAfterMinutes: 15,
-      invariantsCheckIntervalSeconds: 3600,
-    };
+    const settings: FleetScheduleSettings = { ...testScheduleSettings(temporal.uniqueTaskQueue('invariant-schedules')), invariantsCheckIntervalSeconds: 3600 };
     const client = temporal.client;
     const created = await ensureSchedules(client, settings);
     assert.equal(created.find((entry) => entry.scheduleId === ScheduleId.invariantsCheck)?.action, 'created');

@@ -26,7 +26,7 @@ import { subscriptionWorkflow } from '../../workflows/subscription-workflow';
 import { trafficSyncWorkflow } from '../../workflows/traffic-sync-workflow';
 import { maybeRecordHistory } from '../support/record-history';
 import { eventually } from '../support/test-temporal';
-import { startWorkerStack, type PanelServer, type WorkerStack } from '../support/worker-stack';
+import { clientsOn, startWorkerStack, type WorkerStack } from '../support/worker-stack';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Seconds a server must stay down before the health sweep fails it over (production: 300). */
@@ -41,7 +41,6 @@ describe('failover end to end with the real subscription workflow', () => {
     await stack?.close();
   });
 
-  const clientsOn = (server: PanelServer, email: string | null) => server.panel.state.clients().filter(({ client }) => client['email'] === email);
 
   async function healthSweep(): Promise<{ workflowId: string; result: PanelHealthResult }> {
     const workflowId = `${ScheduleId.panelHealth}-${randomUUID()}`;

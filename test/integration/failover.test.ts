@@ -13,20 +13,19 @@ import { Worker } from '@temporalio/worker';
 import { sql } from 'slonik';
 import { createFleetActivities } from '../../activities/fleet-activities';
 import { createPanelActivities } from '../../activities/panel-activities';
-import { startFakePanel, type FakePanel } from '../../fakes/xui-panel/fake-panel';
+import type { FakePanel } from '../../fakes/xui-panel/fake-panel';
 import { createSecretBox } from '../../lib/crypto/secret-box';
 import { createLogger } from '../../lib/logger';
 import { createPanelResolver } from '../../lib/xui/panel-for-server';
 import { countAuditLogs } from '../../sql/repositories/audit-repository';
-import { setServerPanelCredentials } from '../../sql/repositories/server-credentials-repository';
 import { claimServerSlot } from '../../sql/repositories/server-slots-repository';
-import { createServer, getServer } from '../../sql/repositories/servers-repository';
+import { getServer } from '../../sql/repositories/servers-repository';
 import { newActiveSubscription, testActor } from '../../sql/repositories/test-fixtures';
-import type { VpnServerRow } from '../../sql/schemas/vpn-server-row';
 import { failoverWorkflowId, SignalName, subscriptionWorkflowId } from '../../workflows/contract';
 import type { PanelHealthResult } from '../../workflows/panel-health-workflow';
 import type { ServerFailoverResult } from '../../workflows/server-failover-workflow';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { startPanelServer, type PanelServer } from '../support/panel-server';
 import { connectTestTemporal, type TestTemporal } from '../support/test-temporal';
 import { moveRecorderWorkflow, movesQuery, panelHealthWorkflow, serverFailoverWorkflow } from './fleet-test-workflows';
 
@@ -68,12 +67,10 @@ after(async () => {
   await db?.drop();
 });
 
-async function panelServer(name: string): Promise<{ panel: FakePanel; server: VpnServerRow }> {
-  const panel = await startFakePanel({ version: 'v3', username: 'admin', password: 'pw-0123456789' });
-  panels.push(panel);
-  const server = await createServer(db.pool, { name, endpoint: `${name}.example:443`, xuiPanelUrl: panel.url, xuiInboundId: 1, actor: testActor });
-  await setServerPanelCredentials(db.pool, { serverId: server.id, box, username: 'admin', password: 'pw-0123456789', actor: testActor });
-  return { panel, server };
+async function panelServer(name: string): Promise<PanelServer> {
+  const made = await startPanelServer(db.pool, box, { name, endpoint: `${name}.example:443`, password: 'pw-0123456789' });
+  panels.push(made.panel);
+  return made;
 }
 
 /** An active subscription holding a slot on the server. */

@@ -23,6 +23,7 @@ import { fleetSchedules } from '../../lib/temporal/ensure-schedules';
 import { getStateQuery, paymentCompletedSignal } from '../../workflows/subscription-messages';
 import { subscriptionWorkflow } from '../../workflows/subscription-workflow';
 import type { orphanSweepWorkflow } from '../../workflows/orphan-sweep-workflow';
+import { testScheduleSettings } from '../support/schedule-settings';
 import { startRealStack, type RealStack } from '../support/real-stack';
 import { maybeRecordHistory } from '../support/record-history';
 import { eventually } from '../support/test-temporal';
@@ -282,13 +283,7 @@ describe('orphan sweeps on the real stack', () => {
 
   it('runs every sweep from the orphan-sweep workflow the Schedule starts', async () => {
     const definition = fleetSchedules({
-      taskQueue: stack.taskQueue,
-      panelProbeIntervalSeconds: 60,
-      failoverAfterSeconds: 300,
-      trafficSyncIntervalSeconds: 300,
-      reconcileIntervalSeconds: 900,
-      paymentReconcileIntervalSeconds: 300,
-      paymentReconcileAfterMinutes: 15,
+      ...testScheduleSettings(stack.taskQueue),
       orphanSweep: { intervalSeconds: 180, olderThanSeconds: 1, limitPerSweep: 10 },
     }).find((schedule) => schedule.scheduleId === ScheduleId.orphanSweep);
     assert.ok(definition);

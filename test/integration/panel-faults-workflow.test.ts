@@ -17,7 +17,7 @@ import { subscriptionWorkflowId } from '../../workflows/contract';
 import { getStateQuery, moveToServerUpdate, paymentCompletedSignal } from '../../workflows/subscription-messages';
 import { subscriptionWorkflow } from '../../workflows/subscription-workflow';
 import { eventually } from '../support/test-temporal';
-import { startWorkerStack, type PanelServer, type WorkerStack } from '../support/worker-stack';
+import { clientsOn, startWorkerStack, type PanelServer, type WorkerStack } from '../support/worker-stack';
 
 describe('panel faults with the real subscription workflow', () => {
   let stack: WorkerStack;
@@ -28,7 +28,6 @@ describe('panel faults with the real subscription workflow', () => {
     await stack?.close();
   });
 
-  const clientsOn = (server: PanelServer, email: string | null) => server.panel.state.clients().filter(({ client }) => client['email'] === email);
   const usersOn = async (server: PanelServer) => (await getServer(stack.database.pool, server.server.id))?.current_users;
 
   it('an order on a server refusing our credentials lands on a healthy one; an operator move deletes the old client after the switch', async (t) => {

@@ -11,18 +11,17 @@ import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { createPanelActivities } from '../../activities/panel-activities';
 import { createApp } from '../../api/create-app';
-import { startFakePanel, type FakePanel } from '../../fakes/xui-panel/fake-panel';
+import type { FakePanel } from '../../fakes/xui-panel/fake-panel';
 import { createSecretBox } from '../../lib/crypto/secret-box';
 import { createLogger } from '../../lib/logger';
 import { createPanelResolver } from '../../lib/xui/panel-for-server';
 import { parseVlessLink } from '../../lib/xui/parse-vless-link';
-import { setServerPanelCredentials } from '../../sql/repositories/server-credentials-repository';
 import { releaseServerSlot } from '../../sql/repositories/server-slots-repository';
 import { getSubscription } from '../../sql/repositories/subscriptions-repository';
-import { createServer, setServerActive } from '../../sql/repositories/servers-repository';
+import { setServerActive } from '../../sql/repositories/servers-repository';
 import { newActiveSubscription, testActor } from '../../sql/repositories/test-fixtures';
-import type { VpnServerRow } from '../../sql/schemas/vpn-server-row';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { startPanelServer, type PanelServer } from '../support/panel-server';
 
 const box = createSecretBox(randomBytes(32));
 const panels: FakePanel[] = [];
@@ -42,12 +41,10 @@ after(async () => {
   await db.drop();
 });
 
-async function panelServer(name: string, endpoint: string): Promise<{ panel: FakePanel; server: VpnServerRow }> {
-  const panel = await startFakePanel({ version: 'v3', username: 'admin', password: 'pw-0123456789' });
-  panels.push(panel);
-  const server = await createServer(pool, { name, endpoint, xuiPanelUrl: panel.url, xuiInboundId: 1, actor: testActor });
-  await setServerPanelCredentials(pool, { serverId: server.id, box, username: 'admin', password: 'pw-0123456789', actor: testActor });
-  return { panel, server };
+async function panelServer(name: string, endpoint: string): Promise<PanelServer> {
+  const made = await startPanelServer(pool, box, { name, endpoint, password: 'pw-0123456789' });
+  panels.push(made.panel);
+  return made;
 }
 
 describe('provisioning -> /sub feed', () => {

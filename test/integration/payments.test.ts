@@ -7,22 +7,20 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import type { TelegramSender } from '../../activities/telegram-sender';
-import { createApp } from '../../api/create-app';
-import { startFakeCryptoPay, type FakeCryptoPay } from '../../fakes/cryptopay';
-import { startFakeYooKassa, type FakeYooKassa } from '../../fakes/yookassa';
+import type { FakeCryptoPay } from '../../fakes/cryptopay';
+import type { FakeYooKassa } from '../../fakes/yookassa';
 import { createSecretBox } from '../../lib/crypto/secret-box';
 import { createLogger } from '../../lib/logger';
 import { applyDiscount, parseMoney } from '../../lib/money';
 import type { PaymentProviderName } from '../../lib/payments/payment-errors';
 import type { PaymentProvider } from '../../lib/payments/payment-provider';
-import { createPaymentProviders, paymentFields, type PaymentProviders } from '../../lib/payments/payments-config';
-import { signalPaymentVerdict, type PaymentWorkflowTarget } from '../../lib/purchases/payment-workflow-client';
+import type { PaymentProviders } from '../../lib/payments/payments-config';
+import type { PaymentWorkflowTarget } from '../../lib/purchases/payment-workflow-client';
 import { createPurchaseService, type PurchaseService } from '../../lib/purchases/start-purchase';
 import { createPanelResolver } from '../../lib/xui/panel-for-server';
 import { countAuditLogs } from '../../sql/repositories/audit-repository';
@@ -31,13 +29,16 @@ import { getPayment } from '../../sql/repositories/payments-repository';
 import { newPromoCode, newUser, testActor } from '../../sql/repositories/test-fixtures';
 import type { PaymentRow } from '../../sql/schemas/payment-row';
 import { createWorker } from '../../workers/create-worker';
-import { paymentWorkflowId, subscriptionWorkflowId } from '../../workflows/contract';
+import { paymentWorkflowId } from '../../workflows/contract';
+import { receivedBySubscription as receivedPaymentsOf } from '../support/received-payments';
 import { maybeRecordHistory } from '../support/record-history';
 import type { paymentReconcileWorkflow } from '../../workflows/payment-reconcile-workflow';
 import type { PaymentState, paymentWorkflow } from '../../workflows/payment-workflow';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { startFakeCardAndCryptoProviders } from '../support/fake-payment-providers';
+import { createRecordingTelegram } from '../support/recording-telegram';
+import { startWebhookApi } from '../support/webhook-api';
 import { connectTestTemporal, eventually, type TestTemporal } from '../support/test-temporal';
-import type { subscriptionWorkflow } from './payment-test-workflows';
 
 const TEST_WORKFLOWS = fileURLToPath(new URL('./payment-test-workflows.ts', import.meta.url));
 const SHOP = { shopId: '123456', secretKey: 'test_s3cr3t-key' };
@@ -57,11 +58,7 @@ const byName: Partial<Record<PaymentProviderName, PaymentProvider>> = {};
 /** Filled once the fakes run (their webhook URLs need the api's port first). */
 const providers: PaymentProviders = { byName, forMethod: (method) => (method === 'crypto' ? byName.cryptopay : byName.yookassa) };
 /** Messages the worker sent to users (a mismatch tells the user the payment is under review). */
-const sentTexts: Array<{ chatId: number; text: string }> = [];
-const telegram: TelegramSender = {
-  sendText: async (chatId, text) => ({ messageId: sentTexts.push({ chatId, text }) }),
-  sendPhoto: async (chatId, _png, caption) => ({ messageId: sentTexts.push({ chatId, text: caption ?? '' }) }),
-};
+const { telegram, sentTexts } = createRecordingTelegram();
 
 before(async () => {
   database = await createTestDatabase({ seed: true });
@@ -70,29 +67,13 @@ before(async () => {
   target = { client: temporal.client, taskQueue, timeoutMinutes: 1 };
   planId = await database.pool.oneFirst(sql.type(z.object({ id: z.number() }))`SELECT id FROM subscription_plans WHERE name = '1 месяц'`);
 
-  app = createApp({
-    logger: createLogger({ level: 'silent' }),
-    readinessChecks: {},
-    trustProxy: true,
-    webhooks: { db: database.pool, providers, signalVerdict: (payment, hint) => signalPaymentVerdict(target, payment, hint) },
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const apiUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  const api = await startWebhookApi({ db: database.pool, providers, target });
+  app = api.app;
+  const { apiUrl } = api;
 
-  yookassa = await startFakeYooKassa({ ...SHOP, webhookUrl: `${apiUrl}/webhooks/yookassa`, sourceIpHeader: 'x-forwarded-for', webhookRetryDelaysMs: [20, 100, 250] });
-  cryptopay = await startFakeCryptoPay({ token: CRYPTO_TOKEN, webhookUrl: `${apiUrl}/webhooks/cryptopay`, webhookRetryDelaysMs: [20, 100, 250] });
-  const real = createPaymentProviders(
-    z.object(paymentFields).parse({
-      YOOKASSA_SHOP_ID: SHOP.shopId,
-      YOOKASSA_SECRET_KEY: SHOP.secretKey,
-      YOOKASSA_API_URL: yookassa.apiUrl,
-      CRYPTOPAY_TOKEN: CRYPTO_TOKEN,
-      CRYPTOPAY_API_URL: cryptopay.apiUrl,
-      PAYMENT_TIMEOUT_MS: '2000',
-    }),
-  );
-  Object.assign(byName, real.byName);
+  const fakes = await startFakeCardAndCryptoProviders({ apiUrl, shop: SHOP, cryptoToken: CRYPTO_TOKEN });
+  ({ yookassa, cryptopay } = fakes);
+  Object.assign(byName, fakes.byName);
 
   worker = await createWorker({
     connection: temporal.nativeConnection,
@@ -135,14 +116,7 @@ function paymentHandle(paymentId: number): WorkflowHandle<typeof paymentWorkflow
   return temporal.client.workflow.getHandle<typeof paymentWorkflow>(paymentWorkflowId(paymentId));
 }
 
-async function receivedBySubscription(subscriptionId: number): Promise<number[] | undefined> {
-  try {
-    return await temporal.client.workflow.getHandle<typeof subscriptionWorkflow>(subscriptionWorkflowId(subscriptionId)).query<number[]>('receivedPayments');
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return undefined;
-    throw error;
-  }
-}
+const receivedBySubscription = (subscriptionId: number) => receivedPaymentsOf(temporal.client, subscriptionId);
 
 async function settledPayment(paymentId: number, status: PaymentRow['status']): Promise<PaymentRow> {
   return eventually(async () => {

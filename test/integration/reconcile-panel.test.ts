@@ -11,17 +11,16 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { createPanelActivities } from '../../activities/panel-activities';
 import { createReconcileActivities } from '../../activities/reconcile-activities';
-import { startFakePanel, type FakePanel } from '../../fakes/xui-panel/fake-panel';
+import type { FakePanel } from '../../fakes/xui-panel/fake-panel';
 import { createSecretBox } from '../../lib/crypto/secret-box';
 import { createLogger } from '../../lib/logger';
 import { createPanelResolver } from '../../lib/xui/panel-for-server';
-import { setServerPanelCredentials } from '../../sql/repositories/server-credentials-repository';
 import { releaseServerSlot } from '../../sql/repositories/server-slots-repository';
-import { createServer, setServerActive } from '../../sql/repositories/servers-repository';
+import { setServerActive } from '../../sql/repositories/servers-repository';
 import { getSubscription } from '../../sql/repositories/subscriptions-repository';
 import { newActiveSubscription, testActor } from '../../sql/repositories/test-fixtures';
-import type { VpnServerRow } from '../../sql/schemas/vpn-server-row';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { startPanelServer, type PanelServer } from '../support/panel-server';
 
 const box = createSecretBox(randomBytes(32));
 const panels: FakePanel[] = [];
@@ -35,12 +34,10 @@ after(async () => {
   await db.drop();
 });
 
-async function panelServer(name: string): Promise<{ panel: FakePanel; server: VpnServerRow }> {
-  const panel = await startFakePanel({ version: 'v3', username: 'admin', password: 'pw-0123456789' });
-  panels.push(panel);
-  const server = await createServer(db.pool, { name, endpoint: `${name}.example:443`, xuiPanelUrl: panel.url, xuiInboundId: 1, actor: testActor });
-  await setServerPanelCredentials(db.pool, { serverId: server.id, box, username: 'admin', password: 'pw-0123456789', actor: testActor });
-  return { panel, server };
+async function panelServer(name: string): Promise<PanelServer> {
+  const made = await startPanelServer(db.pool, box, { name, endpoint: `${name}.example:443`, password: 'pw-0123456789' });
+  panels.push(made.panel);
+  return made;
 }
 
 function panelClient(panel: FakePanel, email: string): Record<string, unknown> | undefined {

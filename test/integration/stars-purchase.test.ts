@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { Bot } from 'grammy';
 import { pino } from 'pino';
@@ -39,11 +38,11 @@ import { getPayment } from '../../sql/repositories/payments-repository';
 import { getUserByTelegramId } from '../../sql/repositories/users-repository';
 import type { PaymentRow } from '../../sql/schemas/payment-row';
 import { createWorker } from '../../workers/create-worker';
-import { paymentWorkflowId, subscriptionWorkflowId } from '../../workflows/contract';
+import { paymentWorkflowId } from '../../workflows/contract';
 import type { PaymentState, paymentWorkflow } from '../../workflows/payment-workflow';
+import { receivedBySubscription as receivedPaymentsOf } from '../support/received-payments';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { connectTestTemporal, eventually, type TestTemporal } from '../support/test-temporal';
-import type { subscriptionWorkflow } from './payment-test-workflows';
 
 const TEST_WORKFLOWS = fileURLToPath(new URL('./payment-test-workflows.ts', import.meta.url));
 const TOKEN = '424242:stars-purchase-test-token';
@@ -142,14 +141,7 @@ async function updatesProcessed(): Promise<void> {
   await eventually(async () => (fake.pendingUpdates().length === 0 ? true : undefined), 15_000, 'the bot to process its updates');
 }
 
-async function receivedBySubscription(subscriptionId: number): Promise<number[] | undefined> {
-  try {
-    return await temporal.client.workflow.getHandle<typeof subscriptionWorkflow>(subscriptionWorkflowId(subscriptionId)).query<number[]>('receivedPayments');
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return undefined;
-    throw error;
-  }
-}
+const receivedBySubscription = (subscriptionId: number) => receivedPaymentsOf(temporal.client, subscriptionId);
 
 /**
  * A new English-speaking user sends /start and /plans, picks the month plan, sees Stars among the

@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { sql } from 'slonik';
@@ -17,15 +16,13 @@ import type { AlertInput, AlertResult } from '../../activities/alert-activity-ty
 import { createActivities, type ActivityDeps } from '../../activities/create-activities';
 import { createPaymentMismatchActivities, paymentMismatchAlertKey } from '../../activities/flag-payment-mismatch';
 import { createNotificationDelivery } from '../../activities/notify-activities';
-import type { TelegramSender } from '../../activities/telegram-sender';
-import { createApp } from '../../api/create-app';
 import { startFakeYooKassa, type FakeYooKassa } from '../../fakes/yookassa';
 import { createSecretBox } from '../../lib/crypto/secret-box';
 import { createLogger } from '../../lib/logger';
 import type { PaymentProviderName } from '../../lib/payments/payment-errors';
 import type { PaymentProvider } from '../../lib/payments/payment-provider';
 import { createPaymentProviders, paymentFields, type PaymentProviders } from '../../lib/payments/payments-config';
-import { signalPaymentVerdict, type PaymentWorkflowTarget } from '../../lib/purchases/payment-workflow-client';
+import type { PaymentWorkflowTarget } from '../../lib/purchases/payment-workflow-client';
 import { createPurchaseService, type PurchaseService } from '../../lib/purchases/start-purchase';
 import { createPanelResolver } from '../../lib/xui/panel-for-server';
 import { countAuditLogs } from '../../sql/repositories/audit-repository';
@@ -33,12 +30,14 @@ import { getPayment } from '../../sql/repositories/payments-repository';
 import { newUser } from '../../sql/repositories/test-fixtures';
 import type { PaymentRow } from '../../sql/schemas/payment-row';
 import { createWorker } from '../../workers/create-worker';
-import { paymentWorkflowId, subscriptionWorkflowId } from '../../workflows/contract';
+import { paymentWorkflowId } from '../../workflows/contract';
 import type { PaymentState, paymentWorkflow } from '../../workflows/payment-workflow';
+import { receivedBySubscription as receivedPaymentsOf } from '../support/received-payments';
 import { maybeRecordHistory } from '../support/record-history';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
+import { createRecordingTelegram } from '../support/recording-telegram';
+import { startWebhookApi } from '../support/webhook-api';
 import { connectTestTemporal, eventually, type TestTemporal } from '../support/test-temporal';
-import type { subscriptionWorkflow } from './payment-test-workflows';
 
 const TEST_WORKFLOWS = fileURLToPath(new URL('./payment-test-workflows.ts', import.meta.url));
 const SHOP = { shopId: '123456', secretKey: 'test_s3cr3t-key' };
@@ -55,12 +54,8 @@ let planId: number;
 const byName: Partial<Record<PaymentProviderName, PaymentProvider>> = {};
 const providers: PaymentProviders = { byName, forMethod: () => byName.yookassa };
 /** What the worker told users and operators. */
-const sentTexts: Array<{ chatId: number; text: string }> = [];
+const { telegram, sentTexts } = createRecordingTelegram();
 const alerts: AlertInput[] = [];
-const telegram: TelegramSender = {
-  sendText: async (chatId, text) => ({ messageId: sentTexts.push({ chatId, text }) }),
-  sendPhoto: async (chatId, _png, caption) => ({ messageId: sentTexts.push({ chatId, text: caption ?? '' }) }),
-};
 /** The alert contract as the alert store will keep it: each key delivered at most once. */
 async function alertOperators(input: AlertInput): Promise<AlertResult> {
   const duplicate = alerts.some((alert) => alert.key === input.key);
@@ -76,15 +71,9 @@ before(async () => {
   target = { client: temporal.client, taskQueue, timeoutMinutes: 10 };
   planId = await database.pool.oneFirst(sql.type(z.object({ id: z.number() }))`SELECT id FROM subscription_plans WHERE name = '1 месяц'`);
 
-  app = createApp({
-    logger: createLogger({ level: 'silent' }),
-    readinessChecks: {},
-    trustProxy: true,
-    webhooks: { db: database.pool, providers, signalVerdict: (payment, hint) => signalPaymentVerdict(target, payment, hint) },
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const apiUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
+  const api = await startWebhookApi({ db: database.pool, providers, target });
+  app = api.app;
+  const { apiUrl } = api;
   yookassa = await startFakeYooKassa({ ...SHOP, webhookUrl: `${apiUrl}/webhooks/yookassa`, sourceIpHeader: 'x-forwarded-for', webhookRetryDelaysMs: [20, 100, 250] });
   Object.assign(
     byName,
@@ -142,14 +131,7 @@ async function paymentState(paymentId: number): Promise<PaymentState> {
   return temporal.client.workflow.getHandle<typeof paymentWorkflow>(paymentWorkflowId(paymentId)).query<PaymentState>('getPaymentState');
 }
 
-async function receivedBySubscription(subscriptionId: number): Promise<number[] | undefined> {
-  try {
-    return await temporal.client.workflow.getHandle<typeof subscriptionWorkflow>(subscriptionWorkflowId(subscriptionId)).query<number[]>('receivedPayments');
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) return undefined;
-    throw error;
-  }
-}
+const receivedBySubscription = (subscriptionId: number) => receivedPaymentsOf(temporal.client, subscriptionId);
 
 /** How many `confirmPayment` activities of the payment's workflow have completed. */
 async function confirmationsDone(paymentId: number): Promise<number> {

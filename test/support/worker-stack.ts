@@ -15,17 +15,14 @@ import type { ActivityDeps } from '../../activities/create-activities';
 import { createStarsBotApi } from '../../lib/payments/stars/create-stars-bot-api';
 import { createTelegramSender } from '../../activities/telegram-sender';
 import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram';
-import { startFakePanel, type FakePanel } from '../../fakes/xui-panel/fake-panel';
+import type { FakePanel } from '../../fakes/xui-panel/fake-panel';
 import { createSecretBox } from '../../lib/crypto/secret-box';
 import type { DatabasePool } from '../../lib/db/create-pool';
 import { createLogger } from '../../lib/logger';
 import { createPanelResolver } from '../../lib/xui/panel-for-server';
-import { setServerPanelCredentials } from '../../sql/repositories/server-credentials-repository';
-import { createServer } from '../../sql/repositories/servers-repository';
-import { testActor } from '../../sql/repositories/test-fixtures';
-import type { VpnServerRow } from '../../sql/schemas/vpn-server-row';
 import { createWorker } from '../../workers/create-worker';
 import { DEFAULT_LIFECYCLE_SETTINGS, type LifecycleSettings } from '../../workflows/subscription-lifecycle';
+import { startPanelServer, type PanelServer } from './panel-server';
 import { createTestDatabase, type TestDatabase } from './test-database';
 import { connectTestTemporal, type TestTemporal } from './test-temporal';
 
@@ -166,10 +163,11 @@ export function spawnWorkerProcess(config: WorkerStackConfig): WorkerProcess {
   };
 }
 
-/** A fake panel and the server row that points at it. */
-export interface PanelServer {
-  panel: FakePanel;
-  server: VpnServerRow;
+export type { PanelServer } from './panel-server';
+
+/** The clients on `server`'s fake panel whose email is `email` (a subscription's client). */
+export function clientsOn(server: PanelServer, email: string | null) {
+  return server.panel.state.clients().filter(({ client }) => client['email'] === email);
 }
 
 /** A running stack for one test file. */
@@ -193,7 +191,6 @@ export interface WorkerStack {
   close(): Promise<void>;
 }
 
-const PANEL_USER = 'admin';
 const PANEL_PASSWORD = 'pw-0123456789';
 
 /** Builds the stack: the seeded servers are closed, one fake panel server is the only active one. */
@@ -209,11 +206,9 @@ export async function startWorkerStack(options: { lifecycle?: Partial<LifecycleS
   const children: WorkerProcess[] = [];
 
   const addPanelServer = async (name: string): Promise<PanelServer> => {
-    const panel = await startFakePanel({ version: 'v3', username: PANEL_USER, password: PANEL_PASSWORD });
-    panels.push(panel);
-    const server = await createServer(pool, { name, endpoint: `${name.toLowerCase()}.vpn.example.com:443`, xuiPanelUrl: panel.url, xuiInboundId: 1, actor: testActor });
-    await setServerPanelCredentials(pool, { serverId: server.id, box, username: PANEL_USER, password: PANEL_PASSWORD, actor: testActor });
-    return { panel, server };
+    const made = await startPanelServer(pool, box, { name, endpoint: `${name.toLowerCase()}.vpn.example.com:443`, password: PANEL_PASSWORD });
+    panels.push(made.panel);
+    return made;
   };
 
   const first = await addPanelServer('NL-1');
