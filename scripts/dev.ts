@@ -26,6 +26,7 @@ import { loadOrCreateDevSecrets } from './stack/dev-secrets';
 import { stopStaleProcess } from './stack/stale-process';
 import { ensureDatabase, startEmbeddedPostgres } from './stack/embedded-postgres';
 import { waitForPort } from './stack/free-port';
+import { waitForReady, waitForWorkerPolling } from './stack/wait-ready';
 import { createCleanupStack } from './stack/process-group';
 import { requireNode24 } from './stack/require-node';
 import { ensureTemporalCli } from './stack/temporal-binaries';
@@ -151,7 +152,7 @@ async function main(): Promise<void> {
   const ready =
     apiUp &&
     (await waitForReady(`http://127.0.0.1:${config.API_PORT}/readyz`, 30_000)) &&
-    (await waitForWorker(temporalAddress, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE, 60_000));
+    (await waitForTemporalWorker(temporalAddress, config.TEMPORAL_NAMESPACE, config.TEMPORAL_TASK_QUEUE));
   log(ready ? `ready in ${((Date.now() - started) / 1000).toFixed(1)} s` : 'api did not become ready; see the logs above');
   if (uiUrl !== undefined) log(`Temporal Web UI:  ${uiUrl}`);
   log(`api:              http://127.0.0.1:${config.API_PORT}  (/healthz, /readyz)`);
@@ -160,33 +161,14 @@ async function main(): Promise<void> {
   log('Ctrl-C stops everything; data stays in .data/');
 }
 
-/** True once a worker polls the task queue (it has bundled the workflows and connected). */
-async function waitForWorker(address: string, namespace: string, taskQueue: string, timeoutMs: number): Promise<boolean> {
+/** True once a worker polls the dev task queue (it has bundled the workflows and connected). */
+async function waitForTemporalWorker(address: string, namespace: string, taskQueue: string): Promise<boolean> {
   const connection = await Connection.connect({ address });
   try {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const described = await connection.workflowService.describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 });
-      if ((described.pollers ?? []).length > 0) return true;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    return false;
+    return await waitForWorkerPolling(connection.workflowService, { namespace, taskQueue, timeoutMs: 60_000 });
   } finally {
     await connection.close();
   }
-}
-
-async function waitForReady(url: string, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return true;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return false;
 }
 
 try {

@@ -28,6 +28,7 @@ import { freePorts, waitForPort } from '../../scripts/stack/free-port';
 import { createCleanupStack, type CleanupStack } from '../../scripts/stack/process-group';
 import { ensureTemporalCli } from '../../scripts/stack/temporal-binaries';
 import { startTemporalDevServer } from '../../scripts/stack/temporal-dev-server';
+import { waitForReady, waitForWorkerPolling } from '../../scripts/stack/wait-ready';
 import { findPid } from './proc';
 
 /** The project folder. */
@@ -177,7 +178,7 @@ async function build(options: BenchStackOptions, cleanup: CleanupStack): Promise
   if (options.bot === true) pids.bot = spawnChild('bot', 'bot/main.ts', baseEnv);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   if (options.api === true && !(await waitForReady(`${apiUrl}/readyz`, 90_000))) throw new Error('api did not become ready');
-  if (options.worker === true && !(await waitForWorker(client, taskQueue, 120_000))) throw new Error('worker did not poll its task queue');
+  if (options.worker === true && !(await waitForWorkerPolling(client.workflowService, { namespace: 'default', taskQueue, timeoutMs: 120_000 }))) throw new Error('worker did not poll its task queue');
   pids.temporal = findPid(['start-dev', String(temporalPort)]);
   pids.postgres = findPostmaster(pgPort);
   log(`stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s (folder ${tmpDir})`);
@@ -214,25 +215,3 @@ function findPostmaster(port: number): number | undefined {
   return findPid(['-p', String(port)]);
 }
 
-async function waitForReady(url: string, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return true;
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return false;
-}
-
-async function waitForWorker(client: Client, taskQueue: string, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const described = await client.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: 1 });
-    if ((described.pollers ?? []).length > 0) return true;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  return false;
-}

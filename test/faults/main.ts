@@ -26,6 +26,7 @@ import { checkInvariants, type InvariantReport } from '../../activities/invarian
 import { waitForPort } from '../../scripts/stack/free-port';
 import { createCleanupStack } from '../../scripts/stack/process-group';
 import { requireNode24 } from '../../scripts/stack/require-node';
+import { waitForWorkerPolling } from '../../scripts/stack/wait-ready';
 import { faultConfigSchema } from './fault-config';
 import { planFaults, type PlannedFault } from './fault-plan';
 import { startFaultStack, type FaultStack } from './fault-stack';
@@ -155,20 +156,6 @@ async function runFaultPlan(stack: FaultStack, t0: number): Promise<void> {
   if (failure !== undefined) throw failure.reason;
 }
 
-async function waitForWorker(client: Client, taskQueue: string, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const described = await client.connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: 1 });
-      if ((described.pollers ?? []).length > 0) return true;
-    } catch {
-      // not up yet
-    }
-    await sleep(500);
-  }
-  return false;
-}
-
 /** Customers whose checkout took the money but whose payment row is not completed. */
 async function unsettledPaid(db: DatabasePool, purchases: readonly Purchase[]): Promise<Purchase[]> {
   const paid = purchases.filter((purchase) => purchase.paidAt !== undefined && purchase.userId !== undefined);
@@ -213,7 +200,7 @@ async function main(): Promise<number> {
   cleanup.push('harness temporal connection', () => connection.close());
   const client = new Client({ connection });
   const panels = createPanelResolver({ db, secretBox: createSecretBox(stack.panelCredentialsKey), timeoutMs: 5_000 });
-  if (!(await waitForWorker(client, stack.taskQueue, 180_000))) throw new Error(`no worker polls ${stack.taskQueue} (see ${dirs.logDir}/worker.log)`);
+  if (!(await waitForWorkerPolling(client.connection.workflowService, { namespace: 'default', taskQueue: stack.taskQueue, timeoutMs: 180_000 }))) throw new Error(`no worker polls ${stack.taskQueue} (see ${dirs.logDir}/worker.log)`);
   log(`stack ready in ${seconds(Date.now() - started)}; purchases start`);
 
   const driver = createPurchaseDriver({ db, temporal: client, taskQueue: stack.taskQueue, sandboxUrl: stack.sandboxUrl, sandboxSecret: stack.sandboxSecret, log, orderBoundMs: 180_000, onPaid: paymentTaken });
