@@ -1,12 +1,13 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { DatabasePool } from '../lib/db/create-pool';
 import type { Logger } from '../lib/logger';
 import { webhookOutcome, type createWebhookCounter } from '../lib/observability/process-metrics';
-import { registerRateLimits, webhookVerifier, type RateLimitSettings } from './rate-limiter';
+import { registerRateLimits, type RateLimitSettings } from './rate-limiter';
 import { runReadinessChecks, type ReadinessCheck } from './readiness';
 import { registerPaymentReturnRoute } from './routes/payment-return-route';
 import { registerSubscriptionFeedRoute, type SubscriptionFeedOptions } from './routes/subscription-feed-route';
-import { registerWebhookRoutes, WEBHOOK_PROVIDERS, type WebhookRouteOptions } from './routes/webhook-routes';
+import { registerWebhookRoutes, type WebhookRouteOptions } from './routes/webhook-routes';
+import { createWebhookVerification, WEBHOOK_PROVIDERS, type WebhookVerification } from './webhook-verification';
 
 /** Dependencies of the api. */
 export interface AppDeps {
@@ -40,9 +41,10 @@ export interface AppDeps {
  */
 export function createApp(deps: AppDeps): FastifyInstance {
   const app = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, bodyLimit: 64 * 1024, trustProxy: deps.trustProxy ?? false });
+  const verification = deps.webhooks === undefined ? undefined : createWebhookVerification(deps.webhooks.providers);
   registerRateLimits(app, {
     ...(deps.rateLimits === undefined ? {} : { settings: deps.rateLimits }),
-    ...(deps.webhooks === undefined ? {} : { verifyWebhook: webhookVerifier(deps.webhooks.providers, WEBHOOK_PROVIDERS) }),
+    ...(verification === undefined ? {} : { verifyWebhook: (request) => isVerified(verification, request) }),
   });
   const webhookCounter = deps.metrics?.webhooks;
   if (webhookCounter !== undefined) {
@@ -62,8 +64,17 @@ export function createApp(deps: AppDeps): FastifyInstance {
   // In a plugin, so the rate-limit plugin registered above is loaded when the route is added.
   if (db !== undefined) void app.register(async (scope) => registerSubscriptionFeedRoute(scope, { ...deps.subscriptionFeed, db }));
   if (deps.webhooks !== undefined) {
-    registerWebhookRoutes(app, deps.webhooks);
+    registerWebhookRoutes(app, { ...deps.webhooks, ...(verification === undefined ? {} : { verification }) });
     registerPaymentReturnRoute(app);
   }
   return app;
+}
+
+/** For the rate limiter: verified requests neither count nor are refused; anything else counts. */
+function isVerified(verification: WebhookVerification, request: FastifyRequest): boolean {
+  try {
+    return verification(request).kind === 'verified';
+  } catch {
+    return false;
+  }
 }

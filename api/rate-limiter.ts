@@ -10,8 +10,6 @@
  */
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { PaymentProviderName } from '../lib/payments/payment-errors';
-import type { PaymentProviders } from '../lib/payments/payments-config';
 
 /** Limits per client IP and minute. */
 export interface RateLimitSettings {
@@ -57,23 +55,4 @@ export function registerRateLimits(app: FastifyInstance, options: { settings?: P
     }
   });
   void app.register(rateLimit, { global: false });
-}
-
-/**
- * A verifier that runs the provider's own check (`parseNotification`: YooKassa's source IP,
- * Crypto Pay's and the sandbox's HMAC over the raw body) without acting on the request.
- */
-export function webhookVerifier(providers: PaymentProviders, known: readonly PaymentProviderName[]): WebhookVerifier {
-  return (request) => {
-    const name = (request.params as { provider?: string }).provider as PaymentProviderName;
-    const provider = known.includes(name) ? providers.byName[name] : undefined;
-    if (provider === undefined) return false;
-    const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    try {
-      provider.parseNotification({ rawBody, headers: request.headers, sourceIp: request.ip });
-      return true;
-    } catch {
-      return false;
-    }
-  };
 }

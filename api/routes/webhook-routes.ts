@@ -24,17 +24,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { DatabasePool } from '../../lib/db/create-pool';
 import { isStorableText } from '../../lib/db/storable-text';
-import { WebhookRejectedError, type PaymentProviderName } from '../../lib/payments/payment-errors';
 import type { NotificationEvent } from '../../lib/payments/payment-provider';
 import type { PaymentProviders } from '../../lib/payments/payments-config';
+import { createWebhookVerification, type WebhookVerification } from '../webhook-verification';
 import type { Actor } from '../../sql/repositories/audit-repository';
 import { getPayment, getPaymentByExternalId } from '../../sql/repositories/payments-repository';
 import { markWebhookEventFailed, recordWebhookDelivery, recordWebhookOutcome } from '../../sql/repositories/webhook-events-repository';
 import type { PaymentRow } from '../../sql/schemas/payment-row';
 import type { PaymentVerdictHint } from '../../workflows/payment-workflow';
-
-/** Providers that post webhooks here. */
-export const WEBHOOK_PROVIDERS: readonly PaymentProviderName[] = ['yookassa', 'cryptopay', 'sandbox'];
 
 /** Largest `payments.id` (an INTEGER column). */
 const MAX_PAYMENT_ID = 2_147_483_647;
@@ -51,6 +48,8 @@ export interface WebhookRouteOptions {
    * `signalPaymentVerdict` from lib/purchases. Throws when Temporal cannot take it.
    */
   signalVerdict(payment: PaymentRow, hint: PaymentVerdictHint): Promise<void>;
+  /** The per-request verification shared with the rate limiter; default one of its own over `providers`. */
+  verification?: WebhookVerification | undefined;
 }
 
 type WebhookRequest = FastifyRequest<{ Params: { provider: string } }>;
@@ -68,6 +67,7 @@ function alreadySettled(payment: PaymentRow, kind: NotificationEvent['kind']): b
 /** Registers the webhook routes in their own scope (raw-body parser, body limit). */
 export function registerWebhookRoutes(app: FastifyInstance, options: WebhookRouteOptions): void {
   const { db } = options;
+  const verification = options.verification ?? createWebhookVerification(options.providers);
 
   async function findPayment(event: NotificationEvent): Promise<PaymentRow | null> {
     // Ids Postgres cannot even compare (a NUL, an order id beyond INTEGER) name no payment of ours.
@@ -80,20 +80,16 @@ export function registerWebhookRoutes(app: FastifyInstance, options: WebhookRout
   }
 
   async function handle(request: WebhookRequest, reply: FastifyReply) {
-    const name = request.params.provider as PaymentProviderName;
-    const provider = WEBHOOK_PROVIDERS.includes(name) ? options.providers.byName[name] : undefined;
-    if (provider === undefined) return reply.code(404).send({ error: 'unknown provider' });
+    const verdict = verification(request);
+    if (verdict.kind === 'unknown-provider') return reply.code(404).send({ error: 'unknown provider' });
+    const name = verdict.provider;
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const log = request.log.child({ component: 'webhooks', provider: name });
-
-    let event: NotificationEvent;
-    try {
-      event = provider.parseNotification({ rawBody, headers: request.headers, sourceIp: request.ip });
-    } catch (error) {
-      if (!(error instanceof WebhookRejectedError)) throw error;
-      log.warn({ reason: error.reason, sourceIp: request.ip }, 'webhook rejected');
-      return reply.code(error.reason === 'malformed' ? 400 : 401).send({ error: error.reason });
+    if (verdict.kind === 'rejected') {
+      log.warn({ reason: verdict.error.reason, sourceIp: request.ip }, 'webhook rejected');
+      return reply.code(verdict.error.reason === 'malformed' ? 400 : 401).send({ error: verdict.error.reason });
     }
+    const { event } = verdict;
 
     const actor: Actor = { type: 'provider_webhook', provider: name };
     let stage = 'inbox';
