@@ -143,13 +143,16 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     }
     state = next;
     log.error('work parked', { subscriptionId: input.subscriptionId, work: parked.key, attempt: parked.attempt, error: parked.error, retryInMs: parked.atMs - Date.now() });
-    if (alertBucket !== null) {
-      alertsDue.push({
-        key: `work_parked:sub-${input.subscriptionId}:${parked.key}:${alertBucket}`,
-        summary: `${where}: ${parked.key} failed ${parked.attempt} times (last error ${parked.error}); retrying with backoff.`,
-        ...(work.type === 'payment' ? { paymentId: work.paymentId } : {}),
-      });
-    }
+    if (alertBucket !== null) alertFailing(parked.key, alertBucket, `${parked.key} failed`, parked, work.type === 'payment' ? work.paymentId : undefined);
+  }
+
+  /** Queues the operators' alert about a step still failing (sent after the current item). */
+  function alertFailing(stepKey: string, bucket: string, what: string, retry: Retry, paymentId?: number): void {
+    alertsDue.push({
+      key: `work_parked:sub-${input.subscriptionId}:${stepKey}:${bucket}`,
+      summary: `subscription ${input.subscriptionId}: ${what} ${retry.attempt} times (last error ${retry.error}); retrying with backoff.`,
+      ...(paymentId === undefined ? {} : { paymentId }),
+    });
   }
 
   state ??= initialState(await settings.getLifecycleSettings());
@@ -220,12 +223,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       const { retry, alertBucket } = failedAgain(previous?.key === key ? previous : undefined, key, errorType(error), Date.now());
       state = { ...requireState(), timerRetry: retry };
       log.error('lifecycle step failed; held back', { subscriptionId: input.subscriptionId, step: key, attempt: retry.attempt, error: retry.error });
-      if (alertBucket !== null) {
-        alertsDue.push({
-          key: `work_parked:sub-${input.subscriptionId}:${key}:${alertBucket}`,
-          summary: `subscription ${input.subscriptionId}: the ${timer.kind} step failed ${retry.attempt} times (last error ${retry.error}); retrying with backoff.`,
-        });
-      }
+      if (alertBucket !== null) alertFailing(key, alertBucket, `the ${timer.kind} step failed`, retry);
       return false;
     }
   }
