@@ -12,7 +12,7 @@ import { createLogger } from '../lib/logger';
 import { operatorAlertRow } from '../sql/schemas/operator-alert-row';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database';
 import { createAlertActivities, type AlertSettings } from './alert-activities';
-import type { AlertInput } from './alert-activity-types';
+import type { AlertInput } from './contracts/alert-activities';
 import { createTelegramSender, TelegramUnavailableError, type TelegramSender } from './telegram-sender';
 
 let database: TestDatabase;

@@ -19,7 +19,7 @@ import {
 } from '../sql/repositories/alerts-repository';
 import type { OperatorAlertRow } from '../sql/schemas/operator-alert-row';
 import { currentActivityContext, heartbeatIfActivity } from './activity-context';
-import type { AlertActivities, AlertKind, AlertResult } from './alert-activity-types';
+import type { AlertActivities, AlertKind, AlertResult } from './contracts/alert-activities';
 import { formatAlertMessage, redactSecrets } from './alert-text';
 import type { TelegramSender } from './telegram-sender';
 import { asActivity } from './to-activity-failure';

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { DatabasePool } from '../lib/db/create-pool';
 import type { Logger } from '../lib/logger';
-import type { PanelResolver } from '../lib/xui/panel-for-server';
+import type { PanelResolver } from '../usecases/panel-for-server';
 import { createAlertActivities, type AlertSettings } from './alert-activities';
 import { createAuditActivities } from './audit-activities';
 import { createFleetActivities } from './fleet-activities';
@@ -25,7 +25,7 @@ import { DEFAULT_LIFECYCLE_SETTINGS, type LifecycleSettings } from '../workflows
 export interface ActivityDeps {
   db: DatabasePool;
   logger: Logger;
-  /** 3X-UI panel clients per server (lib/xui/panel-for-server.ts). */
+  /** 3X-UI panel clients per server (usecases/panel-for-server.ts). */
   panels: PanelResolver;
   /** Secret (>= 16 characters) from which panel client identities derive; never logged. */
   clientIdSalt: string;

@@ -9,12 +9,12 @@ import { createLogger } from '../lib/logger';
 import type { PaymentSnapshot } from '../lib/payments/payment-provider';
 import { countAuditLogs } from '../sql/repositories/audit-repository';
 import { markPaymentCancelled, markPaymentFailed, setPaymentExternalId } from '../sql/repositories/payments-repository';
-import { newPayment, newUser, testActor } from '../sql/repositories/test-fixtures';
+import { newPayment, newUser, testActor } from '../test/support/db-fixtures';
 import type { PaymentRow } from '../sql/schemas/payment-row';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database';
-import type { AlertInput } from './alert-activity-types';
+import type { AlertInput } from './contracts/alert-activities';
 import { createPaymentMismatchActivities, flagPaymentMismatch, paymentMismatchAlertKey } from './flag-payment-mismatch';
-import { failureOf } from './lifecycle-test-kit';
+import { failureOf } from '../test/support/lifecycle-test-kit';
 import { createNotificationDelivery } from './notify-activities';
 import { TelegramBlockedError, TelegramUnavailableError, type TelegramSender } from './telegram-sender';
 

@@ -8,7 +8,7 @@ import type { OrderMismatch, PaymentSnapshot } from '../lib/payments/payment-pro
 import { writeAuditLog, type Actor } from '../sql/repositories/audit-repository';
 import { getPayment, markPaymentFailed } from '../sql/repositories/payments-repository';
 import type { PaymentRow } from '../sql/schemas/payment-row';
-import type { AlertActivities } from './alert-activity-types';
+import type { AlertActivities } from './contracts/alert-activities';
 import type { DeliverNotification } from './notify-activities';
 import { asActivity } from './to-activity-failure';
 
@@ -89,7 +89,7 @@ export interface PaymentMismatchActivityDeps {
   logger: Logger;
   /** The notification outbox delivery (activities/notify-activities.ts). */
   deliver: DeliverNotification;
-  /** The operator alert channel (activities/alert-activity-types.ts). */
+  /** The operator alert channel (activities/contracts/alert-activities.ts). */
   alertOperators: AlertActivities['alertOperators'];
 }
 

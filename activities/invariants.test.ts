@@ -9,7 +9,7 @@ import { sql } from 'slonik';
 import { writeAuditLog } from '../sql/repositories/audit-repository';
 import { releaseServerSlot } from '../sql/repositories/server-slots-repository';
 import { cancelSubscription, createPendingSubscription, extendSubscriptionWithPayment, getSubscription } from '../sql/repositories/subscriptions-repository';
-import { newPayment, newUser, testActor } from '../sql/repositories/test-fixtures';
+import { newPayment, newUser, testActor } from '../test/support/db-fixtures';
 import { startRealStack, type RealStack } from '../test/support/real-stack';
 import { createActivities } from './create-activities';
 import { checkInvariants, type InvariantKind, type InvariantReport } from './invariants';

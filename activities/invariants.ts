@@ -14,7 +14,7 @@
  * (Postgres down) throws.
  */
 import { AppError } from '../lib/errors';
-import type { PanelResolver } from '../lib/xui/panel-for-server';
+import type { PanelResolver } from '../usecases/panel-for-server';
 import type { DatabasePool } from '../lib/db/create-pool';
 import { listPanelServerIds } from '../sql/repositories/fleet-repository';
 import { listSlotCountMismatches } from '../sql/repositories/server-slots-repository';

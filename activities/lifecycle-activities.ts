@@ -1,7 +1,7 @@
 import type { DatabasePool } from '../lib/db/create-pool';
 import type { Logger } from '../lib/logger';
 import type { Kopecks } from '../lib/money';
-import type { LifecycleActivities } from './lifecycle-activity-types';
+import type { LifecycleActivities } from './contracts/lifecycle-activities';
 import { createMoneyActivities } from './money-activities';
 import { createNotificationDelivery, createNotifyActivities } from './notify-activities';
 import { createPeriodActivities } from './period-activities';
@@ -21,7 +21,7 @@ export interface LifecycleActivityDeps {
 
 /**
  * Builds the subscription lifecycle's non-panel activities (the contract is
- * lifecycle-activity-types.ts): period and status changes (period-activities.ts), money through
+ * contracts/lifecycle-activities.ts): period and status changes (period-activities.ts), money through
  * the ledger (money-activities.ts) and user notifications through the outbox
  * (notify-activities.ts). Every activity is idempotent under the key its JSDoc names.
  */
@@ -34,4 +34,4 @@ export function createLifecycleActivities(deps: LifecycleActivityDeps): Lifecycl
   };
 }
 
-export type * from './lifecycle-activity-types';
+export type * from './contracts/lifecycle-activities';

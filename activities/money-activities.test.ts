@@ -7,11 +7,11 @@ import { creditBalance, getBalance, getLedgerSum, listLedgerEntries } from '../s
 import { createPayment, getPayment, getPaymentByIdempotencyKey, markPaymentCompleted } from '../sql/repositories/payments-repository';
 import { getReferralByReferredId } from '../sql/repositories/referrals-repository';
 import { createPendingSubscription } from '../sql/repositories/subscriptions-repository';
-import { newActiveSubscription, newPayment, newUser, testActor } from '../sql/repositories/test-fixtures';
+import { newActiveSubscription, newPayment, newUser, testActor } from '../test/support/db-fixtures';
 import { setAutoRenew, setUserLanguage } from '../sql/repositories/users-repository';
 import { createLifecycleActivities } from './lifecycle-activities';
-import type { LifecycleActor } from './lifecycle-activity-types';
-import { DAY_MS, failureOf, startLifecycleTestKit, type LifecycleTestKit } from './lifecycle-test-kit';
+import type { LifecycleActor } from './contracts/lifecycle-activities';
+import { DAY_MS, failureOf, startLifecycleTestKit, type LifecycleTestKit } from '../test/support/lifecycle-test-kit';
 import { createTelegramSender } from './telegram-sender';
 
 let kit: LifecycleTestKit;

@@ -9,7 +9,7 @@ import { creditReferralBonus, getReferralByReferredId } from '../sql/repositorie
 import { extendSubscriptionWithPayment, lockSubscription } from '../sql/repositories/subscriptions-repository';
 import { getPeriodChange, recordPeriodChange } from '../sql/repositories/period-changes-repository';
 import { getUserById } from '../sql/repositories/users-repository';
-import type { LifecycleActivities } from './lifecycle-activity-types';
+import type { LifecycleActivities } from './contracts/lifecycle-activities';
 import type { DeliverNotification } from './notify-activities';
 import { LIFECYCLE_ACTOR, loadSubscription } from './period-activities';
 import { toSnapshot } from './subscription-snapshot';

@@ -4,10 +4,10 @@ import { sql } from 'slonik';
 import { renderQrBase64 } from '../lib/xui/render-qr';
 import { getNotification } from '../sql/repositories/notifications-repository';
 import { setSubscriptionClient } from '../sql/repositories/subscriptions-repository';
-import { newActiveSubscription, newUser, testActor } from '../sql/repositories/test-fixtures';
+import { newActiveSubscription, newUser, testActor } from '../test/support/db-fixtures';
 import { setUserLanguage } from '../sql/repositories/users-repository';
 import { notificationRow } from '../sql/schemas/notification-row';
-import { failureOf, startLifecycleTestKit, type LifecycleTestKit } from './lifecycle-test-kit';
+import { failureOf, startLifecycleTestKit, type LifecycleTestKit } from '../test/support/lifecycle-test-kit';
 
 let kit: LifecycleTestKit;
 before(async () => {

@@ -14,9 +14,9 @@ import {
 import { getSubscription } from '../sql/repositories/subscriptions-repository';
 import { getUserById } from '../sql/repositories/users-repository';
 import type { SubscriptionRow } from '../sql/schemas/subscription-row';
-import type { LifecycleActivities, NotifyInput } from './lifecycle-activity-types';
-import { SECRET_PARAMS, withoutSecretParams } from './notification-params';
-import { notificationLocale, renderNotification } from './notification-texts';
+import type { LifecycleActivities, NotifyInput } from './contracts/lifecycle-activities';
+import { SECRET_PARAMS, withoutSecretParams } from '../texts/notifications/notification-params';
+import { notificationLocale, renderNotification } from '../texts/notifications/notification-texts';
 import { MAX_CAPTION_LENGTH, type SentMessage, type TelegramSender } from './telegram-sender';
 import { asActivity } from './to-activity-failure';
 

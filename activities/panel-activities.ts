@@ -2,12 +2,12 @@ import type { DatabasePool } from '../lib/db/create-pool';
 import { AppError, ErrorCode } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import { isPanelError } from '../lib/xui/panel-errors';
-import type { PanelResolver } from '../lib/xui/panel-for-server';
+import type { PanelResolver } from '../usecases/panel-for-server';
 import type { Actor } from '../sql/repositories/audit-repository';
 import { getServer, recordServerHealth } from '../sql/repositories/servers-repository';
 import { getSubscription, listServerClientSubscriptions, updateTrafficUsed } from '../sql/repositories/subscriptions-repository';
 import { heartbeatIfActivity, heartbeating } from './activity-context';
-import type { AlertActivities } from './alert-activity-types';
+import type { AlertActivities } from './contracts/alert-activities';
 import { toEpochMs } from './panel-client-spec';
 import type {
   ClientChangeResult,
@@ -16,7 +16,7 @@ import type {
   ProbePanelResult,
   ProvisionClientResult,
   SyncTrafficResult,
-} from './panel-activity-results';
+} from './contracts/panel-activity-results';
 import { isServerFault } from './panel-server-faults';
 import { createPanelTargets, deleteOrDisableClient } from './panel-targets';
 import { createProvisionClient, type ProvisionClientInput } from './provision-client';
@@ -243,4 +243,4 @@ export function createPanelActivities(deps: PanelActivityDeps) {
 /** The panel activities' interface. */
 export type PanelActivities = ReturnType<typeof createPanelActivities>;
 
-export type * from './panel-activity-results';
+export type * from './contracts/panel-activity-results';

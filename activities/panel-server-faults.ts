@@ -11,7 +11,7 @@ import { AppError, ErrorCode } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import type { Actor } from '../sql/repositories/audit-repository';
 import { recordServerHealth } from '../sql/repositories/servers-repository';
-import type { AlertActivities } from './alert-activity-types';
+import type { AlertActivities } from './contracts/alert-activities';
 
 /** Codes that say the server is unusable for us now, whatever the request. */
 export const SERVER_FAULT_CODES: readonly string[] = [

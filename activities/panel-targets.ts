@@ -9,7 +9,7 @@ import type { ClientIdentity } from '../lib/xui/derive-client-identity';
 import { ensureClient } from '../lib/xui/ensure-client';
 import type { PanelClient } from '../lib/xui/panel-client';
 import { PanelNotConfiguredError, PanelRejectedError } from '../lib/xui/panel-errors';
-import { serverPublicHost, type PanelResolver } from '../lib/xui/panel-for-server';
+import { serverPublicHost, type PanelResolver } from '../usecases/panel-for-server';
 import { renderQrBase64 } from '../lib/xui/render-qr';
 import { buildVlessLink } from '../lib/xui/vless-link';
 import { getPlan } from '../sql/repositories/plans-repository';

@@ -7,7 +7,7 @@ import { parseMoney } from '../lib/money';
 import { PaymentRejectedError, isPaymentError, type PaymentProviderName } from '../lib/payments/payment-errors';
 import type { ExternalPaymentMethod, PaymentProvider } from '../lib/payments/payment-provider';
 import type { PaymentProviders } from '../lib/payments/payments-config';
-import { decidePaymentVerdict } from '../lib/purchases/decide-payment-verdict';
+import { decidePaymentVerdict } from '../usecases/decide-payment-verdict';
 import type { Actor } from '../sql/repositories/audit-repository';
 import { debitBalance } from '../sql/repositories/ledger-repository';
 import {
@@ -20,10 +20,10 @@ import {
 import { hasUndecidedStarsCharge } from '../sql/repositories/stars-charges-repository';
 import { getSubscription } from '../sql/repositories/subscriptions-repository';
 import type { PaymentRow } from '../sql/schemas/payment-row';
-import { signalWithStartSubscription } from '../lib/purchases/subscription-workflow-client';
+import { signalWithStartSubscription } from '../clients/subscription-workflow-client';
 import { SignalName } from '../workflows/contract';
 import { flagPaymentMismatch } from './flag-payment-mismatch';
-import type { InvoiceResult, PaymentFailureReason, VerdictResult } from './payment-activity-types';
+import type { InvoiceResult, PaymentFailureReason, VerdictResult } from './contracts/payment-activities';
 import { asActivity } from './to-activity-failure';
 
 /** What the payment activities need beyond the database and the logger. */

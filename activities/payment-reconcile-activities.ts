@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { DatabasePool } from '../lib/db/create-pool';
 import type { Logger } from '../lib/logger';
-import { signalPaymentVerdict } from '../lib/purchases/payment-workflow-client';
+import { signalPaymentVerdict } from '../clients/payment-workflow-client';
 import { listStalePendingPayments } from '../sql/repositories/payments-repository';
 import type { PaymentActivityDeps } from './payment-activities';
 

@@ -5,12 +5,12 @@ import { countAuditLogs, listAuditLogs } from '../sql/repositories/audit-reposit
 import { claimServerSlot } from '../sql/repositories/server-slots-repository';
 import { getServer } from '../sql/repositories/servers-repository';
 import { createPendingSubscription, getSubscription } from '../sql/repositories/subscriptions-repository';
-import { newActiveSubscription, newPayment, newServer, newSubscription, newUser, testActor } from '../sql/repositories/test-fixtures';
+import { newActiveSubscription, newPayment, newServer, newSubscription, newUser, testActor } from '../test/support/db-fixtures';
 import { getBalance, getLedgerSum } from '../sql/repositories/ledger-repository';
 import { getPayment } from '../sql/repositories/payments-repository';
 import { getUserById } from '../sql/repositories/users-repository';
-import type { LifecycleActor } from './lifecycle-activity-types';
-import { DAY_MS, failureOf, startLifecycleTestKit, type LifecycleTestKit } from './lifecycle-test-kit';
+import type { LifecycleActor } from './contracts/lifecycle-activities';
+import { DAY_MS, failureOf, startLifecycleTestKit, type LifecycleTestKit } from '../test/support/lifecycle-test-kit';
 
 let kit: LifecycleTestKit;
 before(async () => {

@@ -17,7 +17,7 @@ import {
 } from '../sql/repositories/subscriptions-repository';
 import { markTrialUsed } from '../sql/repositories/users-repository';
 import type { SubscriptionRow } from '../sql/schemas/subscription-row';
-import type { LifecycleActivities, PeriodResult } from './lifecycle-activity-types';
+import type { LifecycleActivities, PeriodResult } from './contracts/lifecycle-activities';
 import { creditPaymentToBalance } from './payment-to-balance';
 import { toSnapshot } from './subscription-snapshot';
 import { asActivity } from './to-activity-failure';

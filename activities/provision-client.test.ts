@@ -14,15 +14,15 @@ import { realityTcpInbound } from '../fakes/xui-panel/seed-inbounds';
 import { createSecretBox } from '../lib/crypto/secret-box';
 import { createLogger } from '../lib/logger';
 import { deriveClientIdentity } from '../lib/xui/derive-client-identity';
-import { createPanelResolver } from '../lib/xui/panel-for-server';
+import { createPanelResolver } from '../usecases/panel-for-server';
 import { setServerPanelCredentials } from '../sql/repositories/server-credentials-repository';
 import { createServer, getServer, recordServerHealth } from '../sql/repositories/servers-repository';
 import { getSubscription } from '../sql/repositories/subscriptions-repository';
-import { newActiveSubscription, testActor } from '../sql/repositories/test-fixtures';
+import { newActiveSubscription, testActor } from '../test/support/db-fixtures';
 import type { VpnServerRow } from '../sql/schemas/vpn-server-row';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database';
 import { startPanelServer, type PanelServer } from '../test/support/panel-server';
-import type { AlertInput } from './alert-activity-types';
+import type { AlertInput } from './contracts/alert-activities';
 import { createPanelActivities } from './panel-activities';
 import { serverFaultAlertKey } from './panel-server-faults';
 

@@ -11,7 +11,7 @@ import { claimServerSlot, releaseServerSlot } from '../sql/repositories/server-s
 import { setSubscriptionClient } from '../sql/repositories/subscriptions-repository';
 import type { SubscriptionRow } from '../sql/schemas/subscription-row';
 import { heartbeatIfActivity } from './activity-context';
-import type { ProvisionClientResult } from './panel-activity-results';
+import type { ProvisionClientResult } from './contracts/panel-activity-results';
 import { createServerFaults, isServerFault, type ServerFaultDeps } from './panel-server-faults';
 import type { PanelTargets } from './panel-targets';
 

@@ -8,7 +8,7 @@ import { refundStarsPayment } from '../lib/payments/stars/refund-stars-payment';
 import { starsOfAmountText } from '../lib/payments/stars/rub-to-stars';
 import type { StarsBotApi } from '../lib/payments/stars/star-transactions';
 import { parseStarsPayload } from '../lib/payments/stars/stars-payload';
-import { signalPaymentVerdict } from '../lib/purchases/payment-workflow-client';
+import { signalPaymentVerdict } from '../clients/payment-workflow-client';
 import type { Actor } from '../sql/repositories/audit-repository';
 import { getPayment, markPaymentCompleted, setPaymentExternalId } from '../sql/repositories/payments-repository';
 import {
@@ -26,7 +26,7 @@ import type { StarsChargeRow } from '../sql/schemas/stars-charge-row';
 import { sql } from 'slonik';
 import type { DeliverNotification } from './notify-activities';
 import type { PaymentActivityDeps } from './payment-activities';
-import type { StarsChargeState } from './stars-charge-types';
+import type { StarsChargeState } from './contracts/stars-charge-activities';
 import { asActivity } from './to-activity-failure';
 
 /** Dependencies of the Stars settlement activities. */

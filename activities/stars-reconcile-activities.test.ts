@@ -16,7 +16,7 @@ import { starsInvoicePayload } from '../lib/payments/stars/stars-payload';
 import { countAuditLogs } from '../sql/repositories/audit-repository';
 import { createPayment, markPaymentCompleted, setPaymentExternalId } from '../sql/repositories/payments-repository';
 import { getStarsChargeByChargeId, getStarsReconcileOffset, recordStarsCharge } from '../sql/repositories/stars-charges-repository';
-import { newSubscription, newUser, testActor } from '../sql/repositories/test-fixtures';
+import { newSubscription, newUser, testActor } from '../test/support/db-fixtures';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database';
 import { createStarsChargeActivities } from './stars-charge-activities';
 import { createStarsReconcileActivities } from './stars-reconcile-activities';

@@ -4,7 +4,7 @@ import type { DatabasePool } from '../lib/db/create-pool';
 import type { Logger } from '../lib/logger';
 import { scanStarTransactions, STAR_TRANSACTIONS_PAGE, type StarsBotApi } from '../lib/payments/stars/star-transactions';
 import { parseStarsPayload } from '../lib/payments/stars/stars-payload';
-import { startStarsChargeSettlement } from '../lib/purchases/stars-charge-workflow-client';
+import { startStarsChargeSettlement } from '../clients/stars-charge-workflow-client';
 import {
   advanceStarsReconcileOffset,
   getStarsReconcileOffset,
@@ -13,7 +13,7 @@ import {
   recordStarsCharge,
 } from '../sql/repositories/stars-charges-repository';
 import type { PaymentActivityDeps } from './payment-activities';
-import type { StarsReconcileResult } from './stars-charge-types';
+import type { StarsReconcileResult } from './contracts/stars-charge-activities';
 
 /** Dependencies of the Stars reconciler's activity. */
 export interface StarsReconcileDeps {

@@ -1,5 +1,5 @@
 import type { SubscriptionRow } from '../sql/schemas/subscription-row';
-import type { SubscriptionSnapshot } from './lifecycle-activity-types';
+import type { SubscriptionSnapshot } from './contracts/lifecycle-activities';
 
 /** What a workflow sees of a subscription row (plain JSON: times as ISO strings). */
 export function toSnapshot(row: SubscriptionRow): SubscriptionSnapshot {

@@ -23,10 +23,10 @@ import { getPayment } from '../sql/repositories/payments-repository';
 import { getSubscription } from '../sql/repositories/subscriptions-repository';
 import type { PaymentRow } from '../sql/schemas/payment-row';
 import type { SubscriptionRow } from '../sql/schemas/subscription-row';
-import { signalWithStartSubscription } from '../lib/purchases/subscription-workflow-client';
+import { signalWithStartSubscription } from '../clients/subscription-workflow-client';
 import { SignalName, subscriptionWorkflowId } from '../workflows/contract';
 import type { EnsureClientSignal } from '../workflows/subscription-messages';
-import type { AlertActivities } from './alert-activity-types';
+import type { AlertActivities } from './contracts/alert-activities';
 import { createPaymentActivities, type PaymentActivityDeps } from './payment-activities';
 import { createSweepRunner, minutesSince, SWEEP_ACTOR, type SweepInput, type SweepReport } from './sweep-runner';
 

@@ -19,7 +19,7 @@ import type { OrphanRepairRow, OrphanSweep } from '../sql/schemas/orphan-repair-
 import type { PaymentRow } from '../sql/schemas/payment-row';
 import type { SubscriptionRow } from '../sql/schemas/subscription-row';
 import { heartbeatIfActivity } from './activity-context';
-import type { AlertActivities, AlertKind } from './alert-activity-types';
+import type { AlertActivities, AlertKind } from './contracts/alert-activities';
 
 /** Input of one sweep. */
 export interface SweepInput {

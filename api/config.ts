@@ -4,7 +4,7 @@ import { port } from '../lib/config/fields';
 import { parseConfig } from '../lib/config/parse-config';
 import { createIpAllowlist } from '../lib/payments/ip-allowlist';
 import { paymentFields } from '../lib/payments/payments-config';
-import { purchaseFields } from '../lib/purchases/purchase-config';
+import { purchaseFields } from '../usecases/purchase-config';
 
 /**
  * TRUST_PROXY: 'false' (default; the socket address is the client), 'true' (trust every proxy:

@@ -6,7 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createDbPool } from '../lib/db/create-pool';
 import { createLogger } from '../lib/logger';
 import { createPaymentProviders } from '../lib/payments/payments-config';
-import { signalPaymentVerdict } from '../lib/purchases/payment-workflow-client';
+import { signalPaymentVerdict } from '../clients/payment-workflow-client';
 import { loadApiConfig } from './config';
 import { createApp } from './create-app';
 import { postgresCheck, temporalCheck } from './readiness';

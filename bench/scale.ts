@@ -10,7 +10,7 @@
 import { statSync } from 'node:fs';
 import { sql } from 'slonik';
 import { z } from 'zod';
-import { createTrialService } from '../lib/purchases/start-trial';
+import { createTrialService } from '../usecases/start-trial';
 import { createUsers, mapConcurrent } from './lib/fixtures';
 import { cpuBetween, rssMiB, sampleCpu } from './lib/proc';
 import { startBenchStack, type BenchStack } from './lib/stack';

@@ -3,7 +3,7 @@ import { commonFields } from '../lib/config/common-fields';
 import { telegramApiRoot, telegramBotToken, telegramUserIds } from '../lib/config/fields';
 import { parseConfig } from '../lib/config/parse-config';
 import { paymentFields } from '../lib/payments/payments-config';
-import { purchaseFields } from '../lib/purchases/purchase-config';
+import { purchaseFields } from '../usecases/purchase-config';
 
 /** The bot process's configuration schema. */
 export const botConfigSchema = z.object({

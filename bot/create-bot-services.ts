@@ -1,8 +1,8 @@
 import type { DatabasePool } from '../lib/db/create-pool';
 import { parseMoney } from '../lib/money';
-import type { PurchaseService } from '../lib/purchases/start-purchase';
-import type { createStarsCheckout } from '../lib/purchases/stars-checkout';
-import type { TrialService } from '../lib/purchases/start-trial';
+import type { PurchaseService } from '../usecases/start-purchase';
+import type { createStarsCheckout } from '../usecases/stars-checkout';
+import type { TrialService } from '../usecases/start-trial';
 import { listActivePlans } from '../sql/repositories/plans-repository';
 import { findUsablePromo } from '../sql/repositories/promo-codes-repository';
 import { listUserSubscriptions } from '../sql/repositories/subscriptions-repository';
@@ -19,11 +19,11 @@ export interface BotServicesDeps {
   adminTelegramIds: readonly number[];
   /** Payment methods this deployment offers when `purchases` is absent; none until a provider is configured. */
   paymentMethods: readonly PaymentMethod[];
-  /** Purchases through payment workflows (lib/purchases); without it purchases are refused. */
+  /** Purchases through payment workflows (usecases/); without it purchases are refused. */
   purchases?: PurchaseService | undefined;
-  /** Telegram Stars checkout (lib/purchases/stars-checkout.ts); without it Stars checkouts are refused. */
+  /** Telegram Stars checkout (usecases/stars-checkout.ts); without it Stars checkouts are refused. */
   stars?: ReturnType<typeof createStarsCheckout> | undefined;
-  /** Free trials (lib/purchases/start-trial.ts); without it /trial answers that trials are unavailable. */
+  /** Free trials (usecases/start-trial.ts); without it /trial answers that trials are unavailable. */
   trial?: TrialService | undefined;
   /** The clock (tests); default `() => new Date()`. */
   now?: (() => Date) | undefined;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
-import { buttons, fakeServices, message, TOKEN, waitUntil, withBot } from './bot-test-kit';
+import { buttons, fakeServices, message, TOKEN, waitUntil, withBot } from '../test/support/bot-test-kit';
 import { createBot } from './create-bot';
 import { defaultTexts, en, ru } from './locales';
 import { publishCommands } from './publish-commands';

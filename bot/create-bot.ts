@@ -6,7 +6,7 @@ import type { BotContext } from './bot-context';
 import type { BotServices } from './bot-services';
 import { describeError } from './describe-error';
 import { pickLocale, type LocaleTexts } from './locales';
-import type { OperatorActions } from './operator-types';
+import type { OperatorActions } from '../usecases/operator-types';
 import { registerAccountHandlers } from './register-account-handlers';
 import { registerCommandHandlers } from './register-command-handlers';
 import { registerOperatorHandlers } from './register-operator-handlers';
@@ -23,7 +23,7 @@ export interface BotDeps {
   /** Texts by locale, usually `defaultTexts` from `./locales`. */
   texts: LocaleTexts;
   services: BotServices;
-  /** Operator commands (operator-actions.ts); without it admins are told they are not configured. */
+  /** Operator commands (usecases/operator-actions.ts); without it admins are told they are not configured. */
   operator?: OperatorActions | undefined;
   /** Shown by /paysupport, e.g. `@vpn_support`; without it users are asked to write in the chat. */
   supportContact?: string;

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { InvariantReport } from '../activities/invariants';
-import { fakeServices, message, withBot } from './bot-test-kit';
+import { fakeServices, message, withBot } from '../test/support/bot-test-kit';
 import { en, ru } from './locales';
 import { INVARIANT_LINES } from './locales/en';
-import type { OperatorActions } from './operator-types';
+import type { OperatorActions } from '../usecases/operator-types';
 
 const ADMIN = 9001;
 const admin = { id: ADMIN, first_name: 'Op', language_code: 'en' };

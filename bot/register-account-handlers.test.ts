@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buttons, fakeServices, message, withBot } from './bot-test-kit';
+import { buttons, fakeServices, message, withBot } from '../test/support/bot-test-kit';
 import { en, ru } from './locales';
 
 describe('free trial and auto-renewal against the fake Telegram', () => {

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { fakeServices, message, withBot } from './bot-test-kit';
+import { fakeServices, message, withBot } from '../test/support/bot-test-kit';
 import { en, ru } from './locales';
-import type { OperatorActions, OperatorRequest } from './operator-types';
+import type { OperatorActions, OperatorRequest } from '../usecases/operator-types';
 import { argumentWords, operatorArgs } from './register-operator-handlers';
 
 const ADMIN = 9001;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { BotContext } from './bot-context';
 import type { BotDeps } from './create-bot';
 import type { BotTexts } from './locales';
-import type { OperatorActions, OperatorResult } from './operator-types';
+import type { OperatorActions, OperatorResult } from '../usecases/operator-types';
 
 /** Operator commands, each with its usage text in `texts.operator.usage`. */
 export const OPERATOR_COMMANDS = ['sub', 'extend', 'refund', 'move', 'cancel', 'user', 'invariants'] as const;

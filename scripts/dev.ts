@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
 import { parseConfig } from '../lib/config/parse-config';
-import { cliSearchAttributeType, registerSearchAttributes } from '../lib/temporal/register-search-attributes';
+import { cliSearchAttributeType, registerSearchAttributes } from '../clients/register-search-attributes';
 import { migrateUp } from '../sql/migrate-up';
 import { seedSampleData } from '../sql/seed-sample-data';
 import { SEARCH_ATTRIBUTES } from '../workflows/contract';
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
   let sandboxUrl: string | undefined;
   if (!hasRealPaymentProvider(process.env) && process.env.SANDBOX_PAY_URL === undefined) {
     const sandbox = devSandboxEnv({ env: process.env, apiPort: config.API_PORT, port: config.SANDBOX_PAY_PORT });
-    spawnChild('payments', 'lib/payments/sandbox/main.ts', { ...childEnv, ...sandbox.sandbox });
+    spawnChild('payments', 'fakes/sandbox/main.ts', { ...childEnv, ...sandbox.sandbox });
     if (!(await waitForPort('127.0.0.1', config.SANDBOX_PAY_PORT, 30_000))) throw new Error('sandbox payments did not start');
     Object.assign(childEnv, sandbox.services);
     sandboxUrl = sandbox.url;

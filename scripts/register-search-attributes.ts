@@ -7,7 +7,7 @@ import { Connection } from '@temporalio/client';
 import { z } from 'zod';
 import { temporalAddress, temporalNamespace } from '../lib/config/fields';
 import { parseConfig } from '../lib/config/parse-config';
-import { registerSearchAttributes } from '../lib/temporal/register-search-attributes';
+import { registerSearchAttributes } from '../clients/register-search-attributes';
 import { SEARCH_ATTRIBUTES } from '../workflows/contract';
 import { requireNode24 } from './stack/require-node';
 

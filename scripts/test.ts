@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SEARCH_ATTRIBUTES } from '../workflows/contract';
-import { cliSearchAttributeType } from '../lib/temporal/register-search-attributes';
+import { cliSearchAttributeType } from '../clients/register-search-attributes';
 import { migrateUp } from '../sql/migrate-up';
 import { seedSampleData } from '../sql/seed-sample-data';
 import { ensureDatabase, startEmbeddedPostgres } from './stack/embedded-postgres';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { IntegrityConstraintViolationError, sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database';
-import { newPayment, newServer, newSubscription, newUser } from './repositories/test-fixtures';
+import { newPayment, newServer, newSubscription, newUser } from '../test/support/db-fixtures';
 
 /*
  * Every constraint of the schema, violated once by plain SQL (the way an operator or a buggy query

@@ -1,5 +1,5 @@
 import { log, proxyActivities } from '@temporalio/workflow';
-import type { AlertActivities } from '../activities/alert-activity-types';
+import type { AlertActivities } from '../activities/contracts/alert-activities';
 import type { InvariantActivities } from '../activities/invariant-activities';
 import type { InvariantReport, InvariantViolation } from '../activities/invariants';
 import { ActivityProfile } from './activity-options';

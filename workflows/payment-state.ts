@@ -1,7 +1,7 @@
 /**
  * The payment workflow's input, state and pure transitions (no I/O, unit-tested without Temporal).
  */
-import type { InvoiceResult, PaymentFailureReason, VerdictResult } from '../activities/payment-activity-types';
+import type { InvoiceResult, PaymentFailureReason, VerdictResult } from '../activities/contracts/payment-activities';
 
 /** How long a payment waits for the provider's verdict by default, in minutes. */
 export const DEFAULT_PAYMENT_TIMEOUT_MINUTES = 60;

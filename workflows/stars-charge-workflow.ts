@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
-import type { AlertActivities } from '../activities/alert-activity-types';
+import type { AlertActivities } from '../activities/contracts/alert-activities';
 import type { Activities } from '../activities/create-activities';
-import type { StarsChargeState } from '../activities/stars-charge-types';
+import type { StarsChargeState } from '../activities/contracts/stars-charge-activities';
 import { ActivityProfile } from './activity-options';
 
 /** Input of `stars-charge-{chargeId}`. */

@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/create-activities';
-import type { StarsReconcileResult } from '../activities/stars-charge-types';
+import type { StarsReconcileResult } from '../activities/contracts/stars-charge-activities';
 import { ActivityProfile } from './activity-options';
 
 /** Input of the `stars-reconcile` Schedule's workflow. */

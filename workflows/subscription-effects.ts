@@ -5,8 +5,8 @@
  * retried step after a lost completion does exactly what the first would have.
  */
 import { ApplicationFailure, condition, isCancellation, log, patched, proxyActivities } from '@temporalio/workflow';
-import type { AlertActivities, AlertKind } from '../activities/alert-activity-types';
-import type { LifecycleActivities, LifecycleActor, NotifyInput, SubscriptionSnapshot } from '../activities/lifecycle-activity-types';
+import type { AlertActivities, AlertKind } from '../activities/contracts/alert-activities';
+import type { LifecycleActivities, LifecycleActor, NotifyInput, SubscriptionSnapshot } from '../activities/contracts/lifecycle-activities';
 import type { PanelActivities } from '../activities/panel-activities';
 import { ActivityProfile } from './activity-options';
 import { laterEnd, periodDecision, rememberPayment, type ParkableWork, type SubscriptionState } from './subscription-lifecycle';

@@ -3,7 +3,7 @@
  * attributed to, and the search attributes that mirror the state for operators.
  */
 import { upsertSearchAttributes } from '@temporalio/workflow';
-import type { LifecycleActor } from '../activities/lifecycle-activity-types';
+import type { LifecycleActor } from '../activities/contracts/lifecycle-activities';
 import { ExpiresAtAttribute, ServerIdAttribute, SubscriptionStatusAttribute } from './contract';
 import type { Retry, SubscriptionState } from './subscription-lifecycle';
 import type { CancelSignal, ExtendUpdate, RefundUpdate } from './subscription-messages';

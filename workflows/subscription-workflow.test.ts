@@ -12,7 +12,7 @@ import { Worker } from '@temporalio/worker';
 import { WORKFLOWS_PATH } from '../workers/create-worker';
 import { createFakeLifecycle, type FakeLifecycle, type FakeLifecycleOptions } from '../test/support/fake-lifecycle-activities';
 import { installQuietRuntime } from '../test/support/test-temporal';
-import { indexedValueType } from '../lib/temporal/register-search-attributes';
+import { indexedValueType } from '../clients/register-search-attributes';
 import { SEARCH_ATTRIBUTES, subscriptionWorkflowId } from './contract';
 import {
   cancelUpdate,

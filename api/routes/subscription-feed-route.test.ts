@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { cancelSubscription, setSubscriptionClient } from '../../sql/repositories/subscriptions-repository';
-import { newActiveSubscription, newSubscription, testActor } from '../../sql/repositories/test-fixtures';
+import { newActiveSubscription, newSubscription, testActor } from '../../test/support/db-fixtures';
 import type { SubscriptionRow } from '../../sql/schemas/subscription-row';
 import { createTestDatabase, type TestDatabase } from '../../test/support/test-database';
 import { createApp } from '../create-app';

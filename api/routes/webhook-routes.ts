@@ -45,7 +45,7 @@ export interface WebhookRouteOptions {
   providers: PaymentProviders;
   /**
    * Wakes `payment-{id}` with a verdict signal (starting it when none runs), e.g.
-   * `signalPaymentVerdict` from lib/purchases. Throws when Temporal cannot take it.
+   * `signalPaymentVerdict` from clients/payment-workflow-client.ts. Throws when Temporal cannot take it.
    */
   signalVerdict(payment: PaymentRow, hint: PaymentVerdictHint): Promise<void>;
   /** The per-request verification shared with the rate limiter; default one of its own over `providers`. */

@@ -10,7 +10,7 @@ import { hmacSha256Hex } from '../../lib/payments/hmac-signature';
 import { paymentFields, createPaymentProviders } from '../../lib/payments/payments-config';
 import { SANDBOX_SIGNATURE_HEADER } from '../../lib/payments/sandbox';
 import { listActivePlans } from '../../sql/repositories/plans-repository';
-import { createPurchaseService, type PurchaseService } from '../../lib/purchases/start-purchase';
+import { createPurchaseService, type PurchaseService } from '../../usecases/start-purchase';
 import type { BenchStack } from './stack';
 
 /** A user the bench made: database id and Telegram id (the chat the worker writes to). */

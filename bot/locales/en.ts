@@ -1,7 +1,7 @@
 import type { BotPlan, BotSubscription, PaymentMethod, PurchaseRejection, RememberedPromo, StarsCheckoutRejection, TrialRefusal } from '../bot-services';
 import type { InvariantReport } from '../../activities/invariants';
-import type { OperatorSubscriptionView, OperatorUserView } from '../operator-types';
-import { formatRub } from './format-rub';
+import type { OperatorSubscriptionView, OperatorUserView } from '../../usecases/operator-types';
+import { formatRub } from '../../texts/format-rub';
 import { operatorDate } from './operator-date';
 
 /** Violations an /invariants reply lists (a Telegram message holds 4096 characters). */

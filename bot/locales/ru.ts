@@ -1,6 +1,6 @@
 import type { BotPlan, BotSubscription } from '../bot-services';
 import { INVARIANT_LINES, type BotTexts } from './en';
-import { formatRub } from './format-rub';
+import { formatRub } from '../../texts/format-rub';
 import { operatorDate } from './operator-date';
 import { russianDays, russianPlural } from '../../lib/i18n/russian-plural';
 

@@ -6,7 +6,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { cryptoPaySignature, CRYPTO_PAY_SIGNATURE_HEADER } from '../../lib/payments/cryptopay/cryptopay-signature';
-import { createWebhookOutbox, type WebhookDelivery, type WebhookOutbox } from '../../lib/payments/sandbox/webhook-outbox';
+import { createWebhookOutbox, type WebhookDelivery, type WebhookOutbox } from '../sandbox/webhook-outbox';
 import { formatMoney } from '../../lib/money';
 import { parseProviderAmount } from '../../lib/payments/provider-values';
 import { runMethod, type FakeCryptoPayState, type FakeInvoiceJson } from './fake-cryptopay-methods';

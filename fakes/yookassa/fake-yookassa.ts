@@ -7,7 +7,7 @@
  * The allowlisted source IP is emulated by a header the receiving test api trusts.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import { createWebhookOutbox, type WebhookDelivery, type WebhookOutbox } from '../../lib/payments/sandbox/webhook-outbox';
+import { createWebhookOutbox, type WebhookDelivery, type WebhookOutbox } from '../sandbox/webhook-outbox';
 import { registerFakeYooKassaRoutes } from './fake-yookassa-routes';
 import {
   createFakeYooKassaState,

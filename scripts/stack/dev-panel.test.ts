@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { sql, type DatabasePool } from 'slonik';
 import { startFakePanel, type FakePanel } from '../../fakes/xui-panel/fake-panel';
 import { createSecretBox } from '../../lib/crypto/secret-box';
-import { createPanelResolver } from '../../lib/xui/panel-for-server';
+import { createPanelResolver } from '../../usecases/panel-for-server';
 import { getServerPanelCredentials } from '../../sql/repositories/server-credentials-repository';
 import { getServer } from '../../sql/repositories/servers-repository';
 import { createTestDatabase, type TestDatabase } from '../../test/support/test-database';

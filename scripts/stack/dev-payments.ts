@@ -1,6 +1,6 @@
 /**
  * Payments in `npm run dev`: whether a real provider is configured, and, when none is, the
- * environment that runs the local sandbox provider (lib/payments/sandbox/main.ts) and points the
+ * environment that runs the local sandbox provider (fakes/sandbox/main.ts) and points the
  * worker, the api and the bot at it.
  */
 
@@ -23,7 +23,7 @@ export function hasRealPaymentProvider(env: Readonly<Record<string, string | und
 
 /** What the launcher needs to run the sandbox. */
 export interface DevSandboxEnv {
-  /** Environment of the sandbox process (`lib/payments/sandbox/main.ts`). */
+  /** Environment of the sandbox process (`fakes/sandbox/main.ts`). */
   sandbox: Record<string, string>;
   /** Variables to add to the worker's, the api's and the bot's environment. */
   services: Record<string, string>;

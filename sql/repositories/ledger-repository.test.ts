@@ -7,7 +7,7 @@ import { formatMoney, parseMoney } from '../../lib/money';
 import { createTestDatabase, type TestDatabase } from '../../test/support/test-database';
 import { countAuditLogs } from './audit-repository';
 import { creditBalance, debitBalance, getBalance, getLedgerSum, listLedgerEntries } from './ledger-repository';
-import { newUser, testActor } from './test-fixtures';
+import { newUser, testActor } from '../../test/support/db-fixtures';
 
 let db: TestDatabase;
 let pool: DatabasePool;

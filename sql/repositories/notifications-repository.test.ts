@@ -11,7 +11,7 @@ import {
   markNotificationSent,
   releaseNotificationClaim,
 } from './notifications-repository';
-import { newUser, testActor } from './test-fixtures';
+import { newUser, testActor } from '../../test/support/db-fixtures';
 
 let db: TestDatabase;
 let pool: DatabasePool;

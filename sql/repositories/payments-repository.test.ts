@@ -15,7 +15,7 @@ import {
   markPaymentRefunded,
   setPaymentExternalId,
 } from './payments-repository';
-import { newPayment, newUser, testActor } from './test-fixtures';
+import { newPayment, newUser, testActor } from '../../test/support/db-fixtures';
 
 let db: TestDatabase;
 let pool: DatabasePool;

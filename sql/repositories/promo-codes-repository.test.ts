@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from '../../test/support/test-d
 import { countAuditLogs } from './audit-repository';
 import { createPayment } from './payments-repository';
 import { createPromoCode, findUsablePromo, redeemPromo } from './promo-codes-repository';
-import { newPayment, newPromoCode, newUser, testActor } from './test-fixtures';
+import { newPayment, newPromoCode, newUser, testActor } from '../../test/support/db-fixtures';
 
 let db: TestDatabase;
 let pool: DatabasePool;

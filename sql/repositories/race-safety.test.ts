@@ -11,7 +11,7 @@ import { creditBalance, getBalance } from './ledger-repository';
 import { markPaymentCompleted } from './payments-repository';
 import { claimServerSlot } from './server-slots-repository';
 import { getOrCreateUser } from './users-repository';
-import { newPayment, newServer, newSubscription, newUser, testActor } from './test-fixtures';
+import { newPayment, newServer, newSubscription, newUser, testActor } from '../../test/support/db-fixtures';
 
 /*
  * The race-safe paths under real concurrency: 50 calls issued at once over a pool of 50 connections

@@ -5,7 +5,7 @@ import { createTestDatabase, type TestDatabase } from '../../test/support/test-d
 import { countAuditLogs } from './audit-repository';
 import { getBalance, listLedgerEntries } from './ledger-repository';
 import { cancelReferral, creditReferralBonus, getReferralByReferredId, registerReferral } from './referrals-repository';
-import { newPayment, newUser, testActor } from './test-fixtures';
+import { newPayment, newUser, testActor } from '../../test/support/db-fixtures';
 
 let db: TestDatabase;
 let pool: DatabasePool;

@@ -11,7 +11,7 @@ import { completeMove, reserveMoveTarget } from './server-moves-repository';
 import { claimServerSlot, listSlotCountMismatches, listSlotHolders, releaseServerSlot } from './server-slots-repository';
 import { getServer, listServers, recordServerHealth, setServerActive, setServerApiVersion } from './servers-repository';
 import { getSubscription } from './subscriptions-repository';
-import { newServer, newSubscription, testActor } from './test-fixtures';
+import { newServer, newSubscription, testActor } from '../../test/support/db-fixtures';
 
 let db: TestDatabase;
 let pool: DatabasePool;

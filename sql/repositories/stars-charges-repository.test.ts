@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'slonik';
 import { createTestDatabase, type TestDatabase } from '../../test/support/test-database';
 import { countAuditLogs } from './audit-repository';
-import { newPayment, newUser, testActor } from './test-fixtures';
+import { newPayment, newUser, testActor } from '../../test/support/db-fixtures';
 import { decideStarsChargeRow, hasUndecidedStarsCharge, recordStarsCharge, type NewStarsCharge } from './stars-charges-repository';
 
 let db: TestDatabase;

@@ -17,7 +17,7 @@ import {
   setSubscriptionClient,
 } from './subscriptions-repository';
 import { createPayment, getPaymentByIdempotencyKey } from './payments-repository';
-import { newPayment, newSubscription, newUser, testActor } from './test-fixtures';
+import { newPayment, newSubscription, newUser, testActor } from '../../test/support/db-fixtures';
 
 let db: TestDatabase;
 let pool: DatabasePool;

@@ -6,7 +6,7 @@ import { createTestDatabase, type TestDatabase } from '../../test/support/test-d
 import { countAuditLogs } from './audit-repository';
 import { getReferralByReferredId } from './referrals-repository';
 import { getOrCreateUser, getUserByReferralCode, markTrialUsed, setAutoRenew, setUserLanguage } from './users-repository';
-import { newUser, testActor } from './test-fixtures';
+import { newUser, testActor } from '../../test/support/db-fixtures';
 
 let db: TestDatabase;
 let pool: DatabasePool;

@@ -4,7 +4,7 @@ import { sql, type DatabasePool } from 'slonik';
 import { z } from 'zod';
 import { createTestDatabase, type TestDatabase } from '../../test/support/test-database';
 import { listAuditLogs } from './audit-repository';
-import { newPayment, newUser } from './test-fixtures';
+import { newPayment, newUser } from '../../test/support/db-fixtures';
 import {
   markWebhookEventFailed,
   recordWebhookDelivery,

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { creditBalance, getBalance } from '../../sql/repositories/ledger-repository';
-import { newPayment, newUser, testActor } from '../../sql/repositories/test-fixtures';
+import { newPayment, newUser, testActor } from '../support/db-fixtures';
 import { createPendingSubscription, getSubscription } from '../../sql/repositories/subscriptions-repository';
 import { setAutoRenew } from '../../sql/repositories/users-repository';
 import type { UserRow } from '../../sql/schemas/user-row';

@@ -11,13 +11,13 @@ import { chromium, type Browser } from 'playwright-core';
 import { z } from 'zod';
 import { createApp } from '../../api/create-app';
 import { createLogger } from '../../lib/logger';
-import { startSandboxCheckout, type SandboxCheckout } from '../../lib/payments/sandbox/sandbox-server';
+import { startSandboxCheckout, type SandboxCheckout } from '../../fakes/sandbox/sandbox-server';
 import { createPaymentProviders, paymentFields, type PaymentProviders } from '../../lib/payments/payments-config';
-import { signalPaymentVerdict } from '../../lib/purchases/payment-workflow-client';
-import { createPurchaseService } from '../../lib/purchases/start-purchase';
+import { signalPaymentVerdict } from '../../clients/payment-workflow-client';
+import { createPurchaseService } from '../../usecases/start-purchase';
 import { getSubscription, listUserSubscriptions } from '../../sql/repositories/subscriptions-repository';
 import { getUserById } from '../../sql/repositories/users-repository';
-import { newUser } from '../../sql/repositories/test-fixtures';
+import { newUser } from '../support/db-fixtures';
 import { startRealStack, type RealStack } from '../support/real-stack';
 
 const SECRET = 'sandbox-e2e-secret';

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { cliSearchAttributeType } from '../../lib/temporal/register-search-attributes';
+import { cliSearchAttributeType } from '../../clients/register-search-attributes';
 import { migrateUp } from '../../sql/migrate-up';
 import { seedSampleData } from '../../sql/seed-sample-data';
 import { SEARCH_ATTRIBUTES } from '../../workflows/contract';
@@ -138,7 +138,7 @@ export async function startFaultStack(input: {
 
   const telegram = service('telegram', 'fakes/telegram/main.ts', { FAKE_TELEGRAM_PORT: String(ports.telegram), FAKE_TELEGRAM_TOKEN: telegramToken });
   const sandbox = devSandboxEnv({ env: {}, apiPort: ports.api, port: ports.sandbox });
-  const payments = service('payments', 'lib/payments/sandbox/main.ts', sandbox.sandbox);
+  const payments = service('payments', 'fakes/sandbox/main.ts', sandbox.sandbox);
   await waitUp('telegram', ports.telegram);
   await waitUp('payments', ports.sandbox);
 

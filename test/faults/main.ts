@@ -21,7 +21,7 @@ import { z } from 'zod';
 import { parseConfig } from '../../lib/config/parse-config';
 import { createSecretBox } from '../../lib/crypto/secret-box';
 import { createDbPool, type DatabasePool } from '../../lib/db/create-pool';
-import { createPanelResolver } from '../../lib/xui/panel-for-server';
+import { createPanelResolver } from '../../usecases/panel-for-server';
 import { checkInvariants, type InvariantReport } from '../../activities/invariants';
 import { waitForPort } from '../../scripts/stack/free-port';
 import { createCleanupStack } from '../../scripts/stack/process-group';

@@ -1,6 +1,6 @@
 /**
  * The customers of the fault test. Each purchase is what a Telegram user does: the bot's own
- * purchase service (lib/purchases/start-purchase.ts, in this process instead of the bot's)
+ * purchase service (usecases/start-purchase.ts, in this process instead of the bot's)
  * creates the order and the payment workflow hands back the sandbox checkout link; then the user
  * presses Pay on the checkout page, and the sandbox provider sends its signed webhook to the api.
  * A user whose order fails (Postgres or Temporal down) tries again a few seconds later, as people
@@ -10,7 +10,7 @@ import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import type { DatabasePool } from '../../lib/db/create-pool';
 import { createPaymentProviders, paymentFields } from '../../lib/payments/payments-config';
-import { createPurchaseService } from '../../lib/purchases/start-purchase';
+import { createPurchaseService } from '../../usecases/start-purchase';
 import { getOrCreateUser } from '../../sql/repositories/users-repository';
 import type { PaymentMethod } from '../../sql/schemas/payment-row';
 

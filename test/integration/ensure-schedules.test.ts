@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ensureSchedules, type FleetScheduleSettings } from '../../lib/temporal/ensure-schedules';
+import { ensureSchedules, type FleetScheduleSettings } from '../../clients/ensure-schedules';
 import { ScheduleId } from '../../workflows/contract';
 import { testScheduleSettings } from '../support/schedule-settings';
 import { connectTestTemporal, type TestTemporal } from '../support/test-temporal';

@@ -13,10 +13,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { notificationLocale, renderNotification } from '../../activities/notification-texts';
+import { notificationLocale, renderNotification } from '../../texts/notifications/notification-texts';
 import { getServer } from '../../sql/repositories/servers-repository';
 import { createPendingSubscription, getSubscription } from '../../sql/repositories/subscriptions-repository';
-import { newPayment, newUser, testActor } from '../../sql/repositories/test-fixtures';
+import { newPayment, newUser, testActor } from '../support/db-fixtures';
 import { failoverWorkflowId, ScheduleId, subscriptionWorkflowId } from '../../workflows/contract';
 import { panelHealthWorkflow, type PanelHealthResult } from '../../workflows/panel-health-workflow';
 import { panelReconcileWorkflow } from '../../workflows/panel-reconcile-workflow';

@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { AlertInput } from '../../activities/alert-activity-types';
-import { createOperatorActions } from '../../bot/operator-actions';
+import type { AlertInput } from '../../activities/contracts/alert-activities';
+import { createOperatorActions } from '../../usecases/operator-actions';
 import { createPendingSubscription } from '../../sql/repositories/subscriptions-repository';
-import { newPayment, newUser, testActor } from '../../sql/repositories/test-fixtures';
+import { newPayment, newUser, testActor } from '../support/db-fixtures';
 import { ALERT_LIMIT, invariantsCheckWorkflow, violationAlertKey } from '../../workflows/invariants-workflow';
 import { startRealStack, type RealStack } from '../support/real-stack';
 

@@ -11,7 +11,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { createActivities } from '../../activities/create-activities';
 import { countAuditLogs } from '../../sql/repositories/audit-repository';
 import { createPendingSubscription, getSubscription } from '../../sql/repositories/subscriptions-repository';
-import { newPayment, newUser, testActor } from '../../sql/repositories/test-fixtures';
+import { newPayment, newUser, testActor } from '../support/db-fixtures';
 import { createWorker } from '../../workers/create-worker';
 import { subscriptionWorkflowId } from '../../workflows/contract';
 import { cancelUpdate, getStateQuery, paymentCompletedSignal, trialGrantedSignal } from '../../workflows/subscription-messages';

@@ -9,9 +9,9 @@ import { after, before, describe, it } from 'node:test';
 import { registerBusinessMetrics } from '../../lib/observability/business-metrics';
 import { startOpsServer, type OpsServer } from '../../lib/observability/ops-server';
 import { countingFetch, createPanelCallCounter, createProcessRegistry } from '../../lib/observability/process-metrics';
-import { createPurchaseService } from '../../lib/purchases/start-purchase';
+import { createPurchaseService } from '../../usecases/start-purchase';
 import { creditBalance } from '../../sql/repositories/ledger-repository';
-import { newUser, testActor } from '../../sql/repositories/test-fixtures';
+import { newUser, testActor } from '../support/db-fixtures';
 import { startRealStack, type RealStack } from '../support/real-stack';
 import { eventually } from '../support/test-temporal';
 

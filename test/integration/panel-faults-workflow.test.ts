@@ -12,7 +12,7 @@ import { createSecretBox } from '../../lib/crypto/secret-box';
 import { setServerPanelCredentials } from '../../sql/repositories/server-credentials-repository';
 import { getServer, recordServerHealth } from '../../sql/repositories/servers-repository';
 import { createPendingSubscription, getSubscription } from '../../sql/repositories/subscriptions-repository';
-import { newPayment, newUser, testActor } from '../../sql/repositories/test-fixtures';
+import { newPayment, newUser, testActor } from '../support/db-fixtures';
 import { subscriptionWorkflowId } from '../../workflows/contract';
 import { getStateQuery, moveToServerUpdate, paymentCompletedSignal } from '../../workflows/subscription-messages';
 import { subscriptionWorkflow } from '../../workflows/subscription-workflow';

@@ -14,12 +14,12 @@ import { createApp } from '../../api/create-app';
 import type { FakePanel } from '../../fakes/xui-panel/fake-panel';
 import { createSecretBox } from '../../lib/crypto/secret-box';
 import { createLogger } from '../../lib/logger';
-import { createPanelResolver } from '../../lib/xui/panel-for-server';
+import { createPanelResolver } from '../../usecases/panel-for-server';
 import { parseVlessLink } from '../../lib/xui/parse-vless-link';
 import { releaseServerSlot } from '../../sql/repositories/server-slots-repository';
 import { getSubscription } from '../../sql/repositories/subscriptions-repository';
 import { setServerActive } from '../../sql/repositories/servers-repository';
-import { newActiveSubscription, testActor } from '../../sql/repositories/test-fixtures';
+import { newActiveSubscription, testActor } from '../support/db-fixtures';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { startPanelServer, type PanelServer } from '../support/panel-server';
 

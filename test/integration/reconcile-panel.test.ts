@@ -14,11 +14,11 @@ import { createReconcileActivities } from '../../activities/reconcile-activities
 import type { FakePanel } from '../../fakes/xui-panel/fake-panel';
 import { createSecretBox } from '../../lib/crypto/secret-box';
 import { createLogger } from '../../lib/logger';
-import { createPanelResolver } from '../../lib/xui/panel-for-server';
+import { createPanelResolver } from '../../usecases/panel-for-server';
 import { releaseServerSlot } from '../../sql/repositories/server-slots-repository';
 import { setServerActive } from '../../sql/repositories/servers-repository';
 import { getSubscription } from '../../sql/repositories/subscriptions-repository';
-import { newActiveSubscription, testActor } from '../../sql/repositories/test-fixtures';
+import { newActiveSubscription, testActor } from '../support/db-fixtures';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { startPanelServer, type PanelServer } from '../support/panel-server';
 

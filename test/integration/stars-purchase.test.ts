@@ -1,6 +1,6 @@
 /**
  * A Telegram Stars purchase end to end: the real grammY bot (bot/create-bot.ts) with the real
- * Postgres-backed services (bot/create-bot-services.ts, lib/purchases) long-polls the fake
+ * Postgres-backed services (bot/create-bot-services.ts, usecases/) long-polls the fake
  * Telegram; purchases start the real payment workflow on the Temporal dev server, run by a test
  * worker with the real payment activities and a stub subscription workflow that records every
  * `paymentCompleted` signal (test/integration/payment-test-workflows.ts, as payments.test.ts).
@@ -28,11 +28,11 @@ import { parseMoney } from '../../lib/money';
 import { paymentFields, type PaymentProviders } from '../../lib/payments/payments-config';
 import { rubToStars } from '../../lib/payments/stars/rub-to-stars';
 import { starsInvoicePayload } from '../../lib/payments/stars/stars-payload';
-import type { PaymentWorkflowTarget } from '../../lib/purchases/payment-workflow-client';
-import { purchaseFields } from '../../lib/purchases/purchase-config';
-import { createPurchaseService } from '../../lib/purchases/start-purchase';
-import { createStarsCheckout } from '../../lib/purchases/stars-checkout';
-import { createPanelResolver } from '../../lib/xui/panel-for-server';
+import type { PaymentWorkflowTarget } from '../../clients/payment-workflow-client';
+import { purchaseFields } from '../../usecases/purchase-config';
+import { createPurchaseService } from '../../usecases/start-purchase';
+import { createStarsCheckout } from '../../usecases/stars-checkout';
+import { createPanelResolver } from '../../usecases/panel-for-server';
 import { countAuditLogs } from '../../sql/repositories/audit-repository';
 import { getPayment } from '../../sql/repositories/payments-repository';
 import { getUserByTelegramId } from '../../sql/repositories/users-repository';

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { createPanelActivities } from '../../activities/panel-activities';
 import { getSubscription } from '../../sql/repositories/subscriptions-repository';
 import { getUserById } from '../../sql/repositories/users-repository';
-import { newPayment, newUser, testActor } from '../../sql/repositories/test-fixtures';
+import { newPayment, newUser, testActor } from '../support/db-fixtures';
 import { createPendingSubscription } from '../../sql/repositories/subscriptions-repository';
 import { subscriptionWorkflowId } from '../../workflows/contract';
 import { cancelUpdate, getStateQuery, paymentCompletedSignal } from '../../workflows/subscription-messages';

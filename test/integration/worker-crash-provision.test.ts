@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { decodeTimeoutType } from '@temporalio/common';
 import { deriveClientIdentity } from '../../lib/xui/derive-client-identity';
 import { createPendingSubscription, getSubscription } from '../../sql/repositories/subscriptions-repository';
-import { newPayment, newUser, testActor } from '../../sql/repositories/test-fixtures';
+import { newPayment, newUser, testActor } from '../support/db-fixtures';
 import { subscriptionWorkflowId } from '../../workflows/contract';
 import { cancelUpdate, getStateQuery, paymentCompletedSignal } from '../../workflows/subscription-messages';
 import { subscriptionWorkflow } from '../../workflows/subscription-workflow';

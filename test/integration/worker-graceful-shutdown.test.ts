@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { deriveClientIdentity } from '../../lib/xui/derive-client-identity';
 import { createPendingSubscription, getSubscription } from '../../sql/repositories/subscriptions-repository';
-import { newPayment, newUser, testActor } from '../../sql/repositories/test-fixtures';
+import { newPayment, newUser, testActor } from '../support/db-fixtures';
 import { subscriptionWorkflowId } from '../../workflows/contract';
 import { paymentCompletedSignal } from '../../workflows/subscription-messages';
 import { subscriptionWorkflow } from '../../workflows/subscription-workflow';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { listAuditLogs } from '../../sql/repositories/audit-repository';
 import { createPendingSubscription, getSubscription } from '../../sql/repositories/subscriptions-repository';
-import { newUser, testActor } from '../../sql/repositories/test-fixtures';
+import { newUser, testActor } from '../support/db-fixtures';
 import { UserIdAttribute, subscriptionWorkflowId } from '../../workflows/contract';
 import { cancelSignal, getStateQuery } from '../../workflows/subscription-messages';
 import { subscriptionWorkflow } from '../../workflows/subscription-workflow';

@@ -43,7 +43,7 @@ import fc from 'fast-check';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { createLifecycleActivities, type LifecycleActivities, type LifecycleActor } from '../../activities/lifecycle-activities';
-import { failureOf, startLifecycleTestKit, type LifecycleTestKit } from '../../activities/lifecycle-test-kit';
+import { failureOf, startLifecycleTestKit, type LifecycleTestKit } from '../support/lifecycle-test-kit';
 import { createPaymentActivities } from '../../activities/payment-activities';
 import { createTelegramSender } from '../../activities/telegram-sender';
 import { createLogger } from '../../lib/logger';
@@ -54,7 +54,7 @@ import { createPayment, markPaymentCancelled, markPaymentCompleted } from '../..
 import { listActivePlans } from '../../sql/repositories/plans-repository';
 import { createPromoCode, findUsablePromo, redeemPromo } from '../../sql/repositories/promo-codes-repository';
 import { createPendingSubscription, extendSubscriptionWithPayment, getSubscription } from '../../sql/repositories/subscriptions-repository';
-import { newUser } from '../../sql/repositories/test-fixtures';
+import { newUser } from '../support/db-fixtures';
 import { setAutoRenew } from '../../sql/repositories/users-repository';
 import { balanceLedgerRow, type BalanceLedgerRow } from '../../sql/schemas/balance-ledger-row';
 import { paymentRow, type PaymentMethod, type PaymentRow } from '../../sql/schemas/payment-row';

@@ -6,8 +6,8 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { AlertInput } from '../../activities/alert-activity-types';
-import type { LifecycleActivities, NotifyInput, PeriodResult, SubscriptionSnapshot } from '../../activities/lifecycle-activity-types';
+import type { AlertInput } from '../../activities/contracts/alert-activities';
+import type { LifecycleActivities, NotifyInput, PeriodResult, SubscriptionSnapshot } from '../../activities/contracts/lifecycle-activities';
 import { DEFAULT_LIFECYCLE_SETTINGS, type LifecycleSettings } from '../../workflows/subscription-lifecycle';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

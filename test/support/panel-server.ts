@@ -9,7 +9,7 @@ import type { StoredInbound } from '../../fakes/xui-panel/seed-inbounds';
 import type { SecretBox } from '../../lib/crypto/secret-box';
 import { setServerPanelCredentials } from '../../sql/repositories/server-credentials-repository';
 import { createServer } from '../../sql/repositories/servers-repository';
-import { testActor } from '../../sql/repositories/test-fixtures';
+import { testActor } from './db-fixtures';
 import type { VpnServerRow } from '../../sql/schemas/vpn-server-row';
 
 /** A fake panel and the server row that points at it. */

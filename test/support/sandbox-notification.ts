@@ -4,7 +4,7 @@
  */
 import type { CommonQueryMethods } from 'slonik';
 import { createPayment, setPaymentExternalId } from '../../sql/repositories/payments-repository';
-import { newUser, testActor } from '../../sql/repositories/test-fixtures';
+import { newUser, testActor } from './db-fixtures';
 import type { PaymentRow } from '../../sql/schemas/payment-row';
 
 /** A new user's pending sandbox payment, with its external id set. */

@@ -1,9 +1,9 @@
 /**
- * Fleet schedule settings for tests of lib/temporal/ensure-schedules.ts: the required intervals at
+ * Fleet schedule settings for tests of clients/ensure-schedules.ts: the required intervals at
  * the values every schedule test starts from, on `taskQueue`; a test spreads in what it changes
  * (an optional schedule such as the orphan sweep, or an interval it updates).
  */
-import type { FleetScheduleSettings } from '../../lib/temporal/ensure-schedules';
+import type { FleetScheduleSettings } from '../../clients/ensure-schedules';
 
 /** The base settings on `taskQueue`. */
 export function testScheduleSettings(taskQueue: string): FleetScheduleSettings {

@@ -8,7 +8,7 @@ import { createApp } from '../../api/create-app';
 import type { DatabasePool } from '../../lib/db/create-pool';
 import { createLogger } from '../../lib/logger';
 import type { PaymentProviders } from '../../lib/payments/payments-config';
-import { signalPaymentVerdict, type PaymentWorkflowTarget } from '../../lib/purchases/payment-workflow-client';
+import { signalPaymentVerdict, type PaymentWorkflowTarget } from '../../clients/payment-workflow-client';
 
 /** A listening webhook API and its base URL (`http://127.0.0.1:<port>`). */
 export interface WebhookApi {

@@ -19,7 +19,7 @@ import type { FakePanel } from '../../fakes/xui-panel/fake-panel';
 import { createSecretBox } from '../../lib/crypto/secret-box';
 import type { DatabasePool } from '../../lib/db/create-pool';
 import { createLogger } from '../../lib/logger';
-import { createPanelResolver } from '../../lib/xui/panel-for-server';
+import { createPanelResolver } from '../../usecases/panel-for-server';
 import { createWorker } from '../../workers/create-worker';
 import { DEFAULT_LIFECYCLE_SETTINGS, type LifecycleSettings } from '../../workflows/subscription-lifecycle';
 import { startPanelServer, type PanelServer } from './panel-server';

@@ -4,10 +4,10 @@ import { after, describe, it } from 'node:test';
 import { startFakeCryptoPay, type FakeCryptoPay } from '../../../fakes/cryptopay';
 import type { WebhookRejectedError } from '../payment-errors';
 import { matchesOrder, type CreateInvoiceInput, type PaymentProvider } from '../payment-provider';
-import { startWebhookReceiver } from '../testing/start-webhook-receiver';
+import { startWebhookReceiver } from '../../../test/support/start-webhook-receiver';
 import { createCryptoPayProvider, type CryptoPayProviderOptions } from './cryptopay-provider';
 import { cryptoPaySignature, verifyCryptoPaySignature } from './cryptopay-signature';
-import { rejectsWithPaymentError } from '../testing/rejects-with-payment-error';
+import { rejectsWithPaymentError } from '../../../test/support/rejects-with-payment-error';
 
 const TOKEN = '12345:AAexampleTokenForTests';
 const closers: Array<() => Promise<void>> = [];

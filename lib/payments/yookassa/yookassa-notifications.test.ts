@@ -3,7 +3,7 @@ import { after, describe, it } from 'node:test';
 import type { WebhookRejectedError } from '../payment-errors';
 import { matchesOrder } from '../payment-provider';
 import { createYooKassaProvider } from './yookassa-provider';
-import { createYooKassaKit, order, SHOP } from './yookassa-test-kit';
+import { createYooKassaKit, order, SHOP } from '../../../test/support/yookassa-test-kit';
 
 const kit = createYooKassaKit();
 const { setup, setupWithWebhooks } = kit;

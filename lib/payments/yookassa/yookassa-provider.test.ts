@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { PaymentUnavailableError } from '../payment-errors';
 import { createYooKassaProvider } from './yookassa-provider';
-import { createYooKassaKit, order, rejects, SHOP } from './yookassa-test-kit';
+import { createYooKassaKit, order, rejects, SHOP } from '../../../test/support/yookassa-test-kit';
 
 const kit = createYooKassaKit();
 const { setup } = kit;

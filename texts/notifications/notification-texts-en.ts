@@ -1,0 +1,80 @@
+import { formatRub } from '../format-rub';
+import type { NotificationParams } from './notification-params';
+import type { NotificationTexts } from './notification-texts';
+
+const dateFormat = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/Moscow' });
+const money = (kopecks: number): string => formatRub(kopecks, { decimalSeparator: '.', groupSeparator: ',' });
+const until = (p: NotificationParams): string => (p.endsAt === undefined ? '' : ` until ${dateFormat.format(p.endsAt)} (Moscow time)`);
+const plan = (p: NotificationParams): string => (p.planName === undefined ? '' : ` “${p.planName}”`);
+const count = (n: number, unit: string): string => `${n} ${unit}${n === 1 ? '' : 's'}`;
+
+function timeLeft(hours: number): string {
+  return hours >= 48 ? count(Math.round(hours / 24), 'day') : count(Math.max(hours, 1), 'hour');
+}
+
+function keyLines(p: NotificationParams): string[] {
+  return [
+    ...(p.subscriptionUrl === undefined ? [] : ['', 'Subscription link (add it to your app; it keeps working if we move you to another server):', p.subscriptionUrl]),
+    ...(p.vpnKey === undefined ? [] : ['', 'Key (to import by hand):', p.vpnKey]),
+  ];
+}
+
+/** English notification texts: plain text, prices like `1,049.50 ₽`, times in Moscow time. */
+export const notificationTextsEn: NotificationTexts = {
+  key_delivered: (p) =>
+    [
+      `Your VPN is ready${until(p)}.`,
+      ...keyLines(p),
+      '',
+      'Apps: Hiddify, v2rayNG (Android), Streisand or V2Box (iPhone), Nekoray (desktop). Scan the QR code or paste the link.',
+    ].join('\n'),
+  provision_delayed: () =>
+    'Your payment went through, but your key is taking longer than usual: the server is not answering right now. We will send the key here as soon as it is ready; you need to do nothing.',
+  reminder: (p) =>
+    [
+      `Your subscription${plan(p)} ends${p.hoursLeft === undefined ? ' soon' : ` in ${timeLeft(p.hoursLeft)}`}${p.endsAt === undefined ? '' : `, on ${dateFormat.format(p.endsAt)} (Moscow time)`}.`,
+      'Renew it to keep your key working: /plans',
+    ].join('\n'),
+  expired: (p) =>
+    [`Your subscription${plan(p)} has ended and its key is switched off.`, 'Renew it within a few days and the same key works again: /plans'].join('\n'),
+  renewed: (p) => `Your subscription${plan(p)} is renewed${until(p)}. Thank you!`,
+  reenabled: (p) => `Payment received: your key works again, and your subscription${plan(p)} is active${until(p)}.`,
+  moved: (p) =>
+    [
+      `We moved your subscription to another server${p.serverName === undefined ? '' : ` (${p.serverName})`}.`,
+      'If you added the subscription link, refresh the subscription in your app. If you imported the key by hand, replace it with the new one.',
+      ...keyLines(p),
+    ].join('\n'),
+  cancelled: (p) => [`Your subscription${plan(p)} is cancelled and its key is switched off.`, 'If this is a mistake, write to /paysupport.'].join('\n'),
+  refunded: (p) =>
+    `${p.amountKopecks === undefined ? 'Your payment' : money(p.amountKopecks)} went back to your balance. You can spend it on any plan: /plans`,
+  referral_bonus: (p) =>
+    `A friend you invited has paid for a subscription. ${p.amountKopecks === undefined ? 'A bonus was' : `${money(p.amountKopecks)} was`} added to your balance. Thank you!`,
+  auto_renewed: (p) =>
+    `Your subscription${plan(p)} was renewed automatically${until(p)}.${p.amountKopecks === undefined ? '' : ` ${money(p.amountKopecks)} was taken from your balance.`}`,
+  auto_renew_topup: (p) =>
+    [
+      `Your subscription${plan(p)} ends${p.endsAt === undefined ? ' soon' : ` on ${dateFormat.format(p.endsAt)} (Moscow time)`}, and your balance is too low to renew it automatically.`,
+      ...(p.amountKopecks === undefined ? [] : [`Renewal costs ${money(p.amountKopecks)}${p.balanceKopecks === undefined ? '' : `; your balance is ${money(p.balanceKopecks)}`}.`]),
+      'Top up your balance or pay for the renewal: /plans',
+    ].join('\n'),
+  payment_under_review: (p) =>
+    [
+      `We received a payment${p.amountKopecks === undefined ? '' : ` for your order of ${money(p.amountKopecks)}`}${plan(p)}, but it does not match the order (the amount, currency or order number differs), so nothing was activated automatically.`,
+      'The payment is under review: our support will contact you here. You do not need to pay again. Questions: /paysupport',
+    ].join('\n'),
+  trial_started: (p) =>
+    `Your free trial${p.days === undefined ? '' : ` of ${count(p.days, 'day')}`} has started${p.endsAt === undefined ? '' : `; it lasts${until(p)}`}. Your key follows in a moment.`,
+  stars_refunded: (p) =>
+    [
+      `We returned ${p.stars === undefined ? 'your Stars payment' : count(p.stars, 'Star')} to you: ${
+        p.refundReason === 'second-charge' ? 'this order was already paid, so the second payment was not needed' : 'this order could not be completed'
+      }.`,
+      'Nothing was lost; see /subscriptions, or buy again with /plans.',
+    ].join('\n'),
+  payment_credited: (p) =>
+    [
+      `Your payment arrived after the subscription was cancelled, so ${p.amountKopecks === undefined ? 'it' : money(p.amountKopecks)} went to your balance instead.`,
+      'You can spend it on any plan: /plans',
+    ].join('\n'),
+};

@@ -1,0 +1,178 @@
+/**
+ * Starting a purchase from the bot, with no activity in between: find or create the pending
+ * subscription, create the `payments` row, start `payment-{id}` with update-with-start and return
+ * how the user pays (redirect URL, Stars invoice) or that it is done (balance).
+ */
+import type { DatabasePool } from '../lib/db/create-pool';
+import type { Logger } from '../lib/logger';
+import { formatMoney, parseMoney, promoPrice, type Kopecks } from '../lib/money';
+import type { PaymentProviders } from '../lib/payments/payments-config';
+import { starsInvoicePayload } from '../lib/payments/stars/stars-payload';
+import { MAX_STARS_SUBSCRIPTION_PRICE, rubToStars } from '../lib/payments/stars/rub-to-stars';
+import type { Actor } from '../sql/repositories/audit-repository';
+import { getBalance } from '../sql/repositories/ledger-repository';
+import { createPayment } from '../sql/repositories/payments-repository';
+import { getPlan } from '../sql/repositories/plans-repository';
+import { findUsablePromo, redeemPromo } from '../sql/repositories/promo-codes-repository';
+import { findPendingPayment, findUnpaidPendingSubscription } from '../sql/repositories/purchases-repository';
+import { createPendingSubscription } from '../sql/repositories/subscriptions-repository';
+import type { PaymentMethod, PaymentRow } from '../sql/schemas/payment-row';
+import { availablePaymentMethods } from './available-methods';
+import { startPaymentAndWaitForInvoice, type PaymentWorkflowTarget } from '../clients/payment-workflow-client';
+
+/** Why a purchase cannot start (the bot shows a text per reason). */
+export type PurchaseRefusal = 'plan-unavailable' | 'method-unavailable' | 'insufficient-balance' | 'promo-invalid';
+
+/** Thrown inside the payment's transaction when the code was used up meanwhile, to roll it back. */
+class PromoNoLongerUsable extends Error {}
+
+/** How the user pays, or that they already did. Structurally the bot's `PurchaseStart`. */
+export type PurchaseResult =
+  | { kind: 'redirect'; url: string }
+  | { kind: 'stars-invoice'; payload: string; stars: number }
+  | { kind: 'done' }
+  | { kind: 'rejected'; reason: PurchaseRefusal };
+
+/** Dependencies of {@link createPurchaseService}. */
+export interface PurchaseServiceDeps {
+  db: DatabasePool;
+  /** Temporal client, task queue and verdict timeout of payment workflows. */
+  payments: PaymentWorkflowTarget;
+  providers: PaymentProviders;
+  /** Kopecks per Telegram Star, or 'disabled'. */
+  starsKopecksPerStar: number | 'disabled';
+  /** Methods the operator switched off (PAYMENT_METHODS_DISABLED); default none. */
+  disabledMethods?: readonly PaymentMethod[] | undefined;
+  logger?: Logger | undefined;
+  /** Bound on waiting for the invoice, in milliseconds; default 15 000. */
+  invoiceWaitMs?: number | undefined;
+}
+
+/** The purchase service the bot uses. */
+export interface PurchaseService {
+  /** Methods on offer in this deployment, in display order. */
+  paymentMethods(): PaymentMethod[];
+  /**
+   * Starts (or resumes) a purchase of `planId` by `method` for `userId`.
+   * @throws database errors; Temporal failures are reported as 'method-unavailable'
+   */
+  startPurchase(input: PurchaseInput): Promise<PurchaseResult>;
+}
+
+/** What {@link PurchaseService.startPurchase} takes. */
+export interface PurchaseInput {
+  userId: number;
+  planId: number;
+  method: PaymentMethod;
+  /** A promo code as the user typed it (any case); an unusable one refuses with 'promo-invalid'. */
+  promoCode?: string | undefined;
+}
+
+type Price = { amount: string; currency: string; stars?: number };
+type AppliedPromo = { promoCodeId: number; listPrice: string };
+
+/** Builds the purchase service. */
+export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseService {
+  const methods = availablePaymentMethods(deps.providers, deps.starsKopecksPerStar, deps.disabledMethods);
+  const log = deps.logger?.child({ component: 'purchases' });
+
+  function providerName(method: PaymentMethod): string | undefined {
+    if (method === 'balance') return 'balance';
+    if (method === 'stars') return 'telegram_stars';
+    return deps.providers.forMethod(method)?.name;
+  }
+
+  /** The price in the method's currency: RUB, or whole Stars for 'stars'. */
+  function priceOf(priceKopecks: Kopecks, method: PaymentMethod): Price | undefined {
+    if (method !== 'stars') return { amount: formatMoney(priceKopecks), currency: 'RUB' };
+    if (deps.starsKopecksPerStar === 'disabled') return undefined;
+    const stars = rubToStars(priceKopecks, deps.starsKopecksPerStar);
+    if (stars > MAX_STARS_SUBSCRIPTION_PRICE) return undefined;
+    return { amount: `${stars}.00`, currency: 'XTR', stars };
+  }
+
+  /**
+   * Creates the payment (reusing a pending full-price one when it can) and, for a promo order,
+   * redeems the code in the same transaction: both commit or neither does.
+   * @returns null when the promo code was used up between the check and the redemption
+   */
+  async function paymentFor(input: PurchaseInput, price: Price, provider: string, promo: AppliedPromo | null, now: Date): Promise<PaymentRow | null> {
+    const actor: Actor = { type: 'user', userId: input.userId };
+    try {
+      return await paymentTransaction(input, price, provider, promo, now, actor);
+    } catch (error) {
+      if (error instanceof PromoNoLongerUsable) return null;
+      throw error;
+    }
+  }
+
+  async function paymentTransaction(input: PurchaseInput, price: Price, provider: string, promo: AppliedPromo | null, now: Date, actor: Actor): Promise<PaymentRow> {
+    return deps.db.transaction(async (tx) => {
+      const existing = await findUnpaidPendingSubscription(tx, { userId: input.userId, planId: input.planId });
+      if (existing !== null && input.method !== 'balance' && promo === null) {
+        const reusable = await findPendingPayment(tx, { subscriptionId: existing.id, method: input.method, ...price });
+        if (reusable !== null && reusable.provider === provider) return reusable;
+      }
+      const subscription = existing ?? (await createPendingSubscription(tx, { userId: input.userId, planId: input.planId, actor }));
+      const { payment } = await createPayment(tx, {
+        userId: input.userId,
+        subscriptionId: subscription.id,
+        amount: price.amount,
+        currency: price.currency,
+        method: input.method,
+        provider,
+        promo,
+        actor,
+      });
+      if (promo !== null) {
+        const redeemed = await redeemPromo(tx, { promoCodeId: promo.promoCodeId, userId: input.userId, paymentId: payment.id, now, actor });
+        if (redeemed === null) throw new PromoNoLongerUsable();
+      }
+      return payment;
+    });
+  }
+
+  return {
+    paymentMethods: () => [...methods],
+    async startPurchase(input) {
+      const plan = await getPlan(deps.db, input.planId);
+      if (plan === null || !plan.is_active) return { kind: 'rejected', reason: 'plan-unavailable' };
+      const provider = providerName(input.method);
+      const now = new Date();
+      const listKopecks = parseMoney(plan.price_rub);
+      const promoRow = input.promoCode === undefined ? null : await findUsablePromo(deps.db, { code: input.promoCode, userId: input.userId, now });
+      if (input.promoCode !== undefined && promoRow === null) return { kind: 'rejected', reason: 'promo-invalid' };
+      const price = priceOf(promoRow === null ? listKopecks : promoPrice(listKopecks, promoRow.percent_off), input.method);
+      const listPrice = promoRow === null ? undefined : priceOf(listKopecks, input.method);
+      if (!methods.includes(input.method) || provider === undefined || price === undefined || (promoRow !== null && listPrice === undefined)) {
+        return { kind: 'rejected', reason: 'method-unavailable' };
+      }
+      if (input.method === 'balance' && parseMoney(await getBalance(deps.db, input.userId)) < parseMoney(price.amount)) {
+        return { kind: 'rejected', reason: 'insufficient-balance' };
+      }
+      const promo = promoRow === null || listPrice === undefined ? null : { promoCodeId: promoRow.id, listPrice: listPrice.amount };
+      const payment = await paymentFor(input, price, provider, promo, now);
+      if (payment === null) return { kind: 'rejected', reason: 'promo-invalid' };
+      let state;
+      try {
+        state = await startPaymentAndWaitForInvoice(deps.payments, payment, deps.invoiceWaitMs ?? 15_000);
+      } catch (error) {
+        log?.warn({ paymentId: payment.id, err: error instanceof Error ? error.name : 'unknown' }, 'payment workflow did not answer in time');
+        return { kind: 'rejected', reason: 'method-unavailable' };
+      }
+      switch (state.phase) {
+        case 'completed':
+          return { kind: 'done' };
+        case 'awaiting':
+          if (input.method === 'stars' && price.stars !== undefined) return { kind: 'stars-invoice', payload: starsInvoicePayload(payment.id), stars: price.stars };
+          if (state.confirmationUrl !== null) return { kind: 'redirect', url: state.confirmationUrl };
+          return { kind: 'rejected', reason: 'method-unavailable' };
+        case 'failed':
+          return { kind: 'rejected', reason: state.failureReason === 'insufficient-balance' ? 'insufficient-balance' : 'method-unavailable' };
+        case 'creating':
+        case 'cancelled':
+          return { kind: 'rejected', reason: 'method-unavailable' };
+      }
+    },
+  };
+}
