@@ -21,5 +21,4 @@ export { deriveClientIdentity, type ClientIdentity } from './derive-client-ident
 export { buildVlessLink, type BuildVlessLinkInput, type LinkClient, type LinkInbound } from './vless-link';
 export { parseVlessLink, type ParsedVlessLink } from './parse-vless-link';
 export { renderQrBase64, renderQrPng, type QrOptions } from './render-qr';
-export { createPanelResolver, serverPublicHost, type PanelResolver, type PanelResolverDeps, type ServerPanel } from '../../usecases/panel-for-server';
 export { buildSubscriptionBody, buildSubscriptionHeaders, type SubscriptionHeadersInput } from './subscription-response';
