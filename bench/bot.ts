@@ -8,7 +8,7 @@ import { cpuBetween, sampleCpu } from './lib/proc';
 import { runAtRate } from './lib/load';
 import { startBenchStack } from './lib/stack';
 import { summarize, type Metric } from './lib/stats';
-import type { BenchOutcome } from './main';
+import type { BenchOutcome } from './lib/results';
 
 export async function benchBot(numbers: Record<string, number>): Promise<BenchOutcome> {
   const rate = numbers['rate'] ?? 200;

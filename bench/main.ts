@@ -13,16 +13,9 @@ import '../scripts/stack/signal-baseline';
 import path from 'node:path';
 import { requireNode24 } from '../scripts/stack/require-node';
 import { parseBenchArgs } from './lib/args';
-import { machineInfo, reportResult, type BenchResult } from './lib/results';
+import { machineInfo, reportResult, type BenchOutcome, type BenchResult } from './lib/results';
 import { ROOT } from './lib/stack';
-import type { Metric } from './lib/stats';
 
-/** What a bench function returns; main adds the dates and the machine. */
-export interface BenchOutcome {
-  options: Record<string, unknown>;
-  metrics: Metric[];
-  notes: string[];
-}
 
 requireNode24();
 const args = parseBenchArgs(process.argv.slice(2));

@@ -11,7 +11,7 @@ import { benchPurchaseService, cheapestPlanId, createUsers, mapConcurrent, payIn
 import { createHttpPoster, runAtRate, syntheticIp } from './lib/load';
 import { startBenchStack } from './lib/stack';
 import { summarize, type Metric } from './lib/stats';
-import type { BenchOutcome } from './main';
+import type { BenchOutcome } from './lib/results';
 import { keyPathCounts } from './lib/history';
 
 const TARGETS: Record<number, { p50?: number; p99?: number }> = { 1: { p50: 120 }, 20: { p99: 300 } };

@@ -15,7 +15,7 @@ import { createUsers, mapConcurrent } from './lib/fixtures';
 import { cpuBetween, rssMiB, sampleCpu } from './lib/proc';
 import { startBenchStack, type BenchStack } from './lib/stack';
 import { percentile, type Metric } from './lib/stats';
-import type { BenchOutcome } from './main';
+import type { BenchOutcome } from './lib/results';
 
 function temporalBytes(stack: BenchStack): number {
   let total = 0;

@@ -19,7 +19,7 @@ import { createHttpPoster, runClosedLoop, syntheticIp } from './lib/load';
 import { cpuSeconds } from './lib/proc';
 import { startBenchStack, type BenchStack } from './lib/stack';
 import { summarize, type Metric } from './lib/stats';
-import type { BenchOutcome } from './main';
+import type { BenchOutcome } from './lib/results';
 
 function invoiceBody(paymentId: number, amount: string): string {
   const now = new Date().toISOString();

@@ -8,6 +8,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { compareMetrics, formatTable, judge, type Metric } from './stats';
 
+/** What a bench function returns; main adds the dates and the machine. */
+export interface BenchOutcome {
+  options: Record<string, unknown>;
+  metrics: Metric[];
+  notes: string[];
+}
+
 /** What one run writes. */
 export interface BenchResult {
   bench: string;

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CHAT_SIMULATOR_PAGE } from './chat-simulator-page';
 import type { ChatEntry } from './create-chat-store';
-import type { FakeTelegram } from './start-fake-telegram';
+import type { FakeTelegram } from './fake-telegram-api';
 
 const userSchema = z.object({
   id: z.coerce.number().int().positive(),

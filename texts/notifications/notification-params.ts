@@ -3,7 +3,7 @@
  * (plain JSON from a workflow) into typed fields. A value of the wrong shape is dropped rather
  * than shown: a text then leaves out the line that needed it.
  */
-import type { NotifyInput } from '../../activities/contracts/lifecycle-activities';
+import type { NotificationKind, NotifyInput } from '../../activities/contracts/lifecycle-activities';
 
 /** Parsed notification parameters; every field is optional. */
 export interface NotificationParams {
@@ -74,3 +74,6 @@ export function parseNotificationParams(raw: RawParams = {}): NotificationParams
 export function withoutSecretParams(raw: RawParams = {}): RawParams {
   return Object.fromEntries(Object.entries(raw).filter(([name]) => !SECRET_PARAMS.has(name)));
 }
+
+/** One locale's texts: every kind must have one (the type makes a missing kind a compile error). */
+export type NotificationTexts = Readonly<Record<NotificationKind, (params: NotificationParams) => string>>;

@@ -1,6 +1,5 @@
 import { formatRub } from '../format-rub';
-import type { NotificationParams } from './notification-params';
-import type { NotificationTexts } from './notification-texts';
+import type { NotificationParams, NotificationTexts } from './notification-params';
 
 const dateFormat = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'Europe/Moscow' });
 const money = (kopecks: number): string => formatRub(kopecks, { decimalSeparator: '.', groupSeparator: ',' });

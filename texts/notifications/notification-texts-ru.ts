@@ -1,6 +1,5 @@
 import { formatRub } from '../format-rub';
-import type { NotificationParams } from './notification-params';
-import type { NotificationTexts } from './notification-texts';
+import type { NotificationParams, NotificationTexts } from './notification-params';
 import { russianDays, russianPlural } from '../../lib/i18n/russian-plural';
 
 const dateFormat = new Intl.DateTimeFormat('ru-RU', { dateStyle: 'long', timeStyle: 'short', timeZone: 'Europe/Moscow' });

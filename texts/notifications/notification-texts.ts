@@ -6,12 +6,11 @@
  */
 import { pickLocale, type Locale } from '../locale';
 import type { NotificationKind, NotifyInput } from '../../activities/contracts/lifecycle-activities';
-import { parseNotificationParams, type NotificationParams } from './notification-params';
+import { parseNotificationParams, type NotificationTexts } from './notification-params';
 import { notificationTextsEn } from './notification-texts-en';
 import { notificationTextsRu } from './notification-texts-ru';
 
-/** One locale's texts: every kind must have one (the type makes a missing kind a compile error). */
-export type NotificationTexts = Readonly<Record<NotificationKind, (params: NotificationParams) => string>>;
+export type { NotificationTexts } from './notification-params';
 
 const TEXTS: Readonly<Record<Locale, NotificationTexts>> = { ru: notificationTextsRu, en: notificationTextsEn };
 
