@@ -1,4 +1,5 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
+import { createSubscriptionWorkflowClient, type MoveToServerSignal } from '../clients/subscription-workflow-client';
 import type { DatabasePool } from '../lib/db/create-pool';
 import { ConfigError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
@@ -9,8 +10,6 @@ import {
   listFailoverCandidates,
   listPanelServerIds,
 } from '../sql/repositories/fleet-repository';
-import { SignalName, subscriptionWorkflowId } from '../workflows/contract';
-import type { MoveToServerSignal } from '../workflows/subscription-messages';
 import { heartbeatIfActivity } from './activity-context';
 import { asActivity } from './to-activity-failure';
 
@@ -19,8 +18,8 @@ export interface FleetActivityDeps {
   db: DatabasePool;
   logger: Logger;
   /**
-   * Temporal client (its own Connection, not the worker's NativeConnection), for signals; when
-   * absent, signalMoveToServer fails non-retryably (CONFIG_INVALID).
+   * Temporal client (on the worker's one connection, workers/temporal-connection.ts), for signals;
+   * when absent, signalMoveToServer fails non-retryably (CONFIG_INVALID).
    */
   temporal?: Client | undefined;
 }
@@ -101,19 +100,14 @@ export function createFleetActivities(deps: FleetActivityDeps) {
      */
     async signalMoveToServer(input: { fromServerId: number; subscriptionIds: number[]; reason: MoveToServerSignal['reason'] }): Promise<SignalMovesResult> {
       return asActivity(async () => {
-        const temporal = deps.temporal;
-        if (temporal === undefined) throw new ConfigError('the worker was built without a Temporal client; moves cannot be signalled');
+        if (deps.temporal === undefined) throw new ConfigError('the worker was built without a Temporal client; moves cannot be signalled');
+        const subscriptions = createSubscriptionWorkflowClient(deps.temporal);
         const payload: MoveToServerSignal = { fromServerId: input.fromServerId, reason: input.reason };
         const result: SignalMovesResult = { signalled: [], missing: [] };
         for (const subscriptionId of input.subscriptionIds) {
           heartbeatIfActivity({ done: result.signalled.length + result.missing.length });
-          try {
-            await temporal.workflow.getHandle(subscriptionWorkflowId(subscriptionId)).signal(SignalName.moveToServer, payload);
-            result.signalled.push(subscriptionId);
-          } catch (error) {
-            if (!(error instanceof WorkflowNotFoundError)) throw error;
-            result.missing.push(subscriptionId);
-          }
+          if (await subscriptions.signalMoveToServer(subscriptionId, payload)) result.signalled.push(subscriptionId);
+          else result.missing.push(subscriptionId);
         }
         if (result.missing.length > 0) {
           log.warn({ fromServerId: input.fromServerId, missing: result.missing }, 'subscriptions without a running workflow were not moved');

@@ -21,7 +21,6 @@ import { hasUndecidedStarsCharge } from '../sql/repositories/stars-charges-repos
 import { getSubscription } from '../sql/repositories/subscriptions-repository';
 import type { PaymentRow } from '../sql/schemas/payment-row';
 import { signalWithStartSubscription } from '../clients/subscription-workflow-client';
-import { SignalName } from '../workflows/contract';
 import { flagPaymentMismatch } from './flag-payment-mismatch';
 import type { InvoiceResult, PaymentFailureReason, VerdictResult } from './contracts/payment-activities';
 import { asActivity } from './to-activity-failure';
@@ -273,7 +272,7 @@ export function createPaymentActivities(deps: PaymentActivitiesInput) {
         const workflowId = await signalWithStartSubscription(
           configured().temporal,
           { subscriptionId: subscription.id, userId: subscription.user_id, planId: subscription.plan_id },
-          SignalName.paymentCompleted,
+          'paymentCompleted',
           { paymentId: payment.id },
         );
         return { workflowId };

@@ -1,7 +1,7 @@
 /**
  * The repairs of the panel reconciler (reconcile-activities.ts), one finding at a time.
  */
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { sql } from 'slonik';
 import type { DatabasePool } from '../lib/db/create-pool';
 import { RecordNotFoundError } from '../lib/errors';
@@ -13,8 +13,7 @@ import { writeAuditLog, type Actor } from '../sql/repositories/audit-repository'
 import { getSubscription, lockSubscription } from '../sql/repositories/subscriptions-repository';
 import type { SubscriptionRow } from '../sql/schemas/subscription-row';
 import type { VpnServerRow } from '../sql/schemas/vpn-server-row';
-import { SignalName, subscriptionWorkflowId } from '../workflows/contract';
-import type { EnsureClientSignal } from '../workflows/subscription-messages';
+import { createSubscriptionWorkflowClient } from '../clients/subscription-workflow-client';
 import type { AlertActivities } from './contracts/alert-activities';
 import { diffPanelClients, type DbClientRow, type PanelClientEntry, type PanelFinding } from './diff-panel-clients';
 import { identityOf } from './panel-client-spec';
@@ -70,6 +69,8 @@ export function createReconcileRepair(deps: ReconcileRepairDeps) {
   const log = deps.logger.child({ component: 'activity:reconciler' });
   const lockTimeoutMs = deps.lockTimeoutMs ?? 5_000;
   const targets = createPanelTargets(deps);
+  /** Asks a subscription's workflow to re-create its client (false when no workflow runs). */
+  const workflows = deps.temporal === undefined ? undefined : createSubscriptionWorkflowClient(deps.temporal);
 
   function toDbRow(row: SubscriptionRow): DbClientRow {
     const identity = identityOf(row.id, row, deps.clientIdSalt);
@@ -92,28 +93,16 @@ export function createReconcileRepair(deps: ReconcileRepairDeps) {
     return again.find((candidate): candidate is OwnFinding => candidate.kind === finding.kind && candidate.fix === finding.fix);
   }
 
-  /** Asks the subscription's workflow to re-create its client; false when no workflow runs. */
-  async function signalEnsureClient(temporal: Client, subscriptionId: number): Promise<boolean> {
-    const payload: EnsureClientSignal = { reason: 'reconciler:missing-client' };
-    try {
-      await temporal.workflow.getHandle(subscriptionWorkflowId(subscriptionId)).signal(SignalName.ensureClient, payload);
-      return true;
-    } catch (error) {
-      if (error instanceof WorkflowNotFoundError) return false;
-      throw error;
-    }
-  }
-
   /** Applies one repair (see the factory's comment for why it cannot race the workflow). */
   async function repair(server: VpnServerRow, found: PanelFinding, panel: PanelClient, snapshot: ReconcileSnapshot): Promise<'fixed' | 'signalled' | 'stale'> {
     const serverId = server.id;
     if (found.fix === null || !('subscriptionId' in found)) return 'stale';
     const finding: OwnFinding = found;
-    if (finding.kind === 'missing' && deps.temporal !== undefined) {
+    if (finding.kind === 'missing' && workflows !== undefined) {
       const fresh = await getSubscription(db, finding.subscriptionId);
       const current = fresh === null ? undefined : judgeAgain(serverId, finding, fresh, snapshot);
       if (fresh === null || current === undefined) return 'stale';
-      if (await signalEnsureClient(deps.temporal, current.subscriptionId)) {
+      if (await workflows.signalEnsureClient(current.subscriptionId, { reason: 'reconciler:missing-client' })) {
         await writeAuditLog(db, {
           actor: ACTOR,
           action: 'panel_client.ensure_requested',

@@ -23,9 +23,7 @@ import { getPayment } from '../sql/repositories/payments-repository';
 import { getSubscription } from '../sql/repositories/subscriptions-repository';
 import type { PaymentRow } from '../sql/schemas/payment-row';
 import type { SubscriptionRow } from '../sql/schemas/subscription-row';
-import { signalWithStartSubscription } from '../clients/subscription-workflow-client';
-import { SignalName, subscriptionWorkflowId } from '../workflows/contract';
-import type { EnsureClientSignal } from '../workflows/subscription-messages';
+import { createSubscriptionWorkflowClient, signalWithStartSubscription, type EnsureClientSignal } from '../clients/subscription-workflow-client';
 import type { AlertActivities } from './contracts/alert-activities';
 import { createPaymentActivities, type PaymentActivityDeps } from './payment-activities';
 import { createSweepRunner, minutesSince, SWEEP_ACTOR, type SweepInput, type SweepReport } from './sweep-runner';
@@ -122,9 +120,12 @@ export function createSweepActivities(deps: SweepActivityDeps) {
             const { client, taskQueue } = temporalOf();
             const signal: EnsureClientSignal = { reason: 'sweep:active-without-client' };
             if (row.plan_id === null) {
-              await client.workflow.getHandle(subscriptionWorkflowId(row.id)).signal(SignalName.ensureClient, signal);
+              // Without a plan the workflow cannot be started: only a running one is asked.
+              if (!(await createSubscriptionWorkflowClient(client).signalEnsureClient(row.id, signal))) {
+                throw new Error(`subscription ${row.id} has no plan and no running workflow`);
+              }
             } else {
-              await signalWithStartSubscription({ client, taskQueue }, { subscriptionId: row.id, userId: row.user_id, planId: row.plan_id }, SignalName.ensureClient, signal);
+              await signalWithStartSubscription({ client, taskQueue }, { subscriptionId: row.id, userId: row.user_id, planId: row.plan_id }, 'ensureClient', signal);
             }
             const missing = [row.server_id === null ? 'server' : null, row.vpn_key === null ? 'key' : null, row.xui_client_uuid === null ? 'client identity' : null].filter(Boolean).join(', ');
             await alert({

@@ -5,7 +5,7 @@
  */
 import { ScheduleAlreadyRunning, ScheduleNotFoundError, type Client, type ScheduleDescription } from '@temporalio/client';
 import type * as Workflows from '../workflows/index';
-import { ScheduleId } from '../workflows/contract';
+import { ScheduleId, WorkflowType, type WorkflowTypeName } from '../workflows/contract';
 
 /** What the fleet schedules need from the worker's configuration. */
 export interface FleetScheduleSettings {
@@ -37,7 +37,7 @@ export interface FleetScheduleSettings {
 export interface ScheduleDefinition {
   scheduleId: string;
   everySeconds: number;
-  workflowType: keyof typeof Workflows;
+  workflowType: WorkflowTypeName;
   args: unknown[];
   /** Shown on each started workflow in the UI. */
   summary: string;
@@ -60,7 +60,7 @@ export function fleetSchedules(settings: FleetScheduleSettings): ScheduleDefinit
     {
       scheduleId: ScheduleId.panelHealth,
       everySeconds: settings.panelProbeIntervalSeconds,
-      workflowType: 'panelHealthWorkflow',
+      workflowType: WorkflowType.panelHealth,
       args: [{ failoverAfterSeconds: settings.failoverAfterSeconds }] satisfies Parameters<typeof Workflows.panelHealthWorkflow>,
       summary: 'Probe every panel; fail over servers down too long',
       configVariable: 'PANEL_PROBE_INTERVAL_SECONDS',
@@ -68,7 +68,7 @@ export function fleetSchedules(settings: FleetScheduleSettings): ScheduleDefinit
     {
       scheduleId: ScheduleId.trafficSync,
       everySeconds: settings.trafficSyncIntervalSeconds,
-      workflowType: 'trafficSyncWorkflow',
+      workflowType: WorkflowType.trafficSync,
       args: [] satisfies Parameters<typeof Workflows.trafficSyncWorkflow>,
       summary: 'Copy per-client traffic from every panel',
       configVariable: 'TRAFFIC_SYNC_INTERVAL_SECONDS',
@@ -76,7 +76,7 @@ export function fleetSchedules(settings: FleetScheduleSettings): ScheduleDefinit
     {
       scheduleId: ScheduleId.panelReconcile,
       everySeconds: settings.reconcileIntervalSeconds,
-      workflowType: 'panelReconcileWorkflow',
+      workflowType: WorkflowType.panelReconcile,
       args: [] satisfies Parameters<typeof Workflows.panelReconcileWorkflow>,
       summary: 'Reconcile every panel with the database',
       configVariable: 'RECONCILE_INTERVAL_SECONDS',
@@ -84,7 +84,7 @@ export function fleetSchedules(settings: FleetScheduleSettings): ScheduleDefinit
     {
       scheduleId: ScheduleId.paymentReconcile,
       everySeconds: settings.paymentReconcileIntervalSeconds,
-      workflowType: 'paymentReconcileWorkflow',
+      workflowType: WorkflowType.paymentReconcile,
       args: [{ olderThanMinutes: settings.paymentReconcileAfterMinutes }] satisfies Parameters<typeof Workflows.paymentReconcileWorkflow>,
       summary: 'Ask providers about payments still pending (lost webhooks)',
       configVariable: 'PAYMENT_RECONCILE_INTERVAL_SECONDS',
@@ -95,7 +95,7 @@ export function fleetSchedules(settings: FleetScheduleSettings): ScheduleDefinit
           {
             scheduleId: ScheduleId.orphanSweep,
             everySeconds: settings.orphanSweep.intervalSeconds,
-            workflowType: 'orphanSweepWorkflow' as const,
+            workflowType: WorkflowType.orphanSweep,
             args: [
               { olderThanSeconds: settings.orphanSweep.olderThanSeconds, limitPerSweep: settings.orphanSweep.limitPerSweep },
             ] satisfies Parameters<typeof Workflows.orphanSweepWorkflow>,
@@ -109,7 +109,7 @@ export function fleetSchedules(settings: FleetScheduleSettings): ScheduleDefinit
           {
             scheduleId: ScheduleId.invariantsCheck,
             everySeconds: settings.invariantsCheckIntervalSeconds,
-            workflowType: 'invariantsCheckWorkflow' as const,
+            workflowType: WorkflowType.invariantsCheck,
             args: [{}] satisfies Parameters<typeof Workflows.invariantsCheckWorkflow>,
             summary: 'Check the invariants (payments applied once, live clients, slots, key messages, balances); alert operators',
             configVariable: 'INVARIANTS_CHECK_INTERVAL_SECONDS',
@@ -121,7 +121,7 @@ export function fleetSchedules(settings: FleetScheduleSettings): ScheduleDefinit
           {
             scheduleId: ScheduleId.starsReconcile,
             everySeconds: settings.starsReconcileIntervalSeconds,
-            workflowType: 'starsReconcileWorkflow' as const,
+            workflowType: WorkflowType.starsReconcile,
             args: [{ settleAfterSeconds: settings.starsSettleAfterSeconds ?? 60 }] satisfies Parameters<typeof Workflows.starsReconcileWorkflow>,
             summary: 'Settle Telegram Stars charges without a completed payment (getStarTransactions)',
             configVariable: 'STARS_RECONCILE_INTERVAL_SECONDS',

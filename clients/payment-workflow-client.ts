@@ -11,12 +11,12 @@ import {
   SignalName,
   UpdateName,
   UserIdAttribute,
+  WorkflowType,
   paymentWorkflowId,
 } from '../workflows/contract';
 import type { PaymentState, PaymentWorkflowInput, paymentWorkflow, PaymentVerdictHint } from '../workflows/payment-workflow';
 
-/** Workflow type name of `payment-{paymentId}`. */
-export const PAYMENT_WORKFLOW_TYPE = 'paymentWorkflow';
+export type { PaymentState, PaymentVerdictHint } from '../workflows/payment-workflow';
 
 /** Where payment workflows run. */
 export interface PaymentWorkflowTarget {
@@ -47,7 +47,7 @@ function startOptions(target: PaymentWorkflowTarget, payment: PaymentRow) {
  * @throws the client's errors (e.g. deadline exceeded when no worker answers in time)
  */
 export async function startPaymentAndWaitForInvoice(target: PaymentWorkflowTarget, payment: PaymentRow, waitMs: number): Promise<PaymentState> {
-  const startWorkflowOperation = new WithStartWorkflowOperation<typeof paymentWorkflow>(PAYMENT_WORKFLOW_TYPE, {
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof paymentWorkflow>(WorkflowType.payment, {
     ...startOptions(target, payment),
     workflowIdConflictPolicy: 'USE_EXISTING',
   });
@@ -61,7 +61,7 @@ export async function startPaymentAndWaitForInvoice(target: PaymentWorkflowTarge
  * @throws the client's errors (Temporal unreachable): the caller answers 503 so the provider retries
  */
 export async function signalPaymentVerdict(target: PaymentWorkflowTarget, payment: PaymentRow, hint: PaymentVerdictHint): Promise<void> {
-  await target.client.workflow.signalWithStart<typeof paymentWorkflow, [PaymentVerdictHint?]>(PAYMENT_WORKFLOW_TYPE, {
+  await target.client.workflow.signalWithStart<typeof paymentWorkflow, [PaymentVerdictHint?]>(WorkflowType.payment, {
     ...startOptions(target, payment),
     signal: SignalName.paymentVerdict,
     signalArgs: [hint],

@@ -3,11 +3,8 @@
  * `stars-charge-{id}`, which settles it (applies it to its order or refunds it) with retries.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
-import { starsChargeWorkflowId } from '../workflows/contract';
+import { WorkflowType, starsChargeWorkflowId } from '../workflows/contract';
 import type { starsChargeWorkflow } from '../workflows/stars-charge-workflow';
-
-/** Workflow type name of `stars-charge-{id}`. */
-export const STARS_CHARGE_WORKFLOW_TYPE = 'starsChargeWorkflow';
 
 /** Where settlement workflows run. */
 export interface StarsChargeWorkflowTarget {
@@ -24,7 +21,7 @@ export interface StarsChargeWorkflowTarget {
  */
 export async function startStarsChargeSettlement(target: StarsChargeWorkflowTarget, chargeId: number): Promise<void> {
   try {
-    await target.client.workflow.start<typeof starsChargeWorkflow>(STARS_CHARGE_WORKFLOW_TYPE, {
+    await target.client.workflow.start<typeof starsChargeWorkflow>(WorkflowType.starsCharge, {
       workflowId: starsChargeWorkflowId(chargeId),
       taskQueue: target.taskQueue,
       args: [{ chargeId }],

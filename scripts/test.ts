@@ -30,7 +30,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = (line: string) => console.log(`[test] ${line}`);
 const cleanup = createCleanupStack(log);
 
-const TEST_GLOBS = ['{lib,workflows,activities,workers,api,bot,sql,scripts,fakes,bench}/**/*.test.ts', 'test/**/*.test.ts'];
+const TEST_GLOBS = ['{lib,workflows,activities,clients,usecases,texts,workers,api,bot,sql,scripts,fakes,bench}/**/*.test.ts', 'test/**/*.test.ts'];
 
 async function main(): Promise<number> {
   const started = Date.now();

@@ -5,14 +5,7 @@
  * id, so a redelivered Telegram update attaches to the first one within a run; the extension's
  * requestId also fences the database change across runs.
  */
-import {
-  WorkflowFailedError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  WorkflowUpdateRPCTimeoutOrCancelledError,
-  type Client,
-  type WorkflowHandle,
-} from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import { ActivityFailure } from '@temporalio/common';
 import type { InvariantReport } from '../activities/invariants';
 import type { DatabasePool } from '../lib/db/create-pool';
@@ -21,10 +14,8 @@ import { getPlan, listActivePlans } from '../sql/repositories/plans-repository';
 import { getServer } from '../sql/repositories/servers-repository';
 import { getSubscription, listUserSubscriptions } from '../sql/repositories/subscriptions-repository';
 import { getUserByTelegramId } from '../sql/repositories/users-repository';
-import { invariantsRequestWorkflowId, subscriptionWorkflowId } from '../workflows/contract';
-import type { invariantsCheckWorkflow } from '../workflows/invariants-workflow';
-import { cancelUpdate, extendUpdate, getStateQuery, moveToServerUpdate, refundToBalanceUpdate } from '../workflows/subscription-messages';
-import type { subscriptionWorkflow } from '../workflows/subscription-workflow';
+import { runInvariantsCheck } from '../clients/invariants-workflow-client';
+import { createSubscriptionWorkflowClient } from '../clients/subscription-workflow-client';
 import type { OperatorActions, OperatorResult } from './operator-types';
 
 /** Dependencies of {@link createOperatorActions}. */
@@ -53,8 +44,7 @@ export function refusalMessage(error: WorkflowUpdateFailedError): string {
 /** Builds the operator actions. */
 export function createOperatorActions(deps: OperatorActionsDeps): OperatorActions {
   const waitMs = deps.updateWaitMs ?? 20_000;
-  const handleOf = (subscriptionId: number): WorkflowHandle<typeof subscriptionWorkflow> =>
-    deps.client.workflow.getHandle<typeof subscriptionWorkflow>(subscriptionWorkflowId(subscriptionId));
+  const subscriptions = createSubscriptionWorkflowClient(deps.client);
 
   /** Runs one update and turns the client's errors the operator can act on into results. */
   async function change<T>(run: () => Promise<T>): Promise<OperatorResult<T>> {
@@ -74,7 +64,7 @@ export function createOperatorActions(deps: OperatorActionsDeps): OperatorAction
    */
   async function workflowPhase(subscriptionId: number): Promise<string | null> {
     try {
-      const state = await deps.client.withDeadline(Date.now() + Math.min(waitMs, 5_000), () => handleOf(subscriptionId).query(getStateQuery));
+      const state = await deps.client.withDeadline(Date.now() + Math.min(waitMs, 5_000), () => subscriptions.getState(subscriptionId));
       return state.phase;
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return null;
@@ -89,14 +79,8 @@ export function createOperatorActions(deps: OperatorActionsDeps): OperatorAction
   async function checkInvariants(taskQueue: string, requestId: string): Promise<OperatorResult<InvariantReport>> {
     const deadline = Date.now() + waitMs;
     try {
-      const handle = await deps.client.workflow.start<typeof invariantsCheckWorkflow>('invariantsCheckWorkflow', {
-        workflowId: invariantsRequestWorkflowId(requestId),
-        taskQueue,
-        args: [{ settleSeconds: deps.invariantsSettleSeconds ?? 60, alert: false }],
-        workflowIdConflictPolicy: 'USE_EXISTING',
-        workflowExecutionTimeout: '10 minutes',
-      });
-      return { ok: true, value: await deps.client.withDeadline(deadline, () => handle.result()) };
+      const report = await runInvariantsCheck({ client: deps.client, taskQueue }, { requestId, settleSeconds: deps.invariantsSettleSeconds ?? 60, deadline });
+      return { ok: true, value: report };
     } catch (error) {
       if (error instanceof WorkflowFailedError) return { ok: false, reason: 'rejected', message: error.cause?.message ?? error.message };
       if (Date.now() >= deadline) return { ok: false, reason: 'timeout' };
@@ -146,24 +130,21 @@ export function createOperatorActions(deps: OperatorActionsDeps): OperatorAction
     },
 
     extend: ({ subscriptionId, days, requestId, operatorTelegramId }) =>
-      change(() => handleOf(subscriptionId).executeUpdate(extendUpdate, { args: [{ days, requestId, operatorTelegramId }], updateId: requestId })),
+      change(() => subscriptions.extend(subscriptionId, { days, requestId, operatorTelegramId }, { updateId: requestId })),
 
     refund: ({ subscriptionId, paymentId, requestId, operatorTelegramId }) =>
-      change(() => handleOf(subscriptionId).executeUpdate(refundToBalanceUpdate, { args: [{ paymentId, operatorTelegramId }], updateId: requestId })),
+      change(() => subscriptions.refund(subscriptionId, { paymentId, operatorTelegramId }, { updateId: requestId })),
 
     move: ({ subscriptionId, toServerId, requestId, operatorTelegramId }) =>
       change(() =>
-        handleOf(subscriptionId).executeUpdate(moveToServerUpdate, {
-          args: [{ operatorTelegramId, ...(toServerId === undefined ? {} : { toServerId }) }],
-          updateId: requestId,
-        }),
+        subscriptions.move(subscriptionId, { operatorTelegramId, ...(toServerId === undefined ? {} : { toServerId }) }, { updateId: requestId }),
       ),
 
     ...(deps.taskQueue === undefined ? {} : { checkInvariants: ({ requestId }: { requestId: string }) => checkInvariants(deps.taskQueue ?? '', requestId) }),
 
     cancel: ({ subscriptionId, requestId, operatorTelegramId }) =>
       change(async () => {
-        const state = await handleOf(subscriptionId).executeUpdate(cancelUpdate, { args: [{ operatorTelegramId }], updateId: requestId });
+        const state = await subscriptions.cancel(subscriptionId, { operatorTelegramId }, { updateId: requestId });
         return { phase: state.phase };
       }),
   };

@@ -13,7 +13,6 @@ import { findUnpaidPendingSubscription } from '../sql/repositories/purchases-rep
 import { createPendingSubscription, listUserSubscriptions } from '../sql/repositories/subscriptions-repository';
 import { userRow } from '../sql/schemas/user-row';
 import type { SubscriptionRow } from '../sql/schemas/subscription-row';
-import { trialGrantedSignal, type TrialGrantedSignal } from '../workflows/subscription-messages';
 import { signalWithStartSubscription } from '../clients/subscription-workflow-client';
 
 /** Why a trial is refused (the bot shows a text per reason). */
@@ -73,9 +72,7 @@ export function createTrialService(deps: TrialServiceDeps): TrialService {
       if (cheapest === undefined) return { kind: 'refused', reason: 'unavailable' };
       const subscription = await trialSubscription(userId, cheapest.id);
       if (typeof subscription === 'string') return { kind: 'refused', reason: subscription };
-      const planId = cheapest.id;
-      const signal: TrialGrantedSignal = { days };
-      await signalWithStartSubscription(deps, { subscriptionId: subscription.id, userId, planId }, trialGrantedSignal, signal);
+      await signalWithStartSubscription(deps, { subscriptionId: subscription.id, userId, planId: cheapest.id }, 'trialGranted', { days });
       return { kind: 'started', days, subscriptionId: subscription.id };
     },
   };

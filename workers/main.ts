@@ -1,11 +1,10 @@
 /**
- * The worker process's composition root: parse config once, build the pool, the Temporal
- * connection and the worker, run until SIGINT/SIGTERM, then close everything in order.
+ * The worker process's composition root: parse config once, build the pool, the one Temporal
+ * connection (workers/temporal-connection.ts) and the worker, run until SIGINT/SIGTERM, then close everything in order.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { createSecretBox } from '../lib/crypto/secret-box';
 import { createDbPool } from '../lib/db/create-pool';
 import { createLogger } from '../lib/logger';
@@ -17,6 +16,7 @@ import { createStarsBotApi } from '../lib/payments/stars/create-stars-bot-api';
 import { DEFAULT_LIFECYCLE_SETTINGS } from '../workflows/subscription-lifecycle';
 import { alertChatIds, loadWorkerConfig } from './config';
 import { createWorker } from './create-worker';
+import { connectWorkerTemporal } from './temporal-connection';
 import { createTemporalRuntimeLogger } from './temporal-runtime-logger';
 import { registerBusinessMetrics } from '../lib/observability/business-metrics';
 import { alertMetricsInterceptor, createAlertCounter } from '../activities/alert-metrics';
@@ -55,10 +55,10 @@ const panels = createPanelResolver({
 const telegram = createTelegramSender({ token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT });
 const starsApi = createStarsBotApi({ token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT });
 const referralBonusKopecks = config.REFERRAL_BONUS_KOPECKS === 'disabled' ? null : BigInt(config.REFERRAL_BONUS_KOPECKS);
-const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-// A Client on its own (non-native) Connection: schedules at start-up, signals from activities.
-const clientConnection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
-const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+// One connection for the Worker and for the Client (schedules at start-up, activities that start
+// and signal workflows); why one is enough: temporal-connection.ts.
+const temporalConnection = await connectWorkerTemporal({ address: config.TEMPORAL_ADDRESS, namespace: config.TEMPORAL_NAMESPACE });
+const temporal = temporalConnection.client;
 try {
   const schedules = await ensureSchedules(temporal, {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
@@ -79,7 +79,7 @@ try {
   });
   logger.info({ schedules }, 'schedules ensured');
   const worker = await createWorker({
-    connection,
+    connection: temporalConnection.connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     deps: {
@@ -108,7 +108,7 @@ try {
       },
       payments: {
         providers: createPaymentProviders(config, { logger: logger.child({ component: 'payments' }) }),
-        temporal: { client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), taskQueue: config.TEMPORAL_TASK_QUEUE },
+        temporal: { client: temporal, taskQueue: config.TEMPORAL_TASK_QUEUE },
         returnUrl: config.PAYMENT_RETURN_URL ?? `${config.PUBLIC_BASE_URL}/payments/return`,
       },
     },
@@ -125,7 +125,6 @@ try {
   logger.info('worker stopped');
 } finally {
   await ops?.close();
-  await clientConnection.close();
-  await connection.close();
+  await temporalConnection.close();
   await db.end();
 }

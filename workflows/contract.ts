@@ -1,12 +1,41 @@
 /**
- * Names operators see: workflow ID prefixes, signal/update/query names and custom search
- * attributes. They appear in the Temporal UI, in saved queries and in running histories, so they
+ * Names operators see: workflow type names, workflow ID prefixes, schedule IDs, task queue
+ * defaults, signal/update/query names and custom search attributes. They appear in the Temporal UI, in saved queries and in running histories, so they
  * are part of the product's API: never rename one; retire it by listing it at the bottom.
  *
  * No personal data or secret ever goes into a workflow ID or a search attribute value: IDs and
  * attributes hold internal numeric ids and enum values only.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+
+/**
+ * Workflow type names: the exported function names of workflows/index.ts (the TypeScript SDK
+ * registers a workflow under its function's name). clients/ starts workflows by these names;
+ * workflows/contract.test.ts checks that each one names an exported workflow and the reverse.
+ */
+export const WorkflowType = {
+  subscription: 'subscriptionWorkflow',
+  payment: 'paymentWorkflow',
+  panelHealth: 'panelHealthWorkflow',
+  serverFailover: 'serverFailoverWorkflow',
+  trafficSync: 'trafficSyncWorkflow',
+  panelReconcile: 'panelReconcileWorkflow',
+  paymentReconcile: 'paymentReconcileWorkflow',
+  orphanSweep: 'orphanSweepWorkflow',
+  invariantsCheck: 'invariantsCheckWorkflow',
+  starsCharge: 'starsChargeWorkflow',
+  starsReconcile: 'starsReconcileWorkflow',
+} as const;
+
+/** A workflow type name. */
+export type WorkflowTypeName = (typeof WorkflowType)[keyof typeof WorkflowType];
+
+/**
+ * The task queue every workflow and activity runs on when TEMPORAL_TASK_QUEUE is not set. The
+ * configuration (lib/config/fields.ts, which may import only lib/) holds its own copy of the
+ * default; workflows/contract.test.ts checks the two agree.
+ */
+export const DEFAULT_TASK_QUEUE = 'subscriptions';
 
 /** Workflow ID prefixes; the rest of the ID is an internal numeric id. */
 export const WorkflowIdPrefix = {

@@ -31,7 +31,7 @@ import type { Actor } from '../../sql/repositories/audit-repository';
 import { getPayment, getPaymentByExternalId } from '../../sql/repositories/payments-repository';
 import { markWebhookEventFailed, recordWebhookDelivery, recordWebhookOutcome } from '../../sql/repositories/webhook-events-repository';
 import type { PaymentRow } from '../../sql/schemas/payment-row';
-import type { PaymentVerdictHint } from '../../workflows/payment-workflow';
+import type { PaymentVerdictHint } from '../../clients/payment-workflow-client';
 
 /** Largest `payments.id` (an INTEGER column). */
 const MAX_PAYMENT_ID = 2_147_483_647;

@@ -6,31 +6,29 @@
  *
  * Usage (from a test, via spawnWorkerProcess): node --import tsx test/support/worker-process.ts
  */
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { createDbPool } from '../../lib/db/create-pool';
 import { createWorker } from '../../workers/create-worker';
+import { connectWorkerTemporal } from '../../workers/temporal-connection';
 import { installQuietRuntime } from './test-temporal';
 import { configFromEnv, workerDeps, WORKER_PROCESS_READY } from './worker-stack';
 
 const config = configFromEnv(process.env);
 installQuietRuntime();
 const db = await createDbPool(config.databaseUrl);
-const connection = await NativeConnection.connect({ address: config.temporalAddress });
-const clientConnection = await Connection.connect({ address: config.temporalAddress });
+// As production (workers/main.ts): one connection for the Worker and its activities' Client.
+const temporal = await connectWorkerTemporal({ address: config.temporalAddress, namespace: 'default' });
 try {
   const worker = await createWorker({
-    connection,
+    connection: temporal.connection,
     namespace: 'default',
     taskQueue: config.taskQueue,
-    deps: workerDeps(config, db, new Client({ connection: clientConnection, namespace: 'default' })),
+    deps: workerDeps(config, db, temporal.client),
     shutdownGraceTimeMs: 1_000,
   });
   const running = worker.run();
   console.log(`${WORKER_PROCESS_READY} (pid ${process.pid}, task queue ${config.taskQueue})`);
   await running;
 } finally {
-  await clientConnection.close();
-  await connection.close();
+  await temporal.close();
   await db.end();
 }
