@@ -7,7 +7,7 @@
 import { ApplicationFailure, condition, isCancellation, log, patched, proxyActivities } from '@temporalio/workflow';
 import type { AlertActivities, AlertKind } from '../activities/contracts/alert-activities';
 import type { LifecycleActivities, LifecycleActor, NotifyInput, SubscriptionSnapshot } from '../activities/contracts/lifecycle-activities';
-import type { PanelActivities } from '../activities/panel-activities';
+import type { PanelActivities } from '../activities/contracts/panel-activities';
 import { ActivityProfile } from './activity-options';
 import { laterEnd, periodDecision, rememberPayment, type ParkableWork, type SubscriptionState } from './subscription-lifecycle';
 import { publish, type Work } from './subscription-work';

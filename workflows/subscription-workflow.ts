@@ -9,7 +9,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SettingsActivities } from '../activities/settings-activities';
+import type { SettingsActivities } from '../activities/contracts/settings-activities';
 import { ActivityProfile } from './activity-options';
 import { createSubscriptionEffects, errorType, type EffectsContext, type Handled } from './subscription-effects';
 import { DEFAULT_LIFECYCLE_SETTINGS, initialState, nextTimer, normalizeState, timerKey, type ParkableWork, type Retry, type SubscriptionState, type Timer } from './subscription-lifecycle';
