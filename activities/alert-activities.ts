@@ -19,7 +19,7 @@ import {
 } from '../sql/repositories/alerts-repository';
 import type { OperatorAlertRow } from '../sql/schemas/operator-alert-row';
 import { currentActivityContext, heartbeatIfActivity } from './activity-context';
-import type { AlertActivities, AlertKind, AlertResult } from './contracts/alert-activities';
+import type { AlertDelivery, AlertKind, AlertResult, DeliverPendingResult } from './contracts/alert-activities';
 import { formatAlertMessage, redactSecrets } from './alert-text';
 import type { TelegramSender } from './telegram-sender';
 import { asActivity } from './to-activity-failure';
@@ -45,26 +45,7 @@ export interface AlertActivityDeps {
   alerts?: AlertSettings | undefined;
 }
 
-/** What one pass of {@link AlertDelivery.deliverPendingAlerts} did. */
-export interface DeliverPendingResult {
-  /** Pending alerts (left by a crash or an outage) that were sent now. */
-  sent: number[];
-  /** Pending alerts now suppressed by the rate limit. */
-  suppressed: number[];
-  /** The digest alert sent for suppressed alerts no later alert summed up, if any. */
-  digestAlertId: number | null;
-}
-
-/** The alert activities plus the maintenance step the sweep Schedule runs. */
-export interface AlertDelivery extends AlertActivities {
-  /**
-   * Delivers alerts left pending (a crash or a Telegram outage between recording and sending),
-   * and, when suppressed alerts wait for a minute with no later alert to sum them into, sends a
-   * digest alert for them.
-   * @idempotency alert ids (row status) and the digest's key (the newest suppressed id)
-   */
-  deliverPendingAlerts(input: { limit?: number }): Promise<DeliverPendingResult>;
-}
+export type { AlertDelivery, DeliverPendingResult } from './contracts/alert-activities';
 
 /** Pending alerts younger than this may still be in their first caller's hands, in seconds. */
 const PENDING_GRACE_SECONDS = 30;

@@ -1,14 +1,8 @@
 import type { DatabasePool } from '../lib/db/create-pool';
 import { writeAuditLog } from '../sql/repositories/audit-repository';
+import type { AuditActivities, AuditEntryInput } from './contracts/audit-activities';
 
-/** One audit entry written on behalf of a workflow. */
-export interface AuditEntryInput {
-  action: string;
-  entityType: string;
-  entityId: number;
-  userId?: number;
-  details?: Record<string, unknown>;
-}
+export type { AuditEntryInput } from './contracts/audit-activities';
 
 /** Dependencies of the audit activities. */
 export interface AuditActivityDeps {
@@ -18,7 +12,7 @@ export interface AuditActivityDeps {
 /**
  * Activities that write the audit log.
  */
-export function createAuditActivities({ db }: AuditActivityDeps) {
+export function createAuditActivities({ db }: AuditActivityDeps): AuditActivities {
   return {
     /**
      * Records what a workflow did in audit_logs, attributed to the system's workflow component.

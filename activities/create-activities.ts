@@ -19,7 +19,8 @@ import { createStarsChargeActivities } from './stars-charge-activities';
 import { createStarsReconcileActivities } from './stars-reconcile-activities';
 import type { StarsBotApi } from '../lib/payments/stars/star-transactions';
 import type { TelegramSender } from './telegram-sender';
-import { DEFAULT_LIFECYCLE_SETTINGS, type LifecycleSettings } from '../workflows/subscription-lifecycle';
+import type { Activities } from './contracts';
+import type { LifecycleSettings } from './contracts/settings-activities';
 
 /** Everything activities may touch, built once by the worker's composition root. */
 export interface ActivityDeps {
@@ -42,8 +43,11 @@ export interface ActivityDeps {
   telegram: TelegramSender;
   /** Referral bonus per referred user, in kopecks; null = disabled (REFERRAL_BONUS_KOPECKS). */
   referralBonusKopecks: bigint | null;
-  /** Lifecycle timings new subscription workflows adopt; default DEFAULT_LIFECYCLE_SETTINGS. */
-  lifecycle?: LifecycleSettings | undefined;
+  /**
+   * Lifecycle timings new subscription workflows adopt (the worker's config over the workflow's
+   * DEFAULT_LIFECYCLE_SETTINGS, workflows/subscription-lifecycle.ts).
+   */
+  lifecycle: LifecycleSettings;
   /** Operator alert chats, rate limit and secrets to scrub; default: no chat (alerts recorded and logged). */
   alerts?: AlertSettings | undefined;
   /**
@@ -55,13 +59,14 @@ export interface ActivityDeps {
 
 /**
  * Builds every activity from its dependencies (no module state), so tests can build the same
- * functions against a test database and fakes. Workflows see only the type.
+ * functions against a test database and fakes. Workflows see only the contracts
+ * (activities/contracts/), which the result satisfies: a missing or changed activity fails the typecheck.
  */
 export function createActivities(deps: ActivityDeps) {
   const alerts = createAlertActivities(deps);
   const panel = createPanelActivities({ ...deps, alertOperators: alerts.alertOperators });
   const deliver = createNotificationDelivery(deps);
-  return {
+  const activities = {
     ...alerts,
     ...createSweepActivities({ ...deps, alertOperators: alerts.alertOperators }),
     ...createAuditActivities(deps),
@@ -72,12 +77,12 @@ export function createActivities(deps: ActivityDeps) {
     ...createPaymentReconcileActivities(deps),
     ...createPaymentMismatchActivities({ ...deps, deliver, alertOperators: alerts.alertOperators }),
     ...createLifecycleActivities(deps),
-    ...createSettingsActivities({ lifecycle: deps.lifecycle ?? DEFAULT_LIFECYCLE_SETTINGS }),
+    ...createSettingsActivities({ lifecycle: deps.lifecycle }),
     ...createInvariantActivities(deps),
     ...createStarsChargeActivities({ ...deps, deliver }),
     ...createStarsReconcileActivities(deps),
-  };
+  } satisfies Activities;
+  return activities;
 }
 
-/** The activity interface workflows proxy (`import type` only). */
-export type Activities = ReturnType<typeof createActivities>;
+export type { Activities } from './contracts';

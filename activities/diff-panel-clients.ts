@@ -8,6 +8,7 @@
  * never touched, and a client whose uuid disagrees with the recorded identity is left to a human.
  */
 import type { SubscriptionStatus } from '../sql/schemas/subscription-row';
+import type { PanelFinding } from './contracts/reconcile-activities';
 
 /** How a client the product made is named: `sub-<subscriptionId>-<8 hex>` (deriveClientIdentity). */
 export const OWN_CLIENT_EMAIL = /^sub-(\d+)-[0-9a-f]{8}$/;
@@ -70,26 +71,7 @@ export interface PanelSnapshot {
   clients: readonly PanelClientEntry[];
 }
 
-/** Why a client of ours should not be on this panel. */
-export type ExtraReason = 'moved' | 'cancelled' | 'expired';
-
-/** A difference between the panel and the database. `fix` null means report only. */
-export type PanelFinding =
-  | { kind: 'missing'; fix: 'recreate'; subscriptionId: number; email: string; expectedExpiryMs: number }
-  | { kind: 'extra'; fix: 'delete'; subscriptionId: number; email: string; inboundId: number; reason: ExtraReason }
-  | {
-      kind: 'drift';
-      fix: 'update';
-      subscriptionId: number;
-      email: string;
-      inboundId: number;
-      enable?: { panel: boolean; expected: boolean };
-      expiryTime?: { panel: number; expected: number };
-    }
-  | { kind: 'identity-conflict'; fix: null; subscriptionId: number; email: string; inboundId: number }
-  | { kind: 'duplicate'; fix: null; by: 'email' | 'uuid'; email: string | null; subscriptionIds: number[]; clients: number }
-  | { kind: 'unverified'; fix: null; email: string; inboundId: number; reason: 'no-subscription' | 'unplaced' | 'pending' }
-  | { kind: 'foreign'; fix: null; inboundId: number; clients: number };
+export type { ExtraReason, PanelFinding } from './contracts/reconcile-activities';
 
 /** Options of {@link diffPanelClients}. */
 export interface DiffOptions {

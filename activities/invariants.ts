@@ -31,50 +31,9 @@ import {
 import { heartbeatIfActivity } from './activity-context';
 import { EXPIRY_TOLERANCE_MS } from './diff-panel-clients';
 import { identityOf } from './panel-client-spec';
+import type { InvariantReport, InvariantViolation } from './contracts/invariant-activities';
 
-/** What kind of invariant a violation breaks. */
-export type InvariantKind =
-  | 'payment_unapplied'
-  | 'payment_applied_twice'
-  | 'payment_period_missing'
-  | 'payment_period_wrong'
-  | 'subscription_overdue'
-  | 'slot_not_held'
-  | 'slot_leaked'
-  | 'slot_count_mismatch'
-  | 'client_missing'
-  | 'client_duplicate'
-  | 'client_expiry_mismatch'
-  | 'client_live_unpaid'
-  | 'panel_unreachable'
-  | 'key_not_delivered'
-  | 'balance_mismatch'
-  | 'balance_negative';
-
-/** One broken invariant: ids and short facts, never keys, tokens or secrets. */
-export interface InvariantViolation {
-  kind: InvariantKind;
-  /** One plain sentence for an operator. */
-  summary: string;
-  subscriptionId?: number;
-  userId?: number;
-  paymentId?: number;
-  serverId?: number;
-}
-
-/** What one check found. */
-export interface InvariantReport {
-  /** ISO time the check started (the checker's clock). */
-  checkedAt: string;
-  /** True when no violation was found. */
-  ok: boolean;
-  /** How much was looked at. */
-  checked: { payments: number; activeSubscriptions: number; users: number; panels: number };
-  /** At most {@link VIOLATION_LIMIT}, grouped by kind in declaration order. */
-  violations: InvariantViolation[];
-  /** Violations left out of the list to keep the report small. */
-  omitted: number;
-}
+export type { InvariantKind, InvariantReport, InvariantViolation } from './contracts/invariant-activities';
 
 /** Dependencies of the checker. */
 export interface InvariantDeps {

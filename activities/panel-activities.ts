@@ -19,7 +19,8 @@ import type {
 } from './contracts/panel-activity-results';
 import { isServerFault } from './panel-server-faults';
 import { createPanelTargets, deleteOrDisableClient } from './panel-targets';
-import { createProvisionClient, type ProvisionClientInput } from './provision-client';
+import type { PanelActivities, ProvisionClientInput } from './contracts/panel-activities';
+import { createProvisionClient } from './provision-client';
 import { asActivity } from './to-activity-failure';
 
 /** Dependencies of the panel activities. */
@@ -48,7 +49,7 @@ const ACTOR: Actor = { type: 'system', component: 'activity:panel' };
  * between panel calls when running inside an activity; every panel HTTP exchange is bounded by the
  * resolver's timeout, so no activity hangs on a panel.
  */
-export function createPanelActivities(deps: PanelActivityDeps) {
+export function createPanelActivities(deps: PanelActivityDeps): PanelActivities {
   const { db } = deps;
   const log = deps.logger.child({ component: 'activity:panel' });
   const targets = createPanelTargets(deps);
@@ -241,6 +242,6 @@ export function createPanelActivities(deps: PanelActivityDeps) {
 }
 
 /** The panel activities' interface. */
-export type PanelActivities = ReturnType<typeof createPanelActivities>;
+export type { PanelActivities } from './contracts/panel-activities';
 
 export type * from './contracts/panel-activity-results';

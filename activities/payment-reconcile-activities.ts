@@ -4,6 +4,7 @@ import type { Logger } from '../lib/logger';
 import { signalPaymentVerdict } from '../clients/payment-workflow-client';
 import { listStalePendingPayments } from '../sql/repositories/payments-repository';
 import type { PaymentActivityDeps } from './payment-activities';
+import type { PaymentReconcileActivities, WakeStalePaymentsResult } from './contracts/payment-reconcile-activities';
 
 /** Dependencies of the payment reconciler's activity. */
 export interface PaymentReconcileDeps {
@@ -12,15 +13,7 @@ export interface PaymentReconcileDeps {
   payments?: PaymentActivityDeps | undefined;
 }
 
-/** What one reconciler sweep did. */
-export interface WakeStalePaymentsResult {
-  /** Pending payments older than the threshold. */
-  stale: number;
-  /** Payment workflows signalled to ask their provider again. */
-  woken: number[];
-  /** Payments whose workflow could not be signalled (retried by the next run). */
-  failed: number[];
-}
+export type { WakeStalePaymentsResult } from './contracts/payment-reconcile-activities';
 
 /**
  * The provider reconciler: a webhook can be lost (the provider gave up, the api was down), so
@@ -28,7 +21,7 @@ export interface WakeStalePaymentsResult {
  * 'reconciler'. Their workflow then asks the provider (the source of truth) and completes or
  * cancels the order exactly as a webhook would have; one that already ended runs again.
  */
-export function createPaymentReconcileActivities(deps: PaymentReconcileDeps) {
+export function createPaymentReconcileActivities(deps: PaymentReconcileDeps): PaymentReconcileActivities {
   return {
     /**
      * @idempotency none needed: a verdict signal only makes the workflow re-read the provider

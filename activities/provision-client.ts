@@ -14,13 +14,9 @@ import { heartbeatIfActivity } from './activity-context';
 import type { ProvisionClientResult } from './contracts/panel-activity-results';
 import { createServerFaults, isServerFault, type ServerFaultDeps } from './panel-server-faults';
 import type { PanelTargets } from './panel-targets';
+import type { ProvisionClientInput } from './contracts/panel-activities';
 
-/** Input of `provisionClient`. */
-export interface ProvisionClientInput {
-  subscriptionId: number;
-  /** Move the client off `fromServerId` (to `toServerId` when given and possible). */
-  move?: { fromServerId: number; toServerId?: number };
-}
+export type { ProvisionClientInput } from './contracts/panel-activities';
 
 /** Dependencies of {@link createProvisionClient}. */
 export interface ProvisionClientDeps extends ServerFaultDeps {

@@ -9,34 +9,12 @@ import { heartbeatIfActivity, heartbeating } from './activity-context';
 import { diffPanelClients, OWN_CLIENT_EMAIL, type PanelClientEntry, type PanelFinding } from './diff-panel-clients';
 import { createReconcileRepair, type ReconcileRepairDeps } from './reconcile-repair';
 import { asActivity } from './to-activity-failure';
+import type { ReconcileActivities, ReconcileReport, UnresolvedFinding } from './contracts/reconcile-activities';
 
 /** Dependencies of the reconciler activity. */
 export type ReconcileActivityDeps = ReconcileRepairDeps;
 
-/** A finding the reconciler could not or would not repair, with why. */
-export type UnresolvedFinding = PanelFinding & { error?: string };
-
-/** Result of `reconcilePanel`: what was repaired and what an operator should look at. */
-export interface ReconcileReport {
-  serverId: number;
-  /** False when the panel could not be read (nothing was compared). */
-  reachable: boolean;
-  /** Error code when unreachable or not configured, else null. */
-  error: string | null;
-  /** Clients the panel holds (all inbounds). */
-  clients: number;
-  /** Repairs made, one audit row each (at most {@link REPORT_LIMIT} listed). */
-  fixed: PanelFinding[];
-  /**
-   * Lost clients handed to their subscription's workflow (`ensureClient` signal, one audit row
-   * each, `panel_client.ensure_requested`), which re-creates them (at most {@link REPORT_LIMIT} listed).
-   */
-  signalled: PanelFinding[];
-  /** Report-only findings and failed repairs (at most {@link REPORT_LIMIT} listed). */
-  unresolved: UnresolvedFinding[];
-  /** Findings left out of the lists above to keep the result small. */
-  omitted: number;
-}
+export type { ReconcileReport, UnresolvedFinding } from './contracts/reconcile-activities';
 
 /** Most findings of each list a report carries (workflow results should stay far below 2 MB). */
 export const REPORT_LIMIT = 50;
@@ -48,7 +26,7 @@ export const SUBSCRIPTION_BUSY = 'SUBSCRIPTION_BUSY';
  * The panel reconciler: compares a server's panel with the database (diffPanelClients) and
  * repairs what is safe (reconcile-repair.ts says why a repair cannot race the workflow).
  */
-export function createReconcileActivities(deps: ReconcileActivityDeps) {
+export function createReconcileActivities(deps: ReconcileActivityDeps): ReconcileActivities {
   const { db } = deps;
   const log = deps.logger.child({ component: 'activity:reconciler' });
   const { toDbRow, repair, alertRepairs } = createReconcileRepair(deps);
@@ -180,4 +158,4 @@ function isLockTimeout(error: unknown): boolean {
 }
 
 /** The reconciler activity's interface. */
-export type ReconcileActivities = ReturnType<typeof createReconcileActivities>;
+export type { ReconcileActivities } from './contracts/reconcile-activities';

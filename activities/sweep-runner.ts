@@ -20,36 +20,9 @@ import type { PaymentRow } from '../sql/schemas/payment-row';
 import type { SubscriptionRow } from '../sql/schemas/subscription-row';
 import { heartbeatIfActivity } from './activity-context';
 import type { AlertActivities, AlertKind } from './contracts/alert-activities';
+import type { SweepInput, SweepReport } from './contracts/sweep-activities';
 
-/** Input of one sweep. */
-export interface SweepInput {
-  /** The run's identity (the sweep workflow's id and run id): a retried activity reports the same repairs. */
-  sweepId: string;
-  /** An orphan must be in its state this long before it is touched, in seconds. */
-  olderThanSeconds: number;
-  /** Most orphans acted on per run. */
-  limit: number;
-  /** Late successes: how far back cancelled payments are asked about, in hours (default 72). */
-  withinHours?: number;
-}
-
-/** One orphan a sweep acted on. */
-export interface SweepRepair {
-  /** Payment id, or subscription id for the clientless sweep. */
-  entityId: number;
-  /** The how-many-th attempt on this orphan. */
-  attempt: number;
-  /** 'handed-off', 'ensure-client-signalled', 'completed-and-handed-off', 'still-cancelled', 'failed:CODE', ... */
-  outcome: string;
-}
-
-/** What one sweep did. */
-export interface SweepReport {
-  sweep: OrphanSweep;
-  /** Orphan rows forgotten because their orphan is gone. */
-  resolved: number;
-  repairs: SweepRepair[];
-}
+export type { SweepInput, SweepRepair, SweepReport } from './contracts/sweep-activities';
 
 /** Who the sweeps' audit rows name. */
 export const SWEEP_ACTOR: Actor = { type: 'system', component: 'sweep' };

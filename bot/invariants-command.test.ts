@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { InvariantReport } from '../activities/invariants';
+import type { InvariantReport } from '../activities/contracts/invariant-activities';
 import { fakeServices, message, withBot } from '../test/support/bot-test-kit';
 import { en, ru } from './locales';
 import { INVARIANT_LINES } from './locales/en';

@@ -3,7 +3,7 @@
  * only; `createOperatorActions` (operator-actions.ts) implements it with the Temporal client and
  * Postgres, tests with fakes. Nothing here carries a VPN key, a subscription token or a secret.
  */
-import type { InvariantReport } from '../activities/invariants';
+import type { InvariantReport } from '../activities/contracts/invariant-activities';
 
 /** A subscription as an operator sees it: the database row and the workflow's view. */
 export interface OperatorSubscriptionView {

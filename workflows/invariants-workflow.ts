@@ -1,7 +1,6 @@
 import { log, proxyActivities } from '@temporalio/workflow';
 import type { AlertActivities } from '../activities/contracts/alert-activities';
-import type { InvariantActivities } from '../activities/invariant-activities';
-import type { InvariantReport, InvariantViolation } from '../activities/invariants';
+import type { InvariantActivities, InvariantReport, InvariantViolation } from '../activities/contracts/invariant-activities';
 import { ActivityProfile } from './activity-options';
 
 /** Input of the `invariants-check` Schedule's workflow (and of the /invariants command's runs). */

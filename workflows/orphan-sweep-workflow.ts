@@ -1,7 +1,6 @@
 import { log, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { DeliverPendingResult } from '../activities/alert-activities';
-import type { Activities } from '../activities/create-activities';
-import type { SweepInput, SweepReport } from '../activities/sweep-activities';
+import type { AlertDelivery, DeliverPendingResult } from '../activities/contracts/alert-activities';
+import type { SweepActivities, SweepInput, SweepReport } from '../activities/contracts/sweep-activities';
 import { ActivityProfile } from './activity-options';
 
 /** Input of the `orphan-sweep` Schedule's workflow. */
@@ -21,7 +20,7 @@ export interface OrphanSweepResult {
   failed: string[];
 }
 
-const sweeps = proxyActivities<Activities>(ActivityProfile.panelSweep);
+const sweeps = proxyActivities<SweepActivities & AlertDelivery>(ActivityProfile.panelSweep);
 
 /**
  * Run by the `orphan-sweep` Schedule: hands unapplied payments (also those of cancelled

@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { log, proxyActivities, startChild } from '@temporalio/workflow';
-import type { Activities } from '../activities/create-activities';
+import type { FleetActivities } from '../activities/contracts/fleet-activities';
+import type { PanelActivities } from '../activities/contracts/panel-activities';
 import { ActivityProfile } from './activity-options';
 import { failoverWorkflowId } from './contract';
 import { mapSettled } from './map-settled';
@@ -31,8 +32,8 @@ export const DEFAULT_FAILOVER_AFTER_SECONDS = 300;
 /** Default of {@link PanelHealthInput.concurrency} (also used by the other panel sweeps). */
 export const DEFAULT_SWEEP_CONCURRENCY = 8;
 
-const db = proxyActivities<Activities>(ActivityProfile.database);
-const sweep = proxyActivities<Activities>(ActivityProfile.panelSweep);
+const db = proxyActivities<FleetActivities>(ActivityProfile.database);
+const sweep = proxyActivities<PanelActivities>(ActivityProfile.panelSweep);
 
 /**
  * Probes every active server's panel (probePanel records up/down and down_since), then starts

@@ -1,7 +1,6 @@
 import { log, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities/create-activities';
-import type { PanelFinding } from '../activities/diff-panel-clients';
-import type { UnresolvedFinding } from '../activities/reconcile-activities';
+import type { FleetActivities } from '../activities/contracts/fleet-activities';
+import type { PanelFinding, ReconcileActivities, UnresolvedFinding } from '../activities/contracts/reconcile-activities';
 import { ActivityProfile } from './activity-options';
 import { mapSettled } from './map-settled';
 import { DEFAULT_SWEEP_CONCURRENCY } from './panel-health-workflow';
@@ -30,8 +29,8 @@ export interface PanelReconcileResult {
 /** Most findings of each kind the workflow result lists. */
 export const RESULT_LIMIT = 200;
 
-const db = proxyActivities<Activities>(ActivityProfile.database);
-const sweep = proxyActivities<Activities>(ActivityProfile.panelSweep);
+const db = proxyActivities<FleetActivities>(ActivityProfile.database);
+const sweep = proxyActivities<ReconcileActivities>(ActivityProfile.panelSweep);
 
 /**
  * Reconciles every server's panel with the database (reconcilePanel per server with a panel URL,

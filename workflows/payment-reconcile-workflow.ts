@@ -1,6 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities/create-activities';
-import type { WakeStalePaymentsResult } from '../activities/payment-reconcile-activities';
+import type { PaymentReconcileActivities, WakeStalePaymentsResult } from '../activities/contracts/payment-reconcile-activities';
 import { ActivityProfile } from './activity-options';
 
 /** Input of the `payment-reconcile` Schedule's workflow. */
@@ -9,7 +8,7 @@ export interface PaymentReconcileInput {
   olderThanMinutes: number;
 }
 
-const reconciler = proxyActivities<Activities>(ActivityProfile.database);
+const reconciler = proxyActivities<PaymentReconcileActivities>(ActivityProfile.database);
 
 /**
  * Run by the `payment-reconcile` Schedule: wakes the workflows of payments that stayed pending

@@ -11,7 +11,7 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { Activities } from '../activities/create-activities';
+import type { PaymentActivities, PaymentMismatchActivities } from '../activities/contracts/payment-activities';
 import { ActivityProfile } from './activity-options';
 import { PaymentStatusAttribute, QueryName, SignalName, UpdateName } from './contract';
 import {
@@ -41,10 +41,10 @@ export interface PaymentVerdictHint {
   kind?: string;
 }
 
-const payments = proxyActivities<Activities>(ActivityProfile.payments);
-const database = proxyActivities<Activities>(ActivityProfile.database);
-const handOff = proxyActivities<Activities>(ActivityProfile.temporal);
-const telegram = proxyActivities<Activities>(ActivityProfile.telegram);
+const payments = proxyActivities<PaymentActivities>(ActivityProfile.payments);
+const database = proxyActivities<PaymentActivities>(ActivityProfile.database);
+const handOff = proxyActivities<PaymentActivities>(ActivityProfile.temporal);
+const telegram = proxyActivities<PaymentMismatchActivities>(ActivityProfile.telegram);
 
 /**
  * Patch marker of the mismatch report (runs recorded before it ended without one). Exported for

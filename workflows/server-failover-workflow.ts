@@ -1,5 +1,6 @@
 import { log, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities/create-activities';
+import type { FleetActivities } from '../activities/contracts/fleet-activities';
+import type { PanelActivities } from '../activities/contracts/panel-activities';
 import { ActivityProfile } from './activity-options';
 
 /** Input of `failover-server-{serverId}`. */
@@ -23,9 +24,9 @@ export interface ServerFailoverResult {
 /** Subscriptions signalled per activity call (one history entry per batch, not per subscription). */
 export const SIGNAL_BATCH_SIZE = 50;
 
-const db = proxyActivities<Activities>(ActivityProfile.database);
-const sweep = proxyActivities<Activities>(ActivityProfile.panelSweep);
-const temporal = proxyActivities<Activities>(ActivityProfile.temporal);
+const db = proxyActivities<FleetActivities>(ActivityProfile.database);
+const sweep = proxyActivities<PanelActivities>(ActivityProfile.panelSweep);
+const temporal = proxyActivities<FleetActivities>(ActivityProfile.temporal);
 
 /**
  * Moves a dead server's subscriptions elsewhere. Runs as `failover-server-{serverId}`, so two

@@ -1,7 +1,6 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { AlertActivities } from '../activities/contracts/alert-activities';
-import type { Activities } from '../activities/create-activities';
-import type { StarsChargeState } from '../activities/contracts/stars-charge-activities';
+import type { StarsChargeActivities, StarsChargeState } from '../activities/contracts/stars-charge-activities';
 import { ActivityProfile } from './activity-options';
 
 /** Input of `stars-charge-{chargeId}`. */
@@ -10,9 +9,9 @@ export interface StarsChargeWorkflowInput {
   chargeId: number;
 }
 
-const database = proxyActivities<Activities>(ActivityProfile.database);
-const handOff = proxyActivities<Activities>(ActivityProfile.temporal);
-const telegram = proxyActivities<Activities>(ActivityProfile.telegram);
+const database = proxyActivities<StarsChargeActivities>(ActivityProfile.database);
+const handOff = proxyActivities<StarsChargeActivities>(ActivityProfile.temporal);
+const telegram = proxyActivities<StarsChargeActivities>(ActivityProfile.telegram);
 const alerts = proxyActivities<AlertActivities>(ActivityProfile.database);
 
 /**

@@ -1,6 +1,5 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities/create-activities';
-import type { StarsReconcileResult } from '../activities/contracts/stars-charge-activities';
+import type { StarsReconcileActivities, StarsReconcileResult } from '../activities/contracts/stars-charge-activities';
 import { ActivityProfile } from './activity-options';
 
 /** Input of the `stars-reconcile` Schedule's workflow. */
@@ -10,7 +9,7 @@ export interface StarsReconcileInput {
 }
 
 /** Paging the whole list may take a while; the next scheduled run is the real retry. */
-const reconciler = proxyActivities<Activities>({
+const reconciler = proxyActivities<StarsReconcileActivities>({
   ...ActivityProfile.telegram,
   startToCloseTimeout: '5 minutes',
   scheduleToCloseTimeout: '15 minutes',

@@ -4,10 +4,10 @@
  * workflow's own state (subscription-lifecycle.ts), never from "which call applied it", so a
  * retried step after a lost completion does exactly what the first would have.
  */
-import { ApplicationFailure, condition, isCancellation, log, patched, proxyActivities } from '@temporalio/workflow';
+import { condition, isCancellation, log, patched, proxyActivities } from '@temporalio/workflow';
 import type { AlertActivities, AlertKind } from '../activities/contracts/alert-activities';
 import type { LifecycleActivities, LifecycleActor, NotifyInput, SubscriptionSnapshot } from '../activities/contracts/lifecycle-activities';
-import type { PanelActivities } from '../activities/panel-activities';
+import type { PanelActivities } from '../activities/contracts/panel-activities';
 import { ActivityProfile } from './activity-options';
 import { laterEnd, periodDecision, rememberPayment, type ParkableWork, type SubscriptionState } from './subscription-lifecycle';
 import { publish, type Work } from './subscription-work';
@@ -33,17 +33,6 @@ export interface EffectsContext {
 export interface Handled {
   result: unknown;
   renewed: boolean;
-}
-
-/** The stable type of an error for logs and state (never its message: it may carry details). */
-export function errorType(error: unknown): string {
-  if (error instanceof ApplicationFailure) return error.type ?? 'ApplicationFailure';
-  if (error instanceof Error) {
-    const cause = (error as { cause?: unknown }).cause;
-    if (cause instanceof ApplicationFailure) return cause.type ?? 'ApplicationFailure';
-    return error.name;
-  }
-  return 'unknown';
 }
 
 /** Builds the effects over the workflow's state. */

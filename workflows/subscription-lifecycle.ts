@@ -3,23 +3,12 @@
  * reminders are due, how a completed period changes the phase. No I/O, no Temporal imports: it
  * is unit-tested on its own and the workflow only executes what it decides.
  */
+import type { LifecycleSettings } from '../activities/contracts/settings-activities';
+
+export type { LifecycleSettings } from '../activities/contracts/settings-activities';
 
 /** Where a subscription is in its life. Shown in the UI through the SubscriptionStatus attribute. */
 export type Phase = 'awaiting_payment' | 'provisioning' | 'active' | 'grace' | 'expired' | 'cancelled';
-
-/** Operator-tunable timings, read once from the worker's config and carried in the state. */
-export interface LifecycleSettings {
-  /** Hours before the end of a period at which a reminder goes out, e.g. [72, 24]. */
-  reminderOffsetsHours: number[];
-  /** Hours after the end during which a payment re-enables the same key. */
-  graceHours: number;
-  /** Hours before the end at which auto-renewal from balance is attempted. */
-  autoRenewLeadHours: number;
-  /** Seconds of a still-running provisioning after which the user is told the key is delayed. */
-  provisionDelayNoticeSeconds: number;
-  /** Continue-as-new after this many handled events even if the server does not suggest it. */
-  maxEventsPerRun: number;
-}
 
 /** The workflow's whole state: plain JSON, carried through continue-as-new. */
 export interface SubscriptionState {

@@ -9,9 +9,10 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SettingsActivities } from '../activities/settings-activities';
+import type { SettingsActivities } from '../activities/contracts/settings-activities';
 import { ActivityProfile } from './activity-options';
-import { createSubscriptionEffects, errorType, type EffectsContext, type Handled } from './subscription-effects';
+import { createSubscriptionEffects, type EffectsContext, type Handled } from './subscription-effects';
+import { errorType, timerFailed, timerSucceeded, workFailed, type DueAlert } from './subscription-failures';
 import { DEFAULT_LIFECYCLE_SETTINGS, initialState, nextTimer, normalizeState, timerKey, type ParkableWork, type Retry, type SubscriptionState, type Timer } from './subscription-lifecycle';
 import {
   cancelSignal,
@@ -30,7 +31,7 @@ import {
   type CancelSignal,
   type MoveUpdate,
 } from './subscription-messages';
-import { CLEANUP_ATTEMPTS, failedAgain, isParked, nextParkedAtMs, park, takeDue, workKey } from './subscription-parking';
+import { isParked, nextParkedAtMs, takeDue, workKey } from './subscription-parking';
 import { createTimerSteps } from './subscription-timers';
 import { actorOf, priorityOf, publish, takeNext, type Work, type WorkInput } from './subscription-work';
 
@@ -44,6 +45,12 @@ export interface SubscriptionWorkflowInput {
 }
 
 const settings = proxyActivities<SettingsActivities>(ActivityProfile.database);
+
+/** What one step of the loop (a work item or a timer) leaves: the next state, and whether a period was renewed. */
+interface Step {
+  state: SubscriptionState;
+  renewed: boolean;
+}
 
 /** Continue-as-new once a run's history is this long, whatever else happens. */
 const MAX_HISTORY_EVENTS = 10_000;
@@ -61,7 +68,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   let state: SubscriptionState | undefined = input.state === undefined ? undefined : normalizeState(input.state);
   const inbox: Work[] = [];
   const results = new Map<number, unknown>();
-  const alertsDue: { key: string; summary: string; paymentId?: number }[] = [];
+  const alertsDue: DueAlert[] = [];
   let interruptible = false;
   let nextId = 1;
   const enqueue = (work: WorkInput) => {
@@ -128,31 +135,13 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     return state;
   }
 
-  /** Parks failed work with backoff; alerts the operators at the third attempt, then daily. */
-  function parkWork(work: ParkableWork, previous: Retry | undefined, error: unknown): void {
-    const current = requireState();
-    const earlier = previous ?? current.parked.find((item) => item.key === workKey(work));
-    const terminal = current.phase === 'cancelled' || current.phase === 'expired';
-    const { state: next, parked, alertBucket } = park(current, work, earlier, errorType(error), Date.now());
-    const where = `subscription ${input.subscriptionId}`;
-    if (work.type === 'ensureClient' && terminal && parked.attempt >= CLEANUP_ATTEMPTS) {
-      // The panel reconciler deletes a finished subscription's leftover client; stop trying here.
-      state = { ...next, parked: next.parked.filter((item) => item.key !== parked.key) };
-      alertsDue.push({ key: `work_parked:sub-${input.subscriptionId}:${parked.key}:given-up`, summary: `${where}: removing its panel client failed ${parked.attempt} times (${parked.error}); left to the panel reconciler.` });
-      return;
-    }
-    state = next;
-    log.error('work parked', { subscriptionId: input.subscriptionId, work: parked.key, attempt: parked.attempt, error: parked.error, retryInMs: parked.atMs - Date.now() });
-    if (alertBucket !== null) alertFailing(parked.key, alertBucket, `${parked.key} failed`, parked, work.type === 'payment' ? work.paymentId : undefined);
-  }
-
-  /** Queues the operators' alert about a step still failing (sent after the current item). */
-  function alertFailing(stepKey: string, bucket: string, what: string, retry: Retry, paymentId?: number): void {
-    alertsDue.push({
-      key: `work_parked:sub-${input.subscriptionId}:${stepKey}:${bucket}`,
-      summary: `subscription ${input.subscriptionId}: ${what} ${retry.attempt} times (last error ${retry.error}); retrying with backoff.`,
-      ...(paymentId === undefined ? {} : { paymentId }),
-    });
+  /** The state after failed work is parked with backoff (or given up); its alert is queued, the parking logged. */
+  function parked(current: SubscriptionState, work: ParkableWork, previous: Retry | undefined, error: unknown): SubscriptionState {
+    const failure = workFailed(current, input.subscriptionId, work, previous, errorType(error), Date.now());
+    const { parked: item } = failure;
+    if (!failure.gaveUp) log.error('work parked', { subscriptionId: input.subscriptionId, work: item.key, attempt: item.attempt, error: item.error, retryInMs: item.atMs - Date.now() });
+    if (failure.alert !== null) alertsDue.push(failure.alert);
+    return failure.state;
   }
 
   state ??= initialState(await settings.getLifecycleSettings());
@@ -162,8 +151,10 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     subscriptionId: input.subscriptionId,
     userId: input.userId,
     state: requireState,
+    // Effects publish their progress as they go (queries and validators see it mid-call); the loop
+    // assigns what each step returns.
     setState: (next) => (state = next),
-    followUp: (work, error) => parkWork(work, undefined, error),
+    followUp: (work, error) => (state = parked(requireState(), work, undefined, error)),
     panelStep: async (call) => {
       interruptible = true;
       try {
@@ -177,7 +168,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   const fireStep = createTimerSteps(context, effects);
 
   /** Runs one item; control work arriving during its panel call interrupts it (it runs again after). */
-  async function run(work: Work): Promise<boolean> {
+  async function run(work: Work): Promise<Step> {
     const scope = new CancellationScope();
     let outcome: { ok: true; value: Handled } | { ok: false; error: unknown } | undefined;
     const running = scope.run(() => effects.handle(work)).then(
@@ -196,7 +187,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     const settled = outcome as { ok: true; value: Handled } | { ok: false; error: unknown };
     if (settled.ok) {
       if (work.viaUpdate === true) results.set(work.id, settled.value.result);
-      return settled.value.renewed;
+      return { state: requireState(), renewed: settled.value.renewed };
     }
     if (interrupted) {
       inbox.unshift(work);
@@ -206,25 +197,22 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       results.set(work.id, ApplicationFailure.create({ message: error instanceof Error ? error.message : String(error), type: errorType(error), nonRetryable: true }));
     } else {
       const { id: _id, viaUpdate: _via, retry, ...parkable } = work;
-      parkWork(parkable as ParkableWork, retry, settled.error);
+      return { state: parked(requireState(), parkable as ParkableWork, retry, settled.error), renewed: false };
     }
-    return false;
+    return { state: requireState(), renewed: false };
   }
 
   /** Fires a timer; a failed step is held back with backoff (and alerted) while the rest goes on. */
-  async function fire(timer: Timer): Promise<boolean> {
+  async function fire(timer: Timer): Promise<Step> {
     const key = timerKey(timer, requireState().endsAt);
     try {
       const renewed = await fireStep(timer);
-      if (requireState().timerRetry?.key === key) state = { ...requireState(), timerRetry: null };
-      return renewed;
+      return { state: timerSucceeded(requireState(), key), renewed };
     } catch (error) {
-      const previous = requireState().timerRetry ?? undefined;
-      const { retry, alertBucket } = failedAgain(previous?.key === key ? previous : undefined, key, errorType(error), Date.now());
-      state = { ...requireState(), timerRetry: retry };
-      log.error('lifecycle step failed; held back', { subscriptionId: input.subscriptionId, step: key, attempt: retry.attempt, error: retry.error });
-      if (alertBucket !== null) alertFailing(key, alertBucket, `the ${timer.kind} step failed`, retry);
-      return false;
+      const held = timerFailed(requireState(), input.subscriptionId, key, timer.kind, errorType(error), Date.now());
+      log.error('lifecycle step failed; held back', { subscriptionId: input.subscriptionId, step: key, attempt: held.retry.attempt, error: held.retry.error });
+      if (held.alert !== null) alertsDue.push(held.alert);
+      return { state: held.state, renewed: false };
     }
   }
 
@@ -242,10 +230,14 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       const timer = nextTimer(current, Date.now());
       const wakeAt = Math.min(timer?.atMs ?? Infinity, nextParkedAtMs(current) ?? Infinity);
       const arrived = await condition(() => inbox.length > 0, wakeAt === Infinity ? undefined : Math.max(1, wakeAt - Date.now()));
-      if (!arrived && timer !== null && timer.atMs <= Date.now()) renewed = await fire(timer);
+      if (!arrived && timer !== null && timer.atMs <= Date.now()) ({ state, renewed } = await fire(timer));
     }
     const work = takeNext(inbox);
-    if (work !== undefined) renewed = (await run(work)) || renewed;
+    if (work !== undefined) {
+      const step = await run(work);
+      state = step.state;
+      renewed = step.renewed || renewed;
+    }
     for (const alert of alertsDue.splice(0)) await effects.alert('work_parked', alert.key, alert.summary, alert.paymentId === undefined ? {} : { paymentId: alert.paymentId });
     state = { ...requireState(), eventsThisRun: requireState().eventsThisRun + 1 };
     const info = workflowInfo();

@@ -1,5 +1,6 @@
 import { log, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities/create-activities';
+import type { FleetActivities } from '../activities/contracts/fleet-activities';
+import type { PanelActivities } from '../activities/contracts/panel-activities';
 import { ActivityProfile } from './activity-options';
 import { mapSettled } from './map-settled';
 import { DEFAULT_SWEEP_CONCURRENCY } from './panel-health-workflow';
@@ -21,8 +22,8 @@ export interface TrafficSyncResult {
   failed: Array<{ serverId: number; error: string }>;
 }
 
-const db = proxyActivities<Activities>(ActivityProfile.database);
-const sweep = proxyActivities<Activities>(ActivityProfile.panelSweep);
+const db = proxyActivities<FleetActivities>(ActivityProfile.database);
+const sweep = proxyActivities<PanelActivities>(ActivityProfile.panelSweep);
 
 /**
  * Copies every active server's per-client traffic counters into subscriptions.traffic_used

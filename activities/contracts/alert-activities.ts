@@ -48,3 +48,22 @@ export interface AlertActivities {
   /** Records the alert and tells the operators once per key, rate-limited. @idempotency key */
   alertOperators(input: AlertInput): Promise<AlertResult>;
 }
+
+/** What one pass of `deliverPendingAlerts` did. */
+export interface DeliverPendingResult {
+  /** Pending alerts (left by a crash or an outage) that were sent now. */
+  sent: number[];
+  /** Pending alerts now suppressed by the rate limit. */
+  suppressed: number[];
+  /** The digest alert sent for suppressed alerts no later alert summed up, if any. */
+  digestAlertId: number | null;
+}
+
+/** The alert activities plus the maintenance step the sweep Schedule runs. */
+export interface AlertDelivery extends AlertActivities {
+  /**
+   * Sends the alerts left pending, then a digest of suppressed ones no later alert summed up.
+   * @idempotency alert ids (row status) and the digest's key (the newest suppressed id)
+   */
+  deliverPendingAlerts(input: { limit?: number }): Promise<DeliverPendingResult>;
+}

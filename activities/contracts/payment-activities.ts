@@ -33,3 +33,37 @@ export interface VerdictResult {
   completedNow: boolean;
   failureReason?: PaymentFailureReason;
 }
+
+/** The payment activities (implemented in activities/payment-activities.ts). */
+export interface PaymentActivities {
+  /**
+   * Creates the payment's invoice (at the provider that took the order; for 'balance' debits the
+   * ledger and completes the payment in one transaction; for 'stars' nothing). A payment that
+   * already has an invoice gets the stored one back.
+   * @idempotency paymentId (provider idempotency key, ledger key `payment:<id>:purchase`)
+   */
+  createInvoice(input: { paymentId: number }): Promise<InvoiceResult>;
+  /** Re-reads the payment at its provider and applies the verdict. @idempotency paymentId (conditional status updates) */
+  confirmPayment(input: { paymentId: number }): Promise<VerdictResult>;
+  /** The verdict timeout: asks the provider one last time, withdraws the invoice, cancels. @idempotency paymentId */
+  expirePayment(input: { paymentId: number }): Promise<VerdictResult>;
+  /** Marks a payment failed when its invoice could not be created at all. @idempotency paymentId */
+  abandonPayment(input: { paymentId: number; reason: PaymentFailureReason }): Promise<VerdictResult>;
+  /**
+   * Signal-with-start of `subscription-{subscriptionId}` with `paymentCompleted { paymentId }`;
+   * nothing for a payment without a subscription (a balance top-up).
+   * @idempotency paymentId (deduplicated by the receiving workflow)
+   */
+  notifySubscriptionOfPayment(input: { paymentId: number }): Promise<{ workflowId: string | null }>;
+}
+
+/** The payment mismatch report (implemented in activities/flag-payment-mismatch.ts). */
+export interface PaymentMismatchActivities {
+  /**
+   * After a payment ended without completing: when it was flagged as paid but not matching its
+   * order, tells the operators and then the user, each once per payment by its key.
+   * `{ reported: false }` for a payment that was not flagged or has completed since.
+   * @idempotency paymentId (the alert and the notification keys)
+   */
+  reportPaymentMismatch(input: { paymentId: number }): Promise<{ reported: boolean }>;
+}

@@ -39,6 +39,7 @@ import { startFakeCardAndCryptoProviders } from '../support/fake-payment-provide
 import { createRecordingTelegram } from '../support/recording-telegram';
 import { startWebhookApi } from '../support/webhook-api';
 import { connectTestTemporal, eventually, type TestTemporal } from '../support/test-temporal';
+import { DEFAULT_LIFECYCLE_SETTINGS } from '../../workflows/subscription-lifecycle';
 
 const TEST_WORKFLOWS = fileURLToPath(new URL('./payment-test-workflows.ts', import.meta.url));
 const SHOP = { shopId: '123456', secretKey: 'test_s3cr3t-key' };
@@ -87,6 +88,7 @@ before(async () => {
       publicBaseUrl: apiUrl,
       telegram,
       referralBonusKopecks: null,
+      lifecycle: DEFAULT_LIFECYCLE_SETTINGS,
       payments: { providers, temporal: { client: temporal.client, taskQueue }, returnUrl: `${apiUrl}/payments/return` },
     },
     overrides: { workflowsPath: TEST_WORKFLOWS },

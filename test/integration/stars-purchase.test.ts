@@ -43,6 +43,7 @@ import type { PaymentState, paymentWorkflow } from '../../workflows/payment-work
 import { receivedBySubscription as receivedPaymentsOf } from '../support/received-payments';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
 import { connectTestTemporal, eventually, type TestTemporal } from '../support/test-temporal';
+import { DEFAULT_LIFECYCLE_SETTINGS } from '../../workflows/subscription-lifecycle';
 
 const TEST_WORKFLOWS = fileURLToPath(new URL('./payment-test-workflows.ts', import.meta.url));
 const TOKEN = '424242:stars-purchase-test-token';
@@ -89,6 +90,7 @@ before(async () => {
       publicBaseUrl: 'http://127.0.0.1:1',
       telegram: createTelegramSender({ token: TOKEN, apiRoot: fake.apiRoot }),
       referralBonusKopecks: null,
+      lifecycle: DEFAULT_LIFECYCLE_SETTINGS,
       payments: { providers, temporal: { client: temporal.client, taskQueue }, returnUrl: 'https://t.me/stars_test_bot' },
     },
     overrides: { workflowsPath: TEST_WORKFLOWS },
