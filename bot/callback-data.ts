@@ -50,6 +50,16 @@ export function encodeCallback(action: CallbackAction): string {
   }
 }
 
+/**
+ * The trigger a feature registers with `composer.callbackQuery(...)`: callback data of this type,
+ * with or without arguments (`plan` matches `plan:2` and `plan:01`, never `plans`). Features parse
+ * the data with {@link parseCallback} and answer malformed data of their own type as out of date;
+ * data no trigger matches reaches the stale-button fallback.
+ */
+export function callbackTrigger(type: CallbackAction['type']): RegExp {
+  return new RegExp(`^${type}(?::|$)`);
+}
+
 /** Parses callback data from Telegram; `undefined` for anything malformed, unknown or too long. */
 export function parseCallback(data: string | undefined): CallbackAction | undefined {
   if (data === undefined || Buffer.byteLength(data) > 64) return undefined;

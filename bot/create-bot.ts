@@ -7,10 +7,16 @@ import type { BotServices } from './bot-services';
 import { describeError } from './describe-error';
 import { pickLocale, type LocaleTexts } from './locales';
 import type { OperatorActions } from '../usecases/operator-types';
-import { registerAccountHandlers } from './register-account-handlers';
-import { registerCommandHandlers } from './register-command-handlers';
-import { registerOperatorHandlers } from './register-operator-handlers';
-import { registerPurchaseHandlers } from './register-purchase-handlers';
+import { autoRenewFeature } from './features/auto-renew';
+import { helpFeature } from './features/help';
+import { operatorFeature } from './features/operator';
+import { promoFeature } from './features/promo';
+import { purchaseFeature } from './features/purchase';
+import { staleButtonsFeature } from './features/stale-buttons';
+import { starsCheckoutFeature } from './features/stars-checkout';
+import { startFeature } from './features/start';
+import { subscriptionsFeature } from './features/subscriptions';
+import { trialFeature } from './features/trial';
 
 /** Dependencies of {@link createBot}. */
 export interface BotDeps {
@@ -40,9 +46,13 @@ export const MAX_RETRY_AFTER_SECONDS = 60;
 /**
  * Builds the Telegram bot: API transformers (auto-retry honouring `retry_after`, then the
  * throttler around it so a retried call keeps its chat's place in line), a locale middleware
- * choosing Russian or English from `language_code`, the command, account (trial, auto-renewal),
- * operator and purchase handlers, and a `bot.catch` that logs failures without the token or
+ * choosing Russian or English from `language_code`, one grammY Composer per feature (bot/features/,
+ * each given only the services it uses), and a `bot.catch` that logs failures without the token or
  * payloads and tells the user something went wrong. The caller starts it (`bot.start()` or a webhook) and stops it.
+ *
+ * Features route by trigger (a command, a callback-data prefix from callback-data.ts, an update
+ * type), never by `next()`, so their order does not matter; only the stale-button fallback comes
+ * last. Adding a feature is one file in bot/features/ and one `bot.use` here.
  */
 export function createBot(deps: BotDeps): Bot<BotContext> {
   const log = deps.logger.child({ component: 'bot' });
@@ -55,18 +65,26 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     ctx.texts = deps.texts[ctx.locale];
     await next();
   });
-  registerCommandHandlers(bot, deps);
-  registerAccountHandlers(bot, deps);
-  registerOperatorHandlers(bot, deps, log);
-  registerPurchaseHandlers(bot, deps, log);
+  const { services } = deps;
+  const describe = (error: unknown) => describeError(error, deps.token);
+  bot.use(startFeature(services));
+  bot.use(helpFeature({ supportContact: deps.supportContact }));
+  bot.use(purchaseFeature(services));
+  bot.use(promoFeature(services));
+  bot.use(starsCheckoutFeature(services, { log, describe }));
+  bot.use(subscriptionsFeature(services));
+  bot.use(trialFeature(services));
+  bot.use(autoRenewFeature(services));
+  bot.use(operatorFeature({ services, operator: deps.operator, log }));
+  bot.use(staleButtonsFeature());
 
   bot.catch(async ({ error, ctx }) => {
-    log.error({ error: describeError(error, deps.token), updateId: ctx.update.update_id }, 'update handler failed');
+    log.error({ error: describe(error), updateId: ctx.update.update_id }, 'update handler failed');
     try {
       if (ctx.callbackQuery !== undefined) await ctx.answerCallbackQuery({ text: ctx.texts.genericError }).catch(() => undefined);
       if (ctx.chat !== undefined) await ctx.reply(ctx.texts.genericError);
     } catch (replyError) {
-      log.warn({ error: describeError(replyError, deps.token) }, 'could not tell the user about the failure');
+      log.warn({ error: describe(replyError) }, 'could not tell the user about the failure');
     }
   });
   return bot;

@@ -1,5 +1,5 @@
 import type { BotPlan, BotSubscription, PaymentMethod, PurchaseRejection, RememberedPromo, StarsCheckoutRejection, TrialRefusal } from '../bot-services';
-import type { InvariantReport } from '../../activities/invariants';
+import type { InvariantReport } from './invariant-report';
 import type { OperatorSubscriptionView, OperatorUserView } from '../../usecases/operator-types';
 import { formatRub } from '../../texts/format-rub';
 import { operatorDate } from './operator-date';
