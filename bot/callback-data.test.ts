@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { PAYMENT_METHODS } from './bot-services';
-import { callbackTrigger, encodeCallback, parseCallback, parseReferralCode, type CallbackAction } from './callback-data';
+import { CALLBACK_TYPES, callbackTrigger, encodeCallback, LANGUAGES, PLATFORMS, parseCallback, parseReferralCode, type CallbackAction } from './callback-data';
 
 /** Every action a button can carry. */
 const anyAction = fc.oneof(
@@ -13,6 +13,14 @@ const anyAction = fc.oneof(
     .map(([planId, method]): CallbackAction => ({ type: 'pay', planId, method })),
   fc.constant<CallbackAction>({ type: 'trial' }),
   fc.boolean().map((enabled): CallbackAction => ({ type: 'autorenew', enabled })),
+  fc.constantFrom<CallbackAction>({ type: 'menu' }, { type: 'subs' }, { type: 'balance' }, { type: 'help' }, { type: 'support' }, { type: 'lang' }),
+  fc
+    .tuple(fc.constantFrom('sub', 'qr', 'key', 'renew'), fc.integer({ min: 1, max: 2_147_483_647 }))
+    .map(([type, subscriptionId]): CallbackAction => ({ type, subscriptionId })),
+  fc
+    .tuple(fc.integer({ min: 1, max: 2_147_483_647 }), fc.constantFrom(...PLATFORMS))
+    .map(([subscriptionId, platform]): CallbackAction => ({ type: 'how', subscriptionId, platform })),
+  fc.constantFrom(...LANGUAGES).map((language): CallbackAction => ({ type: 'setlang', language })),
 );
 
 describe('callback data', () => {
@@ -41,10 +49,12 @@ describe('callback data', () => {
     assert.ok(!callbackTrigger('plans').test('plan:1'));
     assert.ok(!callbackTrigger('pay').test('paypal:1'));
     assert.ok(!callbackTrigger('trial').test('xtrial'));
+    assert.ok(!callbackTrigger('lang').test('setlang:en'));
+    assert.ok(!callbackTrigger('sub').test('subs'));
     fc.assert(
       fc.property(anyAction, (action) => {
         const data = encodeCallback(action);
-        const matching = (['plans', 'plan', 'pay', 'trial', 'autorenew'] as const).filter((type) => callbackTrigger(type).test(data));
+        const matching = CALLBACK_TYPES.filter((type) => callbackTrigger(type).test(data));
         assert.deepEqual(matching, [action.type], 'every valid button has exactly one route');
       }),
     );

@@ -1,13 +1,67 @@
 import { z } from 'zod';
 import { PAYMENT_METHODS, type PaymentMethod } from './bot-services';
 
+/** Platforms with connection instructions. */
+export const PLATFORMS = ['android', 'ios', 'windows', 'macos', 'linux'] as const;
+
+/** One of {@link PLATFORMS}. */
+export type Platform = (typeof PLATFORMS)[number];
+
+/** Languages a user can choose. */
+export const LANGUAGES = ['ru', 'en'] as const;
+
 /** What an inline button asks for. */
 export type CallbackAction =
   | { type: 'plans' }
   | { type: 'plan'; planId: number }
   | { type: 'pay'; planId: number; method: PaymentMethod }
   | { type: 'trial' }
-  | { type: 'autorenew'; enabled: boolean };
+  | { type: 'autorenew'; enabled: boolean }
+  /** The main menu. */
+  | { type: 'menu' }
+  /** The user's subscriptions, one button each. */
+  | { type: 'subs' }
+  /** One subscription's screen. */
+  | { type: 'sub'; subscriptionId: number }
+  /** The subscription's QR code, sent as a photo. */
+  | { type: 'qr'; subscriptionId: number }
+  /** The key message again. */
+  | { type: 'key'; subscriptionId: number }
+  /** Connection instructions for a platform. */
+  | { type: 'how'; subscriptionId: number; platform: Platform }
+  /** Renew this subscription. */
+  | { type: 'renew'; subscriptionId: number }
+  /** Balance & referrals. */
+  | { type: 'balance' }
+  /** Help & support. */
+  | { type: 'help' }
+  /** Ask for the message to send to support. */
+  | { type: 'support' }
+  /** The language screen. */
+  | { type: 'lang' }
+  /** Choose a language. */
+  | { type: 'setlang'; language: (typeof LANGUAGES)[number] };
+
+/** Every callback type, each routed by exactly one feature through {@link callbackTrigger}. */
+export const CALLBACK_TYPES = [
+  'plans',
+  'plan',
+  'pay',
+  'trial',
+  'autorenew',
+  'menu',
+  'subs',
+  'sub',
+  'qr',
+  'key',
+  'how',
+  'renew',
+  'balance',
+  'help',
+  'support',
+  'lang',
+  'setlang',
+] as const satisfies ReadonlyArray<CallbackAction['type']>;
 
 const id = z
   .string()
@@ -29,14 +83,41 @@ const callbackSchema = z.union([
   z
     .tuple([z.literal('autorenew'), z.enum(['on', 'off'])])
     .transform(([, setting]): CallbackAction => ({ type: 'autorenew', enabled: setting === 'on' })),
+  ...(['menu', 'subs', 'balance', 'help', 'support', 'lang'] as const).map((type) =>
+    z.tuple([z.literal(type)]).transform((): CallbackAction => ({ type })),
+  ),
+  ...(['sub', 'qr', 'key', 'renew'] as const).map((type) =>
+    z.tuple([z.literal(type), id]).transform(([, subscriptionId]): CallbackAction => ({ type, subscriptionId })),
+  ),
+  z
+    .tuple([z.literal('how'), id, z.enum(PLATFORMS)])
+    .transform(([, subscriptionId, platform]): CallbackAction => ({ type: 'how', subscriptionId, platform })),
+  z.tuple([z.literal('setlang'), z.enum(LANGUAGES)]).transform(([, language]): CallbackAction => ({ type: 'setlang', language })),
 ]);
 
 /**
  * Encodes an action as callback data: `plans`, `plan:<id>`, `pay:<planId>:<method>`, `trial`,
- * `autorenew:on|off`.
+ * `autorenew:on|off`, `menu`, `subs`, `sub|qr|key|renew:<subscriptionId>`,
+ * `how:<subscriptionId>:<platform>`, `balance`, `help`, `support`, `lang`, `setlang:ru|en`.
  */
 export function encodeCallback(action: CallbackAction): string {
   switch (action.type) {
+    case 'menu':
+    case 'subs':
+    case 'balance':
+    case 'help':
+    case 'support':
+    case 'lang':
+      return action.type;
+    case 'sub':
+    case 'qr':
+    case 'key':
+    case 'renew':
+      return `${action.type}:${action.subscriptionId}`;
+    case 'how':
+      return `how:${action.subscriptionId}:${action.platform}`;
+    case 'setlang':
+      return `setlang:${action.language}`;
     case 'plans':
       return 'plans';
     case 'plan':

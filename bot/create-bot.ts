@@ -7,7 +7,13 @@ import type { BotServices } from './bot-services';
 import { describeError } from './describe-error';
 import { pickLocale, type LocaleTexts } from './locales';
 import type { OperatorActions } from '../usecases/operator-types';
+import { renderQrPng } from '../lib/xui/render-qr';
 import { autoRenewFeature } from './features/auto-renew';
+import { balanceFeature } from './features/balance';
+import { languageFeature } from './features/language';
+import { groupChatFeature, menuFeature, unknownInputFeature } from './features/menu';
+import { subscriptionScreenFeature } from './features/subscription-screen';
+import { supportFeature } from './features/support';
 import { helpFeature } from './features/help';
 import { operatorFeature } from './features/operator';
 import { promoFeature } from './features/promo';
@@ -33,6 +39,10 @@ export interface BotDeps {
   operator?: OperatorActions | undefined;
   /** Shown by /paysupport, e.g. `@vpn_support`; without it users are asked to write in the chat. */
   supportContact?: string;
+  /** The operators' chat that receives users' support messages (SUPPORT_CHAT_ID or ALERT_CHAT_ID). */
+  supportChatId?: number | undefined;
+  /** Renders QR code PNGs; default lib/xui/render-qr.ts. */
+  renderQr?: (text: string) => Promise<Buffer>;
   /**
    * Throttler settings (Bottleneck options). Default: Telegram's limits, 30 calls/s overall and
    * one message per second per private chat. Tests shorten `out.minTime`.
@@ -60,13 +70,28 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: MAX_RETRY_AFTER_SECONDS }));
   bot.api.config.use(apiThrottler(deps.throttle));
 
+  const { services } = deps;
+  const describe = (error: unknown) => describeError(error, deps.token);
+  /*
+   * The locale: the language the user chose (stored, so the worker's messages follow it too), else
+   * Telegram's language_code. A failed lookup keeps Telegram's, so even a database outage is
+   * answered in the user's language.
+   */
   bot.use(async (ctx, next) => {
     ctx.locale = pickLocale(ctx.from?.language_code);
     ctx.texts = deps.texts[ctx.locale];
+    if (ctx.from !== undefined && (ctx.chat === undefined || ctx.chat.type === 'private')) {
+      const stored = await services.findUser(ctx.from.id).then(
+        (user) => user?.languageCode ?? undefined,
+        (error: unknown) => void log.warn({ error: describe(error) }, 'could not read the stored language'),
+      );
+      if (stored !== undefined) {
+        ctx.locale = pickLocale(stored);
+        ctx.texts = deps.texts[ctx.locale];
+      }
+    }
     await next();
   });
-  const { services } = deps;
-  const describe = (error: unknown) => describeError(error, deps.token);
   bot.use(startFeature(services));
   bot.use(helpFeature({ supportContact: deps.supportContact }));
   bot.use(purchaseFeature(services));
@@ -76,7 +101,15 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   bot.use(trialFeature(services));
   bot.use(autoRenewFeature(services));
   bot.use(operatorFeature({ services, operator: deps.operator, log }));
+  bot.use(menuFeature());
+  bot.use(subscriptionScreenFeature({ services, renderQr: deps.renderQr ?? ((text) => renderQrPng(text)) }));
+  bot.use(balanceFeature(services));
+  bot.use(languageFeature({ services, texts: deps.texts }));
+  bot.use(supportFeature({ services, texts: deps.texts, supportChatId: deps.supportChatId, log, describe }));
+  bot.use(groupChatFeature({ supportChatId: deps.supportChatId }));
+  // Fallbacks: what no feature's trigger claimed.
   bot.use(staleButtonsFeature());
+  bot.use(unknownInputFeature(services));
 
   bot.catch(async ({ error, ctx }) => {
     log.error({ error: describe(error), updateId: ctx.update.update_id }, 'update handler failed');

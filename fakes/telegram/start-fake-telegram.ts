@@ -45,8 +45,12 @@ export interface FakeTelegram {
   apiRoot: string;
   token: string;
   botInfo: FakeBotUser;
-  /** A user sends a text message; `/commands` get `bot_command` entities. Returns the message. */
-  userSends(user: FakeUserInput, text: string): FakeMessage;
+  /**
+   * A user sends a text message; `/commands` get `bot_command` entities. Returns the message.
+   * `chatId` (negative: a group) sends it there instead of the private chat; `replyTo` makes it a
+   * reply to that message of the chat.
+   */
+  userSends(user: FakeUserInput, text: string, options?: { chatId?: number; replyTo?: number }): FakeMessage;
   /**
    * A user presses an inline button. The query carries the message `messageId` (default: the
    * bot's latest message in that chat) when it exists. Returns the callback query id.
@@ -159,20 +163,23 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     token,
     botInfo: state.botUser,
     state,
-    userSends(input, text) {
+    userSends(input, text, sendOptions = {}) {
       const user = state.chats.user(input);
+      const chatId = sendOptions.chatId ?? user.id;
+      const replied = sendOptions.replyTo === undefined ? undefined : state.chats.find(chatId, sendOptions.replyTo)?.message;
       const entities = [...text.matchAll(/(?<=^|\s)\/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]+)?/g)].map((found) => ({
         type: 'bot_command',
         offset: found.index,
         length: found[0].length,
       }));
-      const message = state.chats.add(user.id, 'user', (messageId, date) => ({
+      const message = state.chats.add(chatId, 'user', (messageId, date) => ({
         message_id: messageId,
         from: user,
-        chat: state.chats.chat(user.id),
+        chat: state.chats.chat(chatId),
         date,
         text,
         ...(entities.length === 0 ? {} : { entities }),
+        ...(replied === undefined ? {} : { reply_to_message: replied }),
       })).message;
       state.queue.push({ message });
       return message;
