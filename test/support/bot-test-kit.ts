@@ -43,12 +43,15 @@ export function activeSubscription(id: number, userId: number, overrides: Partia
  * In-memory services: users numbered from 1 in order of /start, purchases and Stars charges
  * recorded, a 3-day trial granted once per user, auto-renewal off until set, nobody an admin.
  * `subscriptions` (push {@link activeSubscription}s) belong to their `userId`; `accounts` holds
- * balances and referral numbers (default: nothing, code `code<userId>`); `languages` records choices.
+ * balances and referral numbers (default: nothing, code `code<userId>`); `languages` records choices;
+ * the stored language is Telegram's at registration until the user chooses one, as in the database.
  */
 export function fakeServices(overrides: Partial<BotServices> = {}) {
   const subscriptions: Array<SubscriptionDetails & { userId: number }> = [];
   const accounts = new Map<number, AccountSummary>();
   const languages = new Map<number, 'ru' | 'en'>();
+  /** users.language_code as the database keeps it: Telegram's at registration, then the user's choice. */
+  const storedLanguages = new Map<number, string>();
   const registered: RegisterUserInput[] = [];
   const purchases: Array<{ userId: number; planId: number; method: PaymentMethod }> = [];
   const charges: string[] = [];
@@ -61,15 +64,19 @@ export function fakeServices(overrides: Partial<BotServices> = {}) {
       const known = users.get(input.telegramId);
       if (known !== undefined) return { userId: known, isNew: false };
       users.set(input.telegramId, users.size + 1);
+      if (input.languageCode !== undefined) storedLanguages.set(users.size, input.languageCode);
       return { userId: users.size, isNew: true };
     },
     findUser: async (telegramId) => {
       const userId = users.get(telegramId);
       if (userId === undefined) return null;
-      const language = languages.get(userId);
+      const language = storedLanguages.get(userId);
       return language === undefined ? { userId } : { userId, languageCode: language };
     },
-    setLanguage: async ({ userId, language }) => void languages.set(userId, language),
+    setLanguage: async ({ userId, language }) => {
+      languages.set(userId, language);
+      storedLanguages.set(userId, language);
+    },
     subscriptionDetails: async ({ userId, subscriptionId }) => {
       const found = subscriptions.find((sub) => sub.id === subscriptionId && sub.userId === userId);
       if (found === undefined) return null;
