@@ -1,11 +1,8 @@
 import { z } from 'zod';
+import { PLATFORMS, type Platform } from '../lib/vpn-apps/connect-apps';
 import { PAYMENT_METHODS, type PaymentMethod } from './bot-services';
 
-/** Platforms with connection instructions. */
-export const PLATFORMS = ['android', 'ios', 'windows', 'macos', 'linux'] as const;
-
-/** One of {@link PLATFORMS}. */
-export type Platform = (typeof PLATFORMS)[number];
+export { PLATFORMS, type Platform } from '../lib/vpn-apps/connect-apps';
 
 /** Languages a user can choose. */
 export const LANGUAGES = ['ru', 'en'] as const;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { activeSubscription, buttons, fakeServices, message, withBot } from '../test/support/bot-test-kit';
+import { activeSubscription, buttons, fakeServices, message, subUrlOf, withBot } from '../test/support/bot-test-kit';
 import { en, ru } from './locales';
 
 const edited = (text: string) => (call: { method: string; ok: boolean; params: Record<string, unknown> }) =>
@@ -36,7 +36,7 @@ describe('my subscriptions against the fake Telegram', () => {
         assert.match(text, /Devices: up to 5/);
         assert.match(text, /Server: NL-1 \(Amsterdam\)/);
         assert.ok(text.includes('<code>vless://uuid-7@nl1.example.test:443?security=reality&amp;type=tcp#sub-7</code>'), 'the key, escaped, as code');
-        assert.ok(text.includes('<code>https://vpn.example.test/sub/token-7</code>'));
+        assert.ok(text.includes(`<code>${subUrlOf(7)}</code>`));
         assert.deepEqual(buttons(screen).map((button) => button.callback_data), [
           'qr:7',
           'key:7',
@@ -52,7 +52,7 @@ describe('my subscriptions against the fake Telegram', () => {
         fake.userPresses(user, 'qr:7');
         const photo = await fake.waitFor((call) => call.method === 'sendPhoto' && call.ok);
         assert.equal(photo.params['caption'], en.menu.qrCaption(activeSubscription(7, 1)));
-        assert.deepEqual(qrTexts, ['https://vpn.example.test/sub/token-7']);
+        assert.deepEqual(qrTexts, [subUrlOf(7)]);
 
         fake.userPresses(user, 'key:7');
         const key = await message(fake, 9001, (sent) => sent.startsWith('Your key for'));
@@ -62,14 +62,25 @@ describe('my subscriptions against the fake Telegram', () => {
         fake.userPresses(user, 'how:7:android');
         const android = await fake.waitFor(edited('<b>Android</b>'));
         const how = String(android.params['text']);
-        assert.ok(how.includes(`v2rayNG: <code>v2rayng://install-config?url=${encodeURIComponent('https://vpn.example.test/sub/token-7')}</code>`));
-        assert.ok(how.includes('Hiddify: <code>hiddify://import/https://vpn.example.test/sub/token-7</code>'));
-        assert.ok(how.includes('Happ: <code>happ://add/https://vpn.example.test/sub/token-7</code>'));
-        assert.ok(how.includes('v2RayTun: <code>v2raytun://import/https://vpn.example.test/sub/token-7</code>'));
-        assert.deepEqual(buttons(android).map((button) => button.callback_data), ['sub:7', 'menu']);
+        assert.ok(how.includes(`v2rayNG: <code>v2rayng://install-config?url=${encodeURIComponent(subUrlOf(7))}</code>`));
+        assert.ok(how.includes(`Hiddify: <code>hiddify://import/${subUrlOf(7)}</code>`));
+        assert.ok(how.includes(`Happ: <code>happ://add/${subUrlOf(7)}</code>`));
+        assert.ok(how.includes(`v2RayTun: <code>v2raytun://import/${subUrlOf(7)}</code>`));
+        const token = subUrlOf(7).split('/sub/')[1];
+        assert.deepEqual(
+          buttons(android).map((button) => [button.text, button.url ?? button.callback_data]),
+          [
+            ['📲 Add to v2rayNG', `https://vpn.example.test/import/v2rayng/${token}`],
+            ['📲 Add to Hiddify', `https://vpn.example.test/import/hiddify/${token}`],
+            ['📲 Add to Happ', `https://vpn.example.test/import/happ/${token}`],
+            ['📲 Add to v2RayTun', `https://vpn.example.test/import/v2raytun/${token}`],
+            [en.menu.buttons.backToSubscription, 'sub:7'],
+            [en.menu.buttons.menu, 'menu'],
+          ],
+        );
         fake.userPresses(user, 'how:7:ios');
         const ios = await fake.waitFor(edited('<b>iPhone / iPad</b>'));
-        assert.ok(String(ios.params['text']).includes('Streisand: <code>streisand://import/https://vpn.example.test/sub/token-7</code>'));
+        assert.ok(String(ios.params['text']).includes(`Streisand: <code>streisand://import/${subUrlOf(7)}</code>`));
         fake.userPresses(user, 'how:7:linux');
         const linux = await fake.waitFor(edited('<b>Linux</b>'));
         assert.ok(String(linux.params['text']).includes('Nekoray: add the subscription link by hand'));

@@ -2,7 +2,7 @@ import { Composer, InlineKeyboard, InputFile } from 'grammy';
 import type { BotContext } from '../bot-context';
 import type { BotServices, SubscriptionDetails } from '../bot-services';
 import { callbackTrigger, encodeCallback, parseCallback, PLATFORMS, type CallbackAction } from '../callback-data';
-import { CONNECT_APPS } from '../connect-apps';
+import { CONNECT_APPS, importPageUrl } from '../../lib/vpn-apps/connect-apps';
 import { showScreen } from '../show-screen';
 
 /** What one subscription's screen uses. */
@@ -108,7 +108,13 @@ export function subscriptionScreenFeature(deps: SubscriptionScreenDeps): Compose
       return;
     }
     await ctx.answerCallbackQuery();
-    const keyboard = new InlineKeyboard()
+    const keyboard = new InlineKeyboard();
+    // One-tap import: the api's https page opens the app's own scheme, which Telegram buttons cannot.
+    for (const app of CONNECT_APPS[action.platform]) {
+      const page = app.app === undefined ? undefined : importPageUrl(sub.subscriptionUrl, app.app);
+      if (page !== undefined) keyboard.url(ctx.texts.menu.buttons.openIn(app.name), page).row();
+    }
+    keyboard
       .text(ctx.texts.menu.buttons.backToSubscription, encodeCallback({ type: 'sub', subscriptionId: sub.id }))
       .text(ctx.texts.menu.buttons.menu, encodeCallback({ type: 'menu' }));
     const text = ctx.texts.menu.instructions(action.platform, CONNECT_APPS[action.platform], sub.subscriptionUrl);

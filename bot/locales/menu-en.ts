@@ -1,6 +1,5 @@
 import type { AccountSummary, BotSubscription, SubscriptionDetails } from '../bot-services';
-import type { Platform } from '../callback-data';
-import type { ConnectApp } from '../connect-apps';
+import { importLink, type ConnectApp, type Platform } from '../../lib/vpn-apps/connect-apps';
 import { escapeHtml } from '../html';
 import { formatRub } from '../../texts/format-rub';
 
@@ -42,6 +41,7 @@ export const menuEn = {
     sendKey: '🔁 Send my key again',
     renew: '🔄 Renew',
     writeSupport: '✉️ Write to support',
+    openIn: (app: string): string => `📲 Add to ${app}`,
     payFromBalance: '🛒 Pay from balance',
   },
   groupChat: 'I work in private chats only. Please write to me directly.',
@@ -81,12 +81,12 @@ export const menuEn = {
   /** Instructions for one platform, HTML. */
   instructions: (platform: Platform, apps: readonly ConnectApp[], subscriptionUrl: string): string =>
     [
-      `<b>${menuEn.platforms[platform]}</b>: install one of these apps, then tap its import link (or copy it into the browser), or add the subscription link in the app by hand.`,
+      `<b>${menuEn.platforms[platform]}</b>: install one of these apps, then tap «Add to …» below (or open an import link in the browser), or add the subscription link in the app by hand.`,
       '',
       ...apps.map((app) =>
-        app.importLink === undefined
+        app.app === undefined
           ? `• ${app.name}: add the subscription link by hand (Subscriptions → Add).`
-          : `• ${app.name}: <code>${escapeHtml(app.importLink(subscriptionUrl))}</code>`,
+          : `• ${app.name}: <code>${escapeHtml(importLink(app.app, subscriptionUrl))}</code>`,
       ),
       '',
       'Subscription link:',

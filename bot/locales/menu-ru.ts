@@ -1,6 +1,5 @@
 import type { AccountSummary, BotSubscription, SubscriptionDetails } from '../bot-services';
-import type { Platform } from '../callback-data';
-import type { ConnectApp } from '../connect-apps';
+import { importLink, type ConnectApp, type Platform } from '../../lib/vpn-apps/connect-apps';
 import { escapeHtml } from '../html';
 import { daysLeft, type MenuTexts } from './menu-en';
 import { formatRub } from '../../texts/format-rub';
@@ -36,6 +35,7 @@ export const menuRu: MenuTexts = {
     sendKey: '🔁 Прислать ключ ещё раз',
     renew: '🔄 Продлить',
     writeSupport: '✉️ Написать в поддержку',
+    openIn: (app: string) => `📲 Добавить в ${app}`,
     payFromBalance: '🛒 Оплатить с баланса',
   },
   groupChat: 'Я работаю только в личных сообщениях. Напишите мне напрямую.',
@@ -71,12 +71,12 @@ export const menuRu: MenuTexts = {
   platforms,
   instructions: (platform: Platform, apps: readonly ConnectApp[], subscriptionUrl: string) =>
     [
-      `<b>${platforms[platform]}</b>: установите одно из приложений и нажмите его ссылку импорта (или откройте её в браузере) либо добавьте ссылку-подписку в приложении вручную.`,
+      `<b>${platforms[platform]}</b>: установите одно из приложений и нажмите «Добавить в …» ниже (или откройте ссылку импорта в браузере) либо добавьте ссылку-подписку в приложении вручную.`,
       '',
       ...apps.map((app) =>
-        app.importLink === undefined
+        app.app === undefined
           ? `• ${app.name}: добавьте ссылку-подписку вручную (Подписки → Добавить).`
-          : `• ${app.name}: <code>${escapeHtml(app.importLink(subscriptionUrl))}</code>`,
+          : `• ${app.name}: <code>${escapeHtml(importLink(app.app, subscriptionUrl))}</code>`,
       ),
       '',
       'Ссылка-подписка:',

@@ -18,6 +18,9 @@ export const PLANS: BotPlan[] = [
   { id: 2, name: '3 месяца', durationDays: 90, priceKopecks: 59_950, features: { devices: 5, discountPercent: 20 } },
 ];
 
+/** The /sub URL of {@link activeSubscription} `id` (a 43-character token, as new_sub_token() makes). */
+export const subUrlOf = (id: number): string => `https://vpn.example.test/sub/${'T'.repeat(40)}${String(id).padStart(3, '0')}`;
+
 /**
  * An active provisioned subscription for {@link fakeServices}' `subscriptions`: 12.5 GB used of
  * 100 GB, 5 devices, server NL-1 in Amsterdam, ending 2030-01-15.
@@ -30,7 +33,7 @@ export function activeSubscription(id: number, userId: number, overrides: Partia
     status: 'active',
     endsAt: new Date('2030-01-15T09:00:00Z'),
     vpnKey: `vless://uuid-${id}@nl1.example.test:443?security=reality&type=tcp#sub-${id}`,
-    subscriptionUrl: `https://vpn.example.test/sub/token-${id}`,
+    subscriptionUrl: subUrlOf(id),
     trafficUsedBytes: 12.5 * 1024 ** 3,
     trafficLimitBytes: 100 * 1024 ** 3,
     devices: 5,
