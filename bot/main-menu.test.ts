@@ -82,9 +82,10 @@ describe('main menu and language against the fake Telegram', () => {
       fake.userSends({ id: 8301, language_code: 'ru' }, '/start', { chatId: -100500 });
       const reply = await message(fake, -100500, (text) => text === ru.menu.groupChat);
       assert.deepEqual(buttons(reply), [{ text: ru.menu.openPrivateChat, url: 'https://t.me/fake_vpn_bot' }]);
-      fake.userSends({ id: 8302, language_code: 'en' }, '/plans', { chatId: -100500 });
+      fake.userSends({ id: 8302, language_code: 'en' }, '/start@some_other_bot', { chatId: -100500 });
+      fake.userSends({ id: 8302, language_code: 'en' }, '/plans@fake_vpn_bot', { chatId: -100500 });
       await message(fake, -100500, (text) => text === en.menu.groupChat);
-      assert.equal(fake.sent(-100500).length, 2, 'plain group messages get no answer');
+      assert.equal(fake.sent(-100500).length, 2, "plain group messages and other bots' commands get no answer");
     });
   });
 

@@ -44,13 +44,15 @@ export function unknownInputFeature(services: MenuServices): Composer<BotContext
   return feature;
 }
 
-/** Group chats other than the support chat: commands get a short "write me in private" reply. */
+/** Group chats other than the support chat: commands to this bot get a short "write me in private" reply. */
 export function groupChatFeature(options: { supportChatId?: number | undefined }): Composer<BotContext> {
   const feature = new Composer<BotContext>();
   feature
     .chatType(['group', 'supergroup'])
     .filter((ctx) => ctx.chat.id !== options.supportChatId)
-    .on('message::bot_command', async (ctx) => {
+    .on('message::bot_command')
+    .filter((ctx) => ctx.entities('bot_command').some(({ text }) => !text.includes('@') || text.toLowerCase().endsWith(`@${ctx.me.username.toLowerCase()}`)))
+    .use(async (ctx) => {
       const username = ctx.me.username;
       await ctx.reply(ctx.texts.menu.groupChat, {
         reply_parameters: { message_id: ctx.message.message_id, allow_sending_without_reply: true },
