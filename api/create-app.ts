@@ -4,6 +4,7 @@ import type { Logger } from '../lib/logger';
 import { webhookOutcome, type createWebhookCounter } from '../lib/observability/process-metrics';
 import { registerRateLimits, type RateLimitSettings } from './rate-limiter';
 import { runReadinessChecks, type ReadinessCheck } from './readiness';
+import { registerImportPageRoute } from './routes/import-page-route';
 import { registerPaymentReturnRoute } from './routes/payment-return-route';
 import { registerSubscriptionFeedRoute, type SubscriptionFeedOptions } from './routes/subscription-feed-route';
 import { registerWebhookRoutes, type WebhookRouteOptions } from './routes/webhook-routes';
@@ -29,6 +30,8 @@ export interface AppDeps {
   trustProxy?: boolean | string | string[] | undefined;
   /** Rate limits per client IP (api/rate-limiter.ts); defaults when omitted. */
   rateLimits?: Partial<RateLimitSettings> | undefined;
+  /** Public base URL of the api; when given, `GET /import/:app/:token` (one-tap import into VPN apps) is served. */
+  publicBaseUrl?: string | undefined;
   /** Counters the api moves (lib/observability); none when omitted. */
   metrics?: { webhooks: ReturnType<typeof createWebhookCounter> } | undefined;
 }
@@ -36,7 +39,8 @@ export interface AppDeps {
 /**
  * Builds the fastify app (not listening): `/healthz` says the process is up, `/readyz` says
  * its dependencies answer (503 with the failing check names otherwise), with `db`,
- * `/sub/:token` serves subscription feeds, and with `webhooks`, payment providers' webhooks are
+ * `/sub/:token` serves subscription feeds, with `publicBaseUrl`, `/import/:app/:token` opens them
+ * in a VPN app, and with `webhooks`, payment providers' webhooks are
  * taken at `/webhooks/:provider` (plus the payer's return page `/payments/return`).
  */
 export function createApp(deps: AppDeps): FastifyInstance {
@@ -63,6 +67,7 @@ export function createApp(deps: AppDeps): FastifyInstance {
   const { db } = deps;
   // In a plugin, so the rate-limit plugin registered above is loaded when the route is added.
   if (db !== undefined) void app.register(async (scope) => registerSubscriptionFeedRoute(scope, { ...deps.subscriptionFeed, db }));
+  if (deps.publicBaseUrl !== undefined) registerImportPageRoute(app, { publicBaseUrl: deps.publicBaseUrl });
   if (deps.webhooks !== undefined) {
     registerWebhookRoutes(app, { ...deps.webhooks, ...(verification === undefined ? {} : { verification }) });
     registerPaymentReturnRoute(app);

@@ -29,6 +29,7 @@ const app = createApp({
   db,
   readinessChecks: { postgres: postgresCheck(db), temporal: temporalCheck(connection) },
   trustProxy: config.TRUST_PROXY,
+  publicBaseUrl: config.PUBLIC_BASE_URL,
   webhooks: {
     db,
     providers: createPaymentProviders(config, { logger: logger.child({ component: 'payments' }) }),
