@@ -12,6 +12,7 @@ import { autoRenewFeature } from './features/auto-renew';
 import { balanceFeature } from './features/balance';
 import { languageFeature } from './features/language';
 import { groupChatFeature, menuFeature, unknownInputFeature } from './features/menu';
+import { renewalFeature, type RenewalService } from './features/renewal';
 import { subscriptionScreenFeature } from './features/subscription-screen';
 import { supportFeature } from './features/support';
 import { helpFeature } from './features/help';
@@ -41,6 +42,8 @@ export interface BotDeps {
   supportContact?: string;
   /** The operators' chat that receives users' support messages (SUPPORT_CHAT_ID or ALERT_CHAT_ID). */
   supportChatId?: number | undefined;
+  /** Renewal with the same key, when the backend offers it; without it Renew buttons say it is not available. */
+  renewal?: RenewalService | undefined;
   /** Renders QR code PNGs; default lib/xui/render-qr.ts. */
   renderQr?: (text: string) => Promise<Buffer>;
   /**
@@ -102,7 +105,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   bot.use(autoRenewFeature(services));
   bot.use(operatorFeature({ services, operator: deps.operator, log }));
   bot.use(menuFeature());
-  bot.use(subscriptionScreenFeature({ services, renderQr: deps.renderQr ?? ((text) => renderQrPng(text)) }));
+  bot.use(subscriptionScreenFeature({ services, renewable: deps.renewal !== undefined, renderQr: deps.renderQr ?? ((text) => renderQrPng(text)) }));
+  bot.use(renewalFeature({ services, renewal: deps.renewal }));
   bot.use(balanceFeature(services));
   bot.use(languageFeature({ services, texts: deps.texts }));
   bot.use(supportFeature({ services, texts: deps.texts, supportChatId: deps.supportChatId, log, describe }));
