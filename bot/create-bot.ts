@@ -59,13 +59,13 @@ export const MAX_RETRY_AFTER_SECONDS = 60;
 /**
  * Builds the Telegram bot: API transformers (auto-retry honouring `retry_after`, then the
  * throttler around it so a retried call keeps its chat's place in line), a locale middleware
- * choosing Russian or English from `language_code`, one grammY Composer per feature (bot/features/,
+ * choosing Russian or English (the user's stored choice, else `language_code`), one grammY Composer per feature (bot/features/,
  * each given only the services it uses), and a `bot.catch` that logs failures without the token or
  * payloads and tells the user something went wrong. The caller starts it (`bot.start()` or a webhook) and stops it.
  *
  * Features route by trigger (a command, a callback-data prefix from callback-data.ts, an update
- * type), never by `next()`, so their order does not matter; only the stale-button fallback comes
- * last. Adding a feature is one file in bot/features/ and one `bot.use` here.
+ * type), never by `next()`, so their order does not matter; only the two fallbacks (stale buttons,
+ * unknown input) come last. Adding a feature is one file in bot/features/ and one `bot.use` here.
  */
 export function createBot(deps: BotDeps): Bot<BotContext> {
   const log = deps.logger.child({ component: 'bot' });
