@@ -20,6 +20,9 @@ const anyAction = fc.oneof(
   fc
     .tuple(fc.integer({ min: 1, max: 2_147_483_647 }), fc.constantFrom(...PLATFORMS))
     .map(([subscriptionId, platform]): CallbackAction => ({ type: 'how', subscriptionId, platform })),
+  fc
+    .tuple(fc.integer({ min: 1, max: 2_147_483_647 }), fc.constantFrom(...PAYMENT_METHODS))
+    .map(([subscriptionId, method]): CallbackAction => ({ type: 'rpay', subscriptionId, method })),
   fc.constantFrom(...LANGUAGES).map((language): CallbackAction => ({ type: 'setlang', language })),
 );
 

@@ -28,6 +28,8 @@ export type CallbackAction =
   | { type: 'how'; subscriptionId: number; platform: Platform }
   /** Renew this subscription. */
   | { type: 'renew'; subscriptionId: number }
+  /** Pay for renewing this subscription with a method. */
+  | { type: 'rpay'; subscriptionId: number; method: PaymentMethod }
   /** Balance & referrals. */
   | { type: 'balance' }
   /** Help & support. */
@@ -53,6 +55,7 @@ export const CALLBACK_TYPES = [
   'key',
   'how',
   'renew',
+  'rpay',
   'balance',
   'help',
   'support',
@@ -87,6 +90,9 @@ const callbackSchema = z.union([
     z.tuple([z.literal(type), id]).transform(([, subscriptionId]): CallbackAction => ({ type, subscriptionId })),
   ),
   z
+    .tuple([z.literal('rpay'), id, z.enum(PAYMENT_METHODS)])
+    .transform(([, subscriptionId, method]): CallbackAction => ({ type: 'rpay', subscriptionId, method })),
+  z
     .tuple([z.literal('how'), id, z.enum(PLATFORMS)])
     .transform(([, subscriptionId, platform]): CallbackAction => ({ type: 'how', subscriptionId, platform })),
   z.tuple([z.literal('setlang'), z.enum(LANGUAGES)]).transform(([, language]): CallbackAction => ({ type: 'setlang', language })),
@@ -95,7 +101,7 @@ const callbackSchema = z.union([
 /**
  * Encodes an action as callback data: `plans`, `plan:<id>`, `pay:<planId>:<method>`, `trial`,
  * `autorenew:on|off`, `menu`, `subs`, `sub|qr|key|renew:<subscriptionId>`,
- * `how:<subscriptionId>:<platform>`, `balance`, `help`, `support`, `lang`, `setlang:ru|en`.
+ * `how:<subscriptionId>:<platform>`, `rpay:<subscriptionId>:<method>`, `balance`, `help`, `support`, `lang`, `setlang:ru|en`.
  */
 export function encodeCallback(action: CallbackAction): string {
   switch (action.type) {
@@ -113,6 +119,8 @@ export function encodeCallback(action: CallbackAction): string {
       return `${action.type}:${action.subscriptionId}`;
     case 'how':
       return `how:${action.subscriptionId}:${action.platform}`;
+    case 'rpay':
+      return `rpay:${action.subscriptionId}:${action.method}`;
     case 'setlang':
       return `setlang:${action.language}`;
     case 'plans':

@@ -12,6 +12,7 @@ import { autoRenewFeature } from './features/auto-renew';
 import { balanceFeature } from './features/balance';
 import { languageFeature } from './features/language';
 import { groupChatFeature, menuFeature, unknownInputFeature } from './features/menu';
+import { renewalFeature, type RenewalService } from './features/renewal';
 import { subscriptionScreenFeature } from './features/subscription-screen';
 import { supportFeature } from './features/support';
 import { helpFeature } from './features/help';
@@ -41,6 +42,8 @@ export interface BotDeps {
   supportContact?: string;
   /** The operators' chat that receives users' support messages (SUPPORT_CHAT_ID or ALERT_CHAT_ID). */
   supportChatId?: number | undefined;
+  /** Renewal with the same key, when the backend offers it; without it Renew buttons say it is not available. */
+  renewal?: RenewalService | undefined;
   /** Renders QR code PNGs; default lib/xui/render-qr.ts. */
   renderQr?: (text: string) => Promise<Buffer>;
   /**
@@ -56,13 +59,13 @@ export const MAX_RETRY_AFTER_SECONDS = 60;
 /**
  * Builds the Telegram bot: API transformers (auto-retry honouring `retry_after`, then the
  * throttler around it so a retried call keeps its chat's place in line), a locale middleware
- * choosing Russian or English from `language_code`, one grammY Composer per feature (bot/features/,
+ * choosing Russian or English (the user's stored choice, else `language_code`), one grammY Composer per feature (bot/features/,
  * each given only the services it uses), and a `bot.catch` that logs failures without the token or
  * payloads and tells the user something went wrong. The caller starts it (`bot.start()` or a webhook) and stops it.
  *
  * Features route by trigger (a command, a callback-data prefix from callback-data.ts, an update
- * type), never by `next()`, so their order does not matter; only the stale-button fallback comes
- * last. Adding a feature is one file in bot/features/ and one `bot.use` here.
+ * type), never by `next()`, so their order does not matter; only the two fallbacks (stale buttons,
+ * unknown input) come last. Adding a feature is one file in bot/features/ and one `bot.use` here.
  */
 export function createBot(deps: BotDeps): Bot<BotContext> {
   const log = deps.logger.child({ component: 'bot' });
@@ -102,7 +105,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   bot.use(autoRenewFeature(services));
   bot.use(operatorFeature({ services, operator: deps.operator, log }));
   bot.use(menuFeature());
-  bot.use(subscriptionScreenFeature({ services, renderQr: deps.renderQr ?? ((text) => renderQrPng(text)) }));
+  bot.use(subscriptionScreenFeature({ services, renewable: deps.renewal !== undefined, renderQr: deps.renderQr ?? ((text) => renderQrPng(text)) }));
+  bot.use(renewalFeature({ services, renewal: deps.renewal }));
   bot.use(balanceFeature(services));
   bot.use(languageFeature({ services, texts: deps.texts }));
   bot.use(supportFeature({ services, texts: deps.texts, supportChatId: deps.supportChatId, log, describe }));

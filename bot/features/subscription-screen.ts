@@ -8,6 +8,8 @@ import { showScreen } from '../show-screen';
 /** What one subscription's screen uses. */
 export interface SubscriptionScreenDeps {
   services: Pick<BotServices, 'findUser' | 'subscriptionDetails'>;
+  /** Whether subscriptions can be renewed from the bot (a Renew button on the screen). */
+  renewable?: boolean | undefined;
   /** Renders a QR code PNG (lib/xui/render-qr.ts). */
   renderQr: (text: string) => Promise<Buffer>;
   /** The clock, for days left; default `() => new Date()`. */
@@ -16,8 +18,8 @@ export interface SubscriptionScreenDeps {
 
 type SubscriptionAction = Extract<CallbackAction, { subscriptionId: number }>;
 
-/** The screen's buttons: QR and key again, one per platform (when there is a key), then Back. */
-function screenKeyboard(ctx: BotContext, sub: SubscriptionDetails): InlineKeyboard {
+/** The screen's buttons: QR and key again, one per platform (when there is a key), Renew, then Back. */
+function screenKeyboard(ctx: BotContext, sub: SubscriptionDetails, renewable: boolean): InlineKeyboard {
   const { buttons, platforms } = ctx.texts.menu;
   const keyboard = new InlineKeyboard();
   if (sub.vpnKey !== undefined || sub.subscriptionUrl !== undefined) {
@@ -33,6 +35,7 @@ function screenKeyboard(ctx: BotContext, sub: SubscriptionDetails): InlineKeyboa
     });
     keyboard.row();
   }
+  if (renewable && sub.status !== 'pending') keyboard.text(buttons.renew, encodeCallback({ type: 'renew', subscriptionId: sub.id })).row();
   return keyboard.text(buttons.backToSubscriptions, encodeCallback({ type: 'subs' })).text(buttons.menu, encodeCallback({ type: 'menu' }));
 }
 
@@ -40,8 +43,8 @@ function screenKeyboard(ctx: BotContext, sub: SubscriptionDetails): InlineKeyboa
  * One subscription (`sub:<id>`): status, days left, end date, traffic, devices, server, the key and
  * the subscription link as copyable code, with `qr:<id>` (the QR as a photo), `key:<id>` (the key
  * message again) and `how:<id>:<platform>` (apps and their import links). Only the user's own
- * subscriptions are shown: a foreign or forged id is answered as out of date. `renew:<id>` buttons
- * (from reminders) are answered with a note until renewal is offered here.
+ * subscriptions are shown: a foreign or forged id is answered as out of date. The Renew button
+ * (renewal.ts) is added when renewal is offered.
  */
 export function subscriptionScreenFeature(deps: SubscriptionScreenDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>();
@@ -72,7 +75,7 @@ export function subscriptionScreenFeature(deps: SubscriptionScreenDeps): Compose
     const found = await pressed(ctx, 'sub');
     if (found === undefined) return;
     await ctx.answerCallbackQuery();
-    await showScreen(ctx, 'edit', ctx.texts.menu.subscription(found.sub, now()), screenKeyboard(ctx, found.sub), { html: true });
+    await showScreen(ctx, 'edit', ctx.texts.menu.subscription(found.sub, now()), screenKeyboard(ctx, found.sub, deps.renewable === true), { html: true });
   });
 
   feature.callbackQuery(callbackTrigger('key'), async (ctx) => {
@@ -121,10 +124,5 @@ export function subscriptionScreenFeature(deps: SubscriptionScreenDeps): Compose
     await showScreen(ctx, 'edit', text, keyboard, { html: true });
   });
 
-  feature.callbackQuery(callbackTrigger('renew'), async (ctx) => {
-    const found = await pressed(ctx, 'renew');
-    if (found === undefined) return;
-    await ctx.answerCallbackQuery({ text: ctx.texts.menu.renewUnavailable, show_alert: true });
-  });
   return feature;
 }

@@ -92,6 +92,10 @@ export const menuEn = {
       'Subscription link:',
       `<code>${escapeHtml(subscriptionUrl)}</code>`,
     ].join('\n'),
+  renewChooseMethod: (sub: BotSubscription): string => `Renew «${sub.planName}» with the same key: choose how to pay.`,
+  renewByLink: (planName: string): string => `To renew «${planName}», open the payment page:`,
+  renewInvoiceDescription: (planName: string): string => `Another period of your VLESS VPN subscription «${planName}», same key.`,
+  renewDone: 'Paid! Your subscription is extended; the key stays the same.',
   renewUnavailable: 'Renewal from here is not available yet. Buy a plan from the menu; your current key keeps working until its end date.',
   balance: (summary: AccountSummary, referralLink: string | undefined): string =>
     [

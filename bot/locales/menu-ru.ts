@@ -82,6 +82,10 @@ export const menuRu: MenuTexts = {
       'Ссылка-подписка:',
       `<code>${escapeHtml(subscriptionUrl)}</code>`,
     ].join('\n'),
+  renewChooseMethod: (sub) => `Продлить «${sub.planName}» с тем же ключом: выберите способ оплаты.`,
+  renewByLink: (planName) => `Чтобы продлить «${planName}», откройте страницу оплаты:`,
+  renewInvoiceDescription: (planName) => `Ещё один период подписки VLESS VPN «${planName}», тот же ключ.`,
+  renewDone: 'Оплачено! Подписка продлена, ключ остаётся прежним.',
   renewUnavailable: 'Продление отсюда пока недоступно. Купите тариф в меню; текущий ключ работает до даты окончания.',
   balance: (summary: AccountSummary, referralLink: string | undefined) =>
     [
