@@ -51,6 +51,8 @@ export interface ActivityDeps {
    * it Stars refunds and the Stars reconciler fail non-retryably (CONFIG_INVALID).
    */
   starsApi?: StarsBotApi | undefined;
+  /** Most destructive repairs the panel reconciler makes per server and run (RECONCILE_MAX_DESTRUCTIVE_PER_RUN); default 20. */
+  reconcileMaxDestructivePerRun?: number | undefined;
 }
 
 /**
@@ -67,7 +69,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createAuditActivities(deps),
     ...panel,
     ...createFleetActivities(deps),
-    ...createReconcileActivities({ ...deps, alertOperators: alerts.alertOperators }),
+    ...createReconcileActivities({ ...deps, alertOperators: alerts.alertOperators, maxDestructivePerRun: deps.reconcileMaxDestructivePerRun }),
     ...createPaymentActivities(deps),
     ...createPaymentReconcileActivities(deps),
     ...createPaymentMismatchActivities({ ...deps, deliver, alertOperators: alerts.alertOperators }),

@@ -62,6 +62,12 @@ export const workerConfigSchema = z.object({
     .min(10)
     .default(900)
     .describe('How often the panel-reconcile Schedule repairs drift between the panels and the database, in seconds (>= 10)'),
+  RECONCILE_MAX_DESTRUCTIVE_PER_RUN: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(20)
+    .describe('Most destructive repairs (client deletes and disables) the panel reconciler makes on one server per run; the rest wait for later runs and operators are alerted'),
   PAYMENT_RECONCILE_INTERVAL_SECONDS: z.coerce
     .number()
     .int()

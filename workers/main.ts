@@ -91,6 +91,7 @@ try {
       telegram,
       starsApi,
       referralBonusKopecks,
+      reconcileMaxDestructivePerRun: config.RECONCILE_MAX_DESTRUCTIVE_PER_RUN,
       lifecycle: {
         ...DEFAULT_LIFECYCLE_SETTINGS,
         reminderOffsetsHours: config.LIFECYCLE_REMINDER_OFFSETS_HOURS,

@@ -151,3 +151,18 @@ export async function setServerActive(
     return server;
   });
 }
+
+/**
+ * The other server rows on the same panel (same panel URL and web base path; one row per inbound
+ * sold), by id.
+ */
+export async function listSiblingServers(
+  connection: CommonQueryMethods,
+  input: { serverId: number; panelUrl: string; webBasePath: string },
+): Promise<readonly VpnServerRow[]> {
+  return connection.any(sql.type(vpnServerRow)`
+    SELECT * FROM vpn_servers
+    WHERE id <> ${input.serverId} AND rtrim(xui_panel_url, '/') = rtrim(${input.panelUrl}, '/') AND xui_web_base_path = ${input.webBasePath}
+    ORDER BY id
+  `);
+}
