@@ -68,7 +68,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSweepActivities({ ...deps, alertOperators: alerts.alertOperators }),
     ...createAuditActivities(deps),
     ...panel,
-    ...createFleetActivities(deps),
+    ...createFleetActivities({ ...deps, alertOperators: alerts.alertOperators }),
     ...createReconcileActivities({ ...deps, alertOperators: alerts.alertOperators, maxDestructivePerRun: deps.reconcileMaxDestructivePerRun }),
     ...createPaymentActivities(deps),
     ...createPaymentReconcileActivities(deps),

@@ -63,7 +63,7 @@ export async function deactivateServerForFailover(
 ): Promise<{ changed: boolean }> {
   return connection.transaction(async (tx) => {
     const server = await tx.maybeOne(sql.type(vpnServerRow)`
-      UPDATE vpn_servers SET is_active = false WHERE id = ${input.serverId} AND is_active RETURNING *
+      UPDATE vpn_servers SET is_active = false, closed_reason = 'failover' WHERE id = ${input.serverId} AND is_active RETURNING *
     `);
     if (server === null) {
       const exists = await tx.maybeOne(sql.type(idRow)`SELECT id FROM vpn_servers WHERE id = ${input.serverId}`);
