@@ -230,3 +230,94 @@ export async function listReopenCandidates(connection: CommonQueryMethods, input
     ORDER BY id
   `);
 }
+
+/** Fields of a server an operator may change; undefined keeps the current value. */
+export interface ServerChanges {
+  name?: string;
+  location?: string | null;
+  endpoint?: string;
+  xuiPanelUrl?: string | null;
+  xuiWebBasePath?: string;
+  xuiInboundId?: number | null;
+  xuiSubBaseUrl?: string | null;
+  maxUsers?: number;
+  /** Forget the recorded API generation so the next use detects it again. */
+  resetApiVersion?: boolean;
+}
+
+/**
+ * Changes a server's operator-set fields. A new panel URL or web base path also forgets the
+ * recorded API generation (another panel may speak another one). Audited `server.updated` with
+ * the names of the changed fields and their new values (no secrets live in these columns).
+ *
+ * @throws RecordNotFoundError (NOT_FOUND) for an unknown server; slonik's
+ *   CheckIntegrityConstraintViolationError for values the table forbids (e.g. a capacity below the
+ *   users already placed)
+ */
+export async function updateServer(
+  connection: CommonQueryMethods,
+  input: { serverId: number; changes: ServerChanges; actor: Actor },
+): Promise<VpnServerRow> {
+  const c = input.changes;
+  const set = <T>(value: T | undefined) => ({ given: value !== undefined, value: value ?? null });
+  const name = set(c.name);
+  const location = set(c.location);
+  const endpoint = set(c.endpoint);
+  const panelUrl = set(c.xuiPanelUrl);
+  const basePath = set(c.xuiWebBasePath);
+  const inbound = set(c.xuiInboundId);
+  const subBase = set(c.xuiSubBaseUrl);
+  const maxUsers = set(c.maxUsers);
+  const forgetVersion = c.resetApiVersion === true || panelUrl.given || basePath.given;
+  return connection.transaction(async (tx) => {
+    const server = await tx.maybeOne(sql.type(vpnServerRow)`
+      UPDATE vpn_servers SET
+        name = CASE WHEN ${name.given} THEN ${name.value}::text ELSE name END,
+        location = CASE WHEN ${location.given} THEN ${location.value}::text ELSE location END,
+        endpoint = CASE WHEN ${endpoint.given} THEN ${endpoint.value}::text ELSE endpoint END,
+        xui_panel_url = CASE WHEN ${panelUrl.given} THEN ${panelUrl.value}::text ELSE xui_panel_url END,
+        xui_web_base_path = CASE WHEN ${basePath.given} THEN ${basePath.value}::text ELSE xui_web_base_path END,
+        xui_inbound_id = CASE WHEN ${inbound.given} THEN ${inbound.value}::int ELSE xui_inbound_id END,
+        xui_sub_base_url = CASE WHEN ${subBase.given} THEN ${subBase.value}::text ELSE xui_sub_base_url END,
+        max_users = CASE WHEN ${maxUsers.given} THEN ${maxUsers.value}::int ELSE max_users END,
+        xui_api_version = CASE WHEN ${forgetVersion} THEN NULL ELSE xui_api_version END
+      WHERE id = ${input.serverId}
+      RETURNING *
+    `);
+    if (server === null) throw new RecordNotFoundError('server');
+    const details: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(c)) if (value !== undefined) details[key] = value;
+    await writeAuditLog(tx, { actor: input.actor, action: 'server.updated', entityType: 'vpn_server', entityId: server.id, details });
+    return server;
+  });
+}
+
+/** How many subscriptions name a server (where they live or a move is bringing them). */
+export async function countSubscriptionsReferencingServer(connection: CommonQueryMethods, serverId: number): Promise<number> {
+  return connection.oneFirst(sql.type(z.object({ n: z.number().int() }))`
+    SELECT count(*)::int AS n FROM subscriptions WHERE server_id = ${serverId} OR move_target_server_id = ${serverId}
+  `);
+}
+
+/**
+ * Deletes a server no subscription names (a row added by mistake). Audited `server.removed`.
+ *
+ * @returns false when subscriptions still name it (nothing deleted: close it instead)
+ * @throws RecordNotFoundError (NOT_FOUND) for an unknown server
+ */
+export async function deleteUnusedServer(connection: CommonQueryMethods, input: { serverId: number; actor: Actor }): Promise<boolean> {
+  return connection.transaction(async (tx) => {
+    const server = await tx.maybeOne(sql.type(vpnServerRow)`SELECT * FROM vpn_servers WHERE id = ${input.serverId} FOR UPDATE`);
+    if (server === null) throw new RecordNotFoundError('server');
+    if ((await countSubscriptionsReferencingServer(tx, input.serverId)) > 0) return false;
+    await tx.query(sql.unsafe`DELETE FROM vpn_servers WHERE id = ${input.serverId}`);
+    await writeAuditLog(tx, {
+      actor: input.actor,
+      action: 'server.removed',
+      entityType: 'vpn_server',
+      entityId: input.serverId,
+      details: { name: server.name, panel_url: server.xui_panel_url, inbound_id: server.xui_inbound_id },
+    });
+    return true;
+  });
+}
