@@ -26,6 +26,7 @@ export const ENTRY_POINTS = {
   'db-init': 'scripts/db-init.ts',
   'add-panel': 'scripts/add-panel.ts',
   servers: 'scripts/servers.ts',
+  'import-panel': 'scripts/import-panel.ts',
 } as const;
 
 /** File name of the prebuilt workflow bundle in the output folder. */
