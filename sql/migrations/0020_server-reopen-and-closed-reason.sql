@@ -10,6 +10,11 @@
 --   last `server.deactivated` audit row says so, else 'operator'. No CHECK ties it to is_active:
 --   code and tests that close servers with plain SQL leave it NULL, which re-opening treats like
 --   'operator' (never opened automatically).
+-- * The seed's sample server ('Server-1', endpoint your-domain.com:443, no panel) was once seeded
+--   everywhere and took real orders in production that then retried for hours. Production now
+--   seeds plans only (sql/seed-dev/ holds the sample server for `npm run dev` and the tests, seeded
+--   after the migrations); a database that already has that exact row from before gets it closed
+--   here (closed_reason 'operator'). A row with a panel URL is an operator's own and is left alone.
 
 -- Up Migration
 
@@ -26,6 +31,9 @@ UPDATE vpn_servers v SET closed_reason = CASE
               ORDER BY a.id DESC LIMIT 1) = 'failover' THEN 'failover'
         ELSE 'operator' END
 WHERE NOT v.is_active;
+
+UPDATE vpn_servers SET is_active = false, closed_reason = 'operator'
+WHERE name = 'Server-1' AND endpoint = 'your-domain.com:443' AND coalesce(xui_panel_url, '') = '' AND is_active;
 
 -- Down Migration
 ALTER TABLE vpn_servers
