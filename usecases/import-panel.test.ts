@@ -19,6 +19,7 @@ import type { StoredClientJson } from '../fakes/xui-panel/fake-panel-state';
 import { realityTcpInbound, tcpHttpInbound } from '../fakes/xui-panel/seed-inbounds';
 import { createSecretBox } from '../lib/crypto/secret-box';
 import { createLogger } from '../lib/logger';
+import { listUndeliveredKeys } from '../sql/repositories/invariants-repository';
 import { setServerPanelCredentials } from '../sql/repositories/server-credentials-repository';
 import { createServer, getServer } from '../sql/repositories/servers-repository';
 import { getOrCreateUser, getUserByTelegramId } from '../sql/repositories/users-repository';
@@ -164,6 +165,12 @@ describe('importPanelClients', () => {
     assert.equal(rows.find((row) => row.xui_email === `tg_${base + 2}`)?.user_id, (await getUserByTelegramId(db.pool, base + 2))?.id);
     assert.equal(rows.find((row) => row.xui_email === 'alice_imported')?.user_id, (await getUserByTelegramId(db.pool, base + 3))?.id);
     assert.equal((await getServer(db.pool, serverId))?.current_users, 3);
+    const undelivered = await listUndeliveredKeys(db.pool, { settleSeconds: 0, kinds: ['key_delivered'] });
+    assert.deepEqual(
+      undelivered.filter((entry) => rows.some((row) => row.id === entry.subscription_id)),
+      [],
+      'imported users have their key from before: no "key never delivered" invariant alert',
+    );
 
     const again = await importPanelClients(deps(taskQueue), { serverId, dryRun: false });
     assert.equal(again.imported, 0);
