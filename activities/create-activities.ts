@@ -55,6 +55,8 @@ export interface ActivityDeps {
    * it Stars refunds and the Stars reconciler fail non-retryably (CONFIG_INVALID).
    */
   starsApi?: StarsBotApi | undefined;
+  /** Most destructive repairs the panel reconciler makes per server and run (RECONCILE_MAX_DESTRUCTIVE_PER_RUN); default 20. */
+  reconcileMaxDestructivePerRun?: number | undefined;
 }
 
 /**
@@ -71,8 +73,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createSweepActivities({ ...deps, alertOperators: alerts.alertOperators }),
     ...createAuditActivities(deps),
     ...panel,
-    ...createFleetActivities(deps),
-    ...createReconcileActivities({ ...deps, alertOperators: alerts.alertOperators }),
+    ...createFleetActivities({ ...deps, alertOperators: alerts.alertOperators }),
+    ...createReconcileActivities({ ...deps, alertOperators: alerts.alertOperators, maxDestructivePerRun: deps.reconcileMaxDestructivePerRun }),
     ...createPaymentActivities(deps),
     ...createPaymentReconcileActivities(deps),
     ...createPaymentMismatchActivities({ ...deps, deliver, alertOperators: alerts.alertOperators }),

@@ -73,3 +73,14 @@ export function telegramUserIds() {
       return parsed;
     });
 }
+
+/**
+ * How long a closed server must stay healthy before it is re-opened (by `npm run servers -- reopen`,
+ * or automatically with PANEL_AUTO_REOPEN); read by the worker and the servers CLI.
+ */
+export const panelReopenAfterSeconds = z.coerce
+  .number()
+  .int()
+  .min(0)
+  .default(600)
+  .describe('How long a closed server must have been probed healthy before it is re-opened (npm run servers -- reopen, or automatically with PANEL_AUTO_REOPEN), in seconds');
