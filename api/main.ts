@@ -11,7 +11,7 @@ import { loadApiConfig } from './config';
 import { createApp } from './create-app';
 import { postgresCheck, temporalCheck } from './readiness';
 import { startOpsServer, type OpsServer } from '../lib/observability/ops-server';
-import { createProcessRegistry, createWebhookCounter } from '../lib/observability/process-metrics';
+import { createProcessRegistry, createWebhookCounter, createWebhookDispatchCounter, createWebhookDuplicateCounter } from '../lib/observability/process-metrics';
 
 const config = loadApiConfig();
 const logger = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY }).child({ component: 'api' });
@@ -25,7 +25,7 @@ const paymentWorkflows = {
 const registry = createProcessRegistry('api');
 const app = createApp({
   logger,
-  metrics: { webhooks: createWebhookCounter(registry) },
+  metrics: { webhooks: createWebhookCounter(registry), webhookDuplicates: createWebhookDuplicateCounter(registry), webhookDispatch: createWebhookDispatchCounter(registry) },
   db,
   readinessChecks: { postgres: postgresCheck(db), temporal: temporalCheck(connection) },
   trustProxy: config.TRUST_PROXY,
