@@ -1,6 +1,6 @@
 /**
  * The api process's composition root: config once, pool, Temporal client connection, payment
- * providers, fastify. Stops cleanly on SIGINT/SIGTERM (stops accepting, finishes requests, closes pools).
+ * providers, fastify (with the webhook dispatcher, started when the app is ready). Stops cleanly on SIGINT/SIGTERM (stops accepting, finishes requests, closes pools).
  */
 import { Client, Connection } from '@temporalio/client';
 import { createDbPool } from '../lib/db/create-pool';
@@ -15,7 +15,9 @@ import { createProcessRegistry, createWebhookCounter, createWebhookDispatchCount
 
 const config = loadApiConfig();
 const logger = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY }).child({ component: 'api' });
-const db = await createDbPool(config.DATABASE_URL);
+// No DISCARD ALL per released connection: the api's queries leave no session state behind, and the
+// reset doubled the round trips of every webhook (issue 15).
+const db = await createDbPool(config.DATABASE_URL, { resetOnRelease: false });
 const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
 const paymentWorkflows = {
   client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),

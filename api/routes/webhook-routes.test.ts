@@ -139,6 +139,8 @@ describe('POST /webhooks/:provider', () => {
     calls.length = 0;
     assert.deepEqual((await post(app, body)).json(), { status: 'duplicate' });
     assert.deepEqual([calls, woken], [['maybeOne'], 1], 'a repeat of a settled event is one statement and wakes nothing');
+    assert.deepEqual((await post(app, body)).json(), { status: 'duplicate' });
+    assert.deepEqual(calls, ['maybeOne'], 'known settled: answered without a statement');
     await app.close();
   });
 

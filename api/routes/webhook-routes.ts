@@ -18,7 +18,9 @@
  *    delivery and for a repeat of a settled event): 200 'accepted' for a first delivery and for a
  *    repeat of an event not settled yet (it is made 'received' again: an early or spoofed copy that
  *    the provider did not back up proved nothing), 200 'duplicate' for a repeat of a settled event
- *    (a no-op: no row written, no log line, counted in `vless_webhook_duplicates_total`). The
+ *    (a no-op: no row written, no log line, counted in `vless_webhook_duplicates_total`; once this
+ *    replica has seen the event settled it answers its repeats from memory, api/settled-event-cache.ts,
+ *    without a statement: settled is final). The
  *    dispatcher then signals the payment (`paymentVerdict`, signal-with-start; the workflow re-reads
  *    the provider, so the webhook's own claims are never trusted), or settles or ignores the event.
  *    Only a failed store (database down) answers 503, so the provider delivers again.
@@ -30,6 +32,7 @@ import { isStorableText } from '../../lib/db/storable-text';
 import type { PaymentProviders } from '../../lib/payments/payments-config';
 import { createWebhookVerification, type WebhookVerification } from '../webhook-verification';
 import type { SignalVerdict, WebhookDispatchSettings } from '../webhook-dispatcher';
+import { createSettledEventCache, type SettledEventCache } from '../settled-event-cache';
 import { acceptWebhookDelivery } from '../../sql/repositories/webhook-events-repository';
 
 /** Largest webhook body accepted, in bytes. */
@@ -57,6 +60,8 @@ export interface WebhookRouteHooks {
   stored(): void;
   /** Counts repeats of settled events (no log line per duplicate). */
   duplicates?: Counter<'provider'> | undefined;
+  /** Events known settled (answered without a statement); default a cache of its own. */
+  settled?: SettledEventCache | undefined;
 }
 
 type WebhookRequest = FastifyRequest<{ Params: { provider: string } }>;
@@ -65,6 +70,7 @@ type WebhookRequest = FastifyRequest<{ Params: { provider: string } }>;
 export function registerWebhookRoutes(app: FastifyInstance, options: WebhookRouteOptions, hooks: WebhookRouteHooks): void {
   const { db } = options;
   const verification = options.verification ?? createWebhookVerification(options.providers);
+  const settled = hooks.settled ?? createSettledEventCache();
 
   async function handle(request: WebhookRequest, reply: FastifyReply) {
     const verdict = verification(request);
@@ -75,6 +81,10 @@ export function registerWebhookRoutes(app: FastifyInstance, options: WebhookRout
       return reply.code(verdict.error.reason === 'malformed' ? 400 : 401).send({ error: verdict.error.reason });
     }
     const { event } = verdict;
+    if (settled.has(name, event.eventKey)) {
+      hooks.duplicates?.inc({ provider: name });
+      return reply.code(200).send({ status: 'duplicate' });
+    }
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     try {
       const stored = await acceptWebhookDelivery(db, {
@@ -85,6 +95,7 @@ export function registerWebhookRoutes(app: FastifyInstance, options: WebhookRout
         notification: { kind: event.kind, orderId: event.orderId, externalId: isStorableText(event.externalId) ? event.externalId : null },
       });
       if (stored.delivery === 'settled') {
+        settled.add(name, event.eventKey);
         hooks.duplicates?.inc({ provider: name });
         return reply.code(200).send({ status: 'duplicate' });
       }
