@@ -162,6 +162,30 @@ describe('webhook dispatcher', () => {
     assert.equal(await statusOf(eventId), 'handed_off');
   });
 
+  it('finds the payment by external id when the event carries no order id, and only with the same provider', async () => {
+    const payment = await sandboxPayment(database.pool);
+    const byExternalId = await acceptWebhookDelivery(database.pool, {
+      provider: 'sandbox',
+      eventKey: `${payment.external_id}:refund`,
+      rawBody: Buffer.from('{}'),
+      headers: {},
+      notification: { kind: 'succeeded', orderId: null, externalId: payment.external_id },
+    });
+    const otherProvider = await acceptWebhookDelivery(database.pool, {
+      provider: 'cryptopay',
+      eventKey: `${payment.external_id}:elsewhere`,
+      rawBody: Buffer.from('{}'),
+      headers: {},
+      notification: { kind: 'succeeded', orderId: payment.id, externalId: payment.external_id },
+    });
+    const seen = recorder();
+    const dispatcher = createWebhookDispatcher({ db: database.pool, signalVerdict: seen.signal, logger });
+    assert.equal(await dispatcher.dispatchRound(), 2);
+    assert.deepEqual(seen.signalled, [payment.id]);
+    assert.equal(await statusOf(byExternalId.eventId), 'handed_off');
+    assert.equal(await statusOf(otherProvider.eventId), 'ignored', "another provider's event never reaches a sandbox payment");
+  });
+
   it('settles an event whose payment is already completed without a signal; its repeats are no-ops', async () => {
     const payment = await sandboxPayment(database.pool);
     await markPaymentCompleted(database.pool, { paymentId: payment.id, actor: testActor });

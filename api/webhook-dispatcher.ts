@@ -3,7 +3,8 @@
  * payment workflows, off the provider's answer path and without losing any.
  *
  * One loop per api process. Each round is one transaction: claim up to `batchSize` due received
- * events (FOR UPDATE SKIP LOCKED, so replicas share the backlog), look up the payment each names,
+ * events (FOR UPDATE SKIP LOCKED, so replicas share the backlog), look up the payments they name
+ * (one query),
  * signal-with-start `payment-{id}` for those still open (up to `concurrency` at once), and record
  * every outcome (handed_off, settled, ignored; a failed signal stays received with a backoff) with
  * its audit row before committing. A dispatcher that dies mid-round (crash, kill, lost connection)
@@ -19,9 +20,9 @@ import type { Counter } from 'prom-client';
 import type { signalPaymentVerdict } from '../clients/payment-workflow-client';
 import type { DatabasePool } from '../lib/db/create-pool';
 import type { Logger } from '../lib/logger';
-import { getPayment, getPaymentByExternalId } from '../sql/repositories/payments-repository';
 import {
   claimWebhookEventsToDispatch,
+  findPaymentsForEvents,
   recordWebhookDispatchOutcomes,
   type WebhookDispatchOutcome,
   type WebhookEventToDispatch,
@@ -65,9 +66,6 @@ export interface WebhookDispatcher {
   dispatchRound(): Promise<number>;
 }
 
-/** Largest `payments.id` (an INTEGER column). */
-const MAX_PAYMENT_ID = 2_147_483_647;
-
 /**
  * Whether `payment` is already where `kind` leads, so the event has nothing left to do: a
  * completed or refunded payment for any event; a cancelled or failed one for a cancellation (a
@@ -101,24 +99,16 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
   const pollMs = options.pollMs ?? 1_000;
   const log = logger.child({ component: 'webhook-dispatcher' });
 
-  /** The payment the event names, or null (none of ours, another provider's, another payment's id). */
-  async function findPayment(connection: Parameters<typeof getPayment>[0], event: WebhookEventToDispatch): Promise<PaymentRow | null> {
-    const { orderId, externalId } = event.notification;
-    if (externalId === null || (orderId !== null && (orderId > MAX_PAYMENT_ID || orderId < 1))) return null;
-    const payment = orderId !== null ? await getPayment(connection, orderId) : await getPaymentByExternalId(connection, { provider: event.provider, externalId });
-    if (payment === null || payment.provider !== event.provider) return null;
-    if (payment.external_id !== null && payment.external_id !== externalId) return null;
-    return payment;
-  }
-
   async function dispatchRound(): Promise<number> {
     return db.transaction(async (tx) => {
       const events = await claimWebhookEventsToDispatch(tx, batchSize);
       if (events.length === 0) return 0;
+      const actionable = events.filter(({ notification: { kind } }) => kind === 'succeeded' || kind === 'canceled');
+      const payments = await findPaymentsForEvents(tx, actionable);
       const work: Array<{ event: WebhookEventToDispatch; payment: PaymentRow } | WebhookDispatchOutcome> = [];
       for (const event of events) {
         const { kind } = event.notification;
-        const payment = kind === 'succeeded' || kind === 'canceled' ? await findPayment(tx, event) : null;
+        const payment = payments.get(event.id) ?? null;
         if (payment === null) {
           if (kind === 'succeeded' || kind === 'canceled') log.warn({ eventId: event.id, provider: event.provider, orderId: event.notification.orderId }, 'webhook for no payment of ours; stored');
           work.push({ eventId: event.id, status: 'ignored' });

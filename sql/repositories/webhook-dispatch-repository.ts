@@ -5,6 +5,7 @@
  */
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
+import { paymentRow, type PaymentRow } from '../schemas/payment-row';
 import type { WebhookNotification } from './webhook-events-repository';
 
 /** A claimed event: what the dispatcher needs to hand it off. */
@@ -88,6 +89,40 @@ export async function recordWebhookDispatchOutcomes(tx: CommonQueryMethods, outc
     )
     SELECT count(*)::int AS changed FROM updated
   `);
+}
+
+/** Largest `payments.id` (an INTEGER column). */
+const MAX_PAYMENT_ID = 2_147_483_647;
+
+/**
+ * The payment each event names, in one query for a whole round: by `orderId` when the provider
+ * echoes it, else by (provider, externalId); null for none of ours: no such payment, another
+ * provider's, another external id than the one the event carries, or ids Postgres cannot hold.
+ *
+ * @returns event id → payment or null, for every event given
+ */
+export async function findPaymentsForEvents(connection: CommonQueryMethods, events: readonly WebhookEventToDispatch[]): Promise<Map<number, PaymentRow | null>> {
+  const usable = events.filter(({ notification: { orderId, externalId } }) => externalId !== null && (orderId === null || (orderId >= 1 && orderId <= MAX_PAYMENT_ID)));
+  const ids = usable.flatMap((event) => (event.notification.orderId === null ? [] : [event.notification.orderId]));
+  const externalIds = usable.flatMap((event) => (event.notification.orderId === null && event.notification.externalId !== null ? [event.notification.externalId] : []));
+  const rows =
+    usable.length === 0
+      ? []
+      : await connection.any(sql.type(paymentRow)`
+          SELECT * FROM payments WHERE id = ANY(${sql.array(ids, 'int4')}) OR external_id = ANY(${sql.array(externalIds, 'text')})
+        `);
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  const found = new Map<number, PaymentRow | null>();
+  for (const event of events) {
+    const { orderId, externalId } = event.notification;
+    let payment: PaymentRow | null = null;
+    if (usable.includes(event)) {
+      payment = (orderId !== null ? byId.get(orderId) : rows.find((row) => row.provider === event.provider && row.external_id === externalId)) ?? null;
+    }
+    if (payment !== null && (payment.provider !== event.provider || (payment.external_id !== null && payment.external_id !== externalId))) payment = null;
+    found.set(event.id, payment);
+  }
+  return found;
 }
 
 /** Received events waiting for a hand-off, due or backing off (the outbox's backlog). */
