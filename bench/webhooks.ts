@@ -151,20 +151,26 @@ export async function benchWebhooks(numbers: Record<string, number>): Promise<Be
 
     // 2b. The dispatcher's hand-off of what phase 2 stored (signal-with-start per payment).
     const handedBefore = await countInboxWithStatus(stack, 'handed_off');
+    const cpuDrainStart = cpuSeconds(apiPid);
     const drainStart = performance.now();
     const drainDeadline = drainStart + drainSeconds * 1000;
+    const handedAtDrainStart = await countInboxWithStatus(stack, 'handed_off');
     let waiting = await countInboxWithStatus(stack, 'received');
     while (waiting > 0 && performance.now() < drainDeadline) {
       await new Promise((resolve) => setTimeout(resolve, 200));
       waiting = await countInboxWithStatus(stack, 'received');
     }
     const handedOff = await countInboxWithStatus(stack, 'handed_off');
+    // Only the dispatcher works in the api now: its CPU per event handed off during the drain.
+    const cpuDrain = (cpuSeconds(apiPid) ?? 0) - (cpuDrainStart ?? 0);
+    const handedDuringDrain = handedOff - handedAtDrainStart;
     // Received between the end of phase 2 and now, plus what was handed off during phase 2 itself.
     const drainSpent = (performance.now() - drainStart) / 1000 + newRun.seconds;
     metrics.push(
       { name: 'new.handed_off', value: handedOff, unit: `of ${accepted} accepted`, target: { kind: 'min', limit: accepted } },
       { name: 'new.still_received', value: waiting, unit: `after ${drainSeconds} s drain`, target: { kind: 'max', limit: 1 } },
       { name: 'new.handed_off_per_s', value: handedOff / drainSpent, unit: 'events/s', better: 'high' },
+      { name: 'handoff.api_cpu_ms_per_event', value: handedDuringDrain > 0 ? (cpuDrain * 1000) / handedDuringDrain : null, unit: 'ms', better: 'low' },
     );
     notes.push(`hand-off: ${handedOff - handedBefore} events handed off in ${drainSpent.toFixed(1)} s after the first was accepted (Temporal signal-with-start, no worker)`);
     if (newRun.done >= fresh.length) notes.push(`new events ran out of prepared payments (${fresh.length}) before ${seconds} s: raise --count for a longer phase`);
