@@ -4,6 +4,7 @@ import type { Logger } from '../lib/logger';
 import type { PanelResolver } from '../usecases/panel-for-server';
 import { createAlertActivities, type AlertSettings } from './alert-activities';
 import { createAuditActivities } from './audit-activities';
+import { createBackupActivities, type BackupSettings } from './backup-activities';
 import { createFleetActivities } from './fleet-activities';
 import { createInvariantActivities } from './invariant-activities';
 import { createPaymentMismatchActivities } from './flag-payment-mismatch';
@@ -51,6 +52,8 @@ export interface ActivityDeps {
    * it Stars refunds and the Stars reconciler fail non-retryably (CONFIG_INVALID).
    */
   starsApi?: StarsBotApi | undefined;
+  /** Database backups (BACKUP_DIR, BACKUP_KEEP, PG_BIN_DIR); without them the backup activity fails non-retryably. */
+  backups?: BackupSettings | undefined;
 }
 
 /**
@@ -76,6 +79,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createInvariantActivities(deps),
     ...createStarsChargeActivities({ ...deps, deliver }),
     ...createStarsReconcileActivities(deps),
+    ...createBackupActivities(deps),
   };
 }
 

@@ -67,4 +67,14 @@ export const ActivityProfile = {
       nonRetryableErrorTypes: ['PANEL_REJECTED', 'PANEL_AUTH_FAILED', 'NOT_FOUND'],
     },
   },
+  /**
+   * pg_dump of the whole database (the database-backup Schedule): minutes, heartbeating while the
+   * child process runs; three attempts, then the next scheduled run is the retry.
+   */
+  backup: {
+    startToCloseTimeout: '45 minutes',
+    scheduleToCloseTimeout: '50 minutes',
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3, nonRetryableErrorTypes: ['CONFIG_INVALID', 'INVALID_INPUT'] },
+  },
 } as const satisfies Record<string, ActivityOptions>;

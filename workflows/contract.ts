@@ -31,6 +31,8 @@ export const ScheduleId = {
   invariantsCheck: 'invariants-check',
   /** Reads getStarTransactions and settles every Stars charge without a completed payment. */
   starsReconcile: 'stars-reconcile',
+  /** pg_dump of the database to BACKUP_DIR, keeping BACKUP_KEEP, reported to the operators. */
+  databaseBackup: 'database-backup',
 } as const;
 
 /** `failover-server-{serverId}`: moves a dead server's subscriptions elsewhere (one at a time per server). */

@@ -10,3 +10,4 @@ export { orphanSweepWorkflow } from './orphan-sweep-workflow';
 export { invariantsCheckWorkflow } from './invariants-workflow';
 export { starsChargeWorkflow } from './stars-charge-workflow';
 export { starsReconcileWorkflow } from './stars-reconcile-workflow';
+export { databaseBackupWorkflow } from './backup-workflow';
