@@ -13,6 +13,7 @@ import { createPaymentProviders } from '../lib/payments/payments-config';
 import { ensureSchedules } from '../clients/ensure-schedules';
 import { createPanelResolver } from '../usecases/panel-for-server';
 import { createTelegramSender } from '../activities/telegram-sender';
+import { createBroadcastSender } from '../activities/broadcast-sender';
 import { createStarsBotApi } from '../lib/payments/stars/create-stars-bot-api';
 import { DEFAULT_LIFECYCLE_SETTINGS } from '../workflows/subscription-lifecycle';
 import { alertChatIds, backupSettings, loadWorkerConfig } from './config';
@@ -101,6 +102,7 @@ try {
       },
       temporal,
       backups: backupSettings(config),
+      broadcastSender: createBroadcastSender({ token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT }),
       alerts: {
         chatIds: alertChatIds(config),
         maxPerKindPerMinute: config.ALERT_MAX_PER_KIND_PER_MINUTE,

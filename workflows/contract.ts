@@ -17,6 +17,8 @@ export const WorkflowIdPrefix = {
   invariantsRequest: 'invariants-request-',
   /** `stars-charge-{stars_charges.id}`: settles one Telegram Stars charge (apply or refund). */
   starsCharge: 'stars-charge-',
+  /** `broadcast-{broadcasts.id}`: one operator broadcast. */
+  broadcast: 'broadcast-',
 } as const;
 
 /** Schedule IDs (Temporal Schedules, not cron): one per global periodic job. */
@@ -50,6 +52,11 @@ export function starsChargeWorkflowId(chargeId: number): string {
   return `${WorkflowIdPrefix.starsCharge}${chargeId}`;
 }
 
+/** `broadcast-{broadcastId}` (`broadcasts.id`). */
+export function broadcastWorkflowId(broadcastId: number): string {
+  return `${WorkflowIdPrefix.broadcast}${broadcastId}`;
+}
+
 /** `subscription-{subscriptionId}` */
 export function subscriptionWorkflowId(subscriptionId: number): string {
   return `${WorkflowIdPrefix.subscription}${subscriptionId}`;
@@ -77,6 +84,8 @@ export const SignalName = {
   ensureClient: 'ensureClient',
   /** payment: the provider's webhook (or the reconciler) says the verdict may be in. */
   paymentVerdict: 'paymentVerdict',
+  /** broadcast: stop claiming deliveries, finish and report. */
+  cancelBroadcast: 'cancelBroadcast',
 } as const;
 
 /** Update names (answered, validated). */
@@ -98,6 +107,8 @@ export const QueryName = {
   getState: 'getState',
   /** payment: phase, confirmation URL and outcome of `payment-{paymentId}`. */
   getPaymentState: 'getPaymentState',
+  /** broadcast: delivery counts as of the last batch. */
+  getBroadcastProgress: 'getBroadcastProgress',
 } as const;
 
 /** Internal users.id of the subscription's owner (never the Telegram id or username). */

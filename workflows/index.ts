@@ -11,3 +11,4 @@ export { invariantsCheckWorkflow } from './invariants-workflow';
 export { starsChargeWorkflow } from './stars-charge-workflow';
 export { starsReconcileWorkflow } from './stars-reconcile-workflow';
 export { databaseBackupWorkflow } from './backup-workflow';
+export { broadcastWorkflow } from './broadcast-workflow';
