@@ -5,6 +5,7 @@ import { newActiveSubscription, newPayment, newSubscription, newUser, testActor 
 import { createTestDatabase, type TestDatabase } from '../../test/support/test-database';
 import {
   claimNextDelivery,
+  clearUserBlocked,
   countAudience,
   countDeliveries,
   createBroadcast,
@@ -70,5 +71,7 @@ describe('broadcast repository', () => {
     assert.equal((await countDeliveries(pool, created.broadcast.id)).blocked, 1);
     const blockedAt = await pool.oneFirst(sql.unsafe`SELECT blocked_at FROM users WHERE id = ${second.user_id}`);
     assert.ok(blockedAt instanceof Date, 'a 403 marks the user');
+    await clearUserBlocked(pool, second.user_id);
+    assert.equal(await countAudience(pool, 'never_paid'), 2, 'a user who wrote again is in the audience again');
   });
 });
