@@ -27,6 +27,7 @@ export const ENTRY_POINTS = {
   'add-panel': 'scripts/add-panel.ts',
   servers: 'scripts/servers.ts',
   'import-panel': 'scripts/import-panel.ts',
+  restore: 'scripts/restore.ts',
 } as const;
 
 /** File name of the prebuilt workflow bundle in the output folder. */
