@@ -67,6 +67,20 @@ describe('diffPanelClients', () => {
     );
   });
 
+  it('leaves a disabled extra client alone when it is the only client of its inbound (a v2 panel cannot delete it)', () => {
+    const cancelled = row(1, { status: 'cancelled', slotHeld: false });
+    assert.deepEqual(diff([cancelled], [clientOf(cancelled, { enable: false })]), [
+      { kind: 'kept-last', fix: null, subscriptionId: 1, email: cancelled.email, inboundId: 1, reason: 'cancelled' },
+    ]);
+    // Still enabled, or not alone: deleted as usual.
+    assert.deepEqual(diff([cancelled], [clientOf(cancelled)]).map((f) => f.kind), ['extra']);
+    const other = row(2);
+    assert.deepEqual(diff([cancelled, other], [clientOf(cancelled, { enable: false }), clientOf(other)]).map((f) => f.kind), ['extra']);
+    // Judged alone (the repair's second look), the panel-wide count decides.
+    const alone = diffPanelClients({ serverId: SERVER, rows: [cancelled] }, { inboundIds: [1], clients: [clientOf(cancelled, { enable: false })], inboundSizes: new Map([[1, 2]]) }, NOW);
+    assert.deepEqual(alone.map((f) => f.kind), ['extra']);
+  });
+
   it('updates a wrong expiry and a wrong enabled flag; the database is the truth for paid time', () => {
     const wrongExpiry = row(1);
     const disabled = row(2);

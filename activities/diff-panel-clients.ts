@@ -68,6 +68,8 @@ export interface PanelSnapshot {
   /** Inbounds the product manages on this panel; foreign clients are reported only there. */
   inboundIds: readonly number[];
   clients: readonly PanelClientEntry[];
+  /** Clients per inbound on the whole panel, when `clients` holds only some of them; default counted from `clients`. */
+  inboundSizes?: ReadonlyMap<number, number>;
 }
 
 /** Why a client of ours should not be on this panel. */
@@ -77,6 +79,8 @@ export type ExtraReason = 'moved' | 'cancelled' | 'expired';
 export type PanelFinding =
   | { kind: 'missing'; fix: 'recreate'; subscriptionId: number; email: string; expectedExpiryMs: number }
   | { kind: 'extra'; fix: 'delete'; subscriptionId: number; email: string; inboundId: number; reason: ExtraReason }
+  /** An extra client left disabled because it is its inbound's last one (a v2 panel refuses that delete). */
+  | { kind: 'kept-last'; fix: null; subscriptionId: number; email: string; inboundId: number; reason: ExtraReason }
   | {
       kind: 'drift';
       fix: 'update';
@@ -108,6 +112,9 @@ const DAY_MS = 86_400_000;
  * - `drift` (update): present where it should be, but the expiry differs from end_date, or the
  *   enabled flag disagrees with the paid state (enabled while expired; disabled while paid and
  *   not blocked by its traffic quota, which is the panel's own rightful verdict).
+ * - `kept-last` (report only): an extra client already disabled that is its inbound's only client.
+ *   A v2 panel refuses to delete an inbound's last client ("no client remained"), so the delete
+ *   left it disabled once; trying again every run would only fail again.
  * - report only: an email shared by several clients or a uuid by several emails (`duplicate`), a
  *   recorded email with another uuid (`identity-conflict`), an own-looking email the database
  *   cannot vouch for (`unverified`), and clients the product did not make (`foreign`, counted per
@@ -125,6 +132,8 @@ export function diffPanelClients(db: ServerRows, panel: PanelSnapshot, now: Date
   const findings: PanelFinding[] = [];
   const foreignPerInbound = new Map<number, number>();
   const isOurs = (email: string) => rowsByEmail.has(email) || OWN_CLIENT_EMAIL.test(email);
+  const perInbound = new Map<number, number>(panel.inboundSizes);
+  if (panel.inboundSizes === undefined) for (const client of panel.clients) perInbound.set(client.inboundId, (perInbound.get(client.inboundId) ?? 0) + 1);
 
   for (const [email, clients] of clientsByEmail) {
     const row = rowsByEmail.get(email);
@@ -140,7 +149,8 @@ export function diffPanelClients(db: ServerRows, panel: PanelSnapshot, now: Date
       continue;
     }
     const finding = judgeClient(db.serverId, row, first, nowMs, retentionMs);
-    if (finding !== null) findings.push(finding);
+    if (finding?.kind === 'extra' && !first.enable && perInbound.get(first.inboundId) === 1) findings.push({ ...finding, kind: 'kept-last', fix: null });
+    else if (finding !== null) findings.push(finding);
   }
 
   for (const [, clients] of groupBy(panel.clients, (client) => client.uuid)) {

@@ -88,7 +88,9 @@ export function createReconcileRepair(deps: ReconcileRepairDeps) {
   /** The finding judged again against a fresh row, or undefined when it no longer holds. */
   function judgeAgain(serverId: number, finding: OwnFinding, fresh: SubscriptionRow, snapshot: ReconcileSnapshot): OwnFinding | undefined {
     const clients = snapshot.clients.filter((client) => client.email === finding.email);
-    const again = diffPanelClients({ serverId, rows: [toDbRow(fresh)] }, { inboundIds: snapshot.inboundIds, clients }, new Date());
+    const inboundSizes = new Map<number, number>();
+    for (const client of snapshot.clients) inboundSizes.set(client.inboundId, (inboundSizes.get(client.inboundId) ?? 0) + 1);
+    const again = diffPanelClients({ serverId, rows: [toDbRow(fresh)] }, { inboundIds: snapshot.inboundIds, clients, inboundSizes }, new Date());
     return again.find((candidate): candidate is OwnFinding => candidate.kind === finding.kind && candidate.fix === finding.fix);
   }
 
@@ -140,6 +142,8 @@ export function createReconcileRepair(deps: ReconcileRepairDeps) {
       if (current === undefined) return 'stale';
 
       // Only the panel and this transaction from here: the pool may not be used inside it.
+      if (current.fix === null) return 'stale';
+      let action: string = AUDIT_ACTION[current.fix];
       switch (current.kind) {
         case 'missing': {
           const inboundId = fresh.xui_inbound_id ?? server.xui_inbound_id;
@@ -148,9 +152,13 @@ export function createReconcileRepair(deps: ReconcileRepairDeps) {
           await targets.applyClient(fresh, target, { enable: true, expiryTime: current.expectedExpiryMs }, tx);
           break;
         }
-        case 'extra':
-          await deleteOrDisableClient(panel, current.inboundId, current.email);
+        case 'extra': {
+          // A v2 panel's last client of an inbound cannot be deleted: it is left disabled, and
+          // audited as such once (later runs report it as 'kept-last' and leave it alone).
+          const { disabledInstead } = await deleteOrDisableClient(panel, current.inboundId, current.email);
+          if (disabledInstead) action = 'panel_client.disabled_last';
           break;
+        }
         case 'drift': {
           const existing = await panel.findClient(current.inboundId, current.email);
           if (existing === null) return 'stale';
@@ -166,7 +174,7 @@ export function createReconcileRepair(deps: ReconcileRepairDeps) {
       }
       await writeAuditLog(tx, {
         actor: ACTOR,
-        action: AUDIT_ACTION[current.fix],
+        action,
         entityType: 'subscription',
         entityId: current.subscriptionId,
         userId: fresh.user_id,
