@@ -3,7 +3,8 @@
  * it, and a second real xray as the user's client: the product's panel client and activities
  * provision keys on tcp, ws and REALITY+vision inbounds, and traffic passes through them to a
  * loopback site (from the vless:// key and from the /sub feed); then extend, disable, enable,
- * delete, traffic sync, the reconciler and 20 concurrent provisions against the same panel.
+ * delete, traffic sync, the reconciler, TLS and login failures, and 20 concurrent provisions
+ * against the same panel (served over HTTPS with a self-signed chain).
  * Run by `npm run test:conformance` (test/conformance/*.test.ts), never by `npm test`.
  */
 import assert from 'node:assert/strict';
@@ -16,7 +17,8 @@ import { createReconcileActivities } from '../../activities/reconcile-activities
 import { subscriptionFeed } from '../../api/routes/subscription-feed-route';
 import { createSecretBox } from '../../lib/crypto/secret-box';
 import { createLogger } from '../../lib/logger';
-import { createPanelClient, type PanelClient } from '../../lib/xui/panel-client';
+import { createPanelClient, type PanelClient, type PanelClientOptions } from '../../lib/xui/panel-client';
+import { PanelAuthError, PanelUnavailableError } from '../../lib/xui/panel-errors';
 import { createPanelResolver } from '../../lib/xui/panel-for-server';
 import { buildSubscriptionBody, buildSubscriptionHeaders } from '../../lib/xui/subscription-response';
 import { getPlan } from '../../sql/repositories/plans-repository';
@@ -102,17 +104,25 @@ export function describeConformance(version: 'v2' | 'v3', base: number): void {
         // On v3 the REALITY row authenticates with the panel's API token, the others by password.
         const token = kind === 'reality' ? panel.apiToken : undefined;
         await setServerPanelCredentials(pool, { serverId: server.id, box, ...(token === undefined ? { username: panel.username, password: panel.password } : { apiToken: token }), actor: testActor });
+        // The panel's HTTPS certificate is self-signed: the ws row trusts its CA, the others pin it.
+        if (kind === 'ws') await pool.query(sql.unsafe`UPDATE vpn_servers SET xui_tls_ca_pem = ${panel.tls.caPem} WHERE id = ${server.id}`);
+        else await pool.query(sql.unsafe`UPDATE vpn_servers SET xui_tls_pin_sha256 = ${panel.tls.fingerprint256.replaceAll(':', '')} WHERE id = ${server.id}`);
         servers[kind] = server;
       }
       const panels = createPanelResolver({ db: pool, secretBox: box, timeoutMs: 15_000 });
       activities = createPanelActivities({ db: pool, logger, panels, clientIdSalt: SALT, publicBaseUrl: 'http://127.0.0.1:3000' });
       reconciler = createReconcileActivities({ db: pool, logger, panels, clientIdSalt: SALT });
-      direct = createPanelClient({ baseUrl: panel.url, webBasePath: panel.webBasePath, username: panel.username, password: panel.password, apiVersion: version, timeoutMs: 15_000 });
+      direct = panelClient({ tls: { caPem: panel.tls.caPem } });
     });
 
     after(async () => {
       for (const cleanup of cleanups.reverse()) await cleanup().catch((error: unknown) => console.error(error));
     });
+
+    /** A panel client of this panel (password login unless overridden). */
+    function panelClient(options: Partial<PanelClientOptions>): PanelClient {
+      return createPanelClient({ baseUrl: panel.url, webBasePath: panel.webBasePath, username: panel.username, password: panel.password, apiVersion: version, timeoutMs: 15_000, ...options });
+    }
 
     /** Only `kind`'s server row takes new subscriptions. */
     async function sellOnly(kind: InboundKind): Promise<void> {
@@ -254,6 +264,22 @@ export function describeConformance(version: 'v2' | 'v3', base: number): void {
 
       const again = await reconciler.reconcilePanel({ serverId: servers.tcp.id });
       assert.deepEqual(again.fixed, []);
+    });
+
+    it('TLS and login failures surface by their cause: an untrusted certificate, a wrong password, a revoked API token', async () => {
+      const untrusted = await panelClient({}).listInbounds().then(
+        () => assert.fail('expected a TLS failure'),
+        (error: unknown) => error,
+      );
+      assert.ok(untrusted instanceof PanelUnavailableError);
+      assert.equal(untrusted.reason, 'tls');
+      assert.match(untrusted.message, /self-signed certificate in certificate chain/);
+      await assert.rejects(panelClient({ tls: { pinSha256: 'AB'.repeat(32) } }).listInbounds(), /is not the pinned one/);
+      await assert.rejects(panelClient({ tls: { caPem: panel.tls.caPem }, password: 'wrong-password' }).listInbounds(), PanelAuthError);
+      if (version === 'v3') {
+        const revoked = panelClient({ tls: { caPem: panel.tls.caPem }, apiToken: 'revoked-0123456789abcdef0123456789abcdef', apiVersion: 'auto' });
+        await assert.rejects(revoked.listInbounds(), (error: unknown) => error instanceof PanelAuthError && error.retryable === false && /token rejected or revoked/.test(error.message));
+      }
     });
 
     it('20 concurrent provisions on one panel: every client is there afterwards', async () => {

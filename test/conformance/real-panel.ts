@@ -1,16 +1,18 @@
 /**
  * A REAL 3X-UI panel (built by scripts/conformance/build-binaries.sh) on loopback, with a
  * temporary database, its own xray-core, and no port outside the ones given: the panel's own
- * subscription server is off, and its xray template has the API inbound on a given port and no
+ * subscription server is off, it serves HTTPS with a self-signed chain, and its xray template has the API inbound on a given port and no
  * geoip rules (no geoip.dat needed, and loopback targets are not blocked as "private").
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { promisify } from 'node:util';
+import { makeTestCertificates } from '../../fakes/xui-panel/test-certificates';
 import { createPanelHttp, type PanelHttp } from '../../lib/xui/panel-http';
+import { createPanelTlsFetch } from '../../lib/xui/panel-tls-fetch';
 
 const run = promisify(execFile);
 
@@ -20,10 +22,13 @@ export const XRAY = path.join(TOOLS, 'xray-v1.260327.0', 'xray');
 export const PANEL_BINARIES = { v3: path.join(TOOLS, '3x-ui-v3.6.0', 'x-ui'), v2: path.join(TOOLS, '3x-ui-v2.9.4', 'x-ui') } as const;
 export const PANEL_RELEASES = { v3: 'v3.6.0', v2: 'v2.9.4' } as const;
 
-/** A running real panel. */
+/** A running real panel, serving HTTPS with a certificate of a throw-away private CA. */
 export interface RealPanel {
   version: 'v2' | 'v3';
+  /** `https://127.0.0.1:<port>`. */
   url: string;
+  /** The CA (PEM) that signed the panel's certificate, and that certificate's SHA-256 fingerprint. */
+  tls: { caPem: string; fingerprint256: string };
   webBasePath: string;
   username: string;
   password: string;
@@ -70,6 +75,10 @@ export async function startRealPanel(version: 'v2' | 'v3', ports: { web: number;
   const password = `conformance-${version}-pw`;
   const webBasePath = `/conf-${version}`;
   await run(binary, ['setting', '-port', String(ports.web), '-listenIP', '127.0.0.1', '-username', username, '-password', password, '-webBasePath', `${webBasePath}/`], { env, cwd: dir });
+  const certs = makeTestCertificates('panel.conformance.test');
+  await writeFile(path.join(dir, 'panel.crt'), certs.chain);
+  await writeFile(path.join(dir, 'panel.key'), certs.key);
+  await run(binary, ['cert', '-webCert', path.join(dir, 'panel.crt'), '-webCertKey', path.join(dir, 'panel.key')], { env, cwd: dir });
   const db = new DatabaseSync(path.join(dir, 'db', 'x-ui.db'));
   const put = db.prepare('INSERT INTO settings (key, value) VALUES (?, ?)');
   put.run('subEnable', 'false');
@@ -86,8 +95,9 @@ export async function startRealPanel(version: 'v2' | 'v3', ports: { web: number;
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${ports.web}`;
-  const http = createPanelHttp({ baseUrl: url, webBasePath, username, password, timeoutMs: 10_000, csrf: 'auto' });
+  const url = `https://127.0.0.1:${ports.web}`;
+  const tls = { caPem: certs.caCert, fingerprint256: certs.fingerprint256 };
+  const http = createPanelHttp({ baseUrl: url, webBasePath, username, password, timeoutMs: 10_000, csrf: 'auto', fetch: createPanelTlsFetch({ caPem: tls.caPem }) });
 
   const stop = async () => {
     if (child.exitCode === null) {
@@ -114,5 +124,5 @@ export async function startRealPanel(version: 'v2' | 'v3', ports: { web: number;
     await stop();
     throw error;
   }
-  return { version, url, webBasePath, username, password, apiToken, http, stop, output: () => output };
+  return { version, url, tls, webBasePath, username, password, apiToken, http, stop, output: () => output };
 }
