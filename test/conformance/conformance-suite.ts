@@ -14,14 +14,13 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import { createPanelActivities } from '../../activities/panel-activities';
 import { createReconcileActivities } from '../../activities/reconcile-activities';
-import { subscriptionFeed } from '../../api/routes/subscription-feed-route';
+import Fastify from 'fastify';
+import { registerSubscriptionFeedRoute } from '../../api/routes/subscription-feed-route';
 import { createSecretBox } from '../../lib/crypto/secret-box';
 import { createLogger } from '../../lib/logger';
 import { createPanelClient, type PanelClient, type PanelClientOptions } from '../../lib/xui/panel-client';
 import { PanelAuthError, PanelUnavailableError } from '../../lib/xui/panel-errors';
 import { createPanelResolver } from '../../lib/xui/panel-for-server';
-import { buildSubscriptionBody, buildSubscriptionHeaders } from '../../lib/xui/subscription-response';
-import { getPlan } from '../../sql/repositories/plans-repository';
 import { setServerPanelCredentials } from '../../sql/repositories/server-credentials-repository';
 import { createServer, getServer, setServerActive } from '../../sql/repositories/servers-repository';
 import { getSubscription } from '../../sql/repositories/subscriptions-repository';
@@ -71,6 +70,7 @@ export function describeConformance(version: 'v2' | 'v3', base: number): void {
     let nextProxyPort = base + 7;
     let activities: ReturnType<typeof createPanelActivities>;
     let reconciler: ReturnType<typeof createReconcileActivities>;
+    const feed = Fastify({ logger: false });
 
     before(async () => {
       db = await createTestDatabase();
@@ -113,6 +113,9 @@ export function describeConformance(version: 'v2' | 'v3', base: number): void {
       activities = createPanelActivities({ db: pool, logger, panels, clientIdSalt: SALT, publicBaseUrl: 'http://127.0.0.1:3000' });
       reconciler = createReconcileActivities({ db: pool, logger, panels, clientIdSalt: SALT });
       direct = panelClient({ tls: { caPem: panel.tls.caPem } });
+      registerSubscriptionFeedRoute(feed, { db: pool });
+      await feed.ready();
+      cleanups.push(() => feed.close());
     });
 
     after(async () => {
@@ -182,9 +185,10 @@ export function describeConformance(version: 'v2' | 'v3', base: number): void {
         const link = row.vpn_key ?? '';
         if (kind === 'reality') assert.match(link, /security=reality.*flow=xtls-rprx-vision|flow=xtls-rprx-vision.*security=reality/);
         const fromKey = await passTraffic(link);
-        const plan = await getPlan(db.pool, planId);
-        const feed = subscriptionFeed(row, plan, new Date());
-        const fromFeed = Buffer.from(buildSubscriptionBody(feed.links), 'base64').toString('utf8').split('\n')[0] ?? '';
+        // What a VPN app imports from the subscription URL: GET /sub/<token>, a base64 link list.
+        const answer = await feed.inject({ method: 'GET', url: `/sub/${row.sub_token}` });
+        assert.equal(answer.statusCode, 200);
+        const fromFeed = Buffer.from(answer.body, 'base64').toString('utf8').split('\n')[0] ?? '';
         const viaFeed = await passTraffic(fromFeed);
         log(`${PANEL_RELEASES[version]} ${kind}: vless:// key passed ${fromKey.down} bytes down + ${fromKey.up} up; /sub feed key passed ${viaFeed.down} down + ${viaFeed.up} up`);
         assert.deepEqual([fromKey, viaFeed], [{ down: DOWNLOAD, up: UPLOAD }, { down: DOWNLOAD, up: UPLOAD }]);
@@ -200,10 +204,11 @@ export function describeConformance(version: 'v2' | 'v3', base: number): void {
         });
         const synced = await getSubscription(db.pool, subscriptionId);
         assert.ok(synced);
-        const headers = buildSubscriptionHeaders({ title: 'VPN', upload: synced.traffic_up, download: synced.traffic_down, total: TRAFFIC_LIMIT, expireEpochSec: 1, updateIntervalHours: 12 });
-        log(`${PANEL_RELEASES[version]} ${kind}: panel counted ${synced.traffic_up} up / ${synced.traffic_down} down; ${headers['subscription-userinfo']}`);
+        const userinfo = String((await feed.inject({ method: 'GET', url: `/sub/${synced.sub_token}` })).headers['subscription-userinfo']);
+        log(`${PANEL_RELEASES[version]} ${kind}: panel counted ${synced.traffic_up} up / ${synced.traffic_down} down; /sub subscription-userinfo: ${userinfo}`);
         assert.ok(synced.traffic_up < synced.traffic_down, 'upload and download are not swapped');
         assert.equal(synced.traffic_used, synced.traffic_up + synced.traffic_down);
+        assert.match(userinfo, new RegExp(`^upload=${synced.traffic_up}; download=${synced.traffic_down}; total=${TRAFFIC_LIMIT}; expire=\\d+$`));
       }
 
       // Cancelled: the ws and REALITY clients go (v2 keeps an inbound's last client, disabled).
