@@ -70,6 +70,8 @@ export interface PanelSnapshot {
   clients: readonly PanelClientEntry[];
   /** Clients per inbound on the whole panel, when `clients` holds only some of them; default counted from `clients`. */
   inboundSizes?: ReadonlyMap<number, number>;
+  /** True when the panel refuses to delete an inbound's last client (v2); default false. */
+  keepsLastClient?: boolean;
 }
 
 /** Why a client of ours should not be on this panel. */
@@ -112,8 +114,8 @@ const DAY_MS = 86_400_000;
  * - `drift` (update): present where it should be, but the expiry differs from end_date, or the
  *   enabled flag disagrees with the paid state (enabled while expired; disabled while paid and
  *   not blocked by its traffic quota, which is the panel's own rightful verdict).
- * - `kept-last` (report only): an extra client already disabled that is its inbound's only client.
- *   A v2 panel refuses to delete an inbound's last client ("no client remained"), so the delete
+ * - `kept-last` (report only, on panels that keep an inbound's last client): an extra client already
+ *   disabled that is its inbound's only client. A v2 panel refuses to delete an inbound's last client ("no client remained"), so the delete
  *   left it disabled once; trying again every run would only fail again.
  * - report only: an email shared by several clients or a uuid by several emails (`duplicate`), a
  *   recorded email with another uuid (`identity-conflict`), an own-looking email the database
@@ -149,7 +151,7 @@ export function diffPanelClients(db: ServerRows, panel: PanelSnapshot, now: Date
       continue;
     }
     const finding = judgeClient(db.serverId, row, first, nowMs, retentionMs);
-    if (finding?.kind === 'extra' && !first.enable && perInbound.get(first.inboundId) === 1) findings.push({ ...finding, kind: 'kept-last', fix: null });
+    if (finding?.kind === 'extra' && panel.keepsLastClient === true && !first.enable && perInbound.get(first.inboundId) === 1) findings.push({ ...finding, kind: 'kept-last', fix: null });
     else if (finding !== null) findings.push(finding);
   }
 

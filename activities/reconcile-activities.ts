@@ -99,7 +99,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps) {
         const inboundIds = [
           ...new Set([server.xui_inbound_id, ...serverRows.map((row) => row.xui_inbound_id)].filter((id): id is number => id !== null)),
         ];
-        const snapshot = { inboundIds, clients };
+        // A v2 panel refuses to delete an inbound's last client (left disabled instead).
+        const snapshot = { inboundIds, clients, keepsLastClient: (await panel.apiVersion()) === 'v2' };
         const findings = diffPanelClients({ serverId, rows: rows.map(toDbRow) }, snapshot, new Date());
 
         const fixed: PanelFinding[] = [];

@@ -43,6 +43,8 @@ export interface ReconcileRepairDeps {
 export interface ReconcileSnapshot {
   inboundIds: number[];
   clients: PanelClientEntry[];
+  /** True when the panel refuses to delete an inbound's last client (v2). */
+  keepsLastClient?: boolean;
 }
 
 const ACTOR: Actor = { type: 'system', component: 'reconciler' };
@@ -90,7 +92,7 @@ export function createReconcileRepair(deps: ReconcileRepairDeps) {
     const clients = snapshot.clients.filter((client) => client.email === finding.email);
     const inboundSizes = new Map<number, number>();
     for (const client of snapshot.clients) inboundSizes.set(client.inboundId, (inboundSizes.get(client.inboundId) ?? 0) + 1);
-    const again = diffPanelClients({ serverId, rows: [toDbRow(fresh)] }, { inboundIds: snapshot.inboundIds, clients, inboundSizes }, new Date());
+    const again = diffPanelClients({ serverId, rows: [toDbRow(fresh)] }, { inboundIds: snapshot.inboundIds, clients, inboundSizes, keepsLastClient: snapshot.keepsLastClient }, new Date());
     return again.find((candidate): candidate is OwnFinding => candidate.kind === finding.kind && candidate.fix === finding.fix);
   }
 
