@@ -3,11 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { sql, type DatabasePool } from 'slonik';
 import { startFakePanel, type FakePanel } from '../../fakes/xui-panel/fake-panel';
+import { realityTcpInbound } from '../../fakes/xui-panel/seed-inbounds';
 import { makeTestCertificates } from '../../fakes/xui-panel/test-certificates';
 import { countAuditLogs } from '../../sql/repositories/audit-repository';
 import { setServerPanelCredentials } from '../../sql/repositories/server-credentials-repository';
 import { createServer, getServer, recordServerHealth, setServerApiVersion } from '../../sql/repositories/servers-repository';
 import { testActor } from '../../sql/repositories/test-fixtures';
+import type { VpnServerRow } from '../../sql/schemas/vpn-server-row';
 import { createTestDatabase, type TestDatabase } from '../../test/support/test-database';
 import { createSecretBox } from '../crypto/secret-box';
 import { AppError, ErrorCode } from '../errors';
@@ -90,6 +92,29 @@ describe('createPanelResolver', () => {
     await assert.rejects(resolver.getPanel(server.id), /self-signed certificate in certificate chain/);
     await pool.query(sql.unsafe`UPDATE vpn_servers SET xui_tls_pin_sha256 = ${certs.fingerprint256.replaceAll(':', '')} WHERE id = ${server.id}`);
     assert.equal(await (await resolver.getPanel(server.id)).client.apiVersion(), 'v3');
+  });
+
+  it('serializes writes of several server rows on one v2 panel (no overlapping write, none answered 500)', async () => {
+    const panel = await startFakePanel({ version: 'v2', username: 'admin', password: 'pw-123456', writeMs: 10, inbounds: [realityTcpInbound(1, 443), realityTcpInbound(2, 8443)] });
+    panels.push(panel);
+    const rows: VpnServerRow[] = [];
+    for (const inboundId of [1, 2]) {
+      const server = await createServer(pool, { name: `shared-${inboundId}`, endpoint: 'h.example:443', xuiPanelUrl: panel.url, xuiInboundId: inboundId, actor: testActor });
+      await setServerPanelCredentials(pool, { serverId: server.id, box, username: 'admin', password: 'pw-123456', actor: testActor });
+      rows.push(server);
+    }
+    const resolver = createPanelResolver({ db: pool, secretBox: box, timeoutMs: 2_000 });
+    await Promise.all(
+      Array.from({ length: 12 }, async (_, n) => {
+        const server = rows[n % 2];
+        assert.ok(server);
+        const { client } = await resolver.getPanel(server.id);
+        const id = `00000000-0000-4000-8000-${String(500 + n).padStart(12, '0')}`;
+        await client.addClient(server.xui_inbound_id ?? 0, { id, email: `shared-${n}`, flow: '', limitIp: 0, totalGB: 0, expiryTime: 0, enable: true, tgId: 0, subId: `shared${String(n).padStart(10, '0')}`, comment: '' });
+      }),
+    );
+    assert.equal(panel.state.clients().length, 12);
+    assert.ok(!panel.controls.calls.some((call) => call.status === 500));
   });
 
   it('rebuilds the client when the credentials change', async () => {
