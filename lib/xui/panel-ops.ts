@@ -46,7 +46,8 @@ export interface PanelOps {
    */
   resetClientTraffic(inboundId: number, email: string): Promise<void>;
   /**
-   * Looks a client up by email within one inbound; null when absent there.
+   * Looks a client up by email within one inbound; null when absent there. v3 reads the client
+   * record; v2 reads the traffic row first and the whole inbound only when the client is there.
    * @throws PanelUnavailableError, PanelRejectedError, PanelAuthError
    */
   findClient(inboundId: number, email: string): Promise<VlessClient | null>;
