@@ -81,6 +81,22 @@ describe('diffPanelClients', () => {
     ]);
   });
 
+  it('on a panel that keeps an inbound\'s last client (v2), leaves that client alone once disabled', () => {
+    const v2 = (rows: DbClientRow[], clients: PanelClientEntry[], extra: { inboundSizes?: Map<number, number> } = {}) =>
+      diffPanelClients({ serverId: SERVER, rows }, { inboundIds: [1], clients, keepsLastClient: true, ...extra }, NOW).map((f) => f.kind);
+    const cancelled = row(1, { status: 'cancelled', slotHeld: false });
+    assert.deepEqual(diffPanelClients({ serverId: SERVER, rows: [cancelled] }, { inboundIds: [1], clients: [clientOf(cancelled, { enable: false })], keepsLastClient: true }, NOW), [
+      { kind: 'kept-last', fix: null, subscriptionId: 1, email: cancelled.email, inboundId: 1, reason: 'cancelled' },
+    ]);
+    // Still enabled, or not alone, or a panel that deletes last clients (v3): deleted as usual.
+    assert.deepEqual(v2([cancelled], [clientOf(cancelled)]), ['extra']);
+    const other = row(2);
+    assert.deepEqual(v2([cancelled, other], [clientOf(cancelled, { enable: false }), clientOf(other)]), ['extra']);
+    assert.deepEqual(diff([cancelled], [clientOf(cancelled, { enable: false })]).map((f) => f.kind), ['extra']);
+    // Judged alone (the repair's second look), the panel-wide count decides.
+    assert.deepEqual(v2([cancelled], [clientOf(cancelled, { enable: false })], { inboundSizes: new Map([[1, 2]]) }), ['extra']);
+  });
+
   it('updates a wrong expiry and a wrong enabled flag; the database is the truth for paid time', () => {
     const wrongExpiry = row(1);
     const disabled = row(2);

@@ -74,6 +74,10 @@ export interface PanelSnapshot {
   /** Inbounds the product manages on this panel; foreign clients are reported only there. */
   inboundIds: readonly number[];
   clients: readonly PanelClientEntry[];
+  /** Clients per inbound on the whole panel, when `clients` holds only some of them; default counted from `clients`. */
+  inboundSizes?: ReadonlyMap<number, number>;
+  /** True when the panel refuses to delete an inbound's last client (v2); default false. */
+  keepsLastClient?: boolean;
 }
 
 export type { ExtraReason, PanelFinding } from './contracts/reconcile-activities';
@@ -95,6 +99,9 @@ const DAY_MS = 86_400_000;
  * - `drift` (update): present where it should be, but the expiry differs from end_date, or the
  *   enabled flag disagrees with the paid state (enabled while expired; disabled while paid and
  *   not blocked by its traffic quota, which is the panel's own rightful verdict).
+ * - `kept-last` (report only, on panels that keep an inbound's last client): an extra client already
+ *   disabled that is its inbound's only client. A v2 panel refuses to delete an inbound's last client ("no client remained"), so the delete
+ *   left it disabled once; trying again every run would only fail again.
  * - report only: an email shared by several clients or a uuid by several emails (`duplicate`), a
  *   recorded email with another uuid (`identity-conflict`), an own-looking email the database
  *   cannot vouch for (`unverified`), and clients the product did not make (`foreign`, counted per
@@ -112,6 +119,8 @@ export function diffPanelClients(db: ServerRows, panel: PanelSnapshot, now: Date
   const findings: PanelFinding[] = [];
   const foreignPerInbound = new Map<number, number>();
   const isOurs = (email: string) => rowsByEmail.has(email) || OWN_CLIENT_EMAIL.test(email);
+  const perInbound = new Map<number, number>(panel.inboundSizes);
+  if (panel.inboundSizes === undefined) for (const client of panel.clients) perInbound.set(client.inboundId, (perInbound.get(client.inboundId) ?? 0) + 1);
 
   for (const [email, clients] of clientsByEmail) {
     const row = rowsByEmail.get(email);
@@ -127,7 +136,8 @@ export function diffPanelClients(db: ServerRows, panel: PanelSnapshot, now: Date
       continue;
     }
     const finding = judgeClient(db.serverId, row, first, nowMs, retentionMs, db.siblingServerIds ?? []);
-    if (finding !== null) findings.push(finding);
+    if (finding?.kind === 'extra' && panel.keepsLastClient === true && !first.enable && perInbound.get(first.inboundId) === 1) findings.push({ ...finding, kind: 'kept-last', fix: null });
+    else if (finding !== null) findings.push(finding);
   }
 
   for (const [, clients] of groupBy(panel.clients, (client) => client.uuid)) {

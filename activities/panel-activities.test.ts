@@ -243,12 +243,13 @@ describe('client lifecycle', () => {
 });
 
 describe('syncTraffic and probePanel', () => {
-  it('stores up + down bytes per subscription; a second sync changes nothing', async () => {
+  it('stores upload and download apart (and their sum) per subscription; a second sync changes nothing', async () => {
     const { panel, server, activities, subscription, email } = await setup();
     await activities.provisionClient({ subscriptionId: subscription.id });
     panel.state.addTraffic(email, 1_000, 250_000);
     assert.deepEqual(await activities.syncTraffic({ serverId: server.id }), { subscriptions: 1, updated: 1, missing: 0 });
-    assert.equal((await getSubscription(pool, subscription.id))?.traffic_used, 251_000);
+    const synced = await getSubscription(pool, subscription.id);
+    assert.deepEqual([synced?.traffic_up, synced?.traffic_down, synced?.traffic_used], [1_000, 250_000, 251_000]);
     assert.deepEqual(await activities.syncTraffic({ serverId: server.id }), { subscriptions: 1, updated: 0, missing: 0 });
     assert.equal(await countAuditLogs(pool, { entityId: subscription.id, action: 'subscription.traffic_updated' }), 0);
   });

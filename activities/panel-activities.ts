@@ -187,7 +187,8 @@ export function createPanelActivities(deps: PanelActivityDeps): PanelActivities 
 
     /**
      * Reads the traffic counters of every subscription with a client on the server (one inbound
-     * listing) and stores up + down bytes as traffic_used.
+     * listing) and stores upload and download bytes apart (traffic_up, traffic_down) and their sum
+     * as traffic_used.
      *
      * @idempotency serverId: storing the panel's current counters again changes nothing
      * @throws ApplicationFailure typed NOT_FOUND, PANEL_* as the panel client
@@ -198,13 +199,13 @@ export function createPanelActivities(deps: PanelActivityDeps): PanelActivities 
         if (rows.length === 0) return { subscriptions: 0, updated: 0, missing: 0 };
         const { client } = await deps.panels.getPanel(input.serverId);
         const inbounds = await heartbeating(client).listInbounds();
-        const bytesByEmail = new Map<string, number>();
+        const bytesByEmail = new Map<string, { up: number; down: number }>();
         for (const inbound of inbounds) {
-          for (const stat of inbound.clientStats) if (!bytesByEmail.has(stat.email)) bytesByEmail.set(stat.email, stat.up + stat.down);
+          for (const stat of inbound.clientStats) if (!bytesByEmail.has(stat.email)) bytesByEmail.set(stat.email, { up: stat.up, down: stat.down });
         }
         const entries = rows.flatMap((row) => {
           const bytes = row.xui_email === null ? undefined : bytesByEmail.get(row.xui_email);
-          return bytes === undefined ? [] : [{ subscriptionId: row.id, trafficUsed: bytes }];
+          return bytes === undefined ? [] : [{ subscriptionId: row.id, ...bytes }];
         });
         const updated = await updateTrafficUsed(db, { entries });
         log.debug({ serverId: input.serverId, subscriptions: rows.length, updated }, 'traffic synced');

@@ -60,10 +60,12 @@ export function createPanelTargets(deps: PanelTargetDeps) {
 
   /**
    * Makes the client match the plan and the given state, creating it when absent. The plan is read
-   * through `connection` (default the pool; a caller holding a transaction passes it).
+   * through `connection` (default the pool; a caller holding a transaction passes it). The inbound's
+   * settings come from the panel client's short-lived cache (without its clients), and the client
+   * is looked up by email, so the cost does not grow with the number of clients on the panel.
    */
   async function applyClient(row: SubscriptionRow, target: ClientTarget, state: { enable: boolean; expiryTime: number }, connection: CommonQueryMethods = db) {
-    const inbound = await target.panel.getInbound(target.inboundId);
+    const inbound = await target.panel.inboundShape(target.inboundId);
     const plan = row.plan_id === null ? null : await getPlan(connection, row.plan_id);
     const desired = desiredClient(target.identity, inbound, limitsOf(plan), state);
     const result = await ensureClient(target.panel, target.inboundId, desired);

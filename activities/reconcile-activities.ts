@@ -104,7 +104,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
           return id === undefined || serverRows.some((row) => row.id === Number(id)) ? [] : [Number(id)];
         });
         const rows = [...serverRows, ...(await listSubscriptionsByIds(db, [...new Set(named)]))];
-        const snapshot = { inboundIds, clients };
+        // A v2 panel refuses to delete an inbound's last client (left disabled instead).
+        const snapshot = { inboundIds, clients, keepsLastClient: (await panel.apiVersion()) === 'v2' };
         const findings = diffPanelClients(
           { serverId, rows: rows.map(toDbRow), siblingServerIds: siblings.map((sibling) => sibling.id) },
           snapshot,

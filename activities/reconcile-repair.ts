@@ -48,6 +48,8 @@ export interface ReconcileRepairDeps {
 export interface ReconcileSnapshot {
   inboundIds: number[];
   clients: PanelClientEntry[];
+  /** True when the panel refuses to delete an inbound's last client (v2). */
+  keepsLastClient?: boolean;
 }
 
 const ACTOR: Actor = { type: 'system', component: 'reconciler' };
@@ -96,7 +98,9 @@ export function createReconcileRepair(deps: ReconcileRepairDeps) {
   /** The finding judged again against a fresh row, or undefined when it no longer holds. */
   function judgeAgain(serverId: number, finding: OwnFinding, fresh: SubscriptionRow, snapshot: ReconcileSnapshot): OwnFinding | undefined {
     const clients = snapshot.clients.filter((client) => client.email === finding.email);
-    const again = diffPanelClients({ serverId, rows: [toDbRow(fresh)] }, { inboundIds: snapshot.inboundIds, clients }, new Date());
+    const inboundSizes = new Map<number, number>();
+    for (const client of snapshot.clients) inboundSizes.set(client.inboundId, (inboundSizes.get(client.inboundId) ?? 0) + 1);
+    const again = diffPanelClients({ serverId, rows: [toDbRow(fresh)] }, { inboundIds: snapshot.inboundIds, clients, inboundSizes, keepsLastClient: snapshot.keepsLastClient }, new Date());
     return again.find((candidate): candidate is OwnFinding => candidate.kind === finding.kind && candidate.fix === finding.fix);
   }
 
@@ -136,6 +140,8 @@ export function createReconcileRepair(deps: ReconcileRepairDeps) {
       if (current === undefined) return 'stale';
 
       // Only the panel and this transaction from here: the pool may not be used inside it.
+      if (current.fix === null) return 'stale';
+      let action: string = AUDIT_ACTION[current.fix];
       switch (current.kind) {
         case 'missing': {
           const inboundId = fresh.xui_inbound_id ?? server.xui_inbound_id;
@@ -154,7 +160,10 @@ export function createReconcileRepair(deps: ReconcileRepairDeps) {
             exceptSubscriptionId: current.subscriptionId,
           });
           if (owner !== null) return 'owned-elsewhere';
-          await deleteOrDisableClient(panel, current.inboundId, current.email);
+          // A v2 panel's last client of an inbound cannot be deleted: it is left disabled, and
+          // audited as such once (later runs report it as 'kept-last' and leave it alone).
+          const { disabledInstead } = await deleteOrDisableClient(panel, current.inboundId, current.email);
+          if (disabledInstead) action = 'panel_client.disabled_last';
           break;
         }
         case 'drift': {
@@ -172,7 +181,7 @@ export function createReconcileRepair(deps: ReconcileRepairDeps) {
       }
       await writeAuditLog(tx, {
         actor: ACTOR,
-        action: AUDIT_ACTION[current.fix],
+        action,
         entityType: 'subscription',
         entityId: current.subscriptionId,
         userId: fresh.user_id,

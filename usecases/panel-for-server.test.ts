@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import type { DatabasePool } from 'slonik';
+import { sql, type DatabasePool } from 'slonik';
 import { startFakePanel, type FakePanel } from '../fakes/xui-panel/fake-panel';
+import { realityTcpInbound } from '../fakes/xui-panel/seed-inbounds';
+import { makeTestCertificates } from '../fakes/xui-panel/test-certificates';
 import { countAuditLogs } from '../sql/repositories/audit-repository';
 import { setServerPanelCredentials } from '../sql/repositories/server-credentials-repository';
-import { createServer, getServer, recordServerHealth } from '../sql/repositories/servers-repository';
+import { createServer, getServer, recordServerHealth, setServerApiVersion } from '../sql/repositories/servers-repository';
 import { testActor } from '../test/support/db-fixtures';
+import type { VpnServerRow } from '../sql/schemas/vpn-server-row';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database';
 import { createSecretBox } from '../lib/crypto/secret-box';
 import { AppError, ErrorCode } from '../lib/errors';
@@ -46,7 +49,7 @@ const callsTo = (panel: FakePanel, path: string) => panel.controls.calls.filter(
 
 describe('createPanelResolver', () => {
   for (const version of ['v2', 'v3'] as const) {
-    it(`detects the ${version} generation once, records it on the row, and reuses the client and its session`, async () => {
+    it(`detects the ${version} generation once (server/status), records it on the row, and reuses the client and its session`, async () => {
       const { panel, server } = await panelServer(version);
       const resolver = createPanelResolver({ db: pool, secretBox: box, timeoutMs: 1_000 });
       const first = await resolver.getPanel(server.id);
@@ -59,14 +62,60 @@ describe('createPanelResolver', () => {
       assert.equal(again.client, first.client);
       await again.client.listInbounds();
       assert.equal(callsTo(panel, '/login'), 1);
-      assert.equal(callsTo(panel, '/panel/api/openapi.json'), 1);
+      assert.equal(callsTo(panel, '/panel/api/server/status'), 1);
       assert.equal(await countAuditLogs(pool, { action: 'server.api_version_set', entityId: server.id }), 1);
 
       const fresh = await createPanelResolver({ db: pool, secretBox: box, timeoutMs: 1_000 }).getPanel(server.id);
       assert.equal(await fresh.client.apiVersion(), version);
-      assert.equal(callsTo(panel, '/panel/api/openapi.json'), 1);
+      assert.equal(callsTo(panel, '/panel/api/server/status'), 1);
     });
   }
+
+  it('a wrongly recorded generation is detected again, recorded, and the call goes through', async () => {
+    const { panel, server } = await panelServer('v3');
+    await setServerApiVersion(pool, { serverId: server.id, version: 'v2', actor: testActor });
+    const resolver = createPanelResolver({ db: pool, secretBox: box, timeoutMs: 1_000 });
+    const { client } = await resolver.getPanel(server.id);
+    assert.equal(await client.lookupClient('nobody@example.com'), null);
+    assert.equal((await getServer(pool, server.id))?.xui_api_version, 'v3');
+    assert.equal(callsTo(panel, '/panel/api/server/status'), 1);
+    assert.equal(await (await resolver.getPanel(server.id)).client.apiVersion(), 'v3');
+  });
+
+  it('uses the row\'s pinned certificate for an HTTPS panel', async () => {
+    const certs = makeTestCertificates();
+    const panel = await startFakePanel({ version: 'v3', username: 'admin', password: 'pw-123456', https: { key: certs.key, cert: certs.chain } });
+    panels.push(panel);
+    const server = await createServer(pool, { name: 'resolver-tls', endpoint: 'h.example:443', xuiPanelUrl: panel.url, xuiInboundId: 1, actor: testActor });
+    await setServerPanelCredentials(pool, { serverId: server.id, box, username: 'admin', password: 'pw-123456', actor: testActor });
+    const resolver = createPanelResolver({ db: pool, secretBox: box, timeoutMs: 1_000 });
+    await assert.rejects(resolver.getPanel(server.id), /self-signed certificate in certificate chain/);
+    await pool.query(sql.unsafe`UPDATE vpn_servers SET xui_tls_pin_sha256 = ${certs.fingerprint256.replaceAll(':', '')} WHERE id = ${server.id}`);
+    assert.equal(await (await resolver.getPanel(server.id)).client.apiVersion(), 'v3');
+  });
+
+  it('serializes writes of several server rows on one v2 panel (no overlapping write, none answered 500)', async () => {
+    const panel = await startFakePanel({ version: 'v2', username: 'admin', password: 'pw-123456', writeMs: 10, inbounds: [realityTcpInbound(1, 443), realityTcpInbound(2, 8443)] });
+    panels.push(panel);
+    const rows: VpnServerRow[] = [];
+    for (const inboundId of [1, 2]) {
+      const server = await createServer(pool, { name: `shared-${inboundId}`, endpoint: 'h.example:443', xuiPanelUrl: panel.url, xuiInboundId: inboundId, actor: testActor });
+      await setServerPanelCredentials(pool, { serverId: server.id, box, username: 'admin', password: 'pw-123456', actor: testActor });
+      rows.push(server);
+    }
+    const resolver = createPanelResolver({ db: pool, secretBox: box, timeoutMs: 2_000 });
+    await Promise.all(
+      Array.from({ length: 12 }, async (_, n) => {
+        const server = rows[n % 2];
+        assert.ok(server);
+        const { client } = await resolver.getPanel(server.id);
+        const id = `00000000-0000-4000-8000-${String(500 + n).padStart(12, '0')}`;
+        await client.addClient(server.xui_inbound_id ?? 0, { id, email: `shared-${n}`, flow: '', limitIp: 0, totalGB: 0, expiryTime: 0, enable: true, tgId: 0, subId: `shared${String(n).padStart(10, '0')}`, comment: '' });
+      }),
+    );
+    assert.equal(panel.state.clients().length, 12);
+    assert.ok(!panel.controls.calls.some((call) => call.status === 500));
+  });
 
   it('rebuilds the client when the credentials change', async () => {
     const { server } = await panelServer('v3');

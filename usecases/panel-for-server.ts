@@ -1,7 +1,7 @@
 /**
  * `createPanelResolver`: the panel client of a `vpn_servers` row, built from its panel URL, web
- * base path, decrypted password or API token and recorded API generation, and cached while the
- * columns it was built from stay the same.
+ * base path, decrypted password or API token, recorded API generation and TLS trust (custom CA or
+ * pinned certificate), and cached while the columns it was built from stay the same.
  */
 import { createHash } from 'node:crypto';
 import type { CommonQueryMethods } from 'slonik';
@@ -13,6 +13,7 @@ import { getServer, setServerApiVersion } from '../sql/repositories/servers-repo
 import type { VpnServerRow } from '../sql/schemas/vpn-server-row';
 import { createPanelClient, type PanelClient, type PanelLogger } from '../lib/xui/panel-client';
 import { PanelNotConfiguredError } from '../lib/xui/panel-errors';
+import { createPanelWriteQueues, type PanelWriteQueues } from '../lib/xui/panel-writes';
 
 /** Dependencies of {@link createPanelResolver}. */
 export interface PanelResolverDeps {
@@ -28,6 +29,11 @@ export interface PanelResolverDeps {
   fetchFor?: ((serverId: number) => typeof globalThis.fetch) | undefined;
   /** Receives route/status/timing lines from the panel clients; never secrets. */
   logger?: PanelLogger | undefined;
+  /**
+   * Where panel writes queue, one at a time per panel root (shared by every server row on one
+   * panel); default a set of this resolver's own.
+   */
+  writeQueues?: PanelWriteQueues | undefined;
 }
 
 /** A server row and the client of its panel. */
@@ -66,6 +72,7 @@ interface CacheEntry {
  */
 export function createPanelResolver(deps: PanelResolverDeps): PanelResolver {
   const cache = new Map<number, CacheEntry>();
+  const writeQueues = deps.writeQueues ?? createPanelWriteQueues();
 
   async function build(server: VpnServerRow, key: { fingerprint: string }): Promise<PanelClient> {
     if (server.xui_panel_url === null || server.xui_panel_url === '') {
@@ -87,15 +94,21 @@ export function createPanelResolver(deps: PanelResolverDeps): PanelResolver {
       apiVersion: credentials.apiVersion ?? 'auto',
       timeoutMs: deps.timeoutMs,
       fetch: deps.fetchFor?.(server.id) ?? deps.fetch,
+      tls: { caPem: server.xui_tls_ca_pem, pinSha256: server.xui_tls_pin_sha256 },
+      writeQueues,
       logger: deps.logger,
+      // A generation detected (first use, or a recorded one found wrong) is recorded on the row.
+      onApiVersionDetected: async (version) => {
+        if (version === recorded) return;
+        const row = await setServerApiVersion(deps.db, { serverId: server.id, version, actor: ACTOR });
+        recorded = version;
+        // Recording the generation changes the row this entry was keyed by; the client is still right.
+        key.fingerprint = fingerprint(row);
+        deps.logger?.debug({ serverId: server.id, apiVersion: version }, 'panel API generation recorded');
+      },
     });
-    if (credentials.apiVersion === null) {
-      const version = await client.detectApiVersion();
-      const recorded = await setServerApiVersion(deps.db, { serverId: server.id, version, actor: ACTOR });
-      // Recording the generation changes the row this entry was keyed by; the client is still right.
-      key.fingerprint = fingerprint(recorded);
-      deps.logger?.debug({ serverId: server.id, apiVersion: version }, 'panel API generation recorded');
-    }
+    let recorded = credentials.apiVersion;
+    if (recorded === null) await client.detectApiVersion();
     return client;
   }
 
@@ -135,6 +148,8 @@ function fingerprint(server: VpnServerRow): string {
         server.xui_password_enc,
         server.xui_api_token_enc,
         server.xui_api_version,
+        server.xui_tls_ca_pem,
+        server.xui_tls_pin_sha256,
       ]),
     )
     .digest('base64');

@@ -10,6 +10,8 @@ export type ExtraReason = 'moved' | 'cancelled' | 'expired';
 export type PanelFinding =
   | { kind: 'missing'; fix: 'recreate'; subscriptionId: number; email: string; expectedExpiryMs: number }
   | { kind: 'extra'; fix: 'delete'; subscriptionId: number; email: string; inboundId: number; reason: ExtraReason }
+  /** An extra client left disabled because it is its inbound's last one (a v2 panel refuses that delete). */
+  | { kind: 'kept-last'; fix: null; subscriptionId: number; email: string; inboundId: number; reason: ExtraReason }
   | {
       kind: 'drift';
       fix: 'update';

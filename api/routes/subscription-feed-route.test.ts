@@ -41,7 +41,7 @@ after(async () => {
 
 async function provisioned(): Promise<SubscriptionRow> {
   const row = await newActiveSubscription(pool, { planId });
-  await pool.query(sql.unsafe`UPDATE subscriptions SET traffic_used = 123456 WHERE id = ${row.id}`);
+  await pool.query(sql.unsafe`UPDATE subscriptions SET traffic_up = 1456, traffic_down = 122000, traffic_used = 123456 WHERE id = ${row.id}`);
   return setSubscriptionClient(pool, {
     subscriptionId: row.id,
     xuiClientUuid: randomUUID(),
@@ -59,15 +59,15 @@ const userinfo = (header: unknown) =>
   Object.fromEntries(String(header).split(';').map((part) => part.trim().split('=')).map(([key, value]) => [key, Number(value)]));
 
 describe('GET /sub/:token', () => {
-  it('active: the base64 link list with the userinfo headers', async () => {
+  it('active: the base64 link list with the userinfo headers (upload and download apart, total = the plan\'s traffic limit)', async () => {
     const row = await provisioned();
     const response = await get(row.sub_token);
     assert.equal(response.statusCode, 200);
     assert.equal(Buffer.from(response.body, 'base64').toString('utf8'), `${KEY}\n`);
     assert.equal(response.headers['content-type'], 'text/plain; charset=utf-8');
     assert.deepEqual(userinfo(response.headers['subscription-userinfo']), {
-      upload: 0,
-      download: 123456,
+      upload: 1456,
+      download: 122000,
       total: LIMIT,
       expire: Math.floor((row.end_date?.getTime() ?? 0) / 1000),
     });
@@ -129,7 +129,7 @@ describe('GET /sub/:token', () => {
 describe('subscriptionFeed', () => {
   it('never answers expire=0 (which apps read as "never expires")', () => {
     const now = new Date('2026-01-01T00:00:00Z');
-    const row = { status: 'pending', end_date: null, vpn_key: null, traffic_used: 0 } as unknown as SubscriptionRow;
-    assert.deepEqual(subscriptionFeed(row, null, now), { status: 'pending', links: [], usedBytes: 0, totalBytes: 0, expireEpochSec: now.getTime() / 1000 });
+    const row = { status: 'pending', end_date: null, vpn_key: null, traffic_used: 0, traffic_up: 0, traffic_down: 0 } as unknown as SubscriptionRow;
+    assert.deepEqual(subscriptionFeed(row, null, now), { status: 'pending', links: [], uploadBytes: 0, downloadBytes: 0, totalBytes: 0, expireEpochSec: now.getTime() / 1000 });
   });
 });

@@ -33,8 +33,10 @@ export interface SubscriptionFeed {
   status: SubscriptionStatus;
   /** Share links served; empty unless active. */
   links: string[];
-  /** Bytes used (the panel's up + down as last synced; reported as download, upload 0). */
-  usedBytes: number;
+  /** Uploaded bytes (the panel's counter as last synced). */
+  uploadBytes: number;
+  /** Downloaded bytes (the panel's counter as last synced). */
+  downloadBytes: number;
   /** Quota in bytes, 0 = unlimited. */
   totalBytes: number;
   /** Expiry in epoch seconds; never in the future unless active, never 0 (which means "never"). */
@@ -56,7 +58,8 @@ export function subscriptionFeed(row: SubscriptionRow, plan: Pick<SubscriptionPl
   return {
     status,
     links: serving ? (row.vpn_key ?? '').split('\n').map((line) => line.trim()).filter((line) => line !== '') : [],
-    usedBytes: row.traffic_used,
+    uploadBytes: row.traffic_up,
+    downloadBytes: row.traffic_down,
     totalBytes: plan?.features?.traffic_limit ?? 0,
     expireEpochSec: Math.max(1, Math.floor(expireMs / 1000)),
   };
@@ -87,8 +90,8 @@ export function registerSubscriptionFeedRoute(app: FastifyInstance, options: Sub
     const feed = subscriptionFeed(row, plan, now());
     const headers = buildSubscriptionHeaders({
       title: options.profileTitle ?? 'VPN',
-      upload: 0,
-      download: feed.usedBytes,
+      upload: feed.uploadBytes,
+      download: feed.downloadBytes,
       total: feed.totalBytes,
       expireEpochSec: feed.expireEpochSec,
       updateIntervalHours: options.updateIntervalHours ?? 12,

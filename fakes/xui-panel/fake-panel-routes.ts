@@ -2,7 +2,7 @@
  * Routes both fake generations share: login, the v3 CSRF token, inbounds, the v3 OpenAPI
  * document. Registered under the web base path.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { FakeAuth } from './fake-panel-auth';
 import { newCsrfToken } from './fake-panel-auth';
 import { fail, ok, serializeInbound, type FakePanelState } from './fake-panel-state';
@@ -16,9 +16,31 @@ export interface FakeContext {
   password: string;
   /** Host used in v3 client links; default the request's host name. */
   host: string | undefined;
+  /** v3: whether openapi.json is served. */
+  openApi: boolean;
+  /** How long a client write takes; a write overlapping another gets HTTP 500 (see FakePanelOptions.writeMs). */
+  writeMs: number;
+  /** Client writes running now. */
+  writing: number;
 }
 
-/** Registers login, csrf-token, inbounds list/get and (v3) openapi.json. */
+/**
+ * Runs a client write as the real v2 panel does under load: it takes `ctx.writeMs`, and a write
+ * arriving while another runs is answered HTTP 500 with an empty body and not applied.
+ */
+export async function clientWrite<T>(ctx: FakeContext, reply: FastifyReply, write: () => T): Promise<T | FastifyReply> {
+  if (ctx.writeMs <= 0) return write();
+  if (ctx.writing > 0) return reply.code(500).send('');
+  ctx.writing += 1;
+  try {
+    await new Promise((resolve) => setTimeout(resolve, ctx.writeMs));
+    return write();
+  } finally {
+    ctx.writing -= 1;
+  }
+}
+
+/** Registers login, csrf-token, server status, inbounds list/get and (v3) openapi.json. */
 export function registerCommonRoutes(app: FastifyInstance, ctx: FakeContext): void {
   app.post('/login', async (request, reply) => {
     const session = ctx.auth.sessionOf(request);
@@ -39,12 +61,24 @@ export function registerCommonRoutes(app: FastifyInstance, ctx: FakeContext): vo
       reply.header('set-cookie', ctx.auth.setCookie(session));
       return ok(session.csrf);
     });
-    app.get('/panel/api/openapi.json', async () => ({
-      openapi: '3.0.3',
-      info: { title: '3X-UI Panel API (fake)', version: '3.x' },
-      paths: {},
-    }));
+    if (ctx.openApi) {
+      app.get('/panel/api/openapi.json', async () => ({
+        openapi: '3.0.3',
+        info: { title: '3X-UI Panel API (fake)', version: '3.x' },
+        paths: {},
+      }));
+    }
   }
+
+  // The real status has cpu, memory, disk, network and more; v3 adds panelVersion, v2 has none.
+  app.get('/panel/api/server/status', async () =>
+    ok({
+      cpu: 1.5,
+      xray: { state: 'running', errorMsg: '', version: '26.3.27' },
+      uptime: 3600,
+      ...(ctx.version === 'v3' ? { panelVersion: 'v3.6.0' } : {}),
+    }),
+  );
 
   app.get('/panel/api/inbounds/list', async () =>
     ok(ctx.state.inbounds.map((inbound) => serializeInbound(ctx.state, inbound, ctx.version))),

@@ -34,6 +34,16 @@ export interface FakePanelOptions {
   inbounds?: StoredInbound[];
   /** TCP port; default 0 (any free port). */
   port?: number;
+  /** Serve HTTPS with this key and certificate chain (PEM), e.g. from makeTestCertificates; default plain HTTP. */
+  https?: { key: string; cert: string };
+  /** v3 only: whether `/panel/api/openapi.json` is served (a panel built without its frontend does not); default true. */
+  openApi?: boolean;
+  /**
+   * v2 only: how long each client write (add, update, delete) takes, in milliseconds; default 0. A write
+   * arriving while another runs is answered HTTP 500 with an empty body and not applied, as a
+   * real v2.9.4 panel answers concurrent `addClient` calls on one inbound.
+   */
+  writeMs?: number;
   /**
    * Called after each answered API write (any non-GET `/panel/...` request), before the next
    * request is served; main.ts saves the inbounds here so a restarted panel keeps its clients,
@@ -42,8 +52,11 @@ export interface FakePanelOptions {
   onMutation?: (state: FakePanelState) => void;
 }
 
-/** A one-off failure of the next API calls. `lost` applies the call, then drops the connection. */
-export type FailureKind = '500' | 'timeout' | 'reject' | 'lost';
+/**
+ * A one-off failure of the next API calls. `lost` applies the call, then drops the connection;
+ * `500-applied` applies it, then answers HTTP 500 with an empty body.
+ */
+export type FailureKind = '500' | 'timeout' | 'reject' | 'lost' | '500-applied';
 
 /** A request the fake received. */
 export interface RecordedCall {
@@ -71,7 +84,7 @@ export interface FakePanelControls {
 
 /** A running fake panel. */
 export interface FakePanel {
-  /** `http://127.0.0.1:<port>` (no base path). */
+  /** `http://127.0.0.1:<port>` (`https://` when serving HTTPS; no base path). */
   url: string;
   webBasePath: string;
   state: FakePanelState;
@@ -93,14 +106,24 @@ export async function startFakePanel(options: FakePanelOptions): Promise<FakePan
     sessionTtlMs: options.sessionTtlMs ?? 3_600_000,
     cookiePath: `${prefix}/`,
   });
-  const ctx: FakeContext = { version: options.version, state, auth, username: options.username, password: options.password, host: options.host };
+  const ctx: FakeContext = {
+    version: options.version,
+    state,
+    auth,
+    username: options.username,
+    password: options.password,
+    host: options.host,
+    openApi: options.openApi ?? true,
+    writeMs: options.writeMs ?? 0,
+    writing: 0,
+  };
   let down: false | 'reset' | '503' = false;
   let latencyMs = options.latencyMs ?? 0;
   const failures: FailureKind[] = [];
   const calls: RecordedCall[] = [];
   const hanging = new Set<Socket>();
 
-  const app: FastifyInstance = Fastify({ logger: false, forceCloseConnections: true });
+  const app = (options.https ? Fastify({ logger: false, forceCloseConnections: true, https: options.https }) : Fastify({ logger: false, forceCloseConnections: true })) as unknown as FastifyInstance;
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(String(body))));
   });
@@ -151,10 +174,15 @@ export async function startFakePanel(options: FakePanelOptions): Promise<FakePan
       return;
     }
     if (failure === 'lost') (request as { fakeLost?: boolean }).fakeLost = true;
+    if (failure === '500-applied') (request as { fake500?: boolean }).fake500 = true;
   });
 
-  app.addHook('onSend', async (request, _reply, payload) => {
+  app.addHook('onSend', async (request, reply, payload) => {
     if ((request as { fakeLost?: boolean }).fakeLost) drop(request.raw.socket);
+    if ((request as { fake500?: boolean }).fake500) {
+      reply.code(500).removeHeader('content-type');
+      return '';
+    }
     return payload;
   });
 
@@ -178,7 +206,7 @@ export async function startFakePanel(options: FakePanelOptions): Promise<FakePan
   const port = typeof address === 'object' && address !== null ? address.port : 0;
 
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `${options.https ? 'https' : 'http'}://127.0.0.1:${port}`,
     webBasePath: prefix,
     state,
     controls: {

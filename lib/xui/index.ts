@@ -1,9 +1,12 @@
 /**
- * Public surface of the 3X-UI integration: the panel client (and its resolver from server rows),
+ * Public surface of the 3X-UI integration: the panel client (and its resolver from server rows,
+ * per-panel write queues and TLS trust for self-signed panels),
  * idempotent client provisioning, share links, QR codes and subscription responses.
  */
 export { createPanelClient, type PanelClient, type PanelClientOptions, type PanelProbe, type PanelApiVersion, type PanelLogger } from './panel-client';
-export type { PanelOps } from './panel-ops';
+export type { ClientState, PanelOps } from './panel-ops';
+export { createPanelWriteQueues, type PanelWriteQueues } from './panel-writes';
+export { normalizeFingerprint, type PanelTlsOptions } from './panel-tls-fetch';
 export type { ClientTraffic, PanelInbound, VlessClient } from './panel-schemas';
 export {
   PanelAuthError,

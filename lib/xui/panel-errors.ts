@@ -28,7 +28,7 @@ export class PanelError extends AppError {
 }
 
 /** Why the panel could not be reached. */
-export type PanelUnavailableReason = 'timeout' | 'connection' | 'http-status' | 'bad-response';
+export type PanelUnavailableReason = 'timeout' | 'connection' | 'tls' | 'http-status' | 'bad-response';
 
 /**
  * The panel could not be reached or answered with a server error (connection refused or reset,
@@ -78,8 +78,12 @@ export class PanelAuthError extends PanelError {
  * (wrong web base path or API generation), or the addressed inbound is absent. Not retryable.
  */
 export class PanelNotFoundError extends PanelError {
-  constructor(message: string, options: { cause?: unknown } = {}) {
+  /** True when the API route itself is missing (HTTP 404 to a fresh session), not an inbound or client. */
+  readonly routeMissing: boolean;
+
+  constructor(message: string, options: { cause?: unknown; routeMissing?: boolean } = {}) {
     super(PanelErrorCode.PANEL_NOT_FOUND, message, { cause: options.cause, retryable: false });
+    this.routeMissing = options.routeMissing ?? false;
   }
 }
 

@@ -120,16 +120,17 @@ export function createPanelHttp(options: PanelHttpOptions): PanelHttp {
       );
       return { status: response.status, contentType: response.headers.get('content-type') ?? '', text };
     } catch (error) {
-      const timedOut = error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      const timedOut = error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError');
+      const cause = networkCause(error);
       options.logger?.warn(
-        { method: request.method, route: request.route, ms: Math.round(performance.now() - started), timedOut },
+        { method: request.method, route: request.route, ms: Math.round(performance.now() - started), timedOut, cause: cause.code },
         'panel unreachable',
       );
+      const where = `${request.method} ${request.route}`;
+      if (timedOut) throw new PanelUnavailableError(`${where}: no answer within ${options.timeoutMs} ms`, { reason: 'timeout', cause: error });
       throw new PanelUnavailableError(
-        timedOut
-          ? `${request.method} ${request.route}: no answer within ${options.timeoutMs} ms`
-          : `${request.method} ${request.route}: connection failed`,
-        { reason: timedOut ? 'timeout' : 'connection', cause: error },
+        cause.tls ? `${where}: TLS certificate refused: ${cause.text}` : `${where}: connection failed: ${cause.text}`,
+        { reason: cause.tls ? 'tls' : 'connection', cause: error },
       );
     }
   }
@@ -238,6 +239,21 @@ export function createPanelHttp(options: PanelHttpOptions): PanelHttp {
   return { authMode, request, requestRaw, login };
 }
 
+/**
+ * The real cause of a failed connection: fetch wraps it ("fetch failed", cause: the socket or TLS
+ * error). `text` is the innermost message with its code, e.g. "self-signed certificate in
+ * certificate chain (SELF_SIGNED_CERT_IN_CHAIN)"; `tls` tells certificate problems apart.
+ */
+export function networkCause(error: unknown): { text: string; code: string | undefined; tls: boolean } {
+  let inner: unknown = error;
+  for (let depth = 0; depth < 5 && inner instanceof Error && inner.cause !== undefined; depth += 1) inner = inner.cause;
+  const rawCode: unknown = inner instanceof Error ? (inner as { code?: unknown }).code : undefined;
+  const code = typeof rawCode === 'string' ? rawCode : undefined;
+  const message = inner instanceof Error ? inner.message : String(inner);
+  const tls = code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS|ERR_SSL|PIN_MISMATCH/.test(code);
+  return { text: code === undefined || message.includes(code) ? message : `${message} (${code})`, code, tls };
+}
+
 function parseEnvelope(response: PanelRawResponse): PanelEnvelope | undefined {
   let json: unknown;
   try {
@@ -260,7 +276,7 @@ function throwForStatus(req: PanelRequest, response: PanelRawResponse, authMode:
   }
   if (status === 401 || status === 403) throw new PanelAuthError(`${where}: HTTP ${status} even after logging in again`);
   if (status === 404) {
-    throw new PanelNotFoundError(`${where}: HTTP 404 with a fresh session (wrong web base path or API generation)`);
+    throw new PanelNotFoundError(`${where}: HTTP 404 with a fresh session (wrong web base path or API generation)`, { routeMissing: true });
   }
   throw new PanelRejectedError(`${where}: unexpected HTTP ${status}`, { status });
 }

@@ -69,6 +69,13 @@ export function createV3Ops(http: PanelHttp): PanelOps {
       await resetClientTrafficVia(http, `/panel/api/clients/resetTraffic/${seg(email)}`, email);
     },
 
+    async lookupClient(email) {
+      const record = await getRecord(email);
+      if (record === null) return null;
+      const { client } = record;
+      return { id: client.uuid, email: client.email, inboundIds: record.inboundIds, enable: client.enable, expiryTime: client.expiryTime, totalGB: client.totalGB };
+    },
+
     async findClient(inboundId, email) {
       const record = await getRecord(email);
       if (record === null || !record.inboundIds.includes(inboundId)) return null;

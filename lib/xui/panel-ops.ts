@@ -46,15 +46,35 @@ export interface PanelOps {
    */
   resetClientTraffic(inboundId: number, email: string): Promise<void>;
   /**
-   * Looks a client up by email within one inbound; null when absent there.
+   * Looks a client up by email within one inbound; null when absent there. v3 reads the client
+   * record; v2 reads the traffic row first and the whole inbound only when the client is there.
    * @throws PanelUnavailableError, PanelRejectedError, PanelAuthError
    */
   findClient(inboundId: number, email: string): Promise<VlessClient | null>;
+  /**
+   * The narrowest read of a client by email, whatever the number of clients on the panel (v3
+   * `clients/get/:email`, v2 `inbounds/getClientTraffics/:email`, both read from the stored
+   * client): null when the panel has no such client.
+   * @throws PanelUnavailableError, PanelRejectedError, PanelAuthError
+   */
+  lookupClient(email: string): Promise<ClientState | null>;
   /**
    * The share links the panel itself builds for a client (v3 only).
    * @throws PanelNotFoundError on v2 panels (no such route) or when the client is absent
    */
   getClientLinks(email: string): Promise<string[]>;
+}
+
+/** What {@link PanelOps.lookupClient} reads: the fields every write is verified by. */
+export interface ClientState {
+  id: string;
+  email: string;
+  /** Inbounds holding the client (one on v2). */
+  inboundIds: number[];
+  enable: boolean;
+  expiryTime: number;
+  /** Quota in bytes, 0 = unlimited. */
+  totalGB: number;
 }
 
 /** True when a refusal's panel message says the thing was not found (both generations say so). */

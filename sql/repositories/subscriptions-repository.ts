@@ -318,10 +318,11 @@ export async function listServerClientSubscriptions(
 }
 
 /**
- * Stores traffic counters read from a panel (bytes, up + down), in one statement; rows whose value
- * is unchanged are not touched. No audit row: the counter mirrors the panel's own (the source of
- * truth, re-read on every sync), nobody causes its change, and auditing each sync would bury the
- * audit log under bookkeeping; the same reasoning as recordServerHealth's heartbeats.
+ * Stores traffic counters read from a panel (bytes: upload and download apart, traffic_used their
+ * sum), in one statement; rows whose values are unchanged are not touched. No audit row: the
+ * counter mirrors the panel's own (the source of truth, re-read on every sync), nobody causes its
+ * change, and auditing each sync would bury the audit log under bookkeeping; the same reasoning as
+ * recordServerHealth's heartbeats.
  *
  * @param input.entries at most one entry per subscription; bytes are non-negative safe integers
  * @returns how many rows changed
@@ -329,18 +330,21 @@ export async function listServerClientSubscriptions(
  */
 export async function updateTrafficUsed(
   connection: CommonQueryMethods,
-  input: { entries: ReadonlyArray<{ subscriptionId: number; trafficUsed: number }> },
+  input: { entries: ReadonlyArray<{ subscriptionId: number; up: number; down: number }> },
 ): Promise<number> {
   if (input.entries.length === 0) return 0;
   for (const entry of input.entries) {
-    if (!Number.isSafeInteger(entry.trafficUsed) || entry.trafficUsed < 0) throw new RangeError('trafficUsed must be a non-negative integer');
+    for (const bytes of [entry.up, entry.down, entry.up + entry.down]) {
+      if (!Number.isSafeInteger(bytes) || bytes < 0) throw new RangeError('traffic bytes must be non-negative integers');
+    }
   }
   const ids = input.entries.map((entry) => entry.subscriptionId);
-  const bytes = input.entries.map((entry) => entry.trafficUsed);
+  const ups = input.entries.map((entry) => entry.up);
+  const downs = input.entries.map((entry) => entry.down);
   const result = await connection.query(sql.unsafe`
-    UPDATE subscriptions AS s SET traffic_used = v.traffic_used
-    FROM unnest(${sql.array(ids, 'int4')}, ${sql.array(bytes, 'int8')}) AS v(id, traffic_used)
-    WHERE s.id = v.id AND s.traffic_used IS DISTINCT FROM v.traffic_used
+    UPDATE subscriptions AS s SET traffic_up = v.up, traffic_down = v.down, traffic_used = v.up + v.down
+    FROM unnest(${sql.array(ids, 'int4')}, ${sql.array(ups, 'int8')}, ${sql.array(downs, 'int8')}) AS v(id, up, down)
+    WHERE s.id = v.id AND (s.traffic_up, s.traffic_down, s.traffic_used) IS DISTINCT FROM (v.up, v.down, v.up + v.down)
   `);
   return result.rowCount;
 }

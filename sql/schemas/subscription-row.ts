@@ -23,6 +23,9 @@ export const subscriptionRow = z.object({
   qr_code: z.string().nullable(),
   server_id: idColumn.nullable(),
   traffic_used: z.number().int().nonnegative(),
+  /** Uploaded / downloaded bytes as last synced from the panel (migration 0016); their sum is traffic_used. */
+  traffic_up: z.number().int().nonnegative(),
+  traffic_down: z.number().int().nonnegative(),
   created_at: timestampColumn,
   updated_at: timestampColumn,
   xui_client_uuid: z.guid().nullable(),

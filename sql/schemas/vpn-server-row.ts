@@ -32,6 +32,10 @@ export const vpnServerRow = z.object({
   xui_web_base_path: z.string(),
   xui_inbound_id: z.number().int().positive().nullable(),
   xui_sub_base_url: z.string().nullable(),
+  /** PEM of a private CA that signed the panel's HTTPS certificate (migration 0016). */
+  xui_tls_ca_pem: z.string().nullable(),
+  /** SHA-256 fingerprint (64 upper-case hex digits) of the panel's pinned certificate (migration 0016). */
+  xui_tls_pin_sha256: z.string().nullable(),
   status: serverStatus,
   last_seen_at: timestampColumn.nullable(),
   down_since: timestampColumn.nullable(),

@@ -34,8 +34,8 @@ after(async () => {
   await db.drop();
 });
 
-async function panelServer(name: string): Promise<PanelServer> {
-  const made = await startPanelServer(db.pool, box, { name, endpoint: `${name}.example:443`, password: 'pw-0123456789' });
+async function panelServer(name: string, version: 'v2' | 'v3' = 'v3'): Promise<PanelServer> {
+  const made = await startPanelServer(db.pool, box, { name, endpoint: `${name}.example:443`, password: 'pw-0123456789', version });
   panels.push(made.panel);
   return made;
 }
@@ -113,6 +113,33 @@ describe('reconcilePanel', () => {
     assert.deepEqual(again.fixed, []);
     assert.equal(again.unresolved.length, 1);
     assert.equal(await pool.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM audit_logs WHERE actor_id = 'reconciler'`), 3);
+  });
+
+  it('v2: the last client of an inbound is left disabled once, audited as such (not as deleted), and not retried', async () => {
+    const pool = db.pool;
+    const logger = createLogger({ level: 'silent' });
+    const resolver = createPanelResolver({ db: pool, secretBox: box, timeoutMs: 1_000 });
+    const panelActivities = createPanelActivities({ db: pool, logger, panels: resolver, clientIdSalt: 'reconcile-salt-0123456789', publicBaseUrl: 'https://vpn.example.com' });
+    const { reconcilePanel } = createReconcileActivities({ db: pool, logger, panels: resolver, clientIdSalt: 'reconcile-salt-0123456789' });
+    const { panel, server } = await panelServer('v2-last', 'v2');
+    const subscription = await newActiveSubscription(pool);
+    await panelActivities.provisionClient({ subscriptionId: subscription.id });
+    await pool.query(sql.unsafe`UPDATE subscriptions SET status = 'cancelled' WHERE id = ${subscription.id}`);
+    const email = (await getSubscription(pool, subscription.id))?.xui_email ?? '';
+
+    const first = await reconcilePanel({ serverId: server.id });
+    assert.deepEqual(first.fixed.map((finding) => finding.kind), ['extra']);
+    assert.equal(panelClient(panel, email)?.['enable'], false);
+    panel.controls.calls.length = 0;
+    for (let run = 0; run < 3; run += 1) {
+      const later = await reconcilePanel({ serverId: server.id });
+      assert.deepEqual(later.fixed, []);
+      assert.deepEqual(later.unresolved.map((finding) => finding.kind), ['kept-last']);
+    }
+    assert.ok(!panel.controls.calls.some((call) => call.method === 'POST'), 'no delete retried');
+    const audits = await pool.anyFirst(sql.type(z.object({ action: z.string() }))`
+      SELECT action FROM audit_logs WHERE actor_id = 'reconciler' AND entity_id = ${subscription.id}`);
+    assert.deepEqual(audits, ['panel_client.disabled_last']);
   });
 
   it('reports an unreachable panel as a verdict, not a failure', async () => {

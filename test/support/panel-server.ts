@@ -1,5 +1,5 @@
 /**
- * A fake 3X-UI panel (v3, user `admin`) registered as an active server: the row points at the
+ * A fake 3X-UI panel (v3 unless asked for v2, user `admin`) registered as an active server: the row points at the
  * panel's URL and inbound 1, and the panel password is stored sealed with `box`, as production
  * stores it. Tests that need a panel server of their own build it with this.
  */
@@ -24,9 +24,9 @@ const PANEL_USER = 'admin';
 export async function startPanelServer(
   pool: CommonQueryMethods,
   box: SecretBox,
-  input: { name: string; endpoint: string; password: string; maxUsers?: number; inbounds?: StoredInbound[] },
+  input: { name: string; endpoint: string; password: string; maxUsers?: number; inbounds?: StoredInbound[]; version?: 'v2' | 'v3' },
 ): Promise<PanelServer> {
-  const panel = await startFakePanel({ version: 'v3', username: PANEL_USER, password: input.password, ...(input.inbounds === undefined ? {} : { inbounds: input.inbounds }) });
+  const panel = await startFakePanel({ version: input.version ?? 'v3', username: PANEL_USER, password: input.password, ...(input.inbounds === undefined ? {} : { inbounds: input.inbounds }) });
   try {
     const server = await createServer(pool, {
       name: input.name,
