@@ -33,10 +33,10 @@ export const notificationTextsEn: NotificationTexts = {
   reminder: (p) =>
     [
       `Your subscription${plan(p)} ends${p.hoursLeft === undefined ? ' soon' : ` in ${timeLeft(p.hoursLeft)}`}${p.endsAt === undefined ? '' : `, on ${dateFormat.format(p.endsAt)} (Moscow time)`}.`,
-      'Renew it to keep your key working: /plans',
+      'Press Renew (or /subscriptions → Renew) to keep the same key working; the new period is added to the current one.',
     ].join('\n'),
   expired: (p) =>
-    [`Your subscription${plan(p)} has ended and its key is switched off.`, 'Renew it within a few days and the same key works again: /plans'].join('\n'),
+    [`Your subscription${plan(p)} has ended and its key is switched off.`, 'Press Renew (or /subscriptions → Renew) within a few days and the same key works again.'].join('\n'),
   renewed: (p) => `Your subscription${plan(p)} is renewed${until(p)}. Thank you!`,
   reenabled: (p) => `Payment received: your key works again, and your subscription${plan(p)} is active${until(p)}.`,
   moved: (p) =>
@@ -56,7 +56,7 @@ export const notificationTextsEn: NotificationTexts = {
     [
       `Your subscription${plan(p)} ends${p.endsAt === undefined ? ' soon' : ` on ${dateFormat.format(p.endsAt)} (Moscow time)`}, and your balance is too low to renew it automatically.`,
       ...(p.amountKopecks === undefined ? [] : [`Renewal costs ${money(p.amountKopecks)}${p.balanceKopecks === undefined ? '' : `; your balance is ${money(p.balanceKopecks)}`}.`]),
-      'Top up your balance or pay for the renewal: /plans',
+      'Top up your balance, or press Renew (/subscriptions) to pay for the renewal by any method.',
     ].join('\n'),
   payment_under_review: (p) =>
     [

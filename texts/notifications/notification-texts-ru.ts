@@ -35,10 +35,10 @@ export const notificationTextsRu: NotificationTexts = {
   reminder: (p) =>
     [
       `Подписка${plan(p)} заканчивается${p.hoursLeft === undefined ? ' скоро' : ` через ${timeLeft(p.hoursLeft)}`}${p.endsAt === undefined ? '' : `, ${at(p.endsAt)}`}.`,
-      'Продлите её, чтобы ключ продолжил работать: /plans',
+      'Нажмите «Продлить» (или /subscriptions → «Продлить»), чтобы тот же ключ работал дальше; новый срок добавится к текущему.',
     ].join('\n'),
   expired: (p) =>
-    [`Срок подписки${plan(p)} истёк, ключ отключён.`, 'Продлите её в ближайшие дни, и тот же ключ снова заработает: /plans'].join('\n'),
+    [`Срок подписки${plan(p)} истёк, ключ отключён.`, 'Нажмите «Продлить» (или /subscriptions → «Продлить») в ближайшие дни, и тот же ключ снова заработает.'].join('\n'),
   renewed: (p) => `Подписка${plan(p)} продлена${until(p)}. Спасибо!`,
   reenabled: (p) => `Оплата получена: ключ снова работает, подписка${plan(p)} активна${until(p)}.`,
   moved: (p) =>
@@ -58,7 +58,7 @@ export const notificationTextsRu: NotificationTexts = {
     [
       `Подписка${plan(p)} заканчивается${p.endsAt === undefined ? ' скоро' : ` ${at(p.endsAt)}`}, а для автопродления на балансе не хватает средств.`,
       ...(p.amountKopecks === undefined ? [] : [`Продление стоит ${money(p.amountKopecks)}${p.balanceKopecks === undefined ? '' : `, на балансе ${money(p.balanceKopecks)}`}.`]),
-      'Пополните баланс или оплатите продление: /plans',
+      'Пополните баланс или нажмите «Продлить» (/subscriptions), чтобы оплатить продление любым способом.',
     ].join('\n'),
   payment_under_review: (p) =>
     [
