@@ -38,7 +38,7 @@ export type DeliverNotification = (input: NotifyInput) => Promise<NotifyResult>;
 const ACTOR: Actor = { type: 'system', component: 'activity:notify' };
 /** How long one delivery attempt keeps concurrent attempts with its key off: a send with its bounded retries. */
 const DELIVERY_LEASE_MS = 120_000;
-const KINDS_WITH_KEY: ReadonlySet<NotifyInput['kind']> = new Set(['key_delivered', 'moved']);
+const KINDS_WITH_KEY: ReadonlySet<NotifyInput['kind']> = new Set(['key_delivered', 'trial_started', 'moved']);
 
 /** The subscription's key and URL, for the kinds that show them, unless the caller passed them. */
 function paramsWithKey(input: NotifyInput, subscription: SubscriptionRow | null, publicBaseUrl: string): NotifyInput['params'] {
@@ -147,7 +147,7 @@ export function createNotifyActivities(deps: { deliver: DeliverNotification }): 
      * user's Telegram chat in their language (ru for ru/uk/be/kk and for users without a language,
      * en otherwise). With `withQr`, the subscription's QR code goes as a photo, the text as its
      * caption (or as a second message when longer than a caption may be). For key_delivered and
-     * moved, the key and subscription URL are read from the subscription unless given in params.
+     * trial_started and moved, the key and subscription URL are read from the subscription unless given in params.
      *
      * `{ duplicate: true }` when the key was sent before or failed for good; a pending row (an
      * earlier attempt that failed transiently) is sent again. While another attempt holds the

@@ -64,7 +64,12 @@ export const notificationTextsEn: NotificationTexts = {
       'The payment is under review: our support will contact you here. You do not need to pay again. Questions: /paysupport',
     ].join('\n'),
   trial_started: (p) =>
-    `Your free trial${p.days === undefined ? '' : ` of ${count(p.days, 'day')}`} has started${p.endsAt === undefined ? '' : `; it lasts${until(p)}`}. Your key follows in a moment.`,
+    [
+      `Your free trial${p.days === undefined ? '' : ` of ${count(p.days, 'day')}`} has started${p.endsAt === undefined ? '' : `; it lasts${until(p)}`}.`,
+      ...keyLines(p),
+      '',
+      'Apps: Hiddify, v2rayNG (Android), Streisand or V2Box (iPhone), Nekoray (desktop). Scan the QR code or paste the link.',
+    ].join('\n'),
   stars_refunded: (p) =>
     [
       `We returned ${p.stars === undefined ? 'your Stars payment' : count(p.stars, 'Star')} to you: ${

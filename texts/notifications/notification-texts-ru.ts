@@ -66,7 +66,12 @@ export const notificationTextsRu: NotificationTexts = {
       'Платёж на проверке: поддержка свяжется с вами здесь. Платить повторно не нужно. Вопросы: /paysupport',
     ].join('\n'),
   trial_started: (p) =>
-    `Пробный период${p.days === undefined ? '' : ` на ${days(p.days)}`} начался${p.endsAt === undefined ? '' : ` и продлится до ${at(p.endsAt)}`}. Ключ придёт следующим сообщением.`,
+    [
+      `Пробный период${p.days === undefined ? '' : ` на ${days(p.days)}`} начался${p.endsAt === undefined ? '' : ` и продлится до ${at(p.endsAt)}`}.`,
+      ...keyLines(p),
+      '',
+      'Приложения: Hiddify, v2rayNG (Android), Streisand или V2Box (iPhone), Nekoray (компьютер). Отсканируйте QR-код или вставьте ссылку.',
+    ].join('\n'),
   stars_refunded: (p) =>
     [
       `Мы вернули вам ${p.stars === undefined ? 'оплату в Stars' : `${p.stars} Stars`}: ${
