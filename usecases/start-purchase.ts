@@ -6,7 +6,7 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import type { DatabasePool } from '../lib/db/create-pool';
 import type { Logger } from '../lib/logger';
-import { formatMoney, parseMoney, promoPrice, type Kopecks } from '../lib/money';
+import { formatMoney, parseMoney, type Kopecks } from '../lib/money';
 import type { PaymentProviders } from '../lib/payments/payments-config';
 import { starsInvoicePayload } from '../lib/payments/stars/stars-payload';
 import { MAX_STARS_SUBSCRIPTION_PRICE, rubToStars } from '../lib/payments/stars/rub-to-stars';
@@ -14,12 +14,13 @@ import type { Actor } from '../sql/repositories/audit-repository';
 import { getBalance } from '../sql/repositories/ledger-repository';
 import { createPayment } from '../sql/repositories/payments-repository';
 import { getPlan } from '../sql/repositories/plans-repository';
-import { findUsablePromo, redeemPromo } from '../sql/repositories/promo-codes-repository';
+import { clearPendingPromo, findUsablePromo, getPendingPromo, reservePromo } from '../sql/repositories/promo-codes-repository';
 import { findPendingPayment, findUnpaidPendingSubscription } from '../sql/repositories/purchases-repository';
 import { createPendingSubscription } from '../sql/repositories/subscriptions-repository';
 import type { PaymentMethod, PaymentRow } from '../sql/schemas/payment-row';
 import { subscriptionRow, type SubscriptionRow } from '../sql/schemas/subscription-row';
 import { availablePaymentMethods } from './available-methods';
+import { discountedKopecks } from './promo-codes';
 import { startPaymentAndWaitForInvoice, type PaymentWorkflowTarget } from '../clients/payment-workflow-client';
 
 /** Why a purchase cannot start (the bot shows a text per reason). */
@@ -77,7 +78,10 @@ export interface PurchaseInput {
   userId: number;
   planId: number;
   method: PaymentMethod;
-  /** A promo code as the user typed it (any case); an unusable one refuses with 'promo-invalid'. */
+  /**
+   * A promo code as the user typed it (any case); an unusable one refuses with 'promo-invalid'.
+   * Absent: the user's pending promo (usecases/promo-codes.ts applyPromo), if any, applies.
+   */
   promoCode?: string | undefined;
   /**
    * Renew this subscription of the user instead of buying a new one: the payment extends it from
@@ -149,9 +153,12 @@ export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseServic
           ? await findUnpaidPendingSubscription(tx, { userId: input.userId, planId: input.planId })
           : await renewable(tx, input, now);
       if (existing === 'not-renewable') throw new NotRenewable();
-      if (existing !== null && input.method !== 'balance' && promo === null) {
-        const reusable = await findPendingPayment(tx, { subscriptionId: existing.id, method: input.method, ...price });
-        if (reusable !== null && reusable.provider === provider) return reusable;
+      if (existing !== null && input.method !== 'balance') {
+        const reusable = await findPendingPayment(tx, { subscriptionId: existing.id, method: input.method, ...price, promoCodeId: promo?.promoCodeId ?? null });
+        if (reusable !== null && reusable.provider === provider) {
+          if (promo !== null && (await reservePromo(tx, { promoCodeId: promo.promoCodeId, userId: input.userId, paymentId: reusable.id, now, actor })) === null) throw new PromoNoLongerUsable();
+          return reusable;
+        }
       }
       const subscription = existing ?? (await createPendingSubscription(tx, { userId: input.userId, planId: input.planId, actor }));
       const { payment } = await createPayment(tx, {
@@ -165,8 +172,9 @@ export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseServic
         actor,
       });
       if (promo !== null) {
-        const redeemed = await redeemPromo(tx, { promoCodeId: promo.promoCodeId, userId: input.userId, paymentId: payment.id, now, actor });
-        if (redeemed === null) throw new PromoNoLongerUsable();
+        // Reserved now, consumed when the payment completes, released if it is cancelled or fails.
+        const reserved = await reservePromo(tx, { promoCodeId: promo.promoCodeId, userId: input.userId, paymentId: payment.id, now, actor });
+        if (reserved === null) throw new PromoNoLongerUsable();
       }
       return payment;
     });
@@ -180,9 +188,14 @@ export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseServic
       const provider = providerName(input.method);
       const now = new Date();
       const listKopecks = parseMoney(plan.price_rub);
-      const promoRow = input.promoCode === undefined ? null : await findUsablePromo(deps.db, { code: input.promoCode, userId: input.userId, now });
-      if (input.promoCode !== undefined && promoRow === null) return { kind: 'rejected', reason: 'promo-invalid' };
-      const price = priceOf(promoRow === null ? listKopecks : promoPrice(listKopecks, promoRow.percent_off), input.method);
+      const promoCode = input.promoCode ?? (await getPendingPromo(deps.db, input.userId))?.code;
+      const promoRow = promoCode === undefined ? null : await findUsablePromo(deps.db, { code: promoCode, userId: input.userId, now });
+      if (promoCode !== undefined && promoRow === null) {
+        // The applied code stopped working (expired, used up): forget it and tell the user.
+        if (input.promoCode === undefined) await clearPendingPromo(deps.db, input.userId);
+        return { kind: 'rejected', reason: 'promo-invalid' };
+      }
+      const price = priceOf(promoRow === null ? listKopecks : discountedKopecks(listKopecks, promoRow), input.method);
       const listPrice = promoRow === null ? undefined : priceOf(listKopecks, input.method);
       if (!methods.includes(input.method) || provider === undefined || price === undefined || (promoRow !== null && listPrice === undefined)) {
         return { kind: 'rejected', reason: 'method-unavailable' };

@@ -255,7 +255,9 @@ describe('payments end to end', () => {
       WHERE r.promo_code_id = ${promo.id} AND r.user_id = ${user.id}
     `);
     assert.deepEqual(redemption, { payment_id: payment.id, redeemed: 1 });
-    assert.equal(await countAuditLogs(database.pool, { action: 'promo_code.redeemed', entityId: promo.id }), 1);
+    // Reserved by the order, consumed by its payment.
+    assert.equal(await countAuditLogs(database.pool, { action: 'promo_code.reserved', entityId: promo.id }), 1);
+    assert.equal(await countAuditLogs(database.pool, { action: 'promo_code.consumed', entityId: promo.id }), 1);
     // Once per user: the same code again is refused and creates nothing.
     assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance', promoCode: promo.code }), { kind: 'rejected', reason: 'promo-invalid' });
     assert.equal((await latestPayment(user.id)).id, payment.id);

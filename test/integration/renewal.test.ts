@@ -15,7 +15,9 @@ import { createPurchaseService, type PurchaseService } from '../../usecases/star
 import { subscriptionWorkflowId } from '../../workflows/contract';
 import type { SubscriptionState } from '../../workflows/subscription-lifecycle';
 import type { subscriptionWorkflow } from '../../workflows/subscription-workflow';
-import { newUser, testActor } from '../support/db-fixtures';
+import { newPromoCode, newUser, testActor } from '../support/db-fixtures';
+import { parseMoney, promoPrice } from '../../lib/money';
+import { createPromoService } from '../../usecases/promo-codes';
 import { startRealStack, type RealStack } from '../support/real-stack';
 import { eventually } from '../support/test-temporal';
 
@@ -130,6 +132,29 @@ describe('renewal of an existing subscription', () => {
       }, 20_000, 'the same client enabled again');
       await eventually(async () => ((await textsTo(user.telegram_id)).some((text) => /works again|снова работает/i.test(text)) ? true : undefined), 10_000, 'the re-enabled message');
     });
+  });
+
+  it('an applied promo code (kept in the database) discounts a renewal paid from the balance, and is consumed by that payment', async () => {
+    const db = stack.database.pool;
+    const user = await userWithBalance('2000.00');
+    const code = await newPromoCode(db, { percentOff: 50 });
+    await stack.run(async () => {
+      assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance' }), { kind: 'done' });
+      const first = await activeWithKey(user.id);
+      assert.equal((await createPromoService({ db }).applyPromo(user.id, code.code)).kind, 'applied');
+      assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance', renewSubscriptionId: first.id }), { kind: 'done' });
+      await activeWithKey(user.id, first.end_date?.getTime() ?? 0);
+    });
+    const renewal = await db.one(sql.type(z.object({ amount: z.string(), list_price: z.string().nullable(), promo_code_id: z.number().nullable() }))`
+      SELECT amount::text, list_price::text, promo_code_id FROM payments WHERE user_id = ${user.id} ORDER BY id DESC LIMIT 1
+    `);
+    const plan = await db.oneFirst(sql.type(z.object({ price_rub: z.string() }))`SELECT price_rub::text FROM subscription_plans WHERE id = ${planId}`);
+    assert.equal(renewal.promo_code_id, code.id);
+    assert.equal(renewal.list_price, plan);
+    assert.equal(parseMoney(renewal.amount), promoPrice(parseMoney(plan), 50));
+    assert.equal(await createPromoService({ db }).pendingPromo(user.id), null, 'consumed by the payment');
+    const statuses = await db.anyFirst(sql.type(z.object({ status: z.string() }))`SELECT status FROM promo_redemptions WHERE promo_code_id = ${code.id}`);
+    assert.deepEqual(statuses, ['consumed']);
   });
 
   it('refuses politely after the grace window, for a cancelled one, and for another user’s subscription; nothing is charged', async () => {
