@@ -11,7 +11,9 @@ import {
   markNotificationSent,
   releaseNotificationClaim,
 } from '../sql/repositories/notifications-repository';
+import { getPlan } from '../sql/repositories/plans-repository';
 import { getSubscription } from '../sql/repositories/subscriptions-repository';
+import { planName } from '../usecases/plan-names';
 import { getUserById } from '../sql/repositories/users-repository';
 import type { SubscriptionRow } from '../sql/schemas/subscription-row';
 import type { LifecycleActivities, NotifyInput } from './contracts/lifecycle-activities';
@@ -95,8 +97,11 @@ export function createNotificationDelivery(deps: NotifyActivityDeps): DeliverNot
     if (input.subscriptionId !== undefined && subscription === null) throw new RecordNotFoundError('subscription');
     if (subscription !== null && subscription.user_id !== user.id) throw new InvalidInputError('the subscription belongs to another user');
 
-    const params = paramsWithKey(input, subscription, deps.publicBaseUrl);
     const locale = notificationLocale(user.language_code);
+    const plan = subscription?.plan_id == null ? null : await getPlan(db, subscription.plan_id);
+    // The plan named in the reader's language (the workflow passes none).
+    const named: NotifyInput = plan === null || input.params?.['planName'] != null ? input : { ...input, params: { planName: planName(plan, locale), ...input.params } };
+    const params = paramsWithKey(named, subscription, deps.publicBaseUrl);
     const text = renderNotification(input.kind, locale, params);
     const { notification } = await enqueueNotification(db, {
       userId: user.id,

@@ -133,6 +133,8 @@ describe('payments end to end', () => {
     const payment = await latestPayment(user.id);
     assert.ok(start.kind === 'redirect' && start.url.startsWith(yookassa.url));
     assert.ok(payment.external_id);
+    // The payment page names the plan in the payer's language (Russian: no language stored).
+    assert.equal(yookassa.state.payments.get(payment.external_id)?.description, `VPN: 1 месяц, заказ ${payment.id}`);
     assert.deepEqual(
       yookassa.controls.calls.filter((call) => call.method === 'POST' && call.path === '/v3/payments').map((call) => call.idempotenceKey),
       [`payment-${payment.id}-attempt-1`],
