@@ -91,6 +91,7 @@ try {
       telegram,
       starsApi,
       referralBonusKopecks,
+      referralBonusPercent: config.REFERRAL_BONUS_PERCENT === 'disabled' ? null : config.REFERRAL_BONUS_PERCENT,
       lifecycle: {
         ...DEFAULT_LIFECYCLE_SETTINGS,
         reminderOffsetsHours: config.LIFECYCLE_REMINDER_OFFSETS_HOURS,
