@@ -82,4 +82,9 @@ export const notificationTextsEn: NotificationTexts = {
       `Your payment arrived after the subscription was cancelled, so ${p.amountKopecks === undefined ? 'it' : money(p.amountKopecks)} went to your balance instead.`,
       'You can spend it on any plan: /plans',
     ].join('\n'),
+  refunded_to_payer: (p) =>
+    [
+      `We refunded ${p.stars === undefined ? (p.amountKopecks === undefined ? 'your payment' : money(p.amountKopecks)) : count(p.stars, 'Star')}${plan(p)} ${p.stars === undefined ? 'to the card or account you paid from (banks take up to a few days)' : 'to your Telegram Stars'}.`,
+      'The subscription is closed. Questions: /paysupport',
+    ].join('\n'),
 };

@@ -84,4 +84,9 @@ export const notificationTextsRu: NotificationTexts = {
       `Оплата получена, но подписка уже отменена, поэтому ${p.amountKopecks === undefined ? 'сумма зачислена' : `${money(p.amountKopecks)} зачислены`} на ваш баланс.`,
       'Их можно потратить на любой тариф: /plans',
     ].join('\n'),
+  refunded_to_payer: (p) =>
+    [
+      `Мы вернули ${p.stars === undefined ? (p.amountKopecks === undefined ? 'ваш платёж' : money(p.amountKopecks)) : `${p.stars} Stars`}${p.planName === undefined ? '' : ` за «${p.planName}»`} ${p.stars === undefined ? 'на карту или счёт, с которого вы платили (банк зачисляет до нескольких дней)' : 'на ваш баланс Telegram Stars'}.`,
+      'Подписка закрыта. Вопросы: /paysupport',
+    ].join('\n'),
 };
