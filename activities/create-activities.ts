@@ -51,6 +51,12 @@ export interface ActivityDeps {
    * DEFAULT_LIFECYCLE_SETTINGS, workflows/subscription-lifecycle.ts).
    */
   lifecycle: LifecycleSettings;
+  /**
+   * Referral bonus as a percentage of what the referred user actually paid (RUB payments), decimal
+   * text with up to two decimals ("10", "12.5"), rounded down to a kopeck; overrides the flat
+   * bonus (REFERRAL_BONUS_PERCENT). Absent or null = the flat referralBonusKopecks.
+   */
+  referralBonusPercent?: string | null | undefined;
   /** Operator alert chats, rate limit and secrets to scrub; default: no chat (alerts recorded and logged). */
   alerts?: AlertSettings | undefined;
   /**

@@ -195,3 +195,54 @@ export async function listDueNotifications(
     LIMIT ${input.limit ?? 100}
   `);
 }
+
+/**
+ * A message that did not reach its user: failed for good (blocked, refused), or still pending
+ * after failed attempts with nobody trying for 10 minutes (the worker's retries gave up on an outage).
+ */
+function undelivered(alias: string) {
+  const n = sql.identifier([alias]);
+  return sql.fragment`(${n}.status = 'failed' OR (${n}.status = 'pending' AND ${n}.attempts > 0 AND coalesce(${n}.scheduled_at, ${n}.created_at) < now() - interval '10 minutes'))`;
+}
+
+/**
+ * The user's key messages (of `kinds`) that never reached them, one per subscription: the newest
+ * key message of each subscription when it is undelivered (failed: the user had blocked the bot,
+ * or Telegram kept refusing; or pending after failed attempts nobody retries), and only for a
+ * subscription that is still active with a key. A subscription whose
+ * newest key message went through is not listed, however many older ones failed.
+ */
+export async function listUndeliveredKeyMessages(
+  connection: CommonQueryMethods,
+  input: { userId: number; kinds: readonly string[] },
+): Promise<readonly NotificationRow[]> {
+  return connection.any(sql.type(notificationRow)`
+    SELECT n.* FROM (
+      SELECT DISTINCT ON (data->>'subscriptionId') *
+      FROM notifications
+      WHERE user_id = ${input.userId} AND type = ANY(${sql.array([...input.kinds], 'text')}) AND data->>'subscriptionId' IS NOT NULL
+      ORDER BY data->>'subscriptionId', id DESC
+    ) n
+    JOIN subscriptions s ON s.id = (n.data->>'subscriptionId')::int
+    WHERE ${undelivered('n')} AND s.user_id = ${input.userId} AND s.status = 'active' AND s.vpn_key IS NOT NULL
+    ORDER BY n.id
+  `);
+}
+
+/**
+ * Takes an undelivered message back for one more delivery attempt: -> pending, with scheduled_at
+ * moved `leaseMs` ahead so no other attempt sends it meanwhile. Exactly one caller gets the row.
+ * Finish with markNotificationSent, or markNotificationFailed with `final: true`.
+ *
+ * @returns the claimed row, or null when it is no longer undelivered (another attempt took it)
+ */
+export async function reclaimFailedNotification(
+  connection: CommonQueryMethods,
+  input: { notificationId: number; leaseMs: number },
+): Promise<NotificationRow | null> {
+  return connection.maybeOne(sql.type(notificationRow)`
+    UPDATE notifications n SET status = 'pending', scheduled_at = now() + make_interval(secs => ${input.leaseMs / 1000})
+    WHERE id = ${input.notificationId} AND ${undelivered('n')}
+    RETURNING *
+  `);
+}
