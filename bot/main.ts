@@ -45,6 +45,7 @@ const purchases = createPurchaseService({
 // Gift links name the bot: t.me/<username>?start=gift_<code>.
 const me = await new Api(config.TELEGRAM_BOT_TOKEN, { apiRoot: config.TELEGRAM_API_ROOT }).getMe();
 const gifts = createGiftService({ db, client: paymentWorkflows.client, taskQueue: config.TEMPORAL_TASK_QUEUE, botUsername: me.username });
+const publicBaseUrl = config.PUBLIC_BASE_URL;
 const broadcasts = createBroadcastService({ db, client: paymentWorkflows.client, taskQueue: config.TEMPORAL_TASK_QUEUE });
 const trial = createTrialService({ db, client: paymentWorkflows.client, taskQueue: config.TEMPORAL_TASK_QUEUE, trialDays: config.TRIAL_DAYS });
 const bot = createBot({
@@ -63,7 +64,7 @@ const bot = createBot({
     publicBaseUrl: config.PUBLIC_BASE_URL,
   }),
   renewal: createRenewalService({ db, purchases }),
-  ...(config.PUBLIC_BASE_URL === undefined ? {} : { pendingKeys: (sender) => createPendingKeyDelivery({ db, sender, publicBaseUrl: config.PUBLIC_BASE_URL ?? '', logger }) }),
+  ...(publicBaseUrl === undefined ? {} : { pendingKeys: (sender) => createPendingKeyDelivery({ db, sender, publicBaseUrl, logger }) }),
   userReachable: (userId) => broadcasts.userReachable(userId),
   operator: createOperatorActions({ client: paymentWorkflows.client, db, taskQueue: config.TEMPORAL_TASK_QUEUE }),
   ...(config.SUPPORT_CONTACT === undefined ? {} : { supportContact: config.SUPPORT_CONTACT }),

@@ -213,6 +213,7 @@ export const en = {
     start: 'Start',
     plans: 'Plans and prices',
     subscriptions: 'My subscriptions',
+    gifts: 'My gifts',
     trial: 'Free trial',
     autorenew: 'Auto-renewal',
     help: 'Help',

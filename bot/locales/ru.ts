@@ -206,6 +206,7 @@ export const ru: BotTexts = {
     start: 'Начать',
     plans: 'Тарифы и цены',
     subscriptions: 'Мои подписки',
+    gifts: 'Мои подарки',
     trial: 'Пробный период',
     autorenew: 'Автопродление',
     help: 'Помощь',
