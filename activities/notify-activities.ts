@@ -18,8 +18,8 @@ import { getUserById } from '../sql/repositories/users-repository';
 import type { SubscriptionRow } from '../sql/schemas/subscription-row';
 import type { LifecycleActivities, NotifyInput } from './contracts/lifecycle-activities';
 import { SECRET_PARAMS, withoutSecretParams } from '../texts/notifications/notification-params';
-import { notificationLocale, renderNotification } from '../texts/notifications/notification-texts';
-import { MAX_CAPTION_LENGTH, type SentMessage, type TelegramSender } from './telegram-sender';
+import { notificationButtons, notificationLocale, renderNotification } from '../texts/notifications/notification-texts';
+import { MAX_CAPTION_LENGTH, type MessageButtons, type SentMessage, type TelegramSender } from './telegram-sender';
 import { asActivity } from './to-activity-failure';
 
 /** Dependencies of the notification delivery. */
@@ -75,11 +75,12 @@ export function createNotificationDelivery(deps: NotifyActivityDeps): DeliverNot
   const { db, telegram } = deps;
   const log = deps.logger.child({ component: 'activity:notify' });
 
-  async function send(chatId: number, text: string, qr: string | null): Promise<SentMessage> {
-    if (qr === null) return telegram.sendText(chatId, text);
-    if (text.length <= MAX_CAPTION_LENGTH) return telegram.sendPhoto(chatId, qr, text);
+  async function send(chatId: number, text: string, qr: string | null, buttons: MessageButtons): Promise<SentMessage> {
+    const withButtons = buttons.length === 0 ? [] : [buttons];
+    if (qr === null) return telegram.sendText(chatId, text, ...withButtons);
+    if (text.length <= MAX_CAPTION_LENGTH) return telegram.sendPhoto(chatId, qr, text, ...withButtons);
     await telegram.sendPhoto(chatId, qr);
-    return telegram.sendText(chatId, text);
+    return telegram.sendText(chatId, text, ...withButtons);
   }
 
   async function qrOf(input: NotifyInput, subscription: SubscriptionRow | null, params: NotifyInput['params']): Promise<string | null> {
@@ -124,7 +125,9 @@ export function createNotificationDelivery(deps: NotifyActivityDeps): DeliverNot
     }
 
     try {
-      const sent = await send(user.telegram_id, text, await qrOf(input, subscription, params));
+      // Reminders and expiry messages carry a Renew button for their subscription (the bot's renew:<id>).
+      const buttons = subscription === null ? [] : notificationButtons(input.kind, locale, subscription.id);
+      const sent = await send(user.telegram_id, text, await qrOf(input, subscription, params), buttons);
       await markNotificationSent(db, { notificationId: notification.id, telegramMessageId: sent.messageId, actor: ACTOR });
       log.info({ notificationId: notification.id, userId: user.id, kind: input.kind }, 'notification sent');
       return { sent: true, duplicate: false };

@@ -15,19 +15,28 @@ export interface SentMessage {
   messageId: number;
 }
 
+/** Inline buttons under a message: rows of buttons whose presses reach the bot as callback data. */
+export type MessageButtons = ReadonlyArray<ReadonlyArray<{ text: string; callbackData: string }>>;
+
 /** Sends messages to users. Implementations throw only the Telegram errors below. */
 export interface TelegramSender {
   /**
-   * Sends plain text (no parse_mode, so nothing needs escaping).
+   * Sends plain text (no parse_mode, so nothing needs escaping), with optional inline buttons.
    * @throws TelegramBlockedError, TelegramRejectedError, TelegramUnavailableError
    */
-  sendText(chatId: ChatId, text: string): Promise<SentMessage>;
+  sendText(chatId: ChatId, text: string, buttons?: MessageButtons): Promise<SentMessage>;
   /**
    * Sends a PNG image given as base64 (a `data:` prefix is accepted), with an optional plain caption
-   * (at most 1024 characters, Telegram's limit).
+   * (at most 1024 characters, Telegram's limit) and optional inline buttons.
    * @throws TelegramBlockedError, TelegramRejectedError, TelegramUnavailableError
    */
-  sendPhoto(chatId: ChatId, pngBase64: string, caption?: string): Promise<SentMessage>;
+  sendPhoto(chatId: ChatId, pngBase64: string, caption?: string, buttons?: MessageButtons): Promise<SentMessage>;
+}
+
+/** grammY's `reply_markup` for {@link MessageButtons} (none when there are no buttons). */
+function replyMarkup(buttons: MessageButtons | undefined) {
+  if (buttons === undefined || buttons.length === 0) return {};
+  return { reply_markup: { inline_keyboard: buttons.map((row) => row.map((button) => ({ text: button.text, callback_data: button.callbackData }))) } };
 }
 
 /** Longest caption Telegram accepts on a photo, in characters. */
@@ -125,11 +134,12 @@ export function createTelegramSender(options: TelegramSenderOptions): TelegramSe
   }
 
   return {
-    sendText: (chatId, text) => call('sendMessage', chatId, () => api.sendMessage(chatId, text, { link_preview_options: { is_disabled: true } })),
-    sendPhoto: (chatId, pngBase64, caption) => {
+    sendText: (chatId, text, buttons) =>
+      call('sendMessage', chatId, () => api.sendMessage(chatId, text, { link_preview_options: { is_disabled: true }, ...replyMarkup(buttons) })),
+    sendPhoto: (chatId, pngBase64, caption, buttons) => {
       const png = Buffer.from(pngBase64.replace(/^data:image\/png;base64,/, ''), 'base64');
       const photo = new InputFile(png, 'qr.png');
-      return call('sendPhoto', chatId, () => api.sendPhoto(chatId, photo, caption === undefined ? {} : { caption }));
+      return call('sendPhoto', chatId, () => api.sendPhoto(chatId, photo, { ...(caption === undefined ? {} : { caption }), ...replyMarkup(buttons) }));
     },
   };
 }

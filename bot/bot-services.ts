@@ -3,6 +3,7 @@
  * decision (prices, orders, referrals, subscriptions) sits behind this interface, implemented
  * by the bot's composition root (Postgres + Temporal client) and by fakes in tests.
  */
+import type { Locale } from '../texts/locale';
 
 /** Payment methods, in the order the bot offers them. Stored in `payments.payment_method`. */
 export const PAYMENT_METHODS = ['stars', 'sbp', 'card', 'crypto', 'balance'] as const;
@@ -43,13 +44,30 @@ export interface RegisterUserInput {
 /** Why a purchase cannot start. */
 export type PurchaseRejection = 'plan-unavailable' | 'method-unavailable' | 'insufficient-balance' | 'promo-invalid' | 'not-renewable';
 
-/** A promo code the user entered with /promo, kept for their next purchase. */
-export interface RememberedPromo {
+/**
+ * A promo code the user applied (/promo), kept in the database (pending_promos) until an order
+ * with it is paid: a restart or another bot replica still shows and applies it.
+ */
+export interface BotPromo {
   /** Upper-cased. */
   code: string;
-  /** Whole percent off, 1..100. */
-  percentOff: number;
+  /** Whole percent off (a percent code), else null. */
+  percentOff: number | null;
+  /** Kopecks off (a fixed-amount code), else null. */
+  amountOffKopecks: number | null;
 }
+
+/** A gift the user bought, as the gifts screen shows it. */
+export interface BotGift {
+  code: string;
+  /** `https://t.me/<bot>?start=gift_<code>`: the first user to open it gets the subscription. */
+  link: string;
+  planName: string;
+  status: 'awaiting-payment' | 'ready' | 'redeemed';
+}
+
+/** Outcome of {@link BotServices.redeemGift}. */
+export type GiftRedemption = { kind: 'redeemed' } | { kind: 'refused'; reason: 'unknown' | 'not-paid' | 'already-redeemed' | 'unavailable' };
 
 /** What the bot does next after {@link BotServices.startPurchase}. */
 export type PurchaseStart =
@@ -103,6 +121,8 @@ export interface BotUser {
   userId: number;
   /** The stored language (IETF tag) the user chose or first came with; the worker's messages follow it. */
   languageCode?: string | null;
+  /** Telegram answered 403 for this user (they blocked the bot); cleared when they write again. */
+  blocked?: boolean;
 }
 
 /** Why a Stars pre-checkout query is refused. */
@@ -137,29 +157,34 @@ export interface BotServices {
   findUser(telegramId: number): Promise<BotUser | null>;
   /** Stores the user's language (`ru` or `en`); the bot and the worker's messages follow it. */
   setLanguage(input: { userId: number; language: 'ru' | 'en' }): Promise<void>;
-  /** Plans on sale, in display order. */
-  listPlans(): Promise<BotPlan[]>;
+  /** Plans on sale, in display order, named in `locale` (default Russian). */
+  listPlans(locale?: Locale): Promise<BotPlan[]>;
   /** Payment methods enabled in this deployment, in display order. */
   paymentMethods(): Promise<readonly PaymentMethod[]>;
   /**
-   * Checks a promo code the user typed and, when they may use it, remembers it (for a short while)
-   * for their next purchase. Null when the code is unknown, inactive, expired, used up or used.
+   * Checks a promo code the user typed and, when they may use it, stores it as their pending promo
+   * (in the database) for their purchases until one is paid. Null when the code is unknown,
+   * inactive, expired, used up or used by them.
    */
-  rememberPromoCode(input: { userId: number; code: string }): Promise<RememberedPromo | null>;
-  /** The promo code remembered for the user's next purchase, if any. */
-  rememberedPromo(userId: number): Promise<RememberedPromo | null>;
+  applyPromo(input: { userId: number; code: string }): Promise<BotPromo | null>;
+  /** The user's pending promo while it is still usable by them, if any. */
+  pendingPromo(userId: number): Promise<BotPromo | null>;
   /**
-   * Creates an order for a plan and says how to pay for it, with the remembered promo code if any
-   * (forgotten once an order is created with it, or when it turns out unusable).
+   * Creates an order for a plan (or, with `gift`, a gift of it) and says how to pay for it; the
+   * user's pending promo applies (reserved by the order, consumed when it is paid).
    */
-  startPurchase(input: { userId: number; planId: number; method: PaymentMethod }): Promise<PurchaseStart>;
-  /** The user's subscriptions, newest first. */
-  mySubscriptions(userId: number): Promise<BotSubscription[]>;
+  startPurchase(input: { userId: number; planId: number; method: PaymentMethod; gift?: boolean }): Promise<PurchaseStart>;
+  /** The gifts the user bought, newest first, plans named in `locale`. */
+  giftsOf(userId: number, locale?: Locale): Promise<BotGift[]>;
+  /** Redeems a gift code (`/start gift_<code>`): the first user to open it gets the subscription. */
+  redeemGift(input: { userId: number; code: string }): Promise<GiftRedemption>;
+  /** The user's subscriptions, newest first, plans named in `locale`. */
+  mySubscriptions(userId: number, locale?: Locale): Promise<BotSubscription[]>;
   /**
    * One of the user's own subscriptions with its key, link, traffic, devices and server; null when
    * no subscription has this id or it belongs to someone else (forged or foreign button data).
    */
-  subscriptionDetails(input: { userId: number; subscriptionId: number }): Promise<SubscriptionDetails | null>;
+  subscriptionDetails(input: { userId: number; subscriptionId: number; locale?: Locale }): Promise<SubscriptionDetails | null>;
   /** Balance, referral code, invited users and bonus earned. */
   accountSummary(userId: number): Promise<AccountSummary>;
   /**

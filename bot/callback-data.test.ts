@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { PAYMENT_METHODS } from './bot-services';
-import { CALLBACK_TYPES, callbackTrigger, encodeCallback, LANGUAGES, PLATFORMS, parseCallback, parseReferralCode, type CallbackAction } from './callback-data';
+import { CALLBACK_TYPES, callbackTrigger, encodeCallback, LANGUAGES, PLATFORMS, parseCallback, parseGiftCode, parseReferralCode, type CallbackAction } from './callback-data';
 
 /** Every action a button can carry. */
 const anyAction = fc.oneof(
@@ -11,6 +11,11 @@ const anyAction = fc.oneof(
   fc
     .tuple(fc.integer({ min: 1, max: 2_147_483_647 }), fc.constantFrom(...PAYMENT_METHODS))
     .map(([planId, method]): CallbackAction => ({ type: 'pay', planId, method })),
+  fc.integer({ min: 1, max: 2_147_483_647 }).map((planId): CallbackAction => ({ type: 'gift', planId })),
+  fc
+    .tuple(fc.integer({ min: 1, max: 2_147_483_647 }), fc.constantFrom(...PAYMENT_METHODS))
+    .map(([planId, method]): CallbackAction => ({ type: 'gpay', planId, method })),
+  fc.constant<CallbackAction>({ type: 'gifts' }),
   fc.constant<CallbackAction>({ type: 'trial' }),
   fc.boolean().map((enabled): CallbackAction => ({ type: 'autorenew', enabled })),
   fc.constantFrom<CallbackAction>({ type: 'menu' }, { type: 'subs' }, { type: 'balance' }, { type: 'help' }, { type: 'support' }, { type: 'lang' }),
@@ -69,5 +74,11 @@ describe('callback data', () => {
     for (const payload of ['', 'ref_', 'FRIEND42', 'ref_bad!code', `ref_${'a'.repeat(61)}`, 'promo_x']) {
       assert.equal(parseReferralCode(payload), undefined, payload);
     }
+  });
+
+  it('reads gift codes from /start gift_<code> only', () => {
+    assert.equal(parseGiftCode('gift_ABCDEFGH2345'), 'ABCDEFGH2345');
+    assert.equal(parseGiftCode(' gift_ab-c_1 '), 'ab-c_1');
+    for (const payload of ['', 'gift_', 'ref_ABC', 'gift_a b', 'gift_ä', `gift_${'A'.repeat(60)}`]) assert.equal(parseGiftCode(payload), undefined, payload);
   });
 });

@@ -12,6 +12,12 @@ export type CallbackAction =
   | { type: 'plans' }
   | { type: 'plan'; planId: number }
   | { type: 'pay'; planId: number; method: PaymentMethod }
+  /** Buy this plan as a gift: its payment methods. */
+  | { type: 'gift'; planId: number }
+  /** Pay for a gift of this plan with a method. */
+  | { type: 'gpay'; planId: number; method: PaymentMethod }
+  /** The gifts the user bought, with their links. */
+  | { type: 'gifts' }
   | { type: 'trial' }
   | { type: 'autorenew'; enabled: boolean }
   /** The main menu. */
@@ -46,6 +52,9 @@ export const CALLBACK_TYPES = [
   'plans',
   'plan',
   'pay',
+  'gift',
+  'gpay',
+  'gifts',
   'trial',
   'autorenew',
   'menu',
@@ -79,11 +88,15 @@ const callbackSchema = z.union([
   z
     .tuple([z.literal('pay'), id, z.enum(PAYMENT_METHODS)])
     .transform(([, planId, method]): CallbackAction => ({ type: 'pay', planId, method })),
+  z.tuple([z.literal('gift'), id]).transform(([, planId]): CallbackAction => ({ type: 'gift', planId })),
+  z
+    .tuple([z.literal('gpay'), id, z.enum(PAYMENT_METHODS)])
+    .transform(([, planId, method]): CallbackAction => ({ type: 'gpay', planId, method })),
   z.tuple([z.literal('trial')]).transform((): CallbackAction => ({ type: 'trial' })),
   z
     .tuple([z.literal('autorenew'), z.enum(['on', 'off'])])
     .transform(([, setting]): CallbackAction => ({ type: 'autorenew', enabled: setting === 'on' })),
-  ...(['menu', 'subs', 'balance', 'help', 'support', 'lang'] as const).map((type) =>
+  ...(['menu', 'subs', 'gifts', 'balance', 'help', 'support', 'lang'] as const).map((type) =>
     z.tuple([z.literal(type)]).transform((): CallbackAction => ({ type })),
   ),
   ...(['sub', 'qr', 'key', 'renew'] as const).map((type) =>
@@ -99,7 +112,8 @@ const callbackSchema = z.union([
 ]);
 
 /**
- * Encodes an action as callback data: `plans`, `plan:<id>`, `pay:<planId>:<method>`, `trial`,
+ * Encodes an action as callback data: `plans`, `plan:<id>`, `pay:<planId>:<method>`, `gift:<planId>`,
+ * `gpay:<planId>:<method>`, `gifts`, `trial`,
  * `autorenew:on|off`, `menu`, `subs`, `sub|qr|key|renew:<subscriptionId>`,
  * `how:<subscriptionId>:<platform>`, `rpay:<subscriptionId>:<method>`, `balance`, `help`, `support`, `lang`, `setlang:ru|en`.
  */
@@ -107,6 +121,7 @@ export function encodeCallback(action: CallbackAction): string {
   switch (action.type) {
     case 'menu':
     case 'subs':
+    case 'gifts':
     case 'balance':
     case 'help':
     case 'support':
@@ -129,6 +144,10 @@ export function encodeCallback(action: CallbackAction): string {
       return `plan:${action.planId}`;
     case 'pay':
       return `pay:${action.planId}:${action.method}`;
+    case 'gift':
+      return `gift:${action.planId}`;
+    case 'gpay':
+      return `gpay:${action.planId}:${action.method}`;
     case 'trial':
       return 'trial';
     case 'autorenew':
@@ -157,6 +176,17 @@ const startPayloadSchema = z
   .string()
   .regex(/^ref_[A-Za-z0-9_-]{1,60}$/)
   .transform((payload) => payload.slice('ref_'.length));
+
+const giftPayloadSchema = z
+  .string()
+  .regex(/^gift_[A-Za-z0-9_-]{1,59}$/)
+  .transform((payload) => payload.slice('gift_'.length));
+
+/** Reads the gift code from a `/start gift_<code>` deep-link payload; `undefined` for anything else. */
+export function parseGiftCode(startPayload: string): string | undefined {
+  const parsed = giftPayloadSchema.safeParse(startPayload.trim());
+  return parsed.success ? parsed.data : undefined;
+}
 
 /**
  * Reads the referral code from a `/start` deep-link payload (`t.me/<bot>?start=ref_<code>`).

@@ -29,6 +29,13 @@ export const botConfigSchema = z.object({
   PUBLIC_BASE_URL: baseUrl()
     .optional()
     .describe('Public base URL of the api; the bot shows <PUBLIC_BASE_URL>/sub/<token> links and import links; without it only the key'),
+  LIFECYCLE_GRACE_HOURS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 90)
+    .default(72)
+    .describe("Hours after the end during which Renew re-enables the same key; keep it equal to the worker's"),
   TRIAL_DAYS: z
     .union([z.literal('disabled'), z.coerce.number().int().min(1).max(365)])
     .default(3)

@@ -3,16 +3,17 @@ import { parseMoney } from '../lib/money';
 import type { PurchaseService } from '../usecases/start-purchase';
 import type { createStarsCheckout } from '../usecases/stars-checkout';
 import type { TrialService } from '../usecases/start-trial';
-import { getPlan, listActivePlans } from '../sql/repositories/plans-repository';
-import { findUsablePromo } from '../sql/repositories/promo-codes-repository';
+import { getPlan, listActivePlans, listAllPlans as listPlanRows } from '../sql/repositories/plans-repository';
+import { createLanguageService } from '../usecases/set-language';
+import { planName } from '../usecases/plan-names';
+import { createPromoService, type AppliedPromo, type PromoService } from '../usecases/promo-codes';
+import type { GiftService } from '../usecases/gifts';
+import type { Locale } from '../texts/locale';
 import { getReferralStats } from '../sql/repositories/referral-stats-repository';
 import { getServer } from '../sql/repositories/servers-repository';
 import { getSubscription, listUserSubscriptions } from '../sql/repositories/subscriptions-repository';
-import { getOrCreateUser, getUserById, getUserByTelegramId, setAutoRenew, setUserLanguage } from '../sql/repositories/users-repository';
-import type { BotPlan, BotServices, PaymentMethod, RememberedPromo, SubscriptionDetails } from './bot-services';
-
-/** How long a /promo code is remembered for the user's next purchase. */
-export const PROMO_MEMORY_MS = 30 * 60 * 1000;
+import { getOrCreateUser, getUserById, getUserByTelegramId, setAutoRenew } from '../sql/repositories/users-repository';
+import type { BotPlan, BotPromo, BotServices, PaymentMethod, SubscriptionDetails } from './bot-services';
 
 /** Dependencies of {@link createBotServices}. */
 export interface BotServicesDeps {
@@ -31,6 +32,15 @@ export interface BotServicesDeps {
   now?: (() => Date) | undefined;
   /** Public base URL of the api, no trailing slash: subscription links are `<this>/sub/<token>`; without it none are shown. */
   publicBaseUrl?: string | undefined;
+  /** Pending promo codes (usecases/promo-codes.ts); default one on `db`. */
+  promos?: PromoService | undefined;
+  /** Gifts (usecases/gifts.ts); without it gift links are answered as unavailable. */
+  gifts?: GiftService | undefined;
+}
+
+/** The bot's view of an applied promo code. */
+function botPromo(promo: AppliedPromo): BotPromo {
+  return { code: promo.code, percentOff: promo.percentOff, amountOffKopecks: promo.amountOffKopecks === null ? null : Number(promo.amountOffKopecks) };
 }
 
 /**
@@ -40,21 +50,11 @@ export interface BotServicesDeps {
  */
 export function createBotServices(deps: BotServicesDeps): BotServices {
   const now = deps.now ?? (() => new Date());
-  /**
-   * /promo codes by user id, in this process's memory: a restart (or another bot replica) forgets
-   * them and the user types /promo again. The database decides at purchase time anyway.
-   */
-  const promos = new Map<number, RememberedPromo & { expiresAt: number }>();
+  const promos = deps.promos ?? createPromoService({ db: deps.db, now });
+  const language = createLanguageService({ db: deps.db });
   const subUrl = (token: string) => (deps.publicBaseUrl === undefined ? {} : { subscriptionUrl: `${deps.publicBaseUrl}/sub/${token}` });
-  const remembered = (userId: number): RememberedPromo | null => {
-    const entry = promos.get(userId);
-    if (entry === undefined) return null;
-    if (entry.expiresAt <= now().getTime()) {
-      promos.delete(userId);
-      return null;
-    }
-    return { code: entry.code, percentOff: entry.percentOff };
-  };
+  /** Names of every plan (sold or retired) in `locale`, by id. */
+  const planNames = async (locale: Locale) => new Map((await listPlanRows(deps.db)).map((plan) => [plan.id, planName(plan, locale)]));
   return {
     async registerUser(input) {
       const { user, created } = await getOrCreateUser(deps.db, input);
@@ -62,17 +62,17 @@ export function createBotServices(deps: BotServicesDeps): BotServices {
     },
     async findUser(telegramId) {
       const user = await getUserByTelegramId(deps.db, telegramId);
-      return user === null ? null : { userId: user.id, languageCode: user.language_code };
+      return user === null ? null : { userId: user.id, languageCode: user.language_code, blocked: user.blocked_at != null };
     },
     async setLanguage(input) {
-      await setUserLanguage(deps.db, { userId: input.userId, languageCode: input.language, actor: { type: 'user', userId: input.userId } });
+      await language.setLanguage(input.userId, input.language);
     },
-    async listPlans() {
+    async listPlans(locale = 'ru') {
       const plans = await listActivePlans(deps.db);
       return plans.map(
         (plan): BotPlan => ({
           id: plan.id,
-          name: plan.name,
+          name: planName(plan, locale),
           durationDays: plan.duration_days,
           priceKopecks: Number(parseMoney(plan.price_rub)),
           features: {
@@ -89,35 +89,40 @@ export function createBotServices(deps: BotServicesDeps): BotServices {
     async paymentMethods() {
       return deps.purchases?.paymentMethods() ?? deps.paymentMethods;
     },
-    async rememberPromoCode(input) {
-      const promo = await findUsablePromo(deps.db, { code: input.code, userId: input.userId, now: now() });
-      if (promo === null) return null;
-      for (const [userId, entry] of promos) if (entry.expiresAt <= now().getTime()) promos.delete(userId);
-      promos.set(input.userId, { code: promo.code, percentOff: promo.percent_off ?? 0, expiresAt: now().getTime() + PROMO_MEMORY_MS });
-      return { code: promo.code, percentOff: promo.percent_off ?? 0 };
+    async applyPromo(input) {
+      const result = await promos.applyPromo(input.userId, input.code);
+      return result.kind === 'applied' ? botPromo(result.promo) : null;
     },
-    async rememberedPromo(userId) {
-      return remembered(userId);
+    async pendingPromo(userId) {
+      const promo = await promos.pendingPromo(userId);
+      return promo === null ? null : botPromo(promo);
     },
     async startPurchase(input) {
       if (deps.purchases === undefined) return { kind: 'rejected', reason: 'method-unavailable' };
-      const promo = remembered(input.userId);
-      const result = await deps.purchases.startPurchase(promo === null ? input : { ...input, promoCode: promo.code });
-      if (promo !== null && (result.kind !== 'rejected' || result.reason === 'promo-invalid')) promos.delete(input.userId);
-      return result;
+      // The pending promo (if any) is applied by the purchase service itself, from the database.
+      return deps.purchases.startPurchase(input.gift === true ? input : { userId: input.userId, planId: input.planId, method: input.method });
     },
-    async mySubscriptions(userId) {
-      const [subscriptions, plans] = await Promise.all([listUserSubscriptions(deps.db, userId), listActivePlans(deps.db)]);
-      const planNames = new Map(plans.map((plan) => [plan.id, plan.name]));
+    async giftsOf(userId, locale = 'ru') {
+      if (deps.gifts === undefined) return [];
+      const [gifts, names] = await Promise.all([deps.gifts.giftsOf(userId), planNames(locale)]);
+      return gifts.map((gift) => ({ code: gift.code, link: gift.link, status: gift.status, planName: names.get(gift.planId) ?? '—' }));
+    },
+    async redeemGift(input) {
+      if (deps.gifts === undefined) return { kind: 'refused', reason: 'unavailable' };
+      const result = await deps.gifts.redeemGift(input.userId, input.code);
+      return result.kind === 'redeemed' ? { kind: 'redeemed' } : result;
+    },
+    async mySubscriptions(userId, locale = 'ru') {
+      const [subscriptions, names] = await Promise.all([listUserSubscriptions(deps.db, userId), planNames(locale)]);
       return subscriptions.map((subscription) => ({
         id: subscription.id,
-        planName: (subscription.plan_id === null ? undefined : planNames.get(subscription.plan_id)) ?? '—',
+        planName: (subscription.plan_id === null ? undefined : names.get(subscription.plan_id)) ?? '—',
         status: subscription.status === 'pending' ? 'pending' : subscription.status,
         endsAt: subscription.end_date,
         ...(subscription.vpn_key === null ? {} : subUrl(subscription.sub_token)),
       }));
     },
-    async subscriptionDetails({ userId, subscriptionId }) {
+    async subscriptionDetails({ userId, subscriptionId, locale = 'ru' }) {
       const subscription = await getSubscription(deps.db, subscriptionId);
       if (subscription === null || subscription.user_id !== userId) return null;
       const [plan, server] = await Promise.all([
@@ -127,7 +132,7 @@ export function createBotServices(deps: BotServicesDeps): BotServices {
       const vpnKey = subscription.vpn_key;
       return {
         id: subscription.id,
-        planName: plan?.name ?? '—',
+        planName: plan === null ? '—' : planName(plan, locale),
         status: subscription.status,
         endsAt: subscription.end_date,
         ...(vpnKey === null ? {} : { vpnKey, ...subUrl(subscription.sub_token) }),

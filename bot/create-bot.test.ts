@@ -51,7 +51,7 @@ describe('createBot against the fake Telegram', () => {
       assert.match(String(details.params['text']), /до 5 устройств/);
       assert.deepEqual(
         buttons(details).map((button) => button.callback_data),
-        ['pay:2:stars', 'pay:2:card', 'plans'],
+        ['pay:2:stars', 'pay:2:card', 'gift:2', 'plans'],
       );
 
       fake.userPresses(user, 'pay:2:card');

@@ -1,6 +1,6 @@
 import { autoRetry } from '@grammyjs/auto-retry';
 import { apiThrottler, type APIThrottlerOptions } from '@grammyjs/transformer-throttler';
-import { Bot } from 'grammy';
+import { Bot, InputFile } from 'grammy';
 import type { Logger } from 'pino';
 import type { BotContext } from './bot-context';
 import type { BotServices } from './bot-services';
@@ -10,6 +10,9 @@ import type { OperatorActions } from '../usecases/operator-types';
 import { renderQrPng } from '../lib/xui/render-qr';
 import { autoRenewFeature } from './features/auto-renew';
 import { balanceFeature } from './features/balance';
+import { giftsFeature } from './features/gifts';
+import type { KeyMessageSender, PendingKeyDelivery } from '../usecases/deliver-pending-keys';
+import type { BotUser } from './bot-services';
 import { languageFeature } from './features/language';
 import { groupChatFeature, menuFeature, unknownInputFeature } from './features/menu';
 import { renewalFeature, type RenewalService } from './features/renewal';
@@ -44,6 +47,13 @@ export interface BotDeps {
   supportChatId?: number | undefined;
   /** Renewal with the same key, when the backend offers it; without it Renew buttons say it is not available. */
   renewal?: RenewalService | undefined;
+  /**
+   * Key messages that never reached the user (usecases/deliver-pending-keys.ts), built on the bot's
+   * own API; called after every update from a user (one indexed query when nothing is pending).
+   */
+  pendingKeys?: ((sender: KeyMessageSender) => PendingKeyDelivery) | undefined;
+  /** Clears a user's blocked mark when they write again (usecases/broadcasts.ts userReachable). */
+  userReachable?: ((userId: number) => Promise<void>) | undefined;
   /** Renders QR code PNGs; default lib/xui/render-qr.ts. */
   renderQr?: (text: string) => Promise<Buffer>;
   /**
@@ -59,7 +69,8 @@ export const MAX_RETRY_AFTER_SECONDS = 60;
 /**
  * Builds the Telegram bot: API transformers (auto-retry honouring `retry_after`, then the
  * throttler around it so a retried call keeps its chat's place in line), a locale middleware
- * choosing Russian or English (the user's stored choice, else `language_code`), one grammY Composer per feature (bot/features/,
+ * choosing Russian or English (the user's stored choice, else `language_code`) that afterwards
+ * delivers the user's failed key messages and clears their blocked mark, one grammY Composer per feature (bot/features/,
  * each given only the services it uses), and a `bot.catch` that logs failures without the token or
  * payloads and tells the user something went wrong. The caller starts it (`bot.start()` or a webhook) and stops it.
  *
@@ -75,6 +86,25 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
 
   const { services } = deps;
   const describe = (error: unknown) => describeError(error, deps.token);
+  const pendingKeys = deps.pendingKeys?.({
+    sendText: async (chatId, text) => ({ messageId: (await bot.api.sendMessage(chatId, text, { link_preview_options: { is_disabled: true } })).message_id }),
+    sendPhoto: async (chatId, png, caption) => ({
+      messageId: (await bot.api.sendPhoto(chatId, new InputFile(Buffer.from(png.replace(/^data:image\/png;base64,/, ''), 'base64'), 'qr.png'), caption === undefined ? {} : { caption })).message_id,
+    }),
+  });
+  /**
+   * After an update from a known user: a user marked blocked is reachable again, and key messages
+   * that failed earlier are delivered now. After the answer, so it never delays it; failures are
+   * logged, never shown (the next update tries again).
+   */
+  const afterUserUpdate = async (user: BotUser) => {
+    try {
+      if (user.blocked === true) await deps.userReachable?.(user.userId);
+      if (pendingKeys !== undefined) await pendingKeys.deliverPendingKeyMessages(user.userId);
+    } catch (error) {
+      log.warn({ error: describe(error), userId: user.userId }, 'could not deliver pending key messages');
+    }
+  };
   /*
    * The locale: the language the user chose (stored, so the worker's messages follow it too), else
    * Telegram's language_code. A failed lookup keeps Telegram's, so even a database outage is
@@ -83,17 +113,23 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   bot.use(async (ctx, next) => {
     ctx.locale = pickLocale(ctx.from?.language_code);
     ctx.texts = deps.texts[ctx.locale];
+    let user: BotUser | null = null;
     if (ctx.from !== undefined && (ctx.chat === undefined || ctx.chat.type === 'private')) {
-      const stored = await services.findUser(ctx.from.id).then(
-        (user) => user?.languageCode ?? undefined,
-        (error: unknown) => void log.warn({ error: describe(error) }, 'could not read the stored language'),
-      );
+      user = await services.findUser(ctx.from.id).catch((error: unknown) => {
+        log.warn({ error: describe(error) }, 'could not read the stored language');
+        return null;
+      });
+      const stored = user?.languageCode ?? undefined;
       if (stored !== undefined) {
         ctx.locale = pickLocale(stored);
         ctx.texts = deps.texts[ctx.locale];
       }
     }
-    await next();
+    try {
+      await next();
+    } finally {
+      if (user !== null) await afterUserUpdate(user);
+    }
   });
   bot.use(startFeature(services));
   bot.use(helpFeature({ supportContact: deps.supportContact }));
@@ -101,6 +137,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   bot.use(promoFeature(services));
   bot.use(starsCheckoutFeature(services, { log, describe }));
   bot.use(subscriptionsFeature(services));
+  bot.use(giftsFeature(services));
   bot.use(trialFeature(services));
   bot.use(autoRenewFeature(services));
   bot.use(operatorFeature({ services, operator: deps.operator, log }));

@@ -4,12 +4,17 @@
  * current updates, closes the Temporal connection and the pool).
  */
 import { Client, Connection } from '@temporalio/client';
+import { Api } from 'grammy';
 import { createDbPool } from '../lib/db/create-pool';
 import { createLogger } from '../lib/logger';
 import { createPaymentProviders } from '../lib/payments/payments-config';
 import { createPurchaseService } from '../usecases/start-purchase';
 import { createStarsCheckout } from '../usecases/stars-checkout';
 import { createTrialService } from '../usecases/start-trial';
+import { createBroadcastService } from '../usecases/broadcasts';
+import { createGiftService } from '../usecases/gifts';
+import { createPendingKeyDelivery } from '../usecases/deliver-pending-keys';
+import { createRenewalService } from './create-renewal';
 import { loadBotConfig } from './config';
 import { createBot } from './create-bot';
 import { createBotServices } from './create-bot-services';
@@ -34,8 +39,14 @@ const purchases = createPurchaseService({
   providers: createPaymentProviders(config, { logger: logger.child({ component: 'payments' }) }),
   starsKopecksPerStar: config.STARS_KOPECKS_PER_STAR,
   disabledMethods: config.PAYMENT_METHODS_DISABLED,
+  graceHours: config.LIFECYCLE_GRACE_HOURS,
   logger,
 });
+// Gift links name the bot: t.me/<username>?start=gift_<code>.
+const me = await new Api(config.TELEGRAM_BOT_TOKEN, { apiRoot: config.TELEGRAM_API_ROOT }).getMe();
+const gifts = createGiftService({ db, client: paymentWorkflows.client, taskQueue: config.TEMPORAL_TASK_QUEUE, botUsername: me.username });
+const publicBaseUrl = config.PUBLIC_BASE_URL;
+const broadcasts = createBroadcastService({ db, client: paymentWorkflows.client, taskQueue: config.TEMPORAL_TASK_QUEUE });
 const trial = createTrialService({ db, client: paymentWorkflows.client, taskQueue: config.TEMPORAL_TASK_QUEUE, trialDays: config.TRIAL_DAYS });
 const bot = createBot({
   token: config.TELEGRAM_BOT_TOKEN,
@@ -49,8 +60,12 @@ const bot = createBot({
     purchases,
     stars: createStarsCheckout({ db, payments: paymentWorkflows, logger }),
     trial,
+    gifts,
     publicBaseUrl: config.PUBLIC_BASE_URL,
   }),
+  renewal: createRenewalService({ db, purchases }),
+  ...(publicBaseUrl === undefined ? {} : { pendingKeys: (sender) => createPendingKeyDelivery({ db, sender, publicBaseUrl, logger }) }),
+  userReachable: (userId) => broadcasts.userReachable(userId),
   operator: createOperatorActions({ client: paymentWorkflows.client, db, taskQueue: config.TEMPORAL_TASK_QUEUE }),
   ...(config.SUPPORT_CONTACT === undefined ? {} : { supportContact: config.SUPPORT_CONTACT }),
   supportChatId: config.SUPPORT_CHAT_ID ?? config.ALERT_CHAT_ID,

@@ -2,7 +2,7 @@ import type { Api } from 'grammy';
 import { RUSSIAN_SPEAKING, type BotTexts, type LocaleTexts } from './locales';
 
 /** Commands shown in Telegram's menu, in this order. Operator commands are never listed. */
-export const MENU_COMMANDS = ['start', 'plans', 'subscriptions', 'trial', 'autorenew', 'help', 'paysupport', 'terms'] as const;
+export const MENU_COMMANDS = ['start', 'plans', 'subscriptions', 'gifts', 'trial', 'autorenew', 'help', 'paysupport', 'terms'] as const;
 
 /** Options of {@link publishCommands}. */
 export interface PublishCommandsOptions {

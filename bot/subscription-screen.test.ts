@@ -23,7 +23,7 @@ describe('my subscriptions against the fake Telegram', () => {
         await message(fake, 9001, (text) => text === en.menu.mainMenu);
         fake.userPresses(user, 'subs');
         const list = await fake.waitFor(edited(en.menu.subscriptionsTitle));
-        assert.deepEqual(buttons(list).map((button) => button.callback_data), ['sub:7', 'plans', 'menu']);
+        assert.deepEqual(buttons(list).map((button) => button.callback_data), ['sub:7', 'plans', 'gifts', 'menu']);
         assert.equal(buttons(list)[0]?.text, '1 месяц · ✅ active · 15 Jan 2030');
 
         fake.userPresses(user, 'sub:7');

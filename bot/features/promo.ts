@@ -3,9 +3,9 @@ import type { BotContext } from '../bot-context';
 import type { BotServices } from '../bot-services';
 
 /** What /promo uses. */
-export type PromoServices = Pick<BotServices, 'findUser' | 'rememberPromoCode'>;
+export type PromoServices = Pick<BotServices, 'findUser' | 'applyPromo'>;
 
-/** /promo CODE in private chats: checks the code and remembers it for the user's next purchase. */
+/** /promo CODE in private chats: checks the code and stores it (in the database) as the user's pending promo. */
 export function promoFeature(services: PromoServices): Composer<BotContext> {
   const feature = new Composer<BotContext>();
   feature.chatType('private').command('promo', async (ctx) => {
@@ -19,7 +19,7 @@ export function promoFeature(services: PromoServices): Composer<BotContext> {
       await ctx.reply(ctx.texts.promoUsage);
       return;
     }
-    const promo = await services.rememberPromoCode({ userId: user.userId, code: code.slice(0, 64) });
+    const promo = await services.applyPromo({ userId: user.userId, code: code.slice(0, 64) });
     await ctx.reply(promo === null ? ctx.texts.promoRejected : ctx.texts.promoApplied(promo));
   });
   return feature;

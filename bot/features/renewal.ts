@@ -15,7 +15,7 @@ export interface RenewalService {
 
 /** What renewal uses. */
 export interface RenewalDeps {
-  services: Pick<BotServices, 'findUser' | 'subscriptionDetails' | 'paymentMethods'>;
+  services: Pick<BotServices, 'findUser' | 'subscriptionDetails' | 'paymentMethods' | 'pendingPromo'>;
   /** Absent while the backend offers no renewal: Renew buttons (e.g. of reminders) then say so. */
   renewal?: RenewalService | undefined;
 }
@@ -36,7 +36,7 @@ export function renewalFeature(deps: RenewalDeps): Composer<BotContext> {
       await ctx.answerCallbackQuery({ text: ctx.texts.needStart, show_alert: true });
       return undefined;
     }
-    const sub = await deps.services.subscriptionDetails({ userId: user.userId, subscriptionId });
+    const sub = await deps.services.subscriptionDetails({ userId: user.userId, subscriptionId, locale: ctx.locale });
     if (sub === null) {
       await ctx.answerCallbackQuery({ text: ctx.texts.staleButton });
       return undefined;
@@ -57,12 +57,13 @@ export function renewalFeature(deps: RenewalDeps): Composer<BotContext> {
       return;
     }
     await ctx.answerCallbackQuery();
-    const methods = await deps.services.paymentMethods();
+    const [methods, promo] = await Promise.all([deps.services.paymentMethods(), deps.services.pendingPromo(found.user.userId)]);
     const keyboard = InlineKeyboard.from([
       ...methods.map((method) => [InlineKeyboard.text(ctx.texts.paymentMethods[method], encodeCallback({ type: 'rpay', subscriptionId: found.sub.id, method }))]),
       [InlineKeyboard.text(ctx.texts.menu.buttons.backToSubscription, encodeCallback({ type: 'sub', subscriptionId: found.sub.id }))],
     ]);
-    await showScreen(ctx, 'edit', ctx.texts.menu.renewChooseMethod(found.sub), keyboard);
+    const text = [ctx.texts.menu.renewChooseMethod(found.sub), ...(promo === null ? [] : [ctx.texts.promoActive(promo)])].join('\n');
+    await showScreen(ctx, 'edit', text, keyboard);
   });
 
   feature.callbackQuery(callbackTrigger('rpay'), async (ctx) => {

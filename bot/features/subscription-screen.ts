@@ -63,7 +63,7 @@ export function subscriptionScreenFeature(deps: SubscriptionScreenDeps): Compose
       return undefined;
     }
     const typed = action as Extract<SubscriptionAction, { type: T }>;
-    const sub = await deps.services.subscriptionDetails({ userId: user.userId, subscriptionId: typed.subscriptionId });
+    const sub = await deps.services.subscriptionDetails({ userId: user.userId, subscriptionId: typed.subscriptionId, locale: ctx.locale });
     if (sub === null) {
       await ctx.answerCallbackQuery({ text: ctx.texts.staleButton });
       return undefined;

@@ -7,12 +7,12 @@ import { showScreen } from '../show-screen';
 /** What the subscription list uses. */
 export type SubscriptionsServices = Pick<BotServices, 'findUser' | 'mySubscriptions'>;
 
-/** One button per subscription (its own screen), then Buy and Back. */
+/** One button per subscription (its own screen), then Buy, My gifts and Back. */
 function subscriptionsKeyboard(ctx: BotContext, subscriptions: readonly BotSubscription[]): InlineKeyboard {
   const { buttons } = ctx.texts.menu;
   return InlineKeyboard.from([
     ...subscriptions.map((sub) => [InlineKeyboard.text(ctx.texts.menu.subscriptionButton(sub), encodeCallback({ type: 'sub', subscriptionId: sub.id }))]),
-    [InlineKeyboard.text(buttons.buy, encodeCallback({ type: 'plans' }))],
+    [InlineKeyboard.text(buttons.buy, encodeCallback({ type: 'plans' })), InlineKeyboard.text(ctx.texts.giftsButton, encodeCallback({ type: 'gifts' }))],
     [InlineKeyboard.text(buttons.menu, encodeCallback({ type: 'menu' }))],
   ]);
 }
@@ -29,7 +29,7 @@ export function subscriptionsFeature(services: SubscriptionsServices): Composer<
       await ctx.reply(ctx.texts.needStart);
       return;
     }
-    const subscriptions = await services.mySubscriptions(user.userId);
+    const subscriptions = await services.mySubscriptions(user.userId, ctx.locale);
     await ctx.reply(
       subscriptions.length === 0
         ? ctx.texts.noSubscriptions
@@ -49,7 +49,7 @@ export function subscriptionsFeature(services: SubscriptionsServices): Composer<
       return;
     }
     await ctx.answerCallbackQuery();
-    const subscriptions = await services.mySubscriptions(user.userId);
+    const subscriptions = await services.mySubscriptions(user.userId, ctx.locale);
     const text = subscriptions.length === 0 ? ctx.texts.noSubscriptions : ctx.texts.menu.subscriptionsTitle;
     await showScreen(ctx, 'edit', text, subscriptionsKeyboard(ctx, subscriptions));
   });

@@ -1,4 +1,4 @@
-import type { BotPlan, BotSubscription, PaymentMethod, PurchaseRejection, RememberedPromo, StarsCheckoutRejection, TrialRefusal } from '../bot-services';
+import type { BotPlan, BotSubscription, PaymentMethod, BotGift, BotPromo, GiftRedemption, PurchaseRejection, StarsCheckoutRejection, TrialRefusal } from '../bot-services';
 import type { InvariantReport } from './invariant-report';
 import type { OperatorSubscriptionView, OperatorUserView } from '../../usecases/operator-types';
 import { formatRub } from '../../texts/format-rub';
@@ -10,6 +10,8 @@ export const INVARIANT_LINES = 25;
 
 const price = (kopecks: number): string => formatRub(kopecks, { decimalSeparator: '.', groupSeparator: ',' });
 const days = (count: number): string => `${count} ${count === 1 ? 'day' : 'days'}`;
+/** What a promo code takes off: a percentage, or a fixed amount. */
+const promoOff = (promo: BotPromo): string => (promo.percentOff !== null ? `${promo.percentOff}%` : price(promo.amountOffKopecks ?? 0));
 const dateFormat = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeZone: 'Europe/Moscow' });
 
 function featureLines(plan: BotPlan): string[] {
@@ -98,7 +100,34 @@ export const en = {
     ].join('\n'),
   noSubscriptions: 'You have no subscriptions yet. Send /plans to buy one.',
   promoUsage: 'Send the code after the command, e.g. /promo SPRING20.',
-  promoApplied: (promo: RememberedPromo): string => `Promo code ${promo.code} applied: ${promo.percentOff}% off your next purchase. Send /plans to choose a plan.`,
+  promoApplied: (promo: BotPromo): string => `Promo code ${promo.code} applied: ${promoOff(promo)} off until you pay for an order. Send /plans to choose a plan.`,
+  /** The pending promo, shown on the plan list and the payment screens until an order with it is paid. */
+  promoActive: (promo: BotPromo): string => `🏷 Promo code ${promo.code}: ${promoOff(promo)} off.`,
+  giftButton: '🎁 Buy as a gift',
+  giftChooseMethod: (plan: BotPlan, promo?: { code: string; priceKopecks: number }): string =>
+    [
+      `A gift: «${plan.name}», ${days(plan.durationDays)} for ${price(promo?.priceKopecks ?? plan.priceKopecks)}${promo === undefined ? '' : ` with promo code ${promo.code} (instead of ${price(plan.priceKopecks)})`}.`,
+      'Once it is paid you get a link to send; the first person to open it gets the subscription.',
+      '',
+      'Choose how to pay:',
+    ].join('\n'),
+  giftPaid: 'Paid! Your gift link is in 🎁 My gifts (/gifts): send it to the person you are giving it to.',
+  giftsButton: '🎁 My gifts',
+  giftsTitle: 'Your gifts. Send a link to the person you are giving it to; the first one to open it gets the subscription.',
+  noGifts: 'You have not bought any gifts yet. Choose a plan and press «Buy as a gift».',
+  giftLine: (gift: BotGift): string =>
+    gift.status === 'ready'
+      ? `🎁 ${gift.planName}: ready to give\n${gift.link}`
+      : gift.status === 'redeemed'
+        ? `✅ ${gift.planName}: received (code ${gift.code})`
+        : `⏳ ${gift.planName}: waiting for payment`,
+  giftRedeemed: '🎁 The gift is yours! Your subscription is being set up; the key will arrive here in a minute.',
+  giftRefused: {
+    unknown: 'This gift link is not valid. Please check it with the person who sent it.',
+    'not-paid': 'This gift is not paid yet. Please open the link again a little later.',
+    'already-redeemed': 'This gift has already been received by someone else. Every gift link works once.',
+    unavailable: 'Gifts are not available right now. Please try again later.',
+  } satisfies Record<Extract<GiftRedemption, { kind: 'refused' }>['reason'], string>,
   promoRejected: 'This promo code does not work: it is unknown, expired, used up, or you have already used it.',
   staleButton: 'This button is out of date. Send /start to begin again.',
   needStart: 'Please send /start first.',
@@ -184,6 +213,7 @@ export const en = {
     start: 'Start',
     plans: 'Plans and prices',
     subscriptions: 'My subscriptions',
+    gifts: 'My gifts',
     trial: 'Free trial',
     autorenew: 'Auto-renewal',
     help: 'Help',

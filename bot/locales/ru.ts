@@ -1,4 +1,4 @@
-import type { BotPlan, BotSubscription } from '../bot-services';
+import type { BotPlan, BotPromo, BotSubscription } from '../bot-services';
 import { INVARIANT_LINES, type BotTexts } from './en';
 import { formatRub } from '../../texts/format-rub';
 import { operatorDate } from './operator-date';
@@ -9,6 +9,8 @@ const price = (kopecks: number): string => formatRub(kopecks, { decimalSeparator
 const dateFormat = new Intl.DateTimeFormat('ru-RU', { dateStyle: 'long', timeZone: 'Europe/Moscow' });
 
 const plural = russianPlural;
+/** What a promo code takes off: a percentage, or a fixed amount. */
+const promoOff = (promo: BotPromo): string => (promo.percentOff !== null ? `${promo.percentOff}%` : price(promo.amountOffKopecks ?? 0));
 const days = russianDays;
 
 function featureLines(plan: BotPlan): string[] {
@@ -92,7 +94,33 @@ export const ru: BotTexts = {
     ].join('\n'),
   noSubscriptions: 'Подписок пока нет. Отправьте /plans, чтобы купить.',
   promoUsage: 'Отправьте код после команды, например: /promo SPRING20.',
-  promoApplied: (promo) => `Промокод ${promo.code} применён: скидка ${promo.percentOff}% на следующую покупку. Отправьте /plans, чтобы выбрать тариф.`,
+  promoApplied: (promo) => `Промокод ${promo.code} применён: скидка ${promoOff(promo)}, пока заказ не оплачен. Отправьте /plans, чтобы выбрать тариф.`,
+  promoActive: (promo) => `🏷 Промокод ${promo.code}: скидка ${promoOff(promo)}.`,
+  giftButton: '🎁 Купить в подарок',
+  giftChooseMethod: (plan, promo) =>
+    [
+      `Подарок: «${plan.name}», ${days(plan.durationDays)} за ${price(promo?.priceKopecks ?? plan.priceKopecks)}${promo === undefined ? '' : ` с промокодом ${promo.code} (вместо ${price(plan.priceKopecks)})`}.`,
+      'После оплаты вы получите ссылку; подписку получит первый, кто её откроет.',
+      '',
+      'Выберите способ оплаты:',
+    ].join('\n'),
+  giftPaid: 'Оплачено! Ссылка на подарок — в разделе 🎁 Мои подарки (/gifts): отправьте её тому, кому дарите.',
+  giftsButton: '🎁 Мои подарки',
+  giftsTitle: 'Ваши подарки. Отправьте ссылку тому, кому дарите; подписку получит первый, кто её откроет.',
+  noGifts: 'Вы ещё не покупали подарков. Выберите тариф и нажмите «Купить в подарок».',
+  giftLine: (gift) =>
+    gift.status === 'ready'
+      ? `🎁 ${gift.planName}: можно дарить\n${gift.link}`
+      : gift.status === 'redeemed'
+        ? `✅ ${gift.planName}: получен (код ${gift.code})`
+        : `⏳ ${gift.planName}: ждёт оплаты`,
+  giftRedeemed: '🎁 Подарок ваш! Подписка настраивается; ключ придёт сюда через минуту.',
+  giftRefused: {
+    unknown: 'Эта ссылка на подарок недействительна. Уточните её у того, кто её прислал.',
+    'not-paid': 'Этот подарок ещё не оплачен. Откройте ссылку чуть позже.',
+    'already-redeemed': 'Этот подарок уже получил кто-то другой. Каждая ссылка на подарок работает один раз.',
+    unavailable: 'Подарки сейчас недоступны. Попробуйте позже.',
+  },
   promoRejected: 'Этот промокод не действует: он неизвестен, истёк, закончился или уже использован вами.',
   staleButton: 'Эта кнопка устарела. Отправьте /start, чтобы начать заново.',
   needStart: 'Сначала отправьте /start.',
@@ -178,6 +206,7 @@ export const ru: BotTexts = {
     start: 'Начать',
     plans: 'Тарифы и цены',
     subscriptions: 'Мои подписки',
+    gifts: 'Мои подарки',
     trial: 'Пробный период',
     autorenew: 'Автопродление',
     help: 'Помощь',

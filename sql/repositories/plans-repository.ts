@@ -12,3 +12,8 @@ export async function listActivePlans(connection: CommonQueryMethods): Promise<r
 export async function getPlan(connection: CommonQueryMethods, planId: number): Promise<SubscriptionPlanRow | null> {
   return connection.maybeOne(sql.type(subscriptionPlanRow)`SELECT * FROM subscription_plans WHERE id = ${planId}`);
 }
+
+/** Every plan, sold or retired (names of plans old subscriptions and gifts were bought on). */
+export async function listAllPlans(connection: CommonQueryMethods): Promise<readonly SubscriptionPlanRow[]> {
+  return connection.any(sql.type(subscriptionPlanRow)`SELECT * FROM subscription_plans ORDER BY id`);
+}

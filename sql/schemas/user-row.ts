@@ -16,6 +16,8 @@ export const userRow = z.object({
   referral_code: z.string(),
   auto_renew: z.boolean(),
   trial_used_at: timestampColumn.nullable(),
+  /** When Telegram last answered 403 for this user (migration 0018); cleared when they write again. */
+  blocked_at: timestampColumn.nullable().optional(),
 });
 
 /** A `users` row. */

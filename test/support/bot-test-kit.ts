@@ -88,8 +88,10 @@ export function fakeServices(overrides: Partial<BotServices> = {}) {
     },
     accountSummary: async (userId) => accounts.get(userId) ?? { balanceKopecks: 0, referralCode: `code${userId}`, invitedCount: 0, bonusEarnedKopecks: 0 },
     listPlans: async () => PLANS,
-    rememberPromoCode: async () => null,
-    rememberedPromo: async () => null,
+    applyPromo: async () => null,
+    pendingPromo: async () => null,
+    giftsOf: async () => [],
+    redeemGift: async () => ({ kind: 'refused', reason: 'unknown' }),
     paymentMethods: async () => ['stars', 'card'],
     startPurchase: async (input) => {
       purchases.push(input);
@@ -126,7 +128,7 @@ export function fakeServices(overrides: Partial<BotServices> = {}) {
  */
 export async function runBot(
   fake: FakeTelegram,
-  deps: Pick<BotDeps, 'services'> & Partial<Pick<BotDeps, 'operator' | 'supportChatId' | 'renderQr' | 'renewal'>>,
+  deps: Pick<BotDeps, 'services'> & Partial<Pick<BotDeps, 'operator' | 'supportChatId' | 'renderQr' | 'renewal' | 'pendingKeys' | 'userReachable'>>,
   body: (logs: string[]) => Promise<void>,
 ): Promise<void> {
   const logs: string[] = [];

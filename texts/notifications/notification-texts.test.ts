@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { NotificationKind } from '../../activities/contracts/lifecycle-activities';
 import { parseNotificationParams, withoutSecretParams } from './notification-params';
-import { notificationLocale, renderNotification } from './notification-texts';
+import { notificationButtons, notificationLocale, renderNotification } from './notification-texts';
 
 const KINDS: readonly NotificationKind[] = [
   'key_delivered',
@@ -83,5 +83,12 @@ describe('notification texts', () => {
     assert.ok(text.includes(FULL.vpnKey) && text.includes(FULL.subscriptionUrl));
     assert.deepEqual(Object.keys(withoutSecretParams(FULL)).sort(), ['amountKopecks', 'balanceKopecks', 'days', 'endsAt', 'hoursLeft', 'planName', 'refundReason', 'serverName', 'stars']);
     assert.deepEqual(parseNotificationParams({ hoursLeft: '12', amountKopecks: 1.5, planName: ' ' }), { hoursLeft: 12 });
+  });
+
+  it('puts a Renew button (renew:<id>, in the reader\'s language) under reminders, the expiry and a failed auto-renewal only', () => {
+    assert.deepEqual(notificationButtons('reminder', 'en', 42), [[{ text: '🔄 Renew', callbackData: 'renew:42' }]]);
+    assert.deepEqual(notificationButtons('expired', 'ru', 7), [[{ text: '🔄 Продлить', callbackData: 'renew:7' }]]);
+    assert.equal(notificationButtons('auto_renew_topup', 'ru', 7).length, 1);
+    for (const kind of ['key_delivered', 'renewed', 'trial_started', 'refunded'] as const) assert.deepEqual(notificationButtons(kind, 'en', 7), [], kind);
   });
 });

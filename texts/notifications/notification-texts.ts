@@ -26,3 +26,17 @@ export function notificationLocale(languageCode: string | null): Locale {
 export function renderNotification(kind: NotificationKind, locale: Locale, params?: NotifyInput['params']): string {
   return TEXTS[locale][kind](parseNotificationParams(params));
 }
+
+/** Kinds whose message carries a Renew button: the reminders, the expiry, and a failed auto-renewal. */
+export const KINDS_WITH_RENEW: ReadonlySet<NotificationKind> = new Set(['reminder', 'expired', 'auto_renew_topup']);
+
+const RENEW_BUTTON: Readonly<Record<Locale, string>> = { ru: '🔄 Продлить', en: '🔄 Renew' };
+
+/**
+ * The inline buttons under a message of `kind` about `subscriptionId`: Renew for the kinds in
+ * {@link KINDS_WITH_RENEW} (callback data `renew:<id>`, handled by the bot's renewal feature,
+ * bot/features/renewal.ts; bot/callback-data.ts parses it), none otherwise.
+ */
+export function notificationButtons(kind: NotificationKind, locale: Locale, subscriptionId: number): Array<Array<{ text: string; callbackData: string }>> {
+  return KINDS_WITH_RENEW.has(kind) ? [[{ text: RENEW_BUTTON[locale], callbackData: `renew:${subscriptionId}` }]] : [];
+}
