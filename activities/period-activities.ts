@@ -16,6 +16,7 @@ import {
   markSubscriptionExpired,
 } from '../sql/repositories/subscriptions-repository';
 import { markTrialUsed } from '../sql/repositories/users-repository';
+import { planPeriod } from '../sql/schemas/subscription-plan-row';
 import type { SubscriptionRow } from '../sql/schemas/subscription-row';
 import type { LifecycleActivities, PeriodResult } from './contracts/lifecycle-activities';
 import { creditPaymentToBalance } from './payment-to-balance';
@@ -103,7 +104,7 @@ export function createPeriodActivities(deps: PeriodActivityDeps): PeriodActiviti
             await recordPeriodChange(tx, { requestKey, subscriptionId: row.id, kind: 'payment_to_balance', result: outcome });
             return outcome;
           }
-          const extended = await extendSubscriptionWithPayment(tx, { subscriptionId: row.id, paymentId: payment.id, days: plan.duration_days, actor: LIFECYCLE_ACTOR });
+          const extended = await extendSubscriptionWithPayment(tx, { subscriptionId: row.id, paymentId: payment.id, ...planPeriod(plan), actor: LIFECYCLE_ACTOR });
           if (!extended.applied) {
             // Applied before period_changes existed (applied_at set): in effect, the row is its result.
             const current = await getPayment(tx, payment.id);
