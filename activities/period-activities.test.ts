@@ -156,6 +156,16 @@ describe('grantTrial', () => {
     assert.equal((await kit.activities.grantTrial({ subscriptionId: other.id, days: 3 })).applied, false);
   });
 
+  it('starts a trial of `seconds` when given (benches), once, and rejects a bad length', async () => {
+    const row = await newSubscription(kit.pool);
+    await assert.rejects(kit.activities.grantTrial({ subscriptionId: row.id, days: 3, seconds: 0 }), failureOf('INVALID_INPUT'));
+    const before = Date.now();
+    const first = await kit.activities.grantTrial({ subscriptionId: row.id, days: 3, seconds: 90 });
+    assert.equal(first.applied, true);
+    assert.ok(Math.abs(endMs(first.snapshot.endsAt) - (before + 90_000)) < 10_000);
+    assert.deepEqual(await kit.activities.grantTrial({ subscriptionId: row.id, days: 3, seconds: 90 }), first);
+  });
+
   it('gives a cancelled subscription nothing and keeps the trial available; rejects bad lengths', async () => {
     const row = await newSubscription(kit.pool);
     await kit.activities.markCancelled({ subscriptionId: row.id, actor: operator });
