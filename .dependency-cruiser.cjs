@@ -85,6 +85,14 @@ module.exports = {
       '^clients/',
       ['^clients/', '^workflows/', '^activities/contracts/', '^lib/', '^sql/schemas/'],
     ),
+    {
+      name: 'clients-no-workflow-runtime',
+      comment:
+        'clients/ run in the bot, api and CLIs: workflows come in by name (contract.ts) and as types; only the pure lifecycle decisions may be imported as code.',
+      severity: 'error',
+      from: { path: '^clients/', pathNot: '\\.test\\.ts$' },
+      to: { path: '^workflows/', pathNot: '^workflows/(contract|subscription-lifecycle)\\.ts$', dependencyTypesNot: ['type-only'] },
+    },
     onlyImports('usecases-layer', 'Use cases shared by bot, api and CLIs.', '^usecases/', [
       '^usecases/',
       '^clients/',

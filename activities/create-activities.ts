@@ -4,6 +4,9 @@ import type { Logger } from '../lib/logger';
 import type { PanelResolver } from '../usecases/panel-for-server';
 import { createAlertActivities, type AlertSettings } from './alert-activities';
 import { createAuditActivities } from './audit-activities';
+import { createBackupActivities, type BackupSettings } from './backup-activities';
+import { createBroadcastActivities } from './broadcast-activities';
+import type { BroadcastSender } from './broadcast-sender';
 import { createFleetActivities } from './fleet-activities';
 import { createInvariantActivities } from './invariant-activities';
 import { createPaymentMismatchActivities } from './flag-payment-mismatch';
@@ -55,6 +58,14 @@ export interface ActivityDeps {
    * it Stars refunds and the Stars reconciler fail non-retryably (CONFIG_INVALID).
    */
   starsApi?: StarsBotApi | undefined;
+  /** Most destructive repairs the panel reconciler makes per server and run (RECONCILE_MAX_DESTRUCTIVE_PER_RUN); default 20. */
+  reconcileMaxDestructivePerRun?: number | undefined;
+  /** Database backups (BACKUP_DIR, BACKUP_KEEP, PG_BIN_DIR); without them the backup activity fails non-retryably. */
+  backups?: BackupSettings | undefined;
+  /** Sends broadcast messages (no auto-retry: the broadcast handles 429 itself); without it broadcasts fail non-retryably. */
+  broadcastSender?: BroadcastSender | undefined;
+  /** Broadcast messages per second (default 25, under Telegram's ~30/s per bot). */
+  broadcastRatePerSecond?: number | undefined;
 }
 
 /**
@@ -71,8 +82,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createSweepActivities({ ...deps, alertOperators: alerts.alertOperators }),
     ...createAuditActivities(deps),
     ...panel,
-    ...createFleetActivities(deps),
-    ...createReconcileActivities({ ...deps, alertOperators: alerts.alertOperators }),
+    ...createFleetActivities({ ...deps, alertOperators: alerts.alertOperators }),
+    ...createReconcileActivities({ ...deps, alertOperators: alerts.alertOperators, maxDestructivePerRun: deps.reconcileMaxDestructivePerRun }),
     ...createPaymentActivities(deps),
     ...createPaymentReconcileActivities(deps),
     ...createPaymentMismatchActivities({ ...deps, deliver, alertOperators: alerts.alertOperators }),
@@ -81,6 +92,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createInvariantActivities(deps),
     ...createStarsChargeActivities({ ...deps, deliver }),
     ...createStarsReconcileActivities(deps),
+    ...createBackupActivities(deps),
+    ...createBroadcastActivities(deps),
   } satisfies Activities;
   return activities;
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { commonFields } from '../lib/config/common-fields';
-import { port } from '../lib/config/fields';
+import { baseUrl, port } from '../lib/config/fields';
 import { parseConfig } from '../lib/config/parse-config';
 import { createIpAllowlist } from '../lib/payments/ip-allowlist';
 import { paymentFields } from '../lib/payments/payments-config';
@@ -36,6 +36,7 @@ export const apiConfigSchema = z.object({
   TRUST_PROXY: trustProxy,
   API_PORT: port(3000).describe('HTTP port of the api (webhooks, /sub, health)'),
   API_HOST: z.string().min(1).default('0.0.0.0').describe('Interface the api binds to'),
+  PUBLIC_BASE_URL: baseUrl().optional().describe('Public base URL of the api; turns on the one-tap import pages /import/<app>/<token>'),
 });
 
 /** Parsed api configuration. */

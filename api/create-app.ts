@@ -1,12 +1,14 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { DatabasePool } from '../lib/db/create-pool';
 import type { Logger } from '../lib/logger';
-import { webhookOutcome, type createWebhookCounter } from '../lib/observability/process-metrics';
+import { webhookOutcome, type createWebhookCounter, type createWebhookDispatchCounter, type createWebhookDuplicateCounter } from '../lib/observability/process-metrics';
 import { registerRateLimits, type RateLimitSettings } from './rate-limiter';
 import { runReadinessChecks, type ReadinessCheck } from './readiness';
+import { registerImportPageRoute } from './routes/import-page-route';
 import { registerPaymentReturnRoute } from './routes/payment-return-route';
 import { registerSubscriptionFeedRoute, type SubscriptionFeedOptions } from './routes/subscription-feed-route';
 import { registerWebhookRoutes, type WebhookRouteOptions } from './routes/webhook-routes';
+import { createWebhookDispatcher } from './webhook-dispatcher';
 import { createWebhookVerification, WEBHOOK_PROVIDERS, type WebhookVerification } from './webhook-verification';
 
 /** Dependencies of the api. */
@@ -20,7 +22,11 @@ export interface AppDeps {
   db?: DatabasePool | undefined;
   /** Presentation of the subscription feed (profile title, refresh interval, support URL). */
   subscriptionFeed?: Omit<SubscriptionFeedOptions, 'db'> | undefined;
-  /** Payment providers, database and verdict hand-off; when given, `POST /webhooks/:provider` is served. */
+  /**
+   * Payment providers, database and verdict hand-off; when given, `POST /webhooks/:provider` is
+   * served and the webhook dispatcher (api/webhook-dispatcher.ts) runs while the app is ready
+   * (started by `ready`/`listen`, stopped by `close`).
+   */
   webhooks?: WebhookRouteOptions | undefined;
   /**
    * fastify `trustProxy`: which proxies may set X-Forwarded-For (`request.ip` feeds the YooKassa
@@ -29,14 +35,23 @@ export interface AppDeps {
   trustProxy?: boolean | string | string[] | undefined;
   /** Rate limits per client IP (api/rate-limiter.ts); defaults when omitted. */
   rateLimits?: Partial<RateLimitSettings> | undefined;
+  /** Public base URL of the api; when given, `GET /import/:app/:token` (one-tap import into VPN apps) is served. */
+  publicBaseUrl?: string | undefined;
   /** Counters the api moves (lib/observability); none when omitted. */
-  metrics?: { webhooks: ReturnType<typeof createWebhookCounter> } | undefined;
+  metrics?:
+    | {
+        webhooks: ReturnType<typeof createWebhookCounter>;
+        webhookDuplicates?: ReturnType<typeof createWebhookDuplicateCounter>;
+        webhookDispatch?: ReturnType<typeof createWebhookDispatchCounter>;
+      }
+    | undefined;
 }
 
 /**
  * Builds the fastify app (not listening): `/healthz` says the process is up, `/readyz` says
  * its dependencies answer (503 with the failing check names otherwise), with `db`,
- * `/sub/:token` serves subscription feeds, and with `webhooks`, payment providers' webhooks are
+ * `/sub/:token` serves subscription feeds, with `publicBaseUrl`, `/import/:app/:token` opens them
+ * in a VPN app, and with `webhooks`, payment providers' webhooks are
  * taken at `/webhooks/:provider` (plus the payer's return page `/payments/return`).
  */
 export function createApp(deps: AppDeps): FastifyInstance {
@@ -63,8 +78,14 @@ export function createApp(deps: AppDeps): FastifyInstance {
   const { db } = deps;
   // In a plugin, so the rate-limit plugin registered above is loaded when the route is added.
   if (db !== undefined) void app.register(async (scope) => registerSubscriptionFeedRoute(scope, { ...deps.subscriptionFeed, db }));
+  if (deps.publicBaseUrl !== undefined) registerImportPageRoute(app, { publicBaseUrl: deps.publicBaseUrl });
   if (deps.webhooks !== undefined) {
-    registerWebhookRoutes(app, { ...deps.webhooks, ...(verification === undefined ? {} : { verification }) });
+    const { db: webhookDb, signalVerdict, dispatch } = deps.webhooks;
+    const dispatcher = createWebhookDispatcher({ ...dispatch, db: webhookDb, signalVerdict, logger: deps.logger, counter: deps.metrics?.webhookDispatch });
+    app.addHook('onReady', async () => dispatcher.start());
+    // onClose runs after the server stopped taking requests: the round in hand finishes first.
+    app.addHook('onClose', async () => dispatcher.stop());
+    registerWebhookRoutes(app, { ...deps.webhooks, ...(verification === undefined ? {} : { verification }) }, { stored: () => dispatcher.wake(), duplicates: deps.metrics?.webhookDuplicates });
     registerPaymentReturnRoute(app);
   }
   return app;

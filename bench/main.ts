@@ -4,7 +4,7 @@
  * bench/results/NAME-<time>.json and stops everything it started, also on failure and Ctrl-C.
  *
  *   purchase  --seconds S per step (default 60), --drain S (30), --panel-clients N (0); steps from BENCH_RATES (1,5,10,20,50)
- *   webhooks  --seconds S per phase (default 20), --connections C (8), --count N new events (3000)
+ *   webhooks  --seconds S per phase (default 20), --connections C (8), --count N new events (3000), --drain S for the hand-off (120)
  *   scale     --count N (default 10000), --concurrency C (32), --drain S (300), --panel-clients N (0)
  *   bot       --rate R (default 200), --seconds S (30), --drain S (30)
  */

@@ -5,8 +5,12 @@
  *      `--connections` keep-alive connections for `--seconds`: answers/s, per api core-second
  *      (/proc CPU of the api), p99.
  *   2. new: a fresh verified `payment.succeeded` per pending payment (rows made like the bot makes
- *      them), closed loop: accepted/s, p99, and the inbox rows that exist afterwards.
+ *      them), closed loop: accepted/s, p99, and the inbox rows that exist afterwards; then, for up
+ *      to `--drain` seconds, how fast the api's dispatcher hands them to Temporal (signal-with-start,
+ *      off the answer path) and whether every one was handed off.
  *   3. forged: the same bodies with a wrong signature: all must be refused and no row may appear.
+ * Phases 1 and 2 post from one source address, as a provider does: the per-IP limiter must not
+ * refuse verified webhooks. Forged ones vary it, so the limiter's 429 does not hide the 401.
  */
 import { sql } from 'slonik';
 import { z } from 'zod';
@@ -42,8 +46,15 @@ function invoiceBody(paymentId: number, amount: string): string {
   });
 }
 
+/** The one address phases 1 and 2 post from (TEST-NET-3), like a provider's notification server. */
+const PROVIDER_IP = '203.0.113.10';
+
 async function countInbox(stack: BenchStack): Promise<number> {
   return stack.db.oneFirst(sql.type(z.object({ count: z.coerce.number() }))`SELECT count(*) AS count FROM webhook_events`);
+}
+
+async function countInboxWithStatus(stack: BenchStack, status: string): Promise<number> {
+  return stack.db.oneFirst(sql.type(z.object({ count: z.coerce.number() }))`SELECT count(*) AS count FROM webhook_events WHERE status = ${status}`);
 }
 
 async function pendingPayments(stack: BenchStack, count: number): Promise<Array<{ id: number; amount: string }>> {
@@ -61,6 +72,7 @@ export async function benchWebhooks(numbers: Record<string, number>): Promise<Be
   const seconds = numbers['seconds'] ?? 20;
   const connections = numbers['connections'] ?? 8;
   const newCount = numbers['count'] ?? 3000;
+  const drainSeconds = numbers['drain'] ?? 120;
   const stack = await startBenchStack({ api: true });
   const poster = createHttpPoster(connections);
   const metrics: Metric[] = [];
@@ -88,7 +100,7 @@ export async function benchWebhooks(numbers: Record<string, number>): Promise<Be
       count: Number.MAX_SAFE_INTEGER,
       task: async (index) => {
         const start = performance.now();
-        const answer = await poster.post(url, duplicateBody, { ...sign(duplicateBody), 'x-forwarded-for': syntheticIp(index) });
+        const answer = await poster.post(url, duplicateBody, { ...sign(duplicateBody), 'x-forwarded-for': PROVIDER_IP });
         duplicateMs.push(performance.now() - start);
         if (answer.status !== 200 || !answer.body.includes('duplicate')) duplicateErrors += 1;
       },
@@ -119,7 +131,7 @@ export async function benchWebhooks(numbers: Record<string, number>): Promise<Be
         if (payment === undefined) return;
         const body = invoiceBody(payment.id, payment.amount);
         const start = performance.now();
-        const answer = await poster.post(url, body, { ...sign(body), 'x-forwarded-for': syntheticIp(index) });
+        const answer = await poster.post(url, body, { ...sign(body), 'x-forwarded-for': PROVIDER_IP });
         newMs.push(performance.now() - start);
         if (answer.status === 200 && answer.body.includes('accepted')) accepted += 1;
         else newErrors += 1;
@@ -136,6 +148,31 @@ export async function benchWebhooks(numbers: Record<string, number>): Promise<Be
       { name: 'new.inbox_rows_added', value: inboxAfter - inboxBefore, unit: `of ${newRun.done}`, better: 'high' },
     );
     if (newErrors > 0) notes.push(`${newErrors} new events were not answered 200 accepted`);
+
+    // 2b. The dispatcher's hand-off of what phase 2 stored (signal-with-start per payment).
+    const handedBefore = await countInboxWithStatus(stack, 'handed_off');
+    const cpuDrainStart = cpuSeconds(apiPid);
+    const drainStart = performance.now();
+    const drainDeadline = drainStart + drainSeconds * 1000;
+    const handedAtDrainStart = await countInboxWithStatus(stack, 'handed_off');
+    let waiting = await countInboxWithStatus(stack, 'received');
+    while (waiting > 0 && performance.now() < drainDeadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      waiting = await countInboxWithStatus(stack, 'received');
+    }
+    const handedOff = await countInboxWithStatus(stack, 'handed_off');
+    // Only the dispatcher works in the api now: its CPU per event handed off during the drain.
+    const cpuDrain = (cpuSeconds(apiPid) ?? 0) - (cpuDrainStart ?? 0);
+    const handedDuringDrain = handedOff - handedAtDrainStart;
+    // Received between the end of phase 2 and now, plus what was handed off during phase 2 itself.
+    const drainSpent = (performance.now() - drainStart) / 1000 + newRun.seconds;
+    metrics.push(
+      { name: 'new.handed_off', value: handedOff, unit: `of ${accepted} accepted`, target: { kind: 'min', limit: accepted } },
+      { name: 'new.still_received', value: waiting, unit: `after ${drainSeconds} s drain`, target: { kind: 'max', limit: 1 } },
+      { name: 'new.handed_off_per_s', value: handedOff / drainSpent, unit: 'events/s', better: 'high' },
+      { name: 'handoff.api_cpu_ms_per_event', value: handedDuringDrain > 0 ? (cpuDrain * 1000) / handedDuringDrain : null, unit: 'ms', better: 'low' },
+    );
+    notes.push(`hand-off: ${handedOff - handedBefore} events handed off in ${drainSpent.toFixed(1)} s after the first was accepted (Temporal signal-with-start, no worker)`);
     if (newRun.done >= fresh.length) notes.push(`new events ran out of prepared payments (${fresh.length}) before ${seconds} s: raise --count for a longer phase`);
 
     // 3. Forged: the same shape, wrong signature; nothing may reach the database.
@@ -161,8 +198,8 @@ export async function benchWebhooks(numbers: Record<string, number>): Promise<Be
       { name: 'forged.p99_ms', value: summarize(forgedMs).p99, unit: 'ms' },
       { name: 'forged.db_rows_added', value: forgedRows, unit: 'rows', target: { kind: 'max', limit: 1 } },
     );
-    notes.push(`${connections} keep-alive connections; X-Forwarded-For varies (api runs with TRUST_PROXY=true) so the per-IP limiter is not what is measured`);
-    return { options: { seconds, connections, count: newCount }, metrics, notes };
+    notes.push(`${connections} keep-alive connections; duplicates and new events from one source address (${PROVIDER_IP}, api runs with TRUST_PROXY=true): the per-IP limiter must let verified webhooks through`);
+    return { options: { seconds, connections, count: newCount, drain: drainSeconds }, metrics, notes };
   } finally {
     poster.close();
     await stack.stop();

@@ -72,6 +72,39 @@ export interface BotSubscription {
   subscriptionUrl?: string;
 }
 
+/** One subscription's own screen: everything a user needs to connect and to know what is left. */
+export interface SubscriptionDetails extends BotSubscription {
+  /** The VLESS share link, once provisioned. */
+  vpnKey?: string;
+  /** Bytes used in the current period. */
+  trafficUsedBytes: number;
+  /** The plan's traffic limit in bytes; `null` for unlimited. */
+  trafficLimitBytes: number | null;
+  /** Devices allowed at once, when the plan says. */
+  devices?: number;
+  /** Where the key connects, once provisioned. */
+  server?: { name: string; location: string | null };
+}
+
+/** The Balance & referrals screen. */
+export interface AccountSummary {
+  /** Balance in kopecks. */
+  balanceKopecks: number;
+  /** The user's own code for `t.me/<bot>?start=ref_<code>`. */
+  referralCode: string;
+  /** Users who joined through the user's link. */
+  invitedCount: number;
+  /** Referral bonuses credited so far, in kopecks. */
+  bonusEarnedKopecks: number;
+}
+
+/** A user as the bot knows them. */
+export interface BotUser {
+  userId: number;
+  /** The stored language (IETF tag) the user chose or first came with; the worker's messages follow it. */
+  languageCode?: string | null;
+}
+
 /** Why a Stars pre-checkout query is refused. */
 export type StarsCheckoutRejection = 'unknown-order' | 'amount-mismatch' | 'already-paid';
 
@@ -100,8 +133,10 @@ export type TrialStart = { kind: 'started'; days: number } | { kind: 'refused'; 
 export interface BotServices {
   /** Creates the user on first contact, or refreshes their profile. Idempotent by `telegramId`. */
   registerUser(input: RegisterUserInput): Promise<{ userId: number; isNew: boolean }>;
-  /** The user with this Telegram id, if they ever sent /start. */
-  findUser(telegramId: number): Promise<{ userId: number } | null>;
+  /** The user with this Telegram id, if they ever sent /start (or wrote to the bot). */
+  findUser(telegramId: number): Promise<BotUser | null>;
+  /** Stores the user's language (`ru` or `en`); the bot and the worker's messages follow it. */
+  setLanguage(input: { userId: number; language: 'ru' | 'en' }): Promise<void>;
   /** Plans on sale, in display order. */
   listPlans(): Promise<BotPlan[]>;
   /** Payment methods enabled in this deployment, in display order. */
@@ -120,6 +155,13 @@ export interface BotServices {
   startPurchase(input: { userId: number; planId: number; method: PaymentMethod }): Promise<PurchaseStart>;
   /** The user's subscriptions, newest first. */
   mySubscriptions(userId: number): Promise<BotSubscription[]>;
+  /**
+   * One of the user's own subscriptions with its key, link, traffic, devices and server; null when
+   * no subscription has this id or it belongs to someone else (forged or foreign button data).
+   */
+  subscriptionDetails(input: { userId: number; subscriptionId: number }): Promise<SubscriptionDetails | null>;
+  /** Balance, referral code, invited users and bonus earned. */
+  accountSummary(userId: number): Promise<AccountSummary>;
   /**
    * Cheap check run inside the 10 s pre-checkout window: order exists, amount matches, not paid.
    */

@@ -2,21 +2,34 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { PAYMENT_METHODS } from './bot-services';
-import { encodeCallback, parseCallback, parseReferralCode, type CallbackAction } from './callback-data';
+import { CALLBACK_TYPES, callbackTrigger, encodeCallback, LANGUAGES, PLATFORMS, parseCallback, parseReferralCode, type CallbackAction } from './callback-data';
+
+/** Every action a button can carry. */
+const anyAction = fc.oneof(
+  fc.constant<CallbackAction>({ type: 'plans' }),
+  fc.integer({ min: 1, max: 2_147_483_647 }).map((planId): CallbackAction => ({ type: 'plan', planId })),
+  fc
+    .tuple(fc.integer({ min: 1, max: 2_147_483_647 }), fc.constantFrom(...PAYMENT_METHODS))
+    .map(([planId, method]): CallbackAction => ({ type: 'pay', planId, method })),
+  fc.constant<CallbackAction>({ type: 'trial' }),
+  fc.boolean().map((enabled): CallbackAction => ({ type: 'autorenew', enabled })),
+  fc.constantFrom<CallbackAction>({ type: 'menu' }, { type: 'subs' }, { type: 'balance' }, { type: 'help' }, { type: 'support' }, { type: 'lang' }),
+  fc
+    .tuple(fc.constantFrom('sub', 'qr', 'key', 'renew'), fc.integer({ min: 1, max: 2_147_483_647 }))
+    .map(([type, subscriptionId]): CallbackAction => ({ type, subscriptionId })),
+  fc
+    .tuple(fc.integer({ min: 1, max: 2_147_483_647 }), fc.constantFrom(...PLATFORMS))
+    .map(([subscriptionId, platform]): CallbackAction => ({ type: 'how', subscriptionId, platform })),
+  fc
+    .tuple(fc.integer({ min: 1, max: 2_147_483_647 }), fc.constantFrom(...PAYMENT_METHODS))
+    .map(([subscriptionId, method]): CallbackAction => ({ type: 'rpay', subscriptionId, method })),
+  fc.constantFrom(...LANGUAGES).map((language): CallbackAction => ({ type: 'setlang', language })),
+);
 
 describe('callback data', () => {
   it("round-trips every action and fits Telegram's 64-byte limit", () => {
-    const action = fc.oneof(
-      fc.constant<CallbackAction>({ type: 'plans' }),
-      fc.integer({ min: 1, max: 2_147_483_647 }).map((planId): CallbackAction => ({ type: 'plan', planId })),
-      fc
-        .tuple(fc.integer({ min: 1, max: 2_147_483_647 }), fc.constantFrom(...PAYMENT_METHODS))
-        .map(([planId, method]): CallbackAction => ({ type: 'pay', planId, method })),
-      fc.constant<CallbackAction>({ type: 'trial' }),
-      fc.boolean().map((enabled): CallbackAction => ({ type: 'autorenew', enabled })),
-    );
     fc.assert(
-      fc.property(action, (value) => {
+      fc.property(anyAction, (value) => {
         const data = encodeCallback(value);
         assert.ok(Buffer.byteLength(data) <= 64);
         assert.deepEqual(parseCallback(data), value);
@@ -29,6 +42,25 @@ describe('callback data', () => {
       assert.equal(parseCallback(data), undefined, String(data));
     }
     fc.assert(fc.property(fc.string(), (data) => void parseCallback(data)));
+  });
+
+  it('routes by type prefix: a trigger matches its own type with any arguments and no other type', () => {
+    assert.ok(callbackTrigger('plan').test('plan:2'));
+    assert.ok(callbackTrigger('plan').test('plan:01'), 'malformed data of a type reaches that type, which answers it as stale');
+    assert.ok(callbackTrigger('plans').test('plans'));
+    assert.ok(!callbackTrigger('plan').test('plans'));
+    assert.ok(!callbackTrigger('plans').test('plan:1'));
+    assert.ok(!callbackTrigger('pay').test('paypal:1'));
+    assert.ok(!callbackTrigger('trial').test('xtrial'));
+    assert.ok(!callbackTrigger('lang').test('setlang:en'));
+    assert.ok(!callbackTrigger('sub').test('subs'));
+    fc.assert(
+      fc.property(anyAction, (action) => {
+        const data = encodeCallback(action);
+        const matching = CALLBACK_TYPES.filter((type) => callbackTrigger(type).test(data));
+        assert.deepEqual(matching, [action.type], 'every valid button has exactly one route');
+      }),
+    );
   });
 
   it('reads referral codes from /start payloads', () => {

@@ -1,5 +1,11 @@
 import { z } from 'zod';
+import { PLATFORMS, type Platform } from '../lib/vpn-apps/connect-apps';
 import { PAYMENT_METHODS, type PaymentMethod } from './bot-services';
+
+export { PLATFORMS, type Platform } from '../lib/vpn-apps/connect-apps';
+
+/** Languages a user can choose. */
+export const LANGUAGES = ['ru', 'en'] as const;
 
 /** What an inline button asks for. */
 export type CallbackAction =
@@ -7,7 +13,55 @@ export type CallbackAction =
   | { type: 'plan'; planId: number }
   | { type: 'pay'; planId: number; method: PaymentMethod }
   | { type: 'trial' }
-  | { type: 'autorenew'; enabled: boolean };
+  | { type: 'autorenew'; enabled: boolean }
+  /** The main menu. */
+  | { type: 'menu' }
+  /** The user's subscriptions, one button each. */
+  | { type: 'subs' }
+  /** One subscription's screen. */
+  | { type: 'sub'; subscriptionId: number }
+  /** The subscription's QR code, sent as a photo. */
+  | { type: 'qr'; subscriptionId: number }
+  /** The key message again. */
+  | { type: 'key'; subscriptionId: number }
+  /** Connection instructions for a platform. */
+  | { type: 'how'; subscriptionId: number; platform: Platform }
+  /** Renew this subscription. */
+  | { type: 'renew'; subscriptionId: number }
+  /** Pay for renewing this subscription with a method. */
+  | { type: 'rpay'; subscriptionId: number; method: PaymentMethod }
+  /** Balance & referrals. */
+  | { type: 'balance' }
+  /** Help & support. */
+  | { type: 'help' }
+  /** Ask for the message to send to support. */
+  | { type: 'support' }
+  /** The language screen. */
+  | { type: 'lang' }
+  /** Choose a language. */
+  | { type: 'setlang'; language: (typeof LANGUAGES)[number] };
+
+/** Every callback type, each routed by exactly one feature through {@link callbackTrigger}. */
+export const CALLBACK_TYPES = [
+  'plans',
+  'plan',
+  'pay',
+  'trial',
+  'autorenew',
+  'menu',
+  'subs',
+  'sub',
+  'qr',
+  'key',
+  'how',
+  'renew',
+  'rpay',
+  'balance',
+  'help',
+  'support',
+  'lang',
+  'setlang',
+] as const satisfies ReadonlyArray<CallbackAction['type']>;
 
 const id = z
   .string()
@@ -29,14 +83,46 @@ const callbackSchema = z.union([
   z
     .tuple([z.literal('autorenew'), z.enum(['on', 'off'])])
     .transform(([, setting]): CallbackAction => ({ type: 'autorenew', enabled: setting === 'on' })),
+  ...(['menu', 'subs', 'balance', 'help', 'support', 'lang'] as const).map((type) =>
+    z.tuple([z.literal(type)]).transform((): CallbackAction => ({ type })),
+  ),
+  ...(['sub', 'qr', 'key', 'renew'] as const).map((type) =>
+    z.tuple([z.literal(type), id]).transform(([, subscriptionId]): CallbackAction => ({ type, subscriptionId })),
+  ),
+  z
+    .tuple([z.literal('rpay'), id, z.enum(PAYMENT_METHODS)])
+    .transform(([, subscriptionId, method]): CallbackAction => ({ type: 'rpay', subscriptionId, method })),
+  z
+    .tuple([z.literal('how'), id, z.enum(PLATFORMS)])
+    .transform(([, subscriptionId, platform]): CallbackAction => ({ type: 'how', subscriptionId, platform })),
+  z.tuple([z.literal('setlang'), z.enum(LANGUAGES)]).transform(([, language]): CallbackAction => ({ type: 'setlang', language })),
 ]);
 
 /**
  * Encodes an action as callback data: `plans`, `plan:<id>`, `pay:<planId>:<method>`, `trial`,
- * `autorenew:on|off`.
+ * `autorenew:on|off`, `menu`, `subs`, `sub|qr|key|renew:<subscriptionId>`,
+ * `how:<subscriptionId>:<platform>`, `rpay:<subscriptionId>:<method>`, `balance`, `help`, `support`, `lang`, `setlang:ru|en`.
  */
 export function encodeCallback(action: CallbackAction): string {
   switch (action.type) {
+    case 'menu':
+    case 'subs':
+    case 'balance':
+    case 'help':
+    case 'support':
+    case 'lang':
+      return action.type;
+    case 'sub':
+    case 'qr':
+    case 'key':
+    case 'renew':
+      return `${action.type}:${action.subscriptionId}`;
+    case 'how':
+      return `how:${action.subscriptionId}:${action.platform}`;
+    case 'rpay':
+      return `rpay:${action.subscriptionId}:${action.method}`;
+    case 'setlang':
+      return `setlang:${action.language}`;
     case 'plans':
       return 'plans';
     case 'plan':
@@ -48,6 +134,16 @@ export function encodeCallback(action: CallbackAction): string {
     case 'autorenew':
       return `autorenew:${action.enabled ? 'on' : 'off'}`;
   }
+}
+
+/**
+ * The trigger a feature registers with `composer.callbackQuery(...)`: callback data of this type,
+ * with or without arguments (`plan` matches `plan:2` and `plan:01`, never `plans`). Features parse
+ * the data with {@link parseCallback} and answer malformed data of their own type as out of date;
+ * data no trigger matches reaches the stale-button fallback.
+ */
+export function callbackTrigger(type: CallbackAction['type']): RegExp {
+  return new RegExp(`^${type}(?::|$)`);
 }
 
 /** Parses callback data from Telegram; `undefined` for anything malformed, unknown or too long. */

@@ -1,9 +1,15 @@
 import { z } from 'zod';
 import { commonFields } from '../lib/config/common-fields';
-import { telegramApiRoot, telegramBotToken, telegramUserIds } from '../lib/config/fields';
+import { baseUrl, telegramApiRoot, telegramBotToken, telegramUserIds } from '../lib/config/fields';
 import { parseConfig } from '../lib/config/parse-config';
 import { paymentFields } from '../lib/payments/payments-config';
 import { purchaseFields } from '../usecases/purchase-config';
+
+/** A Telegram chat id: a user's (positive) or a group's (negative). */
+const telegramChatId = z.coerce
+  .number()
+  .int()
+  .refine((id) => id !== 0 && Number.isSafeInteger(id), 'must be a Telegram chat id (negative for groups)');
 
 /** The bot process's configuration schema. */
 export const botConfigSchema = z.object({
@@ -14,6 +20,15 @@ export const botConfigSchema = z.object({
   TELEGRAM_API_ROOT: telegramApiRoot,
   ADMIN_TELEGRAM_IDS: telegramUserIds().describe('Telegram user ids allowed to use admin commands, comma-separated'),
   SUPPORT_CONTACT: z.string().optional().describe('Shown by /paysupport, e.g. @vpn_support'),
+  SUPPORT_CHAT_ID: telegramChatId
+    .optional()
+    .describe(
+      "Telegram chat (a group: negative id; the bot must be a member) that receives users' messages from Help & support; operators answer by replying there. Default ALERT_CHAT_ID; neither: no support chat",
+    ),
+  ALERT_CHAT_ID: telegramChatId.optional().describe('Telegram chat that receives operator alerts (worker) and, without SUPPORT_CHAT_ID, support messages (bot)'),
+  PUBLIC_BASE_URL: baseUrl()
+    .optional()
+    .describe('Public base URL of the api; the bot shows <PUBLIC_BASE_URL>/sub/<token> links and import links; without it only the key'),
   TRIAL_DAYS: z
     .union([z.literal('disabled'), z.coerce.number().int().min(1).max(365)])
     .default(3)

@@ -3,11 +3,13 @@ import { parseMoney } from '../lib/money';
 import type { PurchaseService } from '../usecases/start-purchase';
 import type { createStarsCheckout } from '../usecases/stars-checkout';
 import type { TrialService } from '../usecases/start-trial';
-import { listActivePlans } from '../sql/repositories/plans-repository';
+import { getPlan, listActivePlans } from '../sql/repositories/plans-repository';
 import { findUsablePromo } from '../sql/repositories/promo-codes-repository';
-import { listUserSubscriptions } from '../sql/repositories/subscriptions-repository';
-import { getOrCreateUser, getUserById, getUserByTelegramId, setAutoRenew } from '../sql/repositories/users-repository';
-import type { BotPlan, BotServices, PaymentMethod, RememberedPromo } from './bot-services';
+import { getReferralStats } from '../sql/repositories/referral-stats-repository';
+import { getServer } from '../sql/repositories/servers-repository';
+import { getSubscription, listUserSubscriptions } from '../sql/repositories/subscriptions-repository';
+import { getOrCreateUser, getUserById, getUserByTelegramId, setAutoRenew, setUserLanguage } from '../sql/repositories/users-repository';
+import type { BotPlan, BotServices, PaymentMethod, RememberedPromo, SubscriptionDetails } from './bot-services';
 
 /** How long a /promo code is remembered for the user's next purchase. */
 export const PROMO_MEMORY_MS = 30 * 60 * 1000;
@@ -27,6 +29,8 @@ export interface BotServicesDeps {
   trial?: TrialService | undefined;
   /** The clock (tests); default `() => new Date()`. */
   now?: (() => Date) | undefined;
+  /** Public base URL of the api, no trailing slash: subscription links are `<this>/sub/<token>`; without it none are shown. */
+  publicBaseUrl?: string | undefined;
 }
 
 /**
@@ -41,6 +45,7 @@ export function createBotServices(deps: BotServicesDeps): BotServices {
    * them and the user types /promo again. The database decides at purchase time anyway.
    */
   const promos = new Map<number, RememberedPromo & { expiresAt: number }>();
+  const subUrl = (token: string) => (deps.publicBaseUrl === undefined ? {} : { subscriptionUrl: `${deps.publicBaseUrl}/sub/${token}` });
   const remembered = (userId: number): RememberedPromo | null => {
     const entry = promos.get(userId);
     if (entry === undefined) return null;
@@ -57,7 +62,10 @@ export function createBotServices(deps: BotServicesDeps): BotServices {
     },
     async findUser(telegramId) {
       const user = await getUserByTelegramId(deps.db, telegramId);
-      return user === null ? null : { userId: user.id };
+      return user === null ? null : { userId: user.id, languageCode: user.language_code };
+    },
+    async setLanguage(input) {
+      await setUserLanguage(deps.db, { userId: input.userId, languageCode: input.language, actor: { type: 'user', userId: input.userId } });
     },
     async listPlans() {
       const plans = await listActivePlans(deps.db);
@@ -106,7 +114,37 @@ export function createBotServices(deps: BotServicesDeps): BotServices {
         planName: (subscription.plan_id === null ? undefined : planNames.get(subscription.plan_id)) ?? '—',
         status: subscription.status === 'pending' ? 'pending' : subscription.status,
         endsAt: subscription.end_date,
+        ...(subscription.vpn_key === null ? {} : subUrl(subscription.sub_token)),
       }));
+    },
+    async subscriptionDetails({ userId, subscriptionId }) {
+      const subscription = await getSubscription(deps.db, subscriptionId);
+      if (subscription === null || subscription.user_id !== userId) return null;
+      const [plan, server] = await Promise.all([
+        subscription.plan_id === null ? null : getPlan(deps.db, subscription.plan_id),
+        subscription.server_id === null ? null : getServer(deps.db, subscription.server_id),
+      ]);
+      const vpnKey = subscription.vpn_key;
+      return {
+        id: subscription.id,
+        planName: plan?.name ?? '—',
+        status: subscription.status,
+        endsAt: subscription.end_date,
+        ...(vpnKey === null ? {} : { vpnKey, ...subUrl(subscription.sub_token) }),
+        trafficUsedBytes: subscription.traffic_used,
+        trafficLimitBytes: plan?.features?.traffic_limit ?? null,
+        ...(plan?.features?.devices === undefined ? {} : { devices: plan.features.devices }),
+        ...(server === null || vpnKey === null ? {} : { server: { name: server.name, location: server.location } }),
+      } satisfies SubscriptionDetails;
+    },
+    async accountSummary(userId) {
+      const [user, referrals] = await Promise.all([getUserById(deps.db, userId), getReferralStats(deps.db, userId)]);
+      return {
+        balanceKopecks: user === null ? 0 : Number(parseMoney(user.balance)),
+        referralCode: user?.referral_code ?? '',
+        invitedCount: referrals.invited,
+        bonusEarnedKopecks: Number(parseMoney(referrals.bonus)),
+      };
     },
     async checkStarsCheckout(checkout) {
       return deps.stars?.checkStarsCheckout(checkout) ?? { ok: false, reason: 'unknown-order' };

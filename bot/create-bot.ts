@@ -7,10 +7,23 @@ import type { BotServices } from './bot-services';
 import { describeError } from './describe-error';
 import { pickLocale, type LocaleTexts } from './locales';
 import type { OperatorActions } from '../usecases/operator-types';
-import { registerAccountHandlers } from './register-account-handlers';
-import { registerCommandHandlers } from './register-command-handlers';
-import { registerOperatorHandlers } from './register-operator-handlers';
-import { registerPurchaseHandlers } from './register-purchase-handlers';
+import { renderQrPng } from '../lib/xui/render-qr';
+import { autoRenewFeature } from './features/auto-renew';
+import { balanceFeature } from './features/balance';
+import { languageFeature } from './features/language';
+import { groupChatFeature, menuFeature, unknownInputFeature } from './features/menu';
+import { renewalFeature, type RenewalService } from './features/renewal';
+import { subscriptionScreenFeature } from './features/subscription-screen';
+import { supportFeature } from './features/support';
+import { helpFeature } from './features/help';
+import { operatorFeature } from './features/operator';
+import { promoFeature } from './features/promo';
+import { purchaseFeature } from './features/purchase';
+import { staleButtonsFeature } from './features/stale-buttons';
+import { starsCheckoutFeature } from './features/stars-checkout';
+import { startFeature } from './features/start';
+import { subscriptionsFeature } from './features/subscriptions';
+import { trialFeature } from './features/trial';
 
 /** Dependencies of {@link createBot}. */
 export interface BotDeps {
@@ -27,6 +40,12 @@ export interface BotDeps {
   operator?: OperatorActions | undefined;
   /** Shown by /paysupport, e.g. `@vpn_support`; without it users are asked to write in the chat. */
   supportContact?: string;
+  /** The operators' chat that receives users' support messages (SUPPORT_CHAT_ID or ALERT_CHAT_ID). */
+  supportChatId?: number | undefined;
+  /** Renewal with the same key, when the backend offers it; without it Renew buttons say it is not available. */
+  renewal?: RenewalService | undefined;
+  /** Renders QR code PNGs; default lib/xui/render-qr.ts. */
+  renderQr?: (text: string) => Promise<Buffer>;
   /**
    * Throttler settings (Bottleneck options). Default: Telegram's limits, 30 calls/s overall and
    * one message per second per private chat. Tests shorten `out.minTime`.
@@ -40,9 +59,13 @@ export const MAX_RETRY_AFTER_SECONDS = 60;
 /**
  * Builds the Telegram bot: API transformers (auto-retry honouring `retry_after`, then the
  * throttler around it so a retried call keeps its chat's place in line), a locale middleware
- * choosing Russian or English from `language_code`, the command, account (trial, auto-renewal),
- * operator and purchase handlers, and a `bot.catch` that logs failures without the token or
+ * choosing Russian or English (the user's stored choice, else `language_code`), one grammY Composer per feature (bot/features/,
+ * each given only the services it uses), and a `bot.catch` that logs failures without the token or
  * payloads and tells the user something went wrong. The caller starts it (`bot.start()` or a webhook) and stops it.
+ *
+ * Features route by trigger (a command, a callback-data prefix from callback-data.ts, an update
+ * type), never by `next()`, so their order does not matter; only the two fallbacks (stale buttons,
+ * unknown input) come last. Adding a feature is one file in bot/features/ and one `bot.use` here.
  */
 export function createBot(deps: BotDeps): Bot<BotContext> {
   const log = deps.logger.child({ component: 'bot' });
@@ -50,23 +73,55 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: MAX_RETRY_AFTER_SECONDS }));
   bot.api.config.use(apiThrottler(deps.throttle));
 
+  const { services } = deps;
+  const describe = (error: unknown) => describeError(error, deps.token);
+  /*
+   * The locale: the language the user chose (stored, so the worker's messages follow it too), else
+   * Telegram's language_code. A failed lookup keeps Telegram's, so even a database outage is
+   * answered in the user's language.
+   */
   bot.use(async (ctx, next) => {
     ctx.locale = pickLocale(ctx.from?.language_code);
     ctx.texts = deps.texts[ctx.locale];
+    if (ctx.from !== undefined && (ctx.chat === undefined || ctx.chat.type === 'private')) {
+      const stored = await services.findUser(ctx.from.id).then(
+        (user) => user?.languageCode ?? undefined,
+        (error: unknown) => void log.warn({ error: describe(error) }, 'could not read the stored language'),
+      );
+      if (stored !== undefined) {
+        ctx.locale = pickLocale(stored);
+        ctx.texts = deps.texts[ctx.locale];
+      }
+    }
     await next();
   });
-  registerCommandHandlers(bot, deps);
-  registerAccountHandlers(bot, deps);
-  registerOperatorHandlers(bot, deps, log);
-  registerPurchaseHandlers(bot, deps, log);
+  bot.use(startFeature(services));
+  bot.use(helpFeature({ supportContact: deps.supportContact }));
+  bot.use(purchaseFeature(services));
+  bot.use(promoFeature(services));
+  bot.use(starsCheckoutFeature(services, { log, describe }));
+  bot.use(subscriptionsFeature(services));
+  bot.use(trialFeature(services));
+  bot.use(autoRenewFeature(services));
+  bot.use(operatorFeature({ services, operator: deps.operator, log }));
+  bot.use(menuFeature());
+  bot.use(subscriptionScreenFeature({ services, renewable: deps.renewal !== undefined, renderQr: deps.renderQr ?? ((text) => renderQrPng(text)) }));
+  bot.use(renewalFeature({ services, renewal: deps.renewal }));
+  bot.use(balanceFeature(services));
+  bot.use(languageFeature({ services, texts: deps.texts }));
+  bot.use(supportFeature({ services, texts: deps.texts, supportChatId: deps.supportChatId, log, describe }));
+  bot.use(groupChatFeature({ supportChatId: deps.supportChatId }));
+  // Fallbacks: what no feature's trigger claimed.
+  bot.use(staleButtonsFeature());
+  bot.use(unknownInputFeature(services));
 
   bot.catch(async ({ error, ctx }) => {
-    log.error({ error: describeError(error, deps.token), updateId: ctx.update.update_id }, 'update handler failed');
+    log.error({ error: describe(error), updateId: ctx.update.update_id }, 'update handler failed');
     try {
       if (ctx.callbackQuery !== undefined) await ctx.answerCallbackQuery({ text: ctx.texts.genericError }).catch(() => undefined);
       if (ctx.chat !== undefined) await ctx.reply(ctx.texts.genericError);
     } catch (replyError) {
-      log.warn({ error: describeError(replyError, deps.token) }, 'could not tell the user about the failure');
+      log.warn({ error: describe(replyError) }, 'could not tell the user about the failure');
     }
   });
   return bot;

@@ -49,9 +49,11 @@ const bot = createBot({
     purchases,
     stars: createStarsCheckout({ db, payments: paymentWorkflows, logger }),
     trial,
+    publicBaseUrl: config.PUBLIC_BASE_URL,
   }),
   operator: createOperatorActions({ client: paymentWorkflows.client, db, taskQueue: config.TEMPORAL_TASK_QUEUE }),
   ...(config.SUPPORT_CONTACT === undefined ? {} : { supportContact: config.SUPPORT_CONTACT }),
+  supportChatId: config.SUPPORT_CHAT_ID ?? config.ALERT_CHAT_ID,
 });
 
 const registry = createProcessRegistry('bot');

@@ -7,7 +7,7 @@
  */
 import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import { ActivityFailure } from '@temporalio/common';
-import type { InvariantReport } from '../activities/invariants';
+import type { InvariantReport } from '../activities/contracts/invariant-activities';
 import type { DatabasePool } from '../lib/db/create-pool';
 import { parseMoney } from '../lib/money';
 import { getPlan, listActivePlans } from '../sql/repositories/plans-repository';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { commonFields } from '../lib/config/common-fields';
-import { baseUrl, telegramApiRoot, telegramBotToken, telegramUserIds } from '../lib/config/fields';
+import { baseUrl, panelReopenAfterSeconds, pgBinDir, telegramApiRoot, telegramBotToken, telegramUserIds } from '../lib/config/fields';
 import { parseConfig } from '../lib/config/parse-config';
 import { parseSecretKey } from '../lib/crypto/secret-box';
 import { paymentFields } from '../lib/payments/payments-config';
@@ -78,11 +78,17 @@ export const workerConfigSchema = z.object({
     .int()
     .min(10)
     .default(60)
-    .describe('How often the panel-health-probe Schedule probes every active panel, in seconds (>= 10)'),
+    .describe('How often the panel-health-probe Schedule probes every panel (open or closed), in seconds (>= 10)'),
   PANEL_FAILOVER_AFTER_SECONDS: z
     .union([z.literal('disabled'), z.coerce.number().int().positive()])
     .default(300)
     .describe("How long a server must stay down before its subscriptions move to healthy servers, in seconds, or 'disabled' (probe only)"),
+  PANEL_REOPEN_AFTER_SECONDS: panelReopenAfterSeconds,
+  PANEL_AUTO_REOPEN: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true')
+    .describe("Whether the panel-health-probe Schedule re-opens a server the failover closed once it stayed healthy for PANEL_REOPEN_AFTER_SECONDS ('true'), or only `npm run servers -- reopen` does ('false')"),
   TRAFFIC_SYNC_INTERVAL_SECONDS: z.coerce
     .number()
     .int()
@@ -95,6 +101,12 @@ export const workerConfigSchema = z.object({
     .min(10)
     .default(900)
     .describe('How often the panel-reconcile Schedule repairs drift between the panels and the database, in seconds (>= 10)'),
+  RECONCILE_MAX_DESTRUCTIVE_PER_RUN: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(20)
+    .describe('Most destructive repairs (client deletes and disables) the panel reconciler makes on one server per run; the rest wait for later runs and operators are alerted'),
   PAYMENT_RECONCILE_INTERVAL_SECONDS: z.coerce
     .number()
     .int()
@@ -180,6 +192,19 @@ export const workerConfigSchema = z.object({
     .max(1000)
     .default(25)
     .describe('Most orphans each sweep repairs per run'),
+  BACKUP_DIR: z
+    .string()
+    .regex(/^\//, 'must be an absolute path')
+    .optional()
+    .describe('Folder the database-backup Schedule writes pg_dump files (custom format) to, writable by the worker; unset = no backups'),
+  BACKUP_KEEP: z.coerce.number().int().min(1).max(1000).default(7).describe('Newest backups kept in BACKUP_DIR; older ones are deleted after each backup'),
+  BACKUP_INTERVAL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(300)
+    .default(86_400)
+    .describe('How often the database-backup Schedule dumps the database, in seconds (>= 300; default a day)'),
+  PG_BIN_DIR: pgBinDir,
 });
 
 function isSecretKey(text: string): boolean {
@@ -197,6 +222,13 @@ export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 /** The chats operator alerts go to: ALERT_CHAT_ID, else every admin. */
 export function alertChatIds(config: Pick<WorkerConfig, 'ALERT_CHAT_ID' | 'ADMIN_TELEGRAM_IDS'>): number[] {
   return config.ALERT_CHAT_ID === undefined ? [...config.ADMIN_TELEGRAM_IDS] : [config.ALERT_CHAT_ID];
+}
+
+/** The backup settings of the worker's activities, or undefined when BACKUP_DIR is unset. */
+export function backupSettings(config: Pick<WorkerConfig, 'BACKUP_DIR' | 'BACKUP_KEEP' | 'DATABASE_URL' | 'PG_BIN_DIR'>) {
+  return config.BACKUP_DIR === undefined
+    ? undefined
+    : { dir: config.BACKUP_DIR, keep: config.BACKUP_KEEP, databaseUrl: config.DATABASE_URL, pgBinDir: config.PG_BIN_DIR };
 }
 
 /** Parses the worker's environment once, at start-up. @throws ConfigError */

@@ -24,4 +24,11 @@ export interface FleetActivities {
   listActiveSubscriptionsOnServer(input: { serverId: number }): Promise<number[]>;
   /** Signals `moveToServer` to each subscription's workflow. @idempotency the workflow ignores a move already made */
   signalMoveToServer(input: { fromServerId: number; subscriptionIds: number[]; reason: 'failover' | 'operator' }): Promise<SignalMovesResult>;
+  /**
+   * Re-opens servers failover closed that have been healthy for `healthyForSeconds` (audited, one
+   * operator alert each); never a server an operator closed.
+   * @idempotency healthyForSeconds: an opened server is no longer a candidate
+   * @returns the ids opened by this call
+   */
+  reopenHealthyServers(input: { healthyForSeconds: number }): Promise<number[]>;
 }

@@ -1,8 +1,9 @@
 import type { BotPlan, BotSubscription, PaymentMethod, PurchaseRejection, RememberedPromo, StarsCheckoutRejection, TrialRefusal } from '../bot-services';
-import type { InvariantReport } from '../../activities/contracts/invariant-activities';
+import type { InvariantReport } from './invariant-report';
 import type { OperatorSubscriptionView, OperatorUserView } from '../../usecases/operator-types';
 import { formatRub } from '../../texts/format-rub';
 import { operatorDate } from './operator-date';
+import { menuEn } from './menu-en';
 
 /** Violations an /invariants reply lists (a Telegram message holds 4096 characters). */
 export const INVARIANT_LINES = 25;
@@ -176,6 +177,7 @@ export const en = {
             ...(report.violations.length + report.omitted > INVARIANT_LINES ? [`… and ${report.violations.length + report.omitted - INVARIANT_LINES} more.`] : []),
           ].join('\n'),
   },
+  menu: menuEn,
   genericError: 'Something went wrong. Please try again in a minute.',
   commands: {
     start: 'Start',

@@ -2,6 +2,7 @@ import type { BotPlan, BotSubscription } from '../bot-services';
 import { INVARIANT_LINES, type BotTexts } from './en';
 import { formatRub } from '../../texts/format-rub';
 import { operatorDate } from './operator-date';
+import { menuRu } from './menu-ru';
 import { russianDays, russianPlural } from '../../lib/i18n/russian-plural';
 
 const price = (kopecks: number): string => formatRub(kopecks, { decimalSeparator: ',', groupSeparator: ' ' });
@@ -170,6 +171,7 @@ export const ru: BotTexts = {
             ...(report.violations.length + report.omitted > INVARIANT_LINES ? [`… и ещё ${report.violations.length + report.omitted - INVARIANT_LINES}.`] : []),
           ].join('\n'),
   },
+  menu: menuRu,
   genericError: 'Что-то пошло не так. Попробуйте ещё раз через минуту.',
   commands: {
     start: 'Начать',

@@ -14,7 +14,7 @@ export interface FakeUser {
 export type FakeMessage = {
   message_id: number;
   date: number;
-  chat: { id: number; type: 'private'; first_name?: string; username?: string };
+  chat: { id: number; type: 'private' | 'supergroup'; first_name?: string; username?: string; title?: string };
   from?: FakeUser | { id: number; is_bot: true; first_name: string; username: string };
   text?: string;
   caption?: string;
@@ -42,7 +42,7 @@ export interface ChatStore {
   find(chatId: number, messageId: number): ChatEntry | undefined;
   /** Every entry of one chat in order, deleted ones included. */
   list(chatId: number): readonly ChatEntry[];
-  /** The chat object Telegram puts in messages of a private chat with `chatId`. */
+  /** The chat object Telegram puts in messages of the chat: private for a user's id, a supergroup for a negative id. */
   chat(chatId: number): FakeMessage['chat'];
 }
 
@@ -86,6 +86,7 @@ export function createChatStore(): ChatStore {
     },
     list: (chatId) => chats.get(chatId) ?? [],
     chat(chatId) {
+      if (chatId < 0) return { id: chatId, type: 'supergroup', title: `Group ${-chatId}` };
       const known = users.get(chatId);
       return {
         id: chatId,

@@ -40,8 +40,12 @@ export interface FakeTelegram {
   apiRoot: string;
   token: string;
   botInfo: FakeBotUser;
-  /** A user sends a text message; `/commands` get `bot_command` entities. Returns the message. */
-  userSends(user: FakeUserInput, text: string): FakeMessage;
+  /**
+   * A user sends a text message; `/commands` get `bot_command` entities. Returns the message.
+   * `chatId` (negative: a group) sends it there instead of the private chat; `replyTo` makes it a
+   * reply to that message of the chat.
+   */
+  userSends(user: FakeUserInput, text: string, options?: { chatId?: number; replyTo?: number }): FakeMessage;
   /**
    * A user presses an inline button. The query carries the message `messageId` (default: the
    * bot's latest message in that chat) when it exists. Returns the callback query id.

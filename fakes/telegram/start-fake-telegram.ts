@@ -96,20 +96,23 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     token,
     botInfo: state.botUser,
     state,
-    userSends(input, text) {
+    userSends(input, text, sendOptions = {}) {
       const user = state.chats.user(input);
+      const chatId = sendOptions.chatId ?? user.id;
+      const replied = sendOptions.replyTo === undefined ? undefined : state.chats.find(chatId, sendOptions.replyTo)?.message;
       const entities = [...text.matchAll(/(?<=^|\s)\/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]+)?/g)].map((found) => ({
         type: 'bot_command',
         offset: found.index,
         length: found[0].length,
       }));
-      const message = state.chats.add(user.id, 'user', (messageId, date) => ({
+      const message = state.chats.add(chatId, 'user', (messageId, date) => ({
         message_id: messageId,
         from: user,
-        chat: state.chats.chat(user.id),
+        chat: state.chats.chat(chatId),
         date,
         text,
         ...(entities.length === 0 ? {} : { entities }),
+        ...(replied === undefined ? {} : { reply_to_message: replied }),
       })).message;
       state.queue.push({ message });
       return message;

@@ -14,6 +14,13 @@ export interface DbPoolOptions {
   statementTimeoutMs?: number;
   /** Connection timeout in milliseconds; default 5 000. */
   connectionTimeoutMs?: number;
+  /**
+   * Whether a connection is reset (`DISCARD ALL`, slonik's default) each time it returns to the
+   * pool; default true. That is a second round trip per pool query (measured: ~120 µs of client
+   * CPU on top of ~140 µs for `SELECT 1`). Turn it off only for code that leaves no session state
+   * behind (no session-level SET, advisory locks, temporary tables or LISTEN), as the api's.
+   */
+  resetOnRelease?: boolean;
 }
 
 /**
@@ -68,6 +75,7 @@ export async function createDbPool(databaseUrl: string, options: DbPoolOptions =
     maximumPoolSize: options.maximumPoolSize ?? 10,
     statementTimeout: options.statementTimeoutMs ?? 30_000,
     connectionTimeout: options.connectionTimeoutMs ?? 5_000,
+    ...(options.resetOnRelease === false ? { resetConnection: async () => undefined } : {}),
   });
 }
 

@@ -32,6 +32,29 @@ export function webhookOutcome(statusCode: number): WebhookOutcome {
   return 'accepted';
 }
 
+/**
+ * `vless_webhook_duplicates_total{provider}`: repeats of settled webhook events, answered without a
+ * write or a log line (api).
+ */
+export function createWebhookDuplicateCounter(registry: Registry): Counter<'provider'> {
+  return new Counter({
+    name: 'vless_webhook_duplicates_total',
+    help: 'Webhook deliveries that repeated a settled event: answered 200 duplicate with no write and no log line',
+    labelNames: ['provider'],
+    registers: [registry],
+  });
+}
+
+/** `vless_webhook_dispatch_total{outcome}`: what the webhook dispatcher did with stored events (api). */
+export function createWebhookDispatchCounter(registry: Registry): Counter<'outcome'> {
+  return new Counter({
+    name: 'vless_webhook_dispatch_total',
+    help: 'Stored webhook events the dispatcher processed, per outcome (handed_off to the payment workflow, settled, ignored, retry after a failed hand-off)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+}
+
 /** `vless_panel_calls_total{server_id,outcome}`: HTTP exchanges with 3X-UI panels (worker). */
 export function createPanelCallCounter(registry: Registry): Counter<'server_id' | 'outcome'> {
   return new Counter({

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql, type CommonQueryMethods } from 'slonik';
+import { z } from 'zod';
 import { escapeUnstorable, storableJson } from '../../lib/db/storable-text';
 import { RecordNotFoundError } from '../../lib/errors';
 import { webhookEventRow, type WebhookEventRow } from '../schemas/webhook-event-row';
@@ -149,6 +150,87 @@ export async function recordWebhookDelivery(
     `);
     return { delivery: 'repeat', event: existing };
   });
+}
+
+/** What verification read from a delivery: all the dispatcher needs to hand it off (0017). */
+export interface WebhookNotification {
+  kind: string;
+  /** `payments.id` the provider echoes back; null when absent. */
+  orderId: number | null;
+  /** The provider's payment id; null when Postgres cannot hold it (such an id names no payment of ours). */
+  externalId: string | null;
+}
+
+/** How {@link acceptWebhookDelivery} found the inbox: new, a repeat to process again, or a settled no-op. */
+export interface AcceptedDelivery {
+  delivery: WebhookDeliveryKind;
+  eventId: number;
+}
+
+const acceptedRow = z.object({ id: z.number(), status: z.string(), first: z.boolean() });
+const eventIdRow = z.object({ id: z.number() });
+
+/**
+ * Stores one verified delivery for the dispatcher (api/webhook-dispatcher.ts), answering as soon as
+ * it is committed. The first delivery of a (provider, event key) is one statement: the inbox row
+ * ('received', with `notification`) and its 'webhook.received' audit row. A repeat of a settled
+ * event is the same one statement and writes nothing (count it in a metric). A repeat of any
+ * other event (an earlier copy may have proved nothing) is a second statement: it is counted,
+ * its raw copy kept in webhook_event_deliveries, and the event made 'received' again with this
+ * notification, so the dispatcher processes it again; it waits while a dispatcher holds the row.
+ *
+ * @idempotency provider+eventKey (one event row; repeats never make a second)
+ */
+export async function acceptWebhookDelivery(
+  connection: CommonQueryMethods,
+  input: WebhookDeliveryInput & { notification: WebhookNotification },
+): Promise<AcceptedDelivery> {
+  const stored = storableDelivery(input);
+  const payload = stored.payload === null || stored.payload === undefined ? null : sql.jsonb(stored.payload as Parameters<typeof sql.jsonb>[0]);
+  const notification = sql.jsonb({ kind: input.notification.kind, orderId: input.notification.orderId, externalId: input.notification.externalId });
+  // A concurrent first delivery of the same key makes both CTE branches empty (its row was not
+  // visible to `found`, and ON CONFLICT skipped ours): the next statement sees it.
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    const row = await connection.maybeOne(sql.type(acceptedRow)`
+      WITH found AS (
+        SELECT id, status FROM webhook_events WHERE provider = ${input.provider} AND event_key = ${stored.eventKey}
+      ), inserted AS (
+        INSERT INTO webhook_events (provider, event_key, payload, raw_body, raw_bytes, headers, sanitized, notification)
+        SELECT ${input.provider}, ${stored.eventKey}, ${payload}::jsonb, ${stored.rawText}, ${sql.binary(input.rawBody)},
+               ${sql.jsonb(stored.headers)}, ${stored.sanitized}, ${notification}
+        WHERE NOT EXISTS (SELECT 1 FROM found)
+        ON CONFLICT (provider, event_key) DO NOTHING
+        RETURNING id, status, provider, event_key
+      ), audited AS (
+        INSERT INTO audit_logs (action, entity_type, entity_id, details, actor, actor_id)
+        SELECT 'webhook.received', 'webhook_event', id,
+               jsonb_build_object('provider', provider, 'event_key', event_key) || ${sql.jsonb(stored.sanitized ? { sanitized: true } : {})},
+               'provider_webhook', provider
+        FROM inserted
+      )
+      SELECT id, status, true AS first FROM inserted
+      UNION ALL
+      SELECT id, status, false AS first FROM found
+    `);
+    if (row === null) continue;
+    if (row.first) return { delivery: 'first', eventId: row.id };
+    if (row.status === 'settled') return { delivery: 'settled', eventId: row.id };
+    const again = await connection.maybeOne(sql.type(eventIdRow)`
+      WITH bumped AS (
+        UPDATE webhook_events
+        SET deliveries = deliveries + 1, last_delivered_at = now(), status = 'received', processed_at = NULL, error = NULL,
+            notification = ${notification}, dispatch_attempts = 0, dispatch_after = NULL
+        WHERE id = ${row.id} AND status <> 'settled'
+        RETURNING id
+      ), kept AS (
+        INSERT INTO webhook_event_deliveries (webhook_event_id, raw_bytes, raw_body, headers, sanitized)
+        SELECT id, ${sql.binary(input.rawBody)}, ${stored.rawText}, ${sql.jsonb(stored.headers)}, ${stored.sanitized} FROM bumped
+      )
+      SELECT id FROM bumped
+    `);
+    return { delivery: again === null ? 'settled' : 'repeat', eventId: row.id };
+  }
+  throw new Error('webhook delivery neither stored nor found after three attempts');
 }
 
 /** What processing a delivery found; see the 0015 migration header. */

@@ -3,7 +3,9 @@ import { bigIdColumn, idColumn, jsonColumn, timestampColumn } from './columns';
 
 /**
  * Inbox status (0015): received -> handed_off | settled | ignored | failed. Only `settled` is
- * final: a repeat of any other event is processed again (see the 0015 migration header).
+ * final: a repeat of any other event is processed again (see the 0015 migration header). Since
+ * 0017 the api's dispatcher moves received rows on and a failed hand-off stays received (retried);
+ * `failed` is left on rows from before 0017, processed again when the provider redelivers.
  */
 export const webhookEventStatus = z.enum(['received', 'handed_off', 'settled', 'ignored', 'failed']);
 

@@ -193,7 +193,7 @@ describe('docker-compose.yml', () => {
       panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
     };
     const exprs = dashboard.panels.flatMap((panel) => panel.targets.map((target) => target.expr)).join('\n');
-    for (const metric of ['vless_webhooks_total', 'vless_payments', 'vless_payment_to_key_seconds_24h', 'vless_panel_calls_total', 'vless_notifications', 'vless_subscriptions', 'vless_payments_parked', 'vless_alerts_total', 'temporal_']) {
+    for (const metric of ['vless_webhooks_total', 'vless_webhook_duplicates_total', 'vless_webhook_dispatch_total', 'vless_payments', 'vless_payment_to_key_seconds_24h', 'vless_panel_calls_total', 'vless_notifications', 'vless_subscriptions', 'vless_payments_parked', 'vless_alerts_total', 'temporal_']) {
       assert.ok(exprs.includes(metric), `the dashboard shows ${metric}`);
     }
   });

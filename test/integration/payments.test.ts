@@ -162,6 +162,13 @@ describe('payments end to end', () => {
       SELECT count(*)::int AS count FROM webhook_events WHERE provider = 'yookassa' AND event_key = ${`${payment.external_id}:payment.succeeded`}`);
     assert.equal(inbox, 1);
     assert.ok(yookassa.controls.webhooks?.deliveries.slice(-3).every((delivery) => delivery.state === 'delivered'));
+    // The api answered before the hand-off; its dispatcher still processed every delivery it stored.
+    const status = await eventually(async () => {
+      const current = await database.pool.oneFirst(sql.type(z.object({ status: z.string() }))`
+        SELECT status FROM webhook_events WHERE provider = 'yookassa' AND event_key = ${`${payment.external_id}:payment.succeeded`}`);
+      return current === 'received' ? undefined : current;
+    }, 10_000, 'the inbox row processed');
+    assert.ok(['handed_off', 'settled'].includes(status), status);
   });
 
   it('forged webhooks get 401 and change nothing', async () => {

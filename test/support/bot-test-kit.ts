@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { startFakeTelegram, type FakeTelegram, type RecordedCall } from '../../fakes/telegram';
-import type { BotPlan, BotServices, PaymentMethod, RegisterUserInput } from '../../bot/bot-services';
+import type { AccountSummary, BotPlan, BotServices, PaymentMethod, RegisterUserInput, SubscriptionDetails } from '../../bot/bot-services';
 import { createBot, type BotDeps } from '../../bot/create-bot';
 import { defaultTexts } from '../../bot/locales';
 
@@ -18,11 +18,43 @@ export const PLANS: BotPlan[] = [
   { id: 2, name: '3 месяца', durationDays: 90, priceKopecks: 59_950, features: { devices: 5, discountPercent: 20 } },
 ];
 
+/** The /sub URL of {@link activeSubscription} `id` (a 43-character token, as new_sub_token() makes). */
+export const subUrlOf = (id: number): string => `https://vpn.example.test/sub/${'T'.repeat(40)}${String(id).padStart(3, '0')}`;
+
+/**
+ * An active provisioned subscription for {@link fakeServices}' `subscriptions`: 12.5 GB used of
+ * 100 GB, 5 devices, server NL-1 in Amsterdam, ending 2030-01-15.
+ */
+export function activeSubscription(id: number, userId: number, overrides: Partial<SubscriptionDetails> = {}): SubscriptionDetails & { userId: number } {
+  return {
+    id,
+    userId,
+    planName: '1 месяц',
+    status: 'active',
+    endsAt: new Date('2030-01-15T09:00:00Z'),
+    vpnKey: `vless://uuid-${id}@nl1.example.test:443?security=reality&type=tcp#sub-${id}`,
+    subscriptionUrl: subUrlOf(id),
+    trafficUsedBytes: 12.5 * 1024 ** 3,
+    trafficLimitBytes: 100 * 1024 ** 3,
+    devices: 5,
+    server: { name: 'NL-1', location: 'Amsterdam' },
+    ...overrides,
+  };
+}
+
 /**
  * In-memory services: users numbered from 1 in order of /start, purchases and Stars charges
  * recorded, a 3-day trial granted once per user, auto-renewal off until set, nobody an admin.
+ * `subscriptions` (push {@link activeSubscription}s) belong to their `userId`; `accounts` holds
+ * balances and referral numbers (default: nothing, code `code<userId>`); `languages` records choices;
+ * the stored language is Telegram's at registration until the user chooses one, as in the database.
  */
 export function fakeServices(overrides: Partial<BotServices> = {}) {
+  const subscriptions: Array<SubscriptionDetails & { userId: number }> = [];
+  const accounts = new Map<number, AccountSummary>();
+  const languages = new Map<number, 'ru' | 'en'>();
+  /** users.language_code as the database keeps it: Telegram's at registration, then the user's choice. */
+  const storedLanguages = new Map<number, string>();
   const registered: RegisterUserInput[] = [];
   const purchases: Array<{ userId: number; planId: number; method: PaymentMethod }> = [];
   const charges: string[] = [];
@@ -35,12 +67,26 @@ export function fakeServices(overrides: Partial<BotServices> = {}) {
       const known = users.get(input.telegramId);
       if (known !== undefined) return { userId: known, isNew: false };
       users.set(input.telegramId, users.size + 1);
+      if (input.languageCode !== undefined) storedLanguages.set(users.size, input.languageCode);
       return { userId: users.size, isNew: true };
     },
     findUser: async (telegramId) => {
       const userId = users.get(telegramId);
-      return userId === undefined ? null : { userId };
+      if (userId === undefined) return null;
+      const language = storedLanguages.get(userId);
+      return language === undefined ? { userId } : { userId, languageCode: language };
     },
+    setLanguage: async ({ userId, language }) => {
+      languages.set(userId, language);
+      storedLanguages.set(userId, language);
+    },
+    subscriptionDetails: async ({ userId, subscriptionId }) => {
+      const found = subscriptions.find((sub) => sub.id === subscriptionId && sub.userId === userId);
+      if (found === undefined) return null;
+      const { userId: _owner, ...details } = found;
+      return details;
+    },
+    accountSummary: async (userId) => accounts.get(userId) ?? { balanceKopecks: 0, referralCode: `code${userId}`, invitedCount: 0, bonusEarnedKopecks: 0 },
     listPlans: async () => PLANS,
     rememberPromoCode: async () => null,
     rememberedPromo: async () => null,
@@ -51,7 +97,8 @@ export function fakeServices(overrides: Partial<BotServices> = {}) {
         ? { kind: 'redirect', url: 'https://pay.example.test/p/1' }
         : { kind: 'stars-invoice', payload: `order:${purchases.length}`, stars: 150 };
     },
-    mySubscriptions: async () => [],
+    mySubscriptions: async (userId) =>
+      subscriptions.filter((sub) => sub.userId === userId).map(({ id, planName, status, endsAt, subscriptionUrl }) => ({ id, planName, status, endsAt, ...(subscriptionUrl === undefined ? {} : { subscriptionUrl }) })),
     checkStarsCheckout: async (checkout) =>
       checkout.invoicePayload.startsWith('order:') && checkout.totalAmount === 150 ? { ok: true } : { ok: false, reason: 'unknown-order' },
     completeStarsPayment: async (payment) => {
@@ -70,7 +117,7 @@ export function fakeServices(overrides: Partial<BotServices> = {}) {
     isAdmin: async () => false,
     ...overrides,
   };
-  return { services, registered, purchases, charges, trials, autoRenew };
+  return { services, registered, purchases, charges, trials, autoRenew, subscriptions, accounts, languages };
 }
 
 /**
@@ -79,7 +126,7 @@ export function fakeServices(overrides: Partial<BotServices> = {}) {
  */
 export async function runBot(
   fake: FakeTelegram,
-  deps: Pick<BotDeps, 'services'> & Partial<Pick<BotDeps, 'operator'>>,
+  deps: Pick<BotDeps, 'services'> & Partial<Pick<BotDeps, 'operator' | 'supportChatId' | 'renderQr' | 'renewal'>>,
   body: (logs: string[]) => Promise<void>,
 ): Promise<void> {
   const logs: string[] = [];
@@ -110,7 +157,7 @@ export async function runBot(
 export async function withBot(
   services: BotServices,
   body: (fake: FakeTelegram, logs: string[]) => Promise<void>,
-  extra: Partial<Pick<BotDeps, 'operator'>> = {},
+  extra: Partial<Pick<BotDeps, 'operator' | 'supportChatId' | 'renderQr' | 'renewal'>> = {},
 ): Promise<void> {
   const fake = await startFakeTelegram({ token: TOKEN });
   try {

@@ -1,10 +1,10 @@
-import type { Bot } from 'grammy';
+import { Composer } from 'grammy';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { BotContext } from './bot-context';
-import type { BotDeps } from './create-bot';
-import type { BotTexts } from './locales';
-import type { OperatorActions, OperatorResult } from '../usecases/operator-types';
+import type { BotContext } from '../bot-context';
+import type { BotServices } from '../bot-services';
+import type { BotTexts } from '../locales';
+import type { OperatorActions, OperatorResult } from '../../usecases/operator-types';
 
 /** Operator commands, each with its usage text in `texts.operator.usage`. */
 export const OPERATOR_COMMANDS = ['sub', 'extend', 'refund', 'move', 'cancel', 'user', 'invariants'] as const;
@@ -58,6 +58,13 @@ function outcome<T>(texts: BotTexts, result: OperatorResult<T>, done: (value: T)
   }
 }
 
+/** What operator commands use: who is an admin, and the operator actions (absent: not configured). */
+export interface OperatorFeatureDeps {
+  services: Pick<BotServices, 'isAdmin'>;
+  operator?: OperatorActions | undefined;
+  log: Logger;
+}
+
 /**
  * Operator (admin) commands in private chats, only for `services.isAdmin` users; everyone else
  * is told politely that they are not allowed, before the arguments are even read. Arguments are
@@ -65,8 +72,10 @@ function outcome<T>(texts: BotTexts, result: OperatorResult<T>, done: (value: T)
  * subscription workflow (`deps.operator`) with `requestId = tg-<update_id>`, so a redelivered
  * Telegram update applies once; the bot itself writes nothing.
  */
-export function registerOperatorHandlers(bot: Bot<BotContext>, deps: BotDeps, log: Logger): void {
-  const privateChat = bot.chatType('private');
+export function operatorFeature(deps: OperatorFeatureDeps): Composer<BotContext> {
+  const { log } = deps;
+  const feature = new Composer<BotContext>();
+  const privateChat = feature.chatType('private');
 
   function command<N extends OperatorCommand>(
     name: N,
@@ -129,4 +138,5 @@ export function registerOperatorHandlers(bot: Bot<BotContext>, deps: BotDeps, lo
     const result = await operator.checkInvariants(request);
     return outcome(ctx.texts, result, (report) => ctx.texts.operator.invariants(report));
   });
+  return feature;
 }

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { fakeServices, message, withBot } from '../test/support/bot-test-kit';
 import { en, ru } from './locales';
 import type { OperatorActions, OperatorRequest } from '../usecases/operator-types';
-import { argumentWords, operatorArgs } from './register-operator-handlers';
+import { argumentWords, operatorArgs } from './features/operator';
 
 const ADMIN = 9001;
 

@@ -1,0 +1,33 @@
+import { Composer, InlineKeyboard } from 'grammy';
+import type { BotContext } from '../bot-context';
+import type { BotServices } from '../bot-services';
+import { encodeCallback, parseReferralCode } from '../callback-data';
+import { mainMenuKeyboard } from '../main-menu';
+
+/** What /start uses: registration and whether to offer the trial. */
+export type StartServices = Pick<BotServices, 'registerUser' | 'trialDays'>;
+
+/**
+ * /start in private chats: registers the user (with the `ref_<code>` deep-link referral code when
+ * well-formed) and greets them with a plans button, plus a free-trial button for new users while
+ * trials are on, then the main menu.
+ */
+export function startFeature(services: StartServices): Composer<BotContext> {
+  const feature = new Composer<BotContext>();
+  feature.chatType('private').command('start', async (ctx) => {
+    const referralCode = parseReferralCode(ctx.match);
+    const { isNew } = await services.registerUser({
+      telegramId: ctx.from.id,
+      firstName: ctx.from.first_name,
+      ...(ctx.from.username === undefined ? {} : { username: ctx.from.username }),
+      ...(ctx.from.language_code === undefined ? {} : { languageCode: ctx.from.language_code }),
+      ...(referralCode === undefined ? {} : { referralCode }),
+    });
+    const keyboard = new InlineKeyboard().text(ctx.texts.showPlansButton, encodeCallback({ type: 'plans' }));
+    const trialDays = services.trialDays();
+    if (isNew && trialDays !== null) keyboard.row().text(ctx.texts.trialButton(trialDays), encodeCallback({ type: 'trial' }));
+    await ctx.reply(ctx.texts.welcome({ firstName: ctx.from.first_name, isNew }), { reply_markup: keyboard });
+    await ctx.reply(ctx.texts.menu.mainMenu, { reply_markup: mainMenuKeyboard(ctx) });
+  });
+  return feature;
+}
