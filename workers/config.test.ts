@@ -34,7 +34,7 @@ describe('worker config: operator alerts and the orphan sweep', () => {
 
   it('bounds the workflow cache and sizes slots and pool for a small machine; overrides parse, nonsense is refused', () => {
     const config = loadWorkerConfig(REQUIRED);
-    assert.equal(config.WORKER_MAX_CACHED_WORKFLOWS, 500);
+    assert.equal(config.WORKER_MAX_CACHED_WORKFLOWS, 250);
     assert.equal(config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS, 10);
     assert.equal(config.WORKER_MAX_CONCURRENT_ACTIVITIES, 40);
     assert.equal(config.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES, 20);

@@ -45,7 +45,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     activities: createActivities(options.deps),
     shutdownGraceTime: options.shutdownGraceTimeMs ?? 30_000,
     // One V8 context shared by every cached workflow (the SDK default since 1.11, stated because
-    // the cache bound above assumes its ~0.5 MiB per workflow rather than ~2 MiB without it).
+    // the cache bound assumes the shared context's footprint per workflow).
     reuseV8Context: true,
     ...options.tuning,
     ...options.overrides,
