@@ -9,6 +9,7 @@ import { creditReferralBonus, getReferralByReferredId, referralBonusFor } from '
 import { extendSubscriptionWithPayment, lockSubscription } from '../sql/repositories/subscriptions-repository';
 import { getPeriodChange, recordPeriodChange } from '../sql/repositories/period-changes-repository';
 import { getUserById } from '../sql/repositories/users-repository';
+import { planPeriod } from '../sql/schemas/subscription-plan-row';
 import type { LifecycleActivities } from './contracts/lifecycle-activities';
 import type { DeliverNotification } from './notify-activities';
 import { LIFECYCLE_ACTOR, loadSubscription } from './period-activities';
@@ -211,7 +212,7 @@ export function createMoneyActivities(deps: MoneyActivityDeps): MoneyActivities 
               actor: LIFECYCLE_ACTOR,
             });
             await markPaymentCompleted(tx, { paymentId: payment.id, actor: LIFECYCLE_ACTOR });
-            const extended = await extendSubscriptionWithPayment(tx, { subscriptionId: row.id, paymentId: payment.id, days: plan.duration_days, actor: LIFECYCLE_ACTOR });
+            const extended = await extendSubscriptionWithPayment(tx, { subscriptionId: row.id, paymentId: payment.id, ...planPeriod(plan), actor: LIFECYCLE_ACTOR });
             if (!extended.applied) throw new SubscriptionStateError(`renewal payment ${payment.id} could not be applied`);
             const outcome: AutoRenewResult = { renewed: true, paymentId: payment.id, snapshot: toSnapshot(extended.subscription) };
             await recordPeriodChange(tx, { requestKey: key, subscriptionId: row.id, kind: 'auto_renew', result: outcome });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'slonik';
+import { z } from 'zod';
 import { countAuditLogs, listAuditLogs } from '../sql/repositories/audit-repository';
 import { claimServerSlot } from '../sql/repositories/server-slots-repository';
 import { getServer } from '../sql/repositories/servers-repository';
@@ -54,6 +55,24 @@ describe('applyPayment', () => {
     assert.ok(again.every((result) => result.applied && result.snapshot.endsAt === first.snapshot.endsAt));
     assert.deepEqual(again[0], first);
     assert.equal(await countAuditLogs(kit.pool, { action: 'subscription.extended', entityId: row.id }), 1);
+  });
+
+  it('applies a plan with duration_seconds (a bench or test plan) for that many seconds, the same path as a month', async () => {
+    const planId = await kit.pool.oneFirst(sql.type(z.object({ id: z.number() }))`
+      INSERT INTO subscription_plans (name, duration_days, duration_seconds, price_rub, is_active)
+      VALUES ('bench 2 minutes', 1, 120, 1, false) RETURNING id
+    `);
+    const user = await newUser(kit.pool);
+    const row = await createPendingSubscription(kit.pool, { userId: user.id, planId, actor: testActor });
+    const payment = await newPayment(kit.pool, { userId: row.user_id, subscriptionId: row.id, completed: true });
+    const before = Date.now();
+    const first = await kit.activities.applyPayment({ subscriptionId: row.id, paymentId: payment.id });
+    assert.equal(first.applied, true);
+    const stored = await getSubscription(kit.pool, row.id);
+    assert.equal((stored?.end_date?.getTime() ?? 0) - (stored?.start_date?.getTime() ?? 0), 120_000);
+    assert.ok(Math.abs(endMs(first.snapshot.endsAt) - (before + 120_000)) < 10_000);
+    const audit = (await listAuditLogs(kit.pool, { entityType: 'subscription', entityId: row.id })).find((entry) => entry.action === 'subscription.extended');
+    assert.equal((audit?.details as Record<string, unknown> | null)?.['seconds'], 120);
   });
 
   it('refuses another subscription\'s payment and leaves a pending payment unapplied', async () => {
@@ -135,6 +154,16 @@ describe('grantTrial', () => {
     assert.equal((await getSubscription(kit.pool, other.id))?.status, 'pending');
     assert.notEqual((await getUserById(kit.pool, user.id))?.trial_used_at, null);
     assert.equal((await kit.activities.grantTrial({ subscriptionId: other.id, days: 3 })).applied, false);
+  });
+
+  it('starts a trial of `seconds` when given (benches), once, and rejects a bad length', async () => {
+    const row = await newSubscription(kit.pool);
+    await assert.rejects(kit.activities.grantTrial({ subscriptionId: row.id, days: 3, seconds: 0 }), failureOf('INVALID_INPUT'));
+    const before = Date.now();
+    const first = await kit.activities.grantTrial({ subscriptionId: row.id, days: 3, seconds: 90 });
+    assert.equal(first.applied, true);
+    assert.ok(Math.abs(endMs(first.snapshot.endsAt) - (before + 90_000)) < 10_000);
+    assert.deepEqual(await kit.activities.grantTrial({ subscriptionId: row.id, days: 3, seconds: 90 }), first);
   });
 
   it('gives a cancelled subscription nothing and keeps the trial available; rejects bad lengths', async () => {

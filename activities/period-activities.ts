@@ -16,6 +16,7 @@ import {
   markSubscriptionExpired,
 } from '../sql/repositories/subscriptions-repository';
 import { markTrialUsed } from '../sql/repositories/users-repository';
+import { planPeriod } from '../sql/schemas/subscription-plan-row';
 import type { SubscriptionRow } from '../sql/schemas/subscription-row';
 import type { LifecycleActivities, PeriodResult } from './contracts/lifecycle-activities';
 import { creditPaymentToBalance } from './payment-to-balance';
@@ -103,7 +104,7 @@ export function createPeriodActivities(deps: PeriodActivityDeps): PeriodActiviti
             await recordPeriodChange(tx, { requestKey, subscriptionId: row.id, kind: 'payment_to_balance', result: outcome });
             return outcome;
           }
-          const extended = await extendSubscriptionWithPayment(tx, { subscriptionId: row.id, paymentId: payment.id, days: plan.duration_days, actor: LIFECYCLE_ACTOR });
+          const extended = await extendSubscriptionWithPayment(tx, { subscriptionId: row.id, paymentId: payment.id, ...planPeriod(plan), actor: LIFECYCLE_ACTOR });
           if (!extended.applied) {
             // Applied before period_changes existed (applied_at set): in effect, the row is its result.
             const current = await getPayment(tx, payment.id);
@@ -125,12 +126,14 @@ export function createPeriodActivities(deps: PeriodActivityDeps): PeriodActiviti
      * subscription returns it; a call for another subscription of the user is `applied: false`.
      *
      * @param input.days trial length in whole days, 1..3660
+     * @param input.seconds when set, the trial's length in seconds instead (benches: real expiries within minutes)
      * @idempotency userId (users.trial_used_at and the recorded result)
-     * @throws ApplicationFailure typed NOT_FOUND, INVALID_INPUT (days)
+     * @throws ApplicationFailure typed NOT_FOUND, INVALID_INPUT (days, seconds)
      */
     async grantTrial(input) {
       return asActivity(async () => {
         requireDays(input.days);
+        if (input.seconds !== undefined && (!Number.isSafeInteger(input.seconds) || input.seconds <= 0)) throw new InvalidInputError('seconds must be a positive whole number');
         const result = await db.transaction(async (tx): Promise<PeriodResult> => {
           const row = await lockSubscription(tx, input.subscriptionId);
           const requestKey = `trial:${row.user_id}`;
@@ -139,7 +142,7 @@ export function createPeriodActivities(deps: PeriodActivityDeps): PeriodActiviti
           if (row.status === 'cancelled') return { applied: false, snapshot: toSnapshot(row) };
           const { marked } = await markTrialUsed(tx, { userId: row.user_id, actor: LIFECYCLE_ACTOR });
           if (!marked) return { applied: await hasExtension(tx, { subscriptionId: row.id, requestKey }), snapshot: toSnapshot(row) };
-          const extended = await extendSubscriptionByDays(tx, { subscriptionId: row.id, days: input.days, requestKey, reason: 'trial', actor: LIFECYCLE_ACTOR });
+          const extended = await extendSubscriptionByDays(tx, { subscriptionId: row.id, days: input.days, ...(input.seconds === undefined ? {} : { seconds: input.seconds }), requestKey, reason: 'trial', actor: LIFECYCLE_ACTOR });
           if (!extended.applied) throw new SubscriptionStateError(`trial of user ${row.user_id} was recorded without its mark`);
           const outcome: PeriodResult = { applied: true, snapshot: toSnapshot(extended.subscription) };
           await recordPeriodChange(tx, { requestKey, subscriptionId: row.id, kind: 'trial', result: outcome });

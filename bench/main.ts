@@ -5,7 +5,7 @@
  *
  *   purchase  --seconds S per step (default 60), --drain S (30), --panel-clients N (0); steps from BENCH_RATES (1,5,10,20,50)
  *   webhooks  --seconds S per phase (default 20), --connections C (8), --count N new events (3000), --drain S for the hand-off (120)
- *   scale     --count N (default 10000), --concurrency C (32), --drain S (300), --panel-clients N (0)
+ *   scale     --count N (default 10000), --concurrency C (32), --drain S (300), --period-seconds S (300), --panel-clients N (0)
  *   bot       --rate R (default 200), --seconds S (30), --drain S (30)
  */
 // Must stay the first import: it records the signal listeners before any library adds its own.

@@ -6,6 +6,11 @@
  * panel fills), worker RSS (sampled each second), and Temporal (SQLite file) and Postgres
  * (pg_database_size) storage per subscription. Keys still missing `--drain` seconds (default 300)
  * after the last start are reported.
+ *
+ * Timers: each trial lasts `--period-seconds` (default 300; the trialGranted signal's `seconds`, the
+ * same workflow and activities as a 3-day trial), with LIFECYCLE_GRACE_HOURS=0, so every
+ * subscription's expiry timer fires during the run. Lateness = the 'subscription.expired' audit row's
+ * time (markExpired's transaction, run by the timer's workflow task) minus the row's end_date.
  */
 import { statSync } from 'node:fs';
 import { sql } from 'slonik';
@@ -33,11 +38,26 @@ async function postgresBytes(stack: BenchStack): Promise<number> {
   return stack.db.oneFirst(sql.type(z.object({ size: z.coerce.number() }))`SELECT pg_database_size(current_database()) AS size`);
 }
 
+async function countExpired(stack: BenchStack): Promise<number> {
+  return stack.db.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM audit_logs WHERE action = 'subscription.expired'`);
+}
+
+/** Milliseconds each expiry ran after its end: the audit row of markExpired minus end_date. */
+async function expiryLateness(stack: BenchStack): Promise<number[]> {
+  const rows = await stack.db.anyFirst(sql.type(z.object({ late: z.coerce.number() }))`
+    SELECT extract(epoch FROM (a.created_at - s.end_date)) * 1000 AS late
+    FROM audit_logs a JOIN subscriptions s ON s.id = a.entity_id
+    WHERE a.action = 'subscription.expired' AND a.entity_type = 'subscription'
+  `);
+  return [...rows];
+}
+
 export async function benchScale(numbers: Record<string, number>): Promise<BenchOutcome> {
   const count = numbers['count'] ?? 10_000;
   const concurrency = numbers['concurrency'] ?? 32;
   const drainSeconds = numbers['drain'] ?? 300;
-  const stack = await startBenchStack({ worker: true, panelClients: numbers['panel-clients'] ?? 0 });
+  const periodSeconds = numbers['period-seconds'] ?? 300;
+  const stack = await startBenchStack({ worker: true, panelClients: numbers['panel-clients'] ?? 0, env: { LIFECYCLE_GRACE_HOURS: '0' } });
   const notes: string[] = [];
   let rssMax = 0;
   const sampler = setInterval(() => {
@@ -45,7 +65,7 @@ export async function benchScale(numbers: Record<string, number>): Promise<Bench
     if (rss !== null) rssMax = Math.max(rssMax, rss);
   }, 1000);
   try {
-    const trial = createTrialService({ db: stack.db, client: stack.client, taskQueue: stack.taskQueue, trialDays: 3 });
+    const trial = createTrialService({ db: stack.db, client: stack.client, taskQueue: stack.taskQueue, trialDays: 3, trialSeconds: periodSeconds });
     const users = await createUsers(stack, 6_000_000_000, count);
     const keyAt = new Map<number, number>();
     stack.onBotCall((call, at) => {
@@ -76,6 +96,18 @@ export async function benchScale(numbers: Record<string, number>): Promise<Bench
         console.log(`[bench]    keys ${keyAt.size}/${count}; worker RSS max ${rssMax.toFixed(0)} MiB`);
       }
     }
+    // Every expiry is due periodSeconds after its trial began; wait for the last one (bounded).
+    const expiryDeadline = performance.now() + (periodSeconds + 60) * 1000;
+    let expired = await countExpired(stack);
+    while (expired < count - failed && performance.now() < expiryDeadline) {
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      expired = await countExpired(stack);
+      if (performance.now() - lastReport > 15_000) {
+        lastReport = performance.now();
+        console.log(`[bench]    expired ${expired}/${count}; worker RSS max ${rssMax.toFixed(0)} MiB`);
+      }
+    }
+    const lateness = await expiryLateness(stack);
     const cpu = cpuBetween(cpuBefore, sampleCpu(processes));
     const wall = (performance.now() - start) / 1000;
     const times = [...keyAt.values()].sort((a, b) => a - b);
@@ -97,7 +129,10 @@ export async function benchScale(numbers: Record<string, number>): Promise<Bench
       { name: 'keys.per_s_last_tenth', value: lastRate, unit: 'keys/s' },
       { name: 'keys.last_over_first_rate', value: firstRate === null || lastRate === null ? null : lastRate / firstRate, unit: 'ratio', target: { kind: 'min', limit: 0.8 } },
       { name: 'worker.rss_max_mib', value: rssMax, unit: 'MiB', target: { kind: 'max', limit: 1024 } },
-      { name: 'timers.p99_late_ms', value: null, unit: 'ms', target: { kind: 'max', limit: 1000 } },
+      { name: 'timers.expired', value: lateness.length, unit: `of ${count}`, target: { kind: 'min', limit: count - failed } },
+      { name: 'timers.p50_late_ms', value: percentile(lateness, 0.5), unit: 'ms' },
+      { name: 'timers.p99_late_ms', value: percentile(lateness, 0.99), unit: 'ms', target: { kind: 'max', limit: 1000 } },
+      { name: 'timers.max_late_ms', value: lateness.length === 0 ? null : Math.max(...lateness), unit: 'ms' },
       ...Object.entries(cpu).map(([name, used]) => ({ name: `cores_used.${name}`, value: used === null ? null : used / wall, unit: 'cores', better: 'none' as const })),
       { name: 'storage.temporal_bytes_per_sub', value: temporalPer, unit: 'bytes' },
       { name: 'storage.postgres_bytes_per_sub', value: postgresPer, unit: 'bytes' },
@@ -107,9 +142,9 @@ export async function benchScale(numbers: Record<string, number>): Promise<Bench
       0.99,
     );
     if (p99Gap !== null) notes.push(`p99 gap between consecutive keys: ${p99Gap.toFixed(0)} ms`);
-    notes.push('timer lateness is not measured: no plan period or trial is shorter than a day, so no expiry or reminder fires within a bench run (needs sub-day test plan durations)');
+    notes.push(`timers: ${periodSeconds}-second trials; lateness of each expiry = its 'subscription.expired' audit time - end_date (the timer, its workflow task and markExpired's transaction); reminders are whole hours (LIFECYCLE_REMINDER_OFFSETS_HOURS) and so not measured`);
     notes.push(`Temporal storage is the SQLite file growth of the dev server; Postgres is pg_database_size growth (both include every history and row the ${count} starts wrote)`);
-    return { options: { count, concurrency, drainSeconds, panelClients: numbers['panel-clients'] ?? 0 }, metrics, notes };
+    return { options: { count, concurrency, drainSeconds, periodSeconds, panelClients: numbers['panel-clients'] ?? 0 }, metrics, notes };
   } finally {
     clearInterval(sampler);
     await stack.stop();

@@ -110,6 +110,8 @@ async function main(): Promise<void> {
       dbFilename: path.join(config.DEV_DATA_DIR, 'temporal.sqlite'),
       pidFile: temporalPidFile,
       namespace: config.TEMPORAL_NAMESPACE,
+      // As in production (README, Deployment): activities dispatched eagerly to the worker.
+      dynamicConfig: { 'system.enableActivityEagerExecution': true },
       searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((key) => [key.name, cliSearchAttributeType(key.type)])),
     });
     cleanup.push('temporal', () => temporal.stop());

@@ -28,6 +28,8 @@ export interface TrialServiceDeps {
   taskQueue: string;
   /** Trial length in days (1..365), or 'disabled'. */
   trialDays: number | 'disabled';
+  /** When set, the trial lasts this many seconds instead (benches: real expiries within a run). */
+  trialSeconds?: number;
 }
 
 /** The trial service the bot uses. */
@@ -72,7 +74,7 @@ export function createTrialService(deps: TrialServiceDeps): TrialService {
       if (cheapest === undefined) return { kind: 'refused', reason: 'unavailable' };
       const subscription = await trialSubscription(userId, cheapest.id);
       if (typeof subscription === 'string') return { kind: 'refused', reason: subscription };
-      await signalWithStartSubscription(deps, { subscriptionId: subscription.id, userId, planId: cheapest.id }, 'trialGranted', { days });
+      await signalWithStartSubscription(deps, { subscriptionId: subscription.id, userId, planId: cheapest.id }, 'trialGranted', { days, ...(deps.trialSeconds === undefined ? {} : { seconds: deps.trialSeconds }) });
       return { kind: 'started', days, subscriptionId: subscription.id };
     },
   };

@@ -31,4 +31,19 @@ describe('worker config: operator alerts and the orphan sweep', () => {
       assert.throws(() => loadWorkerConfig({ ...REQUIRED, ...bad }), ConfigError);
     }
   });
+
+  it('bounds the workflow cache and sizes slots and pool for a small machine; overrides parse, nonsense is refused', () => {
+    const config = loadWorkerConfig(REQUIRED);
+    assert.equal(config.WORKER_MAX_CACHED_WORKFLOWS, 250);
+    assert.equal(config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS, 10);
+    assert.equal(config.WORKER_MAX_CONCURRENT_ACTIVITIES, 40);
+    assert.equal(config.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES, 20);
+    assert.equal(config.DATABASE_POOL_SIZE, 20);
+    const tuned = loadWorkerConfig({ ...REQUIRED, WORKER_MAX_CACHED_WORKFLOWS: '2000', DATABASE_POOL_SIZE: '40' });
+    assert.equal(tuned.WORKER_MAX_CACHED_WORKFLOWS, 2000);
+    assert.equal(tuned.DATABASE_POOL_SIZE, 40);
+    for (const bad of [{ WORKER_MAX_CACHED_WORKFLOWS: '1' }, { WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '1' }, { DATABASE_POOL_SIZE: '0' }, { WORKER_MAX_CONCURRENT_ACTIVITIES: 'many' }]) {
+      assert.throws(() => loadWorkerConfig({ ...REQUIRED, ...bad }), ConfigError);
+    }
+  });
 });

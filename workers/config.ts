@@ -23,6 +23,39 @@ export const workerConfigSchema = z.object({
     .min(0)
     .default(30_000)
     .describe('How long running activities get to finish on SIGTERM, in milliseconds'),
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce
+    .number()
+    .int()
+    .min(2)
+    .default(250)
+    .describe(
+      'Most workflows kept in the worker\'s sticky cache; the rest are replayed from history when they wake. Bounds worker RSS (about 1.5 MiB each on top of ~450 MiB measured by bench scale) whatever the number of open subscriptions',
+    ),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce
+    .number()
+    .int()
+    .min(2)
+    .default(10)
+    .describe('Workflow tasks the worker runs at once (CPU-bound: a few per core)'),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(40)
+    .describe('Activities (panel, Telegram, longer database work) the worker runs at once; the short database steps of the key path are local activities with their own slots (WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES), so slow panel calls cannot hold them up'),
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(20)
+    .describe('Local activities (short database steps run inside the workflow task) the worker runs at once; at most DATABASE_POOL_SIZE is useful'),
+  DATABASE_POOL_SIZE: z.coerce
+    .number()
+    .int()
+    .min(2)
+    .max(200)
+    .default(20)
+    .describe('Postgres connections of the worker\'s pool: local activities plus the database activities running at once'),
   PANEL_CREDENTIALS_KEY: z
     .string()
     .refine(isSecretKey, 'must be 32 bytes given as 64 hex characters or base64')

@@ -18,8 +18,18 @@ export interface CreateWorkerOptions {
   workflowBundlePath?: string;
   /** Grace period for running activities on shutdown, in milliseconds. */
   shutdownGraceTimeMs?: number;
+  /** Slots and cache sized for the machine (workers/config.ts); SDK defaults when absent. */
+  tuning?: WorkerTuning;
   /** Extra Worker options (tests use this for bundles and identity). */
   overrides?: Partial<WorkerOptions>;
+}
+
+/** The worker's slots and cache (WORKER_* in workers/config.ts). */
+export interface WorkerTuning {
+  maxCachedWorkflows: number;
+  maxConcurrentWorkflowTaskExecutions: number;
+  maxConcurrentActivityTaskExecutions: number;
+  maxConcurrentLocalActivityExecutions: number;
 }
 
 /**
@@ -34,6 +44,10 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     ...(options.workflowBundlePath === undefined ? { workflowsPath: WORKFLOWS_PATH } : { workflowBundle: { codePath: options.workflowBundlePath } }),
     activities: createActivities(options.deps),
     shutdownGraceTime: options.shutdownGraceTimeMs ?? 30_000,
+    // One V8 context shared by every cached workflow (the SDK default since 1.11, stated because
+    // the cache bound assumes the shared context's footprint per workflow).
+    reuseV8Context: true,
+    ...options.tuning,
     ...options.overrides,
   });
 }

@@ -44,7 +44,7 @@ const ops =
     ? undefined
     : await startOpsServer({ port: config.METRICS_PORT, registry, healthy: () => workerState === 'RUNNING' });
 
-const db = await createDbPool(config.DATABASE_URL);
+const db = await createDbPool(config.DATABASE_URL, { maximumPoolSize: config.DATABASE_POOL_SIZE });
 registerBusinessMetrics(registry, db);
 const panels = createPanelResolver({
   fetchFor: (serverId) => countingFetch(panelCalls, serverId),
@@ -120,6 +120,12 @@ try {
       },
     },
     shutdownGraceTimeMs: config.WORKER_SHUTDOWN_GRACE_MS,
+    tuning: {
+      maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+      maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+      maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      maxConcurrentLocalActivityExecutions: config.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
+    },
     // Built beside dist/worker.js by `npm run build`; from source the worker bundles at start.
     ...(existsSync(prebuiltBundle) ? { workflowBundlePath: prebuiltBundle } : {}),
     overrides: { interceptors: { activity: [alertMetricsInterceptor(createAlertCounter(registry))] } },

@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
 /**
  * Timeouts and retry policy per dependency, defined once. Every proxyActivities call in
@@ -87,3 +87,42 @@ export const ActivityProfile = {
     retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['CONFIG_INVALID', 'NOT_FOUND'] },
   },
 } as const satisfies Record<string, ActivityOptions>;
+
+/**
+ * Local activities: short, idempotent Postgres steps on the key path (the lifecycle settings,
+ * applying a payment, granting a trial) run inside the workflow task that needs them instead of
+ * going through the server as an activity task and back as another workflow task. Same timeouts
+ * and retries as `database`; past `localRetryThreshold` the backoff becomes a durable timer.
+ * They use the worker's local-activity slots (WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES), not the
+ * slots panel and Telegram calls hold.
+ */
+export const LocalActivityProfile = {
+  database: {
+    startToCloseTimeout: '10 seconds',
+    scheduleToCloseTimeout: '5 minutes',
+    localRetryThreshold: '10 seconds',
+    retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+  },
+  /** confirmPayment: one status read at the provider (and a row update); `payments` bounds. */
+  payments: {
+    startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: '30 minutes',
+    localRetryThreshold: '10 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes', nonRetryableErrorTypes: ['PAYMENT_REJECTED'] },
+  },
+} as const satisfies Record<string, LocalActivityOptions>;
+
+/**
+ * Patch marker: the subscription workflow runs getLifecycleSettings, applyPayment and grantTrial
+ * as local activities. Runs recorded before it replay them as activities. Exported for replay tests.
+ */
+export const LOCAL_DATABASE_STEPS_PATCH = 'local-database-steps';
+
+/**
+ * Patch marker: the payment workflow runs confirmPayment as a local activity, so a verdict signal
+ * is confirmed and the hand-off scheduled in one workflow task. Local activities may run again
+ * when their workflow task's completion is refused (a signal arrived meanwhile): only idempotent
+ * steps whose repeat is invisible are local (confirmPayment re-reads the provider and completes
+ * the row once; the lifecycle steps answer a repeat with the recorded result).
+ */
+export const LOCAL_PAYMENT_STEPS_PATCH = 'local-payment-steps';

@@ -8,11 +8,12 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { PaymentActivities, PaymentMismatchActivities } from '../activities/contracts/payment-activities';
-import { ActivityProfile } from './activity-options';
+import { ActivityProfile, LOCAL_PAYMENT_STEPS_PATCH, LocalActivityProfile } from './activity-options';
 import { PaymentStatusAttribute, QueryName, SignalName, UpdateName } from './contract';
 import {
   afterInvoice,
@@ -44,6 +45,7 @@ export interface PaymentVerdictHint {
 const payments = proxyActivities<PaymentActivities>(ActivityProfile.payments);
 const database = proxyActivities<PaymentActivities>(ActivityProfile.database);
 const handOff = proxyActivities<PaymentActivities>(ActivityProfile.temporal);
+const localPayments = proxyLocalActivities<PaymentActivities>(LocalActivityProfile.payments);
 const telegram = proxyActivities<PaymentMismatchActivities>(ActivityProfile.telegram);
 
 /**
@@ -108,7 +110,7 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     }
     unhandledVerdicts = 0;
     try {
-      setPhase(afterVerdict(state, await payments.confirmPayment({ paymentId: input.paymentId })));
+      setPhase(afterVerdict(state, await (patched(LOCAL_PAYMENT_STEPS_PATCH) ? localPayments : payments).confirmPayment({ paymentId: input.paymentId })));
     } catch (error) {
       // The provider could not be asked: keep waiting; the next signal or the timeout asks again.
       if (!(error instanceof ActivityFailure)) throw error;
@@ -117,6 +119,9 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
   }
 
   if (state.phase === 'completed') {
+    // An activity, not a local one: its completion is in the history before the workflow completes,
+    // so a verdict signal arriving meanwhile (a redelivered webhook) cannot make the hand-off run,
+    // and signal the subscription, twice.
     await handOff.notifySubscriptionOfPayment({ paymentId: input.paymentId });
     state = { ...state, subscriptionNotified: true };
   } else if (patched(MISMATCH_REPORT_PATCH)) {

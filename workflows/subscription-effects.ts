@@ -4,15 +4,18 @@
  * workflow's own state (subscription-lifecycle.ts), never from "which call applied it", so a
  * retried step after a lost completion does exactly what the first would have.
  */
-import { condition, isCancellation, log, patched, proxyActivities } from '@temporalio/workflow';
+import { condition, isCancellation, log, patched, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { AlertActivities, AlertKind } from '../activities/contracts/alert-activities';
 import type { LifecycleActivities, LifecycleActor, NotifyInput, SubscriptionSnapshot } from '../activities/contracts/lifecycle-activities';
 import type { PanelActivities } from '../activities/contracts/panel-activities';
-import { ActivityProfile } from './activity-options';
+import { ActivityProfile, LOCAL_DATABASE_STEPS_PATCH, LocalActivityProfile } from './activity-options';
 import { laterEnd, markRemindersUpTo, periodDecision, rememberPayment, type ParkableWork, type SubscriptionState } from './subscription-lifecycle';
 import { publish, type Work } from './subscription-work';
 
 const db = proxyActivities<LifecycleActivities>(ActivityProfile.database);
+const localDb = proxyLocalActivities<Pick<LifecycleActivities, 'applyPayment' | 'grantTrial'>>(LocalActivityProfile.database);
+/** applyPayment and grantTrial: local activities, except in runs recorded before the patch. */
+const periodSteps = () => (patched(LOCAL_DATABASE_STEPS_PATCH) ? localDb : db);
 const telegram = proxyActivities<Pick<LifecycleActivities, 'notifyUser'>>(ActivityProfile.telegram);
 const panel = proxyActivities<PanelActivities>(ActivityProfile.panel);
 const alerts = proxyActivities<AlertActivities>(ActivityProfile.database);
@@ -218,7 +221,7 @@ export function createSubscriptionEffects(ctx: EffectsContext) {
     switch (work.type) {
       case 'payment': {
         if (state().seenPaymentIds.includes(work.paymentId)) return { result: null, renewed: false };
-        const period = await db.applyPayment({ subscriptionId, paymentId: work.paymentId });
+        const period = await periodSteps().applyPayment({ subscriptionId, paymentId: work.paymentId });
         let renewed = false;
         if (period.creditedToBalance !== undefined) {
           if (period.snapshot.status === 'cancelled' && state().phase !== 'expired') update({ phase: 'cancelled' });
@@ -235,7 +238,7 @@ export function createSubscriptionEffects(ctx: EffectsContext) {
         return { result: null, renewed: false };
       case 'trial': {
         if (state().phase !== 'awaiting_payment' && state().phase !== 'provisioning') return { result: null, renewed: false };
-        const period = await db.grantTrial({ subscriptionId, days: work.days });
+        const period = await periodSteps().grantTrial({ subscriptionId, days: work.days, ...(work.seconds === undefined ? {} : { seconds: work.seconds }) });
         if (period.applied) await applyPeriod(period.snapshot, 'trial');
         return { result: null, renewed: false };
       }

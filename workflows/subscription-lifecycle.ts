@@ -59,7 +59,7 @@ export interface ParkedWork extends Retry {
 /** Work items that can be parked (signals and follow-ups; updates answer their caller instead). */
 export type ParkableWork =
   | { type: 'payment'; paymentId: number }
-  | { type: 'trial'; days: number }
+  | { type: 'trial'; days: number; seconds?: number }
   | { type: 'ensureClient' }
   | { type: 'referral'; paymentId: number }
   | { type: 'cancel'; actor: { type: 'operator'; telegramId: number } | { type: 'system'; component: string } | { type: 'user'; userId: number } }

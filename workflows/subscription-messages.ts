@@ -13,6 +13,8 @@ export interface PaymentCompletedSignal {
 /** Payload of the trialGranted signal. */
 export interface TrialGrantedSignal {
   days: number;
+  /** When set, the trial lasts this many seconds instead of `days` (benches: expiries within a run). */
+  seconds?: number;
 }
 /** Payload of the cancel signal. */
 export interface CancelSignal {

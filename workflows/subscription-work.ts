@@ -21,7 +21,7 @@ interface WorkBase {
 export type Work = WorkBase &
   (
     | { type: 'payment'; paymentId: number }
-    | { type: 'trial'; days: number }
+    | { type: 'trial'; days: number; seconds?: number }
     | { type: 'cancel'; actor: LifecycleActor }
     | { type: 'ensureClient' }
     | { type: 'referral'; paymentId: number }

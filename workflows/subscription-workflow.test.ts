@@ -139,6 +139,36 @@ describe('subscription workflow (time-skipping)', () => {
     });
   });
 
+  it('runs the key path\'s database steps (settings, applyPayment) as local activities: only provisionClient and notifyUser go through the server', async () => {
+    await run({ record: 'subscription-local-database-steps' }, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await handle.signal(paymentCompletedSignal, { paymentId: 1 });
+      await env.sleep(HOUR);
+      assert.deepEqual(kinds(fake), ['key_delivered']);
+      assert.equal(fake.namesCalled('applyPayment'), 1);
+      const events = (await handle.fetchHistory()).events ?? [];
+      const scheduled = events.flatMap((event) => (event.activityTaskScheduledEventAttributes?.activityType?.name == null ? [] : [event.activityTaskScheduledEventAttributes.activityType.name]));
+      assert.deepEqual(scheduled.slice(0, 2), ['provisionClient', 'notifyUser']);
+      assert.ok(!scheduled.includes('getLifecycleSettings') && !scheduled.includes('applyPayment'), scheduled.join(','));
+      const markers = events.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity').length;
+      assert.equal(markers, 2, 'getLifecycleSettings and applyPayment recorded as local-activity markers');
+    });
+  });
+
+  it('grants a trial of `seconds` when the signal says so, and expires it on time', async () => {
+    await run({}, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await handle.signal(trialGrantedSignal, { days: 3, seconds: 120 });
+      await env.sleep(60_000);
+      assert.deepEqual(kinds(fake).slice(0, 1), ['trial_started']);
+      assert.deepEqual(fake.calls.find((call) => call.name === 'grantTrial')?.input, { days: 3, seconds: 120 });
+      assert.equal((await handle.query(getStateQuery)).phase, 'active');
+      await env.sleep(2 * 60_000);
+      assert.equal((await handle.query(getStateQuery)).phase, 'grace');
+      assert.ok(kinds(fake).includes('expired'));
+    });
+  });
+
   it('applies a payment signalled three times once', async () => {
     await run({ record: 'subscription-duplicate-payment-signals' }, async ({ fake, workflowId }) => {
       const handle = env.client.workflow.getHandle(workflowId);

@@ -5,12 +5,14 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SettingsActivities } from '../activities/contracts/settings-activities';
-import { ActivityProfile } from './activity-options';
+import { ActivityProfile, LOCAL_DATABASE_STEPS_PATCH, LocalActivityProfile } from './activity-options';
 import { createSubscriptionEffects, type EffectsContext, type Handled } from './subscription-effects';
 import { errorType, timerFailed, timerSucceeded, workFailed, type DueAlert } from './subscription-failures';
 import { DEFAULT_LIFECYCLE_SETTINGS, initialState, nextTimer, normalizeState, timerKey, type ParkableWork, type Retry, type SubscriptionState, type Timer } from './subscription-lifecycle';
@@ -45,6 +47,7 @@ export interface SubscriptionWorkflowInput {
 }
 
 const settings = proxyActivities<SettingsActivities>(ActivityProfile.database);
+const localSettings = proxyLocalActivities<SettingsActivities>(LocalActivityProfile.database);
 
 /** What one step of the loop (a work item or a timer) leaves: the next state, and whether a period was renewed. */
 interface Step {
@@ -92,7 +95,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   setHandler(paymentCompletedSignal, ({ paymentId }) => {
     if (!known({ type: 'payment', paymentId })) enqueue({ type: 'payment', paymentId });
   });
-  setHandler(trialGrantedSignal, ({ days }) => void enqueue({ type: 'trial', days }));
+  setHandler(trialGrantedSignal, ({ days, seconds }) => void enqueue({ type: 'trial', days, ...(seconds === undefined ? {} : { seconds }) }));
   setHandler(cancelSignal, (signal: CancelSignal) => void enqueue({ type: 'cancel', actor: actorOf(signal, input.userId) }));
   setHandler(ensureClientSignal, () => {
     if (!known({ type: 'ensureClient' })) enqueue({ type: 'ensureClient' });
@@ -144,7 +147,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     return failure.state;
   }
 
-  state ??= initialState(await settings.getLifecycleSettings());
+  state ??= initialState(await (patched(LOCAL_DATABASE_STEPS_PATCH) ? localSettings : settings).getLifecycleSettings());
   publish(state);
 
   const context: EffectsContext = {

@@ -82,8 +82,11 @@ export interface LifecycleActivities {
    * returned on every retry. @idempotency paymentId
    */
   applyPayment(input: { subscriptionId: number; paymentId: number }): Promise<PeriodResult>;
-  /** Starts the free trial once per user (users.trial_used_at); the recorded result on every retry. @idempotency userId */
-  grantTrial(input: { subscriptionId: number; days: number }): Promise<PeriodResult>;
+  /**
+   * Starts the free trial once per user (users.trial_used_at); the recorded result on every retry.
+   * `seconds`, when set, is the trial's length instead of `days` (benches). @idempotency userId
+   */
+  grantTrial(input: { subscriptionId: number; days: number; seconds?: number }): Promise<PeriodResult>;
   /** Operator extension by N days; the recorded result on every retry. @idempotency subscriptionId+requestId */
   extendPeriod(input: { subscriptionId: number; days: number; requestId: string; actor: LifecycleActor }): Promise<PeriodResult>;
   /**

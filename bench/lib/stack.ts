@@ -108,6 +108,10 @@ async function build(options: BenchStackOptions, cleanup: CleanupStack): Promise
     ...(httpPort === undefined ? {} : { httpPort }),
     ...(metricsPort === undefined ? {} : { metricsPort }),
     dbFilename: temporalDbFile,
+    // Eager activity dispatch (an activity scheduled by a workflow task goes back to the worker in
+    // the task's answer, no poll). A production server needs the same key in its dynamic config.
+    // BENCH_TEMPORAL_EAGER=false measures without it.
+    dynamicConfig: { 'system.enableActivityEagerExecution': process.env['BENCH_TEMPORAL_EAGER'] !== 'false' },
     searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((key) => [key.name, cliSearchAttributeType(key.type)])),
   });
   cleanup.push('temporal', () => temporal.stop());

@@ -2,9 +2,12 @@ import net from 'node:net';
 
 /**
  * Asks the kernel for `count` distinct free TCP ports on 127.0.0.1: all are held open until
- * every one is known, so the kernel cannot hand the same port out twice.
+ * every one is known, so the kernel cannot hand the same port out twice. With
+ * `STACK_PORT_RANGE=FIRST-LAST` in the environment (a shared machine where each user owns a
+ * range) the ports come from that range instead of the kernel's ephemeral ones.
  */
-export async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number, range: string | undefined = process.env['STACK_PORT_RANGE']): Promise<number[]> {
+  if (range !== undefined && range !== '') return freePortsInRange(count, range);
   const servers = await Promise.all(
     Array.from({ length: count }, () => {
       return new Promise<net.Server>((resolve, reject) => {
@@ -22,6 +25,29 @@ export async function freePorts(count: number): Promise<number[]> {
   });
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   return ports;
+}
+
+async function freePortsInRange(count: number, range: string): Promise<number[]> {
+  const match = /^(\d+)-(\d+)$/.exec(range.trim());
+  const first = Number(match?.[1]);
+  const last = Number(match?.[2]);
+  if (match === null || first < 1 || last > 65535 || first > last) throw new Error(`STACK_PORT_RANGE must be FIRST-LAST, got '${range}'`);
+  const held: net.Server[] = [];
+  try {
+    for (let port = first; port <= last && held.length < count; port += 1) {
+      const server = await new Promise<net.Server | undefined>((resolve) => {
+        const candidate = net.createServer();
+        candidate.unref();
+        candidate.once('error', () => resolve(undefined));
+        candidate.listen(port, '127.0.0.1', () => resolve(candidate));
+      });
+      if (server !== undefined) held.push(server);
+    }
+    if (held.length < count) throw new Error(`only ${held.length} of ${count} ports free in STACK_PORT_RANGE ${range}`);
+    return held.map((server) => (server.address() as net.AddressInfo).port);
+  } finally {
+    await Promise.all(held.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
 }
 
 /** One free TCP port on 127.0.0.1 (see {@link freePorts}). */

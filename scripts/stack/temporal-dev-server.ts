@@ -29,6 +29,8 @@ export interface TemporalDevServerOptions {
   /** SQLite file that keeps workflows across restarts; omit for in-memory. */
   dbFilename?: string;
   namespace?: string;
+  /** Dynamic config values (`--dynamic-config-value KEY=JSON`), e.g. system.enableActivityEagerExecution: true. */
+  dynamicConfig?: Record<string, boolean | number | string>;
   /** Custom search attributes to register at launch, name to CLI type (Keyword, Datetime, ...). */
   searchAttributes?: Record<string, string>;
   /** File to record the server's pid in (dev), so a later start can reclaim a stale server. */
@@ -53,6 +55,9 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   if (options.dbFilename !== undefined) args.push('--db-filename', options.dbFilename);
   if (options.httpPort !== undefined) args.push('--http-port', String(options.httpPort));
   if (options.metricsPort !== undefined) args.push('--metrics-port', String(options.metricsPort));
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) {
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  }
   for (const [name, type] of Object.entries(options.searchAttributes ?? {})) {
     args.push('--search-attribute', `${name}=${type}`);
   }

@@ -51,17 +51,17 @@ export async function listUserSubscriptions(connection: CommonQueryMethods, user
  */
 async function extendWithAudit(
   tx: CommonQueryMethods,
-  input: { subscriptionId: number; days: number; actor: Actor },
+  input: { subscriptionId: number; days: number; seconds?: number; actor: Actor },
   details: Record<string, unknown>,
 ): Promise<SubscriptionRow> {
-  const extended = await movePeriod(tx, input.subscriptionId, input.days);
+  const extended = await movePeriod(tx, input.subscriptionId, input);
   await writeAuditLog(tx, {
     actor: input.actor,
     action: 'subscription.extended',
     entityType: 'subscription',
     entityId: extended.id,
     userId: extended.user_id,
-    details: { ...details, days: input.days, end_date: extended.end_date?.toISOString() ?? null },
+    details: { ...details, days: input.days, ...(input.seconds === undefined ? {} : { seconds: input.seconds }), end_date: extended.end_date?.toISOString() ?? null },
   });
   return extended;
 }
@@ -73,15 +73,16 @@ async function extendWithAudit(
  * alone (and the payment stays unapplied, for a refund).
  *
  * @param input.days period length in days (the plan's duration_days), > 0
+ * @param input.seconds when set, the period in seconds instead (a plan's duration_seconds), > 0
  * @idempotency paymentId
  * @returns whether this call applied it, and the current row
- * @throws RangeError for days <= 0; RecordNotFoundError (NOT_FOUND) for an unknown subscription
+ * @throws RangeError for days <= 0 or seconds <= 0; RecordNotFoundError (NOT_FOUND) for an unknown subscription
  */
 export async function extendSubscriptionWithPayment(
   connection: CommonQueryMethods,
-  input: { subscriptionId: number; paymentId: number; days: number; actor: Actor },
+  input: { subscriptionId: number; paymentId: number; days: number; seconds?: number; actor: Actor },
 ): Promise<{ applied: boolean; subscription: SubscriptionRow }> {
-  if (!Number.isSafeInteger(input.days) || input.days <= 0) throw new RangeError('days must be a positive whole number');
+  requirePeriod(input);
   return connection.transaction(async (tx) => {
     const current = await lockSubscription(tx, input.subscriptionId);
     if (current.status === 'cancelled') return { applied: false, subscription: current };
@@ -92,16 +93,24 @@ export async function extendSubscriptionWithPayment(
   });
 }
 
+/** @throws RangeError unless days is a positive whole number and seconds, when set, too */
+function requirePeriod(period: { days: number; seconds?: number }): void {
+  if (!Number.isSafeInteger(period.days) || period.days <= 0) throw new RangeError('days must be a positive whole number');
+  if (period.seconds !== undefined && (!Number.isSafeInteger(period.seconds) || period.seconds <= 0)) throw new RangeError('seconds must be a positive whole number');
+}
+
 /**
- * Adds `days` to the period: from end_date while active and not ended, from now otherwise
- * (pending or expired start now); the status becomes active. The caller holds the row lock.
+ * Adds the period (`seconds` when set, else `days`) to it: from end_date while active and not
+ * ended, from now otherwise (pending or expired start now); the status becomes active. The caller
+ * holds the row lock.
  */
-async function movePeriod(tx: CommonQueryMethods, subscriptionId: number, days: number): Promise<SubscriptionRow> {
+async function movePeriod(tx: CommonQueryMethods, subscriptionId: number, period: { days: number; seconds?: number }): Promise<SubscriptionRow> {
+  const interval = period.seconds === undefined ? sql.fragment`make_interval(days => ${period.days})` : sql.fragment`make_interval(secs => ${period.seconds})`;
   return tx.one(sql.type(subscriptionRow)`
     UPDATE subscriptions SET
       start_date = CASE WHEN status = 'active' AND end_date > now() THEN start_date ELSE now() END,
       end_date = CASE WHEN status = 'active' AND end_date > now() THEN end_date ELSE now() END
-                 + make_interval(days => ${days}),
+                 + ${interval},
       status = 'active'
     WHERE id = ${subscriptionId}
     RETURNING *
@@ -130,6 +139,7 @@ export async function lockSubscription(connection: CommonQueryMethods, subscript
  * has applied_at). Its audit row (details.request_key) commits with the change, so "the row
  * exists" is exactly "the change committed", and the check runs under the subscription's row lock.
  *
+ * @param input.seconds when set, the period in seconds instead of `days` (a trial on a bench)
  * @param input.requestKey e.g. `trial:<userId>` or `extend:<requestId>`, 1..200 characters
  * @idempotency subscriptionId+requestKey
  * @returns whether this call extended it, and the current row
@@ -137,9 +147,9 @@ export async function lockSubscription(connection: CommonQueryMethods, subscript
  */
 export async function extendSubscriptionByDays(
   connection: CommonQueryMethods,
-  input: { subscriptionId: number; days: number; requestKey: string; reason: 'trial' | 'operator'; actor: Actor },
+  input: { subscriptionId: number; days: number; seconds?: number; requestKey: string; reason: 'trial' | 'operator'; actor: Actor },
 ): Promise<{ applied: boolean; subscription: SubscriptionRow }> {
-  if (!Number.isSafeInteger(input.days) || input.days <= 0) throw new RangeError('days must be a positive whole number');
+  requirePeriod(input);
   if (input.requestKey === '' || input.requestKey.length > 200) throw new RangeError('requestKey must be 1..200 characters');
   return connection.transaction(async (tx) => {
     const current = await lockSubscription(tx, input.subscriptionId);

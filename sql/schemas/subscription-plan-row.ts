@@ -20,6 +20,8 @@ export const subscriptionPlanRow = z.object({
   /** The English name (migration 0019); null = fall back to `name`. */
   name_en: z.string().nullable(),
   duration_days: z.number().int().positive(),
+  /** When set, the period in seconds instead of duration_days (test and bench plans; migration 0021). */
+  duration_seconds: z.number().int().positive().nullable(),
   price_rub: moneyColumn,
   features: planFeatures.nullable(),
   is_active: z.boolean(),
@@ -28,3 +30,15 @@ export const subscriptionPlanRow = z.object({
 
 /** A `subscription_plans` row. */
 export type SubscriptionPlanRow = z.infer<typeof subscriptionPlanRow>;
+
+/** A period length: whole days, or seconds (a plan with duration_seconds). */
+export interface PeriodLength {
+  days: number;
+  /** When set, the period is this many seconds and `days` is ignored. */
+  seconds?: number;
+}
+
+/** The period one payment of `plan` buys. */
+export function planPeriod(plan: Pick<SubscriptionPlanRow, 'duration_days' | 'duration_seconds'>): PeriodLength {
+  return plan.duration_seconds === null ? { days: plan.duration_days } : { days: plan.duration_days, seconds: plan.duration_seconds };
+}

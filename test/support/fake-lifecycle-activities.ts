@@ -68,10 +68,10 @@ export function createFakeLifecycle(subscriptionId: number, userId: number, opti
   let lastNow = 0;
   const record = (name: string, input: unknown) => calls.push({ name, input, at: lastNow });
   const tick = async () => (lastNow = await clock());
-  const extend = async (days: number) => {
+  const extend = async (days: number, seconds?: number) => {
     const now = await tick();
     const base = subscription.status === 'active' && subscription.endsAt !== null && Date.parse(subscription.endsAt) > now ? Date.parse(subscription.endsAt) : now;
-    subscription.endsAt = new Date(base + days * DAY_MS).toISOString();
+    subscription.endsAt = new Date(base + (seconds === undefined ? days * DAY_MS : seconds * 1000)).toISOString();
     subscription.status = 'active';
   };
 
@@ -98,10 +98,10 @@ export function createFakeLifecycle(subscriptionId: number, userId: number, opti
       }
       return result;
     },
-    async grantTrial({ days }) {
-      record('grantTrial', { days });
+    async grantTrial({ days, seconds }) {
+      record('grantTrial', seconds === undefined ? { days } : { days, seconds });
       if (trial !== undefined) return trial;
-      await extend(days);
+      await extend(days, seconds);
       trial = { applied: true, snapshot: { ...subscription } };
       return trial;
     },
