@@ -3,6 +3,7 @@ import { parseMoney } from '../lib/money';
 import type { PurchaseService } from '../usecases/start-purchase';
 import type { createStarsCheckout } from '../usecases/stars-checkout';
 import type { TrialService } from '../usecases/start-trial';
+import { claimBotUpdate, pruneBotUpdates } from '../sql/repositories/bot-updates-repository';
 import { getPlan, listActivePlans } from '../sql/repositories/plans-repository';
 import { findUsablePromo } from '../sql/repositories/promo-codes-repository';
 import { getReferralStats } from '../sql/repositories/referral-stats-repository';
@@ -13,6 +14,11 @@ import type { BotPlan, BotServices, PaymentMethod, RememberedPromo, Subscription
 
 /** How long a /promo code is remembered for the user's next purchase. */
 export const PROMO_MEMORY_MS = 30 * 60 * 1000;
+
+/** How long update claims are kept (Telegram keeps an unconfirmed update 24 hours at most). */
+export const UPDATE_CLAIM_RETENTION_MS = 48 * 3_600_000;
+/** How often the bot deletes old update claims, at most. */
+const UPDATE_PRUNE_INTERVAL_MS = 3_600_000;
 
 /** Dependencies of {@link createBotServices}. */
 export interface BotServicesDeps {
@@ -45,6 +51,7 @@ export function createBotServices(deps: BotServicesDeps): BotServices {
    * them and the user types /promo again. The database decides at purchase time anyway.
    */
   const promos = new Map<number, RememberedPromo & { expiresAt: number }>();
+  let lastPrune = 0;
   const subUrl = (token: string) => (deps.publicBaseUrl === undefined ? {} : { subscriptionUrl: `${deps.publicBaseUrl}/sub/${token}` });
   const remembered = (userId: number): RememberedPromo | null => {
     const entry = promos.get(userId);
@@ -63,6 +70,16 @@ export function createBotServices(deps: BotServicesDeps): BotServices {
     async findUser(telegramId) {
       const user = await getUserByTelegramId(deps.db, telegramId);
       return user === null ? null : { userId: user.id, languageCode: user.language_code };
+    },
+    async claimUpdate(input) {
+      const claim = await claimBotUpdate(deps.db, input);
+      const at = now().getTime();
+      if (at - lastPrune >= UPDATE_PRUNE_INTERVAL_MS) {
+        lastPrune = at;
+        // Housekeeping off the update's path; a failure is retried an interval later.
+        void pruneBotUpdates(deps.db, new Date(at - UPDATE_CLAIM_RETENTION_MS)).catch(() => undefined);
+      }
+      return claim;
     },
     async setLanguage(input) {
       await setUserLanguage(deps.db, { userId: input.userId, languageCode: input.language, actor: { type: 'user', userId: input.userId } });
