@@ -155,6 +155,12 @@ export interface BotServices {
   registerUser(input: RegisterUserInput): Promise<{ userId: number; isNew: boolean }>;
   /** The user with this Telegram id, if they ever sent /start (or wrote to the bot). */
   findUser(telegramId: number): Promise<BotUser | null>;
+  /**
+   * Claims Telegram update `updateId` before the bot handles it, durably (a redelivery after a
+   * restart must find the claim), and returns the stored language of `telegramId` in the same round
+   * trip. `fresh: false`: an earlier delivery claimed it; the bot ignores the update.
+   */
+  claimUpdate(input: { updateId: number; telegramId: number | undefined }): Promise<{ fresh: boolean; user: BotUser | null; languageCode: string | null }>;
   /** Stores the user's language (`ru` or `en`); the bot and the worker's messages follow it. */
   setLanguage(input: { userId: number; language: 'ru' | 'en' }): Promise<void>;
   /** Plans on sale, in display order, named in `locale` (default Russian). */

@@ -9,11 +9,17 @@ import { planName } from '../usecases/plan-names';
 import { createPromoService, type AppliedPromo, type PromoService } from '../usecases/promo-codes';
 import type { GiftService } from '../usecases/gifts';
 import type { Locale } from '../texts/locale';
+import { claimBotUpdate, pruneBotUpdates } from '../sql/repositories/bot-updates-repository';
 import { getReferralStats } from '../sql/repositories/referral-stats-repository';
 import { getServer } from '../sql/repositories/servers-repository';
 import { getSubscription, listUserSubscriptions } from '../sql/repositories/subscriptions-repository';
 import { getOrCreateUser, getUserById, getUserByTelegramId, setAutoRenew } from '../sql/repositories/users-repository';
 import type { BotPlan, BotPromo, BotServices, PaymentMethod, SubscriptionDetails } from './bot-services';
+
+/** How long update claims are kept (Telegram keeps an unconfirmed update 24 hours at most). */
+export const UPDATE_CLAIM_RETENTION_MS = 48 * 3_600_000;
+/** How often the bot deletes old update claims, at most. */
+const UPDATE_PRUNE_INTERVAL_MS = 3_600_000;
 
 /** Dependencies of {@link createBotServices}. */
 export interface BotServicesDeps {
@@ -52,6 +58,7 @@ export function createBotServices(deps: BotServicesDeps): BotServices {
   const now = deps.now ?? (() => new Date());
   const promos = deps.promos ?? createPromoService({ db: deps.db, now });
   const language = createLanguageService({ db: deps.db });
+  let lastPrune = 0;
   const subUrl = (token: string) => (deps.publicBaseUrl === undefined ? {} : { subscriptionUrl: `${deps.publicBaseUrl}/sub/${token}` });
   /** Names of every plan (sold or retired) in `locale`, by id. */
   const planNames = async (locale: Locale) => new Map((await listPlanRows(deps.db)).map((plan) => [plan.id, planName(plan, locale)]));
@@ -63,6 +70,16 @@ export function createBotServices(deps: BotServicesDeps): BotServices {
     async findUser(telegramId) {
       const user = await getUserByTelegramId(deps.db, telegramId);
       return user === null ? null : { userId: user.id, languageCode: user.language_code, blocked: user.blocked_at != null };
+    },
+    async claimUpdate(input) {
+      const claim = await claimBotUpdate(deps.db, input);
+      const at = now().getTime();
+      if (at - lastPrune >= UPDATE_PRUNE_INTERVAL_MS) {
+        lastPrune = at;
+        // Housekeeping off the update's path; a failure is retried an interval later.
+        void pruneBotUpdates(deps.db, new Date(at - UPDATE_CLAIM_RETENTION_MS)).catch(() => undefined);
+      }
+      return claim;
     },
     async setLanguage(input) {
       await language.setLanguage(input.userId, input.language);

@@ -1,4 +1,5 @@
 import { autoRetry } from '@grammyjs/auto-retry';
+import { sequentialize } from '@grammyjs/runner';
 import { apiThrottler, type APIThrottlerOptions } from '@grammyjs/transformer-throttler';
 import { Bot, InputFile } from 'grammy';
 import type { Logger } from 'pino';
@@ -57,22 +58,37 @@ export interface BotDeps {
   /** Renders QR code PNGs; default lib/xui/render-qr.ts. */
   renderQr?: (text: string) => Promise<Buffer>;
   /**
-   * Throttler settings (Bottleneck options). Default: Telegram's limits, 30 calls/s overall and
-   * one message per second per private chat. Tests shorten `out.minTime`.
+   * Throttler settings (Bottleneck options), merged over {@link BOT_THROTTLE}: at most 100 calls in
+   * flight, one call at a time per private chat, 20 messages per minute per group.
    */
   throttle?: APIThrottlerOptions;
 }
+
+/**
+ * The throttler's stages for the bot, which answers users who wrote to it:
+ * - global: Telegram's "about 30 messages per second" is the limit for bulk notifications
+ *   (broadcasts, which the worker throttles); a 30/s bucket here capped the whole bot at 30
+ *   answers/s. This stage only bounds calls in flight.
+ * - out (per private chat): calls to one chat go one at a time, in order, without the default 1 s
+ *   spacing: /start's greeting and menu are two messages and the second waited a second (one
+ *   update per second in all, measured before the runner). Telegram allows short bursts per chat;
+ *   a user's own updates run one at a time (sequentialize), so a chat's answers are paced by the
+ *   user, and a 429 Telegram still sends is waited out by auto-retry.
+ * - group: the default, 20 messages per minute per group (only the support chat).
+ */
+export const BOT_THROTTLE: APIThrottlerOptions = { global: { maxConcurrent: 100 }, out: { maxConcurrent: 1, minTime: 0 } };
 
 /** Longest `retry_after` the bot waits out, in seconds; longer ones fail the call. */
 export const MAX_RETRY_AFTER_SECONDS = 60;
 
 /**
  * Builds the Telegram bot: API transformers (auto-retry honouring `retry_after`, then the
- * throttler around it so a retried call keeps its chat's place in line), a locale middleware
- * choosing Russian or English (the user's stored choice, else `language_code`) that afterwards
- * delivers the user's failed key messages and clears their blocked mark, one grammY Composer per feature (bot/features/,
+ * throttler around it so a retried call keeps its chat's place in line), `sequentialize` per chat
+ * (run-bot.ts hands over many updates at once), a middleware claiming each update once and choosing
+ * Russian or English (the user's stored choice, else `language_code`) that afterwards delivers the
+ * user's failed key messages and clears their blocked mark, one grammY Composer per feature (bot/features/,
  * each given only the services it uses), and a `bot.catch` that logs failures without the token or
- * payloads and tells the user something went wrong. The caller starts it (`bot.start()` or a webhook) and stops it.
+ * payloads and tells the user something went wrong. The caller starts it (run-bot.ts) and stops it.
  *
  * Features route by trigger (a command, a callback-data prefix from callback-data.ts, an update
  * type), never by `next()`, so their order does not matter; only the two fallbacks (stale buttons,
@@ -81,8 +97,11 @@ export const MAX_RETRY_AFTER_SECONDS = 60;
 export function createBot(deps: BotDeps): Bot<BotContext> {
   const log = deps.logger.child({ component: 'bot' });
   const bot = new Bot<BotContext>(deps.token, { client: { apiRoot: deps.apiRoot ?? 'https://api.telegram.org' } });
-  bot.api.config.use(autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: MAX_RETRY_AFTER_SECONDS }));
-  bot.api.config.use(apiThrottler(deps.throttle));
+  const retry = autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: MAX_RETRY_AFTER_SECONDS });
+  // getUpdates is left to the runner, which retries it itself and aborts it on stop: auto-retry
+  // would retry the aborted long poll after the stop, against a Telegram nobody listens to.
+  bot.api.config.use((prev, method, payload, signal) => (method === 'getUpdates' ? prev(method, payload, signal) : retry(prev, method, payload, signal)));
+  bot.api.config.use(apiThrottler({ ...BOT_THROTTLE, ...deps.throttle }));
 
   const { services } = deps;
   const describe = (error: unknown) => describeError(error, deps.token);
@@ -106,24 +125,34 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     }
   };
   /*
-   * The locale: the language the user chose (stored, so the worker's messages follow it too), else
-   * Telegram's language_code. A failed lookup keeps Telegram's, so even a database outage is
-   * answered in the user's language.
+   * Updates of one chat run one after another, in order (the runner hands the bot many at once);
+   * different chats run in parallel. A pre-checkout query waits for nobody: Telegram cancels the
+   * purchase unless it is answered within 10 s.
+   */
+  bot.use(sequentialize((ctx: BotContext) => (ctx.preCheckoutQuery === undefined ? (ctx.chat?.id ?? ctx.from?.id)?.toString() : undefined)));
+  /*
+   * Then, in one database round trip: the update is claimed (bot_updates), so a delivery Telegram
+   * repeats after a restart or a timeout is ignored instead of answered twice, and the locale is
+   * looked up: the language the user chose (stored, so the worker's messages follow it too), else
+   * Telegram's language_code. A failed claim lets the update through (answering twice is better
+   * than not answering) in Telegram's language.
    */
   bot.use(async (ctx, next) => {
     ctx.locale = pickLocale(ctx.from?.language_code);
     ctx.texts = deps.texts[ctx.locale];
-    let user: BotUser | null = null;
-    if (ctx.from !== undefined && (ctx.chat === undefined || ctx.chat.type === 'private')) {
-      user = await services.findUser(ctx.from.id).catch((error: unknown) => {
-        log.warn({ error: describe(error) }, 'could not read the stored language');
-        return null;
-      });
-      const stored = user?.languageCode ?? undefined;
-      if (stored !== undefined) {
-        ctx.locale = pickLocale(stored);
-        ctx.texts = deps.texts[ctx.locale];
-      }
+    const privateSender = ctx.from !== undefined && (ctx.chat === undefined || ctx.chat.type === 'private') ? ctx.from.id : undefined;
+    const claim = await services.claimUpdate({ updateId: ctx.update.update_id, telegramId: privateSender }).catch((error: unknown) => {
+      log.warn({ error: describe(error), updateId: ctx.update.update_id }, 'could not claim the update; handling it anyway');
+      return undefined;
+    });
+    if (claim?.fresh === false) {
+      log.info({ updateId: ctx.update.update_id }, 'repeated update ignored');
+      return;
+    }
+    const user: BotUser | null = claim?.user ?? null;
+    if (claim?.languageCode != null) {
+      ctx.locale = pickLocale(claim.languageCode);
+      ctx.texts = deps.texts[ctx.locale];
     }
     try {
       await next();

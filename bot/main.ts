@@ -1,7 +1,10 @@
 /**
  * The bot process's composition root: config once, pool, Temporal client (purchases start payment
- * workflows, trials start subscription workflows, operator commands update them), services, grammY bot with long polling. Stops cleanly on SIGINT/SIGTERM (finishes the
- * current updates, closes the Temporal connection and the pool).
+ * workflows, trials start subscription workflows, operator commands update them), services, grammY bot
+ * long-polling through @grammyjs/runner (run-bot.ts: many updates at once, one chat at a time). Stops
+ * cleanly on SIGINT/SIGTERM (stops fetching, finishes the updates in hand, closes the Temporal
+ * connection and the pool); updates fetched but not confirmed come again at the next start and
+ * are ignored by their bot_updates claim.
  */
 import { Client, Connection } from '@temporalio/client';
 import { Api } from 'grammy';
@@ -21,6 +24,7 @@ import { createBotServices } from './create-bot-services';
 import { defaultTexts } from './locales';
 import { createOperatorActions } from '../usecases/operator-actions';
 import { publishCommands } from './publish-commands';
+import { runBot } from './run-bot';
 import { startOpsServer } from '../lib/observability/ops-server';
 import { createProcessRegistry } from '../lib/observability/process-metrics';
 
@@ -72,7 +76,8 @@ const bot = createBot({
 });
 
 const registry = createProcessRegistry('bot');
-const ops = config.METRICS_PORT === 'disabled' ? undefined : await startOpsServer({ port: config.METRICS_PORT, registry, healthy: () => bot.isRunning() });
+let running: Awaited<ReturnType<typeof runBot>> | undefined;
+const ops = config.METRICS_PORT === 'disabled' ? undefined : await startOpsServer({ port: config.METRICS_PORT, registry, healthy: () => running?.isRunning() ?? false });
 
 /** How long a clean stop may take before the process exits anyway, in milliseconds. */
 const STOP_TIMEOUT_MS = 10_000;
@@ -84,14 +89,14 @@ const stop = async (signal: string) => {
   }
   stopping = true;
   logger.info({ component: 'bot', signal }, 'bot stopping');
-  // bot.stop() confirms the last update offset with Telegram; if Telegram is unreachable the
-  // retrying API client would wait forever, so the stop is bounded.
+  // The updates in hand finish first; one stuck on an unreachable Telegram (auto-retry waits) or
+  // database would hold the stop forever, so it is bounded.
   const timer = setTimeout(() => {
     logger.warn({ component: 'bot' }, 'clean stop timed out; exiting');
     process.exit(0);
   }, STOP_TIMEOUT_MS);
   timer.unref();
-  await bot.stop().catch(() => undefined);
+  await running?.stop().catch(() => undefined);
   await ops?.close();
   await connection.close().catch(() => undefined);
   await db.end();
@@ -101,7 +106,7 @@ process.on('SIGINT', () => void stop('SIGINT'));
 process.on('SIGTERM', () => void stop('SIGTERM'));
 
 await publishCommands(bot.api, defaultTexts, { trial: trial.trialDays() !== null });
-await bot.start({
-  allowed_updates: ['message', 'callback_query', 'pre_checkout_query'],
+running = await runBot(bot, {
   onStart: (me) => logger.info({ component: 'bot', username: me.username }, 'bot polling'),
 });
+await running.task;

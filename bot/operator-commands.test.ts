@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { fakeServices, message, withBot } from '../test/support/bot-test-kit';
+import { fakeServices, message, waitUntil, withBot } from '../test/support/bot-test-kit';
 import { en, ru } from './locales';
 import type { OperatorActions, OperatorRequest } from '../usecases/operator-types';
 import { argumentWords, operatorArgs } from './features/operator';
@@ -72,6 +72,8 @@ describe('operator commands against the fake Telegram', () => {
         }
         fake.userSends({ id: 9101, language_code: 'ru' }, '/cancel 1');
         await message(fake, 9101, (reply) => reply === ru.operator.notAllowed);
+        // Chats are handled in parallel: 9101's answer says nothing about 9100's.
+        await waitUntil(() => fake.sent(9100).filter((call) => call.method === 'sendMessage').length >= 7);
         assert.equal(fake.sent(9100).filter((call) => call.method === 'sendMessage').length, 7);
       },
       { operator },

@@ -28,6 +28,16 @@ export interface UpdateQueue {
    * @throws BotApiError 409 while a webhook is set
    */
   getUpdates(params: GetUpdatesParams, signal: AbortSignal): Promise<FakeUpdate[]>;
+  /**
+   * Telegram delivers update `updateId` again, as it does when the bot's offset never confirmed it
+   * (a restart or crash right after fetching it, a webhook timeout): the same update, same
+   * `update_id`, is queued again for a bot that polls from offset 0 (a restarted one).
+   *
+   * @throws Error when no update with that id was ever queued
+   */
+  redeliver(updateId: number): FakeUpdate;
+  /** Every update ever queued, oldest first (confirmed or not). */
+  history(): FakeUpdate[];
   /** Forgets every pending update (`deleteWebhook({ drop_pending_updates: true })`). */
   clear(): void;
   /** Updates not yet confirmed by an offset. */
@@ -52,6 +62,8 @@ export function createUpdateQueue(firstUpdateId = 1): UpdateQueue {
   let allowed: Set<string> | undefined;
   let webhook: string | undefined;
   let waiter: Waiter | undefined;
+  /** Every update ever queued, by id, for {@link UpdateQueue.redeliver}. */
+  const history = new Map<number, FakeUpdate>();
 
   const isAllowed = (update: FakeUpdate): boolean => {
     const type = Object.keys(update).find((key) => key !== 'update_id') ?? '';
@@ -72,6 +84,15 @@ export function createUpdateQueue(firstUpdateId = 1): UpdateQueue {
     push(payload) {
       const update: FakeUpdate = { update_id: nextId++, ...payload };
       updates.push(update);
+      history.set(update.update_id, update);
+      wake();
+      return update;
+    },
+    history: () => [...history.values()],
+    redeliver(updateId) {
+      const update = history.get(updateId);
+      if (update === undefined) throw new Error(`redeliver: no update ${updateId} was ever queued`);
+      updates = [...updates.filter((pending) => pending.update_id !== updateId), update].sort((a, b) => a.update_id - b.update_id);
       wake();
       return update;
     },

@@ -38,7 +38,7 @@ export type MethodHandler = (params: RawParams, signal: AbortSignal) => unknown;
  * Creates the shared state of a fake bot. The bot id is the numeric part of the token
  * (`123456:abc` → 123456), as in real tokens.
  */
-export function createFakeBotState(token: string): FakeBotState {
+export function createFakeBotState(token: string, firstUpdateId = 1): FakeBotState {
   const id = Number.parseInt(token.split(':')[0] ?? '', 10);
   return {
     botUser: {
@@ -53,7 +53,7 @@ export function createFakeBotState(token: string): FakeBotState {
       has_main_web_app: false,
     },
     chats: createChatStore(),
-    queue: createUpdateQueue(),
+    queue: createUpdateQueue(firstUpdateId),
     callbackQueries: new Map(),
     commands: new Map(),
     blockedBy: new Set(),

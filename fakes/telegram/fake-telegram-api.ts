@@ -15,6 +15,11 @@ export interface FakeTelegramOptions {
   port?: number;
   /** Time the bot has to answer a pre-checkout query, in ms; default 10 000 like Telegram. */
   preCheckoutDeadlineMs?: number;
+  /**
+   * The first `update_id`; default 1. Telegram's ids are unique per bot: give each fake of one
+   * test its own range when a bot's update claims outlive the fake.
+   */
+  firstUpdateId?: number;
   /** Serve the browser chat simulator at `/`; default false. */
   chatSimulator?: boolean;
 }
@@ -68,6 +73,13 @@ export interface FakeTelegram {
    * `description`, before the method runs (nothing changes): an outage of one Bot API method.
    */
   injectFailure(method: string, errorCode: number, description: string, count?: number): void;
+  /**
+   * Telegram delivers update `updateId` again (same `update_id`), as after a bot restart that never
+   * confirmed it. A bot polling from offset 0 gets it.
+   */
+  redeliver(updateId: number): FakeUpdate;
+  /** Every update ever queued, oldest first, confirmed or not. */
+  updates(): FakeUpdate[];
   /** Updates queued and not yet confirmed by the bot. */
   pendingUpdates(): readonly FakeUpdate[];
   /** The internal state (chats, commands) for assertions the controls above do not cover. */

@@ -65,6 +65,18 @@ describe('fake Telegram Bot API', () => {
     assert.ok(Date.now() - idle >= 900, 'waited for the timeout');
   });
 
+  it('redelivers a confirmed update with its update_id to a poll from offset 0, as after a restart', async () => {
+    await drain(fake);
+    fake.userSends({ id: 502, first_name: 'Bo' }, 'hello');
+    const [sent] = await drain(fake);
+    assert.ok(sent !== undefined);
+    assert.deepEqual(await updates(fake, { timeout: 0 }), [], 'confirmed');
+    assert.deepEqual(fake.updates().at(-1), sent, 'kept in the history');
+    fake.redeliver(sent.update_id);
+    assert.deepEqual(await drain(fake), [sent], 'the same update, same update_id');
+    assert.throws(() => fake.redeliver(9_999_999), /no update 9999999/);
+  });
+
   it('drops update types outside allowed_updates and ends a concurrent poll with 409', async () => {
     fake.userSends(502, 'hello');
     fake.userPresses(502, 'plan:1');

@@ -24,7 +24,7 @@ const URL_PATTERN = /^\/bot([^/]+)\/([A-Za-z]+)\/?$/;
  */
 export async function startFakeTelegram(options: FakeTelegramOptions = {}): Promise<FakeTelegram> {
   const token = options.token ?? '123456:fake-test-token';
-  const state = createFakeBotState(token);
+  const state = createFakeBotState(token, options.firstUpdateId);
   const stars = createStarsPayments(state, options.preCheckoutDeadlineMs ?? 10_000);
   const methods = new Map(
     Object.entries({
@@ -166,6 +166,8 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     injectFailure(method, errorCode, description, count = 1) {
       failures.set(method.toLowerCase(), { errorCode, description, remaining: count });
     },
+    redeliver: (updateId) => state.queue.redeliver(updateId),
+    updates: () => state.queue.history(),
     pendingUpdates: () => state.queue.pending(),
     async close() {
       stars.close();

@@ -19,6 +19,7 @@ import { createTelegramSender } from '../../activities/telegram-sender';
 import type { BotContext } from '../../bot/bot-context';
 import { encodeCallback } from '../../bot/callback-data';
 import { createBot } from '../../bot/create-bot';
+import { runBot, type RunningBot } from '../../bot/run-bot';
 import { createBotServices } from '../../bot/create-bot-services';
 import { defaultTexts, en } from '../../bot/locales';
 import { startFakeTelegram, type FakeTelegram, type RecordedCall } from '../../fakes/telegram';
@@ -56,7 +57,7 @@ let fake: FakeTelegram;
 let worker: Worker;
 let running: Promise<void>;
 let bot: Bot<BotContext>;
-let polling: Promise<void>;
+let polling: RunningBot | undefined;
 let target: PaymentWorkflowTarget;
 let kopecksPerStar: number;
 let plan: { id: number; priceRub: string; name: string };
@@ -112,15 +113,11 @@ before(async () => {
     }),
     throttle: { out: { maxConcurrent: 1, minTime: 0 } },
   });
-  let onStart!: () => void;
-  const started = new Promise<void>((resolve) => (onStart = resolve));
-  polling = bot.start({ allowed_updates: ['message', 'callback_query', 'pre_checkout_query'], onStart: () => onStart() });
-  await Promise.race([started, polling]);
+  polling = await runBot(bot, { pollTimeoutSeconds: 1 });
 });
 
 after(async () => {
-  await bot?.stop();
-  await polling;
+  await polling?.stop();
   await fake?.close();
   worker?.shutdown();
   await running;

@@ -8,6 +8,7 @@ import { startFakeTelegram, type FakeTelegram, type RecordedCall } from '../../f
 import type { AccountSummary, BotPlan, BotServices, PaymentMethod, RegisterUserInput, SubscriptionDetails } from '../../bot/bot-services';
 import { createBot, type BotDeps } from '../../bot/create-bot';
 import { defaultTexts } from '../../bot/locales';
+import { runBot as startBot } from '../../bot/run-bot';
 
 /** The token tests run the bot with. */
 export const TOKEN = '777001:bot-test-secret-token';
@@ -61,6 +62,8 @@ export function fakeServices(overrides: Partial<BotServices> = {}) {
   const trials: number[] = [];
   const autoRenew = new Map<number, boolean>();
   const users = new Map<number, number>();
+  /** Update ids claimed, kept across bot runs on the same services like the bot_updates table. */
+  const claimedUpdates = new Set<number>();
   const services: BotServices = {
     registerUser: async (input) => {
       registered.push(input);
@@ -75,6 +78,13 @@ export function fakeServices(overrides: Partial<BotServices> = {}) {
       if (userId === undefined) return null;
       const language = storedLanguages.get(userId);
       return language === undefined ? { userId } : { userId, languageCode: language };
+    },
+    claimUpdate: async ({ updateId, telegramId }) => {
+      const fresh = !claimedUpdates.has(updateId);
+      claimedUpdates.add(updateId);
+      const userId = telegramId === undefined ? undefined : users.get(telegramId);
+      const languageCode = userId === undefined ? null : (storedLanguages.get(userId) ?? null);
+      return { fresh, user: userId === undefined ? null : { userId, languageCode }, languageCode };
     },
     setLanguage: async ({ userId, language }) => {
       languages.set(userId, language);
@@ -119,11 +129,14 @@ export function fakeServices(overrides: Partial<BotServices> = {}) {
     isAdmin: async () => false,
     ...overrides,
   };
-  return { services, registered, purchases, charges, trials, autoRenew, subscriptions, accounts, languages };
+  return { services, registered, purchases, charges, trials, autoRenew, subscriptions, accounts, languages, claimedUpdates };
 }
 
 /**
- * Runs the real grammY bot with long polling against `fake` until `body` settles, then stops it.
+ * Runs the real grammY bot as production does (bot/run-bot.ts: @grammyjs/runner, updates in
+ * parallel except within a chat) against `fake` until `body` settles, then stops it. A second run
+ * with the same services is a restart: the runner leaves its last batch unconfirmed, so the fake
+ * delivers it again.
  * The bot logs into the returned lines; the token must never appear in them.
  */
 export async function runBot(
@@ -141,19 +154,17 @@ export async function runBot(
     throttle: { out: { maxConcurrent: 1, minTime: 0 } },
     ...deps,
   });
-  let onStart!: () => void;
-  const started = new Promise<void>((resolve) => (onStart = resolve));
-  const running = bot.start({ onStart: () => onStart() });
-  void running.catch(() => undefined);
+  const running = await startBot(bot, { pollTimeoutSeconds: 1 });
   try {
-    await Promise.race([started, running]);
     await body(logs);
   } finally {
-    await bot.stop();
-    await running;
+    await running.stop();
   }
   assert.ok(!logs.some((line) => line.includes(fake.token)), 'the token never reaches the logs');
 }
+
+/** Fakes started by {@link withBot} so far: each numbers its updates in its own range, as one bot's are unique. */
+let fakesStarted = 0;
 
 /** {@link runBot} against a new fake Telegram, closed afterwards. */
 export async function withBot(
@@ -161,7 +172,8 @@ export async function withBot(
   body: (fake: FakeTelegram, logs: string[]) => Promise<void>,
   extra: Partial<Pick<BotDeps, 'operator' | 'supportChatId' | 'renderQr' | 'renewal'>> = {},
 ): Promise<void> {
-  const fake = await startFakeTelegram({ token: TOKEN });
+  fakesStarted += 1;
+  const fake = await startFakeTelegram({ token: TOKEN, firstUpdateId: fakesStarted * 1_000_000 + 1 });
   try {
     await runBot(fake, { services, ...extra }, (logs) => body(fake, logs));
   } finally {
