@@ -102,10 +102,29 @@ interface Model {
   activeSubscriptions: { id: number; user: number; plan: SubscriptionPlanRow }[];
   /** For referred users: the payment whose bonus was paid, or null while pending. */
   bonusSource: (number | null)[];
+  /** For referred users: whether the refund of the bonus's source payment reversed the bonus. */
+  bonusReversed: boolean[];
+  /** Σ taken back from referrers by reversals (at most what each still had). */
+  reversed: Kopecks;
   bonus: Kopecks;
   /** Promo codes the run created, with the users that redeemed each. */
   promos: { id: number; code: string; percent: number; users: number[] }[];
 }
+
+/**
+ * The run that found the referral reversal missing from the model: the referred user's refunded
+ * provider payment takes the 0.01 bonus back from the referrer (kept as a fixed example).
+ */
+const REVERSAL_EXAMPLE: Step[] = [
+  { kind: 'top-up', user: 1, kopecks: 500_000n, reason: 'top_up', replay: true },
+  { kind: 'provider-purchase', user: 1, plan: 2, method: 'card', paid: true },
+  { kind: 'referral-bonus', user: 1, pick: 0, repeat: true },
+  { kind: 'balance-purchase', user: 1, plan: 3, fit: false },
+  { kind: 'renew', user: 1, pick: 0, optedIn: true, twin: true },
+  { kind: 'renew', user: 1, pick: 1, optedIn: false, twin: false },
+  { kind: 'refund', user: 1, pick: 0, twin: true },
+  { kind: 'refund', user: 1, pick: 0, twin: false },
+];
 
 let kit: LifecycleTestKit;
 let plans: SubscriptionPlanRow[];
@@ -394,6 +413,17 @@ async function refund(model: Model, step: Extract<Step, { kind: 'refund' }>, act
   payment.status = 'refunded';
   saw(`refund:${payment.method === 'balance' ? 'balance' : 'provider'}-payment`);
   model.balances[step.user] = (model.balances[step.user] ?? 0n) + payment.amount;
+  // The refund of the payment that earned a referral bonus takes the bonus back from the referrer,
+  // as much of it as they still have (the ledger never goes negative), once.
+  const referrer = REFERRER_OF[step.user] ?? null;
+  if (referrer !== null && model.bonusSource[step.user] === payment.id && model.bonusReversed[step.user] !== true) {
+    model.bonusReversed[step.user] = true;
+    const balance = model.balances[referrer] ?? 0n;
+    const taken = model.bonus < balance ? model.bonus : balance;
+    model.balances[referrer] = balance - taken;
+    model.reversed += taken;
+    saw(taken === model.bonus ? 'bonus:reversed' : 'bonus:reversed-partly');
+  }
 }
 
 async function payBonus(model: Model, paymentIndex: number, activities: LifecycleActivities): Promise<void> {
@@ -455,7 +485,7 @@ async function checkInvariants(model: Model, context: string): Promise<void> {
         (SELECT coalesce(sum(amount), 0)::numeric(14,2)::text FROM payments
           WHERE user_id = ANY(${ids}) AND payment_method <> 'balance' AND status IN ('completed', 'refunded')) AS inflow,
         (SELECT coalesce(sum(amount), 0)::numeric(14,2)::text FROM balance_ledger
-          WHERE user_id = ANY(${ids}) AND reason IN ('top_up', 'operator_adjustment', 'referral_bonus')) AS grants,
+          WHERE user_id = ANY(${ids}) AND reason IN ('top_up', 'operator_adjustment', 'referral_bonus', 'referral_reversal')) AS grants,
         (SELECT coalesce(sum(amount), 0)::numeric(14,2)::text FROM payments WHERE user_id = ANY(${ids}) AND status = 'completed') AS sold,
         (SELECT coalesce(sum(balance), 0)::numeric(14,2)::text FROM users WHERE id = ANY(${ids})) AS balances,
         (SELECT coalesce(sum(amount), 0)::numeric(14,2)::text FROM balance_ledger WHERE user_id = ANY(${ids}) AND amount > 0) AS credited,
@@ -495,7 +525,9 @@ async function checkInvariants(model: Model, context: string): Promise<void> {
   // (b) conservation, in bigint from the rows ...
   const amountOf = (rows: readonly { amount: string }[]) => sum(rows.map((row) => parseMoney(row.amount)));
   const inflow = amountOf(payments.filter((row) => row.payment_method !== 'balance' && (row.status === 'completed' || row.status === 'refunded')));
-  const grants = amountOf(ledger.filter((row) => row.reason === 'top_up' || row.reason === 'operator_adjustment' || row.reason === 'referral_bonus'));
+  const grants = amountOf(
+    ledger.filter((row) => row.reason === 'top_up' || row.reason === 'operator_adjustment' || row.reason === 'referral_bonus' || row.reason === 'referral_reversal'),
+  );
   const sold = amountOf(payments.filter((row) => row.status === 'completed'));
   const credited = amountOf(ledger.filter((row) => parseMoney(row.amount) > 0n));
   const spent = -amountOf(ledger.filter((row) => parseMoney(row.amount) < 0n));
@@ -531,7 +563,9 @@ async function checkInvariants(model: Model, context: string): Promise<void> {
   const paidFromBalance = payments.filter((row) => row.payment_method === 'balance' && (row.status === 'completed' || row.status === 'refunded'));
   assert.equal(new Set(debits.map((entry) => entry.source_id)).size, debits.length, at('one debit per balance payment'));
   assert.equal(debits.length, paidFromBalance.length, at('every paid balance payment has its debit'));
-  assert.equal(spent, amountOf(paidFromBalance), at('SPENT = Σ paid balance payments'));
+  const reversals = ledger.filter((entry) => entry.reason === 'referral_reversal');
+  assert.equal(-amountOf(reversals), model.reversed, at('Σ referral reversals = what the model took back'));
+  assert.equal(spent, amountOf(paidFromBalance) + model.reversed, at('SPENT = Σ paid balance payments + Σ referral reversals'));
 
   const refunds = ledger.filter((entry) => entry.reason === 'refund');
   for (const entry of refunds) {
@@ -613,6 +647,8 @@ async function newRun(bonus: Kopecks): Promise<Model> {
     payments: [],
     activeSubscriptions: [],
     bonusSource: userIds.map(() => null),
+    bonusReversed: userIds.map(() => false),
+    reversed: 0n,
     bonus,
     promos: [],
   };
@@ -691,7 +727,7 @@ describe('money properties on the real database', () => {
         for (const [index, payment] of model.payments.entries()) if (REFERRER_OF[payment.user] !== null) await payBonus(model, index, activities);
         await checkInvariants(model, 'after asking for every bonus again');
       }),
-      { numRuns: NUM_RUNS, examples: [[5_000n, everyPath()]] },
+      { numRuns: NUM_RUNS, examples: [[5_000n, everyPath()], [1n, REVERSAL_EXAMPLE]] },
     );
     assert.ok(stepsRun >= NUM_RUNS, `ran ${stepsRun} steps`);
     t.diagnostic(`${stepsRun} steps; outcomes ${JSON.stringify(Object.fromEntries([...outcomes].sort()))}`);
