@@ -4,6 +4,9 @@ import type { Logger } from '../lib/logger';
 import type { PanelResolver } from '../usecases/panel-for-server';
 import { createAlertActivities, type AlertSettings } from './alert-activities';
 import { createAuditActivities } from './audit-activities';
+import { createBackupActivities, type BackupSettings } from './backup-activities';
+import { createBroadcastActivities } from './broadcast-activities';
+import type { BroadcastSender } from './broadcast-sender';
 import { createFleetActivities } from './fleet-activities';
 import { createInvariantActivities } from './invariant-activities';
 import { createPaymentMismatchActivities } from './flag-payment-mismatch';
@@ -55,6 +58,12 @@ export interface ActivityDeps {
    * it Stars refunds and the Stars reconciler fail non-retryably (CONFIG_INVALID).
    */
   starsApi?: StarsBotApi | undefined;
+  /** Database backups (BACKUP_DIR, BACKUP_KEEP, PG_BIN_DIR); without them the backup activity fails non-retryably. */
+  backups?: BackupSettings | undefined;
+  /** Sends broadcast messages (no auto-retry: the broadcast handles 429 itself); without it broadcasts fail non-retryably. */
+  broadcastSender?: BroadcastSender | undefined;
+  /** Broadcast messages per second (default 25, under Telegram's ~30/s per bot). */
+  broadcastRatePerSecond?: number | undefined;
 }
 
 /**
@@ -81,6 +90,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createInvariantActivities(deps),
     ...createStarsChargeActivities({ ...deps, deliver }),
     ...createStarsReconcileActivities(deps),
+    ...createBackupActivities(deps),
+    ...createBroadcastActivities(deps),
   } satisfies Activities;
   return activities;
 }

@@ -31,6 +31,11 @@ export interface FleetScheduleSettings {
   starsReconcileIntervalSeconds?: number | undefined;
   /** A Stars charge is settled by the reconciler once it is this old, in seconds; default 60. */
   starsSettleAfterSeconds?: number | undefined;
+  /**
+   * Database backup period, in seconds (BACKUP_INTERVAL_SECONDS), or 'disabled' (no BACKUP_DIR):
+   * a schedule an earlier configuration created is deleted; absent = no such schedule is managed.
+   */
+  backupIntervalSeconds?: number | 'disabled' | undefined;
 }
 
 /** One schedule as this code wants it. */
@@ -127,6 +132,18 @@ export function fleetSchedules(settings: FleetScheduleSettings): ScheduleDefinit
             configVariable: 'STARS_RECONCILE_INTERVAL_SECONDS',
           },
         ]),
+    ...(settings.backupIntervalSeconds === undefined || settings.backupIntervalSeconds === 'disabled'
+      ? []
+      : [
+          {
+            scheduleId: ScheduleId.databaseBackup,
+            everySeconds: settings.backupIntervalSeconds,
+            workflowType: WorkflowType.databaseBackup,
+            args: [] satisfies Parameters<typeof Workflows.databaseBackupWorkflow>,
+            summary: 'Dump the database (pg_dump) to BACKUP_DIR, keep the newest BACKUP_KEEP, report to the operators',
+            configVariable: 'BACKUP_INTERVAL_SECONDS',
+          },
+        ]),
   ];
 }
 
@@ -179,16 +196,19 @@ export async function ensureSchedules(client: Client, settings: FleetScheduleSet
   for (const definition of fleetSchedules(settings)) {
     ensured.push({ scheduleId: definition.scheduleId, action: await ensureOne(client, definition, settings.taskQueue) });
   }
-  if (settings.invariantsCheckIntervalSeconds === 'disabled') {
-    // Turned off: a schedule an earlier configuration created stops.
-    await client.schedule
-      .getHandle(ScheduleId.invariantsCheck)
-      .delete()
-      .catch((error: unknown) => {
-        if (!(error instanceof ScheduleNotFoundError)) throw error;
-      });
-  }
+  // Turned off: a schedule an earlier configuration created stops.
+  if (settings.invariantsCheckIntervalSeconds === 'disabled') await deleteIfPresent(client, ScheduleId.invariantsCheck);
+  if (settings.backupIntervalSeconds === 'disabled') await deleteIfPresent(client, ScheduleId.databaseBackup);
   return ensured;
+}
+
+async function deleteIfPresent(client: Client, scheduleId: string): Promise<void> {
+  await client.schedule
+    .getHandle(scheduleId)
+    .delete()
+    .catch((error: unknown) => {
+      if (!(error instanceof ScheduleNotFoundError)) throw error;
+    });
 }
 
 async function ensureOne(client: Client, definition: ScheduleDefinition, taskQueue: string): Promise<EnsuredSchedule['action']> {

@@ -25,6 +25,7 @@ export const ENTRY_POINTS = {
   'register-search-attributes': 'scripts/register-search-attributes.ts',
   'db-init': 'scripts/db-init.ts',
   'add-panel': 'scripts/add-panel.ts',
+  restore: 'scripts/restore.ts',
 } as const;
 
 /** File name of the prebuilt workflow bundle in the output folder. */

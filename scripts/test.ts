@@ -22,6 +22,7 @@ import { freePorts } from './stack/free-port';
 import { createCleanupStack } from './stack/process-group';
 import { requireNode24 } from './stack/require-node';
 import { ensureChromium } from './stack/chromium';
+import { ensurePgClient } from './stack/pg-client';
 import { ensureTemporalCli, ensureTestServer } from './stack/temporal-binaries';
 import { startTemporalDevServer } from './stack/temporal-dev-server';
 
@@ -34,10 +35,11 @@ const TEST_GLOBS = ['{lib,workflows,activities,clients,usecases,texts,workers,ap
 
 async function main(): Promise<number> {
   const started = Date.now();
-  const [cli, testServer, chromium] = await Promise.all([ensureTemporalCli(root), ensureTestServer(root), ensureChromium()]);
+  const [cli, testServer, chromium, pgClient] = await Promise.all([ensureTemporalCli(root), ensureTestServer(root), ensureChromium(), ensurePgClient()]);
   log(`temporal CLI: ${cli.path} (from ${cli.source})`);
   log(`time-skipping test server: ${testServer.path} (from ${testServer.source})`);
   log(`chromium for the browser test: ${chromium}`);
+  log(`pg_dump/pg_restore for the backup tests: ${pgClient}`);
 
   const pgDir = await mkdtemp(path.join(os.tmpdir(), 'vless-test-pg-'));
   // mkdtemp makes it 0700; as root, Postgres runs as the `postgres` user, which must enter it.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { commonFields } from '../lib/config/common-fields';
-import { baseUrl, telegramApiRoot, telegramBotToken, telegramUserIds } from '../lib/config/fields';
+import { baseUrl, pgBinDir, telegramApiRoot, telegramBotToken, telegramUserIds } from '../lib/config/fields';
 import { parseConfig } from '../lib/config/parse-config';
 import { parseSecretKey } from '../lib/crypto/secret-box';
 import { paymentFields } from '../lib/payments/payments-config';
@@ -147,6 +147,19 @@ export const workerConfigSchema = z.object({
     .max(1000)
     .default(25)
     .describe('Most orphans each sweep repairs per run'),
+  BACKUP_DIR: z
+    .string()
+    .regex(/^\//, 'must be an absolute path')
+    .optional()
+    .describe('Folder the database-backup Schedule writes pg_dump files (custom format) to, writable by the worker; unset = no backups'),
+  BACKUP_KEEP: z.coerce.number().int().min(1).max(1000).default(7).describe('Newest backups kept in BACKUP_DIR; older ones are deleted after each backup'),
+  BACKUP_INTERVAL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(300)
+    .default(86_400)
+    .describe('How often the database-backup Schedule dumps the database, in seconds (>= 300; default a day)'),
+  PG_BIN_DIR: pgBinDir,
 });
 
 function isSecretKey(text: string): boolean {
@@ -164,6 +177,13 @@ export type WorkerConfig = z.infer<typeof workerConfigSchema>;
 /** The chats operator alerts go to: ALERT_CHAT_ID, else every admin. */
 export function alertChatIds(config: Pick<WorkerConfig, 'ALERT_CHAT_ID' | 'ADMIN_TELEGRAM_IDS'>): number[] {
   return config.ALERT_CHAT_ID === undefined ? [...config.ADMIN_TELEGRAM_IDS] : [config.ALERT_CHAT_ID];
+}
+
+/** The backup settings of the worker's activities, or undefined when BACKUP_DIR is unset. */
+export function backupSettings(config: Pick<WorkerConfig, 'BACKUP_DIR' | 'BACKUP_KEEP' | 'DATABASE_URL' | 'PG_BIN_DIR'>) {
+  return config.BACKUP_DIR === undefined
+    ? undefined
+    : { dir: config.BACKUP_DIR, keep: config.BACKUP_KEEP, databaseUrl: config.DATABASE_URL, pgBinDir: config.PG_BIN_DIR };
 }
 
 /** Parses the worker's environment once, at start-up. @throws ConfigError */

@@ -12,9 +12,10 @@ import { createPaymentProviders } from '../lib/payments/payments-config';
 import { ensureSchedules } from '../clients/ensure-schedules';
 import { createPanelResolver } from '../usecases/panel-for-server';
 import { createTelegramSender } from '../activities/telegram-sender';
+import { createBroadcastSender } from '../activities/broadcast-sender';
 import { createStarsBotApi } from '../lib/payments/stars/create-stars-bot-api';
 import { DEFAULT_LIFECYCLE_SETTINGS } from '../workflows/subscription-lifecycle';
-import { alertChatIds, loadWorkerConfig } from './config';
+import { alertChatIds, backupSettings, loadWorkerConfig } from './config';
 import { createWorker } from './create-worker';
 import { connectWorkerTemporal } from './temporal-connection';
 import { createTemporalRuntimeLogger } from './temporal-runtime-logger';
@@ -76,6 +77,7 @@ try {
     invariantsCheckIntervalSeconds: config.INVARIANTS_CHECK_INTERVAL_SECONDS,
     starsReconcileIntervalSeconds: config.STARS_RECONCILE_INTERVAL_SECONDS === 'disabled' ? undefined : config.STARS_RECONCILE_INTERVAL_SECONDS,
     starsSettleAfterSeconds: config.STARS_SETTLE_AFTER_SECONDS,
+    backupIntervalSeconds: config.BACKUP_DIR === undefined ? 'disabled' : config.BACKUP_INTERVAL_SECONDS,
   });
   logger.info({ schedules }, 'schedules ensured');
   const worker = await createWorker({
@@ -99,6 +101,8 @@ try {
         provisionDelayNoticeSeconds: config.PROVISION_DELAY_NOTICE_SECONDS,
       },
       temporal,
+      backups: backupSettings(config),
+      broadcastSender: createBroadcastSender({ token: config.TELEGRAM_BOT_TOKEN, apiRoot: config.TELEGRAM_API_ROOT }),
       alerts: {
         chatIds: alertChatIds(config),
         maxPerKindPerMinute: config.ALERT_MAX_PER_KIND_PER_MINUTE,

@@ -67,4 +67,23 @@ export const ActivityProfile = {
       nonRetryableErrorTypes: ['PANEL_REJECTED', 'PANEL_AUTH_FAILED', 'NOT_FOUND'],
     },
   },
+  /**
+   * pg_dump of the whole database (the database-backup Schedule): minutes, heartbeating while the
+   * child process runs; three attempts, then the next scheduled run is the retry.
+   */
+  backup: {
+    startToCloseTimeout: '45 minutes',
+    scheduleToCloseTimeout: '50 minutes',
+    heartbeatTimeout: '1 minute',
+    retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3, nonRetryableErrorTypes: ['CONFIG_INVALID', 'INVALID_INPUT'] },
+  },
+  /**
+   * One broadcast batch (at most 30 s of sends): heartbeats on every send, so a dead worker's batch
+   * is retried by another within 10 s; the claims make the retry send only what is still pending.
+   */
+  broadcast: {
+    startToCloseTimeout: '2 minutes',
+    heartbeatTimeout: '10 seconds',
+    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['CONFIG_INVALID', 'NOT_FOUND'] },
+  },
 } as const satisfies Record<string, ActivityOptions>;

@@ -25,6 +25,8 @@ export const WorkflowType = {
   invariantsCheck: 'invariantsCheckWorkflow',
   starsCharge: 'starsChargeWorkflow',
   starsReconcile: 'starsReconcileWorkflow',
+  databaseBackup: 'databaseBackupWorkflow',
+  broadcast: 'broadcastWorkflow',
 } as const;
 
 /** A workflow type name. */
@@ -46,6 +48,8 @@ export const WorkflowIdPrefix = {
   invariantsRequest: 'invariants-request-',
   /** `stars-charge-{stars_charges.id}`: settles one Telegram Stars charge (apply or refund). */
   starsCharge: 'stars-charge-',
+  /** `broadcast-{broadcasts.id}`: one operator broadcast. */
+  broadcast: 'broadcast-',
 } as const;
 
 /** Schedule IDs (Temporal Schedules, not cron): one per global periodic job. */
@@ -60,6 +64,8 @@ export const ScheduleId = {
   invariantsCheck: 'invariants-check',
   /** Reads getStarTransactions and settles every Stars charge without a completed payment. */
   starsReconcile: 'stars-reconcile',
+  /** pg_dump of the database to BACKUP_DIR, keeping BACKUP_KEEP, reported to the operators. */
+  databaseBackup: 'database-backup',
 } as const;
 
 /** `failover-server-{serverId}`: moves a dead server's subscriptions elsewhere (one at a time per server). */
@@ -75,6 +81,11 @@ export function invariantsRequestWorkflowId(requestId: string): string {
 /** `stars-charge-{chargeId}` (`stars_charges.id`, never Telegram's charge id). */
 export function starsChargeWorkflowId(chargeId: number): string {
   return `${WorkflowIdPrefix.starsCharge}${chargeId}`;
+}
+
+/** `broadcast-{broadcastId}` (`broadcasts.id`). */
+export function broadcastWorkflowId(broadcastId: number): string {
+  return `${WorkflowIdPrefix.broadcast}${broadcastId}`;
 }
 
 /** `subscription-{subscriptionId}` */
@@ -104,6 +115,8 @@ export const SignalName = {
   ensureClient: 'ensureClient',
   /** payment: the provider's webhook (or the reconciler) says the verdict may be in. */
   paymentVerdict: 'paymentVerdict',
+  /** broadcast: stop claiming deliveries, finish and report. */
+  cancelBroadcast: 'cancelBroadcast',
 } as const;
 
 /** Update names (answered, validated). */
@@ -125,6 +138,8 @@ export const QueryName = {
   getState: 'getState',
   /** payment: phase, confirmation URL and outcome of `payment-{paymentId}`. */
   getPaymentState: 'getPaymentState',
+  /** broadcast: delivery counts as of the last batch. */
+  getBroadcastProgress: 'getBroadcastProgress',
 } as const;
 
 /** Internal users.id of the subscription's owner (never the Telegram id or username). */

@@ -10,3 +10,5 @@ export { orphanSweepWorkflow } from './orphan-sweep-workflow';
 export { invariantsCheckWorkflow } from './invariants-workflow';
 export { starsChargeWorkflow } from './stars-charge-workflow';
 export { starsReconcileWorkflow } from './stars-reconcile-workflow';
+export { databaseBackupWorkflow } from './backup-workflow';
+export { broadcastWorkflow } from './broadcast-workflow';

@@ -17,6 +17,10 @@ export type AlertKind =
   | 'orphan_repaired'
   | 'invariant_violation'
   | 'webhook_poison'
+  /** The database-backup Schedule made a dump (file, size, duration). */
+  | 'backup_completed'
+  /** The database-backup Schedule could not make a dump. */
+  | 'backup_failed'
   /** Alerts held back by the rate limit that no later alert carried (sent by the orphan sweep). */
   | 'alert_digest';
 

@@ -5,6 +5,8 @@
  */
 import type { AlertDelivery } from './alert-activities';
 import type { AuditActivities } from './audit-activities';
+import type { BackupActivities } from './backup-activities';
+import type { BroadcastActivities } from './broadcast-activities';
 import type { FleetActivities } from './fleet-activities';
 import type { InvariantActivities } from './invariant-activities';
 import type { LifecycleActivities } from './lifecycle-activities';
@@ -21,6 +23,8 @@ export interface Activities
   extends
     AlertDelivery,
     AuditActivities,
+    BackupActivities,
+    BroadcastActivities,
     FleetActivities,
     InvariantActivities,
     LifecycleActivities,

@@ -73,3 +73,12 @@ export function telegramUserIds() {
       return parsed;
     });
 }
+
+/** Folder of the PostgreSQL client binaries (pg_dump, pg_restore), for backups and `npm run restore`. */
+export const pgBinDir = z
+  .string()
+  .regex(/^\//, 'must be an absolute path')
+  .optional()
+  .describe(
+    'Folder holding pg_dump and pg_restore of the database server\'s major version or newer; default .data/pg-client/bin (installed by the test runner), the embedded Postgres package, then the PATH',
+  );

@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ensureSchedules, type FleetScheduleSettings } from '../../clients/ensure-schedules';
+import { triggerBackupNow } from '../../clients/backup-schedule-client';
 import { ScheduleId } from '../../workflows/contract';
 import { testScheduleSettings } from '../support/schedule-settings';
-import { connectTestTemporal, type TestTemporal } from '../support/test-temporal';
+import { connectTestTemporal, eventually, type TestTemporal } from '../support/test-temporal';
 
 describe('ensureSchedules', () => {
   let temporal: TestTemporal;
@@ -18,7 +19,7 @@ describe('ensureSchedules', () => {
     temporal = await connectTestTemporal();
   });
   after(async () => {
-    for (const id of [...ids, ScheduleId.invariantsCheck]) await temporal.client.schedule.getHandle(id).delete().catch(() => undefined);
+    for (const id of [...ids, ScheduleId.invariantsCheck, ScheduleId.databaseBackup]) await temporal.client.schedule.getHandle(id).delete().catch(() => undefined);
     await temporal?.close();
   });
 
@@ -70,5 +71,22 @@ describe('ensureSchedules', () => {
     await assert.rejects(client.schedule.getHandle(ScheduleId.invariantsCheck).describe());
     // Disabled again with no schedule left: nothing to remove, no error.
     await ensureSchedules(client, { ...settings, invariantsCheckIntervalSeconds: 'disabled' });
+  });
+
+  it('creates the database-backup schedule from BACKUP_INTERVAL_SECONDS, triggers it on request, and removes it without BACKUP_DIR', async () => {
+    const settings: FleetScheduleSettings = { ...testScheduleSettings(temporal.uniqueTaskQueue('backup-schedules')), backupIntervalSeconds: 86_400 };
+    const client = temporal.client;
+    assert.equal(await triggerBackupNow(client), false, 'no schedule yet: nothing to trigger');
+    const created = await ensureSchedules(client, settings);
+    assert.equal(created.find((entry) => entry.scheduleId === ScheduleId.databaseBackup)?.action, 'created');
+    const description = await client.schedule.getHandle(ScheduleId.databaseBackup).describe();
+    assert.equal(description.spec.intervals?.[0]?.every, 86_400_000);
+    assert.equal(description.action.workflowType, 'databaseBackupWorkflow');
+    assert.equal(description.memo?.['intervalSetBy'], 'BACKUP_INTERVAL_SECONDS');
+    assert.equal(await triggerBackupNow(client), true);
+    await eventually(async () => ((await client.schedule.getHandle(ScheduleId.databaseBackup).describe()).info.recentActions.length > 0 ? true : undefined), 10_000, 'the triggered run');
+    const disabled = await ensureSchedules(client, { ...settings, backupIntervalSeconds: 'disabled' });
+    assert.equal(disabled.some((entry) => entry.scheduleId === ScheduleId.databaseBackup), false);
+    await assert.rejects(client.schedule.getHandle(ScheduleId.databaseBackup).describe());
   });
 });

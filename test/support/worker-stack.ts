@@ -14,6 +14,7 @@ import { sql } from 'slonik';
 import type { ActivityDeps } from '../../activities/create-activities';
 import { createStarsBotApi } from '../../lib/payments/stars/create-stars-bot-api';
 import { createTelegramSender } from '../../activities/telegram-sender';
+import { createBroadcastSender } from '../../activities/broadcast-sender';
 import { startFakeTelegram, type FakeTelegram } from '../../fakes/telegram';
 import type { FakePanel } from '../../fakes/xui-panel/fake-panel';
 import { createSecretBox } from '../../lib/crypto/secret-box';
@@ -102,6 +103,7 @@ export function workerDeps(config: WorkerStackConfig, db: DatabasePool, temporal
     publicBaseUrl: 'https://vpn.example.com',
     telegram: createTelegramSender({ token: config.telegramToken, apiRoot: config.telegramApiRoot, maxDelaySeconds: 2 }),
     starsApi: createStarsBotApi({ token: config.telegramToken, apiRoot: config.telegramApiRoot }),
+    broadcastSender: createBroadcastSender({ token: config.telegramToken, apiRoot: config.telegramApiRoot }),
     referralBonusKopecks: 5000n,
     temporal,
     lifecycle: { ...DEFAULT_LIFECYCLE_SETTINGS, ...config.lifecycle },

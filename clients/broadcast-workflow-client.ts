@@ -1,0 +1,44 @@
+/** Starts, cancels and asks `broadcast-{id}` workflows (the only code that talks to them). */
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { BroadcastProgress } from '../activities/contracts/broadcast-activities';
+import { broadcastWorkflowId } from '../workflows/contract';
+import { broadcastProgressQuery, broadcastWorkflow, cancelBroadcastSignal } from '../workflows/broadcast-workflow';
+
+/**
+ * Starts the broadcast's workflow; a second start of the same broadcast joins the first.
+ * @idempotency broadcastId (the workflow id)
+ */
+export async function startBroadcastWorkflow(client: Client, taskQueue: string, broadcastId: number): Promise<void> {
+  try {
+    await client.workflow.start(broadcastWorkflow, {
+      workflowId: broadcastWorkflowId(broadcastId),
+      taskQueue,
+      args: [{ broadcastId }],
+      staticSummary: `Broadcast #${broadcastId}`,
+    });
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return;
+    throw error;
+  }
+}
+
+/** Signals the broadcast to stop; false when its workflow is not running. */
+export async function signalCancelBroadcast(client: Client, broadcastId: number): Promise<boolean> {
+  try {
+    await client.workflow.getHandle(broadcastWorkflowId(broadcastId)).signal(cancelBroadcastSignal);
+    return true;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
+  }
+}
+
+/** The workflow's progress as of its last batch (null before the first, or when it is gone). */
+export async function queryBroadcastProgress(client: Client, broadcastId: number): Promise<BroadcastProgress | null> {
+  try {
+    return await client.workflow.getHandle(broadcastWorkflowId(broadcastId)).query(broadcastProgressQuery);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return null;
+    throw error;
+  }
+}
