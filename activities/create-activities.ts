@@ -64,6 +64,8 @@ export interface ActivityDeps {
   broadcastSender?: BroadcastSender | undefined;
   /** Broadcast messages per second (default 25, under Telegram's ~30/s per bot). */
   broadcastRatePerSecond?: number | undefined;
+  /** Most destructive repairs the panel reconciler makes per server and run (RECONCILE_MAX_DESTRUCTIVE_PER_RUN); default 20. */
+  reconcileMaxDestructivePerRun?: number | undefined;
 }
 
 /**
@@ -80,8 +82,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createSweepActivities({ ...deps, alertOperators: alerts.alertOperators }),
     ...createAuditActivities(deps),
     ...panel,
-    ...createFleetActivities(deps),
-    ...createReconcileActivities({ ...deps, alertOperators: alerts.alertOperators }),
+    ...createFleetActivities({ ...deps, alertOperators: alerts.alertOperators }),
+    ...createReconcileActivities({ ...deps, alertOperators: alerts.alertOperators, maxDestructivePerRun: deps.reconcileMaxDestructivePerRun }),
     ...createPaymentActivities(deps),
     ...createPaymentReconcileActivities(deps),
     ...createPaymentMismatchActivities({ ...deps, deliver, alertOperators: alerts.alertOperators }),

@@ -67,6 +67,20 @@ describe('diffPanelClients', () => {
     );
   });
 
+  it("reports, never deletes, a client of a subscription living on another row of the same panel", () => {
+    const sibling = row(1, { serverId: 8 });
+    const movedAway = row(2, { serverId: 9 });
+    const findings = diffPanelClients(
+      { serverId: SERVER, rows: [sibling, movedAway], siblingServerIds: [8] },
+      { inboundIds: [1], clients: [clientOf(sibling), clientOf(movedAway)] },
+      NOW,
+    );
+    assert.deepEqual(findings, [
+      { kind: 'other-row', fix: null, subscriptionId: 1, email: sibling.email, inboundId: 1, ownerServerId: 8 },
+      { kind: 'extra', fix: 'delete', subscriptionId: 2, email: movedAway.email, inboundId: 1, reason: 'moved' },
+    ]);
+  });
+
   it('updates a wrong expiry and a wrong enabled flag; the database is the truth for paid time', () => {
     const wrongExpiry = row(1);
     const disabled = row(2);

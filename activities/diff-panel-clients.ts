@@ -62,6 +62,11 @@ export interface ServerRows {
   serverId: number;
   /** Subscriptions recorded on this server, plus those the panel's own-looking emails name. */
   rows: readonly DbClientRow[];
+  /**
+   * Other server rows on the same panel (one row per inbound sold). A client of a subscription
+   * living on one of them is that row's business: reported as `other-row`, never deleted here.
+   */
+  siblingServerIds?: readonly number[];
 }
 
 /** The panel side of one server. */
@@ -121,7 +126,7 @@ export function diffPanelClients(db: ServerRows, panel: PanelSnapshot, now: Date
       else if (panel.inboundIds.includes(first.inboundId)) foreignPerInbound.set(first.inboundId, (foreignPerInbound.get(first.inboundId) ?? 0) + 1);
       continue;
     }
-    const finding = judgeClient(db.serverId, row, first, nowMs, retentionMs);
+    const finding = judgeClient(db.serverId, row, first, nowMs, retentionMs, db.siblingServerIds ?? []);
     if (finding !== null) findings.push(finding);
   }
 
@@ -150,12 +155,21 @@ function shouldBePresent(serverId: number, row: DbClientRow, nowMs: number): boo
 }
 
 /** The finding for one present client of a known subscription, or null when it is as it should be. */
-function judgeClient(serverId: number, row: DbClientRow, client: PanelClientEntry, nowMs: number, retentionMs: number): PanelFinding | null {
+function judgeClient(
+  serverId: number,
+  row: DbClientRow,
+  client: PanelClientEntry,
+  nowMs: number,
+  retentionMs: number,
+  siblingServerIds: readonly number[],
+): PanelFinding | null {
   const base = { subscriptionId: row.subscriptionId, email: row.email, inboundId: client.inboundId };
   if (client.uuid !== row.uuid) return { kind: 'identity-conflict', fix: null, ...base };
   if (row.serverId === null) return { kind: 'unverified', fix: null, email: row.email, inboundId: client.inboundId, reason: 'unplaced' };
   if (row.serverId !== serverId) {
     if (row.moveTargetServerId === serverId) return null;
+    // Another row on this very panel: a delete by email could remove that row's paid client.
+    if (siblingServerIds.includes(row.serverId)) return { kind: 'other-row', fix: null, ...base, ownerServerId: row.serverId };
     return { kind: 'extra', fix: 'delete', ...base, reason: 'moved' };
   }
 

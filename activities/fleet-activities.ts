@@ -10,6 +10,8 @@ import {
   listFailoverCandidates,
   listPanelServerIds,
 } from '../sql/repositories/fleet-repository';
+import { listReopenCandidates, reopenServer } from '../sql/repositories/servers-repository';
+import type { AlertActivities } from './contracts/alert-activities';
 import { heartbeatIfActivity } from './activity-context';
 import { asActivity } from './to-activity-failure';
 
@@ -22,6 +24,8 @@ export interface FleetActivityDeps {
    * when absent, signalMoveToServer fails non-retryably (CONFIG_INVALID).
    */
   temporal?: Client | undefined;
+  /** The operator alert channel: told when a server is re-opened automatically. */
+  alertOperators?: AlertActivities['alertOperators'] | undefined;
 }
 
 /** Result of `signalMoveToServer`. */
@@ -33,6 +37,7 @@ export interface SignalMovesResult {
 }
 
 const ACTOR: Actor = { type: 'system', component: 'failover' };
+const REOPEN_ACTOR: Actor = { type: 'system', component: 'auto-reopen' };
 
 /**
  * Activities of the fleet jobs (panel health probe, failover, traffic sync): which servers to
@@ -76,6 +81,31 @@ export function createFleetActivities(deps: FleetActivityDeps) {
         const result = await deactivateServerForFailover(db, { serverId: input.serverId, actor: ACTOR });
         if (result.changed) log.warn({ serverId: input.serverId }, 'server deactivated by failover');
         return result;
+      });
+    },
+
+    /**
+     * Re-opens every server the failover closed that the probe has seen up for at least
+     * `healthyForSeconds` (PANEL_AUTO_REOPEN): audited `server.reopened` (actor
+     * system:auto-reopen), one `server_reopened` operator alert each. Servers an operator closed
+     * are never opened here.
+     *
+     * @idempotency healthyForSeconds: an opened server is no longer a candidate; the alert key is per
+     *   server and re-opening time
+     * @returns the ids opened by this call
+     */
+    async reopenHealthyServers(input: { healthyForSeconds: number }): Promise<number[]> {
+      return asActivity(async () => {
+        const opened: number[] = [];
+        for (const serverId of await listReopenCandidates(db, input)) {
+          const result = await reopenServer(db, { serverId, healthyForSeconds: input.healthyForSeconds, actor: REOPEN_ACTOR });
+          if (!result.reopened) continue;
+          opened.push(serverId);
+          log.warn({ serverId }, 'server re-opened after staying healthy');
+          const summary = `Server #${serverId} '${result.server.name}' re-opened for new subscriptions: healthy again for ${input.healthyForSeconds} s after a failover.`;
+          await deps.alertOperators?.({ kind: 'server_reopened', key: `server_reopened:server-${serverId}:${result.server.updated_at.toISOString()}`, summary, serverId });
+        }
+        return opened;
       });
     },
 

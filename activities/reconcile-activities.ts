@@ -4,7 +4,7 @@ import type { PanelClient } from '../lib/xui/panel-client';
 import { isPanelError } from '../lib/xui/panel-errors';
 import type { PanelInbound } from '../lib/xui/panel-schemas';
 import { listSubscriptionsByIds, listSubscriptionsOnServer } from '../sql/repositories/fleet-repository';
-import { getServer } from '../sql/repositories/servers-repository';
+import { getServer, listSiblingServers } from '../sql/repositories/servers-repository';
 import { heartbeatIfActivity, heartbeating } from './activity-context';
 import { diffPanelClients, OWN_CLIENT_EMAIL, type PanelClientEntry, type PanelFinding } from './diff-panel-clients';
 import { createReconcileRepair, type ReconcileRepairDeps } from './reconcile-repair';
@@ -22,6 +22,23 @@ export const REPORT_LIMIT = 50;
 /** Error code reported for a repair skipped because the subscription's row stayed locked. */
 export const SUBSCRIPTION_BUSY = 'SUBSCRIPTION_BUSY';
 
+/** Error code of a destructive repair not made because the server is closed (is_active false). */
+export const SERVER_INACTIVE = 'SERVER_INACTIVE';
+
+/** Error code of a destructive repair held back because the run already made its cap of them. */
+export const REPAIR_CAP_REACHED = 'REPAIR_CAP_REACHED';
+
+/** Error code of a delete not made because another subscription records that email or uuid. */
+export const CLIENT_OWNED_ELSEWHERE = 'CLIENT_OWNED_ELSEWHERE';
+
+/** Default of {@link ReconcileRepairDeps.maxDestructivePerRun}. */
+export const DEFAULT_MAX_DESTRUCTIVE_REPAIRS = 20;
+
+/** A repair that takes a key away: a delete, or an update that disables the client. */
+export function isDestructive(finding: PanelFinding): boolean {
+  return finding.fix === 'delete' || (finding.kind === 'drift' && finding.enable?.expected === false);
+}
+
 /**
  * The panel reconciler: compares a server's panel with the database (diffPanelClients) and
  * repairs what is safe (reconcile-repair.ts says why a repair cannot race the workflow).
@@ -29,21 +46,27 @@ export const SUBSCRIPTION_BUSY = 'SUBSCRIPTION_BUSY';
 export function createReconcileActivities(deps: ReconcileActivityDeps): ReconcileActivities {
   const { db } = deps;
   const log = deps.logger.child({ component: 'activity:reconciler' });
-  const { toDbRow, repair, alertRepairs } = createReconcileRepair(deps);
+  const { toDbRow, repair, alertRepairs, alertHeldBack } = createReconcileRepair(deps);
+  const maxDestructive = deps.maxDestructivePerRun ?? DEFAULT_MAX_DESTRUCTIVE_REPAIRS;
 
   return {
     /**
      * Reconciles one server's panel with the database. Reads every inbound's clients (one
-     * listing), the subscriptions placed on the server and those the panel's own-looking emails
-     * name, and acts on `diffPanelClients`: re-creates a paid client the panel lost (same
+     * listing) and judges only those on the inbounds this row sells (several rows may share one
+     * panel, one per inbound; a client of a subscription living on another row of the panel is
+     * reported, never deleted), against the subscriptions placed on the server and those the
+     * panel's own-looking emails name, and acts on `diffPanelClients`: re-creates a paid client the panel lost (same
      * identity, so the same key), deletes clients of subscriptions that moved away (the old
      * client a failover leaves behind is deleted here, once the server answers again), were
      * cancelled or expired long ago, and sets expiry/enabled back to what was paid for. Each
      * repair holds the subscription's row lock while it judges again and acts, and writes one
      * audit row (actor system:reconciler); a lost client of a subscription whose workflow runs is
      * handed to that workflow (`signalled`) instead; a client on the server a move is bringing it
-     * to is left alone. Everything else is reported, logged at warn; operators get one alert per
-     * server and hour when anything was repaired. An unreachable panel is a verdict
+     * to is left alone. Destructive repairs (deletes, disables) are skipped on a closed server
+     * (`SERVER_INACTIVE`), never made for a client another subscription records
+     * (`CLIENT_OWNED_ELSEWHERE`), and capped per run (`maxDestructivePerRun`; the rest are held
+     * back as `REPAIR_CAP_REACHED`, with an operator alert). Everything else is reported, logged at
+     * warn; operators get one alert per server and hour when anything was repaired. An unreachable panel is a verdict
      * (`reachable: false`), not a failure.
      *
      * @idempotency serverId: repairs are idempotent and re-checked, so a retry redoes nothing
@@ -67,32 +90,58 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
           return { ...report, error: error.code };
         }
 
-        const clients = panelClientsOf(inbounds);
+        const allClients = panelClientsOf(inbounds);
         const serverRows = await listSubscriptionsOnServer(db, { serverId });
+        // This row judges only the inbounds it sells (its own and those its subscriptions record):
+        // other rows on the same panel sell the other inbounds, and their clients are theirs.
+        const inboundIds = [
+          ...new Set([server.xui_inbound_id, ...serverRows.map((row) => row.xui_inbound_id)].filter((id): id is number => id !== null)),
+        ];
+        const clients = allClients.filter((client) => inboundIds.includes(client.inboundId));
+        const siblings = await listSiblingServers(db, { serverId, panelUrl: server.xui_panel_url ?? '', webBasePath: server.xui_web_base_path });
         const named = clients.flatMap((client) => {
           const id = OWN_CLIENT_EMAIL.exec(client.email)?.[1];
           return id === undefined || serverRows.some((row) => row.id === Number(id)) ? [] : [Number(id)];
         });
         const rows = [...serverRows, ...(await listSubscriptionsByIds(db, [...new Set(named)]))];
-        const inboundIds = [
-          ...new Set([server.xui_inbound_id, ...serverRows.map((row) => row.xui_inbound_id)].filter((id): id is number => id !== null)),
-        ];
         const snapshot = { inboundIds, clients };
-        const findings = diffPanelClients({ serverId, rows: rows.map(toDbRow) }, snapshot, new Date());
+        const findings = diffPanelClients(
+          { serverId, rows: rows.map(toDbRow), siblingServerIds: siblings.map((sibling) => sibling.id) },
+          snapshot,
+          new Date(),
+        );
 
         const fixed: PanelFinding[] = [];
         const signalled: PanelFinding[] = [];
         const unresolved: UnresolvedFinding[] = [];
+        const heldBack: UnresolvedFinding[] = [];
+        let destructiveDone = 0;
         for (const finding of findings) {
           heartbeatIfActivity({ done: fixed.length + signalled.length + unresolved.length });
           if (finding.fix === null) {
             unresolved.push(finding);
             continue;
           }
+          const destructive = isDestructive(finding);
+          // A closed server is left as it is (an operator or a failover closed it for a reason);
+          // its deletions wait until it is opened again.
+          if (destructive && !server.is_active) {
+            unresolved.push({ ...finding, error: SERVER_INACTIVE });
+            continue;
+          }
+          if (destructive && destructiveDone >= maxDestructive) {
+            const held = { ...finding, error: REPAIR_CAP_REACHED };
+            unresolved.push(held);
+            heldBack.push(held);
+            continue;
+          }
           try {
             const outcome = await repair(server, finding, panel, snapshot);
-            if (outcome === 'fixed') fixed.push(finding);
-            else if (outcome === 'signalled') signalled.push(finding);
+            if (outcome === 'fixed') {
+              fixed.push(finding);
+              if (destructive) destructiveDone += 1;
+            } else if (outcome === 'signalled') signalled.push(finding);
+            else if (outcome === 'owned-elsewhere') unresolved.push({ ...finding, error: CLIENT_OWNED_ELSEWHERE });
           } catch (error) {
             const code = failureCode(error);
             if (code === null) throw error;
@@ -104,6 +153,10 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
         if (signalled.length > 0) log.info({ serverId, signalled: signalled.slice(0, REPORT_LIMIT) }, 'lost clients handed to their workflows');
         if (unresolved.length > 0) log.warn({ serverId, unresolved: unresolved.slice(0, REPORT_LIMIT) }, 'panel drift not repaired');
         await alertRepairs(serverId, fixed, signalled);
+        if (heldBack.length > 0) {
+          log.warn({ serverId, heldBack: heldBack.length, cap: maxDestructive }, 'destructive repairs held back by the per-run cap');
+          await alertHeldBack(serverId, heldBack.length, maxDestructive);
+        }
         return {
           ...report,
           reachable: true,

@@ -10,6 +10,7 @@ import type { PanelClient } from '../lib/xui/panel-client';
 import { PanelNotConfiguredError } from '../lib/xui/panel-errors';
 import type { PanelResolver } from '../usecases/panel-for-server';
 import { writeAuditLog, type Actor } from '../sql/repositories/audit-repository';
+import { findOtherSubscriptionOwningClient } from '../sql/repositories/fleet-repository';
 import { getSubscription, lockSubscription } from '../sql/repositories/subscriptions-repository';
 import type { SubscriptionRow } from '../sql/schemas/subscription-row';
 import type { VpnServerRow } from '../sql/schemas/vpn-server-row';
@@ -36,6 +37,11 @@ export interface ReconcileRepairDeps {
   alertOperators?: AlertActivities['alertOperators'] | undefined;
   /** How long a repair waits for the subscription's row lock, in milliseconds; default 5000. */
   lockTimeoutMs?: number | undefined;
+  /**
+   * Most destructive repairs (deletes, disables) one run makes on one server
+   * (RECONCILE_MAX_DESTRUCTIVE_PER_RUN); default DEFAULT_MAX_DESTRUCTIVE_REPAIRS (20).
+   */
+  maxDestructivePerRun?: number | undefined;
 }
 
 /** The panel as the reconciler read it: the inbounds it manages and every client. */
@@ -45,6 +51,7 @@ export interface ReconcileSnapshot {
 }
 
 const ACTOR: Actor = { type: 'system', component: 'reconciler' };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const AUDIT_ACTION = { recreate: 'panel_client.recreated', delete: 'panel_client.deleted', update: 'panel_client.updated' } as const;
 
 /** A finding about one subscription's client. */
@@ -94,7 +101,7 @@ export function createReconcileRepair(deps: ReconcileRepairDeps) {
   }
 
   /** Applies one repair (see the factory's comment for why it cannot race the workflow). */
-  async function repair(server: VpnServerRow, found: PanelFinding, panel: PanelClient, snapshot: ReconcileSnapshot): Promise<'fixed' | 'signalled' | 'stale'> {
+  async function repair(server: VpnServerRow, found: PanelFinding, panel: PanelClient, snapshot: ReconcileSnapshot): Promise<'fixed' | 'signalled' | 'stale' | 'owned-elsewhere'> {
     const serverId = server.id;
     if (found.fix === null || !('subscriptionId' in found)) return 'stale';
     const finding: OwnFinding = found;
@@ -137,9 +144,19 @@ export function createReconcileRepair(deps: ReconcileRepairDeps) {
           await targets.applyClient(fresh, target, { enable: true, expiryTime: current.expectedExpiryMs }, tx);
           break;
         }
-        case 'extra':
+        case 'extra': {
+          // Never delete a client another subscription records (its email or uuid): on a panel
+          // shared by several rows, or after an import, that client is someone's paid key.
+          const uuid = snapshot.clients.find((client) => client.email === current.email)?.uuid ?? null;
+          const owner = await findOtherSubscriptionOwningClient(tx, {
+            email: current.email,
+            uuid: uuid !== null && UUID.test(uuid) ? uuid : null,
+            exceptSubscriptionId: current.subscriptionId,
+          });
+          if (owner !== null) return 'owned-elsewhere';
           await deleteOrDisableClient(panel, current.inboundId, current.email);
           break;
+        }
         case 'drift': {
           const existing = await panel.findClient(current.inboundId, current.email);
           if (existing === null) return 'stale';
@@ -179,5 +196,19 @@ export function createReconcileRepair(deps: ReconcileRepairDeps) {
     }
   }
 
-  return { toDbRow, repair, alertRepairs };
+  /** Tells the operators that the per-run cap held destructive repairs back (once per server and hour). */
+  async function alertHeldBack(serverId: number, heldBack: number, cap: number): Promise<void> {
+    if (deps.alertOperators === undefined) return;
+    const summary =
+      `Panel reconciler on server #${serverId}: ${heldBack} destructive repair(s) (deletes/disables) held back: ` +
+      `the run made its cap of ${cap}. Check the panel and the database before raising RECONCILE_MAX_DESTRUCTIVE_PER_RUN; ` +
+      'the next runs continue at the same pace.';
+    try {
+      await deps.alertOperators({ kind: 'reconcile_held_back', key: `reconcile-cap:server-${serverId}:${new Date().toISOString().slice(0, 13)}`, summary, serverId });
+    } catch (error) {
+      log.error({ serverId, err: error instanceof Error ? error.message : String(error) }, 'operator alert failed');
+    }
+  }
+
+  return { toDbRow, repair, alertRepairs, alertHeldBack };
 }

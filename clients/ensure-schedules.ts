@@ -15,6 +15,8 @@ export interface FleetScheduleSettings {
   panelProbeIntervalSeconds: number;
   /** Seconds a server must stay down before failover, or 'disabled'. */
   failoverAfterSeconds: number | 'disabled';
+  /** Seconds a failed-over server must stay up before it is re-opened automatically, or 'disabled' (default). */
+  autoReopenAfterSeconds?: number | 'disabled' | undefined;
   /** Traffic sync period, in seconds. */
   trafficSyncIntervalSeconds: number;
   /** Panel reconciler period, in seconds. */
@@ -66,7 +68,14 @@ export function fleetSchedules(settings: FleetScheduleSettings): ScheduleDefinit
       scheduleId: ScheduleId.panelHealth,
       everySeconds: settings.panelProbeIntervalSeconds,
       workflowType: WorkflowType.panelHealth,
-      args: [{ failoverAfterSeconds: settings.failoverAfterSeconds }] satisfies Parameters<typeof Workflows.panelHealthWorkflow>,
+      args: [
+        {
+          failoverAfterSeconds: settings.failoverAfterSeconds,
+          ...(settings.autoReopenAfterSeconds === undefined || settings.autoReopenAfterSeconds === 'disabled'
+            ? {}
+            : { autoReopenAfterSeconds: settings.autoReopenAfterSeconds }),
+        },
+      ] satisfies Parameters<typeof Workflows.panelHealthWorkflow>,
       summary: 'Probe every panel; fail over servers down too long',
       configVariable: 'PANEL_PROBE_INTERVAL_SECONDS',
     },

@@ -5,8 +5,20 @@
  * commands). Names come from workflows/contract.ts; payloads are the workflow's own types.
  */
 import { WorkflowNotFoundError, type Client, type WorkflowHandle } from '@temporalio/client';
-import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
-import { PlanIdAttribute, QueryName, SignalName, SubscriptionStatusAttribute, UpdateName, UserIdAttribute, WorkflowType, subscriptionWorkflowId } from '../workflows/contract';
+import { WorkflowExecutionAlreadyStartedError, type QueryDefinition, type UpdateDefinition } from '@temporalio/common';
+import {
+  ExpiresAtAttribute,
+  PlanIdAttribute,
+  QueryName,
+  ServerIdAttribute,
+  SignalName,
+  SubscriptionStatusAttribute,
+  UpdateName,
+  UserIdAttribute,
+  WorkflowType,
+  subscriptionWorkflowId,
+} from '../workflows/contract';
+import { initialState, type LifecycleSettings, type SubscriptionState } from '../workflows/subscription-lifecycle';
 import type {
   EnsureClientSignal,
   MoveToServerSignal,
@@ -20,7 +32,7 @@ import type {
 } from '../workflows/subscription-messages';
 import type { SubscriptionWorkflowInput, subscriptionWorkflow } from '../workflows/subscription-workflow';
 
-export type { SubscriptionState } from '../workflows/subscription-lifecycle';
+export type { SubscriptionState };
 export type { EnsureClientSignal, MoveToServerSignal, PaymentCompletedSignal, TrialGrantedSignal } from '../workflows/subscription-messages';
 export type { SubscriptionWorkflowInput } from '../workflows/subscription-workflow';
 
@@ -137,4 +149,38 @@ export function createSubscriptionWorkflowClient(client: Client): SubscriptionWo
     cancel: (subscriptionId, input, options) => update(subscriptionId, UpdateName.cancel, input, options),
     getState: (subscriptionId) => handleOf(subscriptionId).query<QueryResult<typeof getStateQuery>>(QueryName.getState),
   };
+}
+
+/**
+ * Starts `subscription-{id}` for a subscription taken over from a panel (npm run import-panel):
+ * it begins in the active phase with the imported period end and server, so reminders, renewal,
+ * expiry and the client's removal run as for any paid subscription. Never starts a second run:
+ * an id already used (running or finished) is left alone.
+ *
+ * @returns 'started', or 'exists' when `subscription-{id}` was already started once
+ */
+export async function startImportedSubscription(
+  target: { client: Client; taskQueue: string },
+  input: { subscriptionId: number; userId: number; planId: number; serverId: number; endsAt: Date; settings: LifecycleSettings },
+): Promise<'started' | 'exists'> {
+  const state: SubscriptionState = { ...initialState(input.settings), phase: 'active', endsAt: input.endsAt.toISOString(), serverId: input.serverId };
+  try {
+    await target.client.workflow.start<typeof subscriptionWorkflow>(WorkflowType.subscription, {
+      workflowId: subscriptionWorkflowId(input.subscriptionId),
+      taskQueue: target.taskQueue,
+      args: [{ subscriptionId: input.subscriptionId, userId: input.userId, planId: input.planId, state }],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      typedSearchAttributes: [
+        { key: UserIdAttribute, value: String(input.userId) },
+        { key: PlanIdAttribute, value: String(input.planId) },
+        { key: SubscriptionStatusAttribute, value: 'active' },
+        { key: ServerIdAttribute, value: String(input.serverId) },
+        { key: ExpiresAtAttribute, value: input.endsAt },
+      ],
+    });
+    return 'started';
+  } catch (error) {
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return 'exists';
+    throw error;
+  }
 }

@@ -26,6 +26,8 @@ export const ENTRY_POINTS = {
   'db-init': 'scripts/db-init.ts',
   'add-panel': 'scripts/add-panel.ts',
   restore: 'scripts/restore.ts',
+  servers: 'scripts/servers.ts',
+  'import-panel': 'scripts/import-panel.ts',
 } as const;
 
 /** File name of the prebuilt workflow bundle in the output folder. */

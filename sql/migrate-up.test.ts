@@ -43,6 +43,30 @@ describe('migrations and seed', () => {
     }
   });
 
+  it("closes the seed's sample server a database got before production stopped seeding it", async () => {
+    const old = await createTestDatabase();
+    try {
+      // Back to before 0020, as a database deployed before it.
+      const files = (await readdir(MIGRATIONS_DIR)).filter((name) => name.endsWith('.sql')).sort();
+      const from = files.indexOf('0020_server-reopen-and-closed-reason.sql');
+      await runner({ databaseUrl: old.url, dir: MIGRATIONS_DIR, migrationsTable: MIGRATIONS_TABLE, direction: 'down', count: files.length - from, singleTransaction: true, log: () => {} });
+      await old.pool.query(sql.unsafe`INSERT INTO vpn_servers (name, location, endpoint, is_active) VALUES ('Server-1', 'Netherlands', 'your-domain.com:443', true)`);
+      await old.pool.query(sql.unsafe`INSERT INTO vpn_servers (name, endpoint, xui_panel_url, is_active) VALUES ('Server-1', 'your-domain.com:443', 'https://panel.example:2053', true)`);
+      assert.ok((await migrateUp(old.url)).includes('0020_server-reopen-and-closed-reason'));
+      const rows = await old.pool.any(sql.type(z.object({ xui_panel_url: z.string().nullable(), is_active: z.boolean(), closed_reason: z.string().nullable() }))`
+        SELECT xui_panel_url, is_active, closed_reason FROM vpn_servers ORDER BY id`);
+      assert.deepEqual(
+        rows.map((row) => [row.xui_panel_url, row.is_active, row.closed_reason]),
+        [
+          [null, false, 'operator'],
+          ['https://panel.example:2053', true, null],
+        ],
+      );
+    } finally {
+      await old.drop();
+    }
+  });
+
   it('re-runs the development seed without duplicating the four plans or the sample server', async () => {
     await seedSampleData(db.url, { sampleServer: true });
     await seedSampleData(db.url, { sampleServer: true });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { commonFields } from '../lib/config/common-fields';
-import { baseUrl, pgBinDir, telegramApiRoot, telegramBotToken, telegramUserIds } from '../lib/config/fields';
+import { baseUrl, panelReopenAfterSeconds, pgBinDir, telegramApiRoot, telegramBotToken, telegramUserIds } from '../lib/config/fields';
 import { parseConfig } from '../lib/config/parse-config';
 import { parseSecretKey } from '../lib/crypto/secret-box';
 import { paymentFields } from '../lib/payments/payments-config';
@@ -45,11 +45,17 @@ export const workerConfigSchema = z.object({
     .int()
     .min(10)
     .default(60)
-    .describe('How often the panel-health-probe Schedule probes every active panel, in seconds (>= 10)'),
+    .describe('How often the panel-health-probe Schedule probes every panel (open or closed), in seconds (>= 10)'),
   PANEL_FAILOVER_AFTER_SECONDS: z
     .union([z.literal('disabled'), z.coerce.number().int().positive()])
     .default(300)
     .describe("How long a server must stay down before its subscriptions move to healthy servers, in seconds, or 'disabled' (probe only)"),
+  PANEL_REOPEN_AFTER_SECONDS: panelReopenAfterSeconds,
+  PANEL_AUTO_REOPEN: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true')
+    .describe("Whether the panel-health-probe Schedule re-opens a server the failover closed once it stayed healthy for PANEL_REOPEN_AFTER_SECONDS ('true'), or only `npm run servers -- reopen` does ('false')"),
   TRAFFIC_SYNC_INTERVAL_SECONDS: z.coerce
     .number()
     .int()
@@ -62,6 +68,12 @@ export const workerConfigSchema = z.object({
     .min(10)
     .default(900)
     .describe('How often the panel-reconcile Schedule repairs drift between the panels and the database, in seconds (>= 10)'),
+  RECONCILE_MAX_DESTRUCTIVE_PER_RUN: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(20)
+    .describe('Most destructive repairs (client deletes and disables) the panel reconciler makes on one server per run; the rest wait for later runs and operators are alerted'),
   PAYMENT_RECONCILE_INTERVAL_SECONDS: z.coerce
     .number()
     .int()

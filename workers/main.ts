@@ -65,6 +65,7 @@ try {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     panelProbeIntervalSeconds: config.PANEL_PROBE_INTERVAL_SECONDS,
     failoverAfterSeconds: config.PANEL_FAILOVER_AFTER_SECONDS,
+    autoReopenAfterSeconds: config.PANEL_AUTO_REOPEN ? config.PANEL_REOPEN_AFTER_SECONDS : 'disabled',
     trafficSyncIntervalSeconds: config.TRAFFIC_SYNC_INTERVAL_SECONDS,
     reconcileIntervalSeconds: config.RECONCILE_INTERVAL_SECONDS,
     paymentReconcileIntervalSeconds: config.PAYMENT_RECONCILE_INTERVAL_SECONDS,
@@ -93,6 +94,7 @@ try {
       telegram,
       starsApi,
       referralBonusKopecks,
+      reconcileMaxDestructivePerRun: config.RECONCILE_MAX_DESTRUCTIVE_PER_RUN,
       lifecycle: {
         ...DEFAULT_LIFECYCLE_SETTINGS,
         reminderOffsetsHours: config.LIFECYCLE_REMINDER_OFFSETS_HOURS,

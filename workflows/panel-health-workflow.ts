@@ -13,6 +13,11 @@ export interface PanelHealthInput {
   failoverAfterSeconds?: number | 'disabled';
   /** Probes in flight at once; default 8. */
   concurrency?: number;
+  /**
+   * Re-open servers the failover closed once they stayed up this many seconds
+   * (PANEL_AUTO_REOPEN + PANEL_REOPEN_AFTER_SECONDS); absent or 'disabled' = only by command.
+   */
+  autoReopenAfterSeconds?: number | 'disabled';
 }
 
 /** What one health sweep saw and did. */
@@ -25,6 +30,8 @@ export interface PanelHealthResult {
   failoversStarted: number[];
   /** Servers whose failover was already running (left alone). */
   failoversRunning: number[];
+  /** Servers re-opened by this run (autoReopenAfterSeconds); absent in runs before it existed. */
+  reopened?: number[];
 }
 
 /** Default of {@link PanelHealthInput.failoverAfterSeconds}. */
@@ -36,7 +43,9 @@ const db = proxyActivities<FleetActivities>(ActivityProfile.database);
 const sweep = proxyActivities<PanelActivities>(ActivityProfile.panelSweep);
 
 /**
- * Probes every active server's panel (probePanel records up/down and down_since), then starts
+ * Probes every server's panel, open or closed (probePanel records up/down, down_since and
+ * up_since: a failed-over server is watched until it can be re-opened), re-opens failed-over
+ * servers healthy for `autoReopenAfterSeconds` when set, then starts
  * `failover-server-{id}` for each active server down for longer than `failoverAfterSeconds` that
  * still holds active subscriptions. The failover is a child with ABANDON, so it outlives this
  * short sweep; its id makes the start idempotent (a running one is left alone), and since a
@@ -44,7 +53,7 @@ const sweep = proxyActivities<PanelActivities>(ActivityProfile.panelSweep);
  */
 export async function panelHealthWorkflow(input: PanelHealthInput = {}): Promise<PanelHealthResult> {
   const failoverAfter = input.failoverAfterSeconds ?? DEFAULT_FAILOVER_AFTER_SECONDS;
-  const serverIds = await db.listPanelServers({ activeOnly: true });
+  const serverIds = await db.listPanelServers({ activeOnly: false });
   const probes = await mapSettled(serverIds, input.concurrency ?? DEFAULT_SWEEP_CONCURRENCY, (serverId) => sweep.probePanel({ serverId }));
   const result: PanelHealthResult = { probed: serverIds.length, down: [], failed: [], failoversStarted: [], failoversRunning: [] };
   for (const probe of probes) {
@@ -52,6 +61,9 @@ export async function panelHealthWorkflow(input: PanelHealthInput = {}): Promise
     else if (!probe.value.up) result.down.push(probe.item);
   }
   if (result.failed.length > 0) log.warn('panel probes failed to run', { failed: result.failed });
+  if (input.autoReopenAfterSeconds !== undefined && input.autoReopenAfterSeconds !== 'disabled') {
+    result.reopened = await db.reopenHealthyServers({ healthyForSeconds: input.autoReopenAfterSeconds });
+  }
   if (failoverAfter === 'disabled') return result;
 
   for (const serverId of await db.listFailoverCandidates({ downForSeconds: failoverAfter })) {

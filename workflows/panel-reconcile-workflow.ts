@@ -34,8 +34,9 @@ const sweep = proxyActivities<ReconcileActivities>(ActivityProfile.panelSweep);
 
 /**
  * Reconciles every server's panel with the database (reconcilePanel per server with a panel URL,
- * active or not: a failed-over server's leftover clients are deleted once it answers again) and
- * gathers what was repaired and what was not.
+ * active or not; each row judges only the inbounds it sells, and a closed server's deletions wait
+ * until it is opened again, e.g. `npm run servers -- reopen`) and gathers what was repaired and
+ * what was not.
  */
 export async function panelReconcileWorkflow(input: PanelReconcileInput = {}): Promise<PanelReconcileResult> {
   const serverIds = await db.listPanelServers({ activeOnly: false });

@@ -15,6 +15,10 @@ export type AlertKind =
   | 'panel_unavailable'
   | 'failover'
   | 'orphan_repaired'
+  /** The panel reconciler held destructive repairs back (per-run cap). */
+  | 'reconcile_held_back'
+  /** A closed server was opened again (by an operator or automatically after staying healthy). */
+  | 'server_reopened'
   | 'invariant_violation'
   | 'webhook_poison'
   /** The database-backup Schedule made a dump (file, size, duration). */

@@ -20,6 +20,7 @@ export type PanelFinding =
       expiryTime?: { panel: number; expected: number };
     }
   | { kind: 'identity-conflict'; fix: null; subscriptionId: number; email: string; inboundId: number }
+  | { kind: 'other-row'; fix: null; subscriptionId: number; email: string; inboundId: number; ownerServerId: number }
   | { kind: 'duplicate'; fix: null; by: 'email' | 'uuid'; email: string | null; subscriptionIds: number[]; clients: number }
   | { kind: 'unverified'; fix: null; email: string; inboundId: number; reason: 'no-subscription' | 'unplaced' | 'pending' }
   | { kind: 'foreign'; fix: null; inboundId: number; clients: number };
@@ -34,7 +35,7 @@ export interface ReconcileReport {
   reachable: boolean;
   /** Error code when unreachable or not configured, else null. */
   error: string | null;
-  /** Clients the panel holds (all inbounds). */
+  /** Clients on the inbounds this server row sells (other rows on the same panel judge theirs). */
   clients: number;
   /** Repairs made, one audit row each (at most REPORT_LIMIT listed). */
   fixed: PanelFinding[];

@@ -82,3 +82,14 @@ export const pgBinDir = z
   .describe(
     'Folder holding pg_dump and pg_restore of the database server\'s major version or newer; default .data/pg-client/bin (installed by the test runner), the embedded Postgres package, then the PATH',
   );
+
+/**
+ * How long a closed server must stay healthy before it is re-opened (by `npm run servers -- reopen`,
+ * or automatically with PANEL_AUTO_REOPEN); read by the worker and the servers CLI.
+ */
+export const panelReopenAfterSeconds = z.coerce
+  .number()
+  .int()
+  .min(0)
+  .default(600)
+  .describe('How long a closed server must have been probed healthy before it is re-opened (npm run servers -- reopen, or automatically with PANEL_AUTO_REOPEN), in seconds');

@@ -63,7 +63,7 @@ export async function deactivateServerForFailover(
 ): Promise<{ changed: boolean }> {
   return connection.transaction(async (tx) => {
     const server = await tx.maybeOne(sql.type(vpnServerRow)`
-      UPDATE vpn_servers SET is_active = false WHERE id = ${input.serverId} AND is_active RETURNING *
+      UPDATE vpn_servers SET is_active = false, closed_reason = 'failover' WHERE id = ${input.serverId} AND is_active RETURNING *
     `);
     if (server === null) {
       const exists = await tx.maybeOne(sql.type(idRow)`SELECT id FROM vpn_servers WHERE id = ${input.serverId}`);
@@ -95,4 +95,20 @@ export async function listSubscriptionsByIds(connection: CommonQueryMethods, ids
  */
 export async function listSubscriptionsOnServer(connection: CommonQueryMethods, input: { serverId: number }): Promise<readonly SubscriptionRow[]> {
   return connection.any(sql.type(subscriptionRow)`SELECT * FROM subscriptions WHERE server_id = ${input.serverId} ORDER BY id`);
+}
+
+/**
+ * Another subscription (not `exceptSubscriptionId`) whose recorded client email or uuid is this
+ * one, if any: a client such a subscription owns is never deleted as someone else's leftover.
+ */
+export async function findOtherSubscriptionOwningClient(
+  connection: CommonQueryMethods,
+  input: { email: string; uuid: string | null; exceptSubscriptionId: number },
+): Promise<number | null> {
+  return connection.maybeOneFirst(sql.type(idRow)`
+    SELECT id FROM subscriptions
+    WHERE id <> ${input.exceptSubscriptionId}
+      AND (xui_email = ${input.email} OR (${input.uuid}::uuid IS NOT NULL AND xui_client_uuid = ${input.uuid}::uuid))
+    ORDER BY id LIMIT 1
+  `);
 }

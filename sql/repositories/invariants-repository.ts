@@ -112,7 +112,9 @@ const undeliveredRow = z.object({
 /**
  * Provisioned subscriptions (a client was recorded) whose user has no key message: none of
  * `kinds` naming the subscription is sent, and none is pending and touched within the settle
- * window (a delivery being retried). By subscription id.
+ * window (a delivery being retried). Subscriptions taken over from a panel (`npm run
+ * import-panel`, audited `subscription.imported`) are left out: their users have the key from
+ * before. By subscription id.
  */
 export async function listUndeliveredKeys(
   connection: CommonQueryMethods,
@@ -127,6 +129,9 @@ export async function listUndeliveredKeys(
     FROM subscriptions s
     WHERE s.xui_client_uuid IS NOT NULL
       AND s.updated_at <= now() - make_interval(secs => ${input.settleSeconds})
+      AND NOT EXISTS (
+        SELECT 1 FROM audit_logs a WHERE a.entity_type = 'subscription' AND a.entity_id = s.id AND a.action = 'subscription.imported'
+      )
       AND NOT EXISTS (
         SELECT 1 FROM notifications n
         WHERE n.user_id = s.user_id AND n.type = ANY(${sql.array([...input.kinds], 'text')})

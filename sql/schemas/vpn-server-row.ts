@@ -4,6 +4,9 @@ import { idColumn, timestampColumn } from './columns';
 /** A server's health as the probe last saw it. */
 export const serverStatus = z.enum(['up', 'down']);
 
+/** Why a closed server is closed (migration 0020): the failover, or an operator. */
+export const serverClosedReason = z.enum(['failover', 'operator']);
+
 /** The 3X-UI API generation a panel speaks. */
 export const xuiApiVersion = z.enum(['v2', 'v3']);
 
@@ -34,6 +37,10 @@ export const vpnServerRow = z.object({
   down_since: timestampColumn.nullable(),
   last_health_error: z.string().nullable(),
   updated_at: timestampColumn,
+  /** When the probe last saw the panel come up; null while down (migration 0020). */
+  up_since: timestampColumn.nullable(),
+  /** Why a closed server is closed; null when open or closed by plain SQL (migration 0020). */
+  closed_reason: serverClosedReason.nullable(),
 });
 
 /** A `vpn_servers` row. */

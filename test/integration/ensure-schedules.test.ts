@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ensureSchedules, type FleetScheduleSettings } from '../../clients/ensure-schedules';
+import { ensureSchedules, fleetSchedules, type FleetScheduleSettings } from '../../clients/ensure-schedules';
 import { triggerBackupNow } from '../../clients/backup-schedule-client';
 import { ScheduleId } from '../../workflows/contract';
 import { testScheduleSettings } from '../support/schedule-settings';
@@ -21,6 +21,14 @@ describe('ensureSchedules', () => {
   after(async () => {
     for (const id of [...ids, ScheduleId.invariantsCheck, ScheduleId.databaseBackup]) await temporal.client.schedule.getHandle(id).delete().catch(() => undefined);
     await temporal?.close();
+  });
+
+  it('passes automatic re-opening to the health probe only when it is enabled', () => {
+    const settings = testScheduleSettings('schedules');
+    const healthArgs = (extra: Partial<FleetScheduleSettings>) => fleetSchedules({ ...settings, ...extra }).find((entry) => entry.scheduleId === ScheduleId.panelHealth)?.args;
+    assert.deepEqual(healthArgs({}), [{ failoverAfterSeconds: 300 }]);
+    assert.deepEqual(healthArgs({ autoReopenAfterSeconds: 'disabled' }), [{ failoverAfterSeconds: 300 }]);
+    assert.deepEqual(healthArgs({ autoReopenAfterSeconds: 600 }), [{ failoverAfterSeconds: 300, autoReopenAfterSeconds: 600 }]);
   });
 
   it('creates once, is idempotent, and updates only what changed', async () => {

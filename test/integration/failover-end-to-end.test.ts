@@ -4,8 +4,8 @@
  * (short threshold) starts the failover, which signals the subscription; the subscription
  * provisions the same client identity on B, keeps its /sub URL, and sends the user the key
  * again with a "moved" message. A repeated failover signal changes nothing. Traffic sync then
- * reads B only (A is closed), and once A answers again the reconciler deletes the client the
- * move left there.
+ * reads B only (A is closed); once A answers again the reconciler leaves the closed A's leftover
+ * client alone (a closed server's deletions wait) until an operator re-opens A, then deletes it.
  *
  * With RECORD_HISTORIES=1 it records the health, failover, traffic-sync and reconcile runs for
  * the replay suite (test/histories/).
@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { notificationLocale, renderNotification } from '../../texts/notifications/notification-texts';
-import { getServer } from '../../sql/repositories/servers-repository';
+import { getServer, reopenServer } from '../../sql/repositories/servers-repository';
 import { createPendingSubscription, getSubscription } from '../../sql/repositories/subscriptions-repository';
 import { newPayment, newUser, testActor } from '../support/db-fixtures';
 import { failoverWorkflowId, ScheduleId, subscriptionWorkflowId } from '../../workflows/contract';
@@ -138,8 +138,18 @@ describe('failover end to end with the real subscription workflow', () => {
       assert.deepEqual(traffic, { servers: 1, updated: 1, missing: 0, failed: [] });
       assert.equal((await getSubscription(pool, subscription.id))?.traffic_used, 3_345);
 
-      // A answers again: the reconciler deletes the client the move left behind, and only that.
+      // A answers again but stays closed: its deletions wait (reported), the leftover stays.
       a.panel.controls.setDown(false);
+      const waiting = await client.workflow.execute(panelReconcileWorkflow, { workflowId: `${ScheduleId.panelReconcile}-${randomUUID()}`, taskQueue: stack.config.taskQueue, args: [{}] });
+      assert.deepEqual(waiting.fixed, []);
+      assert.deepEqual(
+        waiting.unresolved.map((finding) => [finding.kind, finding.error, finding.serverId]),
+        [['extra', 'SERVER_INACTIVE', a.server.id]],
+      );
+      assert.equal(clientsOn(a, onA.xui_email).length, 1, 'nothing deleted on the closed server');
+
+      // An operator re-opens A: the reconciler deletes the client the move left behind, and only that.
+      assert.equal((await reopenServer(pool, { serverId: a.server.id, healthyForSeconds: 0, force: true, actor: testActor })).reopened, true);
       const reconcileId = `${ScheduleId.panelReconcile}-${randomUUID()}`;
       const reconcile = await client.workflow.execute(panelReconcileWorkflow, { workflowId: reconcileId, taskQueue: stack.config.taskQueue, args: [{}] });
       assert.equal(reconcile.servers, 2);

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from '@temporalio/worker';
 import { sql } from 'slonik';
+import type { AlertInput } from '../../activities/contracts/alert-activities';
 import { createFleetActivities } from '../../activities/fleet-activities';
 import { createPanelActivities } from '../../activities/panel-activities';
 import type { FakePanel } from '../../fakes/xui-panel/fake-panel';
@@ -19,7 +20,7 @@ import { createLogger } from '../../lib/logger';
 import { createPanelResolver } from '../../usecases/panel-for-server';
 import { countAuditLogs } from '../../sql/repositories/audit-repository';
 import { claimServerSlot } from '../../sql/repositories/server-slots-repository';
-import { getServer } from '../../sql/repositories/servers-repository';
+import { getServer, setServerActive } from '../../sql/repositories/servers-repository';
 import { newActiveSubscription, testActor } from '../support/db-fixtures';
 import { failoverWorkflowId, SignalName, subscriptionWorkflowId } from '../../workflows/contract';
 import type { PanelHealthResult } from '../../workflows/panel-health-workflow';
@@ -37,6 +38,11 @@ let temporal: TestTemporal;
 let worker: Worker;
 let running: Promise<void>;
 let taskQueue: string;
+const alerts: AlertInput[] = [];
+const alertOperators = async (alert: AlertInput) => {
+  alerts.push(alert);
+  return { sent: true, duplicate: false, suppressed: false };
+};
 
 before(async () => {
   db = await createTestDatabase();
@@ -54,7 +60,7 @@ before(async () => {
     workflowsPath: fileURLToPath(new URL('./fleet-test-workflows.ts', import.meta.url)),
     activities: {
       ...createPanelActivities({ db: db.pool, logger, panels: resolver, clientIdSalt: 'failover-salt-0123456789', publicBaseUrl: 'https://vpn.example.com' }),
-      ...createFleetActivities({ db: db.pool, logger, temporal: temporal.client }),
+      ...createFleetActivities({ db: db.pool, logger, temporal: temporal.client, alertOperators }),
     },
   });
   running = worker.run();
@@ -84,8 +90,9 @@ async function startRecorder(subscriptionId: number) {
   return temporal.client.workflow.start(moveRecorderWorkflow, { workflowId: subscriptionWorkflowId(subscriptionId), taskQueue });
 }
 
-async function probeRun(failoverAfterSeconds: number): Promise<PanelHealthResult> {
-  return temporal.client.workflow.execute(panelHealthWorkflow, { workflowId: `health-${randomInt(1e9)}`, taskQueue, args: [{ failoverAfterSeconds }] });
+async function probeRun(failoverAfterSeconds: number, autoReopenAfterSeconds?: number): Promise<PanelHealthResult> {
+  const input = { failoverAfterSeconds, ...(autoReopenAfterSeconds === undefined ? {} : { autoReopenAfterSeconds }) };
+  return temporal.client.workflow.execute(panelHealthWorkflow, { workflowId: `health-${randomInt(1e9)}`, taskQueue, args: [input] });
 }
 
 describe('panel health probe and server failover', () => {
@@ -140,6 +147,37 @@ describe('panel health probe and server failover', () => {
     assert.equal(aborted.outcome, 'aborted-server-up');
     assert.equal((await getServer(db.pool, flappy.server.id))?.is_active, true);
     assert.deepEqual(await recorder.query(movesQuery), []);
+    await recorder.signal(SignalName.cancel);
+  });
+
+  it('keeps probing a failed-over server and re-opens it automatically once healthy long enough, never one an operator closed', async () => {
+    const failed = await panelServer('comeback');
+    const closedByHand = await panelServer('closed-by-hand');
+    await setServerActive(db.pool, { serverId: closedByHand.server.id, active: false, actor: testActor });
+    const subscriptionId = await subscriptionOn(failed.server.id);
+    const recorder = await startRecorder(subscriptionId);
+    failed.panel.controls.setDown(true);
+    await probeRun(2);
+    await sleep(2_100);
+    assert.ok((await probeRun(2)).failoversStarted.includes(failed.server.id));
+    await temporal.client.workflow.getHandle(failoverWorkflowId(failed.server.id)).result();
+    assert.equal((await getServer(db.pool, failed.server.id))?.closed_reason, 'failover');
+
+    failed.panel.controls.setDown(false);
+    const back = await probeRun(2, 1);
+    assert.ok(!back.down.includes(failed.server.id), 'the closed server is probed and seen up');
+    assert.ok((await getServer(db.pool, failed.server.id))?.up_since, 'up_since recorded for the closed server');
+    assert.deepEqual(back.reopened, [], 'not healthy for long enough yet');
+    await sleep(1_100);
+    const later = await probeRun(2, 1);
+    assert.deepEqual(later.reopened, [failed.server.id]);
+    const reopened = await getServer(db.pool, failed.server.id);
+    assert.equal(reopened?.is_active, true);
+    assert.equal(reopened?.closed_reason, null);
+    assert.equal((await getServer(db.pool, closedByHand.server.id))?.is_active, false, 'an operator-closed server stays closed');
+    assert.equal(await countAuditLogs(db.pool, { action: 'server.reopened', entityId: failed.server.id }), 1);
+    assert.ok(alerts.some((alert) => alert.kind === 'server_reopened' && alert.serverId === failed.server.id));
+    assert.deepEqual((await probeRun(2, 1)).reopened, [], 'an open server is not re-opened again');
     await recorder.signal(SignalName.cancel);
   });
 });
