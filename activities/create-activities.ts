@@ -47,6 +47,12 @@ export interface ActivityDeps {
   /** Referral bonus per referred user, in kopecks; null = disabled (REFERRAL_BONUS_KOPECKS). */
   referralBonusKopecks: bigint | null;
   /**
+   * Referral bonus as a percentage of what the referred user actually paid (RUB payments), decimal
+   * text with up to two decimals ("10", "12.5"), rounded down to a kopeck; overrides the flat
+   * bonus (REFERRAL_BONUS_PERCENT). Absent or null = the flat referralBonusKopecks.
+   */
+  referralBonusPercent?: string | null | undefined;
+  /**
    * Lifecycle timings new subscription workflows adopt (the worker's config over the workflow's
    * DEFAULT_LIFECYCLE_SETTINGS, workflows/subscription-lifecycle.ts).
    */

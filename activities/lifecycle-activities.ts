@@ -17,6 +17,12 @@ export interface LifecycleActivityDeps {
   publicBaseUrl: string;
   /** Referral bonus per referred user, in kopecks; null = disabled (REFERRAL_BONUS_KOPECKS). */
   referralBonusKopecks: Kopecks | null;
+  /**
+   * Referral bonus as a percentage of what the referred user actually paid (RUB payments), decimal
+   * text with up to two decimals ("10", "12.5"), rounded down to a kopeck; overrides the flat
+   * bonus (REFERRAL_BONUS_PERCENT). Absent or null = the flat referralBonusKopecks.
+   */
+  referralBonusPercent?: string | null | undefined;
 }
 
 /**

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { createLogger } from '../lib/logger';
-import { creditBalance, getBalance, getLedgerSum, listLedgerEntries } from '../sql/repositories/ledger-repository';
+import { creditBalance, debitBalance, getBalance, getLedgerSum, listLedgerEntries } from '../sql/repositories/ledger-repository';
 import { createPayment, getPayment, getPaymentByIdempotencyKey, markPaymentCompleted } from '../sql/repositories/payments-repository';
 import { getReferralByReferredId } from '../sql/repositories/referrals-repository';
 import { createPendingSubscription } from '../sql/repositories/subscriptions-repository';
@@ -24,6 +24,10 @@ const operator: LifecycleActor = { type: 'operator', telegramId: 777 };
 
 async function topUp(userId: number, amount: string): Promise<void> {
   await creditBalance(kit.pool, { userId, amount, reason: 'top_up', idempotencyKey: `test-top-up:${userId}:${amount}`, actor: testActor });
+}
+
+async function debitBalanceForTest(userId: number, amount: string, paymentId: number): Promise<void> {
+  await debitBalance(kit.pool, { userId, amount, reason: 'subscription_purchase', source: { table: 'payments', id: paymentId }, idempotencyKey: `test-spend:${paymentId}`, actor: testActor });
 }
 
 async function expectLedgerIdentity(userId: number): Promise<void> {
@@ -117,6 +121,61 @@ describe('payReferralBonus', () => {
     const result = await kit.activities.payReferralBonus({ paymentId: payment.id });
     assert.deepEqual(result, { credited: true, referrerUserId: referrer.id, amountKopecks: '5000' });
     assert.equal(await getBalance(kit.pool, referrer.id), '50.00');
+  });
+});
+
+describe('referral bonus as a percentage of what was paid (REFERRAL_BONUS_PERCENT)', () => {
+  const withPercent = (percent: string) =>
+    createLifecycleActivities({
+      db: kit.pool,
+      logger: createLogger({ level: 'silent' }),
+      telegram: createTelegramSender({ token: kit.fake.token, apiRoot: kit.fake.apiRoot }),
+      publicBaseUrl: kit.publicBaseUrl,
+      referralBonusKopecks: 5000n,
+      referralBonusPercent: percent,
+    });
+
+  it('pays the exact kopecks, rounded down, once on retries; a discounted one-kopeck order earns nothing and a later payment does', async () => {
+    const activities = withPercent('12.5');
+    const referrer = await newUser(kit.pool);
+    const referred = await newUser(kit.pool, { referralCode: referrer.referral_code });
+    const penny = await newPayment(kit.pool, { userId: referred.id, amount: '0.01', completed: true });
+    assert.deepEqual(await activities.payReferralBonus({ paymentId: penny.id }), { credited: false, referrerUserId: referrer.id, amountKopecks: '0' });
+    assert.equal((await getReferralByReferredId(kit.pool, referred.id))?.status, 'pending', 'a flat bonus is not farmed with a 1-kopeck order');
+
+    const paid = await newPayment(kit.pool, { userId: referred.id, amount: '199.99', completed: true });
+    const results = [await activities.payReferralBonus({ paymentId: paid.id }), await activities.payReferralBonus({ paymentId: paid.id })];
+    // 19999 × 12.5 % = 2499.875 → 2499 kopecks.
+    for (const result of results) assert.deepEqual(result, { credited: true, referrerUserId: referrer.id, amountKopecks: '2499' });
+    assert.equal(await getBalance(kit.pool, referrer.id), '24.99');
+    assert.equal((await listLedgerEntries(kit.pool, { userId: referrer.id })).length, 1);
+  });
+
+  it('reverses the bonus through the ledger when the payment that earned it is refunded, once; a spent bonus takes what is left', async () => {
+    const activities = withPercent('10');
+    const referrer = await newUser(kit.pool);
+    const referred = await newUser(kit.pool, { referralCode: referrer.referral_code });
+    const row = await newActiveSubscription(kit.pool, { userId: referred.id });
+    const payment = await newPayment(kit.pool, { userId: referred.id, subscriptionId: row.id, amount: '249.00', completed: true });
+    assert.equal((await activities.payReferralBonus({ paymentId: payment.id })).amountKopecks, '2490');
+    await Promise.all([1, 2].map(() => activities.refundToBalance({ subscriptionId: row.id, paymentId: payment.id, actor: operator })));
+    assert.equal(await getBalance(kit.pool, referrer.id), '0.00', 'the bonus is taken back');
+    const reasons = (await listLedgerEntries(kit.pool, { userId: referrer.id })).map((entry) => [entry.reason, entry.amount]);
+    assert.deepEqual(reasons.sort(), [['referral_bonus', '24.90'], ['referral_reversal', '-24.90']].sort());
+    assert.ok((await getReferralByReferredId(kit.pool, referred.id))?.bonus_reversed_at);
+    await expectLedgerIdentity(referrer.id);
+
+    // Spent in part: only what is left goes back, the ledger never below zero.
+    const spender = await newUser(kit.pool);
+    const friend = await newUser(kit.pool, { referralCode: spender.referral_code });
+    const friendsRow = await newActiveSubscription(kit.pool, { userId: friend.id });
+    const friendsPayment = await newPayment(kit.pool, { userId: friend.id, subscriptionId: friendsRow.id, amount: '599.00', completed: true });
+    await activities.payReferralBonus({ paymentId: friendsPayment.id });
+    const { payment: spend } = await createPayment(kit.pool, { userId: spender.id, subscriptionId: null, amount: '50.00', method: 'balance', provider: 'balance', actor: testActor });
+    await debitBalanceForTest(spender.id, '50.00', spend.id);
+    await activities.refundToBalance({ subscriptionId: friendsRow.id, paymentId: friendsPayment.id, actor: operator });
+    assert.equal(await getBalance(kit.pool, spender.id), '0.00');
+    await expectLedgerIdentity(spender.id);
   });
 });
 

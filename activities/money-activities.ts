@@ -5,7 +5,7 @@ import { formatMoney, parseMoney, type Kopecks } from '../lib/money';
 import { creditBalance, debitBalance } from '../sql/repositories/ledger-repository';
 import { createPayment, getPayment, getPaymentByIdempotencyKey, markPaymentCompleted, markPaymentRefunded } from '../sql/repositories/payments-repository';
 import { getPlan } from '../sql/repositories/plans-repository';
-import { creditReferralBonus, getReferralByReferredId } from '../sql/repositories/referrals-repository';
+import { creditReferralBonus, getReferralByReferredId, referralBonusFor } from '../sql/repositories/referrals-repository';
 import { extendSubscriptionWithPayment, lockSubscription } from '../sql/repositories/subscriptions-repository';
 import { getPeriodChange, recordPeriodChange } from '../sql/repositories/period-changes-repository';
 import { getUserById } from '../sql/repositories/users-repository';
@@ -21,6 +21,12 @@ export interface MoneyActivityDeps {
   logger: Logger;
   /** Bonus credited to a referrer per referred user, in kopecks; null = referral bonuses disabled. */
   referralBonusKopecks: Kopecks | null;
+  /**
+   * Referral bonus as a percentage of what the referred user actually paid (RUB payments), decimal
+   * text with up to two decimals ("10", "12.5"), rounded down to a kopeck; overrides the flat
+   * bonus (REFERRAL_BONUS_PERCENT). Absent or null = the flat referralBonusKopecks.
+   */
+  referralBonusPercent?: string | null | undefined;
   /** Sends the referrer's announcement through the outbox. */
   deliver: DeliverNotification;
 }
@@ -97,7 +103,9 @@ export function createMoneyActivities(deps: MoneyActivityDeps): MoneyActivities 
     },
 
     /**
-     * Pays the referrer of the payment's user their bonus (REFERRAL_BONUS_KOPECKS) through the
+     * Pays the referrer of the payment's user their bonus (REFERRAL_BONUS_PERCENT of the amount
+     * paid, rounded down, or the flat REFERRAL_BONUS_KOPECKS; a bonus that rounds to zero is not
+     * paid and the referral waits for a later payment) through the
      * ledger, once per referred user (the referral's pending -> paid guard and the ledger key
      * `referral-bonus:<referredUserId>`), and tells the referrer (notification key
      * `referral-bonus:<referredUserId>`). Only a completed payment in money counts (not one paid
@@ -118,7 +126,9 @@ export function createMoneyActivities(deps: MoneyActivityDeps): MoneyActivities 
         let referral = await getReferralByReferredId(db, payment.user_id);
         if (referral === null) return { credited: false, referrerUserId: null, amountKopecks: '0' };
 
-        const bonus = deps.referralBonusKopecks;
+        const percent = deps.referralBonusPercent ?? null;
+        // A percentage of what was actually paid (exact kopecks, rounded down); Stars payments earn it only as a flat bonus.
+        const bonus = percent !== null && payment.currency !== 'RUB' ? null : referralBonusFor(parseMoney(payment.amount), { percent, flatKopecks: deps.referralBonusKopecks });
         const earns = payment.status === 'completed' && payment.payment_method !== 'balance' && bonus !== null && bonus > 0n;
         if (earns && referral.status === 'pending') {
           const result = await creditReferralBonus(db, {

@@ -11,7 +11,9 @@ import {
   markNotificationSent,
   releaseNotificationClaim,
 } from '../sql/repositories/notifications-repository';
+import { getPlan } from '../sql/repositories/plans-repository';
 import { getSubscription } from '../sql/repositories/subscriptions-repository';
+import { planName } from '../usecases/plan-names';
 import { getUserById } from '../sql/repositories/users-repository';
 import type { SubscriptionRow } from '../sql/schemas/subscription-row';
 import type { LifecycleActivities, NotifyInput } from './contracts/lifecycle-activities';
@@ -38,7 +40,7 @@ export type DeliverNotification = (input: NotifyInput) => Promise<NotifyResult>;
 const ACTOR: Actor = { type: 'system', component: 'activity:notify' };
 /** How long one delivery attempt keeps concurrent attempts with its key off: a send with its bounded retries. */
 const DELIVERY_LEASE_MS = 120_000;
-const KINDS_WITH_KEY: ReadonlySet<NotifyInput['kind']> = new Set(['key_delivered', 'moved']);
+const KINDS_WITH_KEY: ReadonlySet<NotifyInput['kind']> = new Set(['key_delivered', 'trial_started', 'moved']);
 
 /** The subscription's key and URL, for the kinds that show them, unless the caller passed them. */
 function paramsWithKey(input: NotifyInput, subscription: SubscriptionRow | null, publicBaseUrl: string): NotifyInput['params'] {
@@ -95,8 +97,11 @@ export function createNotificationDelivery(deps: NotifyActivityDeps): DeliverNot
     if (input.subscriptionId !== undefined && subscription === null) throw new RecordNotFoundError('subscription');
     if (subscription !== null && subscription.user_id !== user.id) throw new InvalidInputError('the subscription belongs to another user');
 
-    const params = paramsWithKey(input, subscription, deps.publicBaseUrl);
     const locale = notificationLocale(user.language_code);
+    const plan = subscription?.plan_id == null ? null : await getPlan(db, subscription.plan_id);
+    // The plan named in the reader's language (the workflow passes none).
+    const named: NotifyInput = plan === null || input.params?.['planName'] != null ? input : { ...input, params: { planName: planName(plan, locale), ...input.params } };
+    const params = paramsWithKey(named, subscription, deps.publicBaseUrl);
     const text = renderNotification(input.kind, locale, params);
     const { notification } = await enqueueNotification(db, {
       userId: user.id,
@@ -147,7 +152,7 @@ export function createNotifyActivities(deps: { deliver: DeliverNotification }): 
      * user's Telegram chat in their language (ru for ru/uk/be/kk and for users without a language,
      * en otherwise). With `withQr`, the subscription's QR code goes as a photo, the text as its
      * caption (or as a second message when longer than a caption may be). For key_delivered and
-     * moved, the key and subscription URL are read from the subscription unless given in params.
+     * trial_started and moved, the key and subscription URL are read from the subscription unless given in params.
      *
      * `{ duplicate: true }` when the key was sent before or failed for good; a pending row (an
      * earlier attempt that failed transiently) is sent again. While another attempt holds the

@@ -19,6 +19,10 @@ import {
 } from '../sql/repositories/payments-repository';
 import { hasUndecidedStarsCharge } from '../sql/repositories/stars-charges-repository';
 import { getSubscription } from '../sql/repositories/subscriptions-repository';
+import { getPlan } from '../sql/repositories/plans-repository';
+import { getUserById } from '../sql/repositories/users-repository';
+import { pickLocale } from '../texts/locale';
+import { planName } from '../usecases/plan-names';
 import type { PaymentRow } from '../sql/schemas/payment-row';
 import { signalWithStartSubscription } from '../clients/subscription-workflow-client';
 import { flagPaymentMismatch } from './flag-payment-mismatch';
@@ -143,6 +147,16 @@ export function createPaymentActivities(deps: PaymentActivitiesInput) {
     }
   }
 
+  /** What the payment page shows: the plan in the payer's language and the order number. */
+  async function invoiceDescription(payment: PaymentRow): Promise<string> {
+    const user = await getUserById(db, payment.user_id);
+    const locale = pickLocale(user?.language_code ?? undefined);
+    const subscription = payment.subscription_id === null ? null : await getSubscription(db, payment.subscription_id);
+    const plan = subscription?.plan_id == null ? null : await getPlan(db, subscription.plan_id);
+    const what = plan === null ? (locale === 'en' ? 'VPN subscription' : 'Подписка VPN') : `VPN: ${planName(plan, locale)}`;
+    return `${what}, ${locale === 'en' ? 'order' : 'заказ'} ${payment.id}`;
+  }
+
   async function createExternalInvoice(payment: PaymentRow): Promise<InvoiceResult> {
     if (payment.external_id !== null) {
       return { kind: 'awaiting', confirmationUrl: storedInvoice.safeParse(payment.external_data).data?.confirmationUrl ?? null };
@@ -157,7 +171,7 @@ export function createPaymentActivities(deps: PaymentActivitiesInput) {
         orderId: payment.id,
         amountKopecks: parseMoney(payment.amount),
         currency: 'RUB',
-        description: `VPN subscription, order ${payment.id}`,
+        description: await invoiceDescription(payment),
         method: payment.payment_method as ExternalPaymentMethod,
         returnUrl: configured().returnUrl,
         idempotencyKey: invoiceIdempotencyKey(payment.id),

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram';
 import { renderQrBase64 } from '../lib/xui/render-qr';
+import { ApplicationFailure } from '@temporalio/activity';
+import { toActivityFailure } from './to-activity-failure';
 import { createTelegramSender, TelegramBlockedError, TelegramRejectedError, TelegramUnavailableError, type TelegramSender } from './telegram-sender';
 
 describe('createTelegramSender (fake Bot API)', () => {
@@ -43,13 +45,42 @@ describe('createTelegramSender (fake Bot API)', () => {
     assert.deepEqual(fake.sent(503).map((call) => [call.method, call.ok]), [['sendMessage', false], ['sendMessage', true]]);
   });
 
+  it('does not spend its retries on a long retry_after: the call fails at once carrying the wait, and the activity retries no sooner', async () => {
+    fake.injectRateLimit('sendMessage', 45);
+    const started = Date.now();
+    let thrown: unknown;
+    await sender.sendText(508, 'x').catch((error: unknown) => (thrown = error));
+    assert.ok(Date.now() - started < 1_000, 'no inline wait of 45 s, and no early retry either');
+    assert.ok(thrown instanceof TelegramUnavailableError && thrown.retryAfterMs === 45_000);
+    assert.equal(fake.sent(508).length, 1, 'one request, no retry after 1 s');
+    const failure = toActivityFailure(thrown);
+    assert.ok(failure instanceof ApplicationFailure && !failure.nonRetryable);
+    assert.equal(failure.nextRetryDelay, 45_000, 'the next activity attempt is scheduled after retry_after');
+  });
+
+  it('waits out retry_after=45 inside the call when allowed to (scaled down 1000x here)', async () => {
+    const patient = createTelegramSender({ token: fake.token, apiRoot: fake.apiRoot, maxDelaySeconds: 60, retryAfterScale: 0.001 });
+    fake.injectRateLimit('sendMessage', 45);
+    const started = Date.now();
+    await patient.sendText(509, 'after 45 scaled seconds');
+    assert.ok(Date.now() - started >= 45);
+    assert.deepEqual(fake.sent(509).map((call) => call.ok), [false, true]);
+  });
+
+  it('spaces messages to one chat a second apart (throttle)', async () => {
+    const started = Date.now();
+    await Promise.all([sender.sendText(510, 'one'), sender.sendText(510, 'two')]);
+    assert.ok(Date.now() - started >= 950, 'the second message to the chat waited for its slot');
+    assert.deepEqual(fake.sent(510).map((call) => call.params['text']), ['one', 'two']);
+  });
+
   it('types failures: 403 blocked, 4xx rejected, long 429 and network errors unavailable', async () => {
     fake.setBlocked(504, true);
     await assert.rejects(sender.sendText(504, 'x'), (error: unknown) => error instanceof TelegramBlockedError && error.code === 'TELEGRAM_BLOCKED' && !error.retryable);
     await assert.rejects(sender.sendText(505, ' '), (error: unknown) => error instanceof TelegramRejectedError && !error.retryable);
 
     fake.injectRateLimit('sendMessage', 120);
-    await assert.rejects(sender.sendText(506, 'x'), (error: unknown) => error instanceof TelegramUnavailableError && error.retryable);
+    await assert.rejects(sender.sendText(506, 'x'), (error: unknown) => error instanceof TelegramUnavailableError && error.retryable && error.retryAfterMs === 120_000);
 
     const nowhere = createTelegramSender({ token: fake.token, apiRoot: 'http://127.0.0.1:9', timeoutSeconds: 2 });
     await assert.rejects(nowhere.sendText(507, 'x'), (error: unknown) => {

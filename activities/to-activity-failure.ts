@@ -4,7 +4,8 @@ import { AppError } from '../lib/errors';
 /**
  * Turns an error thrown inside an activity into what the activity should throw: an AppError (panel
  * errors included) becomes an `ApplicationFailure` with `type = error.code` and
- * `nonRetryable = !error.retryable`, so workflows and retry policies match on the stable code.
+ * `nonRetryable = !error.retryable`, so workflows and retry policies match on the stable code; a
+ * retryable one with `retryAfterMs` schedules the next attempt no sooner (`nextRetryDelay`).
  * Anything else is returned unchanged (Temporal retries it: an unexpected error may be a bug a
  * redeploy fixes).
  *
@@ -15,7 +16,9 @@ import { AppError } from '../lib/errors';
 export function toActivityFailure(error: unknown): unknown {
   if (error instanceof ApplicationFailure) return error;
   if (error instanceof AppError) {
-    return ApplicationFailure.create({ message: error.message, type: error.code, nonRetryable: !error.retryable });
+    // A retry_after is honoured whatever its length: the next attempt is scheduled then, not after the policy's backoff.
+    const wait = error.retryable && error.retryAfterMs !== undefined && error.retryAfterMs > 0 ? { nextRetryDelay: error.retryAfterMs } : {};
+    return ApplicationFailure.create({ message: error.message, type: error.code, nonRetryable: !error.retryable, ...wait });
   }
   return error;
 }

@@ -41,7 +41,7 @@ export interface RegisterUserInput {
 }
 
 /** Why a purchase cannot start. */
-export type PurchaseRejection = 'plan-unavailable' | 'method-unavailable' | 'insufficient-balance' | 'promo-invalid';
+export type PurchaseRejection = 'plan-unavailable' | 'method-unavailable' | 'insufficient-balance' | 'promo-invalid' | 'not-renewable';
 
 /** A promo code the user entered with /promo, kept for their next purchase. */
 export interface RememberedPromo {

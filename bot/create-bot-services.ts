@@ -93,8 +93,8 @@ export function createBotServices(deps: BotServicesDeps): BotServices {
       const promo = await findUsablePromo(deps.db, { code: input.code, userId: input.userId, now: now() });
       if (promo === null) return null;
       for (const [userId, entry] of promos) if (entry.expiresAt <= now().getTime()) promos.delete(userId);
-      promos.set(input.userId, { code: promo.code, percentOff: promo.percent_off, expiresAt: now().getTime() + PROMO_MEMORY_MS });
-      return { code: promo.code, percentOff: promo.percent_off };
+      promos.set(input.userId, { code: promo.code, percentOff: promo.percent_off ?? 0, expiresAt: now().getTime() + PROMO_MEMORY_MS });
+      return { code: promo.code, percentOff: promo.percent_off ?? 0 };
     },
     async rememberedPromo(userId) {
       return remembered(userId);

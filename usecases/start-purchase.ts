@@ -1,11 +1,12 @@
 /**
  * Starting a purchase from the bot, with no activity in between: find or create the pending
- * subscription, create the `payments` row, start `payment-{id}` with update-with-start and return
+ * subscription (or, for a renewal, take the user's existing one), create the `payments` row, start `payment-{id}` with update-with-start and return
  * how the user pays (redirect URL, Stars invoice) or that it is done (balance).
  */
+import { sql, type CommonQueryMethods } from 'slonik';
 import type { DatabasePool } from '../lib/db/create-pool';
 import type { Logger } from '../lib/logger';
-import { formatMoney, parseMoney, promoPrice, type Kopecks } from '../lib/money';
+import { formatMoney, parseMoney, type Kopecks } from '../lib/money';
 import type { PaymentProviders } from '../lib/payments/payments-config';
 import { starsInvoicePayload } from '../lib/payments/stars/stars-payload';
 import { MAX_STARS_SUBSCRIPTION_PRICE, rubToStars } from '../lib/payments/stars/rub-to-stars';
@@ -13,18 +14,26 @@ import type { Actor } from '../sql/repositories/audit-repository';
 import { getBalance } from '../sql/repositories/ledger-repository';
 import { createPayment } from '../sql/repositories/payments-repository';
 import { getPlan } from '../sql/repositories/plans-repository';
-import { findUsablePromo, redeemPromo } from '../sql/repositories/promo-codes-repository';
+import { clearPendingPromo, findUsablePromo, getPendingPromo, reservePromo } from '../sql/repositories/promo-codes-repository';
 import { findPendingPayment, findUnpaidPendingSubscription } from '../sql/repositories/purchases-repository';
 import { createPendingSubscription } from '../sql/repositories/subscriptions-repository';
 import type { PaymentMethod, PaymentRow } from '../sql/schemas/payment-row';
+import { subscriptionRow, type SubscriptionRow } from '../sql/schemas/subscription-row';
 import { availablePaymentMethods } from './available-methods';
+import { discountedKopecks } from './promo-codes';
 import { startPaymentAndWaitForInvoice, type PaymentWorkflowTarget } from '../clients/payment-workflow-client';
 
 /** Why a purchase cannot start (the bot shows a text per reason). */
-export type PurchaseRefusal = 'plan-unavailable' | 'method-unavailable' | 'insufficient-balance' | 'promo-invalid';
+export type PurchaseRefusal = 'plan-unavailable' | 'method-unavailable' | 'insufficient-balance' | 'promo-invalid' | 'not-renewable';
 
 /** Thrown inside the payment's transaction when the code was used up meanwhile, to roll it back. */
 class PromoNoLongerUsable extends Error {}
+/** Thrown inside the payment's transaction when the subscription to renew cannot be renewed. */
+class NotRenewable extends Error {}
+
+const HOUR_MS = 60 * 60 * 1000;
+/** The lifecycle's default grace window (workflows/subscription-lifecycle.ts DEFAULT_LIFECYCLE_SETTINGS). */
+const DEFAULT_GRACE_HOURS = 72;
 
 /** How the user pays, or that they already did. Structurally the bot's `PurchaseStart`. */
 export type PurchaseResult =
@@ -46,6 +55,11 @@ export interface PurchaseServiceDeps {
   logger?: Logger | undefined;
   /** Bound on waiting for the invoice, in milliseconds; default 15 000. */
   invoiceWaitMs?: number | undefined;
+  /**
+   * Hours after the end during which a renewal re-enables the same key (the worker's
+   * LIFECYCLE_GRACE_HOURS); default 72, the lifecycle's default.
+   */
+  graceHours?: number | undefined;
 }
 
 /** The purchase service the bot uses. */
@@ -64,8 +78,18 @@ export interface PurchaseInput {
   userId: number;
   planId: number;
   method: PaymentMethod;
-  /** A promo code as the user typed it (any case); an unusable one refuses with 'promo-invalid'. */
+  /**
+   * A promo code as the user typed it (any case); an unusable one refuses with 'promo-invalid'.
+   * Absent: the user's pending promo (usecases/promo-codes.ts applyPromo), if any, applies.
+   */
   promoCode?: string | undefined;
+  /**
+   * Renew this subscription of the user instead of buying a new one: the payment extends it from
+   * its current end (early renewal stacks) or, within the grace window after its end, from now,
+   * with the same key. `planId` must be the subscription's plan. Refused with 'not-renewable' when
+   * the subscription is not the user's, is pending or cancelled, or its grace window is over.
+   */
+  renewSubscriptionId?: number | undefined;
 }
 
 type Price = { amount: string; currency: string; stars?: number };
@@ -94,24 +118,47 @@ export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseServic
   /**
    * Creates the payment (reusing a pending full-price one when it can) and, for a promo order,
    * redeems the code in the same transaction: both commit or neither does.
-   * @returns null when the promo code was used up between the check and the redemption
+   * @returns null when the promo code was used up between the check and the redemption;
+   *   'not-renewable' when the subscription to renew cannot be renewed
    */
-  async function paymentFor(input: PurchaseInput, price: Price, provider: string, promo: AppliedPromo | null, now: Date): Promise<PaymentRow | null> {
+  async function paymentFor(input: PurchaseInput, price: Price, provider: string, promo: AppliedPromo | null, now: Date): Promise<PaymentRow | 'not-renewable' | null> {
     const actor: Actor = { type: 'user', userId: input.userId };
     try {
       return await paymentTransaction(input, price, provider, promo, now, actor);
     } catch (error) {
       if (error instanceof PromoNoLongerUsable) return null;
+      if (error instanceof NotRenewable) return 'not-renewable';
       throw error;
     }
   }
 
+  /**
+   * The subscription a renewal pays for, locked: the user's own, on the chosen plan, active, or
+   * expired less than the grace window ago (its client is only switched off, so the same key comes
+   * back). A pending, cancelled or long-ended one (its client deleted) is 'not-renewable'.
+   */
+  async function renewable(tx: CommonQueryMethods, input: PurchaseInput, now: Date): Promise<SubscriptionRow | 'not-renewable'> {
+    const row = await tx.maybeOne(sql.type(subscriptionRow)`SELECT * FROM subscriptions WHERE id = ${input.renewSubscriptionId ?? 0} FOR UPDATE`);
+    if (row === null || row.user_id !== input.userId || row.plan_id !== input.planId) return 'not-renewable';
+    if (row.status === 'active') return row;
+    const graceEnd = (row.end_date?.getTime() ?? 0) + (deps.graceHours ?? DEFAULT_GRACE_HOURS) * HOUR_MS;
+    if (row.status === 'expired' && graceEnd > now.getTime()) return row;
+    return 'not-renewable';
+  }
+
   async function paymentTransaction(input: PurchaseInput, price: Price, provider: string, promo: AppliedPromo | null, now: Date, actor: Actor): Promise<PaymentRow> {
     return deps.db.transaction(async (tx) => {
-      const existing = await findUnpaidPendingSubscription(tx, { userId: input.userId, planId: input.planId });
-      if (existing !== null && input.method !== 'balance' && promo === null) {
-        const reusable = await findPendingPayment(tx, { subscriptionId: existing.id, method: input.method, ...price });
-        if (reusable !== null && reusable.provider === provider) return reusable;
+      const existing =
+        input.renewSubscriptionId === undefined
+          ? await findUnpaidPendingSubscription(tx, { userId: input.userId, planId: input.planId })
+          : await renewable(tx, input, now);
+      if (existing === 'not-renewable') throw new NotRenewable();
+      if (existing !== null && input.method !== 'balance') {
+        const reusable = await findPendingPayment(tx, { subscriptionId: existing.id, method: input.method, ...price, promoCodeId: promo?.promoCodeId ?? null });
+        if (reusable !== null && reusable.provider === provider) {
+          if (promo !== null && (await reservePromo(tx, { promoCodeId: promo.promoCodeId, userId: input.userId, paymentId: reusable.id, now, actor })) === null) throw new PromoNoLongerUsable();
+          return reusable;
+        }
       }
       const subscription = existing ?? (await createPendingSubscription(tx, { userId: input.userId, planId: input.planId, actor }));
       const { payment } = await createPayment(tx, {
@@ -125,8 +172,9 @@ export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseServic
         actor,
       });
       if (promo !== null) {
-        const redeemed = await redeemPromo(tx, { promoCodeId: promo.promoCodeId, userId: input.userId, paymentId: payment.id, now, actor });
-        if (redeemed === null) throw new PromoNoLongerUsable();
+        // Reserved now, consumed when the payment completes, released if it is cancelled or fails.
+        const reserved = await reservePromo(tx, { promoCodeId: promo.promoCodeId, userId: input.userId, paymentId: payment.id, now, actor });
+        if (reserved === null) throw new PromoNoLongerUsable();
       }
       return payment;
     });
@@ -140,9 +188,14 @@ export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseServic
       const provider = providerName(input.method);
       const now = new Date();
       const listKopecks = parseMoney(plan.price_rub);
-      const promoRow = input.promoCode === undefined ? null : await findUsablePromo(deps.db, { code: input.promoCode, userId: input.userId, now });
-      if (input.promoCode !== undefined && promoRow === null) return { kind: 'rejected', reason: 'promo-invalid' };
-      const price = priceOf(promoRow === null ? listKopecks : promoPrice(listKopecks, promoRow.percent_off), input.method);
+      const promoCode = input.promoCode ?? (await getPendingPromo(deps.db, input.userId))?.code;
+      const promoRow = promoCode === undefined ? null : await findUsablePromo(deps.db, { code: promoCode, userId: input.userId, now });
+      if (promoCode !== undefined && promoRow === null) {
+        // The applied code stopped working (expired, used up): forget it and tell the user.
+        if (input.promoCode === undefined) await clearPendingPromo(deps.db, input.userId);
+        return { kind: 'rejected', reason: 'promo-invalid' };
+      }
+      const price = priceOf(promoRow === null ? listKopecks : discountedKopecks(listKopecks, promoRow), input.method);
       const listPrice = promoRow === null ? undefined : priceOf(listKopecks, input.method);
       if (!methods.includes(input.method) || provider === undefined || price === undefined || (promoRow !== null && listPrice === undefined)) {
         return { kind: 'rejected', reason: 'method-unavailable' };
@@ -153,6 +206,7 @@ export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseServic
       const promo = promoRow === null || listPrice === undefined ? null : { promoCodeId: promoRow.id, listPrice: listPrice.amount };
       const payment = await paymentFor(input, price, provider, promo, now);
       if (payment === null) return { kind: 'rejected', reason: 'promo-invalid' };
+      if (payment === 'not-renewable') return { kind: 'rejected', reason: 'not-renewable' };
       let state;
       try {
         state = await startPaymentAndWaitForInvoice(deps.payments, payment, deps.invoiceWaitMs ?? 15_000);

@@ -106,6 +106,18 @@ export const workerConfigSchema = z.object({
     .union([z.literal('disabled'), z.coerce.number().int().positive().max(Number(MAX_COLUMN_KOPECKS))])
     .default(5000)
     .describe("Bonus credited once to a referrer's balance when a referred user pays, in kopecks (5000 = 50 RUB), or 'disabled'"),
+  REFERRAL_BONUS_PERCENT: z
+    .union([
+      z.literal('disabled'),
+      z
+        .string()
+        .regex(/^\d{1,3}(\.\d{1,2})?$/, 'a percentage like 10 or 12.5')
+        .refine((value) => Number(value) > 0 && Number(value) <= 100, 'must be above 0 and at most 100'),
+    ])
+    .default('disabled')
+    .describe(
+      "Referral bonus as a percentage of what the referred user actually paid in rubles (rounded down to a kopeck; overrides REFERRAL_BONUS_KOPECKS; reversed when that payment is refunded), e.g. 10, or 'disabled'",
+    ),
   LIFECYCLE_REMINDER_OFFSETS_HOURS: z
     .string()
     .default('72,24')

@@ -95,6 +95,7 @@ try {
       starsApi,
       referralBonusKopecks,
       reconcileMaxDestructivePerRun: config.RECONCILE_MAX_DESTRUCTIVE_PER_RUN,
+      referralBonusPercent: config.REFERRAL_BONUS_PERCENT === 'disabled' ? null : config.REFERRAL_BONUS_PERCENT,
       lifecycle: {
         ...DEFAULT_LIFECYCLE_SETTINGS,
         reminderOffsetsHours: config.LIFECYCLE_REMINDER_OFFSETS_HOURS,

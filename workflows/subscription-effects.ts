@@ -9,13 +9,16 @@ import type { AlertActivities, AlertKind } from '../activities/contracts/alert-a
 import type { LifecycleActivities, LifecycleActor, NotifyInput, SubscriptionSnapshot } from '../activities/contracts/lifecycle-activities';
 import type { PanelActivities } from '../activities/contracts/panel-activities';
 import { ActivityProfile } from './activity-options';
-import { laterEnd, periodDecision, rememberPayment, type ParkableWork, type SubscriptionState } from './subscription-lifecycle';
+import { laterEnd, markRemindersUpTo, periodDecision, rememberPayment, type ParkableWork, type SubscriptionState } from './subscription-lifecycle';
 import { publish, type Work } from './subscription-work';
 
 const db = proxyActivities<LifecycleActivities>(ActivityProfile.database);
 const telegram = proxyActivities<Pick<LifecycleActivities, 'notifyUser'>>(ActivityProfile.telegram);
 const panel = proxyActivities<PanelActivities>(ActivityProfile.panel);
 const alerts = proxyActivities<AlertActivities>(ActivityProfile.database);
+
+/** Patch marker: a new period marks its already-passed reminders sent (runs before it sent one late). */
+export const SKIP_PAST_REMINDERS_PATCH = 'skip-reminders-already-past';
 
 /** What the effects need from the workflow around them. */
 export interface EffectsContext {
@@ -152,6 +155,9 @@ export function createSubscriptionEffects(ctx: EffectsContext) {
     }
     const outcome = periodDecision(state(), snapshot.endsAt);
     update({ endsAt: laterEnd(state().endsAt, snapshot.endsAt), serverId: snapshot.serverId ?? state().serverId });
+    // Reminders whose moment had already passed when the period was set (a 72 h reminder on a
+    // 24 h trial) are never sent: they count as sent for this period.
+    if (patched(SKIP_PAST_REMINDERS_PATCH)) ctx.setState(markRemindersUpTo(state(), Date.now()));
     publish(state());
     switch (outcome) {
       case 'none':

@@ -22,6 +22,7 @@ import {
   moveToServerSignal,
   paymentCompletedSignal,
   refundToBalanceUpdate,
+  trialGrantedSignal,
 } from './subscription-messages';
 import { subscriptionWorkflow } from './subscription-workflow';
 
@@ -121,6 +122,20 @@ describe('subscription workflow (time-skipping)', () => {
       assert.equal(fake.namesCalled('deleteClient'), 1);
       assert.deepEqual(kinds(fake).slice(-3), ['reminder', 'reminder', 'expired']);
       assert.equal(kinds(fake).filter((kind) => kind === 'reminder').length, 4, 'two reminders per period, each once');
+    });
+  });
+
+  it('never sends a reminder whose moment passed before the period began (a 2-day trial gets the 24 h one only)', async () => {
+    await run({}, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await handle.signal(trialGrantedSignal, { days: 2 });
+      await env.sleep(HOUR);
+      assert.deepEqual(kinds(fake), ['trial_started'], 'the 72 h reminder of a 2-day trial is not sent at once');
+      await env.sleep(DAY);
+      assert.deepEqual(kinds(fake), ['trial_started', 'reminder']);
+      assert.match(fake.notifications[1]?.key ?? '', /:24h$/);
+      await env.sleep(DAY);
+      assert.deepEqual(kinds(fake), ['trial_started', 'reminder', 'expired']);
     });
   });
 

@@ -54,7 +54,9 @@ export type NotificationKind =
   | 'stars_refunded'
   /** A paid order whose amount, currency or order id did not match: under review, nothing provisioned. */
   | 'payment_under_review'
-  | 'payment_credited';
+  | 'payment_credited'
+  /** An operator refunded a payment to the payer (card/SBP through the provider, Stars through Telegram). */
+  | 'refunded_to_payer';
 
 /** A message to one user. `key` makes it idempotent: the same key is sent at most once. */
 export interface NotifyInput {

@@ -79,6 +79,7 @@ export const en = {
     'method-unavailable': 'This payment method is not available right now. Please choose another one.',
     'insufficient-balance': 'Your balance is too low for this plan. Please choose another payment method.',
     'promo-invalid': 'Your promo code no longer works (expired, used up, or already used by you). Choose the plan again to pay the full price.',
+    'not-renewable': 'This subscription can no longer be renewed: it was cancelled, or it ended too long ago and its key was deleted. Buy a new one: /plans',
   } satisfies Record<PurchaseRejection, string>,
   starsInvoiceTitle: (plan: BotPlan): string => `VPN: ${plan.name}`,
   starsInvoiceDescription: (plan: BotPlan): string => `VLESS VPN subscription for ${days(plan.durationDays)}.`,

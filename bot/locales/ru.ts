@@ -73,6 +73,7 @@ export const ru: BotTexts = {
     'method-unavailable': 'Этот способ оплаты сейчас недоступен. Выберите другой.',
     'insufficient-balance': 'На балансе недостаточно средств. Выберите другой способ оплаты.',
     'promo-invalid': 'Промокод больше не действует (истёк, закончился или уже использован вами). Выберите тариф снова, чтобы оплатить полную цену.',
+    'not-renewable': 'Эту подписку уже нельзя продлить: она отменена или закончилась слишком давно, и её ключ удалён. Купите новую: /plans',
   },
   starsInvoiceTitle: (plan) => `VPN: ${plan.name}`,
   starsInvoiceDescription: (plan) => `Подписка на VLESS VPN на ${days(plan.durationDays)}.`,

@@ -195,3 +195,44 @@ export async function listDueNotifications(
     LIMIT ${input.limit ?? 100}
   `);
 }
+
+/**
+ * The user's key messages (of `kinds`) that never reached them, one per subscription: the newest
+ * key message of each subscription when it is 'failed' (the user had blocked the bot, or Telegram
+ * kept refusing), and only for a subscription that is still active with a key. A subscription whose
+ * newest key message went through is not listed, however many older ones failed.
+ */
+export async function listUndeliveredKeyMessages(
+  connection: CommonQueryMethods,
+  input: { userId: number; kinds: readonly string[] },
+): Promise<readonly NotificationRow[]> {
+  return connection.any(sql.type(notificationRow)`
+    SELECT n.* FROM (
+      SELECT DISTINCT ON (data->>'subscriptionId') *
+      FROM notifications
+      WHERE user_id = ${input.userId} AND type = ANY(${sql.array([...input.kinds], 'text')}) AND data->>'subscriptionId' IS NOT NULL
+      ORDER BY data->>'subscriptionId', id DESC
+    ) n
+    JOIN subscriptions s ON s.id = (n.data->>'subscriptionId')::int
+    WHERE n.status = 'failed' AND s.user_id = ${input.userId} AND s.status = 'active' AND s.vpn_key IS NOT NULL
+    ORDER BY n.id
+  `);
+}
+
+/**
+ * Takes a failed message back for one more delivery attempt: failed -> pending, with scheduled_at
+ * moved `leaseMs` ahead so no other attempt sends it meanwhile. Exactly one caller gets the row.
+ * Finish with markNotificationSent, or markNotificationFailed with `final: true`.
+ *
+ * @returns the claimed row, or null when it is no longer failed (another attempt took it)
+ */
+export async function reclaimFailedNotification(
+  connection: CommonQueryMethods,
+  input: { notificationId: number; leaseMs: number },
+): Promise<NotificationRow | null> {
+  return connection.maybeOne(sql.type(notificationRow)`
+    UPDATE notifications SET status = 'pending', scheduled_at = now() + make_interval(secs => ${input.leaseMs / 1000})
+    WHERE id = ${input.notificationId} AND status = 'failed'
+    RETURNING *
+  `);
+}

@@ -3,6 +3,8 @@ import { IdempotencyKeyReusedError, RecordNotFoundError } from '../../lib/errors
 import { formatMoney, parseMoney } from '../../lib/money';
 import { paymentRow, type PaymentMethod, type PaymentRow } from '../schemas/payment-row';
 import { writeAuditLog, type Actor } from './audit-repository';
+import { consumePromoOfPayment, releasePromoOfPayment } from './promo-codes-repository';
+import { reverseReferralBonus } from './referrals-repository';
 
 /** A new order as the caller describes it. */
 export interface NewPayment {
@@ -168,6 +170,10 @@ export async function markPaymentCompleted(
       userId: completed.user_id,
       details: { amount: completed.amount, currency: completed.currency, provider: completed.provider },
     });
+    // A discounted order paid: its promo code's reservation is used up now, not at order creation.
+    if (completed.promo_code_id !== null) {
+      await consumePromoOfPayment(tx, { paymentId: completed.id, userId: completed.user_id, promoCodeId: completed.promo_code_id, actor: input.actor });
+    }
     return { completed: true, payment: completed };
   });
 }
@@ -201,6 +207,12 @@ async function transitionPayment(
       userId: changed.user_id,
       details: input.reason === undefined ? {} : { reason: input.reason },
     });
+    // A refunded payment takes back the referral bonus it earned (through the ledger, same transaction).
+    if (to === 'refunded') await reverseReferralBonus(tx, { paymentId: changed.id, actor: input.actor });
+    // A discounted order that ended unpaid gives its promo code's use back (unless another open order holds it).
+    if (changed.promo_code_id !== null && to !== 'refunded') {
+      await releasePromoOfPayment(tx, { paymentId: changed.id, userId: changed.user_id, promoCodeId: changed.promo_code_id, actor: input.actor });
+    }
     return { changed: true, payment: changed };
   });
 }
@@ -232,7 +244,8 @@ export async function markPaymentCancelled(
 
 /**
  * completed -> refunded. No-op otherwise. Moving money back (to the card or to the balance) is the
- * caller's job in the same transaction (e.g. creditBalance with reason 'refund').
+ * caller's job in the same transaction (e.g. creditBalance with reason 'refund'); the referral
+ * bonus this payment earned is reversed here (reverseReferralBonus).
  *
  * @throws RecordNotFoundError (NOT_FOUND) for an unknown payment
  */

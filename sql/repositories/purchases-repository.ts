@@ -23,17 +23,18 @@ export async function findUnpaidPendingSubscription(
 }
 
 /**
- * The newest still-pending full-price (no promo code) payment of a subscription with this method and amount, so a repeated
- * purchase shows the same invoice instead of creating a second one. Null when there is none.
+ * The newest still-pending payment of a subscription with this method, amount and promo code (none
+ * when `promoCodeId` is null or absent), so a repeated purchase shows the same invoice instead of
+ * creating a second one. Null when there is none.
  */
 export async function findPendingPayment(
   connection: CommonQueryMethods,
-  input: { subscriptionId: number; method: PaymentMethod; amount: string; currency: string },
+  input: { subscriptionId: number; method: PaymentMethod; amount: string; currency: string; promoCodeId?: number | null },
 ): Promise<PaymentRow | null> {
   return connection.maybeOne(sql.type(paymentRow)`
     SELECT * FROM payments
     WHERE subscription_id = ${input.subscriptionId} AND payment_method = ${input.method} AND status = 'pending'
-      AND promo_code_id IS NULL AND amount = ${input.amount}::numeric AND currency = ${input.currency}
+      AND promo_code_id IS NOT DISTINCT FROM ${input.promoCodeId ?? null}::int AND amount = ${input.amount}::numeric AND currency = ${input.currency}
     ORDER BY id DESC
     LIMIT 1
   `);

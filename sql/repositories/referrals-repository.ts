@@ -1,8 +1,8 @@
 import { sql, type CommonQueryMethods } from 'slonik';
-import { formatMoney, parseMoney } from '../../lib/money';
+import { formatMoney, parseMoney, percentOf } from '../../lib/money';
 import { referralRow, type ReferralRow } from '../schemas/referral-row';
 import { writeAuditLog, type Actor } from './audit-repository';
-import { creditBalance } from './ledger-repository';
+import { creditBalance, debitBalance, getBalance } from './ledger-repository';
 
 /**
  * Records that `referredId` came through `referrerId`'s link (status 'pending'). A user is referred
@@ -115,4 +115,63 @@ export async function cancelReferral(
     });
     return { cancelled: true };
   });
+}
+
+/**
+ * Takes back the referral bonus a payment earned, because that payment was refunded: in the
+ * caller's transaction (the refund's), debits the referrer through the ledger (reason
+ * 'referral_reversal', key `referral-reversal:<referredId>`) and marks the referral's
+ * bonus_reversed_at. A referrer who spent part of it loses what is left (the ledger never goes
+ * below zero); the shortfall is in the audit row. Nothing happens for a payment that earned no
+ * bonus, or a bonus already reversed.
+ *
+ * @idempotency referred user id (bonus_reversed_at and the ledger key)
+ * @returns the kopecks taken back, or null when there was nothing to reverse
+ */
+export async function reverseReferralBonus(
+  connection: CommonQueryMethods,
+  input: { paymentId: number; actor: Actor },
+): Promise<{ reversedKopecks: bigint; shortfallKopecks: bigint } | null> {
+  return connection.transaction(async (tx) => {
+    const referral = await tx.maybeOne(sql.type(referralRow)`
+      UPDATE referrals SET bonus_reversed_at = now()
+      WHERE source_payment_id = ${input.paymentId} AND status = 'paid' AND bonus_reversed_at IS NULL
+      RETURNING *
+    `);
+    if (referral === null) return null;
+    const bonus = referral.bonus_amount === null ? 0n : parseMoney(referral.bonus_amount);
+    const balance = parseMoney(await getBalance(tx, referral.referrer_id));
+    const taken = bonus < balance ? bonus : balance;
+    if (taken > 0n) {
+      await debitBalance(tx, {
+        userId: referral.referrer_id,
+        amount: formatMoney(taken),
+        reason: 'referral_reversal',
+        source: { table: 'referrals', id: referral.id },
+        idempotencyKey: `referral-reversal:${referral.referred_id}`,
+        actor: input.actor,
+      });
+    }
+    await writeAuditLog(tx, {
+      actor: input.actor,
+      action: 'referral.bonus_reversed',
+      entityType: 'referral',
+      entityId: referral.id,
+      userId: referral.referrer_id,
+      details: { payment_id: input.paymentId, bonus_amount: referral.bonus_amount, reversed: formatMoney(taken), shortfall: formatMoney(bonus - taken) },
+    });
+    return { reversedKopecks: taken, shortfallKopecks: bonus - taken };
+  });
+}
+
+/**
+ * The referral bonus a payment of `paidKopecks` earns: `percent` of it rounded down to a whole
+ * kopeck (exact integer arithmetic), or the flat `flatKopecks` when no percentage is configured.
+ * Null when bonuses are off.
+ *
+ * @param percent decimal text with up to two decimals ("10", "12.5"), or null
+ */
+export function referralBonusFor(paidKopecks: bigint, config: { percent: string | null; flatKopecks: bigint | null }): bigint | null {
+  if (config.percent !== null) return percentOf(paidKopecks, config.percent, 'down');
+  return config.flatKopecks;
 }

@@ -1,11 +1,14 @@
 import { z } from 'zod';
-import { idColumn, timestampColumn } from './columns';
+import { idColumn, moneyColumn, timestampColumn } from './columns';
 
 /** A `promo_codes` row. `code` is upper case; `max_redemptions` null = unlimited. */
 export const promoCodeRow = z.object({
   id: idColumn,
   code: z.string(),
-  percent_off: z.number().int().min(1).max(100),
+  /** Whole percent off, 1..100; null for a fixed-amount code. */
+  percent_off: z.number().int().min(1).max(100).nullable(),
+  /** RUB off as decimal text (migration 0019); null for a percent code. */
+  amount_off: moneyColumn.nullable(),
   max_redemptions: z.number().int().positive().nullable(),
   redeemed_count: z.number().int().nonnegative(),
   expires_at: timestampColumn.nullable(),
@@ -23,6 +26,9 @@ export const promoRedemptionRow = z.object({
   user_id: idColumn,
   payment_id: idColumn,
   created_at: timestampColumn,
+  /** reserved: an order with the code is open; consumed: a payment with it completed (migration 0019). */
+  status: z.enum(['reserved', 'consumed']),
+  consumed_at: timestampColumn.nullable(),
 });
 
 /** A `promo_redemptions` row. */

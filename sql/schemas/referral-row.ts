@@ -14,6 +14,8 @@ export const referralRow = z.object({
   created_at: timestampColumn,
   paid_at: timestampColumn.nullable(),
   source_payment_id: idColumn.nullable(),
+  /** When the bonus was taken back because its payment was refunded (migration 0019). */
+  bonus_reversed_at: timestampColumn.nullable(),
 });
 
 /** A `referrals` row. */

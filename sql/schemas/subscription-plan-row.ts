@@ -15,7 +15,10 @@ export const planFeatures = z.looseObject({
 /** A `subscription_plans` row. `price_rub` is RUB as decimal text. */
 export const subscriptionPlanRow = z.object({
   id: idColumn,
+  /** The Russian name (the seed's). */
   name: z.string(),
+  /** The English name (migration 0019); null = fall back to `name`. */
+  name_en: z.string().nullable(),
   duration_days: z.number().int().positive(),
   price_rub: moneyColumn,
   features: planFeatures.nullable(),

@@ -135,6 +135,8 @@ describe('payments end to end', () => {
     const payment = await latestPayment(user.id);
     assert.ok(start.kind === 'redirect' && start.url.startsWith(yookassa.url));
     assert.ok(payment.external_id);
+    // The payment page names the plan in the payer's language (Russian: no language stored).
+    assert.equal(yookassa.state.payments.get(payment.external_id)?.description, `VPN: 1 месяц, заказ ${payment.id}`);
     assert.deepEqual(
       yookassa.controls.calls.filter((call) => call.method === 'POST' && call.path === '/v3/payments').map((call) => call.idempotenceKey),
       [`payment-${payment.id}-attempt-1`],
@@ -257,7 +259,9 @@ describe('payments end to end', () => {
       WHERE r.promo_code_id = ${promo.id} AND r.user_id = ${user.id}
     `);
     assert.deepEqual(redemption, { payment_id: payment.id, redeemed: 1 });
-    assert.equal(await countAuditLogs(database.pool, { action: 'promo_code.redeemed', entityId: promo.id }), 1);
+    // Reserved by the order, consumed by its payment.
+    assert.equal(await countAuditLogs(database.pool, { action: 'promo_code.reserved', entityId: promo.id }), 1);
+    assert.equal(await countAuditLogs(database.pool, { action: 'promo_code.consumed', entityId: promo.id }), 1);
     // Once per user: the same code again is refused and creates nothing.
     assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance', promoCode: promo.code }), { kind: 'rejected', reason: 'promo-invalid' });
     assert.equal((await latestPayment(user.id)).id, payment.id);

@@ -273,7 +273,7 @@ async function promoPurchase(model: Model, step: Extract<Step, { kind: 'promo-pu
   let promo = step.reuse ? model.promos[step.pick % Math.max(model.promos.length, 1)] : undefined;
   if (promo === undefined) {
     const created = await createPromoCode(kit.pool, { code: `p${model.runId.slice(0, 8)}-${index}`, percentOff: step.percent, actor: OPERATOR });
-    promo = { id: created.id, code: created.code, percent: created.percent_off, users: [] };
+    promo = { id: created.id, code: created.code, percent: created.percent_off ?? 0, users: [] };
     model.promos.push(promo);
   }
   const usable = await findUsablePromo(kit.pool, { code: promo.code.toLowerCase(), userId, now });
@@ -283,7 +283,7 @@ async function promoPurchase(model: Model, step: Extract<Step, { kind: 'promo-pu
     return;
   }
   const listPrice = parseMoney(plan.price_rub);
-  const amount = expectedPromoAmount(listPrice, usable.percent_off);
+  const amount = expectedPromoAmount(listPrice, usable.percent_off ?? 0);
   const { subscription, payment } = await kit.pool.transaction(async (tx) => {
     const pending = await createPendingSubscription(tx, { userId, planId: plan.id, actor });
     const created = await createPayment(tx, {
@@ -580,7 +580,7 @@ async function checkInvariants(model: Model, context: string): Promise<void> {
     const promo = promoById.get(row.promo_code_id);
     assert.ok(promo && row.list_price !== null, at(`payment ${row.id}: its promo code and list price`));
     assert.match(row.list_price, CANONICAL_MONEY_PATTERN);
-    assert.equal(parseMoney(row.amount), expectedPromoAmount(parseMoney(row.list_price), promo.percent_off), at(`payment ${row.id}: amount = applyDiscount(list_price, percent)`));
+    assert.equal(parseMoney(row.amount), expectedPromoAmount(parseMoney(row.list_price), promo.percent_off ?? 0), at(`payment ${row.id}: amount = applyDiscount(list_price, percent)`));
     assert.ok(parseMoney(row.amount) <= parseMoney(row.list_price));
     assert.equal(redemptions.filter((redemption) => redemption.payment_id === row.id).length, 1, at(`payment ${row.id}: one redemption`));
   }

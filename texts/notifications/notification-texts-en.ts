@@ -32,10 +32,10 @@ export const notificationTextsEn: NotificationTexts = {
   reminder: (p) =>
     [
       `Your subscription${plan(p)} ends${p.hoursLeft === undefined ? ' soon' : ` in ${timeLeft(p.hoursLeft)}`}${p.endsAt === undefined ? '' : `, on ${dateFormat.format(p.endsAt)} (Moscow time)`}.`,
-      'Renew it to keep your key working: /plans',
+      'Press Renew (or /subscriptions → Renew) to keep the same key working; the new period is added to the current one.',
     ].join('\n'),
   expired: (p) =>
-    [`Your subscription${plan(p)} has ended and its key is switched off.`, 'Renew it within a few days and the same key works again: /plans'].join('\n'),
+    [`Your subscription${plan(p)} has ended and its key is switched off.`, 'Press Renew (or /subscriptions → Renew) within a few days and the same key works again.'].join('\n'),
   renewed: (p) => `Your subscription${plan(p)} is renewed${until(p)}. Thank you!`,
   reenabled: (p) => `Payment received: your key works again, and your subscription${plan(p)} is active${until(p)}.`,
   moved: (p) =>
@@ -55,7 +55,7 @@ export const notificationTextsEn: NotificationTexts = {
     [
       `Your subscription${plan(p)} ends${p.endsAt === undefined ? ' soon' : ` on ${dateFormat.format(p.endsAt)} (Moscow time)`}, and your balance is too low to renew it automatically.`,
       ...(p.amountKopecks === undefined ? [] : [`Renewal costs ${money(p.amountKopecks)}${p.balanceKopecks === undefined ? '' : `; your balance is ${money(p.balanceKopecks)}`}.`]),
-      'Top up your balance or pay for the renewal: /plans',
+      'Top up your balance, or press Renew (/subscriptions) to pay for the renewal by any method.',
     ].join('\n'),
   payment_under_review: (p) =>
     [
@@ -63,7 +63,12 @@ export const notificationTextsEn: NotificationTexts = {
       'The payment is under review: our support will contact you here. You do not need to pay again. Questions: /paysupport',
     ].join('\n'),
   trial_started: (p) =>
-    `Your free trial${p.days === undefined ? '' : ` of ${count(p.days, 'day')}`} has started${p.endsAt === undefined ? '' : `; it lasts${until(p)}`}. Your key follows in a moment.`,
+    [
+      `Your free trial${p.days === undefined ? '' : ` of ${count(p.days, 'day')}`} has started${p.endsAt === undefined ? '' : `; it lasts${until(p)}`}.`,
+      ...keyLines(p),
+      '',
+      'Apps: Hiddify, v2rayNG (Android), Streisand or V2Box (iPhone), Nekoray (desktop). Scan the QR code or paste the link.',
+    ].join('\n'),
   stars_refunded: (p) =>
     [
       `We returned ${p.stars === undefined ? 'your Stars payment' : count(p.stars, 'Star')} to you: ${
@@ -75,5 +80,10 @@ export const notificationTextsEn: NotificationTexts = {
     [
       `Your payment arrived after the subscription was cancelled, so ${p.amountKopecks === undefined ? 'it' : money(p.amountKopecks)} went to your balance instead.`,
       'You can spend it on any plan: /plans',
+    ].join('\n'),
+  refunded_to_payer: (p) =>
+    [
+      `We refunded ${p.stars === undefined ? (p.amountKopecks === undefined ? 'your payment' : money(p.amountKopecks)) : count(p.stars, 'Star')}${plan(p)} ${p.stars === undefined ? 'to the card or account you paid from (banks take up to a few days)' : 'to your Telegram Stars'}.`,
+      'The subscription is closed. Questions: /paysupport',
     ].join('\n'),
 };

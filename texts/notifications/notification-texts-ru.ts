@@ -34,10 +34,10 @@ export const notificationTextsRu: NotificationTexts = {
   reminder: (p) =>
     [
       `Подписка${plan(p)} заканчивается${p.hoursLeft === undefined ? ' скоро' : ` через ${timeLeft(p.hoursLeft)}`}${p.endsAt === undefined ? '' : `, ${at(p.endsAt)}`}.`,
-      'Продлите её, чтобы ключ продолжил работать: /plans',
+      'Нажмите «Продлить» (или /subscriptions → «Продлить»), чтобы тот же ключ работал дальше; новый срок добавится к текущему.',
     ].join('\n'),
   expired: (p) =>
-    [`Срок подписки${plan(p)} истёк, ключ отключён.`, 'Продлите её в ближайшие дни, и тот же ключ снова заработает: /plans'].join('\n'),
+    [`Срок подписки${plan(p)} истёк, ключ отключён.`, 'Нажмите «Продлить» (или /subscriptions → «Продлить») в ближайшие дни, и тот же ключ снова заработает.'].join('\n'),
   renewed: (p) => `Подписка${plan(p)} продлена${until(p)}. Спасибо!`,
   reenabled: (p) => `Оплата получена: ключ снова работает, подписка${plan(p)} активна${until(p)}.`,
   moved: (p) =>
@@ -57,7 +57,7 @@ export const notificationTextsRu: NotificationTexts = {
     [
       `Подписка${plan(p)} заканчивается${p.endsAt === undefined ? ' скоро' : ` ${at(p.endsAt)}`}, а для автопродления на балансе не хватает средств.`,
       ...(p.amountKopecks === undefined ? [] : [`Продление стоит ${money(p.amountKopecks)}${p.balanceKopecks === undefined ? '' : `, на балансе ${money(p.balanceKopecks)}`}.`]),
-      'Пополните баланс или оплатите продление: /plans',
+      'Пополните баланс или нажмите «Продлить» (/subscriptions), чтобы оплатить продление любым способом.',
     ].join('\n'),
   payment_under_review: (p) =>
     [
@@ -65,7 +65,12 @@ export const notificationTextsRu: NotificationTexts = {
       'Платёж на проверке: поддержка свяжется с вами здесь. Платить повторно не нужно. Вопросы: /paysupport',
     ].join('\n'),
   trial_started: (p) =>
-    `Пробный период${p.days === undefined ? '' : ` на ${days(p.days)}`} начался${p.endsAt === undefined ? '' : ` и продлится до ${at(p.endsAt)}`}. Ключ придёт следующим сообщением.`,
+    [
+      `Пробный период${p.days === undefined ? '' : ` на ${days(p.days)}`} начался${p.endsAt === undefined ? '' : ` и продлится до ${at(p.endsAt)}`}.`,
+      ...keyLines(p),
+      '',
+      'Приложения: Hiddify, v2rayNG (Android), Streisand или V2Box (iPhone), Nekoray (компьютер). Отсканируйте QR-код или вставьте ссылку.',
+    ].join('\n'),
   stars_refunded: (p) =>
     [
       `Мы вернули вам ${p.stars === undefined ? 'оплату в Stars' : `${p.stars} Stars`}: ${
@@ -77,5 +82,10 @@ export const notificationTextsRu: NotificationTexts = {
     [
       `Оплата получена, но подписка уже отменена, поэтому ${p.amountKopecks === undefined ? 'сумма зачислена' : `${money(p.amountKopecks)} зачислены`} на ваш баланс.`,
       'Их можно потратить на любой тариф: /plans',
+    ].join('\n'),
+  refunded_to_payer: (p) =>
+    [
+      `Мы вернули ${p.stars === undefined ? (p.amountKopecks === undefined ? 'ваш платёж' : money(p.amountKopecks)) : `${p.stars} Stars`}${p.planName === undefined ? '' : ` за «${p.planName}»`} ${p.stars === undefined ? 'на карту или счёт, с которого вы платили (банк зачисляет до нескольких дней)' : 'на ваш баланс Telegram Stars'}.`,
+      'Подписка закрыта. Вопросы: /paysupport',
     ].join('\n'),
 };

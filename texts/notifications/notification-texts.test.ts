@@ -21,6 +21,7 @@ const KINDS: readonly NotificationKind[] = [
   'stars_refunded',
   'payment_under_review',
   'payment_credited',
+  'refunded_to_payer',
 ];
 
 const FULL = {

@@ -1,0 +1,126 @@
+/**
+ * Refunds by method on Postgres: a card payment goes back through the fake YooKassa's refunds API,
+ * a Stars payment through refundStarPayment, a crypto one to the balance (the subscription
+ * workflow's update, stubbed here); each is audited, ends the subscription and is told to the
+ * user once, however often the operator repeats it.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { GrammyError } from 'grammy';
+import { sql } from 'slonik';
+import { countAuditLogs } from '../sql/repositories/audit-repository';
+import { createPayment, getPayment, markPaymentCompleted, setPaymentExternalId } from '../sql/repositories/payments-repository';
+import { recordStarsCharge } from '../sql/repositories/stars-charges-repository';
+import { newActiveSubscription, testActor } from '../test/support/db-fixtures';
+import { createTestDatabase, type TestDatabase } from '../test/support/test-database';
+import { createYooKassaKit, order } from '../test/support/yookassa-test-kit';
+import type { PaymentProvider } from '../lib/payments/payment-provider';
+import type { FakeYooKassa } from '../fakes/yookassa';
+import { createRefunds, type Refunds } from './refund-payment';
+
+let db: TestDatabase;
+let refunds: Refunds;
+let fake: FakeYooKassa;
+let provider: PaymentProvider;
+const kit = createYooKassaKit();
+const sent: { chatId: number; text: string }[] = [];
+const operatorCalls: string[] = [];
+const starsCalls: string[] = [];
+
+before(async () => {
+  db = await createTestDatabase({ seed: true });
+  ({ fake, provider } = await kit.setup());
+  refunds = createRefunds({
+    db: db.pool,
+    providers: { byName: { yookassa: provider }, forMethod: () => provider },
+    starsApi: {
+      async refundStarPayment(_userId, chargeId) {
+        starsCalls.push(chargeId);
+        if (starsCalls.filter((id) => id === chargeId).length > 1) throw new GrammyError('x', { ok: false, error_code: 400, description: 'Bad Request: CHARGE_ALREADY_REFUNDED' }, 'refundStarPayment', {});
+        return true;
+      },
+    },
+    operator: {
+      async refund(request) {
+        operatorCalls.push(`refund:${request.subscriptionId}:${request.paymentId}`);
+        return { ok: true, value: { amountKopecks: '24900' } };
+      },
+      async cancel(request) {
+        operatorCalls.push(`cancel:${request.subscriptionId}`);
+        return { ok: true, value: { phase: 'cancelled' } };
+      },
+    },
+    sendText: async (chatId, text) => {
+      sent.push({ chatId, text });
+      return { messageId: sent.length };
+    },
+  });
+});
+after(async () => {
+  await kit.close();
+  await db?.drop();
+});
+
+async function paid(method: 'card' | 'crypto' | 'stars', amount: string, currency = 'RUB') {
+  const row = await newActiveSubscription(db.pool, { planId: 1 });
+  const provider = method === 'card' ? 'yookassa' : method === 'crypto' ? 'cryptopay' : 'telegram_stars';
+  const { payment } = await createPayment(db.pool, { userId: row.user_id, subscriptionId: row.id, amount, currency, method, provider, actor: testActor });
+  return { row, payment };
+}
+
+const request = (paymentId: number, n: number) => ({ paymentId, operatorTelegramId: 777, requestId: `tg-${paymentId}-${n}` });
+
+describe('refundPayment by method', () => {
+  it('card: refunded through YooKassa once, marked refunded, audited, subscription cancelled, user told once', async () => {
+    const { row, payment } = await paid('card', '249.00');
+    const invoice = await provider.createInvoice(order({ orderId: payment.id, amountKopecks: 24_900n, idempotencyKey: `o-${payment.id}` }));
+    await setPaymentExternalId(db.pool, { paymentId: payment.id, externalId: invoice.externalId, actor: testActor });
+    fake.controls.pay(invoice.externalId);
+    await markPaymentCompleted(db.pool, { paymentId: payment.id, actor: testActor });
+
+    const first = await refunds.refundPayment(request(payment.id, 1));
+    const again = await refunds.refundPayment(request(payment.id, 2));
+    assert.deepEqual(first, { kind: 'refunded', to: 'card', amount: '249.00', currency: 'RUB' });
+    assert.deepEqual(again, first);
+    const providerRefunds = [...fake.state.refunds.values()].filter((refund) => refund.payment_id === invoice.externalId);
+    assert.equal(providerRefunds.length, 1, 'one refund at the provider (idempotency key per payment)');
+    assert.equal(providerRefunds[0]?.amount.value, '249.00');
+    assert.equal((await getPayment(db.pool, payment.id))?.status, 'refunded');
+    assert.equal(await countAuditLogs(db.pool, { action: 'payment.refunded_to_card', entityId: payment.id }), 1);
+    assert.ok(operatorCalls.includes(`cancel:${row.id}`));
+    const told = sent.filter((message) => message.text.includes('249'));
+    assert.equal(told.length, 1);
+    assert.match(told[0]?.text ?? '', /^Мы вернули 249 ₽ за «1 месяц» на карту/);
+  });
+
+  it('Stars: back to the payer through refundStarPayment (a repeat counts as done)', async () => {
+    const { payment } = await paid('stars', '139.00', 'XTR');
+    await markPaymentCompleted(db.pool, { paymentId: payment.id, actor: testActor });
+    const { charge } = await recordStarsCharge(db.pool, {
+      telegramPaymentChargeId: `charge-${payment.id}`,
+      telegramUserId: 4242,
+      invoicePayload: `p:${payment.id}`,
+      currency: 'XTR',
+      totalAmount: 139,
+      raw: {},
+      recordedBy: 'bot',
+      orderId: payment.id,
+    });
+    await db.pool.query(sql.unsafe`UPDATE stars_charges SET status = 'applied', decided_at = now() WHERE id = ${charge.id}`);
+    assert.deepEqual(await refunds.refundPayment(request(payment.id, 1)), { kind: 'refunded', to: 'stars', amount: '139.00', currency: 'XTR' });
+    assert.deepEqual(await refunds.refundPayment(request(payment.id, 2)), { kind: 'refunded', to: 'stars', amount: '139.00', currency: 'XTR' }, 'a repeat (Telegram: CHARGE_ALREADY_REFUNDED) is done, not an error');
+    assert.deepEqual(starsCalls, [`charge-${payment.id}`, `charge-${payment.id}`]);
+    assert.equal(await countAuditLogs(db.pool, { action: 'payment.refunded_to_stars', entityId: payment.id }), 1);
+    assert.ok(sent.some((message) => message.text.startsWith('Мы вернули 139 Stars')));
+  });
+
+  it('crypto: to the balance through the subscription workflow; a pending payment is refused', async () => {
+    const { row, payment } = await paid('crypto', '249.00');
+    const pendingResult = await refunds.refundPayment(request(payment.id, 1));
+    assert.deepEqual(pendingResult, { kind: 'refused', reason: 'not-completed' });
+    await markPaymentCompleted(db.pool, { paymentId: payment.id, actor: testActor });
+    assert.deepEqual(await refunds.refundPayment(request(payment.id, 2)), { kind: 'refunded', to: 'balance', amount: '249.00', currency: 'RUB' });
+    assert.ok(operatorCalls.includes(`refund:${row.id}:${payment.id}`));
+    assert.deepEqual(await refunds.refundPayment({ ...request(987_654, 1) }), { kind: 'refused', reason: 'not-found' });
+  });
+});
