@@ -21,13 +21,19 @@ export interface TelegramSender {
    * Sends plain text (no parse_mode, so nothing needs escaping).
    * @throws TelegramBlockedError, TelegramRejectedError, TelegramUnavailableError
    */
-  sendText(chatId: ChatId, text: string): Promise<SentMessage>;
+  sendText(chatId: ChatId, text: string, options?: SendTextOptions): Promise<SentMessage>;
   /**
    * Sends a PNG image given as base64 (a `data:` prefix is accepted), with an optional plain caption
    * (at most 1024 characters, Telegram's limit).
    * @throws TelegramBlockedError, TelegramRejectedError, TelegramUnavailableError
    */
   sendPhoto(chatId: ChatId, pngBase64: string, caption?: string): Promise<SentMessage>;
+}
+
+/** Extras of {@link TelegramSender.sendText}. */
+export interface SendTextOptions {
+  /** Inline buttons (rows of callback buttons), e.g. an alert's links into the operator console. */
+  inlineKeyboard?: ReadonlyArray<ReadonlyArray<{ text: string; callback_data: string }>>;
 }
 
 /** Longest caption Telegram accepts on a photo, in characters. */
@@ -125,7 +131,13 @@ export function createTelegramSender(options: TelegramSenderOptions): TelegramSe
   }
 
   return {
-    sendText: (chatId, text) => call('sendMessage', chatId, () => api.sendMessage(chatId, text, { link_preview_options: { is_disabled: true } })),
+    sendText: (chatId, text, options) =>
+      call('sendMessage', chatId, () =>
+        api.sendMessage(chatId, text, {
+          link_preview_options: { is_disabled: true },
+          ...(options?.inlineKeyboard === undefined ? {} : { reply_markup: { inline_keyboard: options.inlineKeyboard.map((row) => [...row]) } }),
+        }),
+      ),
     sendPhoto: (chatId, pngBase64, caption) => {
       const png = Buffer.from(pngBase64.replace(/^data:image\/png;base64,/, ''), 'base64');
       const photo = new InputFile(png, 'qr.png');

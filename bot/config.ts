@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { commonFields } from '../lib/config/common-fields';
-import { baseUrl, telegramApiRoot, telegramBotToken, telegramUserIds } from '../lib/config/fields';
+import { baseUrl, panelReopenAfterSeconds, telegramApiRoot, telegramBotToken, telegramUserIds } from '../lib/config/fields';
 import { parseConfig } from '../lib/config/parse-config';
 import { paymentFields } from '../lib/payments/payments-config';
 import { purchaseFields } from '../usecases/purchase-config';
@@ -29,6 +29,18 @@ export const botConfigSchema = z.object({
   PUBLIC_BASE_URL: baseUrl()
     .optional()
     .describe('Public base URL of the api; the bot shows <PUBLIC_BASE_URL>/sub/<token> links and import links; without it only the key'),
+  PANEL_CREDENTIALS_KEY: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("The worker's key of the stored 3X-UI panel secrets (secret); with it the operator console adds, tests and edits servers; without it the Servers screen says it is not configured"),
+  PANEL_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000).describe('Bound on each HTTP exchange with a 3X-UI panel when the console tests one, in milliseconds'),
+  PANEL_REOPEN_AFTER_SECONDS: panelReopenAfterSeconds,
+  BACKUP_DIR: z
+    .string()
+    .regex(/^\//, 'must be an absolute path')
+    .optional()
+    .describe("The worker's backup folder, for the console's Backups screen (the bot only lists it; the worker writes it); unset = backups not configured"),
   TRIAL_DAYS: z
     .union([z.literal('disabled'), z.coerce.number().int().min(1).max(365)])
     .default(3)

@@ -15,6 +15,14 @@ import { createBot } from './create-bot';
 import { createBotServices } from './create-bot-services';
 import { defaultTexts } from './locales';
 import { createOperatorActions } from '../usecases/operator-actions';
+import { createSecretBox } from '../lib/crypto/secret-box';
+import { createBackupService } from '../usecases/backups';
+import { createBroadcastService } from '../usecases/broadcasts';
+import { createMaintenanceService } from '../usecases/maintenance';
+import { createOperatorConsole } from '../usecases/operator-console';
+import { createOperatorStatsService } from '../usecases/operator-stats';
+import { createRefunds } from '../usecases/refund-payment';
+import { createServersService } from '../usecases/servers-service';
 import { publishCommands } from './publish-commands';
 import { startOpsServer } from '../lib/observability/ops-server';
 import { createProcessRegistry } from '../lib/observability/process-metrics';
@@ -28,15 +36,18 @@ const paymentWorkflows = {
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   timeoutMinutes: config.PAYMENT_TIMEOUT_MINUTES,
 };
+const providers = createPaymentProviders(config, { logger: logger.child({ component: 'payments' }) });
 const purchases = createPurchaseService({
   db,
   payments: paymentWorkflows,
-  providers: createPaymentProviders(config, { logger: logger.child({ component: 'payments' }) }),
+  providers,
   starsKopecksPerStar: config.STARS_KOPECKS_PER_STAR,
   disabledMethods: config.PAYMENT_METHODS_DISABLED,
   logger,
 });
 const trial = createTrialService({ db, client: paymentWorkflows.client, taskQueue: config.TEMPORAL_TASK_QUEUE, trialDays: config.TRIAL_DAYS });
+const operator = createOperatorActions({ client: paymentWorkflows.client, db, taskQueue: config.TEMPORAL_TASK_QUEUE });
+const secretBox = config.PANEL_CREDENTIALS_KEY === undefined ? undefined : createSecretBox(config.PANEL_CREDENTIALS_KEY);
 const bot = createBot({
   token: config.TELEGRAM_BOT_TOKEN,
   apiRoot: config.TELEGRAM_API_ROOT,
@@ -51,7 +62,35 @@ const bot = createBot({
     trial,
     publicBaseUrl: config.PUBLIC_BASE_URL,
   }),
-  operator: createOperatorActions({ client: paymentWorkflows.client, db, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+  operator,
+  admin: {
+    console: createOperatorConsole({ db }),
+    stats: createOperatorStatsService({ db }),
+    maintenance: createMaintenanceService({ db }),
+    broadcasts: createBroadcastService({ db, client: paymentWorkflows.client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+    backups: createBackupService({ client: paymentWorkflows.client, dir: config.BACKUP_DIR }),
+    servers:
+      secretBox === undefined
+        ? undefined
+        : (operatorTelegramId) =>
+            createServersService({
+              db,
+              secretBox,
+              panelTimeoutMs: config.PANEL_TIMEOUT_MS,
+              reopenAfterSeconds: config.PANEL_REOPEN_AFTER_SECONDS,
+              actor: { type: 'operator', telegramId: operatorTelegramId },
+            }),
+    refunds: createRefunds({
+      db,
+      providers,
+      operator,
+      starsApi: { refundStarPayment: (userId, chargeId) => bot.api.refundStarPayment(userId, chargeId) },
+      // Called only while handling an operator's update, so after `bot` exists.
+      sendText: async (chatId, text) => ({ messageId: (await bot.api.sendMessage(chatId, text)).message_id }),
+      logger,
+    }),
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+  },
   ...(config.SUPPORT_CONTACT === undefined ? {} : { supportContact: config.SUPPORT_CONTACT }),
   supportChatId: config.SUPPORT_CHAT_ID ?? config.ALERT_CHAT_ID,
 });

@@ -126,7 +126,7 @@ export function fakeServices(overrides: Partial<BotServices> = {}) {
  */
 export async function runBot(
   fake: FakeTelegram,
-  deps: Pick<BotDeps, 'services'> & Partial<Pick<BotDeps, 'operator' | 'supportChatId' | 'renderQr'>>,
+  deps: Pick<BotDeps, 'services'> & Partial<Pick<BotDeps, 'operator' | 'supportChatId' | 'renderQr' | 'admin'>>,
   body: (logs: string[]) => Promise<void>,
 ): Promise<void> {
   const logs: string[] = [];
@@ -157,7 +157,7 @@ export async function runBot(
 export async function withBot(
   services: BotServices,
   body: (fake: FakeTelegram, logs: string[]) => Promise<void>,
-  extra: Partial<Pick<BotDeps, 'operator' | 'supportChatId' | 'renderQr'>> = {},
+  extra: Partial<Pick<BotDeps, 'operator' | 'supportChatId' | 'renderQr' | 'admin'>> = {},
 ): Promise<void> {
   const fake = await startFakeTelegram({ token: TOKEN });
   try {
