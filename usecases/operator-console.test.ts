@@ -52,7 +52,9 @@ describe('operator console use cases', () => {
     const subscription = await newActiveSubscription(pool, { userId: user.id });
     const uuid = `0e0e0e0e-1111-4222-8333-${String(user.id).padStart(12, '0')}`;
     await provision(subscription.id, server.id, uuid);
-    const token = (await pool.one(sql.type(z.object({ sub_token: z.string() }))`SELECT sub_token FROM subscriptions WHERE id = ${subscription.id}`)).sub_token;
+    const token = (
+      await pool.one(sql.type(z.object({ sub_token: z.string() }))`SELECT sub_token FROM subscriptions WHERE id = ${subscription.id}`)
+    ).sub_token;
 
     const ids = async (query: string) => (await console.findUsers(query)).map((found) => [found.userId, found.matched]);
     assert.deepEqual(await ids(String(user.telegram_id)), [[user.id, 'telegram_id']]);
@@ -71,46 +73,87 @@ describe('operator console use cases', () => {
     await registerReferral(pool, { referrerId: referrer.id, referredId: user.id, actor: testActor });
     const subscription = await newActiveSubscription(pool, { userId: user.id });
 
-    const credit = { userId: user.id, amountKopecks: 15_050n, reason: 'compensation for downtime', operatorTelegramId: OPERATOR, requestId: 'tg-1' };
+    const credit = {
+      userId: user.id,
+      amountKopecks: 15_050n,
+      reason: 'compensation for downtime',
+      operatorTelegramId: OPERATOR,
+      requestId: 'tg-1',
+    };
     assert.deepEqual(await console.adjustBalance(credit), { ok: true, balanceKopecks: 15_050n });
     assert.deepEqual(await console.adjustBalance(credit), { ok: true, balanceKopecks: 15_050n }, 'a redelivered update moves money once');
-    assert.deepEqual(await console.adjustBalance({ ...credit, amountKopecks: -20_000n, requestId: 'tg-2' }), { ok: false, reason: 'insufficient-balance' });
-    assert.deepEqual(await console.adjustBalance({ ...credit, amountKopecks: -5_050n, requestId: 'tg-3' }), { ok: true, balanceKopecks: 10_000n });
+    assert.deepEqual(await console.adjustBalance({ ...credit, amountKopecks: -20_000n, requestId: 'tg-2' }), {
+      ok: false,
+      reason: 'insufficient-balance',
+    });
+    assert.deepEqual(await console.adjustBalance({ ...credit, amountKopecks: -5_050n, requestId: 'tg-3' }), {
+      ok: true,
+      balanceKopecks: 10_000n,
+    });
 
     const card = await console.userCard(user.id);
     assert.ok(card !== null);
     assert.equal(card.balanceKopecks, 10_000n);
-    assert.deepEqual(card.subscriptions.map((sub) => [sub.id, sub.status]), [[subscription.id, 'active']]);
+    assert.deepEqual(
+      card.subscriptions.map((sub) => [sub.id, sub.status]),
+      [[subscription.id, 'active']],
+    );
     assert.equal(card.payments.length, 1);
     assert.equal(card.payments[0]?.subscription_id, subscription.id);
     assert.equal(card.payments[0]?.status, 'completed');
-    assert.deepEqual(card.ledger.map((entry) => [entry.amount, entry.reason]), [['-50.50', 'operator_adjustment'], ['150.50', 'operator_adjustment']]);
+    assert.deepEqual(
+      card.ledger.map((entry) => [entry.amount, entry.reason]),
+      [
+        ['-50.50', 'operator_adjustment'],
+        ['150.50', 'operator_adjustment'],
+      ],
+    );
     assert.equal(card.referrals.referredByTelegramId, referrer.telegram_id);
-    assert.ok(card.audit.some((entry) => entry.action === 'balance.adjusted' && entry.actor === 'operator' && entry.actor_id === String(OPERATOR)));
+    assert.ok(
+      card.audit.some((entry) => entry.action === 'balance.adjusted' && entry.actor === 'operator' && entry.actor_id === String(OPERATOR)),
+    );
     const reasons = await pool.any(sql.type(z.object({ reason: z.string() }))`
       SELECT details->>'reason_text' AS reason FROM audit_logs WHERE action = 'balance.adjusted' AND user_id = ${user.id} ORDER BY id
     `);
-    assert.deepEqual(reasons.map((row) => row.reason), ['compensation for downtime', 'compensation for downtime']);
-    assert.equal((await console.userCard(2_000_000_000)), null);
+    assert.deepEqual(
+      reasons.map((row) => row.reason),
+      ['compensation for downtime', 'compensation for downtime'],
+    );
+    assert.equal(await console.userCard(2_000_000_000), null);
   });
 
   it('creates percent and fixed promo codes, lists them with usage and disables one (audited)', async () => {
     const console = createOperatorConsole({ db: pool });
     const suffix = String(Date.now() % 100000);
-    const percent = await console.createPromo({ code: `pct${suffix}`, percentOff: 25, maxRedemptions: 100, expiresAt: new Date('2099-01-01T00:00:00Z'), operatorTelegramId: OPERATOR });
+    const percent = await console.createPromo({
+      code: `pct${suffix}`,
+      percentOff: 25,
+      maxRedemptions: 100,
+      expiresAt: new Date('2099-01-01T00:00:00Z'),
+      operatorTelegramId: OPERATOR,
+    });
     const fixed = await console.createPromo({ code: `FIX${suffix}`, amountOffKopecks: 10_000n, operatorTelegramId: OPERATOR });
     assert.ok(percent.ok && fixed.ok);
     assert.equal(percent.promo.code, `PCT${suffix}`);
     assert.equal(fixed.promo.amount_off, '100.00');
-    assert.deepEqual(await console.createPromo({ code: `PCT${suffix}`, percentOff: 5, operatorTelegramId: OPERATOR }), { ok: false, reason: 'exists' });
-    assert.deepEqual(await console.createPromo({ code: `BOTH${suffix}`, percentOff: 5, amountOffKopecks: 100n, operatorTelegramId: OPERATOR }), { ok: false, reason: 'invalid' });
+    assert.deepEqual(await console.createPromo({ code: `PCT${suffix}`, percentOff: 5, operatorTelegramId: OPERATOR }), {
+      ok: false,
+      reason: 'exists',
+    });
+    assert.deepEqual(
+      await console.createPromo({ code: `BOTH${suffix}`, percentOff: 5, amountOffKopecks: 100n, operatorTelegramId: OPERATOR }),
+      { ok: false, reason: 'invalid' },
+    );
 
     const listed = await console.listPromos();
     const mine = listed.filter((promo) => promo.code.endsWith(suffix));
-    assert.deepEqual(mine.map((promo) => [promo.code, promo.redeemed_count, promo.reserved, promo.is_active]), [
-      [`FIX${suffix}`, 0, 0, true],
-      [`PCT${suffix}`, 0, 0, true],
-    ]);
+    assert.deepEqual(
+      mine.map((promo) => [promo.code, promo.redeemed_count, promo.reserved, promo.is_active]),
+      [
+        [`FIX${suffix}`, 0, 0, true],
+        [`PCT${suffix}`, 0, 0, true],
+      ],
+    );
     assert.equal(await console.disablePromo({ promoCodeId: percent.promo.id, operatorTelegramId: OPERATOR }), true);
     assert.equal(await console.disablePromo({ promoCodeId: percent.promo.id, operatorTelegramId: OPERATOR }), false, 'already off');
     assert.equal(await countAuditLogs(pool, { action: 'promo_code.disabled', entityId: percent.promo.id }), 1);

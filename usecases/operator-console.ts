@@ -85,11 +85,17 @@ export interface OperatorConsole {
    * `operator_adjustment` ledger row, with the operator's reason in the audit log.
    * @idempotency requestId (a redelivered update moves money once)
    */
-  adjustBalance(input: { userId: number; amountKopecks: Kopecks; reason: string; operatorTelegramId: number; requestId: string }): Promise<
-    { ok: true; balanceKopecks: Kopecks } | { ok: false; reason: 'insufficient-balance' | 'no-user' }
-  >;
+  adjustBalance(input: {
+    userId: number;
+    amountKopecks: Kopecks;
+    reason: string;
+    operatorTelegramId: number;
+    requestId: string;
+  }): Promise<{ ok: true; balanceKopecks: Kopecks } | { ok: false; reason: 'insufficient-balance' | 'no-user' }>;
   /** What a key message needs: whom to send it and the key; null without a provisioned key. */
-  keyToResend(subscriptionId: number): Promise<{ telegramId: number; languageCode: string | null; vpnKey: string; subToken: string } | null>;
+  keyToResend(
+    subscriptionId: number,
+  ): Promise<{ telegramId: number; languageCode: string | null; vpnKey: string; subToken: string } | null>;
   listPromos(): Promise<readonly PromoUsage[]>;
   createPromo(input: NewPromoInput): Promise<{ ok: true; promo: PromoUsage } | { ok: false; reason: 'exists' | 'invalid' }>;
   disablePromo(input: { promoCodeId: number; operatorTelegramId: number }): Promise<boolean>;
@@ -104,7 +110,9 @@ export function createOperatorConsole(deps: { db: DatabasePool }): OperatorConso
     async findUsers(query) {
       const found = await searchUsers(db, query);
       const users = await Promise.all(found.map(async (match) => ({ match, user: await getUserById(db, match.userId) })));
-      return users.flatMap(({ match, user }) => (user === null ? [] : [{ userId: user.id, telegramId: user.telegram_id, username: user.username, matched: match.matched }]));
+      return users.flatMap(({ match, user }) =>
+        user === null ? [] : [{ userId: user.id, telegramId: user.telegram_id, username: user.username, matched: match.matched }],
+      );
     },
 
     async userCard(userId) {
@@ -127,7 +135,13 @@ export function createOperatorConsole(deps: { db: DatabasePool }): OperatorConso
         balanceKopecks: parseMoney(user.balance),
         autoRenew: user.auto_renew,
         trialUsed: user.trial_used_at !== null,
-        subscriptions: subscriptions.map((row) => ({ id: row.id, status: row.status, planId: row.plan_id, serverId: row.server_id, endsAt: row.end_date })),
+        subscriptions: subscriptions.map((row) => ({
+          id: row.id,
+          status: row.status,
+          planId: row.plan_id,
+          serverId: row.server_id,
+          endsAt: row.end_date,
+        })),
         payments,
         ledger,
         referrals,
@@ -172,7 +186,12 @@ export function createOperatorConsole(deps: { db: DatabasePool }): OperatorConso
       if (subscription === null || subscription.vpn_key === null || subscription.status !== 'active') return null;
       const user = await getUserById(db, subscription.user_id);
       if (user === null) return null;
-      return { telegramId: user.telegram_id, languageCode: user.language_code, vpnKey: subscription.vpn_key, subToken: subscription.sub_token };
+      return {
+        telegramId: user.telegram_id,
+        languageCode: user.language_code,
+        vpnKey: subscription.vpn_key,
+        subToken: subscription.sub_token,
+      };
     },
 
     listPromos: () => listPromoCodes(db),
@@ -200,6 +219,7 @@ export function createOperatorConsole(deps: { db: DatabasePool }): OperatorConso
 
     serverTraffic: () => trafficByServer(db),
 
-    disablePromo: ({ promoCodeId, operatorTelegramId }) => disablePromoCode(db, { promoCodeId, actor: { type: 'operator', telegramId: operatorTelegramId } }),
+    disablePromo: ({ promoCodeId, operatorTelegramId }) =>
+      disablePromoCode(db, { promoCodeId, actor: { type: 'operator', telegramId: operatorTelegramId } }),
   };
 }

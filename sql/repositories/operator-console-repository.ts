@@ -13,7 +13,10 @@ import { eligibleServer } from './server-eligibility';
 /** How a search matched. */
 export type UserMatch = 'telegram_id' | 'username' | 'subscription_id' | 'key' | 'sub_token';
 
-const foundUser = z.object({ user_id: z.number().int(), matched: z.enum(['telegram_id', 'username', 'subscription_id', 'key', 'sub_token']) });
+const foundUser = z.object({
+  user_id: z.number().int(),
+  matched: z.enum(['telegram_id', 'username', 'subscription_id', 'key', 'sub_token']),
+});
 
 /**
  * Users matching what an operator typed: a number is a Telegram id or a subscription id,
@@ -21,7 +24,11 @@ const foundUser = z.object({ user_id: z.number().int(), matched: z.enum(['telegr
  * of a VLESS key (uuid, share link) or of a /sub token. At most `limit` users, each once, by the
  * strongest match. Fragments match literally (LIKE wildcards in them are escaped).
  */
-export async function searchUsers(connection: CommonQueryMethods, query: string, limit = 10): Promise<Array<{ userId: number; matched: UserMatch }>> {
+export async function searchUsers(
+  connection: CommonQueryMethods,
+  query: string,
+  limit = 10,
+): Promise<Array<{ userId: number; matched: UserMatch }>> {
   const text = query.trim();
   if (text === '') return [];
   const parts = [];
@@ -71,7 +78,13 @@ export async function listUserPayments(connection: CommonQueryMethods, userId: n
   `);
 }
 
-const cardLedger = z.object({ id: z.coerce.number(), amount: moneyColumn, balance_after: moneyColumn, reason: z.string(), created_at: timestampColumn });
+const cardLedger = z.object({
+  id: z.coerce.number(),
+  amount: moneyColumn,
+  balance_after: moneyColumn,
+  reason: z.string(),
+  created_at: timestampColumn,
+});
 /** A ledger row on the user card. */
 export type CardLedgerEntry = z.infer<typeof cardLedger>;
 
@@ -85,7 +98,10 @@ export async function listUserLedger(connection: CommonQueryMethods, userId: num
 const referralCounts = z.object({ invited: z.number().int(), paid: z.number().int(), referred_by: z.number().int().nullable() });
 
 /** How many users this one invited (and how many of them earned a bonus), and who invited them. */
-export async function userReferrals(connection: CommonQueryMethods, userId: number): Promise<{ invited: number; paid: number; referredByTelegramId: number | null }> {
+export async function userReferrals(
+  connection: CommonQueryMethods,
+  userId: number,
+): Promise<{ invited: number; paid: number; referredByTelegramId: number | null }> {
   const row = await connection.one(sql.type(referralCounts)`
     SELECT
       (SELECT count(*)::int FROM referrals WHERE referrer_id = ${userId}) AS invited,
@@ -95,7 +111,13 @@ export async function userReferrals(connection: CommonQueryMethods, userId: numb
   return { invited: row.invited, paid: row.paid, referredByTelegramId: row.referred_by };
 }
 
-const cardAudit = z.object({ id: z.number().int(), action: z.string(), actor: z.string(), actor_id: z.string().nullable(), created_at: timestampColumn });
+const cardAudit = z.object({
+  id: z.number().int(),
+  action: z.string(),
+  actor: z.string(),
+  actor_id: z.string().nullable(),
+  created_at: timestampColumn,
+});
 /** An audit row on the user card. */
 export type CardAuditEntry = z.infer<typeof cardAudit>;
 
@@ -125,7 +147,13 @@ export async function disablePromoCode(connection: CommonQueryMethods, input: { 
       UPDATE promo_codes SET is_active = false WHERE id = ${input.promoCodeId} AND is_active RETURNING code
     `);
     if (changed === null) return false;
-    await writeAuditLog(tx, { actor: input.actor, action: 'promo_code.disabled', entityType: 'promo_code', entityId: input.promoCodeId, details: { code: changed.code } });
+    await writeAuditLog(tx, {
+      actor: input.actor,
+      action: 'promo_code.disabled',
+      entityType: 'promo_code',
+      entityId: input.promoCodeId,
+      details: { code: changed.code },
+    });
     return true;
   });
 }
@@ -141,8 +169,13 @@ const moveFacts = z.object({ status: z.string(), server_id: z.number().int().nul
  * with a panel). Read-only: the workflow still takes the slot, so a race can still refuse there.
  * @returns null when the move may go ahead
  */
-export async function moveBlocker(connection: CommonQueryMethods, input: { subscriptionId: number; toServerId?: number | undefined }): Promise<MoveBlocker | null> {
-  const facts = await connection.maybeOne(sql.type(moveFacts)`SELECT status::text AS status, server_id FROM subscriptions WHERE id = ${input.subscriptionId}`);
+export async function moveBlocker(
+  connection: CommonQueryMethods,
+  input: { subscriptionId: number; toServerId?: number | undefined },
+): Promise<MoveBlocker | null> {
+  const facts = await connection.maybeOne(
+    sql.type(moveFacts)`SELECT status::text AS status, server_id FROM subscriptions WHERE id = ${input.subscriptionId}`,
+  );
   if (facts === null) return 'no-subscription';
   if (facts.status !== 'active' || facts.server_id === null) return 'not-active';
   const eligible = eligibleServer({ requirePanel: true });
