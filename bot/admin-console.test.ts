@@ -541,6 +541,9 @@ describe('operator console through the fake Telegram', () => {
 
       await press(fake, buyer, 'pay:1:card', (text) => text === adminRu.sellingPaused);
       assert.deepEqual(purchases, [], 'no order, no payment page');
+      // A Stars invoice sent before maintenance began is refused at the pre-checkout: no money taken.
+      const declined = await fake.userPays(buyer, 'order:1', { totalAmount: 150 });
+      assert.deepEqual(declined, { status: 'declined', errorMessage: adminRu.sellingPaused });
 
       await press(fake, ru, 'adm:mt0', (text) => text.startsWith('Техработы: выключены'));
       const afterOff = mark(fake);
