@@ -315,8 +315,10 @@ function fakeConsole() {
 /** The bot with operators `en` and `ru`, every console service faked. */
 async function withConsole(
   body: (fake: FakeTelegram, state: ReturnType<typeof fakeConsole>, purchases: unknown[]) => Promise<void>,
+  configure: (state: ReturnType<typeof fakeConsole>) => void = () => undefined,
 ): Promise<void> {
   const state = fakeConsole();
+  configure(state);
   const { services, purchases } = fakeServices({ isAdmin: async (telegramId) => telegramId === en.id || telegramId === ru.id });
   await withBot(
     services,
@@ -646,5 +648,39 @@ describe('operator console through the fake Telegram', () => {
       });
       assert.deepEqual(calls.find(([name]) => name === 'disableServer')?.[1], { operatorTelegramId: en.id, serverId: 3 });
     });
+  });
+
+  it('refunds by the payment method when the refunds use case is wired, and words its refusals', async () => {
+    const refunded: Array<{ paymentId: number; operatorTelegramId: number }> = [];
+    await withConsole(
+      async (fake, { calls }) => {
+        await press(fake, ru, 'adm:rf:12', (text) => text === adminRu.refundPick);
+        await press(fake, ru, 'adm:rfp:701:55', (text) => text.startsWith('Вернуть платёж #701'));
+        await press(fake, ru, 'adm:rfy:701:55', (text) => text === 'Платёж #701 возвращён: 249.00 RUB — на карту/СБП.');
+        await press(fake, en, 'adm:rfy:702:55', (text) => text === 'Refund refused: the payment provider did not answer; try again later.');
+        assert.deepEqual(
+          refunded.map((input) => [input.paymentId, input.operatorTelegramId]),
+          [
+            [701, ru.id],
+            [702, en.id],
+          ],
+        );
+        assert.deepEqual(
+          calls.filter(([name]) => name === 'refund'),
+          [],
+          'not the balance fallback',
+        );
+      },
+      (state) => {
+        state.admin.refunds = {
+          refundPayment: async (input) => {
+            refunded.push(input);
+            return input.paymentId === 701
+              ? { kind: 'refunded', to: 'card', amount: '249.00', currency: 'RUB' }
+              : { kind: 'refused', reason: 'provider-unavailable' };
+          },
+        };
+      },
+    );
   });
 });
