@@ -9,6 +9,7 @@ import type { FakeTelegram, RecordedCall } from '../fakes/telegram';
 import { buttons, fakeServices, withBot } from '../test/support/bot-test-kit';
 import { alertButtons } from '../activities/alert-text';
 import type { BroadcastProgress } from '../activities/contracts/broadcast-activities';
+import { en as enTexts } from './locales';
 import { adminEn } from './locales/admin-en';
 import { adminRu } from './locales/admin-ru';
 import type { BotDeps } from './create-bot';
@@ -471,6 +472,9 @@ describe('operator console through the fake Telegram', () => {
   it('offers several matches as buttons, and opens the card from an alert button', async () => {
     await withConsole(async (fake) => {
       await press(fake, en, 'adm:find', (text) => text === adminEn.findPrompt);
+      // A command is not an answer: /menu shows the menu, and the question still waits.
+      await say(fake, en, '/menu', (text) => text === enTexts.menu.mainMenu);
+      assert.ok(!fake.sent(en.id).some((call) => String(call.params['text']).includes('/menu')), 'not searched for');
       const many = await say(fake, en, 'many', (text) => text === adminEn.findMany(2));
       assert.deepEqual(
         buttons(many).map((button) => button.callback_data),

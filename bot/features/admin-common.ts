@@ -106,6 +106,16 @@ export const pressed =
     return parsed !== null && verbs.includes(parsed.verb);
   };
 
+/**
+ * Whether the update is a typed answer to a pending console question of one of `kinds` in this
+ * chat. A command is never an answer (the operator left the question: /admin clears it).
+ */
+export function answers(deps: Pick<AdminDeps, 'inputs'>, ctx: BotContext, kinds: readonly string[]): boolean {
+  const text = ctx.message?.text;
+  if (text === undefined || text.startsWith('/') || ctx.chat === undefined) return false;
+  return kinds.includes(deps.inputs.get(ctx.chat.id)?.kind ?? '');
+}
+
 /** The operator's words for a refused or failed subscription change. */
 export function changeOutcome<T>(texts: AdminTexts, result: OperatorResult<T>, done: (value: T) => string): string {
   if (result.ok) return done(result.value);

@@ -8,7 +8,7 @@ import type { BotContext } from '../bot-context';
 import { showScreen } from '../show-screen';
 import { BROADCAST_AUDIENCES, type BroadcastAudience } from '../../usecases/broadcasts';
 import { revenueChartPng } from '../../usecases/operator-stats';
-import { adm, at, backRow, operatorOnly, parseAdminCallback, pressed, type AdminDeps } from './admin-common';
+import { adm, answers, at, backRow, operatorOnly, parseAdminCallback, pressed, type AdminDeps } from './admin-common';
 import { parsePromo } from './admin-input';
 
 /** The console's main menu. */
@@ -33,8 +33,7 @@ const VERBS = ['menu', 'stats', 'mt', 'mt1', 'mt0', 'bk', 'bkn', 'bc', 'bca', 'b
 export function adminConsoleFeature(deps: AdminDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>();
   const isCommand = (ctx: BotContext) => ctx.message?.text !== undefined && /^\/admin(@\w+)?(\s|$)/.test(ctx.message.text);
-  const pendingKind = (ctx: BotContext, ...kinds: string[]) =>
-    ctx.message?.text !== undefined && ctx.chat !== undefined && kinds.includes(deps.inputs.get(ctx.chat.id)?.kind ?? '');
+  const pendingKind = (ctx: BotContext, ...kinds: string[]) => answers(deps, ctx, kinds);
   const gated = operatorOnly(
     feature,
     deps,

@@ -9,7 +9,7 @@ import type { BotContext } from '../bot-context';
 import { showScreen } from '../show-screen';
 import { AppError } from '../../lib/errors';
 import type { AddServerInput } from '../../usecases/servers-service';
-import { adm, at, backRow, operatorOnly, parseAdminCallback, pressed, type AdminDeps } from './admin-common';
+import { adm, answers, at, backRow, operatorOnly, parseAdminCallback, pressed, type AdminDeps } from './admin-common';
 
 const VERBS = ['srv', 's', 'st', 'sd', 'se', 'sr', 'sedit', 'sadd'];
 
@@ -57,8 +57,7 @@ const refusal = (error: unknown): string | null => (error instanceof AppError &&
 /** Server management. */
 export function adminServersFeature(deps: AdminDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>();
-  const pendingKind = (ctx: BotContext) =>
-    ctx.message?.text !== undefined && ['server-add', 'server-edit'].includes(deps.inputs.get(ctx.chat?.id ?? 0)?.kind ?? '');
+  const pendingKind = (ctx: BotContext) => answers(deps, ctx, ['server-add', 'server-edit']);
   const gated = operatorOnly(feature, deps, (ctx) => pressed(...VERBS)(ctx) || pendingKind(ctx));
 
   /** Server `id`'s screen with its buttons. */

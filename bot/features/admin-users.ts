@@ -7,7 +7,18 @@
 import { Composer, InlineKeyboard } from 'grammy';
 import type { BotContext } from '../bot-context';
 import { showScreen } from '../show-screen';
-import { adminTextsOf, adm, at, backRow, changeOutcome, operatorOnly, parseAdminCallback, pressed, type AdminDeps } from './admin-common';
+import {
+  adminTextsOf,
+  adm,
+  answers,
+  at,
+  backRow,
+  changeOutcome,
+  operatorOnly,
+  parseAdminCallback,
+  pressed,
+  type AdminDeps,
+} from './admin-common';
 import { parseBalanceAdjustment, parseDays } from './admin-input';
 import { pickLocale } from '../locales';
 
@@ -33,8 +44,7 @@ function cardKeyboard(ctx: BotContext, card: { userId: number; subscriptions: Ar
 /** Finding users and acting on them. */
 export function adminUsersFeature(deps: AdminDeps): Composer<BotContext> {
   const feature = new Composer<BotContext>();
-  const pendingKind = (ctx: BotContext) =>
-    ctx.message?.text !== undefined && ['find', 'extend', 'balance'].includes(deps.inputs.get(ctx.chat?.id ?? 0)?.kind ?? '');
+  const pendingKind = (ctx: BotContext) => answers(deps, ctx, ['find', 'extend', 'balance']);
   const gated = operatorOnly(feature, deps, (ctx) => pressed(...VERBS)(ctx) || pendingKind(ctx));
 
   /** Shows user `userId`'s card. */
