@@ -21,6 +21,7 @@ import {
   finishBroadcast,
   finishDelivery,
   getBroadcast,
+  isBroadcastRunning,
   markBroadcastReported,
   releaseDelivery,
   type BroadcastRow,
@@ -106,6 +107,11 @@ export function createBroadcastActivities(deps: BroadcastActivityDeps): Broadcas
           // The slot is taken after the claim, right before the send, so database latency cannot
           // bunch sends up: Telegram sees them spaced by the limiter.
           await limiter.take();
+          // Cancelled while this sender waited for its slot (a 429 pause can be long): not sent.
+          if (!(await isBroadcastRunning(deps.db, broadcast.id))) {
+            await releaseDelivery(deps.db, delivery.id);
+            return false;
+          }
           const outcome = await sender.send(delivery.chat_id, broadcast.text);
           switch (outcome.kind) {
             case 'rate_limited':

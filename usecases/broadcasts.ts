@@ -11,6 +11,7 @@ import { signalCancelBroadcast, startBroadcastWorkflow } from '../clients/broadc
 import {
   BROADCAST_AUDIENCES,
   cancelBroadcast,
+  clearUserBlocked,
   countAudience,
   countDeliveries,
   createBroadcast,
@@ -57,6 +58,8 @@ export interface BroadcastService {
   runningBroadcast(): Promise<BroadcastProgress | null>;
   /** Stops a running broadcast (no new sends from now on) and lets it report. False when it was not running. */
   cancelBroadcast(input: { broadcastId: number; operatorTelegramId: number }): Promise<boolean>;
+  /** The user wrote to the bot: reachable again, so later broadcasts include them (clears users.blocked_at). */
+  userReachable(userId: number): Promise<void>;
 }
 
 function isAudience(value: string): value is BroadcastAudience {
@@ -120,5 +123,7 @@ export function createBroadcastService(deps: { db: DatabasePool; client: Client;
       if (stopped) await signalCancelBroadcast(deps.client, input.broadcastId);
       return stopped;
     },
+
+    userReachable: (userId) => clearUserBlocked(deps.db, userId),
   };
 }

@@ -6,6 +6,7 @@ import {
   isCancellation,
   proxyActivities,
   setHandler,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BroadcastActivities, BroadcastProgress } from '../activities/contracts/broadcast-activities';
@@ -41,8 +42,12 @@ export async function broadcastWorkflow(input: BroadcastWorkflowInput): Promise<
     cancelRequested = true;
   });
 
-  const finish = async (stop: boolean): Promise<BroadcastProgress> => {
-    if (stop) await bookkeeping.stopBroadcast({ broadcastId: input.broadcastId });
+  const finish = async (stop: 'no' | 'now' | 'batch-may-run'): Promise<BroadcastProgress> => {
+    if (stop !== 'no') await bookkeeping.stopBroadcast({ broadcastId: input.broadcastId });
+    // A cancelled workflow does not wait for its batch: let the sends it has in flight end (each
+    // is bounded by the 15 s HTTP timeout; no new one starts once the broadcast is stopped) before
+    // the leftovers are called unknown.
+    if (stop === 'batch-may-run') await sleep('20 seconds');
     progress = await bookkeeping.finishBroadcast({ broadcastId: input.broadcastId });
     await reporting.reportBroadcast({ broadcastId: input.broadcastId });
     return progress;
@@ -50,14 +55,14 @@ export async function broadcastWorkflow(input: BroadcastWorkflowInput): Promise<
 
   try {
     for (;;) {
-      if (cancelRequested) return await finish(true);
+      if (cancelRequested) return await finish('now');
       const batch = await sending.sendBroadcastBatch({ broadcastId: input.broadcastId, maxSeconds: 30 });
       progress = batch.progress;
-      if (batch.done) return await finish(false);
+      if (batch.done) return await finish('no');
       if (workflowInfo().continueAsNewSuggested) await continueAsNew<typeof broadcastWorkflow>(input);
     }
   } catch (error) {
     if (!isCancellation(error)) throw error;
-    return CancellationScope.nonCancellable(() => finish(true));
+    return CancellationScope.nonCancellable(() => finish('batch-may-run'));
   }
 }

@@ -134,6 +134,12 @@ export async function createBroadcast(
   }
 }
 
+/** Whether the broadcast is still running (not cancelled or finished). */
+export async function isBroadcastRunning(connection: CommonQueryMethods, broadcastId: number): Promise<boolean> {
+  const row = await connection.maybeOne(sql.type(z.object({ id: z.number() }))`SELECT id FROM broadcasts WHERE id = ${broadcastId} AND status = 'running'`);
+  return row !== null;
+}
+
 /** The broadcast with this id, or null. */
 export async function getBroadcast(connection: CommonQueryMethods, broadcastId: number): Promise<BroadcastRow | null> {
   return connection.maybeOne(sql.type(broadcastRow)`SELECT * FROM broadcasts WHERE id = ${broadcastId}`);

@@ -11,7 +11,7 @@
  * - sends are paced at 25 per second and stay within Telegram's 30 in any one-second window;
  * - the operator gets a report with the numbers.
  * Then: a second broadcast excludes the users marked blocked, a third start is refused while one
- * runs, and a cancel stops it with a report.
+ * runs, and a cancel (the operator's, or of the workflow itself) stops it with a report.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -159,6 +159,25 @@ describe('broadcast through a worker crash', () => {
       assert.match(String(report.params['text']), new RegExp(`cancelled[\\s\\S]*Not sent \\(cancelled\\): ${result.pending}`));
       assert.equal(await service.cancelBroadcast({ broadcastId: started.broadcastId, operatorTelegramId: OPERATOR }), false, 'not running any more');
       assert.equal(await service.runningBroadcast(), null);
+    });
+  });
+
+  it('cancelling the workflow itself (Temporal UI, CLI) stops the sends too, lets those in flight land, and reports', async () => {
+    const text = 'Third broadcast';
+    await stack.run(async () => {
+      const started = await service.startBroadcast({ audience: 'all', text, operatorTelegramId: OPERATOR, requestKey: 'tg-3001' });
+      assert.equal(started.kind, 'started');
+      if (started.kind !== 'started') return;
+      await eventually(async () => (okSends(text).length >= 5 ? true : undefined), 20_000, '5 messages out');
+      const handle = stack.temporal.client.workflow.getHandle(broadcastWorkflowId(started.broadcastId));
+      await handle.cancel();
+      const result = await handle.result();
+      assert.equal(result.status, 'cancelled');
+      assert.ok(result.pending > 0, 'the rest was never sent');
+      assert.deepEqual([result.sending, result.unknown], [0, 0], 'the sends in flight at the cancel were recorded, none left uncertain');
+      assert.equal(result.sent, okSends(text).length);
+      const report = await stack.telegram.waitFor((call) => call.method === 'sendMessage' && call.chatId === OPERATOR && String(call.params['text']).includes(`#${started.broadcastId}`), 10_000);
+      assert.match(String(report.params['text']), /cancelled/);
     });
   });
 
