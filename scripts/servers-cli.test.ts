@@ -99,6 +99,8 @@ describe('npm run servers', () => {
     const usage = await cli(['frobnicate']);
     assert.equal(usage.code, 2);
     assert.match(usage.err, /unknown command 'frobnicate'[\s\S]*Usage: npm run servers/);
+    assert.equal((await cli(['edit', String(id + 1), '--panel-url', ''])).code, 0);
+    assert.equal(JSON.parse((await cli(['show', String(id + 1), '--json'])).out).panelUrl, null, "--panel-url '' retires the row from probing");
     assert.equal((await cli(['remove', String(id + 1)])).code, 0);
     assert.equal(JSON.parse((await cli(['list', '--json'])).out).length, 1);
   });

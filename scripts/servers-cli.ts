@@ -27,6 +27,7 @@ export const SERVERS_USAGE = `Usage: npm run servers -- <command> [options]
                                         another inbound of an already added panel, as its own row
   edit ID [--name N] [--location L] [--endpoint host:port] [--max-users N] [--inbound ID]
       [--panel-url URL] [--web-base-path /p] [--sub-base-url URL] [--redetect]
+                                        (--panel-url '' retires a closed row: no more probes or reconciling)
   credentials ID [--username U] [--no-test]
                                         rotate the password or API token (tested before stored)
   disable ID | enable ID                close / open a server to new subscriptions
@@ -189,7 +190,7 @@ async function run(service: ServersService, positionals: string[], values: Retur
         ...(values.endpoint === undefined ? {} : { endpoint: values.endpoint }),
         ...(values['max-users'] === undefined ? {} : { maxUsers: int(values['max-users'], '--max-users') }),
         ...(values.inbound === undefined ? {} : { xuiInboundId: int(values.inbound, '--inbound') }),
-        ...(values['panel-url'] === undefined ? {} : { xuiPanelUrl: values['panel-url'] }),
+        ...(values['panel-url'] === undefined ? {} : { xuiPanelUrl: values['panel-url'] === '' ? null : values['panel-url'] }),
         ...(values['web-base-path'] === undefined ? {} : { xuiWebBasePath: values['web-base-path'] }),
         ...(values['sub-base-url'] === undefined ? {} : { xuiSubBaseUrl: values['sub-base-url'] === '' ? null : values['sub-base-url'] }),
         ...(values.redetect === true ? { resetApiVersion: true } : {}),
