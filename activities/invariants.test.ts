@@ -6,9 +6,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'slonik';
+import { createGift, getGiftByPayment, markGiftRedeemed } from '../sql/repositories/gifts-repository';
 import { writeAuditLog } from '../sql/repositories/audit-repository';
 import { releaseServerSlot } from '../sql/repositories/server-slots-repository';
 import { cancelSubscription, createPendingSubscription, extendSubscriptionWithPayment, getSubscription } from '../sql/repositories/subscriptions-repository';
+import { markPaymentCompleted } from '../sql/repositories/payments-repository';
 import { newPayment, newUser, testActor } from '../test/support/db-fixtures';
 import { startRealStack, type RealStack } from '../test/support/real-stack';
 import { createActivities } from './create-activities';
@@ -80,6 +82,20 @@ describe('checkInvariants', () => {
     // A payment completed within the settle window is work in flight, not a violation.
     const settled = await checkInvariants({ db: stack.database.pool, panels: stack.deps.panels, clientIdSalt: stack.deps.clientIdSalt }, { settleSeconds: 600 });
     assert.deepEqual(kindsFor(settled, { paymentId: payment.id }), []);
+  });
+
+  it('does not report a paid gift waiting for its redeemer, and does once it is redeemed but never applied', async () => {
+    const pool = stack.database.pool;
+    const buyer = await newUser(pool);
+    const order = await newPayment(pool, { userId: buyer.id });
+    const gift = await createGift(pool, { buyerUserId: buyer.id, planId: 1, paymentId: order.id, actor: testActor });
+    await markPaymentCompleted(pool, { paymentId: order.id, actor: testActor });
+    assert.ok((await getGiftByPayment(pool, order.id))?.paid_at, 'completing the order marks the gift paid');
+    assert.deepEqual(kindsFor(await check(), { paymentId: order.id }), []);
+    const redeemer = await newUser(pool);
+    const subscription = await createPendingSubscription(pool, { userId: redeemer.id, planId: 1, actor: testActor });
+    await markGiftRedeemed(pool, { giftId: gift.id, userId: redeemer.id, subscriptionId: subscription.id, paymentId: order.id, actor: testActor });
+    assert.deepEqual(kindsFor(await check(), { paymentId: order.id }), ['payment_unapplied']);
   });
 
   it('reports a payment that moved the period twice, one marked applied without a period, and one of the wrong length', async () => {

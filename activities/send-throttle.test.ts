@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createSendThrottle } from './send-throttle';
 
-/** A throttle on a fake clock: sleeping advances the clock; returns when each take resolved. */
+/** A fake clock: sleeping advances it. */
 function fakeClock() {
   let now = 0;
   return {
@@ -27,15 +27,19 @@ describe('createSendThrottle', () => {
     for (let i = 31; i < times.length; i += 1) assert.ok((times[i] ?? 0) - (times[i - 1] ?? 0) <= 34, 'evenly spread');
   });
 
-  it('keeps one chat to one message per second while other chats go on', async () => {
+  it('lets one chat have a short burst (a QR photo and its text), then one message per second; other chats go on', async () => {
     const clock = fakeClock();
-    const throttle = createSendThrottle({ ...clock });
+    const throttle = createSendThrottle({ ...clock, perChatBurst: 2 });
     await throttle.take(7);
+    await throttle.take(7);
+    assert.equal(clock.now(), 0, 'photo and text together');
     await throttle.take(7);
     assert.equal(clock.now(), 1000);
     await throttle.take(8);
     assert.equal(clock.now(), 1000, 'another chat is not held back');
     await throttle.take(7);
     assert.equal(clock.now(), 2000);
+    for (let i = 0; i < 5; i += 1) await throttle.take(7);
+    assert.equal(clock.now(), 7000, 'sustained: one per second');
   });
 });

@@ -65,7 +65,7 @@ describe('seed tables with the seed fixed', () => {
     `);
     assert.deepEqual(
       columns.map((c) => c.column),
-      ['balance_ledger.amount', 'balance_ledger.balance_after', 'payments.amount', 'payments.list_price', 'referrals.bonus_amount', 'subscription_plans.price_rub', 'users.balance'],
+      ['balance_ledger.amount', 'balance_ledger.balance_after', 'payments.amount', 'payments.list_price', 'promo_codes.amount_off', 'referrals.bonus_amount', 'subscription_plans.price_rub', 'users.balance'],
     );
     assert.ok(columns.every((c) => c.precision === 12 && c.scale === 2));
   });

@@ -69,6 +69,20 @@ describe('deliverPendingKeyMessages', () => {
     assert.equal(await statusOf(key), 'sent');
   });
 
+  it('also sends one the worker gave up on after an outage (pending with failed attempts, untouched for 10 minutes), not one still being retried', async () => {
+    const { row, vpnKey, telegramId } = await withKey('en');
+    kit.fake.injectFailure('sendPhoto', 502, 'Bad Gateway', 10);
+    const key = `key_delivered:${row.id}:outage`;
+    await assert.rejects(kit.activities.notifyUser({ userId: row.user_id, kind: 'key_delivered', key, subscriptionId: row.id, withQr: true }), failureOf('TELEGRAM_UNAVAILABLE', false));
+    kit.fake.injectFailure('sendPhoto', 502, 'Bad Gateway', 0);
+    assert.equal(await statusOf(key), 'pending');
+    assert.deepEqual(await pending.deliverPendingKeyMessages(row.user_id), { delivered: 0 }, 'the worker may still retry it');
+    await kit.pool.query(sql.unsafe`UPDATE notifications SET scheduled_at = now() - interval '11 minutes' WHERE idempotency_key = ${key}`);
+    assert.deepEqual(await pending.deliverPendingKeyMessages(row.user_id), { delivered: 1 });
+    assert.equal(await statusOf(key), 'sent');
+    assert.ok(String(kit.fake.sent(telegramId).find((call) => call.ok)?.params['caption']).includes(vpnKey));
+  });
+
   it('skips a subscription that is no longer active, and one whose newer key message went through', async () => {
     const cancelled = await withKey('ru');
     kit.fake.setBlocked(cancelled.telegramId, true);

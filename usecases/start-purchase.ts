@@ -17,6 +17,7 @@ import { getPlan } from '../sql/repositories/plans-repository';
 import { clearPendingPromo, findUsablePromo, getPendingPromo, reservePromo } from '../sql/repositories/promo-codes-repository';
 import { findPendingPayment, findUnpaidPendingSubscription } from '../sql/repositories/purchases-repository';
 import { createPendingSubscription } from '../sql/repositories/subscriptions-repository';
+import { createGift } from '../sql/repositories/gifts-repository';
 import type { PaymentMethod, PaymentRow } from '../sql/schemas/payment-row';
 import { subscriptionRow, type SubscriptionRow } from '../sql/schemas/subscription-row';
 import { availablePaymentMethods } from './available-methods';
@@ -90,6 +91,11 @@ export interface PurchaseInput {
    * the subscription is not the user's, is pending or cancelled, or its grace window is over.
    */
   renewSubscriptionId?: number | undefined;
+  /**
+   * Buy the plan as a gift: the order has no subscription; once paid, its code (usecases/gifts.ts
+   * giftsOf) lets the first user who opens the gift link get the subscription.
+   */
+  gift?: boolean | undefined;
 }
 
 type Price = { amount: string; currency: string; stars?: number };
@@ -132,6 +138,14 @@ export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseServic
     }
   }
 
+  /** A gift's order: a payment without a subscription, and the gift it buys. */
+  async function giftOrder(tx: CommonQueryMethods, input: PurchaseInput, price: Price, provider: string, promo: AppliedPromo | null, now: Date, actor: Actor): Promise<PaymentRow> {
+    const { payment } = await createPayment(tx, { userId: input.userId, subscriptionId: null, amount: price.amount, currency: price.currency, method: input.method, provider, promo, actor });
+    if (promo !== null && (await reservePromo(tx, { promoCodeId: promo.promoCodeId, userId: input.userId, paymentId: payment.id, now, actor })) === null) throw new PromoNoLongerUsable();
+    await createGift(tx, { buyerUserId: input.userId, planId: input.planId, paymentId: payment.id, actor });
+    return payment;
+  }
+
   /**
    * The subscription a renewal pays for, locked: the user's own, on the chosen plan, active, or
    * expired less than the grace window ago (its client is only switched off, so the same key comes
@@ -148,6 +162,7 @@ export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseServic
 
   async function paymentTransaction(input: PurchaseInput, price: Price, provider: string, promo: AppliedPromo | null, now: Date, actor: Actor): Promise<PaymentRow> {
     return deps.db.transaction(async (tx) => {
+      if (input.gift === true) return giftOrder(tx, input, price, provider, promo, now, actor);
       const existing =
         input.renewSubscriptionId === undefined
           ? await findUnpaidPendingSubscription(tx, { userId: input.userId, planId: input.planId })

@@ -22,7 +22,32 @@
 -- referrals.bonus_reversed_at: set when the bonus was taken back because the payment that earned it
 -- was refunded; the ledger row (reason 'referral_reversal', negative) is in the same transaction.
 
+-- gifts: a plan bought as a gift. The buyer's order (payment_id, without a subscription) makes the
+-- gift; its completion marks it paid (paid_at, same transaction); the first user to open
+-- t.me/<bot>?start=gift_<code> redeems it: a subscription of theirs is created, the payment is
+-- attached to it and applied by its workflow (redeemed_by_user_id, subscription_id, redeemed_at;
+-- audited 'gift.redeemed'). code: 12 characters of A-Z and 0-9, unique.
+
 -- Up Migration
+
+CREATE TABLE gifts (
+    id SERIAL PRIMARY KEY,
+    code VARCHAR(32) NOT NULL,
+    buyer_user_id INTEGER NOT NULL REFERENCES users(id),
+    plan_id INTEGER NOT NULL REFERENCES subscription_plans(id),
+    payment_id INTEGER NOT NULL REFERENCES payments(id),
+    paid_at TIMESTAMPTZ,
+    redeemed_by_user_id INTEGER REFERENCES users(id),
+    subscription_id INTEGER REFERENCES subscriptions(id),
+    redeemed_at TIMESTAMPTZ,
+    created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    CONSTRAINT gifts_code_key UNIQUE (code),
+    CONSTRAINT gifts_code_format CHECK (code ~ '^[A-Z0-9]{8,32}$'),
+    CONSTRAINT gifts_payment_id_key UNIQUE (payment_id),
+    CONSTRAINT gifts_redeemed_consistent CHECK ((redeemed_at IS NULL) = (redeemed_by_user_id IS NULL) AND (redeemed_at IS NULL) = (subscription_id IS NULL)),
+    CONSTRAINT gifts_redeemed_after_paid CHECK (redeemed_at IS NULL OR paid_at IS NOT NULL)
+);
+CREATE INDEX idx_gifts_buyer_user_id ON gifts(buyer_user_id);
 
 ALTER TABLE subscription_plans ADD COLUMN name_en VARCHAR(100);
 UPDATE subscription_plans SET name_en = CASE name
@@ -86,3 +111,4 @@ ALTER TABLE promo_codes
     DROP COLUMN amount_off,
     ALTER COLUMN percent_off SET NOT NULL;
 ALTER TABLE subscription_plans DROP COLUMN name_en;
+DROP TABLE gifts;

@@ -52,6 +52,8 @@ export async function listSuspectPayments(connection: CommonQueryMethods, input:
                WHERE l.source_table = 'payments' AND l.source_id = p.id AND l.amount > 0
              ) AS credited_to_balance,
              (p.status = 'completed' AND p.applied_at IS NULL
+               -- A paid gift waits for its redeemer, unapplied by design.
+               AND NOT EXISTS (SELECT 1 FROM gifts g WHERE g.payment_id = p.id AND g.redeemed_at IS NULL)
                AND coalesce(p.completed_at, p.updated_at) <= now() - make_interval(secs => ${input.settleSeconds})) AS unapplied_settled
       FROM payments p
       LEFT JOIN ext ON ext.payment_id = p.id

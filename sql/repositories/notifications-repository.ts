@@ -197,9 +197,19 @@ export async function listDueNotifications(
 }
 
 /**
+ * A message that did not reach its user: failed for good (blocked, refused), or still pending
+ * after failed attempts with nobody trying for 10 minutes (the worker's retries gave up on an outage).
+ */
+function undelivered(alias: string) {
+  const n = sql.identifier([alias]);
+  return sql.fragment`(${n}.status = 'failed' OR (${n}.status = 'pending' AND ${n}.attempts > 0 AND coalesce(${n}.scheduled_at, ${n}.created_at) < now() - interval '10 minutes'))`;
+}
+
+/**
  * The user's key messages (of `kinds`) that never reached them, one per subscription: the newest
- * key message of each subscription when it is 'failed' (the user had blocked the bot, or Telegram
- * kept refusing), and only for a subscription that is still active with a key. A subscription whose
+ * key message of each subscription when it is undelivered (failed: the user had blocked the bot,
+ * or Telegram kept refusing; or pending after failed attempts nobody retries), and only for a
+ * subscription that is still active with a key. A subscription whose
  * newest key message went through is not listed, however many older ones failed.
  */
 export async function listUndeliveredKeyMessages(
@@ -214,25 +224,25 @@ export async function listUndeliveredKeyMessages(
       ORDER BY data->>'subscriptionId', id DESC
     ) n
     JOIN subscriptions s ON s.id = (n.data->>'subscriptionId')::int
-    WHERE n.status = 'failed' AND s.user_id = ${input.userId} AND s.status = 'active' AND s.vpn_key IS NOT NULL
+    WHERE ${undelivered('n')} AND s.user_id = ${input.userId} AND s.status = 'active' AND s.vpn_key IS NOT NULL
     ORDER BY n.id
   `);
 }
 
 /**
- * Takes a failed message back for one more delivery attempt: failed -> pending, with scheduled_at
+ * Takes an undelivered message back for one more delivery attempt: -> pending, with scheduled_at
  * moved `leaseMs` ahead so no other attempt sends it meanwhile. Exactly one caller gets the row.
  * Finish with markNotificationSent, or markNotificationFailed with `final: true`.
  *
- * @returns the claimed row, or null when it is no longer failed (another attempt took it)
+ * @returns the claimed row, or null when it is no longer undelivered (another attempt took it)
  */
 export async function reclaimFailedNotification(
   connection: CommonQueryMethods,
   input: { notificationId: number; leaseMs: number },
 ): Promise<NotificationRow | null> {
   return connection.maybeOne(sql.type(notificationRow)`
-    UPDATE notifications SET status = 'pending', scheduled_at = now() + make_interval(secs => ${input.leaseMs / 1000})
-    WHERE id = ${input.notificationId} AND status = 'failed'
+    UPDATE notifications n SET status = 'pending', scheduled_at = now() + make_interval(secs => ${input.leaseMs / 1000})
+    WHERE id = ${input.notificationId} AND ${undelivered('n')}
     RETURNING *
   `);
 }

@@ -3,6 +3,7 @@ import { IdempotencyKeyReusedError, RecordNotFoundError } from '../../lib/errors
 import { formatMoney, parseMoney } from '../../lib/money';
 import { paymentRow, type PaymentMethod, type PaymentRow } from '../schemas/payment-row';
 import { writeAuditLog, type Actor } from './audit-repository';
+import { markGiftPaid } from './gifts-repository';
 import { consumePromoOfPayment, releasePromoOfPayment } from './promo-codes-repository';
 import { reverseReferralBonus } from './referrals-repository';
 
@@ -170,6 +171,8 @@ export async function markPaymentCompleted(
       userId: completed.user_id,
       details: { amount: completed.amount, currency: completed.currency, provider: completed.provider },
     });
+    // A gift's order paid: the gift can be redeemed now.
+    if (completed.subscription_id === null) await markGiftPaid(tx, { paymentId: completed.id, actor: input.actor });
     // A discounted order paid: its promo code's reservation is used up now, not at order creation.
     if (completed.promo_code_id !== null) {
       await consumePromoOfPayment(tx, { paymentId: completed.id, userId: completed.user_id, promoCodeId: completed.promo_code_id, actor: input.actor });

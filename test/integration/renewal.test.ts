@@ -18,6 +18,7 @@ import type { subscriptionWorkflow } from '../../workflows/subscription-workflow
 import { newPromoCode, newUser, testActor } from '../support/db-fixtures';
 import { parseMoney, promoPrice } from '../../lib/money';
 import { createPromoService } from '../../usecases/promo-codes';
+import { createGiftService } from '../../usecases/gifts';
 import { startRealStack, type RealStack } from '../support/real-stack';
 import { eventually } from '../support/test-temporal';
 
@@ -117,8 +118,10 @@ describe('renewal of an existing subscription', () => {
         args: [{ subscriptionId: first.id, userId: user.id, planId, state: { ...carried, remindersSent: carried.settings.reminderOffsetsHours.map((hours) => `${carried.endsAt}|${hours}`) } }],
       });
       await eventually(async () => ((await handle.query<SubscriptionState>('getState')).phase === 'grace' ? true : undefined), 20_000, 'grace');
-      const disabled = stack.panel.state.clients().find(({ client: c }) => c['email'] === first.xui_email);
-      assert.equal(disabled?.client['enable'], false, 'the key is switched off in grace');
+      await eventually(async () => {
+        const disabled = stack.panel.state.clients().find(({ client: c }) => c['email'] === first.xui_email);
+        return disabled?.client['enable'] === false ? true : undefined;
+      }, 10_000, 'the key switched off in grace');
 
       assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance', renewSubscriptionId: first.id }), { kind: 'done' });
       const before = Date.now();
@@ -155,6 +158,31 @@ describe('renewal of an existing subscription', () => {
     assert.equal(await createPromoService({ db }).pendingPromo(user.id), null, 'consumed by the payment');
     const statuses = await db.anyFirst(sql.type(z.object({ status: z.string() }))`SELECT status FROM promo_redemptions WHERE promo_code_id = ${code.id}`);
     assert.deepEqual(statuses, ['consumed']);
+  });
+
+  it('a gift: the buyer pays, gets a code and a link; the first redeemer gets the subscription and its key, the next is refused', async () => {
+    const db = stack.database.pool;
+    const buyer = await userWithBalance('2000.00');
+    const redeemer = await newUser(db);
+    const late = await newUser(db);
+    const gifts = createGiftService({ db, client: stack.temporal.client, taskQueue: stack.taskQueue, botUsername: 'vpn_test_bot' });
+    await stack.run(async () => {
+      assert.deepEqual(await purchases.startPurchase({ userId: buyer.id, planId, method: 'balance', gift: true }), { kind: 'done' });
+      const [gift] = await gifts.giftsOf(buyer.id);
+      assert.ok(gift !== undefined && gift.status === 'ready');
+      assert.equal(gift.link, `https://t.me/vpn_test_bot?start=gift_${gift.code}`);
+      assert.deepEqual(await subscriptionsOf(buyer.id), [], 'the buyer gets no subscription');
+      const redeemed = await gifts.redeemGift(redeemer.id, gift.code.toLowerCase());
+      assert.equal(redeemed.kind, 'redeemed');
+      assert.deepEqual(await gifts.redeemGift(late.id, gift.code), { kind: 'refused', reason: 'already-redeemed' });
+      const row = await activeWithKey(redeemer.id);
+      assert.equal(row.plan_id, planId);
+      await stack.telegram.waitFor((call) => call.chatId === redeemer.telegram_id && call.method === 'sendPhoto' && call.ok, 20_000);
+      assert.equal((await gifts.giftsOf(buyer.id))[0]?.status, 'redeemed');
+    });
+    assert.deepEqual(await gifts.redeemGift(late.id, 'NOSUCHCODE1'), { kind: 'refused', reason: 'unknown' });
+    const audits = await db.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM audit_logs WHERE action = 'gift.redeemed' AND user_id = ${redeemer.id}`);
+    assert.equal(audits, 1);
   });
 
   it('refuses politely after the grace window, for a cancelled one, and for another user’s subscription; nothing is charged', async () => {
