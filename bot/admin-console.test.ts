@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { FakeTelegram, RecordedCall } from '../fakes/telegram';
-import { buttons, fakeServices, withBot } from '../test/support/bot-test-kit';
+import { buttons, fakeServices, waitUntil, withBot } from '../test/support/bot-test-kit';
 import { alertButtons } from '../activities/alert-text';
 import type { BroadcastProgress } from '../activities/contracts/broadcast-activities';
 import { en as enTexts } from './locales';
@@ -204,6 +204,7 @@ function fakeConsole() {
     },
     broadcastProgress: async () => progress,
     runningBroadcast: async () => (progress?.status === 'running' ? progress : null),
+    userReachable: async (userId) => record('userReachable', userId),
     cancelBroadcast: async (input) => {
       record('cancelBroadcast', input);
       if (progress !== null) progress = { ...progress, status: 'cancelled', pending: 0 };
@@ -355,7 +356,11 @@ describe('operator console through the fake Telegram', () => {
         const answer = await fake.waitFor((call) => call.seq > after && call.method === 'answerCallbackQuery');
         assert.equal(answer.params['text'], adminEn.notAllowed, data);
       }
-      assert.deepEqual(calls, [], 'nothing was read or changed');
+      assert.deepEqual(
+        calls.filter(([name]) => name !== 'userReachable'),
+        [],
+        'nothing was read or changed',
+      );
       assert.ok(!fake.sent(stranger.id).some((call) => call.method === 'sendPhoto'));
     });
   });
@@ -451,7 +456,7 @@ describe('operator console through the fake Telegram', () => {
       assert.match(String(keyMessage.params['text']), /vless:\/\/uuid-55@nl\.example:443#k[\s\S]*https:\/\/vpn\.example\.test\/sub\/T{43}/);
       await press(fake, en, 'adm:key:56', (reply) => reply === adminEn.noKey(56));
 
-      const actions = calls.map(([name]) => name);
+      const actions = calls.map(([name]) => name).filter((name) => name !== 'userReachable');
       assert.deepEqual(actions, ['extend', 'move', 'move', 'cancel', 'refund', 'adjustBalance', 'adjustBalance']);
       const extend = calls.find(([name]) => name === 'extend')?.[1] as {
         days: number;
@@ -565,11 +570,25 @@ describe('operator console through the fake Telegram', () => {
     });
   });
 
+  it('marks a user who writes to the bot reachable again for later broadcasts', async () => {
+    await withConsole(async (fake, { calls }) => {
+      const back = { id: 7002, first_name: 'Cy', language_code: 'en' };
+      await say(fake, back, '/start', () => true);
+      fake.userSends(back, 'hello again');
+      await waitUntil(() => calls.some(([name]) => name === 'userReachable'));
+      const reachable = calls.filter(([name]) => name === 'userReachable').map(([, userId]) => userId);
+      assert.ok(reachable.every((userId) => typeof userId === 'number' && userId > 0));
+    });
+  });
+
   it('lists backups and starts one now', async () => {
     await withConsole(async (fake, { calls }) => {
       await press(fake, en, 'adm:bk', (text) => text.includes('backup-20261125T030000Z.dump 5.0 MB, 2026-11-25 03:00'));
       await press(fake, ru, 'adm:bkn', (text) => text === adminRu.backupStarted);
-      assert.deepEqual(calls, [['backupNow', null]]);
+      assert.deepEqual(
+        calls.filter(([name]) => name !== 'userReachable'),
+        [['backupNow', null]],
+      );
     });
   });
 

@@ -29,6 +29,7 @@ import { createMemoryAdminInputs } from './features/admin-input';
 import { adminServersFeature } from './features/admin-servers';
 import { adminUsersFeature } from './features/admin-users';
 import { sellingGuardFeature } from './features/admin-selling-guard';
+import { reachableAgainFeature } from './features/admin-reachable';
 
 /** Dependencies of {@link createBot}. */
 export interface BotDeps {
@@ -104,6 +105,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
     }
     await next();
   });
+  // A user who blocked the bot and writes again is included in later broadcasts.
+  bot.use(reachableAgainFeature({ services, broadcasts: deps.admin?.broadcasts, log }));
   // Before anything takes money: answers "sales paused" while not selling (maintenance mode).
   bot.use(sellingGuardFeature({ maintenance: deps.admin?.maintenance }));
   bot.use(startFeature(services));

@@ -10,8 +10,7 @@ import type { DatabasePool } from '../lib/db/create-pool';
 import type { Actor } from '../sql/repositories/audit-repository';
 import { listGiftsOfBuyer, lockGiftByCode, markGiftRedeemed } from '../sql/repositories/gifts-repository';
 import { createPendingSubscription } from '../sql/repositories/subscriptions-repository';
-import { paymentCompletedSignal, type PaymentCompletedSignal } from '../workflows/subscription-messages';
-import { signalWithStartSubscription } from '../clients/subscription-workflow-client';
+import { signalWithStartSubscription, type PaymentCompletedSignal } from '../clients/subscription-workflow-client';
 
 /** A gift as its buyer sees it. */
 export interface GiftView {
@@ -63,7 +62,7 @@ export function createGiftService(deps: { db: DatabasePool; client: Client; task
       });
       if (outcome.kind === 'refused') return outcome;
       const signal: PaymentCompletedSignal = { paymentId: outcome.paymentId };
-      await signalWithStartSubscription(deps, { subscriptionId: outcome.subscriptionId, userId, planId: outcome.planId }, paymentCompletedSignal, signal);
+      await signalWithStartSubscription(deps, { subscriptionId: outcome.subscriptionId, userId, planId: outcome.planId }, 'paymentCompleted', signal);
       return { kind: 'redeemed', subscriptionId: outcome.subscriptionId };
     },
   };
