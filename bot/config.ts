@@ -33,7 +33,9 @@ export const botConfigSchema = z.object({
     .string()
     .min(1)
     .optional()
-    .describe("The worker's key of the stored 3X-UI panel secrets (secret); with it the operator console adds, tests and edits servers; without it the Servers screen says it is not configured"),
+    .describe(
+      "The worker's key of the stored 3X-UI panel secrets (secret), only if operators should test, add or re-key panels from the bot; without it the console still lists, closes, opens and re-opens servers",
+    ),
   PANEL_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000).describe('Bound on each HTTP exchange with a 3X-UI panel when the console tests one, in milliseconds'),
   PANEL_REOPEN_AFTER_SECONDS: panelReopenAfterSeconds,
   BACKUP_DIR: z

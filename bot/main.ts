@@ -15,7 +15,8 @@ import { createBot } from './create-bot';
 import { createBotServices } from './create-bot-services';
 import { defaultTexts } from './locales';
 import { createOperatorActions } from '../usecases/operator-actions';
-import { createSecretBox } from '../lib/crypto/secret-box';
+import { createSecretBox, type SecretBox } from '../lib/crypto/secret-box';
+import { ConfigError } from '../lib/errors';
 import { createBackupService } from '../usecases/backups';
 import { createBroadcastService } from '../usecases/broadcasts';
 import { createMaintenanceService } from '../usecases/maintenance';
@@ -47,7 +48,22 @@ const purchases = createPurchaseService({
 });
 const trial = createTrialService({ db, client: paymentWorkflows.client, taskQueue: config.TEMPORAL_TASK_QUEUE, trialDays: config.TRIAL_DAYS });
 const operator = createOperatorActions({ client: paymentWorkflows.client, db, taskQueue: config.TEMPORAL_TASK_QUEUE });
-const secretBox = config.PANEL_CREDENTIALS_KEY === undefined ? undefined : createSecretBox(config.PANEL_CREDENTIALS_KEY);
+/*
+ * The panel secrets' key stays with the worker unless the operator gives it to the bot too: without
+ * it the console still lists, closes, opens and re-opens servers, and says that testing, adding or
+ * rotating credentials needs PANEL_CREDENTIALS_KEY in the bot (or `npm run servers`).
+ */
+const secretBox: SecretBox =
+  config.PANEL_CREDENTIALS_KEY === undefined
+    ? {
+        encrypt: () => {
+          throw new ConfigError('testing or adding a panel from the bot needs PANEL_CREDENTIALS_KEY in the bot; use npm run servers');
+        },
+        decrypt: () => {
+          throw new ConfigError('testing a panel from the bot needs PANEL_CREDENTIALS_KEY in the bot; use npm run servers');
+        },
+      }
+    : createSecretBox(config.PANEL_CREDENTIALS_KEY);
 const bot = createBot({
   token: config.TELEGRAM_BOT_TOKEN,
   apiRoot: config.TELEGRAM_API_ROOT,
@@ -69,17 +85,14 @@ const bot = createBot({
     maintenance: createMaintenanceService({ db }),
     broadcasts: createBroadcastService({ db, client: paymentWorkflows.client, taskQueue: config.TEMPORAL_TASK_QUEUE }),
     backups: createBackupService({ client: paymentWorkflows.client, dir: config.BACKUP_DIR }),
-    servers:
-      secretBox === undefined
-        ? undefined
-        : (operatorTelegramId) =>
-            createServersService({
-              db,
-              secretBox,
-              panelTimeoutMs: config.PANEL_TIMEOUT_MS,
-              reopenAfterSeconds: config.PANEL_REOPEN_AFTER_SECONDS,
-              actor: { type: 'operator', telegramId: operatorTelegramId },
-            }),
+    servers: (operatorTelegramId) =>
+      createServersService({
+        db,
+        secretBox,
+        panelTimeoutMs: config.PANEL_TIMEOUT_MS,
+        reopenAfterSeconds: config.PANEL_REOPEN_AFTER_SECONDS,
+        actor: { type: 'operator', telegramId: operatorTelegramId },
+      }),
     refunds: createRefunds({
       db,
       providers,
