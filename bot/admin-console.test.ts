@@ -159,7 +159,7 @@ function fakeConsole() {
     },
     keyToResend: async (subscriptionId) =>
       subscriptionId === 55
-        ? { telegramId: 5550012, languageCode: 'ru', vpnKey: 'vless://uuid-55@nl.example:443#k', subToken: 'T'.repeat(43) }
+        ? { userId: 12, telegramId: 5550012, languageCode: 'ru', vpnKey: 'vless://uuid-55@nl.example:443#k', subToken: 'T'.repeat(43) }
         : null,
     listPromos: async () => promos,
     createPromo: async (input) => {
@@ -188,6 +188,7 @@ function fakeConsole() {
       return true;
     },
     serverTraffic: async () => new Map([[3, 5 * 1024 ** 3]]),
+    recordOperatorAction: async (input) => record('audit', input),
   };
   let progress: BroadcastProgress | null = null;
   const broadcasts: BroadcastService = {
@@ -457,7 +458,13 @@ describe('operator console through the fake Telegram', () => {
       await press(fake, en, 'adm:key:56', (reply) => reply === adminEn.noKey(56));
 
       const actions = calls.map(([name]) => name).filter((name) => name !== 'userReachable');
-      assert.deepEqual(actions, ['extend', 'move', 'move', 'cancel', 'refund', 'adjustBalance', 'adjustBalance']);
+      assert.deepEqual(actions, ['extend', 'move', 'move', 'cancel', 'refund', 'adjustBalance', 'adjustBalance', 'audit']);
+      assert.deepEqual(calls.find(([name]) => name === 'audit')?.[1], {
+        action: 'subscription.key_resent',
+        operatorTelegramId: en.id,
+        subscriptionId: 55,
+        userId: 12,
+      });
       const extend = calls.find(([name]) => name === 'extend')?.[1] as {
         days: number;
         operatorTelegramId: number;
@@ -466,7 +473,11 @@ describe('operator console through the fake Telegram', () => {
       };
       assert.deepEqual([extend.subscriptionId, extend.days, extend.operatorTelegramId], [55, 30, ru.id]);
       assert.match(extend.requestId, /^tg-\d+$/);
-      const adjustment = calls.at(-1)?.[1] as { amountKopecks: bigint; reason: string; operatorTelegramId: number };
+      const adjustment = calls.filter(([name]) => name === 'adjustBalance').at(-1)?.[1] as {
+        amountKopecks: bigint;
+        reason: string;
+        operatorTelegramId: number;
+      };
       assert.deepEqual(
         [adjustment.amountKopecks, adjustment.reason, adjustment.operatorTelegramId],
         [4_950n, 'compensation for downtime', en.id],
@@ -587,7 +598,10 @@ describe('operator console through the fake Telegram', () => {
       await press(fake, ru, 'adm:bkn', (text) => text === adminRu.backupStarted);
       assert.deepEqual(
         calls.filter(([name]) => name !== 'userReachable'),
-        [['backupNow', null]],
+        [
+          ['backupNow', null],
+          ['audit', { action: 'backup.requested', operatorTelegramId: ru.id }],
+        ],
       );
     });
   });

@@ -120,6 +120,22 @@ describe('operator console use cases', () => {
       ['compensation for downtime', 'compensation for downtime'],
     );
     assert.equal(await console.userCard(2_000_000_000), null);
+
+    await pool.query(sql.unsafe`UPDATE subscriptions SET vpn_key = 'vless://k@h:443#x' WHERE id = ${subscription.id}`);
+    const key = await console.keyToResend(subscription.id);
+    assert.deepEqual([key?.userId, key?.telegramId, key?.vpnKey], [user.id, user.telegram_id, 'vless://k@h:443#x']);
+    await console.recordOperatorAction({
+      action: 'subscription.key_resent',
+      operatorTelegramId: OPERATOR,
+      subscriptionId: subscription.id,
+      userId: user.id,
+    });
+    assert.equal(await countAuditLogs(pool, { action: 'subscription.key_resent', entityId: subscription.id }), 1);
+    assert.ok(
+      (await console.userCard(user.id))?.audit.some(
+        (entry) => entry.action === 'subscription.key_resent' && entry.actor_id === String(OPERATOR),
+      ),
+    );
   });
 
   it('creates percent and fixed promo codes, lists them with usage and disables one (audited)', async () => {

@@ -95,10 +95,20 @@ export interface OperatorConsole {
   /** What a key message needs: whom to send it and the key; null without a provisioned key. */
   keyToResend(
     subscriptionId: number,
-  ): Promise<{ telegramId: number; languageCode: string | null; vpnKey: string; subToken: string } | null>;
+  ): Promise<{ userId: number; telegramId: number; languageCode: string | null; vpnKey: string; subToken: string } | null>;
   listPromos(): Promise<readonly PromoUsage[]>;
   createPromo(input: NewPromoInput): Promise<{ ok: true; promo: PromoUsage } | { ok: false; reason: 'exists' | 'invalid' }>;
   disablePromo(input: { promoCodeId: number; operatorTelegramId: number }): Promise<boolean>;
+  /**
+   * Audits an operator action that changes nothing in the database itself (a key resent, a backup
+   * started), with the operator as actor.
+   */
+  recordOperatorAction(input: {
+    action: 'subscription.key_resent' | 'backup.requested';
+    operatorTelegramId: number;
+    subscriptionId?: number;
+    userId?: number;
+  }): Promise<void>;
   /** Bytes used this period by the active subscriptions on each server. */
   serverTraffic(): Promise<Map<number, number>>;
 }
@@ -187,6 +197,7 @@ export function createOperatorConsole(deps: { db: DatabasePool }): OperatorConso
       const user = await getUserById(db, subscription.user_id);
       if (user === null) return null;
       return {
+        userId: user.id,
         telegramId: user.telegram_id,
         languageCode: user.language_code,
         vpnKey: subscription.vpn_key,
@@ -218,6 +229,18 @@ export function createOperatorConsole(deps: { db: DatabasePool }): OperatorConso
     },
 
     serverTraffic: () => trafficByServer(db),
+
+    async recordOperatorAction(input) {
+      await writeAuditLog(db, {
+        actor: { type: 'operator', telegramId: input.operatorTelegramId },
+        action: input.action,
+        // A backup concerns no row: the Schedule is named in the details, the entity id is 0.
+        entityType: input.subscriptionId === undefined ? 'schedule' : 'subscription',
+        entityId: input.subscriptionId ?? 0,
+        userId: input.userId ?? null,
+        details: input.subscriptionId === undefined ? { schedule: 'database-backup' } : {},
+      });
+    },
 
     disablePromo: ({ promoCodeId, operatorTelegramId }) =>
       disablePromoCode(db, { promoCodeId, actor: { type: 'operator', telegramId: operatorTelegramId } }),

@@ -89,6 +89,7 @@ export function adminConsoleFeature(deps: AdminDeps): Composer<BotContext> {
         const keyboard = new InlineKeyboard().text(texts.buttons.backupNow, adm('bkn'));
         if (data.verb === 'bkn') {
           const started = await deps.backups.backupNow();
+          if (started) await deps.console?.recordOperatorAction({ action: 'backup.requested', operatorTelegramId });
           return showScreen(ctx, 'edit', started ? texts.backupStarted : texts.backupsOff, backRow(ctx, keyboard));
         }
         return showScreen(ctx, 'edit', texts.backups(await deps.backups.listBackups()), backRow(ctx, keyboard));

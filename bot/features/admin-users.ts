@@ -176,6 +176,12 @@ export function adminUsersFeature(deps: AdminDeps): Composer<BotContext> {
         await ctx.api.sendMessage(key.telegramId, userTexts.resentKeyMessage(key.vpnKey, url), {
           link_preview_options: { is_disabled: true },
         });
+        await deps.console?.recordOperatorAction({
+          action: 'subscription.key_resent',
+          operatorTelegramId: ctx.from.id,
+          subscriptionId: data.a,
+          userId: key.userId,
+        });
         deps.log.info({ subscriptionId: data.a, operatorTelegramId: ctx.from.id }, 'key resent by an operator');
         return showScreen(ctx, 'reply', texts.keyResent(data.a), backRow(ctx));
       }
