@@ -49,6 +49,9 @@ const KNOWN_REFUSALS: ReadonlyArray<[RegExp, OperatorRefusal]> = [
   [/^subscription is (cancelled|expired)$/, 'subscription-ended'],
   [/^only an active subscription with a client can move/, 'not-active'],
   [/^the subscription is already on that server$/, 'same-server'],
+  [/^payment \d+ is not for subscription \d+$/, 'payment-not-applied'],
+  [/^payment \d+ is in [A-Z]{3}; only RUB goes to the balance$/, 'payment-not-rub'],
+  [/^payment \d+ is \w+; only a completed payment is refunded$/, 'payment-not-completed'],
 ];
 
 /** The code of a refusal message the bot can word in the operator's language, if known. */

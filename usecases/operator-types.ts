@@ -59,6 +59,8 @@ export type OperatorResult<T> =
 export type OperatorRefusal =
   | 'bad-days'
   | 'payment-not-applied'
+  | 'payment-not-rub'
+  | 'payment-not-completed'
   | 'subscription-ended'
   | 'not-active'
   | 'same-server'

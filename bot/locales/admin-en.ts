@@ -150,6 +150,8 @@ export const adminEn = {
   refusal: {
     'bad-days': 'Refused: days must be a whole number from 1 to 3650.',
     'payment-not-applied': 'Refused: that payment was not applied to this subscription.',
+    'payment-not-rub': 'Refused: only a payment in roubles goes back to the balance.',
+    'payment-not-completed': 'Refused: only a completed payment can be refunded (it was already refunded, or never paid).',
     'subscription-ended': 'Refused: the subscription has already ended.',
     'not-active': 'Refused: only an active subscription with a key can move.',
     'same-server': 'Refused: the subscription is already on that server.',
