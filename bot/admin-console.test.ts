@@ -303,16 +303,22 @@ function fakeConsole() {
       return { ok: true, value: { phase: 'cancelled' } };
     },
   };
+  const asked: number[] = [];
   const admin: NonNullable<BotDeps['admin']> = {
     console,
-    stats: { stats: async () => STATS },
+    stats: {
+      stats: async (input) => {
+        asked.push(input?.days ?? 14);
+        return STATS;
+      },
+    },
     maintenance,
     broadcasts,
     backups,
     servers,
     publicBaseUrl: 'https://vpn.example.test',
   };
-  return { admin, operator, calls, promos, server };
+  return { admin, operator, calls, promos, server, asked };
 }
 
 /** The bot with operators `en` and `ru`, every console service faked. */
@@ -367,7 +373,7 @@ describe('operator console through the fake Telegram', () => {
   });
 
   it('opens the menu in the operator language and shows the stats text with the revenue chart', async () => {
-    await withConsole(async (fake) => {
+    await withConsole(async (fake, { asked }) => {
       const menuEn = await say(fake, en, '/admin', (text) => text === adminEn.menuTitle);
       assert.deepEqual(
         buttons(menuEn).map((button) => button.text),
@@ -390,6 +396,12 @@ describe('operator console through the fake Telegram', () => {
       assert.match(String(stats.params['text']), /Revenue, 14 days, refunds netted: 3 984\.00 ₽ \+ 300 ⭐/);
       console.log(`--- stats screen (en) ---\n${String(stats.params['text'])}`);
 
+      assert.deepEqual(
+        buttons(stats).map((button) => button.callback_data),
+        ['adm:stats:14', 'adm:stats:30', 'adm:menu'],
+      );
+      await press(fake, en, 'adm:stats:30', (text) => text.startsWith('Stats as of'));
+      assert.deepEqual(asked, [14, 30], 'the period the operator chose');
       const statsRu = await press(fake, ru, 'adm:stats', (text) => text.startsWith('Статистика на'));
       assert.match(String(statsRu.params['text']), /Выручка за 14 дн\. за вычетом возвратов: 3 984 ₽ \+ 300 ⭐/);
       assert.match(String(statsRu.params['text']), /карта: 3 237 ₽ \(платежей: 14, возвраты 249 ₽\)/);

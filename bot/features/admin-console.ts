@@ -62,8 +62,9 @@ export function adminConsoleFeature(deps: AdminDeps): Composer<BotContext> {
 
       case 'stats': {
         if (deps.stats === undefined) return unavailable(ctx);
-        const stats = await deps.stats.stats();
-        await ctx.reply(texts.stats(stats), { reply_markup: backRow(ctx) });
+        const stats = await deps.stats.stats({ days: data.a === 30 ? 30 : 14 });
+        const period = new InlineKeyboard().text(texts.buttons.days(14), adm('stats', 14)).text(texts.buttons.days(30), adm('stats', 30));
+        await ctx.reply(texts.stats(stats), { reply_markup: backRow(ctx, period) });
         await ctx.replyWithPhoto(new InputFile(revenueChartPng(stats), 'revenue.png'), { caption: texts.statsChartCaption(stats.days) });
         return;
       }

@@ -45,6 +45,7 @@ export const adminEn = {
     backups: '💾 Backups',
     back: '« Console',
     refresh: '🔄 Refresh',
+    days: (days: number) => `${days} days`,
     extend: 'Extend',
     refund: 'Refund',
     move: 'Move',

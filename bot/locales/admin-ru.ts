@@ -72,6 +72,7 @@ export const adminRu: AdminTexts = {
     backups: '💾 Бэкапы',
     back: '« Консоль',
     refresh: '🔄 Обновить',
+    days: (days) => `${days} дней`,
     extend: 'Продлить',
     refund: 'Вернуть деньги',
     move: 'Перенести',
