@@ -14,6 +14,8 @@ import { moveBlocker } from '../sql/repositories/operator-console-repository';
 import { countAuditLogs } from '../sql/repositories/audit-repository';
 import { registerReferral } from '../sql/repositories/referrals-repository';
 import { createOperatorConsole } from './operator-console';
+import { fakeServices, message, withBot } from '../test/support/bot-test-kit';
+import { adminRu } from '../bot/locales/admin-ru';
 
 let db: TestDatabase;
 let pool: DatabasePool;
@@ -205,5 +207,41 @@ describe('operator console use cases', () => {
 
     await pool.query(sql.unsafe`UPDATE subscriptions SET status = 'cancelled' WHERE id = ${subscription.id}`);
     assert.equal(await moveBlocker(pool, { subscriptionId: subscription.id, toServerId: spare.id }), 'not-active');
+  });
+
+  it('through the bot: an operator finds a user by @username, reads the card and adjusts the balance, landing in the ledger', async () => {
+    const user = await newUser(pool);
+    await pool.query(sql.unsafe`UPDATE users SET username = ${`bob_${user.id}`} WHERE id = ${user.id}`);
+    const subscription = await newActiveSubscription(pool, { userId: user.id });
+    const operator = { id: 7_700_000 + (user.id % 100_000), first_name: 'Op', language_code: 'ru' };
+    const { services } = fakeServices({ isAdmin: async (telegramId) => telegramId === operator.id });
+    await withBot(
+      services,
+      async (fake) => {
+        fake.userSends(operator, '/admin');
+        await message(fake, operator.id, (text) => text === adminRu.menuTitle);
+        fake.userPresses(operator, 'adm:find');
+        await fake.waitFor((call) => call.ok && call.chatId === operator.id && String(call.params['text']) === adminRu.findPrompt);
+        fake.userSends(operator, `@bob_${user.id}`);
+        const card = await message(fake, operator.id, (text) => text.startsWith(`Пользователь ${user.telegram_id} @bob_${user.id}`));
+        const text = String(card.params['text']);
+        assert.match(text, new RegExp(`#${subscription.id} активна`));
+        assert.match(text, new RegExp(`#\\d+ 249 ₽ карта оплачен → #${subscription.id}`), 'the payment with its id');
+        fake.userPresses(operator, `adm:bal:${user.id}`);
+        await message(fake, operator.id, (reply) => reply === adminRu.balancePrompt(user.telegram_id));
+        fake.userSends(operator, '+99,90 извинение за простой');
+        await message(fake, operator.id, (reply) => reply === adminRu.balanceAdjusted(9_990n));
+      },
+      { admin: { console: createOperatorConsole({ db: pool }) } },
+    );
+    const ledger = await pool.any(sql.type(z.object({ amount: z.string(), reason: z.string() }))`
+      SELECT amount::text, reason FROM balance_ledger WHERE user_id = ${user.id} ORDER BY id
+    `);
+    assert.deepEqual(ledger, [{ amount: '99.90', reason: 'operator_adjustment' }]);
+    assert.ok(
+      (await createOperatorConsole({ db: pool }).userCard(user.id))?.audit.some(
+        (entry) => entry.action === 'balance.adjusted' && entry.actor_id === String(operator.id),
+      ),
+    );
   });
 });
