@@ -72,6 +72,13 @@ describe('alertOperators', () => {
       assert.match(text ?? '', /Payment 7 was never applied\./);
       assert.match(text ?? '', /subscription 42 · user 5 · payment 7 · server 3/);
       assert.match(text ?? '', /key: sweep:payment_unapplied:payment-7:r1:a1/);
+      const sent = telegram.sent(chatId).find((call) => call.method === 'sendMessage' && call.ok);
+      const keyboard = (sent?.params['reply_markup'] as { inline_keyboard: Array<Array<{ callback_data: string }>> } | undefined)?.inline_keyboard;
+      assert.deepEqual(
+        keyboard?.flat().map((button) => button.callback_data),
+        ['adm:u:5', 'adm:sub:42', 'adm:s:3'],
+        'buttons into the operator console',
+      );
     }
     const [row] = await rows();
     assert.equal(row?.status, 'sent');

@@ -20,8 +20,8 @@ import {
 import type { OperatorAlertRow } from '../sql/schemas/operator-alert-row';
 import { currentActivityContext, heartbeatIfActivity } from './activity-context';
 import type { AlertDelivery, AlertKind, AlertResult, DeliverPendingResult } from './contracts/alert-activities';
-import { formatAlertMessage, redactSecrets } from './alert-text';
-import type { TelegramSender } from './telegram-sender';
+import { alertButtons, formatAlertMessage, redactSecrets } from './alert-text';
+import type { SendTextOptions, TelegramSender } from './telegram-sender';
 import { asActivity } from './to-activity-failure';
 
 /** Where alerts go and how many may go out. */
@@ -84,12 +84,12 @@ export function createAlertActivities(deps: AlertActivityDeps): AlertDelivery {
   const settings = deps.alerts ?? DEFAULT_ALERT_SETTINGS;
   const log = deps.logger.child({ component: 'activity:alert' });
 
-  async function sendToChats(text: string): Promise<boolean> {
+  async function sendToChats(text: string, options: SendTextOptions = {}): Promise<boolean> {
     let delivered = 0;
     let retryable: unknown;
     for (const chatId of settings.chatIds) {
       try {
-        await deps.telegram.sendText(chatId, text);
+        await deps.telegram.sendText(chatId, text, options.inlineKeyboard?.map((row) => row.map((button) => ({ text: button.text, callbackData: button.callback_data }))));
         delivered += 1;
       } catch (error) {
         if (error instanceof AppError && error.retryable) retryable ??= error;
@@ -114,7 +114,7 @@ export function createAlertActivities(deps: AlertActivityDeps): AlertDelivery {
         return markAlertUndeliverable(tx, alert.id);
       }
       const text = formatAlertMessage(alert, await listSuppressedDigest(tx, alert.id));
-      if (!(await sendToChats(text))) {
+      if (!(await sendToChats(text, alertButtons(alert)))) {
         log.error(fields, `alert undeliverable: ${alert.summary}`);
         return markAlertUndeliverable(tx, alert.id);
       }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { OperatorAlertRow } from '../sql/schemas/operator-alert-row';
-import { formatAlertMessage, idsLine, MAX_ALERT_SUMMARY_LENGTH, redactSecrets } from './alert-text';
+import { alertButtons, formatAlertMessage, idsLine, MAX_ALERT_SUMMARY_LENGTH, redactSecrets } from './alert-text';
 
 const row: OperatorAlertRow = {
   id: 1,
@@ -58,5 +58,24 @@ describe('alert text', () => {
       ].join('\n'),
     );
     assert.doesNotMatch(formatAlertMessage(row, []), /held back/);
+  });
+});
+
+describe('alert buttons', () => {
+  it('link an alert to the user card, the subscription and the server in the operator console', () => {
+    assert.deepEqual(alertButtons({ user_id: 12, subscription_id: 55, server_id: 3 }), {
+      inlineKeyboard: [
+        [
+          { text: '👤 User / Пользователь', callback_data: 'adm:u:12' },
+          { text: '📄 #55', callback_data: 'adm:sub:55' },
+          { text: '🖥 Server / Сервер 3', callback_data: 'adm:s:3' },
+        ],
+      ],
+    });
+    assert.deepEqual(alertButtons({ user_id: null, subscription_id: 7, server_id: null }), { inlineKeyboard: [[{ text: '📄 #7', callback_data: 'adm:sub:7' }]] });
+    assert.deepEqual(alertButtons({ user_id: null, subscription_id: null, server_id: null }), {});
+    for (const button of alertButtons({ user_id: 2_147_483_647, subscription_id: 2_147_483_647, server_id: 2_147_483_647 }).inlineKeyboard?.[0] ?? []) {
+      assert.ok(Buffer.byteLength(button.callback_data) <= 64, 'within Telegram callback data limit');
+    }
   });
 });

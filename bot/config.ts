@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { commonFields } from '../lib/config/common-fields';
-import { baseUrl, telegramApiRoot, telegramBotToken, telegramUserIds } from '../lib/config/fields';
+import { baseUrl, panelReopenAfterSeconds, telegramApiRoot, telegramBotToken, telegramUserIds } from '../lib/config/fields';
 import { parseConfig } from '../lib/config/parse-config';
 import { paymentFields } from '../lib/payments/payments-config';
 import { purchaseFields } from '../usecases/purchase-config';
@@ -36,6 +36,20 @@ export const botConfigSchema = z.object({
     .max(24 * 90)
     .default(72)
     .describe("Hours after the end during which Renew re-enables the same key; keep it equal to the worker's"),
+  PANEL_CREDENTIALS_KEY: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "The worker's key of the stored 3X-UI panel secrets (secret), only if operators should test, add or re-key panels from the bot; without it the console still lists, closes, opens and re-opens servers",
+    ),
+  PANEL_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000).describe('Bound on each HTTP exchange with a 3X-UI panel when the console tests one, in milliseconds'),
+  PANEL_REOPEN_AFTER_SECONDS: panelReopenAfterSeconds,
+  BACKUP_DIR: z
+    .string()
+    .regex(/^\//, 'must be an absolute path')
+    .optional()
+    .describe("The worker's backup folder, for the console's Backups screen (the bot only lists it; the worker writes it); unset = backups not configured"),
   TRIAL_DAYS: z
     .union([z.literal('disabled'), z.coerce.number().int().min(1).max(365)])
     .default(3)

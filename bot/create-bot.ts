@@ -28,6 +28,13 @@ import { starsCheckoutFeature } from './features/stars-checkout';
 import { startFeature } from './features/start';
 import { subscriptionsFeature } from './features/subscriptions';
 import { trialFeature } from './features/trial';
+import type { AdminDeps } from './features/admin-common';
+import { adminConsoleFeature } from './features/admin-console';
+import { createMemoryAdminInputs } from './features/admin-input';
+import { adminServersFeature } from './features/admin-servers';
+import { adminUsersFeature } from './features/admin-users';
+import { sellingGuardFeature } from './features/admin-selling-guard';
+import { reachableAgainFeature } from './features/admin-reachable';
 
 /** Dependencies of {@link createBot}. */
 export interface BotDeps {
@@ -42,6 +49,12 @@ export interface BotDeps {
   services: BotServices;
   /** Operator commands (usecases/operator-actions.ts); without it admins are told they are not configured. */
   operator?: OperatorActions | undefined;
+  /**
+   * The operator console's services (/admin: stats, maintenance, broadcasts, backups, servers,
+   * users, promo codes, refunds); each one absent answers "not configured". The maintenance
+   * service also guards checkouts (isSelling) for everyone.
+   */
+  admin?: Omit<AdminDeps, 'isAdmin' | 'log' | 'inputs' | 'operator'> & { inputs?: AdminDeps['inputs'] };
   /** Shown by /paysupport, e.g. `@vpn_support`; without it users are asked to write in the chat. */
   supportContact?: string;
   /** The operators' chat that receives users' support messages (SUPPORT_CHAT_ID or ALERT_CHAT_ID). */
@@ -160,6 +173,10 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       if (user !== null) await afterUserUpdate(user);
     }
   });
+  // A user who blocked the bot and writes again is included in later broadcasts.
+  bot.use(reachableAgainFeature({ services, broadcasts: deps.admin?.broadcasts, log }));
+  // Before anything takes money: answers "sales paused" while not selling (maintenance mode).
+  bot.use(sellingGuardFeature({ maintenance: deps.admin?.maintenance }));
   bot.use(startFeature(services));
   bot.use(helpFeature({ supportContact: deps.supportContact }));
   bot.use(purchaseFeature(services));
@@ -170,6 +187,10 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   bot.use(trialFeature(services));
   bot.use(autoRenewFeature(services));
   bot.use(operatorFeature({ services, operator: deps.operator, log }));
+  const admin: AdminDeps = { ...deps.admin, operator: deps.operator, isAdmin: (telegramId) => services.isAdmin(telegramId), log, inputs: deps.admin?.inputs ?? createMemoryAdminInputs() };
+  bot.use(adminConsoleFeature(admin));
+  bot.use(adminUsersFeature(admin));
+  bot.use(adminServersFeature(admin));
   bot.use(menuFeature());
   bot.use(subscriptionScreenFeature({ services, renewable: deps.renewal !== undefined, renderQr: deps.renderQr ?? ((text) => renderQrPng(text)) }));
   bot.use(renewalFeature({ services, renewal: deps.renewal }));

@@ -23,6 +23,14 @@ import { createBot } from './create-bot';
 import { createBotServices } from './create-bot-services';
 import { defaultTexts } from './locales';
 import { createOperatorActions } from '../usecases/operator-actions';
+import { createSecretBox, type SecretBox } from '../lib/crypto/secret-box';
+import { ConfigError } from '../lib/errors';
+import { createBackupService } from '../usecases/backups';
+import { createMaintenanceService } from '../usecases/maintenance';
+import { createOperatorConsole } from '../usecases/operator-console';
+import { createOperatorStatsService } from '../usecases/operator-stats';
+import { createRefunds } from '../usecases/refund-payment';
+import { createServersService } from '../usecases/servers-service';
 import { publishCommands } from './publish-commands';
 import { runBot } from './run-bot';
 import { startOpsServer } from '../lib/observability/ops-server';
@@ -37,10 +45,11 @@ const paymentWorkflows = {
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   timeoutMinutes: config.PAYMENT_TIMEOUT_MINUTES,
 };
+const providers = createPaymentProviders(config, { logger: logger.child({ component: 'payments' }) });
 const purchases = createPurchaseService({
   db,
   payments: paymentWorkflows,
-  providers: createPaymentProviders(config, { logger: logger.child({ component: 'payments' }) }),
+  providers,
   starsKopecksPerStar: config.STARS_KOPECKS_PER_STAR,
   disabledMethods: config.PAYMENT_METHODS_DISABLED,
   graceHours: config.LIFECYCLE_GRACE_HOURS,
@@ -52,6 +61,23 @@ const gifts = createGiftService({ db, client: paymentWorkflows.client, taskQueue
 const publicBaseUrl = config.PUBLIC_BASE_URL;
 const broadcasts = createBroadcastService({ db, client: paymentWorkflows.client, taskQueue: config.TEMPORAL_TASK_QUEUE });
 const trial = createTrialService({ db, client: paymentWorkflows.client, taskQueue: config.TEMPORAL_TASK_QUEUE, trialDays: config.TRIAL_DAYS });
+const operator = createOperatorActions({ client: paymentWorkflows.client, db, taskQueue: config.TEMPORAL_TASK_QUEUE });
+/*
+ * The panel secrets' key stays with the worker unless the operator gives it to the bot too: without
+ * it the console still lists, closes, opens and re-opens servers, and says that testing, adding or
+ * rotating credentials needs PANEL_CREDENTIALS_KEY in the bot (or `npm run servers`).
+ */
+const secretBox: SecretBox =
+  config.PANEL_CREDENTIALS_KEY === undefined
+    ? {
+        encrypt: () => {
+          throw new ConfigError('testing or adding a panel from the bot needs PANEL_CREDENTIALS_KEY in the bot; use npm run servers');
+        },
+        decrypt: () => {
+          throw new ConfigError('testing a panel from the bot needs PANEL_CREDENTIALS_KEY in the bot; use npm run servers');
+        },
+      }
+    : createSecretBox(config.PANEL_CREDENTIALS_KEY);
 const bot = createBot({
   token: config.TELEGRAM_BOT_TOKEN,
   apiRoot: config.TELEGRAM_API_ROOT,
@@ -70,7 +96,32 @@ const bot = createBot({
   renewal: createRenewalService({ db, purchases }),
   ...(publicBaseUrl === undefined ? {} : { pendingKeys: (sender) => createPendingKeyDelivery({ db, sender, publicBaseUrl, logger }) }),
   userReachable: (userId) => broadcasts.userReachable(userId),
-  operator: createOperatorActions({ client: paymentWorkflows.client, db, taskQueue: config.TEMPORAL_TASK_QUEUE }),
+  operator,
+  admin: {
+    console: createOperatorConsole({ db }),
+    stats: createOperatorStatsService({ db }),
+    maintenance: createMaintenanceService({ db }),
+    broadcasts,
+    backups: createBackupService({ client: paymentWorkflows.client, dir: config.BACKUP_DIR }),
+    servers: (operatorTelegramId) =>
+      createServersService({
+        db,
+        secretBox,
+        panelTimeoutMs: config.PANEL_TIMEOUT_MS,
+        reopenAfterSeconds: config.PANEL_REOPEN_AFTER_SECONDS,
+        actor: { type: 'operator', telegramId: operatorTelegramId },
+      }),
+    refunds: createRefunds({
+      db,
+      providers,
+      operator,
+      starsApi: { refundStarPayment: (userId, chargeId) => bot.api.refundStarPayment(userId, chargeId) },
+      // Called only while handling an operator's update, so after `bot` exists.
+      sendText: async (chatId, text) => ({ messageId: (await bot.api.sendMessage(chatId, text)).message_id }),
+      logger,
+    }),
+    publicBaseUrl: config.PUBLIC_BASE_URL,
+  },
   ...(config.SUPPORT_CONTACT === undefined ? {} : { supportContact: config.SUPPORT_CONTACT }),
   supportChatId: config.SUPPORT_CHAT_ID ?? config.ALERT_CHAT_ID,
 });

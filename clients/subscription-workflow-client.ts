@@ -32,7 +32,7 @@ import type {
 } from '../workflows/subscription-messages';
 import type { SubscriptionWorkflowInput, subscriptionWorkflow } from '../workflows/subscription-workflow';
 
-export type { SubscriptionState } from '../workflows/subscription-lifecycle';
+export type { SubscriptionState };
 export type { EnsureClientSignal, MoveToServerSignal, PaymentCompletedSignal, TrialGrantedSignal } from '../workflows/subscription-messages';
 export type { SubscriptionWorkflowInput } from '../workflows/subscription-workflow';
 

@@ -10,8 +10,7 @@ import type { DatabasePool } from '../lib/db/create-pool';
 import type { Actor } from '../sql/repositories/audit-repository';
 import { listGiftsOfBuyer, lockGiftByCode, markGiftRedeemed } from '../sql/repositories/gifts-repository';
 import { createPendingSubscription } from '../sql/repositories/subscriptions-repository';
-import type { PaymentCompletedSignal } from '../clients/subscription-workflow-client';
-import { signalWithStartSubscription } from '../clients/subscription-workflow-client';
+import { signalWithStartSubscription, type PaymentCompletedSignal } from '../clients/subscription-workflow-client';
 
 /** A gift as its buyer sees it. */
 export interface GiftView {

@@ -16,6 +16,7 @@ import { getStateQuery } from '../workflows/subscription-messages';
 import { runBot } from '../test/support/bot-test-kit';
 import { createBotServices } from '../bot/create-bot-services';
 import { en } from '../bot/locales';
+import { adminEn } from '../bot/locales/admin-en';
 import { createOperatorActions } from './operator-actions';
 import type { OperatorActions } from './operator-types';
 
@@ -136,9 +137,16 @@ describe('trial and operator commands on the real stack', () => {
     await withStack(async () => {
       const { subscription } = await trialUser(base + 3);
       const says = (command: string, expected: string) => ask(admin, command, (text) => text === expected);
-      await says(`/extend ${subscription.id} 5000`, en.operator.rejected('days must be a whole number from 1 to 3650'));
-      await says(`/refund ${subscription.id} 999`, en.operator.rejected('payment 999 was not applied to this subscription'));
-      await says(`/move ${subscription.id} ${stack.server.id}`, en.operator.rejected('the subscription is already on that server'));
+      await says(`/extend ${subscription.id} 5000`, adminEn.refusal['bad-days']);
+      await says(`/refund ${subscription.id} 999`, adminEn.refusal['payment-not-applied']);
+      await says(`/move ${subscription.id} ${stack.server.id}`, adminEn.refusal['same-server']);
+      // One server: nowhere to move. Refused before the workflow is asked, so nothing is wedged.
+      await says(`/move ${subscription.id}`, adminEn.refusal['no-other-server']);
+      await says(`/move ${subscription.id} 2147483000`, adminEn.refusal['no-such-server']);
+      const state = await stack.temporal.client.workflow.getHandle(subscriptionWorkflowId(subscription.id)).query(getStateQuery);
+      assert.deepEqual([state.phase, state.serverId], ['active', stack.server.id], 'still active on its server');
+      assert.equal(clientsOf(subscription.xui_email).length, 1, 'its client stays');
+      await ask(admin, `/extend ${subscription.id} 2`, (text) => text.startsWith(`Subscription ${subscription.id} now ends `));
       await says('/extend 2147483000 3', en.operator.noWorkflow);
       await says('/sub 2147483000', en.operator.noSubscription(2_147_483_000));
 

@@ -16,7 +16,8 @@ import { getSubscription, listUserSubscriptions } from '../sql/repositories/subs
 import { getUserByTelegramId } from '../sql/repositories/users-repository';
 import { runInvariantsCheck } from '../clients/invariants-workflow-client';
 import { createSubscriptionWorkflowClient } from '../clients/subscription-workflow-client';
-import type { OperatorActions, OperatorResult } from './operator-types';
+import { moveBlocker, type MoveBlocker } from '../sql/repositories/operator-console-repository';
+import type { OperatorActions, OperatorRefusal, OperatorResult } from './operator-types';
 
 /** Dependencies of {@link createOperatorActions}. */
 export interface OperatorActionsDeps {
@@ -41,6 +42,33 @@ export function refusalMessage(error: WorkflowUpdateFailedError): string {
   return cause?.message ?? error.message;
 }
 
+/** Known refusals of the subscription workflow's validators, by their (English) message. */
+const KNOWN_REFUSALS: ReadonlyArray<[RegExp, OperatorRefusal]> = [
+  [/^days must be a whole number/, 'bad-days'],
+  [/was not applied to this subscription$/, 'payment-not-applied'],
+  [/^subscription is (cancelled|expired)$/, 'subscription-ended'],
+  [/^only an active subscription with a client can move/, 'not-active'],
+  [/^the subscription is already on that server$/, 'same-server'],
+  [/^payment \d+ is not for subscription \d+$/, 'payment-not-applied'],
+  [/^payment \d+ is in [A-Z]{3}; only RUB goes to the balance$/, 'payment-not-rub'],
+  [/^payment \d+ is \w+; only a completed payment is refunded$/, 'payment-not-completed'],
+];
+
+/** The code of a refusal message the bot can word in the operator's language, if known. */
+export function refusalCode(message: string): OperatorRefusal | undefined {
+  return KNOWN_REFUSALS.find(([pattern]) => pattern.test(message))?.[1];
+}
+
+/** The English message of a move refused before the workflow is asked. */
+const MOVE_BLOCKER_MESSAGES: Record<MoveBlocker, string> = {
+  'no-subscription': 'no such subscription',
+  'not-active': 'only an active subscription with a client can move',
+  'same-server': 'the subscription is already on that server',
+  'no-such-server': 'no server has that id',
+  'server-unavailable': 'that server cannot take a subscription now (closed, down or full)',
+  'no-other-server': 'no other server can take the subscription (open, up, with room)',
+};
+
 /** Builds the operator actions. */
 export function createOperatorActions(deps: OperatorActionsDeps): OperatorActions {
   const waitMs = deps.updateWaitMs ?? 20_000;
@@ -52,7 +80,11 @@ export function createOperatorActions(deps: OperatorActionsDeps): OperatorAction
       return { ok: true, value: await deps.client.withDeadline(Date.now() + waitMs, run) };
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) return { ok: false, reason: 'no-workflow' };
-      if (error instanceof WorkflowUpdateFailedError) return { ok: false, reason: 'rejected', message: refusalMessage(error) };
+      if (error instanceof WorkflowUpdateFailedError) {
+        const message = refusalMessage(error);
+        const code = refusalCode(message);
+        return { ok: false, reason: 'rejected', message, ...(code === undefined ? {} : { code }) };
+      }
       if (error instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return { ok: false, reason: 'timeout' };
       throw error;
     }
@@ -135,10 +167,18 @@ export function createOperatorActions(deps: OperatorActionsDeps): OperatorAction
     refund: ({ subscriptionId, paymentId, requestId, operatorTelegramId }) =>
       change(() => subscriptions.refund(subscriptionId, { paymentId, operatorTelegramId }, { updateId: requestId })),
 
-    move: ({ subscriptionId, toServerId, requestId, operatorTelegramId }) =>
-      change(() =>
+    /*
+     * Checked first: a move with nowhere to go is refused here, never handed to the workflow (which
+     * would retry placing the client for hours, tell the user a false "key delayed" and block
+     * /extend and /cancel meanwhile). The workflow still takes the slot, so a race loses there.
+     */
+    async move({ subscriptionId, toServerId, requestId, operatorTelegramId }) {
+      const blocker = await moveBlocker(deps.db, { subscriptionId, toServerId });
+      if (blocker !== null) return { ok: false, reason: 'rejected', message: MOVE_BLOCKER_MESSAGES[blocker], code: blocker };
+      return change(() =>
         subscriptions.move(subscriptionId, { operatorTelegramId, ...(toServerId === undefined ? {} : { toServerId }) }, { updateId: requestId }),
-      ),
+      );
+    },
 
     ...(deps.taskQueue === undefined ? {} : { checkInvariants: ({ requestId }: { requestId: string }) => checkInvariants(deps.taskQueue ?? '', requestId) }),
 

@@ -48,8 +48,26 @@ export type OperatorResult<T> =
   | { ok: false; reason: 'no-workflow' }
   /** The workflow did not answer in time; the change may still apply. */
   | { ok: false; reason: 'timeout' }
-  /** The workflow refused: its validator's (or handler's) message. */
-  | { ok: false; reason: 'rejected'; message: string };
+  /**
+   * Refused: by a check before the workflow was asked (a move with nowhere to go), or by the
+   * workflow's validator (or handler). `message` is English for logs; `code`, when the refusal is
+   * a known one, lets the bot say it in the operator's language.
+   */
+  | { ok: false; reason: 'rejected'; message: string; code?: OperatorRefusal };
+
+/** Refusals the bot words itself (bot/locales/admin-*.ts). */
+export type OperatorRefusal =
+  | 'bad-days'
+  | 'payment-not-applied'
+  | 'payment-not-rub'
+  | 'payment-not-completed'
+  | 'subscription-ended'
+  | 'not-active'
+  | 'same-server'
+  | 'no-subscription'
+  | 'no-such-server'
+  | 'server-unavailable'
+  | 'no-other-server';
 
 /** Who asks and which request this is. `requestId` makes a retried Telegram update apply once. */
 export interface OperatorRequest {

@@ -20,6 +20,11 @@ export interface FleetActivities {
   listFailoverCandidates(input: { downForSeconds: number }): Promise<number[]>;
   /** Takes the server out of placement for failover. @idempotency serverId */
   deactivateServerForFailover(input: { serverId: number }): Promise<{ changed: boolean }>;
+  /**
+   * Re-opens servers closed by failover whose panel has been healthy for `healthyForSeconds`
+   * (audited, one server_reopened alert each); operator-closed ones stay closed. @idempotency a re-opened server is no longer a candidate
+   */
+  reopenHealthyServers(input: { healthyForSeconds: number }): Promise<number[]>;
   /** Active subscriptions placed on the server. @idempotency read-only */
   listActiveSubscriptionsOnServer(input: { serverId: number }): Promise<number[]>;
   /** Signals `moveToServer` to each subscription's workflow. @idempotency the workflow ignores a move already made */

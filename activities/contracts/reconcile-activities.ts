@@ -37,7 +37,7 @@ export interface ReconcileReport {
   reachable: boolean;
   /** Error code when unreachable or not configured, else null. */
   error: string | null;
-  /** Clients the panel holds (all inbounds). */
+  /** Clients on the inbounds this server row sells (other rows on the same panel judge theirs). */
   clients: number;
   /** Repairs made, one audit row each (at most REPORT_LIMIT listed). */
   fixed: PanelFinding[];

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { BotContext } from '../bot-context';
 import type { BotServices } from '../bot-services';
-import type { BotTexts } from '../locales';
+import type { BotTexts, Locale } from '../locales';
+import { adminTextsOf } from './admin-common';
 import type { OperatorActions, OperatorResult } from '../../usecases/operator-types';
 
 /** Operator commands, each with its usage text in `texts.operator.usage`. */
@@ -45,9 +46,10 @@ export function argumentWords(match: string): string[] {
   return match.split(/\s+/).filter((word) => word !== '');
 }
 
-/** What the operator reads for a change's outcome. */
-function outcome<T>(texts: BotTexts, result: OperatorResult<T>, done: (value: T) => string): string {
+/** What the operator reads for a change's outcome (a known refusal in the operator's language). */
+function outcome<T>(texts: BotTexts, result: OperatorResult<T>, done: (value: T) => string, locale: Locale): string {
   if (result.ok) return done(result.value);
+  if (!result.ok && result.reason === 'rejected' && result.code !== undefined) return adminTextsOf(locale).refusal[result.code];
   switch (result.reason) {
     case 'no-workflow':
       return texts.operator.noWorkflow;
@@ -115,28 +117,28 @@ export function operatorFeature(deps: OperatorFeatureDeps): Composer<BotContext>
 
   command('extend', async ({ ctx, operator, args, request }) => {
     const result = await operator.extend({ ...request, ...args });
-    return outcome(ctx.texts, result, ({ endsAt }) => ctx.texts.operator.extended(args.subscriptionId, endsAt));
+    return outcome(ctx.texts, result, ({ endsAt }) => ctx.texts.operator.extended(args.subscriptionId, endsAt), ctx.locale);
   });
 
   command('refund', async ({ ctx, operator, args, request }) => {
     const result = await operator.refund({ ...request, ...args });
-    return outcome(ctx.texts, result, ({ amountKopecks }) => ctx.texts.operator.refunded(args.subscriptionId, amountKopecks));
+    return outcome(ctx.texts, result, ({ amountKopecks }) => ctx.texts.operator.refunded(args.subscriptionId, amountKopecks), ctx.locale);
   });
 
   command('move', async ({ ctx, operator, args, request }) => {
     const result = await operator.move({ ...request, ...args });
-    return outcome(ctx.texts, result, ({ serverId }) => ctx.texts.operator.moved(args.subscriptionId, serverId));
+    return outcome(ctx.texts, result, ({ serverId }) => ctx.texts.operator.moved(args.subscriptionId, serverId), ctx.locale);
   });
 
   command('cancel', async ({ ctx, operator, args, request }) => {
     const result = await operator.cancel({ ...request, ...args });
-    return outcome(ctx.texts, result, ({ phase }) => ctx.texts.operator.cancelled(args.subscriptionId, phase));
+    return outcome(ctx.texts, result, ({ phase }) => ctx.texts.operator.cancelled(args.subscriptionId, phase), ctx.locale);
   });
 
   command('invariants', async ({ ctx, operator, request }) => {
     if (operator.checkInvariants === undefined) return ctx.texts.operator.unavailable;
     const result = await operator.checkInvariants(request);
-    return outcome(ctx.texts, result, (report) => ctx.texts.operator.invariants(report));
+    return outcome(ctx.texts, result, (report) => ctx.texts.operator.invariants(report), ctx.locale);
   });
   return feature;
 }

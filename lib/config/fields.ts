@@ -74,6 +74,15 @@ export function telegramUserIds() {
     });
 }
 
+/** Folder of the PostgreSQL client binaries (pg_dump, pg_restore), for backups and `npm run restore`. */
+export const pgBinDir = z
+  .string()
+  .regex(/^\//, 'must be an absolute path')
+  .optional()
+  .describe(
+    'Folder holding pg_dump and pg_restore of the database server\'s major version or newer; default .data/pg-client/bin (installed by the test runner), the embedded Postgres package, then the PATH',
+  );
+
 /**
  * How long a closed server must stay healthy before it is re-opened (by `npm run servers -- reopen`,
  * or automatically with PANEL_AUTO_REOPEN); read by the worker and the servers CLI.
@@ -84,12 +93,3 @@ export const panelReopenAfterSeconds = z.coerce
   .min(0)
   .default(600)
   .describe('How long a closed server must have been probed healthy before it is re-opened (npm run servers -- reopen, or automatically with PANEL_AUTO_REOPEN), in seconds');
-
-/** Folder of the PostgreSQL client binaries (pg_dump, pg_restore), for backups and `npm run restore`. */
-export const pgBinDir = z
-  .string()
-  .regex(/^\//, 'must be an absolute path')
-  .optional()
-  .describe(
-    'Folder holding pg_dump and pg_restore of the database server\'s major version or newer; default .data/pg-client/bin (installed by the test runner), the embedded Postgres package, then the PATH',
-  );

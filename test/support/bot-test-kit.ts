@@ -141,7 +141,7 @@ export function fakeServices(overrides: Partial<BotServices> = {}) {
  */
 export async function runBot(
   fake: FakeTelegram,
-  deps: Pick<BotDeps, 'services'> & Partial<Pick<BotDeps, 'operator' | 'supportChatId' | 'renderQr' | 'renewal' | 'pendingKeys' | 'userReachable'>>,
+  deps: Pick<BotDeps, 'services'> & Partial<Pick<BotDeps, 'operator' | 'supportChatId' | 'renderQr' | 'renewal' | 'pendingKeys' | 'userReachable' | 'admin'>>,
   body: (logs: string[]) => Promise<void>,
 ): Promise<void> {
   const logs: string[] = [];
@@ -170,7 +170,7 @@ let fakesStarted = 0;
 export async function withBot(
   services: BotServices,
   body: (fake: FakeTelegram, logs: string[]) => Promise<void>,
-  extra: Partial<Pick<BotDeps, 'operator' | 'supportChatId' | 'renderQr' | 'renewal'>> = {},
+  extra: Partial<Pick<BotDeps, 'operator' | 'supportChatId' | 'renderQr' | 'renewal' | 'admin'>> = {},
 ): Promise<void> {
   fakesStarted += 1;
   const fake = await startFakeTelegram({ token: TOKEN, firstUpdateId: fakesStarted * 1_000_000 + 1 });
