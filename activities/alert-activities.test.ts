@@ -62,7 +62,14 @@ describe('alertOperators', () => {
   it('delivers an alert to every operator chat with its kind, summary, ids and key', async () => {
     const alerts = channel({ chatIds: [9101, 9102] });
     const result = await alerts.alertOperators(
-      alert('sweep:payment_unapplied:payment-7:r1:a1', { kind: 'payment_unapplied', summary: 'Payment 7 was never applied.', subscriptionId: 42, userId: 5, paymentId: 7, serverId: 3 }),
+      alert('sweep:payment_unapplied:payment-7:r1:a1', {
+        kind: 'payment_unapplied',
+        summary: 'Payment 7 was never applied.',
+        subscriptionId: 42,
+        userId: 5,
+        paymentId: 7,
+        serverId: 3,
+      }),
     );
     assert.deepEqual(result, { sent: true, duplicate: false, suppressed: false });
     for (const chatId of [9101, 9102]) {
@@ -73,7 +80,8 @@ describe('alertOperators', () => {
       assert.match(text ?? '', /subscription 42 · user 5 · payment 7 · server 3/);
       assert.match(text ?? '', /key: sweep:payment_unapplied:payment-7:r1:a1/);
       const sent = telegram.sent(chatId).find((call) => call.method === 'sendMessage' && call.ok);
-      const keyboard = (sent?.params['reply_markup'] as { inline_keyboard: Array<Array<{ callback_data: string }>> } | undefined)?.inline_keyboard;
+      const keyboard = (sent?.params['reply_markup'] as { inline_keyboard: Array<Array<{ callback_data: string }>> } | undefined)
+        ?.inline_keyboard;
       assert.deepEqual(
         keyboard?.flat().map((button) => button.callback_data),
         ['adm:u:5', 'adm:sub:42', 'adm:s:3'],
@@ -87,7 +95,11 @@ describe('alertOperators', () => {
   it('deduplicates by key: a second call sends nothing and says duplicate', async () => {
     const alerts = channel({ chatIds: [9201] });
     assert.deepEqual(await alerts.alertOperators(alert('dup-1')), { sent: true, duplicate: false, suppressed: false });
-    assert.deepEqual(await alerts.alertOperators(alert('dup-1', { summary: 'a different text' })), { sent: false, duplicate: true, suppressed: false });
+    assert.deepEqual(await alerts.alertOperators(alert('dup-1', { summary: 'a different text' })), {
+      sent: false,
+      duplicate: true,
+      suppressed: false,
+    });
     assert.equal(texts(9201).length, 1);
     assert.equal((await rows()).length, 1);
   });
@@ -102,8 +114,14 @@ describe('alertOperators', () => {
     const other = await new MockActivityEnvironment({ ...info, activityId: '8' }).run(alerts.alertOperators, alert('retry-sent'));
     assert.deepEqual(other, { sent: false, duplicate: true, suppressed: false });
     // A suppressed first answer is suppressed on the retry too (the limit of 1 is used up above).
-    const suppressed = await new MockActivityEnvironment({ ...info, activityId: '9' }).run(alerts.alertOperators, alert('retry-suppressed'));
-    const suppressedRetry = await new MockActivityEnvironment({ ...info, activityId: '9' }).run(alerts.alertOperators, alert('retry-suppressed'));
+    const suppressed = await new MockActivityEnvironment({ ...info, activityId: '9' }).run(
+      alerts.alertOperators,
+      alert('retry-suppressed'),
+    );
+    const suppressedRetry = await new MockActivityEnvironment({ ...info, activityId: '9' }).run(
+      alerts.alertOperators,
+      alert('retry-suppressed'),
+    );
     assert.deepEqual(suppressed, { sent: false, duplicate: false, suppressed: true });
     assert.deepEqual(suppressedRetry, suppressed);
     assert.equal(texts(9301).length, 1);
@@ -140,7 +158,9 @@ describe('alertOperators', () => {
     await alerts.alertOperators(alert('lonely-3'));
     assert.equal(texts(9501).length, 1);
     // A minute later (the window is over, nothing else came).
-    await database.pool.query(sql.unsafe`UPDATE operator_alerts SET created_at = created_at - interval '2 minutes', sent_at = sent_at - interval '2 minutes'`);
+    await database.pool.query(
+      sql.unsafe`UPDATE operator_alerts SET created_at = created_at - interval '2 minutes', sent_at = sent_at - interval '2 minutes'`,
+    );
     const pass = await alerts.deliverPendingAlerts({});
     assert.notEqual(pass.digestAlertId, null);
     assert.match(texts(9501).at(-1) ?? '', /\+ 2 more alerts held back by the rate limit/);

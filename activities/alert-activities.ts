@@ -89,7 +89,11 @@ export function createAlertActivities(deps: AlertActivityDeps): AlertDelivery {
     let retryable: unknown;
     for (const chatId of settings.chatIds) {
       try {
-        await deps.telegram.sendText(chatId, text, options.inlineKeyboard?.map((row) => row.map((button) => ({ text: button.text, callbackData: button.callback_data }))));
+        await deps.telegram.sendText(
+          chatId,
+          text,
+          options.inlineKeyboard?.map((row) => row.map((button) => ({ text: button.text, callbackData: button.callback_data }))),
+        );
         delivered += 1;
       } catch (error) {
         if (error instanceof AppError && error.retryable) retryable ??= error;
@@ -104,7 +108,14 @@ export function createAlertActivities(deps: AlertActivityDeps): AlertDelivery {
     return deps.db.transaction(async (tx) => {
       const alert = await lockAlertForDelivery(tx, alertId);
       if (alert.status !== 'pending') return alert;
-      const fields = { alert: alert.kind, key: alert.alert_key, subscriptionId: alert.subscription_id, userId: alert.user_id, paymentId: alert.payment_id, serverId: alert.server_id };
+      const fields = {
+        alert: alert.kind,
+        key: alert.alert_key,
+        subscriptionId: alert.subscription_id,
+        userId: alert.user_id,
+        paymentId: alert.payment_id,
+        serverId: alert.server_id,
+      };
       if ((await countAlertsSentSince(tx, { kind: alert.kind, withinSeconds: 60 })) >= settings.maxPerKindPerMinute) {
         log.warn(fields, `alert suppressed by the rate limit: ${alert.summary}`);
         return markAlertSuppressed(tx, alert.id);

@@ -9,7 +9,12 @@ import type { AlertInput, AlertResult } from './contracts/alert-activities';
  * so the alert channel itself stays unaware of metrics.
  */
 export function createAlertCounter(registry: Registry): Counter<'kind'> {
-  return new Counter({ name: 'vless_alerts_total', help: 'Operator alerts raised, per kind (invariant_violation, work_parked, payment_mismatch, ...)', labelNames: ['kind'], registers: [registry] });
+  return new Counter({
+    name: 'vless_alerts_total',
+    help: 'Operator alerts raised, per kind (invariant_violation, work_parked, payment_mismatch, ...)',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
 }
 
 /** The worker's activity interceptor that moves {@link createAlertCounter}'s counter. */
@@ -20,7 +25,8 @@ export function alertMetricsInterceptor(counter: Counter<'kind'>): ActivityInter
         const result = await next(input);
         if (ctx.info.activityType === 'alertOperators') {
           const alert = input.args[0] as Partial<AlertInput> | undefined;
-          if (typeof alert?.kind === 'string' && (result as Partial<AlertResult> | undefined)?.duplicate !== true) counter.inc({ kind: alert.kind });
+          if (typeof alert?.kind === 'string' && (result as Partial<AlertResult> | undefined)?.duplicate !== true)
+            counter.inc({ kind: alert.kind });
         }
         return result;
       },

@@ -37,7 +37,10 @@ describe('alert text', () => {
   });
 
   it('keeps ids, amounts and names, and bounds the length', () => {
-    assert.equal(redactSecrets('Payment 7 (249.00 RUB, yookassa) for subscription 42 on NL-1.'), 'Payment 7 (249.00 RUB, yookassa) for subscription 42 on NL-1.');
+    assert.equal(
+      redactSecrets('Payment 7 (249.00 RUB, yookassa) for subscription 42 on NL-1.'),
+      'Payment 7 (249.00 RUB, yookassa) for subscription 42 on NL-1.',
+    );
     assert.equal(redactSecrets('x '.repeat(MAX_ALERT_SUMMARY_LENGTH)).length, MAX_ALERT_SUMMARY_LENGTH);
     assert.equal(redactSecrets('   '), '(no summary)');
   });
@@ -72,9 +75,12 @@ describe('alert buttons', () => {
         ],
       ],
     });
-    assert.deepEqual(alertButtons({ user_id: null, subscription_id: 7, server_id: null }), { inlineKeyboard: [[{ text: '📄 #7', callback_data: 'adm:sub:7' }]] });
+    assert.deepEqual(alertButtons({ user_id: null, subscription_id: 7, server_id: null }), {
+      inlineKeyboard: [[{ text: '📄 #7', callback_data: 'adm:sub:7' }]],
+    });
     assert.deepEqual(alertButtons({ user_id: null, subscription_id: null, server_id: null }), {});
-    for (const button of alertButtons({ user_id: 2_147_483_647, subscription_id: 2_147_483_647, server_id: 2_147_483_647 }).inlineKeyboard?.[0] ?? []) {
+    for (const button of alertButtons({ user_id: 2_147_483_647, subscription_id: 2_147_483_647, server_id: 2_147_483_647 })
+      .inlineKeyboard?.[0] ?? []) {
       assert.ok(Buffer.byteLength(button.callback_data) <= 64, 'within Telegram callback data limit');
     }
   });

@@ -22,7 +22,10 @@ const PATTERNS: ReadonlyArray<[RegExp, string]> = [
   // Authorization headers.
   [/\b(Bearer|Basic)\s+\S+/gi, '$1 [redacted]'],
   // name=value or name: value for secret-looking names.
-  [/\b([\w-]*(?:password|passwd|secret|token|api[_-]?key|apikey|salt|cookie|authorization|credential)s?)(["']?\s*[=:]\s*["']?)[^\s"',;&]+/gi, '$1$2[redacted]'],
+  [
+    /\b([\w-]*(?:password|passwd|secret|token|api[_-]?key|apikey|salt|cookie|authorization|credential)s?)(["']?\s*[=:]\s*["']?)[^\s"',;&]+/gi,
+    '$1$2[redacted]',
+  ],
   // Long opaque strings: hex keys, base64 secrets, client uuids, session ids.
   [/\b[A-Za-z0-9+/_-]{32,}={0,2}/g, '[redacted]'],
 ];
@@ -76,9 +79,14 @@ export function formatAlertMessage(alert: OperatorAlertRow, digest: readonly Sup
   lines.push(`key: ${redactSecrets(alert.alert_key)}`);
   const total = digest.reduce((sum, entry) => sum + entry.count, 0);
   if (total > 0) {
-    const since = digest.reduce((earliest, entry) => (entry.since < earliest ? entry.since : earliest), digest[0]?.since ?? alert.created_at);
+    const since = digest.reduce(
+      (earliest, entry) => (entry.since < earliest ? entry.since : earliest),
+      digest[0]?.since ?? alert.created_at,
+    );
     const perKind = digest.map((entry) => `${entry.kind} ×${entry.count}`).join(', ');
-    lines.push(`+ ${total} more alert${total === 1 ? '' : 's'} held back by the rate limit since ${timeOf(since)}: ${perKind} (operator_alerts, status 'suppressed')`);
+    lines.push(
+      `+ ${total} more alert${total === 1 ? '' : 's'} held back by the rate limit since ${timeOf(since)}: ${perKind} (operator_alerts, status 'suppressed')`,
+    );
   }
   return lines.join('\n');
 }

@@ -59,7 +59,10 @@ export function createBackupActivities(deps: BackupActivityDeps): BackupActiviti
         const partial = `${file}.partial`;
         await rm(partial, { force: true });
         const started = Date.now();
-        const beat = setInterval(() => heartbeatIfActivity({ phase: 'pg_dump', seconds: Math.round((Date.now() - started) / 1000) }), 10_000);
+        const beat = setInterval(
+          () => heartbeatIfActivity({ phase: 'pg_dump', seconds: Math.round((Date.now() - started) / 1000) }),
+          10_000,
+        );
         try {
           await pgDump({ databaseUrl: settings.databaseUrl, file: partial, pgBinDir: settings.pgBinDir });
         } catch (error) {

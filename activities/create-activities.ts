@@ -89,7 +89,11 @@ export function createActivities(deps: ActivityDeps) {
     ...createAuditActivities(deps),
     ...panel,
     ...createFleetActivities({ ...deps, alertOperators: alerts.alertOperators }),
-    ...createReconcileActivities({ ...deps, alertOperators: alerts.alertOperators, maxDestructivePerRun: deps.reconcileMaxDestructivePerRun }),
+    ...createReconcileActivities({
+      ...deps,
+      alertOperators: alerts.alertOperators,
+      maxDestructivePerRun: deps.reconcileMaxDestructivePerRun,
+    }),
     ...createPaymentActivities(deps),
     ...createPaymentReconcileActivities(deps),
     ...createPaymentMismatchActivities({ ...deps, deliver, alertOperators: alerts.alertOperators }),

@@ -20,7 +20,16 @@ function row(id: number, overrides: Partial<DbClientRow> = {}): DbClientRow {
 }
 
 function clientOf(r: DbClientRow, overrides: Partial<PanelClientEntry> = {}): PanelClientEntry {
-  return { inboundId: 1, email: r.email, uuid: r.uuid, enable: true, expiryTime: r.endsAtMs ?? 0, usedBytes: 0, totalBytes: 0, ...overrides };
+  return {
+    inboundId: 1,
+    email: r.email,
+    uuid: r.uuid,
+    enable: true,
+    expiryTime: r.endsAtMs ?? 0,
+    usedBytes: 0,
+    totalBytes: 0,
+    ...overrides,
+  };
 }
 
 function diff(rows: DbClientRow[], clients: PanelClientEntry[]) {
@@ -47,7 +56,10 @@ describe('diffPanelClients', () => {
     const incoming = row(1, { serverId: 9, moveTargetServerId: SERVER });
     const leftover = row(2, { serverId: 9, moveTargetServerId: 11 });
     assert.deepEqual(
-      diff([incoming, leftover], [clientOf(incoming), clientOf(leftover)]).map((finding) => [finding.kind, 'subscriptionId' in finding ? finding.subscriptionId : null]),
+      diff([incoming, leftover], [clientOf(incoming), clientOf(leftover)]).map((finding) => [
+        finding.kind,
+        'subscriptionId' in finding ? finding.subscriptionId : null,
+      ]),
       [['extra', 2]],
     );
   });
@@ -67,7 +79,7 @@ describe('diffPanelClients', () => {
     );
   });
 
-  it("reports, never deletes, a client of a subscription living on another row of the same panel", () => {
+  it('reports, never deletes, a client of a subscription living on another row of the same panel', () => {
     const sibling = row(1, { serverId: 8 });
     const movedAway = row(2, { serverId: 9 });
     const findings = diffPanelClients(
@@ -81,18 +93,26 @@ describe('diffPanelClients', () => {
     ]);
   });
 
-  it('on a panel that keeps an inbound\'s last client (v2), leaves that client alone once disabled', () => {
+  it("on a panel that keeps an inbound's last client (v2), leaves that client alone once disabled", () => {
     const v2 = (rows: DbClientRow[], clients: PanelClientEntry[], extra: { inboundSizes?: Map<number, number> } = {}) =>
       diffPanelClients({ serverId: SERVER, rows }, { inboundIds: [1], clients, keepsLastClient: true, ...extra }, NOW).map((f) => f.kind);
     const cancelled = row(1, { status: 'cancelled', slotHeld: false });
-    assert.deepEqual(diffPanelClients({ serverId: SERVER, rows: [cancelled] }, { inboundIds: [1], clients: [clientOf(cancelled, { enable: false })], keepsLastClient: true }, NOW), [
-      { kind: 'kept-last', fix: null, subscriptionId: 1, email: cancelled.email, inboundId: 1, reason: 'cancelled' },
-    ]);
+    assert.deepEqual(
+      diffPanelClients(
+        { serverId: SERVER, rows: [cancelled] },
+        { inboundIds: [1], clients: [clientOf(cancelled, { enable: false })], keepsLastClient: true },
+        NOW,
+      ),
+      [{ kind: 'kept-last', fix: null, subscriptionId: 1, email: cancelled.email, inboundId: 1, reason: 'cancelled' }],
+    );
     // Still enabled, or not alone, or a panel that deletes last clients (v3): deleted as usual.
     assert.deepEqual(v2([cancelled], [clientOf(cancelled)]), ['extra']);
     const other = row(2);
     assert.deepEqual(v2([cancelled, other], [clientOf(cancelled, { enable: false }), clientOf(other)]), ['extra']);
-    assert.deepEqual(diff([cancelled], [clientOf(cancelled, { enable: false })]).map((f) => f.kind), ['extra']);
+    assert.deepEqual(
+      diff([cancelled], [clientOf(cancelled, { enable: false })]).map((f) => f.kind),
+      ['extra'],
+    );
     // Judged alone (the repair's second look), the panel-wide count decides.
     assert.deepEqual(v2([cancelled], [clientOf(cancelled, { enable: false })], { inboundSizes: new Map([[1, 2]]) }), ['extra']);
   });
@@ -106,9 +126,23 @@ describe('diffPanelClients', () => {
       [clientOf(wrongExpiry, { expiryTime: 0 }), clientOf(disabled, { enable: false }), clientOf(enabledAfterExpiry, { enable: true })],
     );
     assert.deepEqual(findings, [
-      { kind: 'drift', fix: 'update', subscriptionId: 1, email: wrongExpiry.email, inboundId: 1, expiryTime: { panel: 0, expected: wrongExpiry.endsAtMs } },
+      {
+        kind: 'drift',
+        fix: 'update',
+        subscriptionId: 1,
+        email: wrongExpiry.email,
+        inboundId: 1,
+        expiryTime: { panel: 0, expected: wrongExpiry.endsAtMs },
+      },
       { kind: 'drift', fix: 'update', subscriptionId: 2, email: disabled.email, inboundId: 1, enable: { panel: false, expected: true } },
-      { kind: 'drift', fix: 'update', subscriptionId: 3, email: enabledAfterExpiry.email, inboundId: 1, enable: { panel: true, expected: false } },
+      {
+        kind: 'drift',
+        fix: 'update',
+        subscriptionId: 3,
+        email: enabledAfterExpiry.email,
+        inboundId: 1,
+        enable: { panel: true, expected: false },
+      },
     ]);
   });
 
@@ -116,7 +150,13 @@ describe('diffPanelClients', () => {
     const rounded = row(1);
     const quota = row(2);
     assert.deepEqual(
-      diff([rounded, quota], [clientOf(rounded, { expiryTime: (rounded.endsAtMs ?? 0) - 999 }), clientOf(quota, { enable: false, usedBytes: 10, totalBytes: 10 })]),
+      diff(
+        [rounded, quota],
+        [
+          clientOf(rounded, { expiryTime: (rounded.endsAtMs ?? 0) - 999 }),
+          clientOf(quota, { enable: false, usedBytes: 10, totalBytes: 10 }),
+        ],
+      ),
       [],
     );
   });
@@ -144,10 +184,7 @@ describe('diffPanelClients', () => {
   it('reports duplicate emails and shared uuids without touching them', () => {
     const a = row(1);
     const b = row(2);
-    const findings = diff(
-      [a, b],
-      [clientOf(a), clientOf(a, { inboundId: 2 }), clientOf(b), { ...clientOf(b), email: 'copy-of-b' }],
-    );
+    const findings = diff([a, b], [clientOf(a), clientOf(a, { inboundId: 2 }), clientOf(b), { ...clientOf(b), email: 'copy-of-b' }]);
     assert.deepEqual(
       findings.filter((f) => f.kind === 'duplicate'),
       [

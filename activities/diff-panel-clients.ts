@@ -120,23 +120,34 @@ export function diffPanelClients(db: ServerRows, panel: PanelSnapshot, now: Date
   const foreignPerInbound = new Map<number, number>();
   const isOurs = (email: string) => rowsByEmail.has(email) || OWN_CLIENT_EMAIL.test(email);
   const perInbound = new Map<number, number>(panel.inboundSizes);
-  if (panel.inboundSizes === undefined) for (const client of panel.clients) perInbound.set(client.inboundId, (perInbound.get(client.inboundId) ?? 0) + 1);
+  if (panel.inboundSizes === undefined)
+    for (const client of panel.clients) perInbound.set(client.inboundId, (perInbound.get(client.inboundId) ?? 0) + 1);
 
   for (const [email, clients] of clientsByEmail) {
     const row = rowsByEmail.get(email);
     const first = clients[0];
     if (first === undefined) continue;
     if (clients.length > 1) {
-      findings.push({ kind: 'duplicate', fix: null, by: 'email', email: isOurs(email) ? email : null, subscriptionIds: row ? [row.subscriptionId] : [], clients: clients.length });
+      findings.push({
+        kind: 'duplicate',
+        fix: null,
+        by: 'email',
+        email: isOurs(email) ? email : null,
+        subscriptionIds: row ? [row.subscriptionId] : [],
+        clients: clients.length,
+      });
       continue;
     }
     if (row === undefined) {
-      if (OWN_CLIENT_EMAIL.test(email)) findings.push({ kind: 'unverified', fix: null, email, inboundId: first.inboundId, reason: 'no-subscription' });
-      else if (panel.inboundIds.includes(first.inboundId)) foreignPerInbound.set(first.inboundId, (foreignPerInbound.get(first.inboundId) ?? 0) + 1);
+      if (OWN_CLIENT_EMAIL.test(email))
+        findings.push({ kind: 'unverified', fix: null, email, inboundId: first.inboundId, reason: 'no-subscription' });
+      else if (panel.inboundIds.includes(first.inboundId))
+        foreignPerInbound.set(first.inboundId, (foreignPerInbound.get(first.inboundId) ?? 0) + 1);
       continue;
     }
     const finding = judgeClient(db.serverId, row, first, nowMs, retentionMs, db.siblingServerIds ?? []);
-    if (finding?.kind === 'extra' && panel.keepsLastClient === true && !first.enable && perInbound.get(first.inboundId) === 1) findings.push({ ...finding, kind: 'kept-last', fix: null });
+    if (finding?.kind === 'extra' && panel.keepsLastClient === true && !first.enable && perInbound.get(first.inboundId) === 1)
+      findings.push({ ...finding, kind: 'kept-last', fix: null });
     else if (finding !== null) findings.push(finding);
   }
 
@@ -152,7 +163,13 @@ export function diffPanelClients(db: ServerRows, panel: PanelSnapshot, now: Date
 
   for (const row of db.rows) {
     if (clientsByEmail.has(row.email) || !shouldBePresent(db.serverId, row, nowMs) || row.endsAtMs === null) continue;
-    findings.push({ kind: 'missing', fix: 'recreate', subscriptionId: row.subscriptionId, email: row.email, expectedExpiryMs: row.endsAtMs });
+    findings.push({
+      kind: 'missing',
+      fix: 'recreate',
+      subscriptionId: row.subscriptionId,
+      email: row.email,
+      expectedExpiryMs: row.endsAtMs,
+    });
   }
 
   for (const [inboundId, clients] of foreignPerInbound) findings.push({ kind: 'foreign', fix: null, inboundId, clients });

@@ -91,10 +91,18 @@ describe('payment mismatch', () => {
       Array(2).fill(['payment_mismatch', paymentMismatchAlertKey(payment.id), payment.id, payment.user_id]),
       'the same key both times: the alert channel delivers it once',
     );
-    assert.match(alerts[0]?.summary ?? '', new RegExp(`^Payment ${payment.id} of user ${payment.user_id} \\(yookassa ext-${payment.id}\\).*\\(amount\\): expected 249\\.00 RUB, the provider reports 1\\.00 RUB for order ${payment.id}\\. It is failed`));
+    assert.match(
+      alerts[0]?.summary ?? '',
+      new RegExp(
+        `^Payment ${payment.id} of user ${payment.user_id} \\(yookassa ext-${payment.id}\\).*\\(amount\\): expected 249\\.00 RUB, the provider reports 1\\.00 RUB for order ${payment.id}\\. It is failed`,
+      ),
+    );
     assert.equal(sent.length, 1);
     assert.equal(sent[0]?.chatId, telegramId);
-    assert.match(sent[0]?.text ?? '', /^Мы получили платёж по заказу на 249 ₽, но он не совпадает с заказом.*\nПлатёж на проверке: поддержка свяжется с вами здесь/s);
+    assert.match(
+      sent[0]?.text ?? '',
+      /^Мы получили платёж по заказу на 249 ₽, но он не совпадает с заказом.*\nПлатёж на проверке: поддержка свяжется с вами здесь/s,
+    );
   });
 
   it('reports a late mismatched payment on a cancelled order too', async () => {
@@ -132,6 +140,9 @@ describe('payment mismatch', () => {
     telegramFails = null;
     assert.deepEqual(await reportPaymentMismatch({ paymentId: down.payment.id }), { reported: true });
     assert.equal(sent.filter((message) => message.chatId === down.telegramId).length, 1);
-    assert.deepEqual(new Set(alerts.map((alert) => alert.key)), new Set([paymentMismatchAlertKey(blocked.payment.id), paymentMismatchAlertKey(down.payment.id)]));
+    assert.deepEqual(
+      new Set(alerts.map((alert) => alert.key)),
+      new Set([paymentMismatchAlertKey(blocked.payment.id), paymentMismatchAlertKey(down.payment.id)]),
+    );
   });
 });

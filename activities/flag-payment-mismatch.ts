@@ -75,7 +75,10 @@ async function latestMismatchFlag(connection: CommonQueryMethods, paymentId: num
 /** The operators' summary of a flagged payment: ids, amounts, what differs; no payload, no secrets. */
 function mismatchSummary(payment: PaymentRow, flag: z.infer<typeof flaggedDetails>): string {
   const expected = flag.expected ?? { amount: payment.amount, currency: payment.currency };
-  const reported = flag.reported === null ? 'an unknown amount' : `${flag.reported.amount} ${flag.reported.currency} for order ${flag.reported.order_id ?? '?'}`;
+  const reported =
+    flag.reported === null
+      ? 'an unknown amount'
+      : `${flag.reported.amount} ${flag.reported.currency} for order ${flag.reported.order_id ?? '?'}`;
   return (
     `Payment ${payment.id} of user ${payment.user_id} (${flag.provider ?? payment.provider} ${flag.external_id ?? payment.external_id ?? '-'}) was paid but does not match ` +
     `its order (${flag.mismatches.join(', ') || 'mismatch'}): expected ${expected.amount} ${expected.currency}, the provider reports ${reported}. ` +
@@ -142,8 +145,12 @@ export function createPaymentMismatchActivities(deps: PaymentMismatchActivityDep
             params: payment.currency === 'RUB' ? { amountKopecks: parseMoney(payment.amount).toString() } : {},
           });
         } catch (error) {
-          if (!(error instanceof AppError) || (error.code !== ErrorCode.TELEGRAM_BLOCKED && error.code !== ErrorCode.TELEGRAM_REJECTED)) throw error;
-          log.warn({ paymentId: payment.id, userId: payment.user_id, code: error.code }, 'the user could not be told about the payment under review');
+          if (!(error instanceof AppError) || (error.code !== ErrorCode.TELEGRAM_BLOCKED && error.code !== ErrorCode.TELEGRAM_REJECTED))
+            throw error;
+          log.warn(
+            { paymentId: payment.id, userId: payment.user_id, code: error.code },
+            'the user could not be told about the payment under review',
+          );
         }
         return { reported: true };
       });

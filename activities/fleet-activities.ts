@@ -103,7 +103,12 @@ export function createFleetActivities(deps: FleetActivityDeps) {
           opened.push(serverId);
           log.warn({ serverId }, 'server re-opened after staying healthy');
           const summary = `Server #${serverId} '${result.server.name}' re-opened for new subscriptions: healthy again for ${input.healthyForSeconds} s after a failover.`;
-          await deps.alertOperators?.({ kind: 'server_reopened', key: `server_reopened:server-${serverId}:${result.server.updated_at.toISOString()}`, summary, serverId });
+          await deps.alertOperators?.({
+            kind: 'server_reopened',
+            key: `server_reopened:server-${serverId}:${result.server.updated_at.toISOString()}`,
+            summary,
+            serverId,
+          });
         }
         return opened;
       });
@@ -128,7 +133,11 @@ export function createFleetActivities(deps: FleetActivityDeps) {
      * @throws ApplicationFailure typed CONFIG_INVALID without a Temporal client; Temporal client
      *   errors other than "not found" (retried)
      */
-    async signalMoveToServer(input: { fromServerId: number; subscriptionIds: number[]; reason: MoveToServerSignal['reason'] }): Promise<SignalMovesResult> {
+    async signalMoveToServer(input: {
+      fromServerId: number;
+      subscriptionIds: number[];
+      reason: MoveToServerSignal['reason'];
+    }): Promise<SignalMovesResult> {
       return asActivity(async () => {
         if (deps.temporal === undefined) throw new ConfigError('the worker was built without a Temporal client; moves cannot be signalled');
         const subscriptions = createSubscriptionWorkflowClient(deps.temporal);
@@ -140,7 +149,10 @@ export function createFleetActivities(deps: FleetActivityDeps) {
           else result.missing.push(subscriptionId);
         }
         if (result.missing.length > 0) {
-          log.warn({ fromServerId: input.fromServerId, missing: result.missing }, 'subscriptions without a running workflow were not moved');
+          log.warn(
+            { fromServerId: input.fromServerId, missing: result.missing },
+            'subscriptions without a running workflow were not moved',
+          );
         }
         log.info({ fromServerId: input.fromServerId, signalled: result.signalled.length, reason: input.reason }, 'move signalled');
         return result;

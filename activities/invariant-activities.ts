@@ -6,6 +6,7 @@ export type { InvariantActivities } from './contracts/invariant-activities';
 /** Builds the invariant activity from the worker's dependencies. */
 export function createInvariantActivities(deps: InvariantDeps): InvariantActivities {
   return {
-    checkInvariants: async (input) => checkInvariants(deps, input.settleSeconds === undefined ? {} : { settleSeconds: input.settleSeconds }),
+    checkInvariants: async (input) =>
+      checkInvariants(deps, input.settleSeconds === undefined ? {} : { settleSeconds: input.settleSeconds }),
   };
 }

@@ -9,7 +9,12 @@ import { sql } from 'slonik';
 import { createGift, getGiftByPayment, markGiftRedeemed } from '../sql/repositories/gifts-repository';
 import { writeAuditLog } from '../sql/repositories/audit-repository';
 import { releaseServerSlot } from '../sql/repositories/server-slots-repository';
-import { cancelSubscription, createPendingSubscription, extendSubscriptionWithPayment, getSubscription } from '../sql/repositories/subscriptions-repository';
+import {
+  cancelSubscription,
+  createPendingSubscription,
+  extendSubscriptionWithPayment,
+  getSubscription,
+} from '../sql/repositories/subscriptions-repository';
 import { markPaymentCompleted } from '../sql/repositories/payments-repository';
 import { newPayment, newUser, testActor } from '../test/support/db-fixtures';
 import { startRealStack, type RealStack } from '../test/support/real-stack';
@@ -19,7 +24,8 @@ import { checkInvariants, type InvariantKind, type InvariantReport } from './inv
 describe('checkInvariants', () => {
   let stack: RealStack;
   let activities: ReturnType<typeof createActivities>;
-  const check = () => checkInvariants({ db: stack.database.pool, panels: stack.deps.panels, clientIdSalt: stack.deps.clientIdSalt }, { settleSeconds: 0 });
+  const check = () =>
+    checkInvariants({ db: stack.database.pool, panels: stack.deps.panels, clientIdSalt: stack.deps.clientIdSalt }, { settleSeconds: 0 });
   const kindsFor = (report: InvariantReport, match: { subscriptionId?: number; paymentId?: number; userId?: number; serverId?: number }) =>
     [
       ...new Set(
@@ -48,7 +54,13 @@ describe('checkInvariants', () => {
     await pool.query(sql.unsafe`UPDATE subscriptions SET server_id = ${options.serverId ?? stack.server.id} WHERE id = ${subscription.id}`);
     await activities.provisionClient({ subscriptionId: subscription.id });
     if (options.notify !== false) {
-      await activities.notifyUser({ userId: user.id, subscriptionId: subscription.id, kind: 'key_delivered', key: `key_delivered:${subscription.id}:test`, withQr: true });
+      await activities.notifyUser({
+        userId: user.id,
+        subscriptionId: subscription.id,
+        kind: 'key_delivered',
+        key: `key_delivered:${subscription.id}:test`,
+        withQr: true,
+      });
     }
     const row = await getSubscription(pool, subscription.id);
     assert.ok(row?.xui_email);
@@ -80,7 +92,10 @@ describe('checkInvariants', () => {
     const payment = await newPayment(stack.database.pool, { userId: user.id, subscriptionId: subscription.id, completed: true });
     assert.deepEqual(kindsFor(await check(), { paymentId: payment.id }), ['payment_unapplied']);
     // A payment completed within the settle window is work in flight, not a violation.
-    const settled = await checkInvariants({ db: stack.database.pool, panels: stack.deps.panels, clientIdSalt: stack.deps.clientIdSalt }, { settleSeconds: 600 });
+    const settled = await checkInvariants(
+      { db: stack.database.pool, panels: stack.deps.panels, clientIdSalt: stack.deps.clientIdSalt },
+      { settleSeconds: 600 },
+    );
     assert.deepEqual(kindsFor(settled, { paymentId: payment.id }), []);
   });
 
@@ -94,7 +109,13 @@ describe('checkInvariants', () => {
     assert.deepEqual(kindsFor(await check(), { paymentId: order.id }), []);
     const redeemer = await newUser(pool);
     const subscription = await createPendingSubscription(pool, { userId: redeemer.id, planId: 1, actor: testActor });
-    await markGiftRedeemed(pool, { giftId: gift.id, userId: redeemer.id, subscriptionId: subscription.id, paymentId: order.id, actor: testActor });
+    await markGiftRedeemed(pool, {
+      giftId: gift.id,
+      userId: redeemer.id,
+      subscriptionId: subscription.id,
+      paymentId: order.id,
+      actor: testActor,
+    });
     assert.deepEqual(kindsFor(await check(), { paymentId: order.id }), ['payment_unapplied']);
   });
 
@@ -130,11 +151,14 @@ describe('checkInvariants', () => {
     await releaseServerSlot(pool, { subscriptionId: leaked.subscription.id, actor: testActor });
   });
 
-  it("reports a server whose user count differs from the slots held on it", async () => {
+  it('reports a server whose user count differs from the slots held on it', async () => {
     const pool = stack.database.pool;
     await pool.query(sql.unsafe`UPDATE vpn_servers SET current_users = current_users + 1 WHERE id = ${stack.server.id}`);
     try {
-      assert.deepEqual(kindsFor(await check(), { serverId: stack.server.id }).filter((kind) => kind === 'slot_count_mismatch'), ['slot_count_mismatch']);
+      assert.deepEqual(
+        kindsFor(await check(), { serverId: stack.server.id }).filter((kind) => kind === 'slot_count_mismatch'),
+        ['slot_count_mismatch'],
+      );
     } finally {
       await pool.query(sql.unsafe`UPDATE vpn_servers SET current_users = current_users - 1 WHERE id = ${stack.server.id}`);
     }
@@ -183,7 +207,9 @@ describe('checkInvariants', () => {
 
   it('reports an active subscription past its end', async () => {
     const late = await healthy();
-    await stack.database.pool.query(sql.unsafe`UPDATE subscriptions SET start_date = now() - interval '2 hours', end_date = now() - interval '1 hour' WHERE id = ${late.subscription.id}`);
+    await stack.database.pool.query(
+      sql.unsafe`UPDATE subscriptions SET start_date = now() - interval '2 hours', end_date = now() - interval '1 hour' WHERE id = ${late.subscription.id}`,
+    );
     assert.ok(kindsFor(await check(), { subscriptionId: late.subscription.id }).includes('subscription_overdue'));
   });
 

@@ -73,16 +73,32 @@ interface PanelEntry {
 function paymentViolation(row: PaymentApplicationRow): InvariantViolation {
   const ids = { paymentId: row.id, userId: row.user_id, ...(row.subscription_id === null ? {} : { subscriptionId: row.subscription_id }) };
   if (row.unapplied_settled) {
-    return { kind: 'payment_unapplied', ...ids, summary: `payment ${row.id} is completed but was never applied (subscription ${row.subscription_id ?? 'none'})` };
+    return {
+      kind: 'payment_unapplied',
+      ...ids,
+      summary: `payment ${row.id} is completed but was never applied (subscription ${row.subscription_id ?? 'none'})`,
+    };
   }
   if (!row.applied) {
-    return { kind: 'payment_period_wrong', ...ids, summary: `payment ${row.id} (${row.status}) moved a period ${row.extensions} time(s) but is not marked applied` };
+    return {
+      kind: 'payment_period_wrong',
+      ...ids,
+      summary: `payment ${row.id} (${row.status}) moved a period ${row.extensions} time(s) but is not marked applied`,
+    };
   }
   if (row.extensions > 1) {
-    return { kind: 'payment_applied_twice', ...ids, summary: `payment ${row.id} moved subscription ${row.subscription_id ?? '?'}'s period ${row.extensions} times` };
+    return {
+      kind: 'payment_applied_twice',
+      ...ids,
+      summary: `payment ${row.id} moved subscription ${row.subscription_id ?? '?'}'s period ${row.extensions} times`,
+    };
   }
   if (row.extensions === 0) {
-    return { kind: 'payment_period_missing', ...ids, summary: `payment ${row.id} is marked applied but no period change or balance credit records it` };
+    return {
+      kind: 'payment_period_missing',
+      ...ids,
+      summary: `payment ${row.id} is marked applied but no period change or balance credit records it`,
+    };
   }
   return {
     kind: 'payment_period_wrong',
@@ -92,7 +108,9 @@ function paymentViolation(row: PaymentApplicationRow): InvariantViolation {
 }
 
 /** Reads every panel that has a URL; our clients by email, and the servers it could not read. */
-async function readPanels(deps: InvariantDeps): Promise<{ clients: Map<string, PanelEntry[]>; unreadable: Map<number, string>; read: number }> {
+async function readPanels(
+  deps: InvariantDeps,
+): Promise<{ clients: Map<string, PanelEntry[]>; unreadable: Map<number, string>; read: number }> {
   const clients = new Map<string, PanelEntry[]>();
   const unreadable = new Map<number, string>();
   let read = 0;
@@ -139,10 +157,19 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
 
   const checkLive = (row: SettledSubscriptionRow) => {
     const ids = { subscriptionId: row.id, userId: row.user_id, ...(row.server_id === null ? {} : { serverId: row.server_id }) };
-    if (row.overdue) add({ kind: 'subscription_overdue', ...ids, summary: `subscription ${row.id} is still active after its end ${row.end_date?.toISOString() ?? ''}` });
+    if (row.overdue)
+      add({
+        kind: 'subscription_overdue',
+        ...ids,
+        summary: `subscription ${row.id} is still active after its end ${row.end_date?.toISOString() ?? ''}`,
+      });
     if (!row.settled) return;
     if (!row.server_slot_held || row.server_id === null) {
-      add({ kind: 'slot_not_held', ...ids, summary: `active subscription ${row.id} holds no server slot (server ${row.server_id ?? 'none'})` });
+      add({
+        kind: 'slot_not_held',
+        ...ids,
+        summary: `active subscription ${row.id} holds no server slot (server ${row.server_id ?? 'none'})`,
+      });
     }
     if (row.server_id === null) {
       add({ kind: 'client_missing', ...ids, summary: `active subscription ${row.id} was never placed on a server` });
@@ -152,7 +179,11 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
     if (unreadable !== undefined) {
       if (!reportedUnreachable.has(row.server_id)) {
         reportedUnreachable.add(row.server_id);
-        add({ kind: 'panel_unreachable', serverId: row.server_id, summary: `the panel of server ${row.server_id} could not be read (${unreadable}); its active subscriptions were not checked` });
+        add({
+          kind: 'panel_unreachable',
+          serverId: row.server_id,
+          summary: `the panel of server ${row.server_id} could not be read (${unreadable}); its active subscriptions were not checked`,
+        });
       }
       return;
     }
@@ -164,7 +195,11 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
     }
     if (liveEntries.length > 1) {
       const where = liveEntries.map((entry) => `${entry.serverId}/${entry.inboundId}`).join(', ');
-      add({ kind: 'client_duplicate', ...ids, summary: `subscription ${row.id} has ${liveEntries.length} live clients (server/inbound ${where})` });
+      add({
+        kind: 'client_duplicate',
+        ...ids,
+        summary: `subscription ${row.id} has ${liveEntries.length} live clients (server/inbound ${where})`,
+      });
     }
     const endMs = row.end_date?.getTime() ?? 0;
     const wrong = here.find((entry) => Math.abs(entry.expiryTime - endMs) > EXPIRY_TOLERANCE_MS);
@@ -181,11 +216,20 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
   for (const row of ended) {
     if (!row.settled) continue;
     const ids = { subscriptionId: row.id, userId: row.user_id, ...(row.server_id === null ? {} : { serverId: row.server_id }) };
-    if (row.server_slot_held) add({ kind: 'slot_leaked', ...ids, summary: `${row.status} subscription ${row.id} still holds a slot on server ${row.server_id ?? '?'}` });
+    if (row.server_slot_held)
+      add({
+        kind: 'slot_leaked',
+        ...ids,
+        summary: `${row.status} subscription ${row.id} still holds a slot on server ${row.server_id ?? '?'}`,
+      });
     const email = identityOf(row.id, row, deps.clientIdSalt).email;
     const liveEntries = (panels.clients.get(email) ?? []).filter(isLive);
     if (liveEntries.length > 0) {
-      add({ kind: 'client_live_unpaid', ...ids, summary: `${row.status} subscription ${row.id} still has a live client on server ${liveEntries[0]?.serverId ?? '?'}` });
+      add({
+        kind: 'client_live_unpaid',
+        ...ids,
+        summary: `${row.status} subscription ${row.id} still has a live client on server ${liveEntries[0]?.serverId ?? '?'}`,
+      });
     }
   }
 
@@ -208,9 +252,14 @@ export async function checkInvariants(deps: InvariantDeps, options: InvariantOpt
 
   for (const user of await listBalanceMismatches(deps.db)) {
     if (user.balance !== user.ledger) {
-      add({ kind: 'balance_mismatch', userId: user.id, summary: `user ${user.id}'s balance is ${user.balance} but the ledger sums to ${user.ledger}` });
+      add({
+        kind: 'balance_mismatch',
+        userId: user.id,
+        summary: `user ${user.id}'s balance is ${user.balance} but the ledger sums to ${user.ledger}`,
+      });
     }
-    if (user.balance.startsWith('-')) add({ kind: 'balance_negative', userId: user.id, summary: `user ${user.id}'s balance is negative (${user.balance})` });
+    if (user.balance.startsWith('-'))
+      add({ kind: 'balance_negative', userId: user.id, summary: `user ${user.id}'s balance is negative (${user.balance})` });
   }
 
   const counts = await countCheckedRows(deps.db);

@@ -27,7 +27,14 @@ async function topUp(userId: number, amount: string): Promise<void> {
 }
 
 async function debitBalanceForTest(userId: number, amount: string, paymentId: number): Promise<void> {
-  await debitBalance(kit.pool, { userId, amount, reason: 'subscription_purchase', source: { table: 'payments', id: paymentId }, idempotencyKey: `test-spend:${paymentId}`, actor: testActor });
+  await debitBalance(kit.pool, {
+    userId,
+    amount,
+    reason: 'subscription_purchase',
+    source: { table: 'payments', id: paymentId },
+    idempotencyKey: `test-spend:${paymentId}`,
+    actor: testActor,
+  });
 }
 
 async function expectLedgerIdentity(userId: number): Promise<void> {
@@ -38,7 +45,9 @@ describe('refundToBalance', () => {
   it('credits a completed payment to the balance once and marks it refunded', async () => {
     const row = await newActiveSubscription(kit.pool);
     const payment = await newPayment(kit.pool, { userId: row.user_id, subscriptionId: row.id, amount: '249.50', completed: true });
-    const results = await Promise.all([1, 2, 3].map(() => kit.activities.refundToBalance({ subscriptionId: row.id, paymentId: payment.id, actor: operator })));
+    const results = await Promise.all(
+      [1, 2, 3].map(() => kit.activities.refundToBalance({ subscriptionId: row.id, paymentId: payment.id, actor: operator })),
+    );
     assert.equal(results.filter((result) => result.refunded).length, 3, 'the refund is in effect for every retry');
     assert.ok(results.every((result) => result.amountKopecks === '24950'));
     assert.equal(await getBalance(kit.pool, row.user_id), '249.50', 'credited once');
@@ -51,9 +60,15 @@ describe('refundToBalance', () => {
   it('refuses a payment that is not completed or belongs elsewhere', async () => {
     const row = await newActiveSubscription(kit.pool);
     const pending = await newPayment(kit.pool, { userId: row.user_id, subscriptionId: row.id });
-    await assert.rejects(kit.activities.refundToBalance({ subscriptionId: row.id, paymentId: pending.id, actor: operator }), failureOf('INVALID_INPUT'));
+    await assert.rejects(
+      kit.activities.refundToBalance({ subscriptionId: row.id, paymentId: pending.id, actor: operator }),
+      failureOf('INVALID_INPUT'),
+    );
     const elsewhere = await newPayment(kit.pool, { userId: row.user_id, subscriptionId: null, completed: true });
-    await assert.rejects(kit.activities.refundToBalance({ subscriptionId: row.id, paymentId: elsewhere.id, actor: operator }), failureOf('INVALID_INPUT'));
+    await assert.rejects(
+      kit.activities.refundToBalance({ subscriptionId: row.id, paymentId: elsewhere.id, actor: operator }),
+      failureOf('INVALID_INPUT'),
+    );
     assert.equal(await getBalance(kit.pool, row.user_id), '0.00');
   });
 });
@@ -75,8 +90,15 @@ describe('payReferralBonus', () => {
     const results = settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
     results.push(await kit.activities.payReferralBonus({ paymentId: first.id }));
     assert.ok(results.every((result) => result.credited && result.referrerUserId === referrer.id && result.amountKopecks === '5000'));
-    assert.deepEqual((await listLedgerEntries(kit.pool, { userId: referrer.id })).map((entry) => [entry.amount, entry.reason]), [['50.00', 'referral_bonus']]);
-    assert.deepEqual(await kit.activities.payReferralBonus({ paymentId: second.id }), { credited: false, referrerUserId: referrer.id, amountKopecks: '0' });
+    assert.deepEqual(
+      (await listLedgerEntries(kit.pool, { userId: referrer.id })).map((entry) => [entry.amount, entry.reason]),
+      [['50.00', 'referral_bonus']],
+    );
+    assert.deepEqual(await kit.activities.payReferralBonus({ paymentId: second.id }), {
+      credited: false,
+      referrerUserId: referrer.id,
+      amountKopecks: '0',
+    });
 
     assert.equal(await getBalance(kit.pool, referrer.id), '50.00');
     await expectLedgerIdentity(referrer.id);
@@ -90,13 +112,24 @@ describe('payReferralBonus', () => {
   it('pays nothing without a referrer, for a balance payment, or when bonuses are disabled', async () => {
     const lonely = await newUser(kit.pool);
     const payment = await newPayment(kit.pool, { userId: lonely.id, completed: true });
-    assert.deepEqual(await kit.activities.payReferralBonus({ paymentId: payment.id }), { credited: false, referrerUserId: null, amountKopecks: '0' });
+    assert.deepEqual(await kit.activities.payReferralBonus({ paymentId: payment.id }), {
+      credited: false,
+      referrerUserId: null,
+      amountKopecks: '0',
+    });
 
     const referrer = await newUser(kit.pool);
     const referred = await newUser(kit.pool, { referralCode: referrer.referral_code });
     const pending = await newPayment(kit.pool, { userId: referred.id });
     assert.equal((await kit.activities.payReferralBonus({ paymentId: pending.id })).credited, false);
-    const { payment: fromBalance } = await createPayment(kit.pool, { userId: referred.id, subscriptionId: null, amount: '10.00', method: 'balance', provider: 'balance', actor: testActor });
+    const { payment: fromBalance } = await createPayment(kit.pool, {
+      userId: referred.id,
+      subscriptionId: null,
+      amount: '10.00',
+      method: 'balance',
+      provider: 'balance',
+      actor: testActor,
+    });
     await markPaymentCompleted(kit.pool, { paymentId: fromBalance.id, actor: testActor });
     assert.equal((await kit.activities.payReferralBonus({ paymentId: fromBalance.id })).credited, false);
     const disabled = createLifecycleActivities({
@@ -107,7 +140,11 @@ describe('payReferralBonus', () => {
       referralBonusKopecks: null,
     });
     const paid = await newPayment(kit.pool, { userId: referred.id, completed: true });
-    assert.deepEqual(await disabled.payReferralBonus({ paymentId: paid.id }), { credited: false, referrerUserId: referrer.id, amountKopecks: '0' });
+    assert.deepEqual(await disabled.payReferralBonus({ paymentId: paid.id }), {
+      credited: false,
+      referrerUserId: referrer.id,
+      amountKopecks: '0',
+    });
     assert.equal((await getReferralByReferredId(kit.pool, referred.id))?.status, 'pending');
     assert.equal(await getBalance(kit.pool, referrer.id), '0.00');
     await assert.rejects(kit.activities.payReferralBonus({ paymentId: 987_654 }), failureOf('NOT_FOUND'));
@@ -140,8 +177,16 @@ describe('referral bonus as a percentage of what was paid (REFERRAL_BONUS_PERCEN
     const referrer = await newUser(kit.pool);
     const referred = await newUser(kit.pool, { referralCode: referrer.referral_code });
     const penny = await newPayment(kit.pool, { userId: referred.id, amount: '0.01', completed: true });
-    assert.deepEqual(await activities.payReferralBonus({ paymentId: penny.id }), { credited: false, referrerUserId: referrer.id, amountKopecks: '0' });
-    assert.equal((await getReferralByReferredId(kit.pool, referred.id))?.status, 'pending', 'a flat bonus is not farmed with a 1-kopeck order');
+    assert.deepEqual(await activities.payReferralBonus({ paymentId: penny.id }), {
+      credited: false,
+      referrerUserId: referrer.id,
+      amountKopecks: '0',
+    });
+    assert.equal(
+      (await getReferralByReferredId(kit.pool, referred.id))?.status,
+      'pending',
+      'a flat bonus is not farmed with a 1-kopeck order',
+    );
 
     const paid = await newPayment(kit.pool, { userId: referred.id, amount: '199.99', completed: true });
     const results = [await activities.payReferralBonus({ paymentId: paid.id }), await activities.payReferralBonus({ paymentId: paid.id })];
@@ -161,7 +206,13 @@ describe('referral bonus as a percentage of what was paid (REFERRAL_BONUS_PERCEN
     await Promise.all([1, 2].map(() => activities.refundToBalance({ subscriptionId: row.id, paymentId: payment.id, actor: operator })));
     assert.equal(await getBalance(kit.pool, referrer.id), '0.00', 'the bonus is taken back');
     const reasons = (await listLedgerEntries(kit.pool, { userId: referrer.id })).map((entry) => [entry.reason, entry.amount]);
-    assert.deepEqual(reasons.sort(), [['referral_bonus', '24.90'], ['referral_reversal', '-24.90']].sort());
+    assert.deepEqual(
+      reasons.sort(),
+      [
+        ['referral_bonus', '24.90'],
+        ['referral_reversal', '-24.90'],
+      ].sort(),
+    );
     assert.ok((await getReferralByReferredId(kit.pool, referred.id))?.bonus_reversed_at);
     await expectLedgerIdentity(referrer.id);
 
@@ -169,9 +220,21 @@ describe('referral bonus as a percentage of what was paid (REFERRAL_BONUS_PERCEN
     const spender = await newUser(kit.pool);
     const friend = await newUser(kit.pool, { referralCode: spender.referral_code });
     const friendsRow = await newActiveSubscription(kit.pool, { userId: friend.id });
-    const friendsPayment = await newPayment(kit.pool, { userId: friend.id, subscriptionId: friendsRow.id, amount: '599.00', completed: true });
+    const friendsPayment = await newPayment(kit.pool, {
+      userId: friend.id,
+      subscriptionId: friendsRow.id,
+      amount: '599.00',
+      completed: true,
+    });
     await activities.payReferralBonus({ paymentId: friendsPayment.id });
-    const { payment: spend } = await createPayment(kit.pool, { userId: spender.id, subscriptionId: null, amount: '50.00', method: 'balance', provider: 'balance', actor: testActor });
+    const { payment: spend } = await createPayment(kit.pool, {
+      userId: spender.id,
+      subscriptionId: null,
+      amount: '50.00',
+      method: 'balance',
+      provider: 'balance',
+      actor: testActor,
+    });
     await debitBalanceForTest(spender.id, '50.00', spend.id);
     await activities.refundToBalance({ subscriptionId: friendsRow.id, paymentId: friendsPayment.id, actor: operator });
     assert.equal(await getBalance(kit.pool, spender.id), '0.00');
@@ -196,11 +259,21 @@ describe('tryAutoRenew', () => {
     await expectLedgerIdentity(row.user_id);
     const payment = await getPayment(kit.pool, result.paymentId);
     assert.deepEqual(
-      [payment?.payment_method, payment?.provider, payment?.status, payment?.amount, payment?.applied_at !== null, payment?.idempotency_key],
+      [
+        payment?.payment_method,
+        payment?.provider,
+        payment?.status,
+        payment?.amount,
+        payment?.applied_at !== null,
+        payment?.idempotency_key,
+      ],
       ['balance', 'balance', 'completed', '249.00', true, `auto-renew:${row.id}:${endsAt}`],
     );
     const [debit] = await listLedgerEntries(kit.pool, { userId: row.user_id });
-    assert.deepEqual([debit?.amount, debit?.reason, debit?.idempotency_key], ['-249.00', 'subscription_purchase', `auto-renew:${row.id}:${endsAt}`]);
+    assert.deepEqual(
+      [debit?.amount, debit?.reason, debit?.idempotency_key],
+      ['-249.00', 'subscription_purchase', `auto-renew:${row.id}:${endsAt}`],
+    );
 
     const replay = await kit.activities.tryAutoRenew({ subscriptionId: row.id, endsAt });
     assert.deepEqual(replay, result);
@@ -209,7 +282,10 @@ describe('tryAutoRenew', () => {
 
   it('renews once when called twice at the same time', async () => {
     const { row, endsAt } = await optedIn('600.00');
-    const [a, b] = await Promise.all([kit.activities.tryAutoRenew({ subscriptionId: row.id, endsAt }), kit.activities.tryAutoRenew({ subscriptionId: row.id, endsAt })]);
+    const [a, b] = await Promise.all([
+      kit.activities.tryAutoRenew({ subscriptionId: row.id, endsAt }),
+      kit.activities.tryAutoRenew({ subscriptionId: row.id, endsAt }),
+    ]);
     assert.ok(a.renewed && b.renewed);
     assert.equal(a.paymentId, b.paymentId);
     assert.equal(a.snapshot.endsAt, b.snapshot.endsAt);
@@ -222,7 +298,10 @@ describe('tryAutoRenew', () => {
 
   it('changes nothing when the balance is short, the user did not opt in, or the plan is gone', async () => {
     const { row, endsAt } = await optedIn('248.99');
-    assert.deepEqual(await kit.activities.tryAutoRenew({ subscriptionId: row.id, endsAt }), { renewed: false, reason: 'insufficient-balance' });
+    assert.deepEqual(await kit.activities.tryAutoRenew({ subscriptionId: row.id, endsAt }), {
+      renewed: false,
+      reason: 'insufficient-balance',
+    });
     assert.equal(await getBalance(kit.pool, row.user_id), '248.99');
     assert.equal(await getPaymentByIdempotencyKey(kit.pool, `auto-renew:${row.id}:${endsAt}`), null);
     await expectLedgerIdentity(row.user_id);

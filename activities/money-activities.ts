@@ -1,9 +1,22 @@
 import type { DatabasePool } from '../lib/db/create-pool';
-import { AppError, ErrorCode, InsufficientBalanceError, InvalidInputError, RecordNotFoundError, SubscriptionStateError } from '../lib/errors';
+import {
+  AppError,
+  ErrorCode,
+  InsufficientBalanceError,
+  InvalidInputError,
+  RecordNotFoundError,
+  SubscriptionStateError,
+} from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import { formatMoney, parseMoney, type Kopecks } from '../lib/money';
 import { creditBalance, debitBalance } from '../sql/repositories/ledger-repository';
-import { createPayment, getPayment, getPaymentByIdempotencyKey, markPaymentCompleted, markPaymentRefunded } from '../sql/repositories/payments-repository';
+import {
+  createPayment,
+  getPayment,
+  getPaymentByIdempotencyKey,
+  markPaymentCompleted,
+  markPaymentRefunded,
+} from '../sql/repositories/payments-repository';
 import { getPlan } from '../sql/repositories/plans-repository';
 import { creditReferralBonus, getReferralByReferredId, referralBonusFor } from '../sql/repositories/referrals-repository';
 import { extendSubscriptionWithPayment, lockSubscription } from '../sql/repositories/subscriptions-repository';
@@ -80,8 +93,10 @@ export function createMoneyActivities(deps: MoneyActivityDeps): MoneyActivities 
         const result = await db.transaction(async (tx) => {
           const payment = await getPayment(tx, input.paymentId);
           if (payment === null) throw new RecordNotFoundError('payment');
-          if (payment.subscription_id !== input.subscriptionId) throw new InvalidInputError(`payment ${payment.id} is not for subscription ${input.subscriptionId}`);
-          if (payment.currency !== 'RUB') throw new InvalidInputError(`payment ${payment.id} is in ${payment.currency}; only RUB goes to the balance`);
+          if (payment.subscription_id !== input.subscriptionId)
+            throw new InvalidInputError(`payment ${payment.id} is not for subscription ${input.subscriptionId}`);
+          if (payment.currency !== 'RUB')
+            throw new InvalidInputError(`payment ${payment.id} is in ${payment.currency}; only RUB goes to the balance`);
           const amountKopecks = parseMoney(payment.amount).toString();
           const refund = await markPaymentRefunded(tx, { paymentId: payment.id, actor: input.actor, reason: 'refund_to_balance' });
           if (!refund.changed) {
@@ -98,7 +113,10 @@ export function createMoneyActivities(deps: MoneyActivityDeps): MoneyActivities 
           });
           return { refunded: true, amountKopecks };
         });
-        log.info({ subscriptionId: input.subscriptionId, paymentId: input.paymentId, refunded: result.refunded, actor: input.actor.type }, 'refund to balance');
+        log.info(
+          { subscriptionId: input.subscriptionId, paymentId: input.paymentId, refunded: result.refunded, actor: input.actor.type },
+          'refund to balance',
+        );
         return result;
       });
     },
@@ -129,7 +147,10 @@ export function createMoneyActivities(deps: MoneyActivityDeps): MoneyActivities 
 
         const percent = deps.referralBonusPercent ?? null;
         // A percentage of what was actually paid (exact kopecks, rounded down); Stars payments earn it only as a flat bonus.
-        const bonus = percent !== null && payment.currency !== 'RUB' ? null : referralBonusFor(parseMoney(payment.amount), { percent, flatKopecks: deps.referralBonusKopecks });
+        const bonus =
+          percent !== null && payment.currency !== 'RUB'
+            ? null
+            : referralBonusFor(parseMoney(payment.amount), { percent, flatKopecks: deps.referralBonusKopecks });
         const earns = payment.status === 'completed' && payment.payment_method !== 'balance' && bonus !== null && bonus > 0n;
         if (earns && referral.status === 'pending') {
           const result = await creditReferralBonus(db, {
@@ -152,7 +173,8 @@ export function createMoneyActivities(deps: MoneyActivityDeps): MoneyActivities 
               params: { amountKopecks },
             });
           } catch (error) {
-            const unreachable = error instanceof AppError && (error.code === ErrorCode.TELEGRAM_BLOCKED || error.code === ErrorCode.TELEGRAM_REJECTED);
+            const unreachable =
+              error instanceof AppError && (error.code === ErrorCode.TELEGRAM_BLOCKED || error.code === ErrorCode.TELEGRAM_REJECTED);
             if (!unreachable) throw error;
           }
         }
@@ -198,11 +220,19 @@ export function createMoneyActivities(deps: MoneyActivityDeps): MoneyActivities 
             const locked = await lockSubscription(tx, row.id);
             const recorded = await getPeriodChange(tx, key);
             if (recorded !== null) return recorded.result as AutoRenewResult;
-            const order = { userId: row.user_id, subscriptionId: row.id, amount: plan.price_rub, method: 'balance', provider: 'balance' } as const;
+            const order = {
+              userId: row.user_id,
+              subscriptionId: row.id,
+              amount: plan.price_rub,
+              method: 'balance',
+              provider: 'balance',
+            } as const;
             const { created, payment } = await createPayment(tx, { ...order, idempotencyKey: key, actor: LIFECYCLE_ACTOR });
             if (!created) return { renewed: true, paymentId: payment.id, snapshot: toSnapshot(locked) };
-            if (locked.status !== 'active' && locked.status !== 'expired') throw new SubscriptionStateError(`subscription ${row.id} is ${locked.status}`);
-            if (locked.end_date?.toISOString() !== endsAt) throw new SubscriptionStateError(`subscription ${row.id} no longer ends at ${endsAt}`);
+            if (locked.status !== 'active' && locked.status !== 'expired')
+              throw new SubscriptionStateError(`subscription ${row.id} is ${locked.status}`);
+            if (locked.end_date?.toISOString() !== endsAt)
+              throw new SubscriptionStateError(`subscription ${row.id} no longer ends at ${endsAt}`);
             await debitBalance(tx, {
               userId: row.user_id,
               amount: plan.price_rub,
@@ -212,7 +242,12 @@ export function createMoneyActivities(deps: MoneyActivityDeps): MoneyActivities 
               actor: LIFECYCLE_ACTOR,
             });
             await markPaymentCompleted(tx, { paymentId: payment.id, actor: LIFECYCLE_ACTOR });
-            const extended = await extendSubscriptionWithPayment(tx, { subscriptionId: row.id, paymentId: payment.id, ...planPeriod(plan), actor: LIFECYCLE_ACTOR });
+            const extended = await extendSubscriptionWithPayment(tx, {
+              subscriptionId: row.id,
+              paymentId: payment.id,
+              ...planPeriod(plan),
+              actor: LIFECYCLE_ACTOR,
+            });
             if (!extended.applied) throw new SubscriptionStateError(`renewal payment ${payment.id} could not be applied`);
             const outcome: AutoRenewResult = { renewed: true, paymentId: payment.id, snapshot: toSnapshot(extended.subscription) };
             await recordPeriodChange(tx, { requestKey: key, subscriptionId: row.id, kind: 'auto_renew', result: outcome });

@@ -31,7 +31,10 @@ describe('notifyUser', () => {
     assert.deepEqual(await kit.activities.notifyUser(input), { sent: true, duplicate: false });
     assert.deepEqual(await kit.activities.notifyUser(input), { sent: false, duplicate: true });
     const calls = kit.fake.sent(user.telegram_id);
-    assert.deepEqual(calls.map((call) => call.method), ['sendMessage']);
+    assert.deepEqual(
+      calls.map((call) => call.method),
+      ['sendMessage'],
+    );
     assert.match(String(calls[0]?.params['text']), /^Your subscription has ended/);
     const row = await notificationByKey(input.key);
     assert.equal(row.status, 'sent');
@@ -42,7 +45,12 @@ describe('notifyUser', () => {
 
   it('sends once when the same key is delivered concurrently; a loser retries (NOTIFICATION_IN_FLIGHT) or sees the duplicate', async () => {
     const user = await userWithLanguage('en');
-    const input = { userId: user.id, kind: 'renewed', key: `renewed:test:${user.id}`, params: { endsAt: '2026-12-01T00:00:00.000Z' } } as const;
+    const input = {
+      userId: user.id,
+      kind: 'renewed',
+      key: `renewed:test:${user.id}`,
+      params: { endsAt: '2026-12-01T00:00:00.000Z' },
+    } as const;
     const results = await Promise.allSettled([1, 2, 3].map(() => kit.activities.notifyUser(input)));
     const sent = results.filter((result) => result.status === 'fulfilled' && result.value.sent);
     assert.equal(sent.length, 1);
@@ -59,9 +67,17 @@ describe('notifyUser', () => {
     const unset = await userWithLanguage(null);
     const de = await userWithLanguage('de');
     for (const user of [ru, unset, de]) {
-      await kit.activities.notifyUser({ userId: user.id, kind: 'refunded', key: `refunded:test:${user.id}`, params: { amountKopecks: '24900' } });
+      await kit.activities.notifyUser({
+        userId: user.id,
+        kind: 'refunded',
+        key: `refunded:test:${user.id}`,
+        params: { amountKopecks: '24900' },
+      });
     }
-    assert.equal(kit.fake.sent(ru.telegram_id)[0]?.params['text'], '249 ₽ возвращены на ваш баланс. Их можно потратить на любой тариф: /plans');
+    assert.equal(
+      kit.fake.sent(ru.telegram_id)[0]?.params['text'],
+      '249 ₽ возвращены на ваш баланс. Их можно потратить на любой тариф: /plans',
+    );
     assert.match(String(kit.fake.sent(unset.telegram_id)[0]?.params['text']), /возвращены на ваш баланс/);
     assert.match(String(kit.fake.sent(de.telegram_id)[0]?.params['text']), /^249 ₽ went back to your balance/);
   });
@@ -82,18 +98,30 @@ describe('notifyUser', () => {
     });
     const user = await setUserLanguage(kit.pool, { userId: row.user_id, languageCode: 'en', actor: testActor });
     const key = `key:${row.id}`;
-    const result = await kit.activities.notifyUser({ userId: row.user_id, kind: 'key_delivered', key, subscriptionId: row.id, withQr: true });
+    const result = await kit.activities.notifyUser({
+      userId: row.user_id,
+      kind: 'key_delivered',
+      key,
+      subscriptionId: row.id,
+      withQr: true,
+    });
     assert.deepEqual(result, { sent: true, duplicate: false });
 
     const calls = kit.fake.sent(user.telegram_id);
-    assert.deepEqual(calls.map((call) => call.method), ['sendPhoto']);
+    assert.deepEqual(
+      calls.map((call) => call.method),
+      ['sendPhoto'],
+    );
     assert.deepEqual(calls[0]?.params['photo'], { byteLength: Buffer.from(qr, 'base64').length, filename: 'qr.png' });
     const caption = String(calls[0]?.params['caption']);
     assert.ok(caption.includes(vpnKey), 'the caption carries the key');
     assert.ok(caption.includes(`${kit.publicBaseUrl}/sub/${row.sub_token}`), 'the caption carries the subscription URL');
 
     const stored = await notificationByKey(key);
-    assert.ok(stored.message !== null && !stored.message.includes(vpnKey) && !stored.message.includes(row.sub_token), 'the outbox keeps no credentials');
+    assert.ok(
+      stored.message !== null && !stored.message.includes(vpnKey) && !stored.message.includes(row.sub_token),
+      'the outbox keeps no credentials',
+    );
     assert.match(stored.message ?? '', /\[hidden\]/);
   });
 
@@ -121,12 +149,18 @@ describe('notifyUser', () => {
     assert.equal((await notificationByKey(input.key)).attempts, 2);
   });
 
-  it('refuses unknown users, other users\' subscriptions and a key reused for another message', async () => {
+  it("refuses unknown users, other users' subscriptions and a key reused for another message", async () => {
     const user = await userWithLanguage('en');
     const row = await newActiveSubscription(kit.pool);
     await assert.rejects(kit.activities.notifyUser({ userId: 987_654, kind: 'expired', key: 'nobody' }), failureOf('NOT_FOUND'));
-    await assert.rejects(kit.activities.notifyUser({ userId: user.id, kind: 'expired', key: `x:${user.id}`, subscriptionId: row.id }), failureOf('INVALID_INPUT'));
+    await assert.rejects(
+      kit.activities.notifyUser({ userId: user.id, kind: 'expired', key: `x:${user.id}`, subscriptionId: row.id }),
+      failureOf('INVALID_INPUT'),
+    );
     await kit.activities.notifyUser({ userId: user.id, kind: 'expired', key: `reuse:${user.id}` });
-    await assert.rejects(kit.activities.notifyUser({ userId: user.id, kind: 'cancelled', key: `reuse:${user.id}` }), failureOf('IDEMPOTENCY_KEY_REUSED'));
+    await assert.rejects(
+      kit.activities.notifyUser({ userId: user.id, kind: 'cancelled', key: `reuse:${user.id}` }),
+      failureOf('IDEMPOTENCY_KEY_REUSED'),
+    );
   });
 });

@@ -101,14 +101,22 @@ export function createNotificationDelivery(deps: NotifyActivityDeps): DeliverNot
     const locale = notificationLocale(user.language_code);
     const plan = subscription?.plan_id == null ? null : await getPlan(db, subscription.plan_id);
     // The plan named in the reader's language (the workflow passes none).
-    const named: NotifyInput = plan === null || input.params?.['planName'] != null ? input : { ...input, params: { planName: planName(plan, locale), ...input.params } };
+    const named: NotifyInput =
+      plan === null || input.params?.['planName'] != null
+        ? input
+        : { ...input, params: { planName: planName(plan, locale), ...input.params } };
     const params = paramsWithKey(named, subscription, deps.publicBaseUrl);
     const text = renderNotification(input.kind, locale, params);
     const { notification } = await enqueueNotification(db, {
       userId: user.id,
       type: input.kind,
       message: redact(text, params),
-      data: { subscriptionId: input.subscriptionId ?? null, locale, withQr: input.withQr === true, params: withoutSecretParams(input.params) },
+      data: {
+        subscriptionId: input.subscriptionId ?? null,
+        locale,
+        withQr: input.withQr === true,
+        params: withoutSecretParams(input.params),
+      },
       idempotencyKey: input.key,
       actor: ACTOR,
     });
@@ -121,7 +129,9 @@ export function createNotificationDelivery(deps: NotifyActivityDeps): DeliverNot
     if (claimed === null) {
       const current = await getNotification(db, notification.id);
       if (current !== null && current.status !== 'pending') return { sent: false, duplicate: true };
-      throw new AppError(ErrorCode.NOTIFICATION_IN_FLIGHT, `notification ${notification.id} is being sent by another attempt`, { retryable: true });
+      throw new AppError(ErrorCode.NOTIFICATION_IN_FLIGHT, `notification ${notification.id} is being sent by another attempt`, {
+        retryable: true,
+      });
     }
 
     try {
@@ -136,7 +146,10 @@ export function createNotificationDelivery(deps: NotifyActivityDeps): DeliverNot
         const final = error.code !== ErrorCode.TELEGRAM_UNAVAILABLE;
         await markNotificationFailed(db, { notificationId: notification.id, error: error.message, final, actor: ACTOR });
         if (!final) await releaseNotificationClaim(db, { notificationId: notification.id });
-        log.warn({ notificationId: notification.id, userId: user.id, kind: input.kind, code: error.code, final }, 'notification not delivered');
+        log.warn(
+          { notificationId: notification.id, userId: user.id, kind: input.kind, code: error.code, final },
+          'notification not delivered',
+        );
       } else {
         await releaseNotificationClaim(db, { notificationId: notification.id });
       }

@@ -73,7 +73,11 @@ async function setup(version: 'v2' | 'v3' = 'v3') {
   });
   const subscription = await newActiveSubscription(pool, { planId });
   const email = deriveClientIdentity(subscription.id, SALT).email;
-  const clientsNamed = () => panel.state.clients().filter(({ client }) => client['email'] === email).map(({ client }) => client);
+  const clientsNamed = () =>
+    panel.state
+      .clients()
+      .filter(({ client }) => client['email'] === email)
+      .map(({ client }) => client);
   return { panel, server, resolver, activities, subscription, email, clientsNamed };
 }
 
@@ -115,7 +119,11 @@ for (const version of ['v2', 'v3'] as const) {
       assert.equal(row?.xui_email, identity.email);
       assert.equal(row?.xui_client_uuid, identity.uuid);
       assert.equal(row?.xui_inbound_id, 1);
-      assert.ok(Buffer.from(row?.qr_code ?? '', 'base64').subarray(1, 4).equals(Buffer.from('PNG')));
+      assert.ok(
+        Buffer.from(row?.qr_code ?? '', 'base64')
+          .subarray(1, 4)
+          .equals(Buffer.from('PNG')),
+      );
       assert.equal(row?.server_slot_held, true);
       assert.equal((await getServer(pool, server.id))?.current_users, 1);
       assert.equal(await countAuditLogs(pool, { action: 'subscription.client_set', entityId: subscription.id }), 1);
@@ -123,12 +131,24 @@ for (const version of ['v2', 'v3'] as const) {
 
     it('after a crash between the panel call and the database write, the retry finds the client', async () => {
       const { panel, activities, subscription, clientsNamed } = await setup(version);
-      const api = createPanelClient({ baseUrl: panel.url, webBasePath: '/secret-path', username: 'admin', password: PASSWORD, apiVersion: version, timeoutMs: 1_000 });
-      const inbound = await api.getInbound(1);
-      const want = desiredClient(identityOf(subscription.id, null, SALT), inbound, limitsOf({ features: { traffic_limit: TRAFFIC_LIMIT, devices: 3 } }), {
-        enable: true,
-        expiryTime: subscription.end_date?.getTime() ?? 0,
+      const api = createPanelClient({
+        baseUrl: panel.url,
+        webBasePath: '/secret-path',
+        username: 'admin',
+        password: PASSWORD,
+        apiVersion: version,
+        timeoutMs: 1_000,
       });
+      const inbound = await api.getInbound(1);
+      const want = desiredClient(
+        identityOf(subscription.id, null, SALT),
+        inbound,
+        limitsOf({ features: { traffic_limit: TRAFFIC_LIMIT, devices: 3 } }),
+        {
+          enable: true,
+          expiryTime: subscription.end_date?.getTime() ?? 0,
+        },
+      );
       assert.equal((await ensureClient(api, 1, want)).action, 'created');
       assert.equal((await getSubscription(pool, subscription.id))?.vpn_key, null);
 
@@ -154,8 +174,26 @@ describe('provisionClient failures', () => {
 
   it('a refusal (the email taken by another uuid) is a non-retryable PANEL_REJECTED failure', async () => {
     const { panel, activities, subscription, email } = await setup();
-    const api = createPanelClient({ baseUrl: panel.url, webBasePath: '/secret-path', username: 'admin', password: PASSWORD, apiVersion: 'v3', timeoutMs: 1_000 });
-    const squatter = { id: randomUUID(), email, flow: '', limitIp: 0, totalGB: 0, expiryTime: 0, enable: true, tgId: 0, subId: 'squatter', comment: '' };
+    const api = createPanelClient({
+      baseUrl: panel.url,
+      webBasePath: '/secret-path',
+      username: 'admin',
+      password: PASSWORD,
+      apiVersion: 'v3',
+      timeoutMs: 1_000,
+    });
+    const squatter = {
+      id: randomUUID(),
+      email,
+      flow: '',
+      limitIp: 0,
+      totalGB: 0,
+      expiryTime: 0,
+      enable: true,
+      tgId: 0,
+      subId: 'squatter',
+      comment: '',
+    };
     await api.addClient(1, squatter);
     await assert.rejects(activities.provisionClient({ subscriptionId: subscription.id }), failure('PANEL_REJECTED', true));
   });
@@ -212,7 +250,10 @@ describe('client lifecycle', () => {
     const vpnKey = (await getSubscription(pool, subscription.id))?.vpn_key ?? '';
     const inbound = panel.state.findInbound(1);
     assert.ok(inbound);
-    panel.state.writeClients(inbound, panel.state.readClients(inbound).filter((client) => client['email'] !== email));
+    panel.state.writeClients(
+      inbound,
+      panel.state.readClients(inbound).filter((client) => client['email'] !== email),
+    );
     panel.state.removeTrafficRow(email);
     const expiresAt = subscription.end_date?.toISOString() ?? '';
     assert.equal((await activities.enableClient({ subscriptionId: subscription.id, expiresAt })).action, 'created');
@@ -221,24 +262,39 @@ describe('client lifecycle', () => {
 
   it('enable before provisioning is SUBSCRIPTION_STATE_INVALID', async () => {
     const { activities, subscription } = await setup();
-    await assert.rejects(activities.enableClient({ subscriptionId: subscription.id, expiresAt: new Date() }), failure('SUBSCRIPTION_STATE_INVALID', true));
+    await assert.rejects(
+      activities.enableClient({ subscriptionId: subscription.id, expiresAt: new Date() }),
+      failure('SUBSCRIPTION_STATE_INVALID', true),
+    );
   });
 
   it('delete twice: deleted, then already gone', async () => {
     const { server, activities, subscription, clientsNamed } = await setup('v3');
     await activities.provisionClient({ subscriptionId: subscription.id });
-    assert.deepEqual(await activities.deleteClient({ subscriptionId: subscription.id, serverId: server.id }), { deleted: true, disabledInstead: false });
+    assert.deepEqual(await activities.deleteClient({ subscriptionId: subscription.id, serverId: server.id }), {
+      deleted: true,
+      disabledInstead: false,
+    });
     assert.equal(clientsNamed().length, 0);
-    assert.deepEqual(await activities.deleteClient({ subscriptionId: subscription.id, serverId: server.id }), { deleted: false, disabledInstead: false });
+    assert.deepEqual(await activities.deleteClient({ subscriptionId: subscription.id, serverId: server.id }), {
+      deleted: false,
+      disabledInstead: false,
+    });
     assert.deepEqual(await activities.disableClient({ subscriptionId: subscription.id }), { found: false, changed: false });
   });
 
   it('on v2 the last client of an inbound is disabled instead of deleted', async () => {
     const { server, activities, subscription, clientsNamed } = await setup('v2');
     await activities.provisionClient({ subscriptionId: subscription.id });
-    assert.deepEqual(await activities.deleteClient({ subscriptionId: subscription.id, serverId: server.id }), { deleted: false, disabledInstead: true });
+    assert.deepEqual(await activities.deleteClient({ subscriptionId: subscription.id, serverId: server.id }), {
+      deleted: false,
+      disabledInstead: true,
+    });
     assert.equal(clientsNamed()[0]?.['enable'], false);
-    assert.deepEqual(await activities.deleteClient({ subscriptionId: subscription.id, serverId: server.id }), { deleted: false, disabledInstead: true });
+    assert.deepEqual(await activities.deleteClient({ subscriptionId: subscription.id, serverId: server.id }), {
+      deleted: false,
+      disabledInstead: true,
+    });
   });
 });
 
@@ -292,7 +348,10 @@ describe('inside an activity context', () => {
 
     const cancelled = new MockActivityEnvironment();
     cancelled.cancel();
-    await assert.rejects(cancelled.run(activities.disableClient, { subscriptionId: subscription.id }), (error: unknown) => error instanceof CancelledFailure);
+    await assert.rejects(
+      cancelled.run(activities.disableClient, { subscriptionId: subscription.id }),
+      (error: unknown) => error instanceof CancelledFailure,
+    );
     assert.equal(clientsNamed()[0]?.['enable'], true);
   });
 });

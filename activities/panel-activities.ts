@@ -164,7 +164,10 @@ export function createPanelActivities(deps: PanelActivityDeps): PanelActivities 
         const row = await getSubscription(db, input.subscriptionId);
         const afterMove = input.reason === 'moved';
         if (afterMove && row !== null && (row.server_id === input.serverId || row.move_target_server_id === input.serverId)) {
-          log.warn({ subscriptionId: input.subscriptionId, serverId: input.serverId }, 'client kept: the subscription lives on that server');
+          log.warn(
+            { subscriptionId: input.subscriptionId, serverId: input.serverId },
+            'client kept: the subscription lives on that server',
+          );
           return { deleted: false, disabledInstead: false, kept: true };
         }
         if (afterMove && (await getServer(db, input.serverId))?.status === 'down') {
@@ -174,12 +177,20 @@ export function createPanelActivities(deps: PanelActivityDeps): PanelActivities 
         try {
           const target = await targetOf(input.subscriptionId, row, input.serverId);
           const result = await deleteOrDisableClient(target.panel, target.inboundId, target.identity.email);
-          if (result.disabledInstead) log.warn({ subscriptionId: input.subscriptionId, serverId: input.serverId }, 'last client of a v2 inbound disabled instead of deleted');
-          else log.info({ subscriptionId: input.subscriptionId, serverId: input.serverId, deleted: result.deleted }, 'panel client deleted');
+          if (result.disabledInstead)
+            log.warn(
+              { subscriptionId: input.subscriptionId, serverId: input.serverId },
+              'last client of a v2 inbound disabled instead of deleted',
+            );
+          else
+            log.info({ subscriptionId: input.subscriptionId, serverId: input.serverId, deleted: result.deleted }, 'panel client deleted');
           return result;
         } catch (error) {
           if (!afterMove || !isServerFault(error)) throw error;
-          log.info({ subscriptionId: input.subscriptionId, serverId: input.serverId, code: error.code }, 'old client left to the reconciler: panel unusable');
+          log.info(
+            { subscriptionId: input.subscriptionId, serverId: input.serverId, code: error.code },
+            'old client left to the reconciler: panel unusable',
+          );
           return { deleted: false, disabledInstead: false, deferred: true };
         }
       });
@@ -201,7 +212,8 @@ export function createPanelActivities(deps: PanelActivityDeps): PanelActivities 
         const inbounds = await heartbeating(client).listInbounds();
         const bytesByEmail = new Map<string, { up: number; down: number }>();
         for (const inbound of inbounds) {
-          for (const stat of inbound.clientStats) if (!bytesByEmail.has(stat.email)) bytesByEmail.set(stat.email, { up: stat.up, down: stat.down });
+          for (const stat of inbound.clientStats)
+            if (!bytesByEmail.has(stat.email)) bytesByEmail.set(stat.email, { up: stat.up, down: stat.down });
         }
         const entries = rows.flatMap((row) => {
           const bytes = row.xui_email === null ? undefined : bytesByEmail.get(row.xui_email);

@@ -59,7 +59,12 @@ after(async () => {
 
 async function panelServer(): Promise<VpnServerRow> {
   serial += 1;
-  const { panel, server } = await startPanelServer(pool, box, { name: `mv-${serial}`, endpoint: `mv-${serial}.example:443`, password: PASSWORD, maxUsers: 10 });
+  const { panel, server } = await startPanelServer(pool, box, {
+    name: `mv-${serial}`,
+    endpoint: `mv-${serial}.example:443`,
+    password: PASSWORD,
+    maxUsers: 10,
+  });
   fakes.set(server.id, panel);
   return server;
 }
@@ -73,7 +78,14 @@ const fake = (serverId: number): FakePanel => {
 function build(options: { temporal?: Client; lockTimeoutMs?: number; fetch?: typeof globalThis.fetch } = {}) {
   const panels = createPanelResolver({ db: pool, secretBox: box, timeoutMs: 500, fetch: options.fetch });
   const activities = createPanelActivities({ db: pool, logger, panels, clientIdSalt: SALT, publicBaseUrl: 'https://vpn.example.com' });
-  const reconciler = createReconcileActivities({ db: pool, logger, panels, clientIdSalt: SALT, temporal: options.temporal, lockTimeoutMs: options.lockTimeoutMs });
+  const reconciler = createReconcileActivities({
+    db: pool,
+    logger,
+    panels,
+    clientIdSalt: SALT,
+    temporal: options.temporal,
+    lockTimeoutMs: options.lockTimeoutMs,
+  });
   return { activities, reconcilePanel: reconciler.reconcilePanel };
 }
 
@@ -88,7 +100,10 @@ async function onA() {
 }
 
 function clientsOn(serverId: number, email: string | null) {
-  return fake(serverId).state.clients().filter(({ client }) => client['email'] === email).map(({ client }) => client);
+  return fake(serverId)
+    .state.clients()
+    .filter(({ client }) => client['email'] === email)
+    .map(({ client }) => client);
 }
 
 async function usersOn(serverId: number): Promise<number> {
@@ -104,7 +119,11 @@ async function assertKeyWorks(subscriptionId: number, where: string): Promise<Su
   assert.equal(others.length, 0, `${where}: one client on its server`);
   assert.equal(client?.['id'], row.xui_client_uuid, `${where}: the recorded identity is live on server ${row.server_id}`);
   assert.equal(client?.['enable'], true, `${where}: enabled`);
-  assert.match(row.vpn_key ?? '', new RegExp(`@mv-${(await getServer(pool, row.server_id))?.name.slice(3)}\\.example:`), `${where}: the key points at its server`);
+  assert.match(
+    row.vpn_key ?? '',
+    new RegExp(`@mv-${(await getServer(pool, row.server_id))?.name.slice(3)}\\.example:`),
+    `${where}: the key points at its server`,
+  );
   return row;
 }
 
@@ -129,12 +148,15 @@ describe('two-phase moves', () => {
     await setServerActive(pool, { serverId: a.id, active: false, actor: testActor });
     fake(b.id).controls.setDown(true);
 
-    await assert.rejects(activities.provisionClient({ subscriptionId: subscription.id, move: { fromServerId: a.id } }), (error: unknown) => {
-      assert.ok(error instanceof ApplicationFailure);
-      assert.equal(error.type, 'PANEL_UNAVAILABLE');
-      assert.equal(error.nonRetryable, false);
-      return true;
-    });
+    await assert.rejects(
+      activities.provisionClient({ subscriptionId: subscription.id, move: { fromServerId: a.id } }),
+      (error: unknown) => {
+        assert.ok(error instanceof ApplicationFailure);
+        assert.equal(error.type, 'PANEL_UNAVAILABLE');
+        assert.equal(error.nonRetryable, false);
+        return true;
+      },
+    );
     const row = await assertKeyWorks(subscription.id, 'after the failed move');
     assert.equal(row.server_id, a.id, 'the row still names the old server');
     assert.equal(row.move_target_server_id, null, 'the reservation is given back');
@@ -157,7 +179,10 @@ describe('two-phase moves', () => {
     assert.equal(await usersOn(b.id), 1);
     assert.equal(await countAuditLogs(pool, { action: 'subscription.moved', entityId: subscription.id }), 1);
 
-    assert.deepEqual(await activities.deleteClient({ subscriptionId: subscription.id, serverId: a.id, reason: 'moved' }), { deleted: true, disabledInstead: false });
+    assert.deepEqual(await activities.deleteClient({ subscriptionId: subscription.id, serverId: a.id, reason: 'moved' }), {
+      deleted: true,
+      disabledInstead: false,
+    });
     assert.equal(clientsOn(a.id, moved.xui_email).length, 0);
     assert.deepEqual((await reconcilePanel({ serverId: a.id })).fixed, []);
     assert.deepEqual((await reconcilePanel({ serverId: b.id })).fixed, []);
@@ -177,16 +202,31 @@ describe('two-phase moves', () => {
     };
 
     // Crash 1: after the target's slot was reserved, before the new client exists.
-    const reserved = await reserveMoveTarget(pool, { subscriptionId: subscription.id, fromServerId: a.id, requirePanel: true, actor: testActor });
+    const reserved = await reserveMoveTarget(pool, {
+      subscriptionId: subscription.id,
+      fromServerId: a.id,
+      requirePanel: true,
+      actor: testActor,
+    });
     assert.equal(reserved.server.id, b.id);
     assert.equal(await usersOn(b.id), 1, 'the target slot is held');
     await reconcileBoth('crashed after the reservation');
 
     // Crash 2: the new client made on B, the row not switched yet.
-    const api = createPanelClient({ baseUrl: fake(b.id).url, webBasePath: '', username: 'admin', password: PASSWORD, apiVersion: 'v3', timeoutMs: 1_000 });
+    const api = createPanelClient({
+      baseUrl: fake(b.id).url,
+      webBasePath: '',
+      username: 'admin',
+      password: PASSWORD,
+      apiVersion: 'v3',
+      timeoutMs: 1_000,
+    });
     const row = await getSubscription(pool, subscription.id);
     assert.ok(row?.end_date);
-    const want = desiredClient(identityOf(subscription.id, row, SALT), await api.getInbound(1), limitsOf(null), { enable: true, expiryTime: row.end_date.getTime() });
+    const want = desiredClient(identityOf(subscription.id, row, SALT), await api.getInbound(1), limitsOf(null), {
+      enable: true,
+      expiryTime: row.end_date.getTime(),
+    });
     assert.equal((await ensureClient(api, 1, want)).action, 'created');
     await reconcileBoth('crashed after the new client was made');
     assert.equal(clientsOn(b.id, email).length, 1, 'the reconciler leaves the move target alone');
@@ -201,7 +241,10 @@ describe('two-phase moves', () => {
     await reconcileBoth('crashed after the switch');
     assert.equal(clientsOn(a.id, email).length, 0, 'the reconciler deletes the leftover on A once the row names B');
     assert.equal((await activities.provisionClient({ subscriptionId: subscription.id, move: { fromServerId: a.id } })).serverId, b.id);
-    assert.deepEqual(await activities.deleteClient({ subscriptionId: subscription.id, serverId: a.id, reason: 'moved' }), { deleted: false, disabledInstead: false });
+    assert.deepEqual(await activities.deleteClient({ subscriptionId: subscription.id, serverId: a.id, reason: 'moved' }), {
+      deleted: false,
+      disabledInstead: false,
+    });
     assert.equal(clientsOn(b.id, email).length, 1, 'exactly one client, on B');
     await reconcileBoth('at the end');
   });
@@ -229,11 +272,18 @@ describe('two-phase moves', () => {
     assert.equal((await getServer(pool, b.id))?.status, 'down', 'B is skipped for a while');
     await assertSlotCounts(a.id, b.id, c.id);
 
-    assert.equal((await activities.provisionClient({ subscriptionId: subscription.id, move: { fromServerId: a.id, toServerId: b.id } })).serverId, c.id);
+    assert.equal(
+      (await activities.provisionClient({ subscriptionId: subscription.id, move: { fromServerId: a.id, toServerId: b.id } })).serverId,
+      c.id,
+    );
     await assertKeyWorks(subscription.id, 'moved to C');
     await assertSlotCounts(a.id, b.id, c.id);
     await activities.deleteClient({ subscriptionId: subscription.id, serverId: a.id, reason: 'moved' });
-    assert.deepEqual((await reconcilePanel({ serverId: b.id })).fixed.map((finding) => finding.kind), ['extra'], 'the orphan on B is deleted');
+    assert.deepEqual(
+      (await reconcilePanel({ serverId: b.id })).fixed.map((finding) => finding.kind),
+      ['extra'],
+      'the orphan on B is deleted',
+    );
     assert.equal(clientsOn(b.id, email).length, 0);
     assert.equal(clientsOn(a.id, email).length, 0);
     assert.equal(clientsOn(c.id, email).length, 1, 'exactly one client, on C');
@@ -244,9 +294,17 @@ describe('two-phase moves', () => {
     assert.equal((await activities.provisionClient({ subscriptionId: subscription.id, move: { fromServerId: a.id } })).serverId, b.id);
     fake(a.id).controls.setDown(true);
     const started = performance.now();
-    assert.deepEqual(await activities.deleteClient({ subscriptionId: subscription.id, serverId: a.id, reason: 'moved' }), { deleted: false, disabledInstead: false, deferred: true });
+    assert.deepEqual(await activities.deleteClient({ subscriptionId: subscription.id, serverId: a.id, reason: 'moved' }), {
+      deleted: false,
+      disabledInstead: false,
+      deferred: true,
+    });
     assert.ok(performance.now() - started < 5_000, 'a dead panel does not hold the move up');
-    assert.deepEqual(await activities.deleteClient({ subscriptionId: subscription.id, serverId: b.id, reason: 'moved' }), { deleted: false, disabledInstead: false, kept: true });
+    assert.deepEqual(await activities.deleteClient({ subscriptionId: subscription.id, serverId: b.id, reason: 'moved' }), {
+      deleted: false,
+      disabledInstead: false,
+      kept: true,
+    });
     await assertKeyWorks(subscription.id, 'after both');
   });
 });
@@ -257,10 +315,19 @@ describe('the reconciler and the subscription workflow', () => {
     const email = (await getSubscription(pool, subscription.id))?.xui_email ?? null;
     assert.equal((await activities.provisionClient({ subscriptionId: subscription.id, move: { fromServerId: a.id } })).serverId, b.id);
     // The old client is still on A (the workflow's delete has not run) when a move back to A starts.
-    await reserveMoveTarget(pool, { subscriptionId: subscription.id, fromServerId: b.id, preferServerId: a.id, requirePanel: true, actor: testActor });
+    await reserveMoveTarget(pool, {
+      subscriptionId: subscription.id,
+      fromServerId: b.id,
+      preferServerId: a.id,
+      requirePanel: true,
+      actor: testActor,
+    });
     assert.deepEqual((await reconcilePanel({ serverId: a.id })).fixed, [], 'not deleted: it is the move target');
     assert.equal(clientsOn(a.id, email).length, 1);
-    assert.equal((await activities.provisionClient({ subscriptionId: subscription.id, move: { fromServerId: b.id, toServerId: a.id } })).serverId, a.id);
+    assert.equal(
+      (await activities.provisionClient({ subscriptionId: subscription.id, move: { fromServerId: b.id, toServerId: a.id } })).serverId,
+      a.id,
+    );
     await assertKeyWorks(subscription.id, 'moved back');
     await assertSlotCounts(a.id, b.id);
   });
@@ -284,9 +351,16 @@ describe('the reconciler and the subscription workflow', () => {
     release();
     await holder;
     assert.deepEqual(report.fixed, []);
-    assert.deepEqual(report.unresolved.map((finding) => [finding.kind, finding.error]), [['extra', SUBSCRIPTION_BUSY]]);
+    assert.deepEqual(
+      report.unresolved.map((finding) => [finding.kind, finding.error]),
+      [['extra', SUBSCRIPTION_BUSY]],
+    );
     assert.equal(clientsOn(a.id, email).length, 1, 'untouched while the row was held');
-    assert.deepEqual((await reconcilePanel({ serverId: a.id })).fixed.map((finding) => finding.kind), ['extra'], 'done on the next run');
+    assert.deepEqual(
+      (await reconcilePanel({ serverId: a.id })).fixed.map((finding) => finding.kind),
+      ['extra'],
+      'done on the next run',
+    );
     assert.equal(clientsOn(a.id, email).length, 0);
   });
 
@@ -310,20 +384,37 @@ describe('the reconciler and the subscription workflow', () => {
     const row = await getSubscription(pool, subscription.id);
     const inbound = fake(a.id).state.findInbound(1);
     assert.ok(inbound && row?.xui_email);
-    fake(a.id).state.writeClients(inbound, fake(a.id).state.readClients(inbound).filter((client) => client['email'] !== row.xui_email));
+    fake(a.id).state.writeClients(
+      inbound,
+      fake(a.id)
+        .state.readClients(inbound)
+        .filter((client) => client['email'] !== row.xui_email),
+    );
     fake(a.id).state.removeTrafficRow(row.xui_email);
 
     const report = await reconcilePanel({ serverId: a.id });
-    assert.deepEqual(report.signalled.map((finding) => finding.kind), ['missing']);
+    assert.deepEqual(
+      report.signalled.map((finding) => finding.kind),
+      ['missing'],
+    );
     assert.deepEqual(report.fixed, []);
-    assert.deepEqual(signals, [{ workflowId: subscriptionWorkflowId(subscription.id), name: SignalName.ensureClient, payload: { reason: 'reconciler:missing-client' } }]);
+    assert.deepEqual(signals, [
+      {
+        workflowId: subscriptionWorkflowId(subscription.id),
+        name: SignalName.ensureClient,
+        payload: { reason: 'reconciler:missing-client' },
+      },
+    ]);
     assert.equal(clientsOn(a.id, row.xui_email).length, 0, 'the workflow re-creates it, not the reconciler');
     assert.equal(await countAuditLogs(pool, { action: 'panel_client.ensure_requested', entityId: subscription.id }), 1);
 
     // No workflow runs for it: nothing to race, so the reconciler re-creates it under the row lock.
     running = false;
     const direct = await reconcilePanel({ serverId: a.id });
-    assert.deepEqual(direct.fixed.map((finding) => finding.kind), ['missing']);
+    assert.deepEqual(
+      direct.fixed.map((finding) => finding.kind),
+      ['missing'],
+    );
     await assertKeyWorks(subscription.id, 're-created by the reconciler');
   });
 });

@@ -53,7 +53,13 @@ export function createServerFaults(deps: ServerFaultDeps, actor: Actor) {
      * operators (deduplicated per server and hour; an alert failure is logged, never thrown) and
      * returns the retryable failure the activity throws. The message carries codes and ids only.
      */
-    async record(input: { serverId: number; serverName?: string; subscriptionId: number; error: AppError; what: 'provisioning' | 'move' }): Promise<ApplicationFailure> {
+    async record(input: {
+      serverId: number;
+      serverName?: string;
+      subscriptionId: number;
+      error: AppError;
+      what: 'provisioning' | 'move';
+    }): Promise<ApplicationFailure> {
       const { serverId, subscriptionId, error } = input;
       await recordServerHealth(deps.db, { serverId, up: false, error: `${error.code}: ${error.message}`, actor });
       const summary =
@@ -62,7 +68,13 @@ export function createServerFaults(deps: ServerFaultDeps, actor: Actor) {
       log.warn({ serverId, subscriptionId, code: error.code }, 'server skipped: marked down after a provisioning fault');
       if (deps.alertOperators !== undefined) {
         try {
-          await deps.alertOperators({ kind: 'panel_unavailable', key: serverFaultAlertKey(serverId, now()), summary, serverId, subscriptionId });
+          await deps.alertOperators({
+            kind: 'panel_unavailable',
+            key: serverFaultAlertKey(serverId, now()),
+            summary,
+            serverId,
+            subscriptionId,
+          });
         } catch (alertError) {
           log.error({ serverId, err: alertError instanceof Error ? alertError.message : String(alertError) }, 'operator alert failed');
         }

@@ -64,7 +64,12 @@ export function createPanelTargets(deps: PanelTargetDeps) {
    * settings come from the panel client's short-lived cache (without its clients), and the client
    * is looked up by email, so the cost does not grow with the number of clients on the panel.
    */
-  async function applyClient(row: SubscriptionRow, target: ClientTarget, state: { enable: boolean; expiryTime: number }, connection: CommonQueryMethods = db) {
+  async function applyClient(
+    row: SubscriptionRow,
+    target: ClientTarget,
+    state: { enable: boolean; expiryTime: number },
+    connection: CommonQueryMethods = db,
+  ) {
     const inbound = await target.panel.inboundShape(target.inboundId);
     const plan = row.plan_id === null ? null : await getPlan(connection, row.plan_id);
     const desired = desiredClient(target.identity, inbound, limitsOf(plan), state);
@@ -73,8 +78,16 @@ export function createPanelTargets(deps: PanelTargetDeps) {
   }
 
   /** The share link(s) of a client on the target's server, joined by newlines, and its QR code (PNG, base64). */
-  async function keyOf(target: ClientTarget, applied: Awaited<ReturnType<typeof applyClient>>): Promise<{ vpnKey: string; render: () => Promise<string> }> {
-    const links = buildVlessLink({ inbound: applied.inbound, client: applied.desired, host: serverPublicHost(target.server), remark: target.server.name });
+  async function keyOf(
+    target: ClientTarget,
+    applied: Awaited<ReturnType<typeof applyClient>>,
+  ): Promise<{ vpnKey: string; render: () => Promise<string> }> {
+    const links = buildVlessLink({
+      inbound: applied.inbound,
+      client: applied.desired,
+      host: serverPublicHost(target.server),
+      remark: target.server.name,
+    });
     const vpnKey = links.join('\n');
     return { vpnKey, render: () => renderQrBase64(links[0] ?? vpnKey) };
   }
@@ -99,7 +112,11 @@ export type PanelTargets = ReturnType<typeof createPanelTargets>;
  * @idempotency inboundId+email: an absent client counts as deleted
  * @throws the panel client's errors
  */
-export async function deleteOrDisableClient(panel: PanelClient, inboundId: number, email: string): Promise<{ deleted: boolean; disabledInstead: boolean }> {
+export async function deleteOrDisableClient(
+  panel: PanelClient,
+  inboundId: number,
+  email: string,
+): Promise<{ deleted: boolean; disabledInstead: boolean }> {
   try {
     const { deleted } = await panel.deleteClient(inboundId, email);
     return { deleted, disabledInstead: false };

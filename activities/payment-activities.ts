@@ -110,11 +110,18 @@ export function createPaymentActivities(deps: PaymentActivitiesInput) {
         return verdictOf(payment);
       case 'flag-mismatch': {
         const row = await flagPaymentMismatch(db, { payment, snapshot, mismatches: verdict.mismatches, actor: ACTOR });
-        log.warn({ paymentId: payment.id, provider: payment.provider, mismatches: verdict.mismatches }, 'paid amount does not match the order; flagged for an operator');
+        log.warn(
+          { paymentId: payment.id, provider: payment.provider, mismatches: verdict.mismatches },
+          'paid amount does not match the order; flagged for an operator',
+        );
         return row.status === 'failed' ? verdictOf(row, false, 'order-mismatch') : verdictOf(row);
       }
       case 'cancel': {
-        const { payment: row } = await markPaymentCancelled(db, { paymentId: payment.id, actor: ACTOR, reason: verdict.reason.slice(0, 100) });
+        const { payment: row } = await markPaymentCancelled(db, {
+          paymentId: payment.id,
+          actor: ACTOR,
+          reason: verdict.reason.slice(0, 100),
+        });
         return verdictOf(row);
       }
       case 'wait':
@@ -178,7 +185,10 @@ export function createPaymentActivities(deps: PaymentActivitiesInput) {
       });
     } catch (error) {
       if (error instanceof PaymentRejectedError || error instanceof RangeError) {
-        log.warn({ paymentId: payment.id, provider: payment.provider, code: isPaymentError(error) ? error.code : 'RANGE' }, 'provider refused the invoice');
+        log.warn(
+          { paymentId: payment.id, provider: payment.provider, code: isPaymentError(error) ? error.code : 'RANGE' },
+          'provider refused the invoice',
+        );
         return failWith(payment, 'provider-rejected');
       }
       throw error;
@@ -186,7 +196,10 @@ export function createPaymentActivities(deps: PaymentActivitiesInput) {
     await setPaymentExternalId(db, {
       paymentId: payment.id,
       externalId: created.externalId,
-      externalData: { confirmationUrl: created.confirmationUrl, ...(created.expiresAt ? { expiresAt: created.expiresAt.toISOString() } : {}) },
+      externalData: {
+        confirmationUrl: created.confirmationUrl,
+        ...(created.expiresAt ? { expiresAt: created.expiresAt.toISOString() } : {}),
+      },
       actor: ACTOR,
     });
     return { kind: 'awaiting', confirmationUrl: created.confirmationUrl };
@@ -206,10 +219,14 @@ export function createPaymentActivities(deps: PaymentActivitiesInput) {
         const payment = await load(input.paymentId);
         if (payment.status === 'completed' || payment.status === 'refunded') return { kind: 'completed' };
         if (payment.payment_method === 'balance') {
-          return payment.status === 'pending' ? payFromBalance(payment) : { kind: 'closed', status: payment.status === 'failed' ? 'failed' : 'cancelled' };
+          return payment.status === 'pending'
+            ? payFromBalance(payment)
+            : { kind: 'closed', status: payment.status === 'failed' ? 'failed' : 'cancelled' };
         }
         if (payment.payment_method === 'stars') {
-          return payment.status === 'pending' ? { kind: 'awaiting', confirmationUrl: null } : { kind: 'closed', status: payment.status === 'failed' ? 'failed' : 'cancelled' };
+          return payment.status === 'pending'
+            ? { kind: 'awaiting', confirmationUrl: null }
+            : { kind: 'closed', status: payment.status === 'failed' ? 'failed' : 'cancelled' };
         }
         return createExternalInvoice(payment);
       });
@@ -243,7 +260,10 @@ export function createPaymentActivities(deps: PaymentActivitiesInput) {
             await provider.cancelInvoice?.(payment.external_id);
           } catch (error) {
             if (!isPaymentError(error)) throw error;
-            log.warn({ paymentId: payment.id, provider: payment.provider, code: error.code }, 'could not withdraw the invoice at the provider');
+            log.warn(
+              { paymentId: payment.id, provider: payment.provider, code: error.code },
+              'could not withdraw the invoice at the provider',
+            );
             const verdict = await confirm(await load(input.paymentId)).catch(() => undefined);
             if (verdict !== undefined && verdict.status !== 'pending') return verdict;
           }

@@ -35,7 +35,11 @@ export function createPaymentReconcileActivities(deps: PaymentReconcileDeps): Pa
         limit: input.limit ?? 100,
       });
       const result: WakeStalePaymentsResult = { stale: stale.length, woken: [], failed: [] };
-      const target = { client: payments.temporal.client, taskQueue: payments.temporal.taskQueue, timeoutMinutes: input.olderThanMinutes + 60 };
+      const target = {
+        client: payments.temporal.client,
+        taskQueue: payments.temporal.taskQueue,
+        timeoutMinutes: input.olderThanMinutes + 60,
+      };
       for (const payment of stale) {
         try {
           await signalPaymentVerdict(target, payment, { source: 'reconciler' });
@@ -44,7 +48,8 @@ export function createPaymentReconcileActivities(deps: PaymentReconcileDeps): Pa
           result.failed.push(payment.id);
         }
       }
-      if (result.failed.length > 0) deps.logger.warn({ component: 'activity:payment-reconcile', failed: result.failed }, 'some stale payments could not be signalled');
+      if (result.failed.length > 0)
+        deps.logger.warn({ component: 'activity:payment-reconcile', failed: result.failed }, 'some stale payments could not be signalled');
       return result;
     },
   };

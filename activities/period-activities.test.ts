@@ -71,11 +71,13 @@ describe('applyPayment', () => {
     const stored = await getSubscription(kit.pool, row.id);
     assert.equal((stored?.end_date?.getTime() ?? 0) - (stored?.start_date?.getTime() ?? 0), 120_000);
     assert.ok(Math.abs(endMs(first.snapshot.endsAt) - (before + 120_000)) < 10_000);
-    const audit = (await listAuditLogs(kit.pool, { entityType: 'subscription', entityId: row.id })).find((entry) => entry.action === 'subscription.extended');
+    const audit = (await listAuditLogs(kit.pool, { entityType: 'subscription', entityId: row.id })).find(
+      (entry) => entry.action === 'subscription.extended',
+    );
     assert.equal((audit?.details as Record<string, unknown> | null)?.['seconds'], 120);
   });
 
-  it('refuses another subscription\'s payment and leaves a pending payment unapplied', async () => {
+  it("refuses another subscription's payment and leaves a pending payment unapplied", async () => {
     const row = await pendingOnPlan();
     const other = await pendingOnPlan(row.user_id);
     const foreign = await newPayment(kit.pool, { userId: row.user_id, subscriptionId: other.id, completed: true });
@@ -123,11 +125,15 @@ describe('holdServerSlot', () => {
     const server = await newServer(kit.pool);
     const row = await newActiveSubscription(kit.pool);
     await claimServerSlot(kit.pool, { subscriptionId: row.id, preferServerId: server.id, actor: testActor });
-    await kit.pool.query(sql.unsafe`UPDATE subscriptions SET end_date = now() - interval '1 minute', start_date = now() - interval '31 days' WHERE id = ${row.id}`);
+    await kit.pool.query(
+      sql.unsafe`UPDATE subscriptions SET end_date = now() - interval '1 minute', start_date = now() - interval '31 days' WHERE id = ${row.id}`,
+    );
     const endsAt = (await getSubscription(kit.pool, row.id))?.end_date?.toISOString() ?? '';
     await kit.activities.markExpired({ subscriptionId: row.id, endsAt });
     const usersAfterExpiry = (await getServer(kit.pool, server.id))?.current_users ?? -1;
-    await kit.pool.query(sql.unsafe`UPDATE subscriptions SET status = 'active', end_date = now() + interval '30 days' WHERE id = ${row.id}`);
+    await kit.pool.query(
+      sql.unsafe`UPDATE subscriptions SET status = 'active', end_date = now() + interval '30 days' WHERE id = ${row.id}`,
+    );
     const held = await Promise.all([1, 2].map(() => kit.activities.holdServerSlot({ subscriptionId: row.id })));
     assert.deepEqual(held, [{ serverId: server.id }, { serverId: server.id }]);
     assert.equal((await getSubscription(kit.pool, row.id))?.server_slot_held, true);
@@ -146,7 +152,10 @@ describe('grantTrial', () => {
     ]);
     const applied = results.filter((result) => result.applied);
     assert.equal(new Set(applied.map((result) => result.snapshot.subscriptionId)).size, 1, 'one subscription got the trial');
-    assert.ok(applied.every((result) => result.snapshot.endsAt === applied[0]?.snapshot.endsAt), 'retries answer with the recorded trial');
+    assert.ok(
+      applied.every((result) => result.snapshot.endsAt === applied[0]?.snapshot.endsAt),
+      'retries answer with the recorded trial',
+    );
     const granted = applied[0]?.snapshot;
     assert.equal(granted?.status, 'active');
     assert.ok(Math.abs(endMs(granted?.endsAt ?? null) - (Date.now() + 3 * DAY_MS)) < 60_000);
@@ -179,22 +188,35 @@ describe('extendPeriod', () => {
   it('extends by N days once per request id, attributed to the operator', async () => {
     const row = await newActiveSubscription(kit.pool, { planId: kit.monthPlan.id });
     const before = row.end_date?.getTime() ?? 0;
-    const first = await Promise.all([1, 2, 3].map(() => kit.activities.extendPeriod({ subscriptionId: row.id, days: 7, requestId: 'req-1', actor: operator })));
+    const first = await Promise.all(
+      [1, 2, 3].map(() => kit.activities.extendPeriod({ subscriptionId: row.id, days: 7, requestId: 'req-1', actor: operator })),
+    );
     assert.equal(first.filter((result) => result.applied).length, 3, 'the extension is in effect for every retry');
-    assert.ok(first.every((result) => endMs(result.snapshot.endsAt) === before + 7 * DAY_MS), 'extended once, the same answer on every retry');
+    assert.ok(
+      first.every((result) => endMs(result.snapshot.endsAt) === before + 7 * DAY_MS),
+      'extended once, the same answer on every retry',
+    );
     assert.equal(endMs((await getSubscription(kit.pool, row.id))?.end_date?.toISOString() ?? null), before + 7 * DAY_MS);
     const second = await kit.activities.extendPeriod({ subscriptionId: row.id, days: 7, requestId: 'req-2', actor: operator });
     assert.equal(second.applied, true);
     assert.equal(endMs(second.snapshot.endsAt), before + 14 * DAY_MS);
-    const audit = (await listAuditLogs(kit.pool, { entityType: 'subscription', entityId: row.id })).filter((entry) => entry.action === 'subscription.extended');
-    assert.deepEqual(audit.map((entry) => [entry.actor, entry.actor_id]).slice(-2), [['operator', '777'], ['operator', '777']]);
+    const audit = (await listAuditLogs(kit.pool, { entityType: 'subscription', entityId: row.id })).filter(
+      (entry) => entry.action === 'subscription.extended',
+    );
+    assert.deepEqual(audit.map((entry) => [entry.actor, entry.actor_id]).slice(-2), [
+      ['operator', '777'],
+      ['operator', '777'],
+    ]);
   });
 
   it('refuses a cancelled subscription and a non-positive length', async () => {
     const row = await newActiveSubscription(kit.pool);
     await kit.activities.markCancelled({ subscriptionId: row.id, actor: operator });
     assert.equal((await kit.activities.extendPeriod({ subscriptionId: row.id, days: 7, requestId: 'r', actor: operator })).applied, false);
-    await assert.rejects(kit.activities.extendPeriod({ subscriptionId: row.id, days: -1, requestId: 'r2', actor: operator }), failureOf('INVALID_INPUT'));
+    await assert.rejects(
+      kit.activities.extendPeriod({ subscriptionId: row.id, days: -1, requestId: 'r2', actor: operator }),
+      failureOf('INVALID_INPUT'),
+    );
   });
 });
 
@@ -205,12 +227,20 @@ describe('markExpired and markCancelled', () => {
     const { server } = await claimServerSlot(kit.pool, { subscriptionId: row.id, actor: testActor });
     const usersBefore = (await getServer(kit.pool, server.id))?.current_users ?? -1;
     // A timer for an earlier end (the period was renewed since) expires nothing.
-    const early = await kit.activities.markExpired({ subscriptionId: row.id, endsAt: new Date((row.end_date?.getTime() ?? 0) - DAY_MS).toISOString() });
+    const early = await kit.activities.markExpired({
+      subscriptionId: row.id,
+      endsAt: new Date((row.end_date?.getTime() ?? 0) - DAY_MS).toISOString(),
+    });
     assert.deepEqual([early.changed, early.snapshot.status], [false, 'active']);
 
-    await kit.pool.query(sql.unsafe`UPDATE subscriptions SET start_date = now() - interval '31 days', end_date = now() - interval '1 minute' WHERE id = ${row.id}`);
+    await kit.pool.query(
+      sql.unsafe`UPDATE subscriptions SET start_date = now() - interval '31 days', end_date = now() - interval '1 minute' WHERE id = ${row.id}`,
+    );
     const endsAt = (await getSubscription(kit.pool, row.id))?.end_date?.toISOString() ?? '';
-    const results = await Promise.all([kit.activities.markExpired({ subscriptionId: row.id, endsAt }), kit.activities.markExpired({ subscriptionId: row.id, endsAt })]);
+    const results = await Promise.all([
+      kit.activities.markExpired({ subscriptionId: row.id, endsAt }),
+      kit.activities.markExpired({ subscriptionId: row.id, endsAt }),
+    ]);
     assert.equal(results.filter((result) => result.changed).length, 2, 'the expiry is in effect for both calls');
     assert.ok(results.every((result) => result.snapshot.status === 'expired' && result.snapshot.serverId === server.id));
     assert.equal((await getSubscription(kit.pool, row.id))?.server_slot_held, false);
@@ -218,12 +248,14 @@ describe('markExpired and markCancelled', () => {
     assert.equal(await countAuditLogs(kit.pool, { action: 'server.slot_released', entityId: row.id }), 1);
   });
 
-  it('expires on the workflow timer\'s end even while the database clock is still before it (skew)', async () => {
+  it("expires on the workflow timer's end even while the database clock is still before it (skew)", async () => {
     await newServer(kit.pool);
     const row = await newActiveSubscription(kit.pool);
     await claimServerSlot(kit.pool, { subscriptionId: row.id, actor: testActor });
     // The workflow's timer fired for an end the database clock has not reached yet (a few seconds of skew).
-    await kit.pool.query(sql.unsafe`UPDATE subscriptions SET start_date = now() - interval '30 days', end_date = now() + interval '5 seconds' WHERE id = ${row.id}`);
+    await kit.pool.query(
+      sql.unsafe`UPDATE subscriptions SET start_date = now() - interval '30 days', end_date = now() + interval '5 seconds' WHERE id = ${row.id}`,
+    );
     const endsAt = (await getSubscription(kit.pool, row.id))?.end_date?.toISOString() ?? '';
     const expired = await kit.activities.markExpired({ subscriptionId: row.id, endsAt });
     assert.deepEqual([expired.changed, expired.snapshot.status], [true, 'expired']);
@@ -237,7 +269,11 @@ describe('markExpired and markCancelled', () => {
     const before = (await getServer(kit.pool, server.id))?.current_users ?? -1;
     const first = await kit.activities.markCancelled({ subscriptionId: row.id, actor: operator });
     const second = await kit.activities.markCancelled({ subscriptionId: row.id, actor: operator });
-    assert.deepEqual([first.changed, second.changed, second.snapshot.status], [true, true, 'cancelled'], 'the cancellation is in effect for every retry');
+    assert.deepEqual(
+      [first.changed, second.changed, second.snapshot.status],
+      [true, true, 'cancelled'],
+      'the cancellation is in effect for every retry',
+    );
     assert.equal(await countAuditLogs(kit.pool, { action: 'subscription.cancelled', entityId: row.id }), 1);
     assert.equal((await getServer(kit.pool, server.id))?.current_users, before - 1);
   });

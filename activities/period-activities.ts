@@ -98,23 +98,42 @@ export function createPeriodActivities(deps: PeriodActivityDeps): PeriodActiviti
           const before = await getPeriodChange(tx, requestKey);
           if (before !== null) return before.result as PeriodResult;
           if (locked.status === 'cancelled') {
-            const credited = await creditPaymentToBalance(tx, { payment: (await getPayment(tx, payment.id)) ?? payment, plan, actor: LIFECYCLE_ACTOR });
+            const credited = await creditPaymentToBalance(tx, {
+              payment: (await getPayment(tx, payment.id)) ?? payment,
+              plan,
+              actor: LIFECYCLE_ACTOR,
+            });
             if (credited === null) return { applied: false, snapshot: toSnapshot(locked) };
-            const outcome: PeriodResult = { applied: false, snapshot: toSnapshot(locked), creditedToBalance: { amountKopecks: credited.toString() } };
+            const outcome: PeriodResult = {
+              applied: false,
+              snapshot: toSnapshot(locked),
+              creditedToBalance: { amountKopecks: credited.toString() },
+            };
             await recordPeriodChange(tx, { requestKey, subscriptionId: row.id, kind: 'payment_to_balance', result: outcome });
             return outcome;
           }
-          const extended = await extendSubscriptionWithPayment(tx, { subscriptionId: row.id, paymentId: payment.id, ...planPeriod(plan), actor: LIFECYCLE_ACTOR });
+          const extended = await extendSubscriptionWithPayment(tx, {
+            subscriptionId: row.id,
+            paymentId: payment.id,
+            ...planPeriod(plan),
+            actor: LIFECYCLE_ACTOR,
+          });
           if (!extended.applied) {
             // Applied before period_changes existed (applied_at set): in effect, the row is its result.
             const current = await getPayment(tx, payment.id);
-            return { applied: current?.applied_at !== null && current?.applied_at !== undefined, snapshot: toSnapshot(extended.subscription) };
+            return {
+              applied: current?.applied_at !== null && current?.applied_at !== undefined,
+              snapshot: toSnapshot(extended.subscription),
+            };
           }
           const outcome: PeriodResult = { applied: true, snapshot: toSnapshot(extended.subscription) };
           await recordPeriodChange(tx, { requestKey, subscriptionId: row.id, kind: 'payment', result: outcome });
           return outcome;
         });
-        log.info({ subscriptionId: row.id, paymentId: payment.id, applied: result.applied, toBalance: result.creditedToBalance !== undefined }, 'payment applied to period');
+        log.info(
+          { subscriptionId: row.id, paymentId: payment.id, applied: result.applied, toBalance: result.creditedToBalance !== undefined },
+          'payment applied to period',
+        );
         return result;
       });
     },
@@ -133,16 +152,25 @@ export function createPeriodActivities(deps: PeriodActivityDeps): PeriodActiviti
     async grantTrial(input) {
       return asActivity(async () => {
         requireDays(input.days);
-        if (input.seconds !== undefined && (!Number.isSafeInteger(input.seconds) || input.seconds <= 0)) throw new InvalidInputError('seconds must be a positive whole number');
+        if (input.seconds !== undefined && (!Number.isSafeInteger(input.seconds) || input.seconds <= 0))
+          throw new InvalidInputError('seconds must be a positive whole number');
         const result = await db.transaction(async (tx): Promise<PeriodResult> => {
           const row = await lockSubscription(tx, input.subscriptionId);
           const requestKey = `trial:${row.user_id}`;
           const before = await getPeriodChange(tx, requestKey);
-          if (before !== null) return before.subscriptionId === row.id ? (before.result as PeriodResult) : { applied: false, snapshot: toSnapshot(row) };
+          if (before !== null)
+            return before.subscriptionId === row.id ? (before.result as PeriodResult) : { applied: false, snapshot: toSnapshot(row) };
           if (row.status === 'cancelled') return { applied: false, snapshot: toSnapshot(row) };
           const { marked } = await markTrialUsed(tx, { userId: row.user_id, actor: LIFECYCLE_ACTOR });
           if (!marked) return { applied: await hasExtension(tx, { subscriptionId: row.id, requestKey }), snapshot: toSnapshot(row) };
-          const extended = await extendSubscriptionByDays(tx, { subscriptionId: row.id, days: input.days, ...(input.seconds === undefined ? {} : { seconds: input.seconds }), requestKey, reason: 'trial', actor: LIFECYCLE_ACTOR });
+          const extended = await extendSubscriptionByDays(tx, {
+            subscriptionId: row.id,
+            days: input.days,
+            ...(input.seconds === undefined ? {} : { seconds: input.seconds }),
+            requestKey,
+            reason: 'trial',
+            actor: LIFECYCLE_ACTOR,
+          });
           if (!extended.applied) throw new SubscriptionStateError(`trial of user ${row.user_id} was recorded without its mark`);
           const outcome: PeriodResult = { applied: true, snapshot: toSnapshot(extended.subscription) };
           await recordPeriodChange(tx, { requestKey, subscriptionId: row.id, kind: 'trial', result: outcome });
@@ -182,7 +210,10 @@ export function createPeriodActivities(deps: PeriodActivityDeps): PeriodActiviti
           await recordPeriodChange(tx, { requestKey, subscriptionId: row.id, kind: 'extend', result: outcome });
           return outcome;
         });
-        log.info({ subscriptionId: input.subscriptionId, applied: result.applied, days: input.days, actor: input.actor.type }, 'period extension');
+        log.info(
+          { subscriptionId: input.subscriptionId, applied: result.applied, days: input.days, actor: input.actor.type },
+          'period extension',
+        );
         return result;
       });
     },
@@ -228,8 +259,13 @@ export function createPeriodActivities(deps: PeriodActivityDeps): PeriodActiviti
     async holdServerSlot(input) {
       return asActivity(async () => {
         const row = await loadSubscription(db, input.subscriptionId);
-        if (row.status !== 'active') throw new SubscriptionStateError(`subscription ${row.id} is ${row.status}; only an active one holds a slot`);
-        const { claimed, server } = await claimServerSlot(db, { subscriptionId: row.id, preferServerId: row.server_id, actor: LIFECYCLE_ACTOR });
+        if (row.status !== 'active')
+          throw new SubscriptionStateError(`subscription ${row.id} is ${row.status}; only an active one holds a slot`);
+        const { claimed, server } = await claimServerSlot(db, {
+          subscriptionId: row.id,
+          preferServerId: row.server_id,
+          actor: LIFECYCLE_ACTOR,
+        });
         log.info({ subscriptionId: row.id, serverId: server.id, claimed }, 'server slot held');
         return { serverId: server.id };
       });

@@ -121,7 +121,11 @@ async function assertLandsOnHealthy(setup: Awaited<ReturnType<typeof fleet>>, ex
   const row = await getSubscription(pool, subscription.id);
   assert.equal(row?.server_id, healthy.server.id);
   assert.equal(row?.server_slot_held, true);
-  assert.match(row?.vpn_key ?? '', new RegExp(`@${healthy.server.endpoint.split(':')[0]?.replace(/\./g, '\\.')}:`), 'the key points at the healthy server');
+  assert.match(
+    row?.vpn_key ?? '',
+    new RegExp(`@${healthy.server.endpoint.split(':')[0]?.replace(/\./g, '\\.')}:`),
+    'the key points at the healthy server',
+  );
   assert.equal(await usersOn(healthy.server), 1);
   assert.equal(await usersOn(faulty.server), 0);
   assert.equal(clientsOf(healthy.panel, subscription.id).length, 1, 'exactly one client, on the healthy server');
@@ -159,7 +163,13 @@ describe('provisionClient skips servers that cannot take the order', () => {
     // The healthy server half full, the others empty: they would win if they could take the order.
     await pool.query(sql.unsafe`UPDATE vpn_servers SET is_active = false WHERE id = ${faulty.server.id}`);
     await pool.query(sql.unsafe`UPDATE vpn_servers SET current_users = 5 WHERE id = ${healthy.server.id}`);
-    const bare = await createServer(pool, { name: `bare-${serial}`, endpoint: 'bare.example:443', xuiInboundId: 1, maxUsers: 1000, actor: testActor });
+    const bare = await createServer(pool, {
+      name: `bare-${serial}`,
+      endpoint: 'bare.example:443',
+      xuiInboundId: 1,
+      maxUsers: 1000,
+      actor: testActor,
+    });
     const probedDown = await panelServer({ maxUsers: 1000 });
     await recordServerHealth(pool, { serverId: probedDown.server.id, up: false, error: 'PANEL_UNAVAILABLE: probe', actor: testActor });
     const subscription = await newActiveSubscription(pool);

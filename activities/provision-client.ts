@@ -57,7 +57,11 @@ export function createProvisionClient(deps: ProvisionClientDeps, targets: PanelT
       row = await targets.loadSubscription(row.id);
     }
     const live = livesOnItsServer(row);
-    const serverId = live && row.server_id !== null ? row.server_id : (await claimServerSlot(db, { subscriptionId: row.id, preferServerId: row.server_id, requirePanel: true, actor: ACTOR })).server.id;
+    const serverId =
+      live && row.server_id !== null
+        ? row.server_id
+        : (await claimServerSlot(db, { subscriptionId: row.id, preferServerId: row.server_id, requirePanel: true, actor: ACTOR })).server
+            .id;
     if (!live) row = await targets.loadSubscription(row.id);
     heartbeatIfActivity();
 
@@ -109,7 +113,11 @@ export function createProvisionClient(deps: ProvisionClientDeps, targets: PanelT
    * client after. A failure before the switch abandons the reservation (and, for a server fault,
    * marks the target down) so the retry picks another target.
    */
-  async function move(row: SubscriptionRow, endDate: Date, request: { fromServerId: number; toServerId?: number }): Promise<ProvisionClientResult> {
+  async function move(
+    row: SubscriptionRow,
+    endDate: Date,
+    request: { fromServerId: number; toServerId?: number },
+  ): Promise<ProvisionClientResult> {
     const { server } = await reserveMoveTarget(db, {
       subscriptionId: row.id,
       fromServerId: request.fromServerId,
@@ -124,7 +132,9 @@ export function createProvisionClient(deps: ProvisionClientDeps, targets: PanelT
       target = await targets.targetOf(row.id, row, server.id);
       applied = await targets.applyClient(row, target, { enable: true, expiryTime: endDate.getTime() });
     } catch (error) {
-      const failure = isServerFault(error) ? await faults.record({ serverId: server.id, serverName: server.name, subscriptionId: row.id, error, what: 'move' }) : error;
+      const failure = isServerFault(error)
+        ? await faults.record({ serverId: server.id, serverName: server.name, subscriptionId: row.id, error, what: 'move' })
+        : error;
       await releaseMoveTarget(db, { subscriptionId: row.id, actor: ACTOR });
       throw failure;
     }
@@ -142,7 +152,10 @@ export function createProvisionClient(deps: ProvisionClientDeps, targets: PanelT
       },
       actor: ACTOR,
     });
-    log.info({ subscriptionId: row.id, fromServerId: request.fromServerId, serverId: server.id, action: applied.action }, 'panel client moved');
+    log.info(
+      { subscriptionId: row.id, fromServerId: request.fromServerId, serverId: server.id, action: applied.action },
+      'panel client moved',
+    );
     return { serverId: server.id, action: applied.action };
   }
 

@@ -75,7 +75,16 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
     async reconcilePanel(input: { serverId: number }): Promise<ReconcileReport> {
       return asActivity(async () => {
         const { serverId } = input;
-        const report: ReconcileReport = { serverId, reachable: false, error: null, clients: 0, fixed: [], signalled: [], unresolved: [], omitted: 0 };
+        const report: ReconcileReport = {
+          serverId,
+          reachable: false,
+          error: null,
+          clients: 0,
+          fixed: [],
+          signalled: [],
+          unresolved: [],
+          omitted: 0,
+        };
         const server = await getServer(db, serverId);
         if (server === null) throw new RecordNotFoundError('server');
 
@@ -98,7 +107,11 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
           ...new Set([server.xui_inbound_id, ...serverRows.map((row) => row.xui_inbound_id)].filter((id): id is number => id !== null)),
         ];
         const clients = allClients.filter((client) => inboundIds.includes(client.inboundId));
-        const siblings = await listSiblingServers(db, { serverId, panelUrl: server.xui_panel_url ?? '', webBasePath: server.xui_web_base_path });
+        const siblings = await listSiblingServers(db, {
+          serverId,
+          panelUrl: server.xui_panel_url ?? '',
+          webBasePath: server.xui_web_base_path,
+        });
         const named = clients.flatMap((client) => {
           const id = OWN_CLIENT_EMAIL.exec(client.email)?.[1];
           return id === undefined || serverRows.some((row) => row.id === Number(id)) ? [] : [Number(id)];
@@ -151,7 +164,8 @@ export function createReconcileActivities(deps: ReconcileActivityDeps): Reconcil
         }
 
         if (fixed.length > 0) log.info({ serverId, fixed: fixed.slice(0, REPORT_LIMIT) }, 'panel drift repaired');
-        if (signalled.length > 0) log.info({ serverId, signalled: signalled.slice(0, REPORT_LIMIT) }, 'lost clients handed to their workflows');
+        if (signalled.length > 0)
+          log.info({ serverId, signalled: signalled.slice(0, REPORT_LIMIT) }, 'lost clients handed to their workflows');
         if (unresolved.length > 0) log.warn({ serverId, unresolved: unresolved.slice(0, REPORT_LIMIT) }, 'panel drift not repaired');
         await alertRepairs(serverId, fixed, signalled);
         if (heldBack.length > 0) {

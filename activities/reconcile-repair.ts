@@ -100,12 +100,21 @@ export function createReconcileRepair(deps: ReconcileRepairDeps) {
     const clients = snapshot.clients.filter((client) => client.email === finding.email);
     const inboundSizes = new Map<number, number>();
     for (const client of snapshot.clients) inboundSizes.set(client.inboundId, (inboundSizes.get(client.inboundId) ?? 0) + 1);
-    const again = diffPanelClients({ serverId, rows: [toDbRow(fresh)] }, { inboundIds: snapshot.inboundIds, clients, inboundSizes, keepsLastClient: snapshot.keepsLastClient }, new Date());
+    const again = diffPanelClients(
+      { serverId, rows: [toDbRow(fresh)] },
+      { inboundIds: snapshot.inboundIds, clients, inboundSizes, keepsLastClient: snapshot.keepsLastClient },
+      new Date(),
+    );
     return again.find((candidate): candidate is OwnFinding => candidate.kind === finding.kind && candidate.fix === finding.fix);
   }
 
   /** Applies one repair (see the factory's comment for why it cannot race the workflow). */
-  async function repair(server: VpnServerRow, found: PanelFinding, panel: PanelClient, snapshot: ReconcileSnapshot): Promise<'fixed' | 'signalled' | 'stale' | 'owned-elsewhere'> {
+  async function repair(
+    server: VpnServerRow,
+    found: PanelFinding,
+    panel: PanelClient,
+    snapshot: ReconcileSnapshot,
+  ): Promise<'fixed' | 'signalled' | 'stale' | 'owned-elsewhere'> {
     const serverId = server.id;
     if (found.fix === null || !('subscriptionId' in found)) return 'stale';
     const finding: OwnFinding = found;
@@ -199,7 +208,12 @@ export function createReconcileRepair(deps: ReconcileRepairDeps) {
       `Panel reconciler on server #${serverId}: ${fixed.length} repaired${kinds === '' ? '' : ` (${kinds})`}, ` +
       `${signalled.length} lost client(s) handed to their workflows. Details: audit_logs actor reconciler.`;
     try {
-      await deps.alertOperators({ kind: 'orphan_repaired', key: `reconcile:server-${serverId}:${new Date().toISOString().slice(0, 13)}`, summary, serverId });
+      await deps.alertOperators({
+        kind: 'orphan_repaired',
+        key: `reconcile:server-${serverId}:${new Date().toISOString().slice(0, 13)}`,
+        summary,
+        serverId,
+      });
     } catch (error) {
       log.error({ serverId, err: error instanceof Error ? error.message : String(error) }, 'operator alert failed');
     }
@@ -213,7 +227,12 @@ export function createReconcileRepair(deps: ReconcileRepairDeps) {
       `the run made its cap of ${cap}. Check the panel and the database before raising RECONCILE_MAX_DESTRUCTIVE_PER_RUN; ` +
       'the next runs continue at the same pace.';
     try {
-      await deps.alertOperators({ kind: 'reconcile_held_back', key: `reconcile-cap:server-${serverId}:${new Date().toISOString().slice(0, 13)}`, summary, serverId });
+      await deps.alertOperators({
+        kind: 'reconcile_held_back',
+        key: `reconcile-cap:server-${serverId}:${new Date().toISOString().slice(0, 13)}`,
+        summary,
+        serverId,
+      });
     } catch (error) {
       log.error({ serverId, err: error instanceof Error ? error.message : String(error) }, 'operator alert failed');
     }

@@ -114,7 +114,8 @@ export function createStarsChargeActivities(deps: StarsChargeActivityDeps) {
           if (charge === null) throw new RecordNotFoundError('stars charge');
           if (charge.status !== 'received') return charge;
           const orderId = parseStarsPayload(charge.invoice_payload);
-          const payment = orderId === null ? null : await tx.maybeOne(sql.type(paymentRow)`SELECT * FROM payments WHERE id = ${orderId} FOR UPDATE`);
+          const payment =
+            orderId === null ? null : await tx.maybeOne(sql.type(paymentRow)`SELECT * FROM payments WHERE id = ${orderId} FOR UPDATE`);
           const order = payment === null ? null : await orderOf(tx, payment);
           const payer = await getUserByTelegramId(tx, charge.telegram_user_id);
           const decision = decideStarsCharge(
@@ -136,18 +137,26 @@ export function createStarsChargeActivities(deps: StarsChargeActivityDeps) {
             await setPaymentExternalId(tx, {
               paymentId: decision.paymentId,
               externalId: charge.telegram_payment_charge_id,
-              externalData: charge.provider_payment_charge_id === null ? null : { providerPaymentChargeId: charge.provider_payment_charge_id },
+              externalData:
+                charge.provider_payment_charge_id === null ? null : { providerPaymentChargeId: charge.provider_payment_charge_id },
               actor: ACTOR,
             });
             await markPaymentCompleted(tx, { paymentId: decision.paymentId, actor: ACTOR, webhookReceivedAt: charge.received_at });
           }
           // A charge that completed its order before it was stored here (an older bot) needs no hand-off.
-          const applied = await decideStarsChargeRow(tx, { ...common, status: 'applied', reason: decision.action === 'already-applied' ? 'already-applied' : null });
+          const applied = await decideStarsChargeRow(tx, {
+            ...common,
+            status: 'applied',
+            reason: decision.action === 'already-applied' ? 'already-applied' : null,
+          });
           if (applied === null) return charge;
           return decision.action === 'already-applied' ? markStarsChargeStep(tx, { id: applied.id, step: 'handed_off_at' }) : applied;
         });
         if (decided.status === 'applied' || decided.status === 'refunding') {
-          log.info({ chargeId: decided.id, paymentId: decided.payment_id, status: decided.status, reason: decided.reason }, 'stars charge decided');
+          log.info(
+            { chargeId: decided.id, paymentId: decided.payment_id, status: decided.status, reason: decided.reason },
+            'stars charge decided',
+          );
         }
         return stateFor(decided);
       });
@@ -162,7 +171,8 @@ export function createStarsChargeActivities(deps: StarsChargeActivityDeps) {
     async handOffStarsPayment(input: { chargeId: number }): Promise<StarsChargeState> {
       return asActivity(async () => {
         const charge = await load(input.chargeId);
-        if (charge.status !== 'applied' || charge.payment_id === null) throw ApplicationFailure.nonRetryable(`stars charge ${charge.id} is ${charge.status}, not applied`, 'SUBSCRIPTION_STATE_INVALID');
+        if (charge.status !== 'applied' || charge.payment_id === null)
+          throw ApplicationFailure.nonRetryable(`stars charge ${charge.id} is ${charge.status}, not applied`, 'SUBSCRIPTION_STATE_INVALID');
         if (charge.handed_off_at !== null) return stateFor(charge);
         const payments = deps.payments;
         if (payments === undefined) throw new ConfigError('payments are not configured in this worker');
@@ -191,22 +201,43 @@ export function createStarsChargeActivities(deps: StarsChargeActivityDeps) {
         if (charge.status !== 'refunding') return stateFor(charge);
         const payment = charge.payment_id === null ? null : await getPayment(db, charge.payment_id);
         if (payment !== null && payment.provider === 'telegram_stars' && payment.external_id === charge.telegram_payment_charge_id) {
-          throw ApplicationFailure.nonRetryable(`stars charge ${charge.id} completed payment ${payment.id}; it is never refunded`, 'SUBSCRIPTION_STATE_INVALID');
+          throw ApplicationFailure.nonRetryable(
+            `stars charge ${charge.id} completed payment ${payment.id}; it is never refunded`,
+            'SUBSCRIPTION_STATE_INVALID',
+          );
         }
         const payer = await getUserByTelegramId(db, charge.telegram_user_id);
         try {
-          const result = await refundStarsPayment(api(), { telegramUserId: charge.telegram_user_id, telegramPaymentChargeId: charge.telegram_payment_charge_id });
-          const refunded = await markStarsChargeRefunded(db, { id: charge.id, userId: payer?.id ?? null, alreadyRefunded: result.alreadyRefunded, actor: SYSTEM });
+          const result = await refundStarsPayment(api(), {
+            telegramUserId: charge.telegram_user_id,
+            telegramPaymentChargeId: charge.telegram_payment_charge_id,
+          });
+          const refunded = await markStarsChargeRefunded(db, {
+            id: charge.id,
+            userId: payer?.id ?? null,
+            alreadyRefunded: result.alreadyRefunded,
+            actor: SYSTEM,
+          });
           log.info({ chargeId: charge.id, paymentId: charge.payment_id, reason: charge.reason }, 'stars charge refunded');
           return stateFor(refunded);
         } catch (error) {
           if (refusedForGood(error)) {
             const description = error.description.replace(/^Bad Request: /, '').slice(0, 48);
             log.warn({ chargeId: charge.id, paymentId: charge.payment_id, description }, 'Telegram refused the Stars refund');
-            return stateFor(await markStarsChargeUnresolved(db, { id: charge.id, userId: payer?.id ?? null, reason: `refund-refused:${description}`, actor: SYSTEM }));
+            return stateFor(
+              await markStarsChargeUnresolved(db, {
+                id: charge.id,
+                userId: payer?.id ?? null,
+                reason: `refund-refused:${description}`,
+                actor: SYSTEM,
+              }),
+            );
           }
           if (error instanceof HttpError || error instanceof GrammyError) {
-            throw ApplicationFailure.create({ message: `Telegram refundStarPayment unavailable for charge ${charge.id}`, type: 'TELEGRAM_UNAVAILABLE' });
+            throw ApplicationFailure.create({
+              message: `Telegram refundStarPayment unavailable for charge ${charge.id}`,
+              type: 'TELEGRAM_UNAVAILABLE',
+            });
           }
           throw error;
         }
@@ -252,7 +283,10 @@ export function createStarsChargeActivities(deps: StarsChargeActivityDeps) {
     },
   };
 
-  async function orderOf(tx: Parameters<Parameters<DatabasePool['transaction']>[0]>[0], payment: PaymentRow): Promise<StarsChargeOrder | null> {
+  async function orderOf(
+    tx: Parameters<Parameters<DatabasePool['transaction']>[0]>[0],
+    payment: PaymentRow,
+  ): Promise<StarsChargeOrder | null> {
     const owner = await getUserById(tx, payment.user_id);
     if (owner === null) return null;
     const subscription = payment.subscription_id === null ? null : await getSubscription(tx, payment.subscription_id);

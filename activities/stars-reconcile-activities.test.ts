@@ -34,16 +34,25 @@ const payment = (id: string, userId: number, payload: string, amount: number, da
   id,
   amount,
   date,
-  source: { type: 'user', transaction_type: 'invoice_payment', user: { id: userId, is_bot: false, first_name: 'U' }, invoice_payload: payload },
+  source: {
+    type: 'user',
+    transaction_type: 'invoice_payment',
+    user: { id: userId, is_bot: false, first_name: 'U' },
+    invoice_payload: payload,
+  },
 });
 
 function stubs(transactions: Record<string, unknown>[]) {
   const started: string[] = [];
   const api: StarsBotApi = {
     refundStarPayment: async () => true,
-    getStarTransactions: async (other = {}) => ({ transactions: transactions.slice(other.offset ?? 0, (other.offset ?? 0) + (other.limit ?? 100)) }),
+    getStarTransactions: async (other = {}) => ({
+      transactions: transactions.slice(other.offset ?? 0, (other.offset ?? 0) + (other.limit ?? 100)),
+    }),
   };
-  const client = { workflow: { start: async (_type: string, options: { workflowId: string }) => void started.push(options.workflowId) } } as unknown as Client;
+  const client = {
+    workflow: { start: async (_type: string, options: { workflowId: string }) => void started.push(options.workflowId) },
+  } as unknown as Client;
   const activities = createStarsReconcileActivities({
     db: database.pool,
     logger: createLogger({ level: 'silent' }),
@@ -61,7 +70,12 @@ describe('reconcileStarTransactions', () => {
       { id: 'wd-1', amount: 100, date: now() - 500, receiver: { type: 'fragment' } },
       payment('stx-fresh', 9003, 'order:3', 30, now() + 3600),
       payment('stx-refunded', 9004, 'order:4', 40, now() - 400),
-      { id: 'stx-refunded', amount: 40, date: now() - 300, receiver: { type: 'user', transaction_type: 'invoice_payment', user: { id: 9004 } } },
+      {
+        id: 'stx-refunded',
+        amount: 40,
+        date: now() - 300,
+        receiver: { type: 'user', transaction_type: 'invoice_payment', user: { id: 9004 } },
+      },
     ];
     const { charge: known } = await recordStarsCharge(database.pool, {
       telegramPaymentChargeId: 'stx-known',
@@ -81,12 +95,19 @@ describe('reconcileStarTransactions', () => {
     const lost = await getStarsChargeByChargeId(database.pool, 'stx-lost');
     const refunded = await getStarsChargeByChargeId(database.pool, 'stx-refunded');
     assert.ok(lost && refunded);
-    assert.deepEqual([lost.recorded_by, lost.status, lost.telegram_user_id, lost.invoice_payload, lost.total_amount], ['reconciler', 'received', 9002, 'order:2', 20]);
+    assert.deepEqual(
+      [lost.recorded_by, lost.status, lost.telegram_user_id, lost.invoice_payload, lost.total_amount],
+      ['reconciler', 'received', 9002, 'order:2', 20],
+    );
     assert.equal(refunded.raw['refunded_in_list'], true);
     assert.equal(await getStarsChargeByChargeId(database.pool, 'stx-fresh'), null, 'a fresh charge is left to the bot');
     assert.deepEqual(result.recorded.sort(), [lost.id, refunded.id].sort());
     assert.equal(await getStarsReconcileOffset(database.pool), 3, 'the cursor stops before the fresh charge');
-    assert.deepEqual(started.sort(), [`stars-charge-${known.id}`, `stars-charge-${lost.id}`, `stars-charge-${refunded.id}`].sort(), 'the known but unsettled charge too');
+    assert.deepEqual(
+      started.sort(),
+      [`stars-charge-${known.id}`, `stars-charge-${lost.id}`, `stars-charge-${refunded.id}`].sort(),
+      'the known but unsettled charge too',
+    );
 
     // Once it is old enough, the next pass (from the cursor) stores it.
     const later = await stubs(transactions).activities.reconcileStarTransactions({ settleAfterSeconds: -7200 });
@@ -162,7 +183,10 @@ describe('refundStarsCharge', () => {
     });
     const decided = await activities.decideStarsCharge({ chargeId: charge.id });
     assert.deepEqual([decided.status, decided.reason], ['refunding', 'unknown-order']);
-    await assert.rejects(activities.refundStarsCharge({ chargeId: charge.id }), (error: unknown) => (error as { type?: string }).type === 'TELEGRAM_UNAVAILABLE');
+    await assert.rejects(
+      activities.refundStarsCharge({ chargeId: charge.id }),
+      (error: unknown) => (error as { type?: string }).type === 'TELEGRAM_UNAVAILABLE',
+    );
     assert.equal((await getStarsChargeByChargeId(database.pool, 'stx-gone'))?.status, 'refunding', 'an outage changes nothing');
 
     answer = new GrammyError('x', { ok: false, error_code: 400, description: 'Bad Request: CHARGE_NOT_FOUND' }, 'refundStarPayment', {});
@@ -172,4 +196,3 @@ describe('refundStarsCharge', () => {
     assert.equal(await countAuditLogs(database.pool, { action: 'stars_charge.unresolved', entityId: charge.id }), 1);
   });
 });
-

@@ -52,9 +52,15 @@ export function createStarsReconcileActivities(deps: StarsReconcileDeps) {
         throw ApplicationFailure.nonRetryable('the Telegram Stars API or Temporal is not configured in this worker', 'CONFIG_INVALID');
       }
       const cursor = await getStarsReconcileOffset(deps.db);
-      const scan = await scanStarTransactions(api, { offset: Math.max(0, cursor - OVERLAP), ...(input.maxPages === undefined ? {} : { maxPages: input.maxPages }) });
+      const scan = await scanStarTransactions(api, {
+        offset: Math.max(0, cursor - OVERLAP),
+        ...(input.maxPages === undefined ? {} : { maxPages: input.maxPages }),
+      });
       const settleBefore = new Date(Date.now() - input.settleAfterSeconds * 1000);
-      const known = await knownStarsChargeIds(deps.db, scan.incoming.map((charge) => charge.telegramPaymentChargeId));
+      const known = await knownStarsChargeIds(
+        deps.db,
+        scan.incoming.map((charge) => charge.telegramPaymentChargeId),
+      );
       const result: StarsReconcileResult = { pages: scan.pages, incoming: scan.incoming.length, recorded: [], started: [], failed: [] };
       let safeOffset = scan.endOffset;
       for (const charge of scan.incoming) {
@@ -77,7 +83,8 @@ export function createStarsReconcileActivities(deps: StarsReconcileDeps) {
         if (created) result.recorded.push(row.id);
       }
       await advanceStarsReconcileOffset(deps.db, safeOffset);
-      if (result.recorded.length > 0) log.warn({ recorded: result.recorded }, 'Stars charges found only in getStarTransactions; stored for settlement');
+      if (result.recorded.length > 0)
+        log.warn({ recorded: result.recorded }, 'Stars charges found only in getStarTransactions; stored for settlement');
 
       const unsettled = await listUnsettledStarsCharges(deps.db, { olderThan: settleBefore, limit: 200 });
       const ids = new Set([...result.recorded, ...unsettled.map((charge) => charge.id)]);

@@ -23,7 +23,11 @@ import { getPayment } from '../sql/repositories/payments-repository';
 import { getSubscription } from '../sql/repositories/subscriptions-repository';
 import type { PaymentRow } from '../sql/schemas/payment-row';
 import type { SubscriptionRow } from '../sql/schemas/subscription-row';
-import { createSubscriptionWorkflowClient, signalWithStartSubscription, type EnsureClientSignal } from '../clients/subscription-workflow-client';
+import {
+  createSubscriptionWorkflowClient,
+  signalWithStartSubscription,
+  type EnsureClientSignal,
+} from '../clients/subscription-workflow-client';
 import type { AlertActivities } from './contracts/alert-activities';
 import { createPaymentActivities, type PaymentActivityDeps } from './payment-activities';
 import { createSweepRunner, minutesSince, SWEEP_ACTOR, type SweepInput, type SweepReport } from './sweep-runner';
@@ -47,7 +51,12 @@ const aboutPayment = (payment: PaymentRow) => ({
 });
 
 /** What a sweep's alert about a subscription names: the subscription, its user and server. */
-const aboutSubscription = (row: SubscriptionRow) => ({ entity: `subscription-${row.id}`, subscriptionId: row.id, userId: row.user_id, serverId: row.server_id });
+const aboutSubscription = (row: SubscriptionRow) => ({
+  entity: `subscription-${row.id}`,
+  subscriptionId: row.id,
+  userId: row.user_id,
+  serverId: row.server_id,
+});
 
 /** Builds the sweep activities. */
 export function createSweepActivities(deps: SweepActivityDeps) {
@@ -75,7 +84,10 @@ export function createSweepActivities(deps: SweepActivityDeps) {
         {
           name: 'payment_unapplied',
           load: (connection, id) => getPayment(connection, id),
-          audit: (payment) => ({ action: 'sweep.payment_handed_off', details: { subscription_id: payment.subscription_id, amount: payment.amount, currency: payment.currency } }),
+          audit: (payment) => ({
+            action: 'sweep.payment_handed_off',
+            details: { subscription_id: payment.subscription_id, amount: payment.amount, currency: payment.currency },
+          }),
           repair: async (payment, repair) => {
             if (payment.status !== 'completed' || payment.applied_at !== null) return 'already-applied';
             const status = await subscriptionStatus(payment);
@@ -115,7 +127,10 @@ export function createSweepActivities(deps: SweepActivityDeps) {
         {
           name: 'subscription_without_client',
           load: (connection, id) => getSubscription(connection, id),
-          audit: (row) => ({ action: 'sweep.ensure_client', details: { server_id: row.server_id, has_key: row.vpn_key !== null, has_identity: row.xui_client_uuid !== null } }),
+          audit: (row) => ({
+            action: 'sweep.ensure_client',
+            details: { server_id: row.server_id, has_key: row.vpn_key !== null, has_identity: row.xui_client_uuid !== null },
+          }),
           repair: async (row, repair) => {
             const { client, taskQueue } = temporalOf();
             const signal: EnsureClientSignal = { reason: 'sweep:active-without-client' };
@@ -125,9 +140,20 @@ export function createSweepActivities(deps: SweepActivityDeps) {
                 throw new Error(`subscription ${row.id} has no plan and no running workflow`);
               }
             } else {
-              await signalWithStartSubscription({ client, taskQueue }, { subscriptionId: row.id, userId: row.user_id, planId: row.plan_id }, 'ensureClient', signal);
+              await signalWithStartSubscription(
+                { client, taskQueue },
+                { subscriptionId: row.id, userId: row.user_id, planId: row.plan_id },
+                'ensureClient',
+                signal,
+              );
             }
-            const missing = [row.server_id === null ? 'server' : null, row.vpn_key === null ? 'key' : null, row.xui_client_uuid === null ? 'client identity' : null].filter(Boolean).join(', ');
+            const missing = [
+              row.server_id === null ? 'server' : null,
+              row.vpn_key === null ? 'key' : null,
+              row.xui_client_uuid === null ? 'client identity' : null,
+            ]
+              .filter(Boolean)
+              .join(', ');
             await alert({
               kind: 'orphan_repaired',
               repair,
@@ -177,7 +203,12 @@ export function createSweepActivities(deps: SweepActivityDeps) {
                   entityType: 'payment',
                   entityId: payment.id,
                   userId: payment.user_id,
-                  details: { provider: payment.provider, subscription_id: payment.subscription_id, completed_now: verdict.completedNow, sweep_id: input.sweepId },
+                  details: {
+                    provider: payment.provider,
+                    subscription_id: payment.subscription_id,
+                    completed_now: verdict.completedNow,
+                    sweep_id: input.sweepId,
+                  },
                 });
               }
             });

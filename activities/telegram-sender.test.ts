@@ -4,7 +4,13 @@ import { startFakeTelegram, type FakeTelegram } from '../fakes/telegram';
 import { renderQrBase64 } from '../lib/xui/render-qr';
 import { ApplicationFailure } from '@temporalio/activity';
 import { toActivityFailure } from './to-activity-failure';
-import { createTelegramSender, TelegramBlockedError, TelegramRejectedError, TelegramUnavailableError, type TelegramSender } from './telegram-sender';
+import {
+  createTelegramSender,
+  TelegramBlockedError,
+  TelegramRejectedError,
+  TelegramUnavailableError,
+  type TelegramSender,
+} from './telegram-sender';
 
 describe('createTelegramSender (fake Bot API)', () => {
   let fake: FakeTelegram;
@@ -30,7 +36,10 @@ describe('createTelegramSender (fake Bot API)', () => {
     await sender.sendPhoto(502, png, 'your key');
     await sender.sendPhoto(502, `data:image/png;base64,${png}`);
     const calls = fake.sent(502);
-    assert.deepEqual(calls.map((call) => call.method), ['sendPhoto', 'sendPhoto']);
+    assert.deepEqual(
+      calls.map((call) => call.method),
+      ['sendPhoto', 'sendPhoto'],
+    );
     const expectedBytes = Buffer.from(png, 'base64').length;
     assert.deepEqual(calls[0]?.params['photo'], { byteLength: expectedBytes, filename: 'qr.png' });
     assert.equal(calls[0]?.params['caption'], 'your key');
@@ -42,7 +51,13 @@ describe('createTelegramSender (fake Bot API)', () => {
     const started = Date.now();
     await sender.sendText(503, 'after a wait');
     assert.ok(Date.now() - started >= 900);
-    assert.deepEqual(fake.sent(503).map((call) => [call.method, call.ok]), [['sendMessage', false], ['sendMessage', true]]);
+    assert.deepEqual(
+      fake.sent(503).map((call) => [call.method, call.ok]),
+      [
+        ['sendMessage', false],
+        ['sendMessage', true],
+      ],
+    );
   });
 
   it('does not spend its retries on a long retry_after: the call fails at once carrying the wait, and the activity retries no sooner', async () => {
@@ -64,23 +79,35 @@ describe('createTelegramSender (fake Bot API)', () => {
     const started = Date.now();
     await patient.sendText(509, 'after 45 scaled seconds');
     assert.ok(Date.now() - started >= 45);
-    assert.deepEqual(fake.sent(509).map((call) => call.ok), [false, true]);
+    assert.deepEqual(
+      fake.sent(509).map((call) => call.ok),
+      [false, true],
+    );
   });
 
   it('spaces messages to one chat a second apart after a short burst (throttle)', async () => {
     const started = Date.now();
     await Promise.all(['one', 'two', 'three', 'four'].map((text) => sender.sendText(510, text)));
     assert.ok(Date.now() - started >= 950, 'the fourth message to the chat waited for its slot');
-    assert.deepEqual(fake.sent(510).map((call) => call.params['text']), ['one', 'two', 'three', 'four']);
+    assert.deepEqual(
+      fake.sent(510).map((call) => call.params['text']),
+      ['one', 'two', 'three', 'four'],
+    );
   });
 
   it('types failures: 403 blocked, 4xx rejected, long 429 and network errors unavailable', async () => {
     fake.setBlocked(504, true);
-    await assert.rejects(sender.sendText(504, 'x'), (error: unknown) => error instanceof TelegramBlockedError && error.code === 'TELEGRAM_BLOCKED' && !error.retryable);
+    await assert.rejects(
+      sender.sendText(504, 'x'),
+      (error: unknown) => error instanceof TelegramBlockedError && error.code === 'TELEGRAM_BLOCKED' && !error.retryable,
+    );
     await assert.rejects(sender.sendText(505, ' '), (error: unknown) => error instanceof TelegramRejectedError && !error.retryable);
 
     fake.injectRateLimit('sendMessage', 120);
-    await assert.rejects(sender.sendText(506, 'x'), (error: unknown) => error instanceof TelegramUnavailableError && error.retryable && error.retryAfterMs === 120_000);
+    await assert.rejects(
+      sender.sendText(506, 'x'),
+      (error: unknown) => error instanceof TelegramUnavailableError && error.retryable && error.retryAfterMs === 120_000,
+    );
 
     const nowhere = createTelegramSender({ token: fake.token, apiRoot: 'http://127.0.0.1:9', timeoutSeconds: 2 });
     await assert.rejects(nowhere.sendText(507, 'x'), (error: unknown) => {

@@ -36,7 +36,11 @@ export interface TelegramSender {
 /** grammY's `reply_markup` for {@link MessageButtons} (none when there are no buttons). */
 function replyMarkup(buttons: MessageButtons | undefined) {
   if (buttons === undefined || buttons.length === 0) return {};
-  return { reply_markup: { inline_keyboard: buttons.map((row) => row.map((button) => ({ text: button.text, callback_data: button.callbackData }))) } };
+  return {
+    reply_markup: {
+      inline_keyboard: buttons.map((row) => row.map((button) => ({ text: button.text, callback_data: button.callbackData }))),
+    },
+  };
 }
 
 /** Extras of {@link TelegramSender.sendText}. */
@@ -72,7 +76,10 @@ export class TelegramRejectedError extends AppError {
  */
 export class TelegramUnavailableError extends AppError {
   constructor(method: string, detail: string, retryAfterMs?: number) {
-    super(ErrorCode.TELEGRAM_UNAVAILABLE, `Telegram ${method} unavailable: ${detail}`, { retryable: true, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) });
+    super(ErrorCode.TELEGRAM_UNAVAILABLE, `Telegram ${method} unavailable: ${detail}`, {
+      retryable: true,
+      ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+    });
   }
 }
 
@@ -141,11 +148,15 @@ export function createTelegramSender(options: TelegramSenderOptions): TelegramSe
 
   return {
     sendText: (chatId, text, buttons) =>
-      call('sendMessage', chatId, () => api.sendMessage(chatId, text, { link_preview_options: { is_disabled: true }, ...replyMarkup(buttons) })),
+      call('sendMessage', chatId, () =>
+        api.sendMessage(chatId, text, { link_preview_options: { is_disabled: true }, ...replyMarkup(buttons) }),
+      ),
     sendPhoto: (chatId, pngBase64, caption, buttons) => {
       const png = Buffer.from(pngBase64.replace(/^data:image\/png;base64,/, ''), 'base64');
       const photo = new InputFile(png, 'qr.png');
-      return call('sendPhoto', chatId, () => api.sendPhoto(chatId, photo, { ...(caption === undefined ? {} : { caption }), ...replyMarkup(buttons) }));
+      return call('sendPhoto', chatId, () =>
+        api.sendPhoto(chatId, photo, { ...(caption === undefined ? {} : { caption }), ...replyMarkup(buttons) }),
+      );
     },
   };
 }
@@ -159,7 +170,11 @@ export function toTelegramError(method: string, error: unknown, scale = 1): unkn
     if (error.error_code === 403) return new TelegramBlockedError(method);
     if (error.error_code === 429) {
       const retryAfter = error.parameters.retry_after;
-      return new TelegramUnavailableError(method, `HTTP 429${retryAfter === undefined ? '' : ` (retry after ${retryAfter} s)`}`, retryAfter === undefined ? undefined : Math.ceil(retryAfter * 1000 * scale));
+      return new TelegramUnavailableError(
+        method,
+        `HTTP 429${retryAfter === undefined ? '' : ` (retry after ${retryAfter} s)`}`,
+        retryAfter === undefined ? undefined : Math.ceil(retryAfter * 1000 * scale),
+      );
     }
     if (error.error_code >= 500) return new TelegramUnavailableError(method, `HTTP ${error.error_code}`);
     return new TelegramRejectedError(method, error.error_code);

@@ -8,7 +8,10 @@ import { asActivity, toActivityFailure } from './to-activity-failure';
 describe('toActivityFailure', () => {
   it('types AppErrors by code with their retryable flag, and drops the cause chain', () => {
     const unavailable = toActivityFailure(
-      new PanelUnavailableError('GET /panel/api/inbounds/list: connection failed', { reason: 'connection', cause: new Error('http://h/secret-base') }),
+      new PanelUnavailableError('GET /panel/api/inbounds/list: connection failed', {
+        reason: 'connection',
+        cause: new Error('http://h/secret-base'),
+      }),
     );
     assert.ok(unavailable instanceof ApplicationFailure);
     assert.equal(unavailable.type, 'PANEL_UNAVAILABLE');
@@ -29,7 +32,10 @@ describe('toActivityFailure', () => {
     assert.equal(toActivityFailure(failure), failure);
     const bug = new TypeError('bug');
     assert.equal(toActivityFailure(bug), bug);
-    await assert.rejects(asActivity(() => Promise.reject(new PanelRejectedError('no'))), (error: unknown) => error instanceof ApplicationFailure);
+    await assert.rejects(
+      asActivity(() => Promise.reject(new PanelRejectedError('no'))),
+      (error: unknown) => error instanceof ApplicationFailure,
+    );
     assert.equal(await asActivity(() => Promise.resolve(7)), 7);
   });
 });

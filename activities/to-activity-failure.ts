@@ -17,7 +17,8 @@ export function toActivityFailure(error: unknown): unknown {
   if (error instanceof ApplicationFailure) return error;
   if (error instanceof AppError) {
     // A retry_after is honoured whatever its length: the next attempt is scheduled then, not after the policy's backoff.
-    const wait = error.retryable && error.retryAfterMs !== undefined && error.retryAfterMs > 0 ? { nextRetryDelay: error.retryAfterMs } : {};
+    const wait =
+      error.retryable && error.retryAfterMs !== undefined && error.retryAfterMs > 0 ? { nextRetryDelay: error.retryAfterMs } : {};
     return ApplicationFailure.create({ message: error.message, type: error.code, nonRetryable: !error.retryable, ...wait });
   }
   return error;

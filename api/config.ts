@@ -16,7 +16,10 @@ const trustProxy = z
   .transform((value, ctx): boolean | string[] => {
     if (value === 'false') return false;
     if (value === 'true') return true;
-    const entries = value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+    const entries = value
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '');
     try {
       createIpAllowlist(entries);
     } catch {

@@ -1,7 +1,12 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { DatabasePool } from '../lib/db/create-pool';
 import type { Logger } from '../lib/logger';
-import { webhookOutcome, type createWebhookCounter, type createWebhookDispatchCounter, type createWebhookDuplicateCounter } from '../lib/observability/process-metrics';
+import {
+  webhookOutcome,
+  type createWebhookCounter,
+  type createWebhookDispatchCounter,
+  type createWebhookDuplicateCounter,
+} from '../lib/observability/process-metrics';
 import { registerRateLimits, type RateLimitSettings } from './rate-limiter';
 import { runReadinessChecks, type ReadinessCheck } from './readiness';
 import { registerImportPageRoute } from './routes/import-page-route';
@@ -67,7 +72,10 @@ export function createApp(deps: AppDeps): FastifyInstance {
     app.addHook('onResponse', async (request, reply) => {
       if (request.routeOptions.url !== '/webhooks/:provider') return;
       const provider = (request.params as { provider?: string }).provider ?? 'unknown';
-      webhookCounter.inc({ provider: (WEBHOOK_PROVIDERS as readonly string[]).includes(provider) ? provider : 'other', outcome: webhookOutcome(reply.statusCode) });
+      webhookCounter.inc({
+        provider: (WEBHOOK_PROVIDERS as readonly string[]).includes(provider) ? provider : 'other',
+        outcome: webhookOutcome(reply.statusCode),
+      });
     });
   }
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -81,11 +89,21 @@ export function createApp(deps: AppDeps): FastifyInstance {
   if (deps.publicBaseUrl !== undefined) registerImportPageRoute(app, { publicBaseUrl: deps.publicBaseUrl });
   if (deps.webhooks !== undefined) {
     const { db: webhookDb, signalVerdict, dispatch } = deps.webhooks;
-    const dispatcher = createWebhookDispatcher({ ...dispatch, db: webhookDb, signalVerdict, logger: deps.logger, counter: deps.metrics?.webhookDispatch });
+    const dispatcher = createWebhookDispatcher({
+      ...dispatch,
+      db: webhookDb,
+      signalVerdict,
+      logger: deps.logger,
+      counter: deps.metrics?.webhookDispatch,
+    });
     app.addHook('onReady', async () => dispatcher.start());
     // onClose runs after the server stopped taking requests: the round in hand finishes first.
     app.addHook('onClose', async () => dispatcher.stop());
-    registerWebhookRoutes(app, { ...deps.webhooks, ...(verification === undefined ? {} : { verification }) }, { stored: () => dispatcher.wake(), duplicates: deps.metrics?.webhookDuplicates });
+    registerWebhookRoutes(
+      app,
+      { ...deps.webhooks, ...(verification === undefined ? {} : { verification }) },
+      { stored: () => dispatcher.wake(), duplicates: deps.metrics?.webhookDuplicates },
+    );
     registerPaymentReturnRoute(app);
   }
   return app;

@@ -12,7 +12,12 @@ import { loadApiConfig } from './config';
 import { createApp } from './create-app';
 import { postgresCheck, temporalCheck } from './readiness';
 import { startOpsServer, type OpsServer } from '../lib/observability/ops-server';
-import { createProcessRegistry, createWebhookCounter, createWebhookDispatchCounter, createWebhookDuplicateCounter } from '../lib/observability/process-metrics';
+import {
+  createProcessRegistry,
+  createWebhookCounter,
+  createWebhookDispatchCounter,
+  createWebhookDuplicateCounter,
+} from '../lib/observability/process-metrics';
 
 /** Longest wait for Temporal to take one verdict signal from the webhook dispatcher, in milliseconds. */
 const SIGNAL_DEADLINE_MS = 10_000;
@@ -31,7 +36,11 @@ const paymentWorkflows = {
 const registry = createProcessRegistry('api');
 const app = createApp({
   logger,
-  metrics: { webhooks: createWebhookCounter(registry), webhookDuplicates: createWebhookDuplicateCounter(registry), webhookDispatch: createWebhookDispatchCounter(registry) },
+  metrics: {
+    webhooks: createWebhookCounter(registry),
+    webhookDuplicates: createWebhookDuplicateCounter(registry),
+    webhookDispatch: createWebhookDispatchCounter(registry),
+  },
   db,
   readinessChecks: { postgres: postgresCheck(db), temporal: temporalCheck(connection) },
   trustProxy: config.TRUST_PROXY,
@@ -40,7 +49,8 @@ const app = createApp({
     db,
     providers: createPaymentProviders(config, { logger: logger.child({ component: 'payments' }) }),
     // Bounded: the dispatcher holds the event's row lock meanwhile, and shutdown waits for its round.
-    signalVerdict: (payment, hint) => paymentWorkflows.client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () => signalPaymentVerdict(paymentWorkflows, payment, hint)),
+    signalVerdict: (payment, hint) =>
+      paymentWorkflows.client.withDeadline(Date.now() + SIGNAL_DEADLINE_MS, () => signalPaymentVerdict(paymentWorkflows, payment, hint)),
   },
 });
 
@@ -61,4 +71,5 @@ process.once('SIGTERM', () => void stop('SIGTERM'));
 
 await app.listen({ port: config.API_PORT, host: config.API_HOST });
 // After listen: `stop` (on a signal) may run as soon as the server is up.
-ops = config.METRICS_PORT === 'disabled' ? undefined : await startOpsServer({ port: config.METRICS_PORT, registry, healthy: () => !stopping });
+ops =
+  config.METRICS_PORT === 'disabled' ? undefined : await startOpsServer({ port: config.METRICS_PORT, registry, healthy: () => !stopping });

@@ -58,7 +58,13 @@ describe('api rate limits', () => {
     const registry = new Registry();
     const app = appWith({ failedWebhooksPerMinute: 2 }, registry);
     const post = (body: string, signature: string, remoteAddress = '198.51.100.4') =>
-      app.inject({ method: 'POST', url: '/webhooks/sandbox', remoteAddress, headers: { 'content-type': 'application/json', [SANDBOX_SIGNATURE_HEADER]: signature }, payload: body });
+      app.inject({
+        method: 'POST',
+        url: '/webhooks/sandbox',
+        remoteAddress,
+        headers: { 'content-type': 'application/json', [SANDBOX_SIGNATURE_HEADER]: signature },
+        payload: body,
+      });
 
     // A sale: many verified webhooks from one provider address in a burst, far above any per-IP budget.
     for (let i = 0; i < 25; i += 1) {

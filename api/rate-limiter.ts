@@ -34,7 +34,10 @@ export const WEBHOOK_ROUTE = '/webhooks/:provider';
  * Call before registering the routes, which must be registered in plugins (`app.register`) so
  * the plugin is loaded when they are added.
  */
-export function registerRateLimits(app: FastifyInstance, options: { settings?: Partial<RateLimitSettings>; verifyWebhook?: WebhookVerifier }): void {
+export function registerRateLimits(
+  app: FastifyInstance,
+  options: { settings?: Partial<RateLimitSettings>; verifyWebhook?: WebhookVerifier },
+): void {
   const settings = { ...DEFAULT_RATE_LIMITS, ...options.settings };
   const verify = options.verifyWebhook;
   app.addHook('onRoute', (route) => {

@@ -30,10 +30,7 @@ export async function runReadinessChecks(checks: Record<string, ReadinessCheck>,
   const entries = await Promise.all(
     Object.entries(checks).map(async ([name, check]) => {
       try {
-        await Promise.race([
-          check(),
-          new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref()),
-        ]);
+        await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), timeoutMs).unref())]);
         return [name, 'ok'] as const;
       } catch {
         return [name, 'failed'] as const;

@@ -17,6 +17,9 @@ describe('settled event cache', () => {
     const cache = createSettledEventCache(3);
     for (const key of ['a', 'b', 'c', 'd']) cache.add('cryptopay', key);
     assert.equal(cache.size, 3);
-    assert.deepEqual(['a', 'b', 'c', 'd'].map((key) => cache.has('cryptopay', key)), [false, true, true, true]);
+    assert.deepEqual(
+      ['a', 'b', 'c', 'd'].map((key) => cache.has('cryptopay', key)),
+      [false, true, true, true],
+    );
   });
 });

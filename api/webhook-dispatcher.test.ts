@@ -69,7 +69,11 @@ describe('webhook dispatcher', () => {
     await eventually(drained, 10_000, 'the backlog handed off');
     await Promise.all([first.stop(), second.stop()]);
     const all = [...one.signalled, ...two.signalled].sort((a, b) => a - b);
-    assert.deepEqual(all, payments.map((payment) => payment.id).sort((a, b) => a - b), 'each payment signalled once');
+    assert.deepEqual(
+      all,
+      payments.map((payment) => payment.id).sort((a, b) => a - b),
+      'each payment signalled once',
+    );
     for (const event of stored) {
       assert.equal(await statusOf(event.eventId), 'handed_off');
       assert.equal(await countAuditLogs(database.pool, { action: 'webhook.handed_off', entityId: event.eventId }), 1);
@@ -194,7 +198,8 @@ describe('webhook dispatcher', () => {
     const dispatcher = createWebhookDispatcher({ db: database.pool, signalVerdict: none.signal, logger });
     assert.equal(await dispatcher.dispatchRound(), 1);
     assert.equal(await statusOf(eventId), 'settled');
-    const deliveries = () => database.pool.oneFirst(sql.type(z.object({ deliveries: z.number() }))`SELECT deliveries FROM webhook_events WHERE id = ${eventId}`);
+    const deliveries = () =>
+      database.pool.oneFirst(sql.type(z.object({ deliveries: z.number() }))`SELECT deliveries FROM webhook_events WHERE id = ${eventId}`);
     const before = await deliveries();
     for (let repeat = 0; repeat < 3; repeat += 1) assert.deepEqual(await store(payment), { delivery: 'settled', eventId });
     assert.equal(await dispatcher.dispatchRound(), 0, 'nothing to dispatch');

@@ -110,7 +110,11 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
         const { kind } = event.notification;
         const payment = payments.get(event.id) ?? null;
         if (payment === null) {
-          if (kind === 'succeeded' || kind === 'canceled') log.warn({ eventId: event.id, provider: event.provider, orderId: event.notification.orderId }, 'webhook for no payment of ours; stored');
+          if (kind === 'succeeded' || kind === 'canceled')
+            log.warn(
+              { eventId: event.id, provider: event.provider, orderId: event.notification.orderId },
+              'webhook for no payment of ours; stored',
+            );
           work.push({ eventId: event.id, status: 'ignored' });
         } else if (alreadySettled(payment, kind)) {
           work.push({ eventId: event.id, status: 'settled', paymentId: payment.id });
@@ -132,7 +136,15 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
       const retries = outcomes.filter((outcome) => outcome.status === 'retry');
       if (retries.length > 0) {
         // One line per round, not per event: the events stay received and are retried after a backoff.
-        log.error({ failed: retries.length, of: outcomes.length, firstEventId: retries[0]?.eventId, reason: retries[0]?.status === 'retry' ? retries[0].error : undefined }, 'webhook hand-off failed; will retry');
+        log.error(
+          {
+            failed: retries.length,
+            of: outcomes.length,
+            firstEventId: retries[0]?.eventId,
+            reason: retries[0]?.status === 'retry' ? retries[0].error : undefined,
+          },
+          'webhook hand-off failed; will retry',
+        );
       }
       for (const outcome of outcomes) options.counter?.inc({ outcome: outcome.status });
       return events.length;
@@ -169,7 +181,10 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions): Webh
         // The database is down or the round failed as a whole: nothing was recorded, so the same
         // events come back. Back off so a dead database does not turn into a busy loop of errors.
         failures += 1;
-        log.error({ err: error instanceof Error ? { name: error.name, message: error.message } : 'unknown', failures }, 'webhook dispatch round failed; will retry');
+        log.error(
+          { err: error instanceof Error ? { name: error.name, message: error.message } : 'unknown', failures },
+          'webhook dispatch round failed; will retry',
+        );
         if (!stopping) await sleep(Math.min(pollMs * 2 ** Math.min(failures, 6), 60_000));
         continue;
       }

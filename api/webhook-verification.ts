@@ -34,7 +34,11 @@ export function createWebhookVerification(providers: PaymentProviders): WebhookV
     if (provider === undefined) return { kind: 'unknown-provider' };
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     try {
-      return { kind: 'verified', provider: name, event: provider.parseNotification({ rawBody, headers: request.headers, sourceIp: request.ip }) };
+      return {
+        kind: 'verified',
+        provider: name,
+        event: provider.parseNotification({ rawBody, headers: request.headers, sourceIp: request.ip }),
+      };
     } catch (error) {
       if (error instanceof WebhookRejectedError) return { kind: 'rejected', provider: name, error };
       throw error;

@@ -55,15 +55,30 @@ export async function benchBot(numbers: Record<string, number>): Promise<BenchOu
     const dropped = queuedAt.size - latencies.length;
     const metrics: Metric[] = [
       { name: 'updates.pushed_per_s', value: run.started / run.seconds, unit: 'updates/s' },
-      { name: 'answers.per_s', value: latencies.length / Math.max(run.seconds, (last - start) / 1000), unit: 'answers/s', target: { kind: 'min', limit: rate * 0.95 } },
+      {
+        name: 'answers.per_s',
+        value: latencies.length / Math.max(run.seconds, (last - start) / 1000),
+        unit: 'answers/s',
+        target: { kind: 'min', limit: rate * 0.95 },
+      },
       { name: 'answers.p50_ms', value: summary.p50, unit: 'ms' },
       { name: 'answers.p95_ms', value: summary.p95, unit: 'ms' },
       { name: 'answers.p99_ms', value: summary.p99, unit: 'ms', target: { kind: 'max', limit: 50 } },
       { name: 'answers.dropped', value: dropped, unit: `of ${queuedAt.size}`, target: { kind: 'max', limit: 1 } },
-      { name: 'cpu_s_per_answer.bot', value: cpu['bot'] == null || latencies.length === 0 ? null : cpu['bot'] / latencies.length, unit: 'CPU-s' },
-      { name: 'cpu_s_per_answer.postgres', value: cpu['postgres'] == null || latencies.length === 0 ? null : cpu['postgres'] / latencies.length, unit: 'CPU-s' },
+      {
+        name: 'cpu_s_per_answer.bot',
+        value: cpu['bot'] == null || latencies.length === 0 ? null : cpu['bot'] / latencies.length,
+        unit: 'CPU-s',
+      },
+      {
+        name: 'cpu_s_per_answer.postgres',
+        value: cpu['postgres'] == null || latencies.length === 0 ? null : cpu['postgres'] / latencies.length,
+        unit: 'CPU-s',
+      },
     ];
-    const notes = [`dropped = no answer ${drainSeconds} s after the last update was queued (the updates are still queued; a restart would lose nothing, but the user waited)`];
+    const notes = [
+      `dropped = no answer ${drainSeconds} s after the last update was queued (the updates are still queued; a restart would lose nothing, but the user waited)`,
+    ];
     return { options: { rate, seconds, drainSeconds }, metrics, notes };
   } finally {
     await stack.stop();

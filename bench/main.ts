@@ -16,7 +16,6 @@ import { parseBenchArgs } from './lib/args';
 import { machineInfo, reportResult, type BenchOutcome, type BenchResult } from './lib/results';
 import { ROOT } from './lib/stack';
 
-
 requireNode24();
 const args = parseBenchArgs(process.argv.slice(2));
 const benches: Record<string, () => Promise<(numbers: Record<string, number>) => Promise<BenchOutcome>>> = {

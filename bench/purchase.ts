@@ -7,7 +7,16 @@
  * of the worker, the api, Temporal and Postgres over the step divided by the keys delivered.
  */
 import { cpuBetween, sampleCpu } from './lib/proc';
-import { benchPurchaseService, cheapestPlanId, createUsers, mapConcurrent, payInvoice, signedWebhook, startPendingPurchase, type PendingPurchase } from './lib/fixtures';
+import {
+  benchPurchaseService,
+  cheapestPlanId,
+  createUsers,
+  mapConcurrent,
+  payInvoice,
+  signedWebhook,
+  startPendingPurchase,
+  type PendingPurchase,
+} from './lib/fixtures';
 import { createHttpPoster, runAtRate, syntheticIp } from './lib/load';
 import { startBenchStack } from './lib/stack';
 import { summarize, type Metric } from './lib/stats';
@@ -18,7 +27,10 @@ const TARGETS: Record<number, { p50?: number; p99?: number }> = { 1: { p50: 120 
 
 export async function benchPurchase(numbers: Record<string, number>): Promise<BenchOutcome> {
   const seconds = numbers['seconds'] ?? 60;
-  const rates = (process.env['BENCH_RATES'] ?? '1,5,10,20,50').split(',').map(Number).filter((rate) => rate > 0);
+  const rates = (process.env['BENCH_RATES'] ?? '1,5,10,20,50')
+    .split(',')
+    .map(Number)
+    .filter((rate) => rate > 0);
   const drainSeconds = numbers['drain'] ?? 30;
   const stack = await startBenchStack({ worker: true, api: true, panelClients: numbers['panel-clients'] ?? 0 });
   const metrics: Metric[] = [];
@@ -40,11 +52,19 @@ export async function benchPurchase(numbers: Record<string, number>): Promise<Be
       const prepStart = performance.now();
       const pending = await mapConcurrent(users, 8, (user) => startPendingPurchase(service, stack, user, planId));
       firstPurchase ??= pending[0];
-      console.log(`[bench]    rate ${rate}/s: ${count} purchases started in ${((performance.now() - prepStart) / 1000).toFixed(1)} s; paying now`);
+      console.log(
+        `[bench]    rate ${rate}/s: ${count} purchases started in ${((performance.now() - prepStart) / 1000).toFixed(1)} s; paying now`,
+      );
       const acceptedAt = new Map<number, number>();
       const answerMs: number[] = [];
       let refused = 0;
-      const cpuBefore = sampleCpu({ worker: stack.pids.worker, api: stack.pids.api, temporal: stack.pids.temporal, postgres: stack.pids.postgres, panel: stack.pids.panel });
+      const cpuBefore = sampleCpu({
+        worker: stack.pids.worker,
+        api: stack.pids.api,
+        temporal: stack.pids.temporal,
+        postgres: stack.pids.postgres,
+        panel: stack.pids.panel,
+      });
       const stepStart = performance.now();
       const run = await runAtRate({
         rate,
@@ -56,7 +76,10 @@ export async function benchPurchase(numbers: Record<string, number>): Promise<Be
           await payInvoice(stack, purchase.invoiceId);
           const webhook = signedWebhook(stack, purchase.invoiceId);
           const sent = performance.now();
-          const answer = await poster.post(`${stack.apiUrl}/webhooks/sandbox`, webhook.body, { ...webhook.headers, 'x-forwarded-for': syntheticIp(index) });
+          const answer = await poster.post(`${stack.apiUrl}/webhooks/sandbox`, webhook.body, {
+            ...webhook.headers,
+            'x-forwarded-for': syntheticIp(index),
+          });
           const answered = performance.now();
           answerMs.push(answered - sent);
           if (answer.status !== 200) refused += 1;
@@ -66,7 +89,16 @@ export async function benchPurchase(numbers: Record<string, number>): Promise<Be
       const deadline = performance.now() + drainSeconds * 1000;
       const done = () => pending.every((purchase) => keyAt.has(purchase.user.telegramId));
       while (!done() && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-      const cpu = cpuBetween(cpuBefore, sampleCpu({ worker: stack.pids.worker, api: stack.pids.api, temporal: stack.pids.temporal, postgres: stack.pids.postgres, panel: stack.pids.panel }));
+      const cpu = cpuBetween(
+        cpuBefore,
+        sampleCpu({
+          worker: stack.pids.worker,
+          api: stack.pids.api,
+          temporal: stack.pids.temporal,
+          postgres: stack.pids.postgres,
+          panel: stack.pids.panel,
+        }),
+      );
       const latencies: number[] = [];
       let lastKey = stepStart;
       for (const purchase of pending) {
@@ -85,17 +117,33 @@ export async function benchPurchase(numbers: Record<string, number>): Promise<Be
       metrics.push(
         { name: `${prefix}.achieved`, value: achieved, unit: 'purchases/s', target: { kind: 'min', limit: rate * 0.95 } },
         { name: `${prefix}.delivered`, value: delivered, unit: `of ${count}`, better: 'high' },
-        { name: `${prefix}.p50_ms`, value: summary.p50, unit: 'ms', target: target?.p50 === undefined ? undefined : { kind: 'max', limit: target.p50 } },
+        {
+          name: `${prefix}.p50_ms`,
+          value: summary.p50,
+          unit: 'ms',
+          target: target?.p50 === undefined ? undefined : { kind: 'max', limit: target.p50 },
+        },
         { name: `${prefix}.p95_ms`, value: summary.p95, unit: 'ms' },
-        { name: `${prefix}.p99_ms`, value: summary.p99, unit: 'ms', target: target?.p99 === undefined ? undefined : { kind: 'max', limit: target.p99 } },
+        {
+          name: `${prefix}.p99_ms`,
+          value: summary.p99,
+          unit: 'ms',
+          target: target?.p99 === undefined ? undefined : { kind: 'max', limit: target.p99 },
+        },
         { name: `${prefix}.webhook_answer_p99_ms`, value: answers.p99, unit: 'ms' },
       );
       for (const [name, used] of Object.entries(cpu)) {
-        metrics.push({ name: `${prefix}.cpu_s_per_purchase.${name}`, value: used === null || delivered === 0 ? null : used / delivered, unit: 'CPU-s' });
+        metrics.push({
+          name: `${prefix}.cpu_s_per_purchase.${name}`,
+          value: used === null || delivered === 0 ? null : used / delivered,
+          unit: 'CPU-s',
+        });
       }
       if (refused > 0) notes.push(`rate ${rate}/s: ${refused} webhooks not answered 200 (the provider would redeliver)`);
       if (run.skipped > 0) notes.push(`rate ${rate}/s: ${run.skipped} arrivals skipped (more than 2000 in flight)`);
-      console.log(`[bench]    rate ${rate}/s: delivered ${delivered}/${count}, achieved ${achieved.toFixed(2)}/s, p50 ${summary.p50?.toFixed(0)} ms, p99 ${summary.p99?.toFixed(0)} ms`);
+      console.log(
+        `[bench]    rate ${rate}/s: delivered ${delivered}/${count}, achieved ${achieved.toFixed(2)}/s, p50 ${summary.p50?.toFixed(0)} ms, p99 ${summary.p99?.toFixed(0)} ms`,
+      );
       if (delivered < count * 0.5) {
         notes.push(`stopped the ramp at ${rate}/s: fewer than half the keys arrived within ${drainSeconds} s of the step`);
         break;
@@ -110,7 +158,9 @@ export async function benchPurchase(numbers: Record<string, number>): Promise<Be
       );
       notes.push(`key path of payment ${firstPurchase.paymentId}: ${counts.detail}`);
     }
-    notes.push('target "50/s sustained when Temporal runs elsewhere" needs a second machine; here rate50 runs with Temporal on the same 2 cores');
+    notes.push(
+      'target "50/s sustained when Temporal runs elsewhere" needs a second machine; here rate50 runs with Temporal on the same 2 cores',
+    );
     return { options: { seconds, rates, drainSeconds, panelClients: numbers['panel-clients'] ?? 0 }, metrics, notes };
   } finally {
     poster.close();

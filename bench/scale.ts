@@ -39,7 +39,9 @@ async function postgresBytes(stack: BenchStack): Promise<number> {
 }
 
 async function countExpired(stack: BenchStack): Promise<number> {
-  return stack.db.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM audit_logs WHERE action = 'subscription.expired'`);
+  return stack.db.oneFirst(
+    sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM audit_logs WHERE action = 'subscription.expired'`,
+  );
 }
 
 /** Milliseconds each expiry ran after its end: the audit row of markExpired minus end_date. */
@@ -65,7 +67,13 @@ export async function benchScale(numbers: Record<string, number>): Promise<Bench
     if (rss !== null) rssMax = Math.max(rssMax, rss);
   }, 1000);
   try {
-    const trial = createTrialService({ db: stack.db, client: stack.client, taskQueue: stack.taskQueue, trialDays: 3, trialSeconds: periodSeconds });
+    const trial = createTrialService({
+      db: stack.db,
+      client: stack.client,
+      taskQueue: stack.taskQueue,
+      trialDays: 3,
+      trialSeconds: periodSeconds,
+    });
     const users = await createUsers(stack, 6_000_000_000, count);
     const keyAt = new Map<number, number>();
     stack.onBotCall((call, at) => {
@@ -112,7 +120,8 @@ export async function benchScale(numbers: Record<string, number>): Promise<Bench
     const wall = (performance.now() - start) / 1000;
     const times = [...keyAt.values()].sort((a, b) => a - b);
     const tenth = Math.max(2, Math.floor(times.length / 10));
-    const rateOf = (slice: number[]) => (slice.length < 2 ? null : (slice.length - 1) / (((slice.at(-1) ?? 0) - (slice[0] ?? 0)) / 1000 || Number.NaN));
+    const rateOf = (slice: number[]) =>
+      slice.length < 2 ? null : (slice.length - 1) / (((slice.at(-1) ?? 0) - (slice[0] ?? 0)) / 1000 || Number.NaN);
     const firstRate = rateOf(times.slice(0, tenth));
     const lastRate = rateOf(times.slice(-tenth));
     // Let Temporal and Postgres write what they have before measuring storage.
@@ -127,13 +136,23 @@ export async function benchScale(numbers: Record<string, number>): Promise<Bench
       { name: 'keys.per_s', value: keySpan === null ? null : keyAt.size / keySpan, unit: 'keys/s' },
       { name: 'keys.per_s_first_tenth', value: firstRate, unit: 'keys/s' },
       { name: 'keys.per_s_last_tenth', value: lastRate, unit: 'keys/s' },
-      { name: 'keys.last_over_first_rate', value: firstRate === null || lastRate === null ? null : lastRate / firstRate, unit: 'ratio', target: { kind: 'min', limit: 0.8 } },
+      {
+        name: 'keys.last_over_first_rate',
+        value: firstRate === null || lastRate === null ? null : lastRate / firstRate,
+        unit: 'ratio',
+        target: { kind: 'min', limit: 0.8 },
+      },
       { name: 'worker.rss_max_mib', value: rssMax, unit: 'MiB', target: { kind: 'max', limit: 1024 } },
       { name: 'timers.expired', value: lateness.length, unit: `of ${count}`, target: { kind: 'min', limit: count - failed } },
       { name: 'timers.p50_late_ms', value: percentile(lateness, 0.5), unit: 'ms' },
       { name: 'timers.p99_late_ms', value: percentile(lateness, 0.99), unit: 'ms', target: { kind: 'max', limit: 1000 } },
       { name: 'timers.max_late_ms', value: lateness.length === 0 ? null : Math.max(...lateness), unit: 'ms' },
-      ...Object.entries(cpu).map(([name, used]) => ({ name: `cores_used.${name}`, value: used === null ? null : used / wall, unit: 'cores', better: 'none' as const })),
+      ...Object.entries(cpu).map(([name, used]) => ({
+        name: `cores_used.${name}`,
+        value: used === null ? null : used / wall,
+        unit: 'cores',
+        better: 'none' as const,
+      })),
       { name: 'storage.temporal_bytes_per_sub', value: temporalPer, unit: 'bytes' },
       { name: 'storage.postgres_bytes_per_sub', value: postgresPer, unit: 'bytes' },
     ];
@@ -142,8 +161,12 @@ export async function benchScale(numbers: Record<string, number>): Promise<Bench
       0.99,
     );
     if (p99Gap !== null) notes.push(`p99 gap between consecutive keys: ${p99Gap.toFixed(0)} ms`);
-    notes.push(`timers: ${periodSeconds}-second trials; lateness of each expiry = its 'subscription.expired' audit time - end_date (the timer, its workflow task and markExpired's transaction); reminders are whole hours (LIFECYCLE_REMINDER_OFFSETS_HOURS) and so not measured`);
-    notes.push(`Temporal storage is the SQLite file growth of the dev server; Postgres is pg_database_size growth (both include every history and row the ${count} starts wrote)`);
+    notes.push(
+      `timers: ${periodSeconds}-second trials; lateness of each expiry = its 'subscription.expired' audit time - end_date (the timer, its workflow task and markExpired's transaction); reminders are whole hours (LIFECYCLE_REMINDER_OFFSETS_HOURS) and so not measured`,
+    );
+    notes.push(
+      `Temporal storage is the SQLite file growth of the dev server; Postgres is pg_database_size growth (both include every history and row the ${count} starts wrote)`,
+    );
     return { options: { count, concurrency, drainSeconds, periodSeconds, panelClients: numbers['panel-clients'] ?? 0 }, metrics, notes };
   } finally {
     clearInterval(sampler);

@@ -54,7 +54,9 @@ async function countInbox(stack: BenchStack): Promise<number> {
 }
 
 async function countInboxWithStatus(stack: BenchStack, status: string): Promise<number> {
-  return stack.db.oneFirst(sql.type(z.object({ count: z.coerce.number() }))`SELECT count(*) AS count FROM webhook_events WHERE status = ${status}`);
+  return stack.db.oneFirst(
+    sql.type(z.object({ count: z.coerce.number() }))`SELECT count(*) AS count FROM webhook_events WHERE status = ${status}`,
+  );
 }
 
 async function pendingPayments(stack: BenchStack, count: number): Promise<Array<{ id: number; amount: string }>> {
@@ -63,7 +65,14 @@ async function pendingPayments(stack: BenchStack, count: number): Promise<Array<
   const actor = { type: 'system', component: 'bench' } as const;
   return mapConcurrent(users, 8, async (user) => {
     const subscription = await createPendingSubscription(stack.db, { userId: user.id, planId, actor });
-    const { payment } = await createPayment(stack.db, { userId: user.id, subscriptionId: subscription.id, amount: '199.00', method: 'card', provider: 'sandbox', actor });
+    const { payment } = await createPayment(stack.db, {
+      userId: user.id,
+      subscriptionId: subscription.id,
+      amount: '199.00',
+      method: 'card',
+      provider: 'sandbox',
+      actor,
+    });
     return { id: payment.id, amount: payment.amount };
   });
 }
@@ -109,7 +118,12 @@ export async function benchWebhooks(numbers: Record<string, number>): Promise<Be
     const duplicateSummary = summarize(duplicateMs);
     metrics.push(
       { name: 'duplicates.per_s', value: duplicates.done / duplicates.seconds, unit: 'answers/s' },
-      { name: 'duplicates.per_api_core_s', value: cpuDuplicates > 0 ? duplicates.done / cpuDuplicates : null, unit: 'answers/core-s', target: { kind: 'min', limit: 5000 } },
+      {
+        name: 'duplicates.per_api_core_s',
+        value: cpuDuplicates > 0 ? duplicates.done / cpuDuplicates : null,
+        unit: 'answers/core-s',
+        target: { kind: 'min', limit: 5000 },
+      },
       { name: 'duplicates.p50_ms', value: duplicateSummary.p50, unit: 'ms' },
       { name: 'duplicates.p99_ms', value: duplicateSummary.p99, unit: 'ms', target: { kind: 'max', limit: 10 } },
       { name: 'duplicates.api_cores_used', value: cpuDuplicates / duplicates.seconds, unit: 'cores', better: 'none' },
@@ -170,10 +184,18 @@ export async function benchWebhooks(numbers: Record<string, number>): Promise<Be
       { name: 'new.handed_off', value: handedOff, unit: `of ${accepted} accepted`, target: { kind: 'min', limit: accepted } },
       { name: 'new.still_received', value: waiting, unit: `after ${drainSeconds} s drain`, target: { kind: 'max', limit: 1 } },
       { name: 'new.handed_off_per_s', value: handedOff / drainSpent, unit: 'events/s', better: 'high' },
-      { name: 'handoff.api_cpu_ms_per_event', value: handedDuringDrain > 0 ? (cpuDrain * 1000) / handedDuringDrain : null, unit: 'ms', better: 'low' },
+      {
+        name: 'handoff.api_cpu_ms_per_event',
+        value: handedDuringDrain > 0 ? (cpuDrain * 1000) / handedDuringDrain : null,
+        unit: 'ms',
+        better: 'low',
+      },
     );
-    notes.push(`hand-off: ${handedOff - handedBefore} events handed off in ${drainSpent.toFixed(1)} s after the first was accepted (Temporal signal-with-start, no worker)`);
-    if (newRun.done >= fresh.length) notes.push(`new events ran out of prepared payments (${fresh.length}) before ${seconds} s: raise --count for a longer phase`);
+    notes.push(
+      `hand-off: ${handedOff - handedBefore} events handed off in ${drainSpent.toFixed(1)} s after the first was accepted (Temporal signal-with-start, no worker)`,
+    );
+    if (newRun.done >= fresh.length)
+      notes.push(`new events ran out of prepared payments (${fresh.length}) before ${seconds} s: raise --count for a longer phase`);
 
     // 3. Forged: the same shape, wrong signature; nothing may reach the database.
     const forgedBefore = await countInbox(stack);
@@ -198,7 +220,9 @@ export async function benchWebhooks(numbers: Record<string, number>): Promise<Be
       { name: 'forged.p99_ms', value: summarize(forgedMs).p99, unit: 'ms' },
       { name: 'forged.db_rows_added', value: forgedRows, unit: 'rows', target: { kind: 'max', limit: 1 } },
     );
-    notes.push(`${connections} keep-alive connections; duplicates and new events from one source address (${PROVIDER_IP}, api runs with TRUST_PROXY=true): the per-IP limiter must let verified webhooks through`);
+    notes.push(
+      `${connections} keep-alive connections; duplicates and new events from one source address (${PROVIDER_IP}, api runs with TRUST_PROXY=true): the per-IP limiter must let verified webhooks through`,
+    );
     return { options: { seconds, connections, count: newCount, drain: drainSeconds }, metrics, notes };
   } finally {
     poster.close();

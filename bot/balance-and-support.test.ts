@@ -14,7 +14,9 @@ describe('balance, referrals and support against the fake Telegram', () => {
       fake.userSends(ann, '/start');
       await message(fake, 9301, (text) => text === en.menu.mainMenu);
       fake.userPresses(ann, 'balance');
-      const screen = await fake.waitFor((call) => call.method === 'editMessageText' && call.ok && String(call.params['text']).startsWith('Balance:'));
+      const screen = await fake.waitFor(
+        (call) => call.method === 'editMessageText' && call.ok && String(call.params['text']).startsWith('Balance:'),
+      );
       assert.equal(
         screen.params['text'],
         [
@@ -25,20 +27,29 @@ describe('balance, referrals and support against the fake Telegram', () => {
           'Invited: 3 · bonus earned: 75 ₽',
         ].join('\n'),
       );
-      assert.deepEqual(buttons(screen).map((button) => [button.text, button.callback_data]), [
-        [en.menu.buttons.payFromBalance, 'plans'],
-        [en.menu.buttons.menu, 'menu'],
-      ]);
+      assert.deepEqual(
+        buttons(screen).map((button) => [button.text, button.callback_data]),
+        [
+          [en.menu.buttons.payFromBalance, 'plans'],
+          [en.menu.buttons.menu, 'menu'],
+        ],
+      );
 
       const oleg = { id: 9302, first_name: 'Олег', language_code: 'ru' };
       fake.userSends(oleg, '/start');
       await message(fake, 9302, (text) => text === ru.menu.mainMenu);
       fake.userPresses(oleg, 'balance');
-      const russian = await fake.waitFor((call) => call.method === 'editMessageText' && call.ok && String(call.params['text']).startsWith('Баланс:'));
+      const russian = await fake.waitFor(
+        (call) => call.method === 'editMessageText' && call.ok && String(call.params['text']).startsWith('Баланс:'),
+      );
       assert.match(String(russian.params['text']), /^Баланс: 0 ₽\n/);
       assert.match(String(russian.params['text']), /Ваша реферальная ссылка: https:\/\/t\.me\/fake_vpn_bot\?start=ref_code2\n/);
       assert.match(String(russian.params['text']), /Приглашено: 0 · бонусов получено: 0 ₽$/);
-      assert.deepEqual(buttons(russian).map((button) => button.callback_data), ['menu'], 'no pay-from-balance with an empty balance');
+      assert.deepEqual(
+        buttons(russian).map((button) => button.callback_data),
+        ['menu'],
+        'no pay-from-balance with an empty balance',
+      );
     });
   });
 
@@ -52,8 +63,13 @@ describe('balance, referrals and support against the fake Telegram', () => {
         fake.userSends(user, '/start');
         await message(fake, 9401, (text) => text === en.menu.mainMenu);
         fake.userPresses(user, 'help');
-        const help = await fake.waitFor((call) => call.method === 'editMessageText' && call.ok && call.params['text'] === en.menu.helpScreen);
-        assert.deepEqual(buttons(help).map((button) => button.callback_data), ['support', 'menu']);
+        const help = await fake.waitFor(
+          (call) => call.method === 'editMessageText' && call.ok && call.params['text'] === en.menu.helpScreen,
+        );
+        assert.deepEqual(
+          buttons(help).map((button) => button.callback_data),
+          ['support', 'menu'],
+        );
         fake.userPresses(user, 'support');
         const prompt = await message(fake, 9401, (text) => text === en.menu.supportPrompt);
         assert.deepEqual(prompt.params['reply_markup'], { force_reply: true, input_field_placeholder: '…' });
@@ -79,7 +95,10 @@ describe('balance, referrals and support against the fake Telegram', () => {
         assert.equal(fake.sent(SUPPORT_CHAT).length, 1);
 
         const ticketId = fake.state.chats.list(SUPPORT_CHAT).findLast((entry) => entry.from === 'bot')?.message.message_id;
-        fake.userSends({ id: 555, first_name: 'Operator', language_code: 'ru' }, 'Обновите подписку в приложении, пожалуйста.', { chatId: SUPPORT_CHAT, replyTo: ticketId });
+        fake.userSends({ id: 555, first_name: 'Operator', language_code: 'ru' }, 'Обновите подписку в приложении, пожалуйста.', {
+          chatId: SUPPORT_CHAT,
+          replyTo: ticketId,
+        });
         await message(fake, 9401, (text) => text === en.menu.supportReply('Обновите подписку в приложении, пожалуйста.'));
         await message(fake, SUPPORT_CHAT, (text) => text === ru.menu.supportDelivered);
 
@@ -108,7 +127,16 @@ describe('balance, referrals and support against the fake Telegram', () => {
         fake.userSends(user, 'Не проходит оплата', { replyTo: promptId });
         await message(fake, 9501, (text) => text === ru.menu.supportSent);
         const ticket = await message(fake, SUPPORT_CHAT, (text) => text.includes('#tg9501'));
-        assert.equal(ticket.params['text'], ['✉️ От Олег #tg9501, пользователь 1', 'Подписок нет.', 'Ответьте на это сообщение, чтобы ответить пользователю.', '', 'Не проходит оплата'].join('\n'));
+        assert.equal(
+          ticket.params['text'],
+          [
+            '✉️ От Олег #tg9501, пользователь 1',
+            'Подписок нет.',
+            'Ответьте на это сообщение, чтобы ответить пользователю.',
+            '',
+            'Не проходит оплата',
+          ].join('\n'),
+        );
       },
       { supportChatId: SUPPORT_CHAT },
     );
@@ -118,7 +146,10 @@ describe('balance, referrals and support against the fake Telegram', () => {
       await message(fake, 9502, (text) => text === en.menu.mainMenu);
       fake.userPresses(user, 'help');
       const help = await fake.waitFor((call) => call.method === 'editMessageText' && call.ok && call.params['text'] === en.menu.helpScreen);
-      assert.deepEqual(buttons(help).map((button) => button.callback_data), ['menu']);
+      assert.deepEqual(
+        buttons(help).map((button) => button.callback_data),
+        ['menu'],
+      );
       const queryId = fake.userPresses(user, 'support');
       const answer = await fake.waitFor((call) => call.method === 'answerCallbackQuery' && call.params['callback_query_id'] === queryId);
       assert.equal(answer.params['text'], en.menu.supportUnavailable);

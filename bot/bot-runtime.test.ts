@@ -36,7 +36,11 @@ describe('the bot runtime (runner, per-chat order, update claims)', () => {
         await fake.waitFor((call) => call.seq > before && call.chatId === ann.id && call.method === 'sendMessage');
       });
       const answered = textsTo(fake, ann.id);
-      assert.deepEqual(answered, [...answeredBefore, en.menu.unknownInput], 'the redelivered /start was not answered again, only the new message');
+      assert.deepEqual(
+        answered,
+        [...answeredBefore, en.menu.unknownInput],
+        'the redelivered /start was not answered again, only the new message',
+      );
       assert.ok(!answered.includes(en.genericError), 'no "something went wrong"');
     } finally {
       await fake.close();
@@ -94,9 +98,11 @@ describe('the bot runtime (runner, per-chat order, update claims)', () => {
       await message(fake, slow.id, (text) => text === en.paymentReceived);
       const answered = textsTo(fake, slow.id);
       assert.deepEqual(
-        answered.filter((text) => text.startsWith('Hi, Slow') || text.startsWith('Welcome back, Slow') || text === en.paymentReceived).map((text) => text.split('!')[0]),
+        answered
+          .filter((text) => text.startsWith('Hi, Slow') || text.startsWith('Welcome back, Slow') || text === en.paymentReceived)
+          .map((text) => text.split('!')[0]),
         ['Hi, Slow', 'Welcome back, Slow', en.paymentReceived.split('!')[0]],
-        'the chat\'s updates were handled in the order they came',
+        "the chat's updates were handled in the order they came",
       );
     });
   });

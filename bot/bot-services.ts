@@ -67,7 +67,8 @@ export interface BotGift {
 }
 
 /** Outcome of {@link BotServices.redeemGift}. */
-export type GiftRedemption = { kind: 'redeemed' } | { kind: 'refused'; reason: 'unknown' | 'not-paid' | 'already-redeemed' | 'unavailable' };
+export type GiftRedemption =
+  { kind: 'redeemed' } | { kind: 'refused'; reason: 'unknown' | 'not-paid' | 'already-redeemed' | 'unavailable' };
 
 /** What the bot does next after {@link BotServices.startPurchase}. */
 export type PurchaseStart =
@@ -160,7 +161,10 @@ export interface BotServices {
    * restart must find the claim), and returns the stored language of `telegramId` in the same round
    * trip. `fresh: false`: an earlier delivery claimed it; the bot ignores the update.
    */
-  claimUpdate(input: { updateId: number; telegramId: number | undefined }): Promise<{ fresh: boolean; user: BotUser | null; languageCode: string | null }>;
+  claimUpdate(input: {
+    updateId: number;
+    telegramId: number | undefined;
+  }): Promise<{ fresh: boolean; user: BotUser | null; languageCode: string | null }>;
   /** Stores the user's language (`ru` or `en`); the bot and the worker's messages follow it. */
   setLanguage(input: { userId: number; language: 'ru' | 'en' }): Promise<void>;
   /** Plans on sale, in display order, named in `locale` (default Russian). */

@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { PAYMENT_METHODS } from './bot-services';
-import { CALLBACK_TYPES, callbackTrigger, encodeCallback, LANGUAGES, PLATFORMS, parseCallback, parseGiftCode, parseReferralCode, type CallbackAction } from './callback-data';
+import {
+  CALLBACK_TYPES,
+  callbackTrigger,
+  encodeCallback,
+  LANGUAGES,
+  PLATFORMS,
+  parseCallback,
+  parseGiftCode,
+  parseReferralCode,
+  type CallbackAction,
+} from './callback-data';
 
 /** Every action a button can carry. */
 const anyAction = fc.oneof(
@@ -18,7 +28,14 @@ const anyAction = fc.oneof(
   fc.constant<CallbackAction>({ type: 'gifts' }),
   fc.constant<CallbackAction>({ type: 'trial' }),
   fc.boolean().map((enabled): CallbackAction => ({ type: 'autorenew', enabled })),
-  fc.constantFrom<CallbackAction>({ type: 'menu' }, { type: 'subs' }, { type: 'balance' }, { type: 'help' }, { type: 'support' }, { type: 'lang' }),
+  fc.constantFrom<CallbackAction>(
+    { type: 'menu' },
+    { type: 'subs' },
+    { type: 'balance' },
+    { type: 'help' },
+    { type: 'support' },
+    { type: 'lang' },
+  ),
   fc
     .tuple(fc.constantFrom('sub', 'qr', 'key', 'renew'), fc.integer({ min: 1, max: 2_147_483_647 }))
     .map(([type, subscriptionId]): CallbackAction => ({ type, subscriptionId })),
@@ -43,7 +60,29 @@ describe('callback data', () => {
   });
 
   it('rejects malformed, unknown and oversized data without throwing', () => {
-    for (const data of [undefined, '', 'plan', 'plan:', 'plan:0', 'plan:01', 'plan:1.5', 'plan:1e3', 'plan:1:2', 'pay:1', 'pay:1:paypal', 'plans:1', 'refund:1', 'plan:99999999999', `plan:1${' '.repeat(70)}`, 'trial:1', 'autorenew', 'autorenew:', 'autorenew:yes', 'autorenew:on:1', 'autorenew:ON']) {
+    for (const data of [
+      undefined,
+      '',
+      'plan',
+      'plan:',
+      'plan:0',
+      'plan:01',
+      'plan:1.5',
+      'plan:1e3',
+      'plan:1:2',
+      'pay:1',
+      'pay:1:paypal',
+      'plans:1',
+      'refund:1',
+      'plan:99999999999',
+      `plan:1${' '.repeat(70)}`,
+      'trial:1',
+      'autorenew',
+      'autorenew:',
+      'autorenew:yes',
+      'autorenew:on:1',
+      'autorenew:ON',
+    ]) {
       assert.equal(parseCallback(data), undefined, String(data));
     }
     fc.assert(fc.property(fc.string(), (data) => void parseCallback(data)));
@@ -79,6 +118,7 @@ describe('callback data', () => {
   it('reads gift codes from /start gift_<code> only', () => {
     assert.equal(parseGiftCode('gift_ABCDEFGH2345'), 'ABCDEFGH2345');
     assert.equal(parseGiftCode(' gift_ab-c_1 '), 'ab-c_1');
-    for (const payload of ['', 'gift_', 'ref_ABC', 'gift_a b', 'gift_ä', `gift_${'A'.repeat(60)}`]) assert.equal(parseGiftCode(payload), undefined, payload);
+    for (const payload of ['', 'gift_', 'ref_ABC', 'gift_a b', 'gift_ä', `gift_${'A'.repeat(60)}`])
+      assert.equal(parseGiftCode(payload), undefined, payload);
   });
 });

@@ -25,7 +25,9 @@ export const botConfigSchema = z.object({
     .describe(
       "Telegram chat (a group: negative id; the bot must be a member) that receives users' messages from Help & support; operators answer by replying there. Default ALERT_CHAT_ID; neither: no support chat",
     ),
-  ALERT_CHAT_ID: telegramChatId.optional().describe('Telegram chat that receives operator alerts (worker) and, without SUPPORT_CHAT_ID, support messages (bot)'),
+  ALERT_CHAT_ID: telegramChatId
+    .optional()
+    .describe('Telegram chat that receives operator alerts (worker) and, without SUPPORT_CHAT_ID, support messages (bot)'),
   PUBLIC_BASE_URL: baseUrl()
     .optional()
     .describe('Public base URL of the api; the bot shows <PUBLIC_BASE_URL>/sub/<token> links and import links; without it only the key'),
@@ -43,13 +45,20 @@ export const botConfigSchema = z.object({
     .describe(
       "The worker's key of the stored 3X-UI panel secrets (secret), only if operators should test, add or re-key panels from the bot; without it the console still lists, closes, opens and re-opens servers",
     ),
-  PANEL_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000).describe('Bound on each HTTP exchange with a 3X-UI panel when the console tests one, in milliseconds'),
+  PANEL_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(10_000)
+    .describe('Bound on each HTTP exchange with a 3X-UI panel when the console tests one, in milliseconds'),
   PANEL_REOPEN_AFTER_SECONDS: panelReopenAfterSeconds,
   BACKUP_DIR: z
     .string()
     .regex(/^\//, 'must be an absolute path')
     .optional()
-    .describe("The worker's backup folder, for the console's Backups screen (the bot only lists it; the worker writes it); unset = backups not configured"),
+    .describe(
+      "The worker's backup folder, for the console's Backups screen (the bot only lists it; the worker writes it); unset = backups not configured",
+    ),
   TRIAL_DAYS: z
     .union([z.literal('disabled'), z.coerce.number().int().min(1).max(365)])
     .default(3)

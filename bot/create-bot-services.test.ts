@@ -38,7 +38,9 @@ describe('the bot services on Postgres: subscription screen, balance & referrals
       qrCode: null,
       actor: testActor,
     });
-    await pool.query(sql.unsafe`UPDATE subscriptions SET server_id = ${server.id}, traffic_used = ${3 * 1024 ** 3} WHERE id = ${subscription.id}`);
+    await pool.query(
+      sql.unsafe`UPDATE subscriptions SET server_id = ${server.id}, traffic_used = ${3 * 1024 ** 3} WHERE id = ${subscription.id}`,
+    );
 
     const details = await services.subscriptionDetails({ userId: owner.id, subscriptionId: subscription.id });
     assert.deepEqual(details, {
@@ -73,7 +75,12 @@ describe('the bot services on Postgres: subscription screen, balance & referrals
       invitedCount: 2,
       bonusEarnedKopecks: 5_025,
     });
-    assert.deepEqual(await services.accountSummary(paying.id), { balanceKopecks: 0, referralCode: paying.referral_code, invitedCount: 0, bonusEarnedKopecks: 0 });
+    assert.deepEqual(await services.accountSummary(paying.id), {
+      balanceKopecks: 0,
+      referralCode: paying.referral_code,
+      invitedCount: 0,
+      bonusEarnedKopecks: 0,
+    });
   });
 
   it("stores the chosen language, which the bot's locale and the worker's messages then follow", async () => {

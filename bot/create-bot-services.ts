@@ -46,7 +46,11 @@ export interface BotServicesDeps {
 
 /** The bot's view of an applied promo code. */
 function botPromo(promo: AppliedPromo): BotPromo {
-  return { code: promo.code, percentOff: promo.percentOff, amountOffKopecks: promo.amountOffKopecks === null ? null : Number(promo.amountOffKopecks) };
+  return {
+    code: promo.code,
+    percentOff: promo.percentOff,
+    amountOffKopecks: promo.amountOffKopecks === null ? null : Number(promo.amountOffKopecks),
+  };
 }
 
 /**
@@ -86,22 +90,20 @@ export function createBotServices(deps: BotServicesDeps): BotServices {
     },
     async listPlans(locale = 'ru') {
       const plans = await listActivePlans(deps.db);
-      return plans.map(
-        (plan): BotPlan => ({
-          id: plan.id,
-          name: planName(plan, locale),
-          durationDays: plan.duration_days,
-          priceKopecks: Number(parseMoney(plan.price_rub)),
-          features: {
-            ...(plan.features?.devices === undefined ? {} : { devices: plan.features.devices }),
-            ...(plan.features?.discount === undefined ? {} : { discountPercent: plan.features.discount }),
-            trafficLimitGb:
-              plan.features?.traffic_limit === undefined || plan.features.traffic_limit === null
-                ? null
-                : Math.round(plan.features.traffic_limit / 1024 ** 3),
-          },
-        }),
-      );
+      return plans.map((plan): BotPlan => ({
+        id: plan.id,
+        name: planName(plan, locale),
+        durationDays: plan.duration_days,
+        priceKopecks: Number(parseMoney(plan.price_rub)),
+        features: {
+          ...(plan.features?.devices === undefined ? {} : { devices: plan.features.devices }),
+          ...(plan.features?.discount === undefined ? {} : { discountPercent: plan.features.discount }),
+          trafficLimitGb:
+            plan.features?.traffic_limit === undefined || plan.features.traffic_limit === null
+              ? null
+              : Math.round(plan.features.traffic_limit / 1024 ** 3),
+        },
+      }));
     },
     async paymentMethods() {
       return deps.purchases?.paymentMethods() ?? deps.paymentMethods;
@@ -117,7 +119,9 @@ export function createBotServices(deps: BotServicesDeps): BotServices {
     async startPurchase(input) {
       if (deps.purchases === undefined) return { kind: 'rejected', reason: 'method-unavailable' };
       // The pending promo (if any) is applied by the purchase service itself, from the database.
-      return deps.purchases.startPurchase(input.gift === true ? input : { userId: input.userId, planId: input.planId, method: input.method });
+      return deps.purchases.startPurchase(
+        input.gift === true ? input : { userId: input.userId, planId: input.planId, method: input.method },
+      );
     },
     async giftsOf(userId, locale = 'ru') {
       if (deps.gifts === undefined) return [];

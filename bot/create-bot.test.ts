@@ -16,7 +16,13 @@ describe('createBot against the fake Telegram', () => {
         { text: en.showPlansButton, callback_data: 'plans' },
         { text: en.trialButton(3), callback_data: 'trial' },
       ]);
-      assert.deepEqual(registered[0], { telegramId: 1001, firstName: 'Ann', username: 'ann', languageCode: 'en', referralCode: 'FRIEND42' });
+      assert.deepEqual(registered[0], {
+        telegramId: 1001,
+        firstName: 'Ann',
+        username: 'ann',
+        languageCode: 'en',
+        referralCode: 'FRIEND42',
+      });
 
       fake.userSends({ id: 1002, first_name: 'Bob', language_code: 'en' }, '/start ref_bad!code');
       await message(fake, 1002, (text) => text.startsWith('Hi, Bob!'));

@@ -113,15 +113,25 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   const retry = autoRetry({ maxRetryAttempts: 5, maxDelaySeconds: MAX_RETRY_AFTER_SECONDS });
   // getUpdates is left to the runner, which retries it itself and aborts it on stop: auto-retry
   // would retry the aborted long poll after the stop, against a Telegram nobody listens to.
-  bot.api.config.use((prev, method, payload, signal) => (method === 'getUpdates' ? prev(method, payload, signal) : retry(prev, method, payload, signal)));
+  bot.api.config.use((prev, method, payload, signal) =>
+    method === 'getUpdates' ? prev(method, payload, signal) : retry(prev, method, payload, signal),
+  );
   bot.api.config.use(apiThrottler({ ...BOT_THROTTLE, ...deps.throttle }));
 
   const { services } = deps;
   const describe = (error: unknown) => describeError(error, deps.token);
   const pendingKeys = deps.pendingKeys?.({
-    sendText: async (chatId, text) => ({ messageId: (await bot.api.sendMessage(chatId, text, { link_preview_options: { is_disabled: true } })).message_id }),
+    sendText: async (chatId, text) => ({
+      messageId: (await bot.api.sendMessage(chatId, text, { link_preview_options: { is_disabled: true } })).message_id,
+    }),
     sendPhoto: async (chatId, png, caption) => ({
-      messageId: (await bot.api.sendPhoto(chatId, new InputFile(Buffer.from(png.replace(/^data:image\/png;base64,/, ''), 'base64'), 'qr.png'), caption === undefined ? {} : { caption })).message_id,
+      messageId: (
+        await bot.api.sendPhoto(
+          chatId,
+          new InputFile(Buffer.from(png.replace(/^data:image\/png;base64,/, ''), 'base64'), 'qr.png'),
+          caption === undefined ? {} : { caption },
+        )
+      ).message_id,
     }),
   });
   /**
@@ -142,7 +152,9 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
    * different chats run in parallel. A pre-checkout query waits for nobody: Telegram cancels the
    * purchase unless it is answered within 10 s.
    */
-  bot.use(sequentialize((ctx: BotContext) => (ctx.preCheckoutQuery === undefined ? (ctx.chat?.id ?? ctx.from?.id)?.toString() : undefined)));
+  bot.use(
+    sequentialize((ctx: BotContext) => (ctx.preCheckoutQuery === undefined ? (ctx.chat?.id ?? ctx.from?.id)?.toString() : undefined)),
+  );
   /*
    * Then, in one database round trip: the update is claimed (bot_updates), so a delivery Telegram
    * repeats after a restart or a timeout is ignored instead of answered twice, and the locale is
@@ -187,12 +199,24 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   bot.use(trialFeature(services));
   bot.use(autoRenewFeature(services));
   bot.use(operatorFeature({ services, operator: deps.operator, log }));
-  const admin: AdminDeps = { ...deps.admin, operator: deps.operator, isAdmin: (telegramId) => services.isAdmin(telegramId), log, inputs: deps.admin?.inputs ?? createMemoryAdminInputs() };
+  const admin: AdminDeps = {
+    ...deps.admin,
+    operator: deps.operator,
+    isAdmin: (telegramId) => services.isAdmin(telegramId),
+    log,
+    inputs: deps.admin?.inputs ?? createMemoryAdminInputs(),
+  };
   bot.use(adminConsoleFeature(admin));
   bot.use(adminUsersFeature(admin));
   bot.use(adminServersFeature(admin));
   bot.use(menuFeature());
-  bot.use(subscriptionScreenFeature({ services, renewable: deps.renewal !== undefined, renderQr: deps.renderQr ?? ((text) => renderQrPng(text)) }));
+  bot.use(
+    subscriptionScreenFeature({
+      services,
+      renewable: deps.renewal !== undefined,
+      renderQr: deps.renderQr ?? ((text) => renderQrPng(text)),
+    }),
+  );
   bot.use(renewalFeature({ services, renewal: deps.renewal }));
   bot.use(balanceFeature(services));
   bot.use(languageFeature({ services, texts: deps.texts }));

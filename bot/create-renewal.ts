@@ -14,7 +14,8 @@ export function createRenewalService(deps: { db: DatabasePool; purchases: Purcha
   return {
     async startRenewal({ userId, subscriptionId, method }) {
       const subscription = await getSubscription(deps.db, subscriptionId);
-      if (subscription === null || subscription.user_id !== userId || subscription.plan_id === null) return { kind: 'rejected', reason: 'not-renewable' };
+      if (subscription === null || subscription.user_id !== userId || subscription.plan_id === null)
+        return { kind: 'rejected', reason: 'not-renewable' };
       return deps.purchases.startPurchase({ userId, planId: subscription.plan_id, method, renewSubscriptionId: subscription.id });
     },
   };

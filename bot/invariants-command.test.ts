@@ -64,7 +64,10 @@ describe('/invariants', () => {
 
         fake.userSends(admin, '/invariants');
         await message(fake, ADMIN, (reply) => reply === en.operator.invariants(report(0)));
-        assert.match(en.operator.invariants(report(0)), /All invariants hold \(3 payments, 2 active subscriptions, 1 panels, 4 users checked\)/);
+        assert.match(
+          en.operator.invariants(report(0)),
+          /All invariants hold \(3 payments, 2 active subscriptions, 1 panels, 4 users checked\)/,
+        );
 
         next = report(2);
         fake.userSends({ ...admin, language_code: 'ru' }, '/invariants');

@@ -54,7 +54,14 @@ function recordingPurchases() {
     async startPurchase(input) {
       orders.push(input);
       if (input.gift === true) {
-        const { payment } = await createPayment(kit.pool, { userId: input.userId, subscriptionId: null, amount: '249.00', method: input.method, provider: 'balance', actor: testActor });
+        const { payment } = await createPayment(kit.pool, {
+          userId: input.userId,
+          subscriptionId: null,
+          amount: '249.00',
+          method: input.method,
+          provider: 'balance',
+          actor: testActor,
+        });
         await createGift(kit.pool, { buyerUserId: input.userId, planId: input.planId, paymentId: payment.id, actor: testActor });
         await markGiftPaid(kit.pool, { paymentId: payment.id, actor: testActor });
       }
@@ -67,17 +74,28 @@ function recordingPurchases() {
 /** A Temporal client that only records the gift redemption's signal-with-start. */
 function recordingClient() {
   const signals: Array<{ workflowId: string; signal: string }> = [];
-  const client = { workflow: { signalWithStart: async (_type: string, options: { workflowId: string; signal: string }) => void signals.push(options) } } as unknown as Client;
+  const client = {
+    workflow: { signalWithStart: async (_type: string, options: { workflowId: string; signal: string }) => void signals.push(options) },
+  } as unknown as Client;
   return { client, signals };
 }
 
 /** The bot as bot/main.ts wires it, on the kit's database and fake Telegram, for the length of `body`. */
-async function withWiredBot(body: (fake: FakeTelegram, orders: PurchaseInput[], signals: Array<{ workflowId: string; signal: string }>) => Promise<void>) {
+async function withWiredBot(
+  body: (fake: FakeTelegram, orders: PurchaseInput[], signals: Array<{ workflowId: string; signal: string }>) => Promise<void>,
+) {
   const { purchases, orders } = recordingPurchases();
   const { client, signals } = recordingClient();
   const gifts = createGiftService({ db: kit.pool, client, taskQueue: 'test', botUsername: kit.fake.botInfo.username });
   const broadcasts = createBroadcastService({ db: kit.pool, client, taskQueue: 'test' });
-  const services = createBotServices({ db: kit.pool, adminTelegramIds: [], paymentMethods: [], purchases, gifts, publicBaseUrl: kit.publicBaseUrl });
+  const services = createBotServices({
+    db: kit.pool,
+    adminTelegramIds: [],
+    paymentMethods: [],
+    purchases,
+    gifts,
+    publicBaseUrl: kit.publicBaseUrl,
+  });
   await runBot(
     kit.fake,
     {
@@ -97,22 +115,41 @@ async function subscriber(language: 'ru' | 'en' = 'ru'): Promise<{ row: Subscrip
   const row = await newActiveSubscription(kit.pool, { planId: plan.id, userId: user.id, days: 30 });
   const uuid = `11111111-2222-4333-8444-${String(row.id).padStart(12, '0').slice(-12)}`;
   const vpnKey = `vless://${uuid}@nl.example:443?type=tcp#sub-${row.id}`;
-  await setSubscriptionClient(kit.pool, { subscriptionId: row.id, xuiClientUuid: uuid, xuiEmail: `sub-${row.id}@test`, xuiSubId: null, xuiInboundId: 1, vpnKey, qrCode: await renderQrBase64(vpnKey), actor: testActor });
+  await setSubscriptionClient(kit.pool, {
+    subscriptionId: row.id,
+    xuiClientUuid: uuid,
+    xuiEmail: `sub-${row.id}@test`,
+    xuiSubId: null,
+    xuiInboundId: 1,
+    vpnKey,
+    qrCode: await renderQrBase64(vpnKey),
+    actor: testActor,
+  });
   return { row, telegramId: user.telegram_id, vpnKey };
 }
 
 const edited = (fake: FakeTelegram, chatId: number, text: string) =>
   fake.waitFor((call) => call.method === 'editMessageText' && call.ok && call.chatId === chatId && call.params['text'] === text);
-const answerOf = (fake: FakeTelegram, queryId: string) => fake.waitFor((call) => call.method === 'answerCallbackQuery' && call.params['callback_query_id'] === queryId);
+const answerOf = (fake: FakeTelegram, queryId: string) =>
+  fake.waitFor((call) => call.method === 'answerCallbackQuery' && call.params['callback_query_id'] === queryId);
 
 /** The plan as the bot shows it in `texts`' language. */
 function botPlan(texts: BotTexts): BotPlan {
   const locale = texts === en ? 'en' : 'ru';
-  return { id: plan.id, name: planName(plan, locale), durationDays: plan.duration_days, priceKopecks: Math.round(Number(plan.price_rub) * 100), features: {} };
+  return {
+    id: plan.id,
+    name: planName(plan, locale),
+    durationDays: plan.duration_days,
+    priceKopecks: Math.round(Number(plan.price_rub) * 100),
+    features: {},
+  };
 }
 
 describe('journeys through the wired bot', () => {
-  for (const [language, texts] of [['en', en], ['ru', ru]] as const) {
+  for (const [language, texts] of [
+    ['en', en],
+    ['ru', ru],
+  ] as const) {
     it(`renews a subscription with the same key from My subscription and from the reminder's button, by balance (${language})`, async () => {
       const { row, telegramId } = await subscriber(language);
       const name = planName(plan, language);
@@ -122,26 +159,60 @@ describe('journeys through the wired bot', () => {
         await message(fake, telegramId, (text) => text === texts.menu.mainMenu);
         fake.userPresses(user, 'subs');
         const list = await edited(fake, telegramId, texts.menu.subscriptionsTitle);
-        assert.ok(buttons(list).some((button) => button.callback_data === `sub:${row.id}` && button.text.includes(name)), 'the plan named in the language');
+        assert.ok(
+          buttons(list).some((button) => button.callback_data === `sub:${row.id}` && button.text.includes(name)),
+          'the plan named in the language',
+        );
         fake.userPresses(user, `sub:${row.id}`);
-        const screen = await fake.waitFor((call) => call.method === 'editMessageText' && call.ok && call.chatId === telegramId && String(call.params['text']).startsWith(`<b>${name}</b>`));
+        const screen = await fake.waitFor(
+          (call) =>
+            call.method === 'editMessageText' &&
+            call.ok &&
+            call.chatId === telegramId &&
+            String(call.params['text']).startsWith(`<b>${name}</b>`),
+        );
         assert.ok(buttons(screen).some((button) => button.callback_data === `renew:${row.id}` && button.text === texts.menu.buttons.renew));
 
         fake.userPresses(user, `renew:${row.id}`);
-        const methods = await edited(fake, telegramId, texts.menu.renewChooseMethod({ id: row.id, planName: name, status: 'active', endsAt: row.end_date }));
-        assert.deepEqual(buttons(methods).map((button) => button.callback_data), [`rpay:${row.id}:card`, `rpay:${row.id}:balance`, `sub:${row.id}`]);
+        const methods = await edited(
+          fake,
+          telegramId,
+          texts.menu.renewChooseMethod({ id: row.id, planName: name, status: 'active', endsAt: row.end_date }),
+        );
+        assert.deepEqual(
+          buttons(methods).map((button) => button.callback_data),
+          [`rpay:${row.id}:card`, `rpay:${row.id}:balance`, `sub:${row.id}`],
+        );
         fake.userPresses(user, `rpay:${row.id}:balance`);
         await message(fake, telegramId, (text) => text === texts.menu.renewDone);
-        assert.deepEqual(orders, [{ userId: row.user_id, planId: plan.id, method: 'balance', renewSubscriptionId: row.id }], 'the same subscription, on its own plan');
+        assert.deepEqual(
+          orders,
+          [{ userId: row.user_id, planId: plan.id, method: 'balance', renewSubscriptionId: row.id }],
+          'the same subscription, on its own plan',
+        );
 
         // The worker's reminder carries a Renew button in the user's language, which the bot handles.
-        await kit.activities.notifyUser({ userId: row.user_id, kind: 'reminder', key: `reminder:${row.id}:${language}`, subscriptionId: row.id, params: { hoursLeft: 72 } });
-        const reminder = await message(fake, telegramId, (text) => text === renderNotification('reminder', language, { planName: name, hoursLeft: 72 }));
+        await kit.activities.notifyUser({
+          userId: row.user_id,
+          kind: 'reminder',
+          key: `reminder:${row.id}:${language}`,
+          subscriptionId: row.id,
+          params: { hoursLeft: 72 },
+        });
+        const reminder = await message(
+          fake,
+          telegramId,
+          (text) => text === renderNotification('reminder', language, { planName: name, hoursLeft: 72 }),
+        );
         const [renew] = buttons(reminder);
         assert.equal(renew?.text, texts.menu.buttons.renew);
         assert.deepEqual(parseCallback(renew?.callback_data), { type: 'renew', subscriptionId: row.id });
         fake.userPresses(user, String(renew?.callback_data));
-        await edited(fake, telegramId, texts.menu.renewChooseMethod({ id: row.id, planName: name, status: 'active', endsAt: row.end_date }));
+        await edited(
+          fake,
+          telegramId,
+          texts.menu.renewChooseMethod({ id: row.id, planName: name, status: 'active', endsAt: row.end_date }),
+        );
         fake.userPresses(user, `rpay:${row.id}:card`);
         const link = await message(fake, telegramId, (text) => text === texts.menu.renewByLink(name));
         assert.deepEqual(buttons(link), [{ text: texts.payButton, url: 'https://pay.example.test/p/1' }]);
@@ -157,7 +228,14 @@ describe('journeys through the wired bot', () => {
       const user = { id: thief.telegram_id, first_name: 'Mallory', language_code: 'ru' };
       fake.userSends(user, '/start');
       await message(fake, thief.telegram_id, (text) => text === ru.menu.mainMenu);
-      for (const data of [`renew:${row.id}`, `rpay:${row.id}:balance`, 'renew:2000000000', 'rpay:2000000000:card', `rpay:${row.id}:stars`, 'renew:x']) {
+      for (const data of [
+        `renew:${row.id}`,
+        `rpay:${row.id}:balance`,
+        'renew:2000000000',
+        'rpay:2000000000:card',
+        `rpay:${row.id}:stars`,
+        'renew:x',
+      ]) {
         const answer = await answerOf(fake, fake.userPresses(user, data));
         assert.equal(answer.params['text'], ru.staleButton, data);
       }
@@ -180,11 +258,23 @@ describe('journeys through the wired bot', () => {
       await message(fake, tg.id, (text) => text.startsWith(en.plansHeader) && text.endsWith(en.promoActive(applied)));
       const shown = botPlan(en);
       fake.userPresses(tg, `plan:${plan.id}`);
-      const details = await fake.waitFor((call) => call.method === 'editMessageText' && call.ok && call.chatId === tg.id && String(call.params['text']).startsWith(`${shown.name}:`));
-      assert.ok(String(details.params['text']).includes(`With promo code ${promo.code}: ${en.price(shown.priceKopecks - 10_000)} instead of ${en.price(shown.priceKopecks)}`), String(details.params['text']));
+      const details = await fake.waitFor(
+        (call) =>
+          call.method === 'editMessageText' && call.ok && call.chatId === tg.id && String(call.params['text']).startsWith(`${shown.name}:`),
+      );
+      assert.ok(
+        String(details.params['text']).includes(
+          `With promo code ${promo.code}: ${en.price(shown.priceKopecks - 10_000)} instead of ${en.price(shown.priceKopecks)}`,
+        ),
+        String(details.params['text']),
+      );
       fake.userPresses(tg, `pay:${plan.id}:card`);
       await message(fake, tg.id, (text) => text === en.payByLink({ ...shown, priceKopecks: shown.priceKopecks - 10_000 }));
-      assert.deepEqual(orders, [{ userId: user.id, planId: plan.id, method: 'card' }], 'the purchase service applies the pending code itself');
+      assert.deepEqual(
+        orders,
+        [{ userId: user.id, planId: plan.id, method: 'card' }],
+        'the purchase service applies the pending code itself',
+      );
     });
   });
 
@@ -197,11 +287,20 @@ describe('journeys through the wired bot', () => {
       fake.userSends(tg, '/start');
       await message(fake, tg.id, (text) => text === en.menu.mainMenu);
       fake.userPresses(tg, `plan:${plan.id}`);
-      const details = await fake.waitFor((call) => call.method === 'editMessageText' && call.ok && call.chatId === tg.id && String(call.params['text']).startsWith(`${planName(plan, 'en')}:`));
+      const details = await fake.waitFor(
+        (call) =>
+          call.method === 'editMessageText' &&
+          call.ok &&
+          call.chatId === tg.id &&
+          String(call.params['text']).startsWith(`${planName(plan, 'en')}:`),
+      );
       assert.ok(buttons(details).some((button) => button.callback_data === `gift:${plan.id}` && button.text === en.giftButton));
       fake.userPresses(tg, `gift:${plan.id}`);
       const methods = await edited(fake, tg.id, en.giftChooseMethod(botPlan(en)));
-      assert.deepEqual(buttons(methods).map((button) => button.callback_data), [`gpay:${plan.id}:card`, `gpay:${plan.id}:balance`, `plan:${plan.id}`]);
+      assert.deepEqual(
+        buttons(methods).map((button) => button.callback_data),
+        [`gpay:${plan.id}:card`, `gpay:${plan.id}:balance`, `plan:${plan.id}`],
+      );
       fake.userPresses(tg, `gpay:${plan.id}:balance`);
       await message(fake, tg.id, (text) => text === en.giftPaid);
       assert.deepEqual(orders, [{ userId: buyer.id, planId: plan.id, method: 'balance', gift: true }]);
@@ -222,14 +321,19 @@ describe('journeys through the wired bot', () => {
       assert.equal(signals.length, 1);
 
       fake.userSends(tg, '/gifts');
-      await message(fake, tg.id, (text) => text.includes(en.giftLine({ code: link[1] ?? '', link: link[0], planName: planName(plan, 'en'), status: 'redeemed' })));
+      await message(fake, tg.id, (text) =>
+        text.includes(en.giftLine({ code: link[1] ?? '', link: link[0], planName: planName(plan, 'en'), status: 'redeemed' })),
+      );
     });
   });
 
   it('delivers a key message that met a blocked bot when the user next writes, and marks them reachable', async () => {
     const { row, telegramId, vpnKey } = await subscriber('en');
     kit.fake.setBlocked(telegramId, true);
-    await assert.rejects(kit.activities.notifyUser({ userId: row.user_id, kind: 'key_delivered', key: `kd:${row.id}`, subscriptionId: row.id, withQr: true }), failureOf('TELEGRAM_BLOCKED'));
+    await assert.rejects(
+      kit.activities.notifyUser({ userId: row.user_id, kind: 'key_delivered', key: `kd:${row.id}`, subscriptionId: row.id, withQr: true }),
+      failureOf('TELEGRAM_BLOCKED'),
+    );
     kit.fake.setBlocked(telegramId, false);
     await kit.pool.query(sql.unsafe`UPDATE users SET blocked_at = now() WHERE id = ${row.user_id}`);
     await withWiredBot(async (fake) => {
@@ -254,10 +358,16 @@ describe('journeys through the wired bot', () => {
       await message(fake, telegramId, (text) => text === ru.menu.mainMenu);
       const answer = await answerOf(fake, fake.userPresses(tg, 'setlang:en'));
       assert.equal(answer.params['text'], en.menu.languageSet);
-      const audited = await kit.pool.oneFirst(sql.unsafe`SELECT count(*)::int FROM audit_logs WHERE action = 'user.language_set' AND entity_id = ${row.user_id} AND details->>'language_code' = 'en'`);
+      const audited = await kit.pool.oneFirst(
+        sql.unsafe`SELECT count(*)::int FROM audit_logs WHERE action = 'user.language_set' AND entity_id = ${row.user_id} AND details->>'language_code' = 'en'`,
+      );
       assert.equal(audited, 1);
       await kit.activities.notifyUser({ userId: row.user_id, kind: 'expired', key: `expired:${row.id}`, subscriptionId: row.id });
-      const expired = await message(fake, telegramId, (text) => text === renderNotification('expired', 'en', { planName: planName(plan, 'en') }));
+      const expired = await message(
+        fake,
+        telegramId,
+        (text) => text === renderNotification('expired', 'en', { planName: planName(plan, 'en') }),
+      );
       assert.equal(buttons(expired)[0]?.text, en.menu.buttons.renew);
     });
   });

@@ -23,13 +23,23 @@ describe('main menu and language against the fake Telegram', () => {
       );
       fake.userSends(8001, 'hello?');
       const again = await message(fake, 8001, (text) => text === en.menu.unknownInput);
-      assert.deepEqual(buttons(again).map((button) => button.callback_data), MENU_DATA);
+      assert.deepEqual(
+        buttons(again).map((button) => button.callback_data),
+        MENU_DATA,
+      );
       fake.userSends(8001, '/nosuchcommand');
-      await message(fake, 8001, (text) => text === en.menu.unknownInput && fake.sent(8001).filter((call) => call.params['text'] === text).length === 2);
+      await message(
+        fake,
+        8001,
+        (text) => text === en.menu.unknownInput && fake.sent(8001).filter((call) => call.params['text'] === text).length === 2,
+      );
 
       fake.userSends({ id: 8002, first_name: 'Олег', language_code: 'ru' }, 'привет');
       const russian = await message(fake, 8002, (text) => text === ru.menu.unknownInput);
-      assert.deepEqual(buttons(russian).map((button) => button.text), [ru.menu.buttons.buy, ru.menu.buttons.subscriptions, ru.menu.buttons.balance, ru.menu.buttons.help, ru.menu.buttons.language]);
+      assert.deepEqual(
+        buttons(russian).map((button) => button.text),
+        [ru.menu.buttons.buy, ru.menu.buttons.subscriptions, ru.menu.buttons.balance, ru.menu.buttons.help, ru.menu.buttons.language],
+      );
     });
   });
 
@@ -44,7 +54,11 @@ describe('main menu and language against the fake Telegram', () => {
       await message(fake, 8101, (text) => text === en.trialStarted(3));
       assert.deepEqual(trials, [1]);
       fake.userSends(user, 'thanks');
-      await message(fake, 8101, (text) => text === en.menu.unknownInput && fake.sent(8101).filter((call) => call.params['text'] === text).length === 2);
+      await message(
+        fake,
+        8101,
+        (text) => text === en.menu.unknownInput && fake.sent(8101).filter((call) => call.params['text'] === text).length === 2,
+      );
       assert.equal(registered.length, 1, 'registered once');
     });
   });
@@ -55,7 +69,8 @@ describe('main menu and language against the fake Telegram', () => {
       const user = { id: 8201, first_name: 'Ann', language_code: 'en' };
       fake.userSends(user, '/start');
       await message(fake, 8201, (text) => text === en.menu.mainMenu);
-      const menuId = fake.state.chats.list(8201).findLast((entry) => entry.from === 'bot' && entry.message.text === en.menu.mainMenu)?.message.message_id;
+      const menuId = fake.state.chats.list(8201).findLast((entry) => entry.from === 'bot' && entry.message.text === en.menu.mainMenu)
+        ?.message.message_id;
       const screens: Array<[string, (text: string) => boolean]> = [
         ['plans', (text) => text.startsWith(en.plansHeader)],
         ['subs', (text) => text === en.noSubscriptions],
@@ -96,12 +111,17 @@ describe('main menu and language against the fake Telegram', () => {
       fake.userSends(user, '/start');
       await message(fake, 8401, (text) => text === ru.menu.mainMenu);
       fake.userPresses(user, 'lang');
-      const screen = await fake.waitFor((call) => call.method === 'editMessageText' && call.ok && call.params['text'] === ru.menu.languageTitle);
-      assert.deepEqual(buttons(screen).map((button) => [button.text, button.callback_data]), [
-        ['✓ Русский', 'setlang:ru'],
-        ['English', 'setlang:en'],
-        [ru.menu.buttons.menu, 'menu'],
-      ]);
+      const screen = await fake.waitFor(
+        (call) => call.method === 'editMessageText' && call.ok && call.params['text'] === ru.menu.languageTitle,
+      );
+      assert.deepEqual(
+        buttons(screen).map((button) => [button.text, button.callback_data]),
+        [
+          ['✓ Русский', 'setlang:ru'],
+          ['English', 'setlang:en'],
+          [ru.menu.buttons.menu, 'menu'],
+        ],
+      );
       const queryId = fake.userPresses(user, 'setlang:en');
       const answer = await fake.waitFor((call) => call.method === 'answerCallbackQuery' && call.params['callback_query_id'] === queryId);
       assert.equal(answer.params['text'], en.menu.languageSet);
@@ -112,8 +132,15 @@ describe('main menu and language against the fake Telegram', () => {
       fake.userSends(user, '/terms');
       await message(fake, 8401, (text) => text === en.terms);
       fake.userPresses(user, 'lang');
-      const english = await fake.waitFor((call) => call.method === 'editMessageText' && call.ok && call.params['text'] === en.menu.languageTitle);
-      assert.deepEqual(buttons(english).slice(0, 2).map((button) => button.text), ['Русский', '✓ English']);
+      const english = await fake.waitFor(
+        (call) => call.method === 'editMessageText' && call.ok && call.params['text'] === en.menu.languageTitle,
+      );
+      assert.deepEqual(
+        buttons(english)
+          .slice(0, 2)
+          .map((button) => button.text),
+        ['Русский', '✓ English'],
+      );
       fake.userPresses(user, 'setlang:ru');
       await fake.waitFor((call) => call.method === 'editMessageText' && call.ok && call.params['text'] === ru.menu.mainMenu);
       fake.userSends(user, '/terms');

@@ -60,7 +60,12 @@ const me = await new Api(config.TELEGRAM_BOT_TOKEN, { apiRoot: config.TELEGRAM_A
 const gifts = createGiftService({ db, client: paymentWorkflows.client, taskQueue: config.TEMPORAL_TASK_QUEUE, botUsername: me.username });
 const publicBaseUrl = config.PUBLIC_BASE_URL;
 const broadcasts = createBroadcastService({ db, client: paymentWorkflows.client, taskQueue: config.TEMPORAL_TASK_QUEUE });
-const trial = createTrialService({ db, client: paymentWorkflows.client, taskQueue: config.TEMPORAL_TASK_QUEUE, trialDays: config.TRIAL_DAYS });
+const trial = createTrialService({
+  db,
+  client: paymentWorkflows.client,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  trialDays: config.TRIAL_DAYS,
+});
 const operator = createOperatorActions({ client: paymentWorkflows.client, db, taskQueue: config.TEMPORAL_TASK_QUEUE });
 /*
  * The panel secrets' key stays with the worker unless the operator gives it to the bot too: without
@@ -128,7 +133,10 @@ const bot = createBot({
 
 const registry = createProcessRegistry('bot');
 let running: Awaited<ReturnType<typeof runBot>> | undefined;
-const ops = config.METRICS_PORT === 'disabled' ? undefined : await startOpsServer({ port: config.METRICS_PORT, registry, healthy: () => running?.isRunning() ?? false });
+const ops =
+  config.METRICS_PORT === 'disabled'
+    ? undefined
+    : await startOpsServer({ port: config.METRICS_PORT, registry, healthy: () => running?.isRunning() ?? false });
 
 /** How long a clean stop may take before the process exits anyway, in milliseconds. */
 const STOP_TIMEOUT_MS = 10_000;

@@ -38,7 +38,9 @@ function fakeOperator(overrides: Partial<OperatorActions> = {}) {
           },
     extend: async (request) => {
       calls.push({ action: 'extend', request });
-      return request.days > 3650 ? { ok: false, reason: 'rejected', message: 'days must be a whole number from 1 to 3650' } : { ok: true, value: { endsAt: '2030-02-01T03:04:00.000Z' } };
+      return request.days > 3650
+        ? { ok: false, reason: 'rejected', message: 'days must be a whole number from 1 to 3650' }
+        : { ok: true, value: { endsAt: '2030-02-01T03:04:00.000Z' } };
     },
     refund: async (request) => {
       calls.push({ action: 'refund', request });
@@ -120,13 +122,19 @@ describe('operator commands against the fake Telegram', () => {
       async (fake) => {
         fake.userSends(admin, '/sub 7');
         const summary = await message(fake, ADMIN, (reply) => reply.startsWith('Subscription 7 (user 12)'));
-        assert.match(String(summary.params['text']), /Status: active; workflow: active\nEnds: 2030-01-02 03:04 UTC\nServer: NL-1 \(#3\)\nPlan: 1 месяц \(#1\)/);
+        assert.match(
+          String(summary.params['text']),
+          /Status: active; workflow: active\nEnds: 2030-01-02 03:04 UTC\nServer: NL-1 \(#3\)\nPlan: 1 месяц \(#1\)/,
+        );
         fake.userSends(admin, '/sub 404');
         await message(fake, ADMIN, (reply) => reply === en.operator.noSubscription(404));
 
         fake.userSends(admin, '/user  555 ');
         const user = await message(fake, ADMIN, (reply) => reply.startsWith('User 12 (Telegram 555, @ann)'));
-        assert.match(String(user.params['text']), /Balance: 100\.50 ₽; auto-renewal: on; trial: not used\n• #55 active, 1 месяц, ends 2030-01-02 03:04 UTC/);
+        assert.match(
+          String(user.params['text']),
+          /Balance: 100\.50 ₽; auto-renewal: on; trial: not used\n• #55 active, 1 месяц, ends 2030-01-02 03:04 UTC/,
+        );
         fake.userSends(admin, '/user 404404');
         await message(fake, ADMIN, (reply) => reply === en.operator.noUser(404404));
 

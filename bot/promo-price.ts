@@ -7,6 +7,9 @@ import type { BotPromo } from './bot-services';
  * (usecases/promo-codes.ts discountedKopecks): a percent or a fixed amount off, never below one kopeck.
  */
 export function promoPriceKopecks(listKopecks: number, promo: BotPromo): number {
-  const row = { percent_off: promo.percentOff, amount_off: promo.amountOffKopecks === null ? null : formatMoney(BigInt(promo.amountOffKopecks)) };
+  const row = {
+    percent_off: promo.percentOff,
+    amount_off: promo.amountOffKopecks === null ? null : formatMoney(BigInt(promo.amountOffKopecks)),
+  };
   return Number(discountedKopecks(BigInt(listKopecks), row));
 }

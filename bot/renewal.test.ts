@@ -30,12 +30,20 @@ describe('renewal from My subscription against the fake Telegram', () => {
         fake.userSends(user, '/start');
         await message(fake, 9601, (text) => text === en.menu.mainMenu);
         fake.userPresses(user, 'sub:7');
-        const screen = await fake.waitFor((call) => call.method === 'editMessageText' && call.ok && String(call.params['text']).startsWith('<b>1 месяц</b>'));
+        const screen = await fake.waitFor(
+          (call) => call.method === 'editMessageText' && call.ok && String(call.params['text']).startsWith('<b>1 месяц</b>'),
+        );
         assert.ok(buttons(screen).some((button) => button.callback_data === 'renew:7' && button.text === en.menu.buttons.renew));
 
         fake.userPresses(user, 'renew:7');
-        const methods = await fake.waitFor((call) => call.method === 'editMessageText' && call.ok && call.params['text'] === en.menu.renewChooseMethod(activeSubscription(7, 1)));
-        assert.deepEqual(buttons(methods).map((button) => button.callback_data), ['rpay:7:stars', 'rpay:7:card', 'sub:7']);
+        const methods = await fake.waitFor(
+          (call) =>
+            call.method === 'editMessageText' && call.ok && call.params['text'] === en.menu.renewChooseMethod(activeSubscription(7, 1)),
+        );
+        assert.deepEqual(
+          buttons(methods).map((button) => button.callback_data),
+          ['rpay:7:stars', 'rpay:7:card', 'sub:7'],
+        );
 
         fake.userPresses(user, 'rpay:7:card');
         const link = await message(fake, 9601, (text) => text === en.menu.renewByLink('1 месяц'));
@@ -66,7 +74,9 @@ describe('renewal from My subscription against the fake Telegram', () => {
         await message(fake, 9702, (text) => text === ru.menu.mainMenu);
         for (const data of ['renew:7', 'rpay:7:card', 'rpay:7:balance', 'rpay:07:card', 'rpay:7']) {
           const queryId = fake.userPresses(thief, data);
-          const answer = await fake.waitFor((call) => call.method === 'answerCallbackQuery' && call.params['callback_query_id'] === queryId);
+          const answer = await fake.waitFor(
+            (call) => call.method === 'answerCallbackQuery' && call.params['callback_query_id'] === queryId,
+          );
           assert.equal(answer.params['text'], ru.staleButton, data);
         }
         const owner = fake.userPresses(9701, 'rpay:7:balance');
@@ -80,7 +90,9 @@ describe('renewal from My subscription against the fake Telegram', () => {
       fake.userSends({ id: 9701, first_name: 'Owner', language_code: 'ru' }, '/start');
       await message(fake, 9701, (text) => text === ru.menu.mainMenu);
       fake.userPresses(9701, 'sub:7');
-      const screen = await fake.waitFor((call) => call.method === 'editMessageText' && call.ok && String(call.params['text']).startsWith('<b>1 месяц</b>'));
+      const screen = await fake.waitFor(
+        (call) => call.method === 'editMessageText' && call.ok && String(call.params['text']).startsWith('<b>1 месяц</b>'),
+      );
       assert.ok(!buttons(screen).some((button) => button.callback_data === 'renew:7'), 'no Renew button without the service');
       for (const data of ['renew:7', 'rpay:7:card']) {
         const queryId = fake.userPresses(9701, data);

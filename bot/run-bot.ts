@@ -41,7 +41,11 @@ export async function runBot(bot: Bot<BotContext>, options: RunBotOptions = {}):
   await bot.init();
   await bot.api.deleteWebhook();
   const handle: RunnerHandle = run(bot, {
-    runner: { fetch: { timeout: options.pollTimeoutSeconds ?? 30, allowed_updates: [...ALLOWED_UPDATES] }, silent: true, retryInterval: 'exponential' },
+    runner: {
+      fetch: { timeout: options.pollTimeoutSeconds ?? 30, allowed_updates: [...ALLOWED_UPDATES] },
+      silent: true,
+      retryInterval: 'exponential',
+    },
     sink: { concurrency: UPDATE_CONCURRENCY },
   });
   options.onStart?.({ username: bot.botInfo.username });

@@ -23,7 +23,10 @@ describe('my subscriptions against the fake Telegram', () => {
         await message(fake, 9001, (text) => text === en.menu.mainMenu);
         fake.userPresses(user, 'subs');
         const list = await fake.waitFor(edited(en.menu.subscriptionsTitle));
-        assert.deepEqual(buttons(list).map((button) => button.callback_data), ['sub:7', 'plans', 'gifts', 'menu']);
+        assert.deepEqual(
+          buttons(list).map((button) => button.callback_data),
+          ['sub:7', 'plans', 'gifts', 'menu'],
+        );
         assert.equal(buttons(list)[0]?.text, '1 месяц · ✅ active · 15 Jan 2030');
 
         fake.userPresses(user, 'sub:7');
@@ -35,19 +38,15 @@ describe('my subscriptions against the fake Telegram', () => {
         assert.match(text, /Traffic: 12\.5 GB of 100\.0 GB/);
         assert.match(text, /Devices: up to 5/);
         assert.match(text, /Server: NL-1 \(Amsterdam\)/);
-        assert.ok(text.includes('<code>vless://uuid-7@nl1.example.test:443?security=reality&amp;type=tcp#sub-7</code>'), 'the key, escaped, as code');
+        assert.ok(
+          text.includes('<code>vless://uuid-7@nl1.example.test:443?security=reality&amp;type=tcp#sub-7</code>'),
+          'the key, escaped, as code',
+        );
         assert.ok(text.includes(`<code>${subUrlOf(7)}</code>`));
-        assert.deepEqual(buttons(screen).map((button) => button.callback_data), [
-          'qr:7',
-          'key:7',
-          'how:7:android',
-          'how:7:ios',
-          'how:7:windows',
-          'how:7:macos',
-          'how:7:linux',
-          'subs',
-          'menu',
-        ]);
+        assert.deepEqual(
+          buttons(screen).map((button) => button.callback_data),
+          ['qr:7', 'key:7', 'how:7:android', 'how:7:ios', 'how:7:windows', 'how:7:macos', 'how:7:linux', 'subs', 'menu'],
+        );
 
         fake.userPresses(user, 'qr:7');
         const photo = await fake.waitFor((call) => call.method === 'sendPhoto' && call.ok);
@@ -92,7 +91,15 @@ describe('my subscriptions against the fake Telegram', () => {
   it('shows the screen in Russian, and a subscription without a key yet has no key buttons', async () => {
     const { services, subscriptions } = fakeServices();
     subscriptions.push(activeSubscription(8, 1, { trafficLimitBytes: null, trafficUsedBytes: 0 }));
-    subscriptions.push({ id: 9, userId: 1, planName: '3 месяца', status: 'pending', endsAt: null, trafficUsedBytes: 0, trafficLimitBytes: null });
+    subscriptions.push({
+      id: 9,
+      userId: 1,
+      planName: '3 месяца',
+      status: 'pending',
+      endsAt: null,
+      trafficUsedBytes: 0,
+      trafficLimitBytes: null,
+    });
     await withBot(services, async (fake) => {
       const user = { id: 9101, first_name: 'Олег', language_code: 'ru' };
       fake.userSends(user, '/start');
@@ -108,7 +115,10 @@ describe('my subscriptions against the fake Telegram', () => {
       fake.userPresses(user, 'sub:9');
       const pending = await fake.waitFor(edited('<b>3 месяца</b>'));
       assert.match(String(pending.params['text']), /Ключ ещё не готов/);
-      assert.deepEqual(buttons(pending).map((button) => button.callback_data), ['subs', 'menu']);
+      assert.deepEqual(
+        buttons(pending).map((button) => button.callback_data),
+        ['subs', 'menu'],
+      );
       const queryId = fake.userPresses(user, 'key:9');
       const answer = await fake.waitFor((call) => call.method === 'answerCallbackQuery' && call.params['callback_query_id'] === queryId);
       assert.equal(answer.params['text'], ru.menu.keyNotReady);
@@ -128,7 +138,19 @@ describe('my subscriptions against the fake Telegram', () => {
       const thief = { id: 9202, first_name: 'Mallory', language_code: 'en' };
       fake.userSends(thief, '/start');
       await message(fake, 9202, (text) => text === en.menu.mainMenu);
-      for (const data of ['sub:7', 'qr:7', 'key:7', 'how:7:ios', 'renew:7', 'sub:404', 'sub:07', 'how:7:symbian', 'setlang:de', 'subs:1', 'menu:x']) {
+      for (const data of [
+        'sub:7',
+        'qr:7',
+        'key:7',
+        'how:7:ios',
+        'renew:7',
+        'sub:404',
+        'sub:07',
+        'how:7:symbian',
+        'setlang:de',
+        'subs:1',
+        'menu:x',
+      ]) {
         const queryId = fake.userPresses(thief, data);
         const answer = await fake.waitFor((call) => call.method === 'answerCallbackQuery' && call.params['callback_query_id'] === queryId);
         assert.equal(answer.params['text'], en.staleButton, data);

@@ -71,8 +71,13 @@ describe('free trial and auto-renewal against the fake Telegram', () => {
       );
 
       fake.userPresses(user, 'autorenew:on');
-      const edited = await fake.waitFor((call) => call.method === 'editMessageText' && call.ok && call.params['text'] === en.autoRenewStatus(true));
-      assert.deepEqual(buttons(edited).map((button) => button.text), [`✓ ${en.autoRenewOnButton}`, en.autoRenewOffButton]);
+      const edited = await fake.waitFor(
+        (call) => call.method === 'editMessageText' && call.ok && call.params['text'] === en.autoRenewStatus(true),
+      );
+      assert.deepEqual(
+        buttons(edited).map((button) => button.text),
+        [`✓ ${en.autoRenewOnButton}`, en.autoRenewOffButton],
+      );
       assert.equal(await kit.services.getAutoRenew(1), true);
 
       // A double press changes nothing more; switching off works.

@@ -36,7 +36,9 @@ export async function signalCancelBroadcast(client: Client, broadcastId: number)
 /** The workflow's progress as of its last batch (null before the first, or when it is gone). */
 export async function queryBroadcastProgress(client: Client, broadcastId: number): Promise<BroadcastProgress | null> {
   try {
-    return await client.workflow.getHandle(broadcastWorkflowId(broadcastId)).query<BroadcastProgress | null>(QueryName.getBroadcastProgress);
+    return await client.workflow
+      .getHandle(broadcastWorkflowId(broadcastId))
+      .query<BroadcastProgress | null>(QueryName.getBroadcastProgress);
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return null;
     throw error;

@@ -136,7 +136,9 @@ export function fleetSchedules(settings: FleetScheduleSettings): ScheduleDefinit
             scheduleId: ScheduleId.starsReconcile,
             everySeconds: settings.starsReconcileIntervalSeconds,
             workflowType: WorkflowType.starsReconcile,
-            args: [{ settleAfterSeconds: settings.starsSettleAfterSeconds ?? 60 }] satisfies Parameters<typeof Workflows.starsReconcileWorkflow>,
+            args: [{ settleAfterSeconds: settings.starsSettleAfterSeconds ?? 60 }] satisfies Parameters<
+              typeof Workflows.starsReconcileWorkflow
+            >,
             summary: 'Settle Telegram Stars charges without a completed payment (getStarTransactions)',
             configVariable: 'STARS_RECONCILE_INTERVAL_SECONDS',
           },

@@ -29,7 +29,10 @@ export interface InvariantsCheckRequest {
  * Starts (or joins) `invariants-request-{requestId}` and waits for its report until the deadline.
  * @throws WorkflowFailedError when the check failed; the client's deadline error when it took longer
  */
-export async function runInvariantsCheck(target: InvariantsWorkflowTarget, request: InvariantsCheckRequest): Promise<InvariantsCheckReport> {
+export async function runInvariantsCheck(
+  target: InvariantsWorkflowTarget,
+  request: InvariantsCheckRequest,
+): Promise<InvariantsCheckReport> {
   const handle = await target.client.workflow.start<typeof invariantsCheckWorkflow>(WorkflowType.invariantsCheck, {
     workflowId: invariantsRequestWorkflowId(request.requestId),
     taskQueue: target.taskQueue,

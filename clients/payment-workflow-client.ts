@@ -46,13 +46,19 @@ function startOptions(target: PaymentWorkflowTarget, payment: PaymentRow) {
  * @param waitMs bound on the whole call, in milliseconds
  * @throws the client's errors (e.g. deadline exceeded when no worker answers in time)
  */
-export async function startPaymentAndWaitForInvoice(target: PaymentWorkflowTarget, payment: PaymentRow, waitMs: number): Promise<PaymentState> {
+export async function startPaymentAndWaitForInvoice(
+  target: PaymentWorkflowTarget,
+  payment: PaymentRow,
+  waitMs: number,
+): Promise<PaymentState> {
   const startWorkflowOperation = new WithStartWorkflowOperation<typeof paymentWorkflow>(WorkflowType.payment, {
     ...startOptions(target, payment),
     workflowIdConflictPolicy: 'USE_EXISTING',
   });
   return target.client.withDeadline(Date.now() + waitMs, () =>
-    target.client.workflow.executeUpdateWithStart<typeof paymentWorkflow, PaymentState, []>(UpdateName.waitForInvoice, { startWorkflowOperation }),
+    target.client.workflow.executeUpdateWithStart<typeof paymentWorkflow, PaymentState, []>(UpdateName.waitForInvoice, {
+      startWorkflowOperation,
+    }),
   );
 }
 

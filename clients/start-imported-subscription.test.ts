@@ -43,7 +43,12 @@ describe('startImportedSubscription (time-skipping)', () => {
     const endsAt = new Date((await env.currentTimeMs()) + 4 * DAY);
     Object.assign(fake.subscription, { status: 'active', endsAt: endsAt.toISOString(), serverId: 3 });
     const taskQueue = 'imported-lifecycle';
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: WORKFLOWS_PATH, activities: fake.activities });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath: WORKFLOWS_PATH,
+      activities: fake.activities,
+    });
     await worker.runUntil(async () => {
       const target = { client: env.client, taskQueue };
       const input = { subscriptionId, userId: 7, planId: 1, serverId: 3, endsAt, settings: DEFAULT_LIFECYCLE_SETTINGS };

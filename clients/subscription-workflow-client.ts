@@ -33,7 +33,12 @@ import type {
 import type { SubscriptionWorkflowInput, subscriptionWorkflow } from '../workflows/subscription-workflow';
 
 export type { SubscriptionState };
-export type { EnsureClientSignal, MoveToServerSignal, PaymentCompletedSignal, TrialGrantedSignal } from '../workflows/subscription-messages';
+export type {
+  EnsureClientSignal,
+  MoveToServerSignal,
+  PaymentCompletedSignal,
+  TrialGrantedSignal,
+} from '../workflows/subscription-messages';
 export type { SubscriptionWorkflowInput } from '../workflows/subscription-workflow';
 
 /** Where `subscription-{id}` runs when a signal has to start it. */
@@ -102,7 +107,11 @@ export interface SubscriptionWorkflowClient {
    */
   signalMoveToServer(subscriptionId: number, signal: MoveToServerSignal): Promise<boolean>;
   /** Operator extension (`extend` update); returns the new end. */
-  extend(subscriptionId: number, update: UpdateArg<typeof extendUpdate>, options: SubscriptionUpdateOptions): Promise<UpdateResult<typeof extendUpdate>>;
+  extend(
+    subscriptionId: number,
+    update: UpdateArg<typeof extendUpdate>,
+    options: SubscriptionUpdateOptions,
+  ): Promise<UpdateResult<typeof extendUpdate>>;
   /** Operator refund of a payment to the balance (`refundToBalance` update). */
   refund(
     subscriptionId: number,
@@ -110,9 +119,17 @@ export interface SubscriptionWorkflowClient {
     options: SubscriptionUpdateOptions,
   ): Promise<UpdateResult<typeof refundToBalanceUpdate>>;
   /** Operator move to a chosen (or any other) server (`moveToServerNow` update). */
-  move(subscriptionId: number, update: UpdateArg<typeof moveToServerUpdate>, options: SubscriptionUpdateOptions): Promise<UpdateResult<typeof moveToServerUpdate>>;
+  move(
+    subscriptionId: number,
+    update: UpdateArg<typeof moveToServerUpdate>,
+    options: SubscriptionUpdateOptions,
+  ): Promise<UpdateResult<typeof moveToServerUpdate>>;
   /** Operator cancel (`cancelNow` update); returns the final state. */
-  cancel(subscriptionId: number, update: UpdateArg<typeof cancelUpdate>, options: SubscriptionUpdateOptions): Promise<UpdateResult<typeof cancelUpdate>>;
+  cancel(
+    subscriptionId: number,
+    update: UpdateArg<typeof cancelUpdate>,
+    options: SubscriptionUpdateOptions,
+  ): Promise<UpdateResult<typeof cancelUpdate>>;
   /** The workflow's state (`getState` query; a closed workflow is replayed by a worker to answer). */
   getState(subscriptionId: number): Promise<QueryResult<typeof getStateQuery>>;
 }
@@ -163,7 +180,12 @@ export async function startImportedSubscription(
   target: { client: Client; taskQueue: string },
   input: { subscriptionId: number; userId: number; planId: number; serverId: number; endsAt: Date; settings: LifecycleSettings },
 ): Promise<'started' | 'exists'> {
-  const state: SubscriptionState = { ...initialState(input.settings), phase: 'active', endsAt: input.endsAt.toISOString(), serverId: input.serverId };
+  const state: SubscriptionState = {
+    ...initialState(input.settings),
+    phase: 'active',
+    endsAt: input.endsAt.toISOString(),
+    serverId: input.serverId,
+  };
   try {
     await target.client.workflow.start<typeof subscriptionWorkflow>(WorkflowType.subscription, {
       workflowId: subscriptionWorkflowId(input.subscriptionId),

@@ -124,13 +124,18 @@ describe('percentages and discounts', () => {
 
   it('keeps discount + discounted price = price, within 0..price (property)', () => {
     fc.assert(
-      fc.property(price, basisPoints, fc.constantFrom('half-up', 'down', 'up') as fc.Arbitrary<'half-up' | 'down' | 'up'>, (p, bp, rounding) => {
-        const percent = percentText(bp);
-        const discounted = applyDiscount(p, percent, rounding);
-        const discount = percentOf(p, percent, rounding);
-        assert.equal(discounted + discount, p);
-        assert.ok(discounted >= 0n && discounted <= p);
-      }),
+      fc.property(
+        price,
+        basisPoints,
+        fc.constantFrom('half-up', 'down', 'up') as fc.Arbitrary<'half-up' | 'down' | 'up'>,
+        (p, bp, rounding) => {
+          const percent = percentText(bp);
+          const discounted = applyDiscount(p, percent, rounding);
+          const discount = percentOf(p, percent, rounding);
+          assert.equal(discounted + discount, p);
+          assert.ok(discounted >= 0n && discounted <= p);
+        },
+      ),
     );
   });
 

@@ -82,7 +82,8 @@ export function compareMoney(a: Kopecks, b: Kopecks): -1 | 0 | 1 {
 export function parsePercent(percent: number | string): bigint {
   let basisPoints: bigint;
   if (typeof percent === 'number') {
-    if (!Number.isSafeInteger(percent)) throw new RangeError('a numeric percent must be a whole number; pass text like "12.5" for fractions');
+    if (!Number.isSafeInteger(percent))
+      throw new RangeError('a numeric percent must be a whole number; pass text like "12.5" for fractions');
     basisPoints = BigInt(percent) * 100n;
   } else {
     basisPoints = parseMoney(percent);

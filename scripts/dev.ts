@@ -83,7 +83,12 @@ async function main(): Promise<void> {
   childEnv.DATABASE_URL = databaseUrl;
 
   if (config.DEV_FAKE_PANEL) {
-    const panelEnv = { ...childEnv, FAKE_PANEL_PORT: String(config.FAKE_PANEL_PORT), FAKE_PANEL_USERNAME: 'admin', FAKE_PANEL_PASSWORD: 'admin' };
+    const panelEnv = {
+      ...childEnv,
+      FAKE_PANEL_PORT: String(config.FAKE_PANEL_PORT),
+      FAKE_PANEL_USERNAME: 'admin',
+      FAKE_PANEL_PASSWORD: 'admin',
+    };
     spawnChild('panel', 'fakes/xui-panel/main.ts', panelEnv);
     if (!(await waitForPort('127.0.0.1', config.FAKE_PANEL_PORT, 30_000))) throw new Error('fake 3X-UI panel did not start');
     const server = await ensureDevPanelServer({

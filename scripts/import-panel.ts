@@ -22,7 +22,13 @@ import { DEFAULT_LIFECYCLE_SETTINGS } from '../workflows/subscription-lifecycle'
 
 const config = parseConfig(
   workerConfigSchema
-    .pick({ LIFECYCLE_REMINDER_OFFSETS_HOURS: true, LIFECYCLE_GRACE_HOURS: true, AUTO_RENEW_LEAD_HOURS: true, PROVISION_DELAY_NOTICE_SECONDS: true, PANEL_TIMEOUT_MS: true })
+    .pick({
+      LIFECYCLE_REMINDER_OFFSETS_HOURS: true,
+      LIFECYCLE_GRACE_HOURS: true,
+      AUTO_RENEW_LEAD_HOURS: true,
+      PROVISION_DELAY_NOTICE_SECONDS: true,
+      PANEL_TIMEOUT_MS: true,
+    })
     .extend({
       DATABASE_URL: databaseUrl,
       TEMPORAL_ADDRESS: temporalAddress,
@@ -50,7 +56,8 @@ const args = z
   .parse(values);
 
 function describe(item: ImportItem): string {
-  if (item.action === 'skip') return `skip    ${item.email}: ${item.reason ?? ''}${item.subscriptionId === undefined ? '' : ` (subscription ${item.subscriptionId})`}`;
+  if (item.action === 'skip')
+    return `skip    ${item.email}: ${item.reason ?? ''}${item.subscriptionId === undefined ? '' : ` (subscription ${item.subscriptionId})`}`;
   const who = item.newUser === true ? `new user tg ${item.telegramId ?? '?'}` : `user ${item.userId ?? '?'}`;
   const what = item.subscriptionId === undefined ? '' : ` -> subscription ${item.subscriptionId}, workflow ${item.workflow ?? '?'}`;
   return `import  ${item.email}: ${who}, until ${item.endsAt ?? '?'}${what}`;
@@ -63,7 +70,10 @@ try {
     {
       db,
       panels: createPanelResolver({ db, secretBox: createSecretBox(config.PANEL_CREDENTIALS_KEY), timeoutMs: config.PANEL_TIMEOUT_MS }),
-      temporal: connection === undefined ? undefined : { client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), taskQueue: config.TEMPORAL_TASK_QUEUE },
+      temporal:
+        connection === undefined
+          ? undefined
+          : { client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }), taskQueue: config.TEMPORAL_TASK_QUEUE },
       lifecycle: {
         ...DEFAULT_LIFECYCLE_SETTINGS,
         reminderOffsetsHours: config.LIFECYCLE_REMINDER_OFFSETS_HOURS,

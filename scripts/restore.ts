@@ -34,5 +34,7 @@ if (!args.includes('--yes')) {
   process.exit(1);
 }
 const report = await restoreBackup({ databaseUrl: config.DATABASE_URL, file, pgBinDir: config.PG_BIN_DIR });
-console.log(`restored ${report.file} (made ${report.contents.createdAt ?? '?'} from ${report.contents.databaseName ?? '?'}) into ${target}`);
+console.log(
+  `restored ${report.file} (made ${report.contents.createdAt ?? '?'} from ${report.contents.databaseName ?? '?'}) into ${target}`,
+);
 for (const [table, rows] of Object.entries(report.rowCounts)) console.log(`  ${table}: ${rows} rows`);

@@ -22,7 +22,12 @@ let panel: FakePanel;
 
 before(async () => {
   db = await createTestDatabase();
-  panel = await startFakePanel({ version: 'v3', username: 'admin', password: PASSWORD, inbounds: [realityTcpInbound(1, 443), tcpHttpInbound(2, 8080)] });
+  panel = await startFakePanel({
+    version: 'v3',
+    username: 'admin',
+    password: PASSWORD,
+    inbounds: [realityTcpInbound(1, 443), tcpHttpInbound(2, 8080)],
+  });
 });
 after(async () => {
   await panel?.close();
@@ -35,7 +40,11 @@ function env(extra: Record<string, string> = {}): Record<string, string | undefi
 
 /** Runs scripts/servers.ts as a process, `stdin` written to it. */
 async function spawnCli(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'servers.ts'), ...args], { cwd: root, env: env(), stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'servers.ts'), ...args], {
+    cwd: root,
+    env: env(),
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -49,13 +58,34 @@ async function spawnCli(args: string[], stdin: string): Promise<{ code: number |
 async function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runServersCli(args, { env: env(extraEnv), readStdin: async () => '', out: (line) => out.push(line), err: (line) => err.push(line) });
+  const code = await runServersCli(args, {
+    env: env(extraEnv),
+    readStdin: async () => '',
+    out: (line) => out.push(line),
+    err: (line) => err.push(line),
+  });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
 describe('npm run servers', () => {
   it('adds a panel with the password from stdin, lists it, and runs the other commands', async () => {
-    const added = await spawnCli(['add', '--name', 'NL-reality', '--panel-url', panel.url, '--username', 'admin', '--inbound', '1', '--location', 'Netherlands', '--password-stdin'], `${PASSWORD}\n`);
+    const added = await spawnCli(
+      [
+        'add',
+        '--name',
+        'NL-reality',
+        '--panel-url',
+        panel.url,
+        '--username',
+        'admin',
+        '--inbound',
+        '1',
+        '--location',
+        'Netherlands',
+        '--password-stdin',
+      ],
+      `${PASSWORD}\n`,
+    );
     assert.equal(added.code, 0, added.stderr);
     assert.match(added.stdout, /panel OK: 3X-UI v3/);
     assert.match(added.stdout, /inbound 1: vless tcp\/reality port 443/);
@@ -66,13 +96,32 @@ describe('npm run servers', () => {
 
     const listed = await cli(['list', '--json']);
     assert.equal(listed.code, 0);
-    const servers = JSON.parse(listed.out) as Array<{ id: number; name: string; endpoint: string; auth: string; open: boolean; inboundId: number }>;
+    const servers = JSON.parse(listed.out) as Array<{
+      id: number;
+      name: string;
+      endpoint: string;
+      auth: string;
+      open: boolean;
+      inboundId: number;
+    }>;
     assert.deepEqual(
       servers.map((server) => [server.id, server.name, server.endpoint, server.auth, server.open, server.inboundId]),
       [[id, 'NL-reality', '127.0.0.1:443', 'password', true, 1]],
     );
 
-    const sibling = await cli(['add', '--name', 'NL-tcp', '--same-panel-as', String(id), '--inbound', '2', '--endpoint', 'nl.example.com:8080', '--max-users', '200']);
+    const sibling = await cli([
+      'add',
+      '--name',
+      'NL-tcp',
+      '--same-panel-as',
+      String(id),
+      '--inbound',
+      '2',
+      '--endpoint',
+      'nl.example.com:8080',
+      '--max-users',
+      '200',
+    ]);
     assert.equal(sibling.code, 0, sibling.err);
     assert.match((await cli(['list'])).out, /NL-tcp\s+open\s+up.*0\/200 \(0%\)\s+2\s+\?\/password\s+nl\.example\.com:8080/);
 
@@ -83,7 +132,11 @@ describe('npm run servers', () => {
 
     assert.equal((await cli(['edit', String(id), '--max-users', '10', '--location', 'Amsterdam'])).code, 0);
     assert.match((await cli(['show', String(id)])).out, /0\/10 .*Amsterdam/);
-    assert.equal((await cli(['credentials', String(id)], { PANEL_PASSWORD: 'wrong-new-password' })).code, 1, 'untested credentials are not stored');
+    assert.equal(
+      (await cli(['credentials', String(id)], { PANEL_PASSWORD: 'wrong-new-password' })).code,
+      1,
+      'untested credentials are not stored',
+    );
     assert.equal((await cli(['credentials', String(id)], { PANEL_PASSWORD: PASSWORD })).code, 0);
 
     assert.match((await cli(['disable', String(id)])).out, /is closed to new subscriptions/);
@@ -93,14 +146,20 @@ describe('npm run servers', () => {
     assert.equal((await cli(['reopen', String(id), '--force'])).code, 0);
     assert.match((await cli(['enable', String(id)])).out, /is open/);
 
-    const missing = await cli(['add', '--name', 'x', '--panel-url', panel.url, '--username', 'admin', '--inbound', '7'], { PANEL_PASSWORD: PASSWORD });
+    const missing = await cli(['add', '--name', 'x', '--panel-url', panel.url, '--username', 'admin', '--inbound', '7'], {
+      PANEL_PASSWORD: PASSWORD,
+    });
     assert.equal(missing.code, 1);
     assert.match(missing.err, /INVALID_INPUT: the panel has no inbound 7/);
     const usage = await cli(['frobnicate']);
     assert.equal(usage.code, 2);
     assert.match(usage.err, /unknown command 'frobnicate'[\s\S]*Usage: npm run servers/);
     assert.equal((await cli(['edit', String(id + 1), '--panel-url', ''])).code, 0);
-    assert.equal(JSON.parse((await cli(['show', String(id + 1), '--json'])).out).panelUrl, null, "--panel-url '' retires the row from probing");
+    assert.equal(
+      JSON.parse((await cli(['show', String(id + 1), '--json'])).out).panelUrl,
+      null,
+      "--panel-url '' retires the row from probing",
+    );
     assert.equal((await cli(['remove', String(id + 1)])).code, 0);
     assert.equal(JSON.parse((await cli(['list', '--json'])).out).length, 1);
   });

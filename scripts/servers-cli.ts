@@ -108,7 +108,9 @@ function formatList(servers: ServerSummary[]): string[] {
     String(server.id),
     server.name,
     server.open ? 'open' : `closed (${server.closedReason ?? 'operator'})`,
-    server.status === 'up' ? `up${server.upSince === null ? '' : ` since ${server.upSince.toISOString().slice(0, 16)}`}` : `DOWN since ${server.downSince?.toISOString().slice(0, 16) ?? '?'}`,
+    server.status === 'up'
+      ? `up${server.upSince === null ? '' : ` since ${server.upSince.toISOString().slice(0, 16)}`}`
+      : `DOWN since ${server.downSince?.toISOString().slice(0, 16) ?? '?'}`,
     `${server.users}/${server.maxUsers} (${Math.round(server.load * 100)}%)`,
     server.inboundId === null ? '-' : String(server.inboundId),
     `${server.apiVersion ?? '?'}/${server.auth}`,
@@ -117,12 +119,18 @@ function formatList(servers: ServerSummary[]): string[] {
     server.lastError ?? '',
   ]);
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  return [header, ...rows].map((row) => row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd());
+  return [header, ...rows].map((row) =>
+    row
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** Secrets from --password-stdin / --token-stdin, else the environment; never from argv. */
 async function readSecrets(values: { 'password-stdin'?: boolean; 'token-stdin'?: boolean }, config: z.infer<typeof cliConfig>, io: CliIo) {
-  if (values['password-stdin'] === true && values['token-stdin'] === true) throw new UsageError('give --password-stdin or --token-stdin, not both');
+  if (values['password-stdin'] === true && values['token-stdin'] === true)
+    throw new UsageError('give --password-stdin or --token-stdin, not both');
   if (values['password-stdin'] === true || values['token-stdin'] === true) {
     const line = (await io.readStdin()).split(/\r?\n/)[0] ?? '';
     if (line === '') throw new UsageError('stdin was empty');
@@ -131,7 +139,13 @@ async function readSecrets(values: { 'password-stdin'?: boolean; 'token-stdin'?:
   return { password: config.PANEL_PASSWORD, apiToken: config.PANEL_API_TOKEN };
 }
 
-async function run(service: ServersService, positionals: string[], values: ReturnType<typeof parse>['values'], config: z.infer<typeof cliConfig>, io: CliIo): Promise<number> {
+async function run(
+  service: ServersService,
+  positionals: string[],
+  values: ReturnType<typeof parse>['values'],
+  config: z.infer<typeof cliConfig>,
+  io: CliIo,
+): Promise<number> {
   const command = positionals[0];
   const json = (value: unknown) => io.out(JSON.stringify(value, null, 2));
   switch (command) {
@@ -151,7 +165,12 @@ async function run(service: ServersService, positionals: string[], values: Retur
       let test: ConnectionTest;
       if (values['panel-url'] !== undefined) {
         const secrets = await readSecrets(values, config, io);
-        test = await service.testPanel({ panelUrl: values['panel-url'], webBasePath: values['web-base-path'] ?? '', username: values.username, ...secrets });
+        test = await service.testPanel({
+          panelUrl: values['panel-url'],
+          webBasePath: values['web-base-path'] ?? '',
+          username: values.username,
+          ...secrets,
+        });
       } else {
         test = await service.testServer(requireId(positionals));
       }
@@ -164,7 +183,12 @@ async function run(service: ServersService, positionals: string[], values: Retur
       const samePanelAs = int(values['same-panel-as'], '--same-panel-as');
       const access =
         samePanelAs === undefined
-          ? { panelUrl: values['panel-url'] ?? '', webBasePath: values['web-base-path'] ?? '', username: values.username, ...(await readSecrets(values, config, io)) }
+          ? {
+              panelUrl: values['panel-url'] ?? '',
+              webBasePath: values['web-base-path'] ?? '',
+              username: values.username,
+              ...(await readSecrets(values, config, io)),
+            }
           : undefined;
       const { server, test } = await service.add({
         name: values.name,
@@ -179,7 +203,9 @@ async function run(service: ServersService, positionals: string[], values: Retur
         test: values['no-test'] !== true,
       });
       if (test !== null) for (const line of formatTest(test)) io.out(line);
-      io.out(`server ${server.id} '${server.name}' added (inbound ${server.xui_inbound_id}, endpoint ${server.endpoint}, ${server.is_active ? 'open' : 'closed'}); the worker probes it within PANEL_PROBE_INTERVAL_SECONDS`);
+      io.out(
+        `server ${server.id} '${server.name}' added (inbound ${server.xui_inbound_id}, endpoint ${server.endpoint}, ${server.is_active ? 'open' : 'closed'}); the worker probes it within PANEL_PROBE_INTERVAL_SECONDS`,
+      );
       return 0;
     }
     case 'edit': {

@@ -31,11 +31,19 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const log = (line: string) => console.log(`[test] ${line}`);
 const cleanup = createCleanupStack(log);
 
-const TEST_GLOBS = ['{lib,workflows,activities,clients,usecases,texts,workers,api,bot,sql,scripts,fakes,bench}/**/*.test.ts', 'test/**/*.test.ts'];
+const TEST_GLOBS = [
+  '{lib,workflows,activities,clients,usecases,texts,workers,api,bot,sql,scripts,fakes,bench}/**/*.test.ts',
+  'test/**/*.test.ts',
+];
 
 async function main(): Promise<number> {
   const started = Date.now();
-  const [cli, testServer, chromium, pgClient] = await Promise.all([ensureTemporalCli(root), ensureTestServer(root), ensureChromium(), ensurePgClient()]);
+  const [cli, testServer, chromium, pgClient] = await Promise.all([
+    ensureTemporalCli(root),
+    ensureTestServer(root),
+    ensureChromium(),
+    ensurePgClient(),
+  ]);
   log(`temporal CLI: ${cli.path} (from ${cli.source})`);
   log(`time-skipping test server: ${testServer.path} (from ${testServer.source})`);
   log(`chromium for the browser test: ${chromium}`);
@@ -46,7 +54,8 @@ async function main(): Promise<number> {
   await chmod(pgDir, 0o755);
   cleanup.push('postgres data', () => rm(pgDir, { recursive: true, force: true }));
   const [pgPort, temporalPort, httpPort, metricsPort] = await freePorts(4);
-  if (pgPort === undefined || temporalPort === undefined || httpPort === undefined || metricsPort === undefined) throw new Error('no ports');
+  if (pgPort === undefined || temporalPort === undefined || httpPort === undefined || metricsPort === undefined)
+    throw new Error('no ports');
   const postgres = await startEmbeddedPostgres({ dataDir: pgDir, port: pgPort, persistent: false });
   cleanup.push('postgres', () => postgres.stop());
   await ensureDatabase(postgres.adminUrl, 'template_migrated');
@@ -68,27 +77,28 @@ async function main(): Promise<number> {
 
   const requested = process.argv.slice(2);
   // test/conformance runs against real panels built from source: `npm run test:conformance` only.
-  const files = requested.length > 0 ? requested : TEST_GLOBS.flatMap((pattern) => globSync(pattern, { cwd: root })).filter((file) => !file.startsWith('test/conformance/')).sort();
+  const files =
+    requested.length > 0
+      ? requested
+      : TEST_GLOBS.flatMap((pattern) => globSync(pattern, { cwd: root }))
+          .filter((file) => !file.startsWith('test/conformance/'))
+          .sort();
   if (files.length === 0) throw new Error('no test files found');
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files],
-      {
-        cwd: root,
-        stdio: 'inherit',
-        env: {
-          ...process.env,
-          TEST_PG_ADMIN_URL: postgres.adminUrl,
-          TEST_PG_TEMPLATE: 'template_migrated',
-          TEST_PG_SEEDED_TEMPLATE: 'template_seeded',
-          TEST_TEMPORAL_ADDRESS: temporal.address,
-          TEST_TEMPORAL_CLI: cli.path,
-          TEST_TEMPORAL_TEST_SERVER: testServer.path,
-          TEST_CHROMIUM: chromium,
-        },
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
+      cwd: root,
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        TEST_PG_ADMIN_URL: postgres.adminUrl,
+        TEST_PG_TEMPLATE: 'template_migrated',
+        TEST_PG_SEEDED_TEMPLATE: 'template_seeded',
+        TEST_TEMPORAL_ADDRESS: temporal.address,
+        TEST_TEMPORAL_CLI: cli.path,
+        TEST_TEMPORAL_TEST_SERVER: testServer.path,
+        TEST_CHROMIUM: chromium,
       },
-    );
+    });
     child.once('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0)));
   });
   log(`tests finished with code ${code} in ${((Date.now() - started) / 1000).toFixed(1)} s`);

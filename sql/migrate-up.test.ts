@@ -22,7 +22,10 @@ describe('migrations and seed', () => {
   it('has every migration applied, each with an explanatory header and a down section', async () => {
     const files = (await readdir(MIGRATIONS_DIR)).filter((name) => name.endsWith('.sql')).sort();
     const applied = await db.pool.anyFirst(sql.type(z.object({ name: z.string() }))`SELECT name FROM pgmigrations ORDER BY run_on, id`);
-    assert.deepEqual([...applied], files.map((name) => name.replace(/\.sql$/, '')));
+    assert.deepEqual(
+      [...applied],
+      files.map((name) => name.replace(/\.sql$/, '')),
+    );
     assert.deepEqual(await migrateUp(db.url), []);
     for (const file of files) {
       const text = await readFile(path.join(MIGRATIONS_DIR, file), 'utf8');
@@ -37,7 +40,11 @@ describe('migrations and seed', () => {
     try {
       assert.deepEqual(await seedSampleData(fresh.url), ['0001_sample-plans.sql']);
       assert.equal(await fresh.pool.oneFirst(sql.type(count)`SELECT count(*)::int AS count FROM subscription_plans`), 4);
-      assert.equal(await fresh.pool.oneFirst(sql.type(count)`SELECT count(*)::int AS count FROM vpn_servers`), 0, 'no sample server outside development');
+      assert.equal(
+        await fresh.pool.oneFirst(sql.type(count)`SELECT count(*)::int AS count FROM vpn_servers`),
+        0,
+        'no sample server outside development',
+      );
     } finally {
       await fresh.drop();
     }
@@ -49,11 +56,25 @@ describe('migrations and seed', () => {
       // Back to before 0020, as a database deployed before it.
       const files = (await readdir(MIGRATIONS_DIR)).filter((name) => name.endsWith('.sql')).sort();
       const from = files.indexOf('0020_server-reopen-and-closed-reason.sql');
-      await runner({ databaseUrl: old.url, dir: MIGRATIONS_DIR, migrationsTable: MIGRATIONS_TABLE, direction: 'down', count: files.length - from, singleTransaction: true, log: () => {} });
-      await old.pool.query(sql.unsafe`INSERT INTO vpn_servers (name, location, endpoint, is_active) VALUES ('Server-1', 'Netherlands', 'your-domain.com:443', true)`);
-      await old.pool.query(sql.unsafe`INSERT INTO vpn_servers (name, endpoint, xui_panel_url, is_active) VALUES ('Server-1', 'your-domain.com:443', 'https://panel.example:2053', true)`);
+      await runner({
+        databaseUrl: old.url,
+        dir: MIGRATIONS_DIR,
+        migrationsTable: MIGRATIONS_TABLE,
+        direction: 'down',
+        count: files.length - from,
+        singleTransaction: true,
+        log: () => {},
+      });
+      await old.pool.query(
+        sql.unsafe`INSERT INTO vpn_servers (name, location, endpoint, is_active) VALUES ('Server-1', 'Netherlands', 'your-domain.com:443', true)`,
+      );
+      await old.pool.query(
+        sql.unsafe`INSERT INTO vpn_servers (name, endpoint, xui_panel_url, is_active) VALUES ('Server-1', 'your-domain.com:443', 'https://panel.example:2053', true)`,
+      );
       assert.ok((await migrateUp(old.url)).includes('0020_server-reopen-and-closed-reason'));
-      const rows = await old.pool.any(sql.type(z.object({ xui_panel_url: z.string().nullable(), is_active: z.boolean(), closed_reason: z.string().nullable() }))`
+      const rows = await old.pool.any(sql.type(
+        z.object({ xui_panel_url: z.string().nullable(), is_active: z.boolean(), closed_reason: z.string().nullable() }),
+      )`
         SELECT xui_panel_url, is_active, closed_reason FROM vpn_servers ORDER BY id`);
       assert.deepEqual(
         rows.map((row) => [row.xui_panel_url, row.is_active, row.closed_reason]),
@@ -78,7 +99,15 @@ describe('migrations and seed', () => {
   });
 
   it('migrates all the way down and up again', async () => {
-    await runner({ databaseUrl: db.url, dir: MIGRATIONS_DIR, migrationsTable: MIGRATIONS_TABLE, direction: 'down', count: Infinity, singleTransaction: true, log: () => {} });
+    await runner({
+      databaseUrl: db.url,
+      dir: MIGRATIONS_DIR,
+      migrationsTable: MIGRATIONS_TABLE,
+      direction: 'down',
+      count: Infinity,
+      singleTransaction: true,
+      log: () => {},
+    });
     const left = await db.pool.oneFirst(sql.type(count)`
       SELECT count(*)::int AS count FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> ${MIGRATIONS_TABLE}
     `);

@@ -68,7 +68,10 @@ describe('deployment database roles', () => {
     await assert.rejects(run(urlAs('vless_app', 'app-pw', 'temporal'), 'SELECT 1'), /permission denied/);
     await assert.rejects(run(urlAs('temporal', 'temporal-pw', 'vless'), 'SELECT 1'), /permission denied/);
     await run(urlAs('temporal', 'temporal-pw', 'temporal'), 'CREATE TABLE schema_version (v text)');
-    const superuser = await run(postgres.adminUrl, "SELECT rolname FROM pg_roles WHERE rolsuper AND rolname IN ('temporal', 'vless_migrator', 'vless_app')");
+    const superuser = await run(
+      postgres.adminUrl,
+      "SELECT rolname FROM pg_roles WHERE rolsuper AND rolname IN ('temporal', 'vless_migrator', 'vless_app')",
+    );
     assert.equal(superuser.rowCount, 0);
   });
 

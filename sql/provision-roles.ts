@@ -32,9 +32,14 @@ export async function provisionRoles(superuserUrl: string, plan: RolePlan): Prom
     for (const { role, password } of [plan.temporal, plan.migrator, plan.app]) {
       const exists = await admin.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role]);
       const verb = exists.rowCount === 0 ? 'CREATE' : 'ALTER';
-      await admin.query(`${verb} ROLE ${ident(role)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${literal(password)}`);
+      await admin.query(
+        `${verb} ROLE ${ident(role)} WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION PASSWORD ${literal(password)}`,
+      );
     }
-    const owners: Array<[string, string]> = [...plan.temporal.databases.map((db): [string, string] => [db, plan.temporal.role]), [plan.appDatabase, plan.migrator.role]];
+    const owners: Array<[string, string]> = [
+      ...plan.temporal.databases.map((db): [string, string] => [db, plan.temporal.role]),
+      [plan.appDatabase, plan.migrator.role],
+    ];
     for (const [database, owner] of owners) {
       const exists = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
       if (exists.rowCount === 0) {

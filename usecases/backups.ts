@@ -71,7 +71,9 @@ export async function restoreBackup(input: { databaseUrl: string; file: string; 
   try {
     for (const table of contents.tables) {
       const [schema = 'public', name = table] = table.split('.');
-      const result = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(name)}`);
+      const result = await client.query<{ n: string }>(
+        `SELECT count(*)::text AS n FROM ${pg.escapeIdentifier(schema)}.${pg.escapeIdentifier(name)}`,
+      );
       rowCounts[table] = Number(result.rows[0]?.n ?? 0);
     }
   } finally {

@@ -104,7 +104,10 @@ export function createBroadcastService(deps: { db: DatabasePool; client: Client;
       if (created === 'busy') return { kind: 'refused', reason: 'busy' };
       if (created.created && created.recipients === 0) {
         // Nobody to send to: the row is closed at once instead of blocking the next broadcast.
-        await cancelBroadcast(deps.db, { broadcastId: created.broadcast.id, actor: { type: 'operator', telegramId: input.operatorTelegramId } });
+        await cancelBroadcast(deps.db, {
+          broadcastId: created.broadcast.id,
+          actor: { type: 'operator', telegramId: input.operatorTelegramId },
+        });
         return { kind: 'refused', reason: 'no_recipients' };
       }
       await startBroadcastWorkflow(deps.client, deps.taskQueue, created.broadcast.id);
@@ -119,7 +122,10 @@ export function createBroadcastService(deps: { db: DatabasePool; client: Client;
     },
 
     async cancelBroadcast(input) {
-      const stopped = await cancelBroadcast(deps.db, { broadcastId: input.broadcastId, actor: { type: 'operator', telegramId: input.operatorTelegramId } });
+      const stopped = await cancelBroadcast(deps.db, {
+        broadcastId: input.broadcastId,
+        actor: { type: 'operator', telegramId: input.operatorTelegramId },
+      });
       if (stopped) await signalCancelBroadcast(deps.client, input.broadcastId);
       return stopped;
     },

@@ -46,22 +46,32 @@ async function withKey(language: string): Promise<{ row: SubscriptionRow; vpnKey
   return { row, vpnKey, telegramId: user.telegram_id };
 }
 
-const statusOf = (key: string) => kit.pool.oneFirst(sql.type(notificationRow.pick({ status: true }))`SELECT status FROM notifications WHERE idempotency_key = ${key}`);
+const statusOf = (key: string) =>
+  kit.pool.oneFirst(sql.type(notificationRow.pick({ status: true }))`SELECT status FROM notifications WHERE idempotency_key = ${key}`);
 
 describe('deliverPendingKeyMessages', () => {
   it('sends a key message that met a blocked bot once the user writes again, once, with the key', async () => {
     const { row, vpnKey, telegramId } = await withKey('en');
     kit.fake.setBlocked(telegramId, true);
     const key = `key_delivered:${row.id}:first`;
-    await assert.rejects(kit.activities.notifyUser({ userId: row.user_id, kind: 'key_delivered', key, subscriptionId: row.id, withQr: true }), failureOf('TELEGRAM_BLOCKED'));
+    await assert.rejects(
+      kit.activities.notifyUser({ userId: row.user_id, kind: 'key_delivered', key, subscriptionId: row.id, withQr: true }),
+      failureOf('TELEGRAM_BLOCKED'),
+    );
     assert.equal(await statusOf(key), 'failed');
     kit.fake.setBlocked(telegramId, false);
 
-    const [first, second] = await Promise.all([pending.deliverPendingKeyMessages(row.user_id), pending.deliverPendingKeyMessages(row.user_id)]);
+    const [first, second] = await Promise.all([
+      pending.deliverPendingKeyMessages(row.user_id),
+      pending.deliverPendingKeyMessages(row.user_id),
+    ]);
     assert.equal((first?.delivered ?? 0) + (second?.delivered ?? 0), 1, 'two updates at once deliver it once');
     assert.deepEqual(await pending.deliverPendingKeyMessages(row.user_id), { delivered: 0 });
     const delivered = kit.fake.sent(telegramId).filter((call) => call.ok);
-    assert.deepEqual(delivered.map((call) => call.method), ['sendPhoto']);
+    assert.deepEqual(
+      delivered.map((call) => call.method),
+      ['sendPhoto'],
+    );
     const caption = String(delivered[0]?.params['caption']);
     assert.ok(caption.includes(vpnKey), 'the key itself');
     assert.ok(caption.includes(`${kit.publicBaseUrl}/sub/${row.sub_token}`), 'the subscription link');
@@ -73,7 +83,10 @@ describe('deliverPendingKeyMessages', () => {
     const { row, vpnKey, telegramId } = await withKey('en');
     kit.fake.injectFailure('sendPhoto', 502, 'Bad Gateway', 10);
     const key = `key_delivered:${row.id}:outage`;
-    await assert.rejects(kit.activities.notifyUser({ userId: row.user_id, kind: 'key_delivered', key, subscriptionId: row.id, withQr: true }), failureOf('TELEGRAM_UNAVAILABLE', false));
+    await assert.rejects(
+      kit.activities.notifyUser({ userId: row.user_id, kind: 'key_delivered', key, subscriptionId: row.id, withQr: true }),
+      failureOf('TELEGRAM_UNAVAILABLE', false),
+    );
     kit.fake.injectFailure('sendPhoto', 502, 'Bad Gateway', 0);
     assert.equal(await statusOf(key), 'pending');
     assert.deepEqual(await pending.deliverPendingKeyMessages(row.user_id), { delivered: 0 }, 'the worker may still retry it');
@@ -86,22 +99,50 @@ describe('deliverPendingKeyMessages', () => {
   it('skips a subscription that is no longer active, and one whose newer key message went through', async () => {
     const cancelled = await withKey('ru');
     kit.fake.setBlocked(cancelled.telegramId, true);
-    await assert.rejects(kit.activities.notifyUser({ userId: cancelled.row.user_id, kind: 'key_delivered', key: `kd:${cancelled.row.id}:a`, subscriptionId: cancelled.row.id }), failureOf('TELEGRAM_BLOCKED'));
+    await assert.rejects(
+      kit.activities.notifyUser({
+        userId: cancelled.row.user_id,
+        kind: 'key_delivered',
+        key: `kd:${cancelled.row.id}:a`,
+        subscriptionId: cancelled.row.id,
+      }),
+      failureOf('TELEGRAM_BLOCKED'),
+    );
     kit.fake.setBlocked(cancelled.telegramId, false);
     await cancelSubscription(kit.pool, { subscriptionId: cancelled.row.id, actor: testActor });
     assert.deepEqual(await pending.deliverPendingKeyMessages(cancelled.row.user_id), { delivered: 0 });
 
     const moved = await withKey('ru');
     kit.fake.setBlocked(moved.telegramId, true);
-    await assert.rejects(kit.activities.notifyUser({ userId: moved.row.user_id, kind: 'key_delivered', key: `kd:${moved.row.id}:a`, subscriptionId: moved.row.id }), failureOf('TELEGRAM_BLOCKED'));
+    await assert.rejects(
+      kit.activities.notifyUser({
+        userId: moved.row.user_id,
+        kind: 'key_delivered',
+        key: `kd:${moved.row.id}:a`,
+        subscriptionId: moved.row.id,
+      }),
+      failureOf('TELEGRAM_BLOCKED'),
+    );
     kit.fake.setBlocked(moved.telegramId, false);
-    await kit.activities.notifyUser({ userId: moved.row.user_id, kind: 'moved', key: `mv:${moved.row.id}:b`, subscriptionId: moved.row.id });
+    await kit.activities.notifyUser({
+      userId: moved.row.user_id,
+      kind: 'moved',
+      key: `mv:${moved.row.id}:b`,
+      subscriptionId: moved.row.id,
+    });
     assert.deepEqual(await pending.deliverPendingKeyMessages(moved.row.user_id), { delivered: 0 });
   });
 
   it('a trial’s message carries the key and the link itself (no "next message" that never comes)', async () => {
     const { row, vpnKey, telegramId } = await withKey('ru');
-    await kit.activities.notifyUser({ userId: row.user_id, kind: 'trial_started', key: `trial:${row.id}`, subscriptionId: row.id, withQr: true, params: { days: 3 } });
+    await kit.activities.notifyUser({
+      userId: row.user_id,
+      kind: 'trial_started',
+      key: `trial:${row.id}`,
+      subscriptionId: row.id,
+      withQr: true,
+      params: { days: 3 },
+    });
     const caption = String(kit.fake.sent(telegramId)[0]?.params['caption']);
     assert.match(caption, /^Пробный период на 3 дня начался/);
     assert.ok(caption.includes(vpnKey));

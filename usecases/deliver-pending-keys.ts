@@ -90,7 +90,12 @@ export function createPendingKeyDelivery(deps: PendingKeyDeliveryDeps): PendingK
           await markNotificationSent(deps.db, { notificationId: row.id, telegramMessageId: sent.messageId, actor: ACTOR });
           delivered += 1;
         } catch (error) {
-          await markNotificationFailed(deps.db, { notificationId: row.id, error: `late delivery: ${error instanceof Error ? error.name : 'unknown'}`, final: true, actor: ACTOR });
+          await markNotificationFailed(deps.db, {
+            notificationId: row.id,
+            error: `late delivery: ${error instanceof Error ? error.name : 'unknown'}`,
+            final: true,
+            actor: ACTOR,
+          });
           log?.warn({ notificationId: row.id, userId }, 'late key message not delivered');
         }
       }

@@ -22,7 +22,8 @@ export interface GiftView {
 }
 
 /** The outcome of {@link GiftService.redeemGift}. */
-export type RedeemResult = { kind: 'redeemed'; subscriptionId: number } | { kind: 'refused'; reason: 'unknown' | 'not-paid' | 'already-redeemed' };
+export type RedeemResult =
+  { kind: 'redeemed'; subscriptionId: number } | { kind: 'refused'; reason: 'unknown' | 'not-paid' | 'already-redeemed' };
 
 /** What the bot calls. */
 export interface GiftService {
@@ -62,7 +63,12 @@ export function createGiftService(deps: { db: DatabasePool; client: Client; task
       });
       if (outcome.kind === 'refused') return outcome;
       const signal: PaymentCompletedSignal = { paymentId: outcome.paymentId };
-      await signalWithStartSubscription(deps, { subscriptionId: outcome.subscriptionId, userId, planId: outcome.planId }, 'paymentCompleted', signal);
+      await signalWithStartSubscription(
+        deps,
+        { subscriptionId: outcome.subscriptionId, userId, planId: outcome.planId },
+        'paymentCompleted',
+        signal,
+      );
       return { kind: 'redeemed', subscriptionId: outcome.subscriptionId };
     },
   };

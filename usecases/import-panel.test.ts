@@ -45,7 +45,19 @@ let serverId: number;
 const started: number[] = [];
 
 function client(email: string, overrides: Partial<StoredClientJson> = {}): StoredClientJson {
-  return { id: crypto.randomUUID(), email, enable: true, expiryTime: now + 10 * DAY, totalGB: 0, limitIp: 0, flow: '', subId: email.replace(/\W/g, ''), tgId: 0, comment: '', ...overrides };
+  return {
+    id: crypto.randomUUID(),
+    email,
+    enable: true,
+    expiryTime: now + 10 * DAY,
+    totalGB: 0,
+    limitIp: 0,
+    flow: '',
+    subId: email.replace(/\W/g, ''),
+    tgId: 0,
+    comment: '',
+    ...overrides,
+  };
 }
 
 before(async () => {
@@ -53,8 +65,19 @@ before(async () => {
   // Ids far from other test files' on the shared dev server: workflow ids embed them.
   await db.pool.query(sql.unsafe`SELECT setval('subscriptions_id_seq', ${randomInt(1e8, 2e9)})`);
   temporal = await connectTestTemporal();
-  panel = await startFakePanel({ version: 'v3', username: 'admin', password: PASSWORD, inbounds: [realityTcpInbound(1, 443), tcpHttpInbound(2, 8080)] });
-  const server = await createServer(db.pool, { name: 'imported', endpoint: 'imp.example:443', xuiPanelUrl: panel.url, xuiInboundId: 1, actor: testActor });
+  panel = await startFakePanel({
+    version: 'v3',
+    username: 'admin',
+    password: PASSWORD,
+    inbounds: [realityTcpInbound(1, 443), tcpHttpInbound(2, 8080)],
+  });
+  const server = await createServer(db.pool, {
+    name: 'imported',
+    endpoint: 'imp.example:443',
+    xuiPanelUrl: panel.url,
+    xuiInboundId: 1,
+    actor: testActor,
+  });
   await setServerPanelCredentials(db.pool, { serverId: server.id, box, username: 'admin', password: PASSWORD, actor: testActor });
   serverId = server.id;
 
@@ -75,7 +98,11 @@ before(async () => {
   panel.state.writeClients(two, [client('other-inbound', { tgId: base + 7 })]);
 });
 after(async () => {
-  for (const id of started) await temporal.client.workflow.getHandle(subscriptionWorkflowId(id)).terminate('test over').catch(() => undefined);
+  for (const id of started)
+    await temporal.client.workflow
+      .getHandle(subscriptionWorkflowId(id))
+      .terminate('test over')
+      .catch(() => undefined);
   await temporal?.close();
   await panel?.close();
   await db?.drop();
@@ -105,11 +132,15 @@ describe('importPanelClients', () => {
 
   it('npm run import-panel -- --dry-run prints the plan and writes nothing', async () => {
     const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'scripts', 'import-panel.ts'), '--server', String(serverId), '--dry-run'], {
-      cwd: root,
-      env: { PATH: process.env.PATH, DATABASE_URL: db.url, PANEL_CREDENTIALS_KEY: KEY },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', path.join(root, 'scripts', 'import-panel.ts'), '--server', String(serverId), '--dry-run'],
+      {
+        cwd: root,
+        env: { PATH: process.env.PATH, DATABASE_URL: db.url, PANEL_CREDENTIALS_KEY: KEY },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -124,7 +155,8 @@ describe('importPanelClients', () => {
     const taskQueue = temporal.uniqueTaskQueue('import');
     const usersBefore = await countOf('users');
     const dry = await importPanelClients(deps(taskQueue), { serverId, dryRun: true });
-    const verdicts = (report: typeof dry) => Object.fromEntries(report.items.map((item) => [item.email, item.action === 'import' ? 'import' : item.reason]));
+    const verdicts = (report: typeof dry) =>
+      Object.fromEntries(report.items.map((item) => [item.email, item.action === 'import' ? 'import' : item.reason]));
     assert.deepEqual(verdicts(dry), {
       'from-other-bot-1': 'import',
       [`tg_${base + 2}`]: 'import',

@@ -18,7 +18,12 @@ import { InvalidInputError, RecordNotFoundError } from '../lib/errors';
 import type { VlessClient } from '../lib/xui/panel-schemas';
 import { startImportedSubscription } from '../clients/subscription-workflow-client';
 import type { Actor } from '../sql/repositories/audit-repository';
-import { findSubscriptionByClient, findUserByUsername, insertImportedSubscription, wasImported } from '../sql/repositories/import-repository';
+import {
+  findSubscriptionByClient,
+  findUserByUsername,
+  insertImportedSubscription,
+  wasImported,
+} from '../sql/repositories/import-repository';
 import { getPlan, listActivePlans } from '../sql/repositories/plans-repository';
 import { getServer } from '../sql/repositories/servers-repository';
 import { getOrCreateUser, getUserByTelegramId } from '../sql/repositories/users-repository';
@@ -54,15 +59,7 @@ export interface ImportPanelInput {
 
 /** Why a client is not imported. */
 export type SkipReason =
-  | 'already-imported'
-  | 'own-client'
-  | 'disabled'
-  | 'expired'
-  | 'no-expiry'
-  | 'delayed-start'
-  | 'bad-uuid'
-  | 'no-user'
-  | 'server-full';
+  'already-imported' | 'own-client' | 'disabled' | 'expired' | 'no-expiry' | 'delayed-start' | 'bad-uuid' | 'no-user' | 'server-full';
 
 /** The verdict on one client. Carries the panel email (the operator's own data), never secrets. */
 export interface ImportItem {
@@ -115,9 +112,11 @@ export async function importPanelClients(deps: ImportPanelDeps, input: ImportPan
   const now = input.now ?? new Date();
   const server = await getServer(db, input.serverId);
   if (server === null) throw new RecordNotFoundError(`server ${input.serverId}`);
-  if (server.xui_inbound_id === null) throw new InvalidInputError(`server ${server.id} sells no inbound (set one with npm run servers -- edit ${server.id} --inbound ID)`);
+  if (server.xui_inbound_id === null)
+    throw new InvalidInputError(`server ${server.id} sells no inbound (set one with npm run servers -- edit ${server.id} --inbound ID)`);
   const planId = await resolvePlan(db, input.planId);
-  if (!input.dryRun && deps.temporal === undefined) throw new InvalidInputError('importing needs Temporal (TEMPORAL_ADDRESS) to start the lifecycle workflows');
+  if (!input.dryRun && deps.temporal === undefined)
+    throw new InvalidInputError('importing needs Temporal (TEMPORAL_ADDRESS) to start the lifecycle workflows');
 
   const { client: panel } = await deps.panels.getPanel(server.id);
   const inbound = await panel.getInbound(server.xui_inbound_id);
@@ -128,7 +127,14 @@ export async function importPanelClients(deps: ImportPanelDeps, input: ImportPan
 
   async function startWorkflow(subscriptionId: number, userId: number, endsAt: Date): Promise<'started' | 'exists'> {
     if (deps.temporal === undefined) throw new InvalidInputError('no Temporal target');
-    return startImportedSubscription(deps.temporal, { subscriptionId, userId, planId, serverId: input.serverId, endsAt, settings: deps.lifecycle });
+    return startImportedSubscription(deps.temporal, {
+      subscriptionId,
+      userId,
+      planId,
+      serverId: input.serverId,
+      endsAt,
+      settings: deps.lifecycle,
+    });
   }
 
   async function importOne(client: VlessClient): Promise<ImportItem> {

@@ -58,7 +58,10 @@ describe('maintenance mode', () => {
     `);
     assert.deepEqual(audit, [
       { actor_id: '4242', details: { key: 'maintenance', from: null, to: { on: true, note: 'Переезд на новый сервер до 18:00' } } },
-      { actor_id: '4243', details: { key: 'maintenance', from: { on: true, note: 'Переезд на новый сервер до 18:00' }, to: { on: false, note: null } } },
+      {
+        actor_id: '4243',
+        details: { key: 'maintenance', from: { on: true, note: 'Переезд на новый сервер до 18:00' }, to: { on: false, note: null } },
+      },
     ]);
   });
 });

@@ -13,7 +13,8 @@ export const MAINTENANCE_KEY = 'maintenance';
 export type NotSellingReason = 'maintenance' | 'all_panels_down' | 'no_servers';
 
 /** The answer of {@link MaintenanceService.isSelling}. */
-export type SellingState = { selling: true } | { selling: false; reason: NotSellingReason; /** The operator's note, for 'maintenance'. */ note?: string };
+export type SellingState =
+  { selling: true } | { selling: false; reason: NotSellingReason; /** The operator's note, for 'maintenance'. */ note?: string };
 
 /** What the operator's screen shows. */
 export interface MaintenanceState {

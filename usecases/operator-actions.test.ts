@@ -59,7 +59,12 @@ describe('trial and operator commands on the real stack', () => {
     const seen = new Set(stack.telegram.sent(user.id));
     stack.telegram.userSends(user, text);
     const call = await stack.telegram.waitFor(
-      (candidate) => !seen.has(candidate) && candidate.method === 'sendMessage' && candidate.ok && candidate.chatId === user.id && match(String(candidate.params['text'])),
+      (candidate) =>
+        !seen.has(candidate) &&
+        candidate.method === 'sendMessage' &&
+        candidate.ok &&
+        candidate.chatId === user.id &&
+        match(String(candidate.params['text'])),
       20_000,
     );
     return String(call.params['text']);
@@ -108,7 +113,9 @@ describe('trial and operator commands on the real stack', () => {
       const { user, subscription } = await trialUser(base + 2);
       const before = subscription.end_date?.getTime() ?? 0;
 
-      const reply = await ask(admin, `/extend ${subscription.id} 10`, (text) => text.startsWith(`Subscription ${subscription.id} now ends`));
+      const reply = await ask(admin, `/extend ${subscription.id} 10`, (text) =>
+        text.startsWith(`Subscription ${subscription.id} now ends`),
+      );
       const extended = await getSubscription(stack.database.pool, subscription.id);
       assert.equal((extended?.end_date?.getTime() ?? 0) - before, 10 * DAY_MS);
       assert.equal(reply, en.operator.extended(subscription.id, extended?.end_date?.toISOString() ?? null));
@@ -125,7 +132,8 @@ describe('trial and operator commands on the real stack', () => {
       const summary = await ask(admin, `/sub ${subscription.id}`, (text) => text.startsWith(`Subscription ${subscription.id} (user`));
       assert.match(summary, /Status: active; workflow: active/);
       assert.match(summary, /Server: NL-1/);
-      for (const secret of [subscription.vpn_key ?? 'vless://', subscription.sub_token, 'vless://']) assert.ok(!summary.includes(secret), 'no key or token');
+      for (const secret of [subscription.vpn_key ?? 'vless://', subscription.sub_token, 'vless://'])
+        assert.ok(!summary.includes(secret), 'no key or token');
 
       const account = await ask(admin, `/user ${user.id}`, (text) => text.startsWith('User '));
       assert.match(account, new RegExp(`• #${subscription.id} active`));
@@ -170,7 +178,10 @@ describe('trial and operator commands on the real stack', () => {
       );
       const subscriptions = await listUserSubscriptions(pool, user.id);
       assert.equal(subscriptions.length, 1, 'one subscription for both calls');
-      await eventually(async () => ((await getSubscription(pool, subscriptions[0]?.id ?? 0))?.status === 'active' ? true : undefined), 20_000);
+      await eventually(
+        async () => ((await getSubscription(pool, subscriptions[0]?.id ?? 0))?.status === 'active' ? true : undefined),
+        20_000,
+      );
       assert.deepEqual(await trial.startTrial({ userId: user.id }), { kind: 'refused', reason: 'already-used' });
 
       const paying = await newActiveSubscription(pool, { planId: 1 });

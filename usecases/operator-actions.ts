@@ -5,7 +5,13 @@
  * id, so a redelivered Telegram update attaches to the first one within a run; the extension's
  * requestId also fences the database change across runs.
  */
-import { WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
+import {
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+  type Client,
+} from '@temporalio/client';
 import { ActivityFailure } from '@temporalio/common';
 import type { InvariantReport } from '../activities/contracts/invariant-activities';
 import type { DatabasePool } from '../lib/db/create-pool';
@@ -111,7 +117,10 @@ export function createOperatorActions(deps: OperatorActionsDeps): OperatorAction
   async function checkInvariants(taskQueue: string, requestId: string): Promise<OperatorResult<InvariantReport>> {
     const deadline = Date.now() + waitMs;
     try {
-      const report = await runInvariantsCheck({ client: deps.client, taskQueue }, { requestId, settleSeconds: deps.invariantsSettleSeconds ?? 60, deadline });
+      const report = await runInvariantsCheck(
+        { client: deps.client, taskQueue },
+        { requestId, settleSeconds: deps.invariantsSettleSeconds ?? 60, deadline },
+      );
       return { ok: true, value: report };
     } catch (error) {
       if (error instanceof WorkflowFailedError) return { ok: false, reason: 'rejected', message: error.cause?.message ?? error.message };
@@ -176,11 +185,17 @@ export function createOperatorActions(deps: OperatorActionsDeps): OperatorAction
       const blocker = await moveBlocker(deps.db, { subscriptionId, toServerId });
       if (blocker !== null) return { ok: false, reason: 'rejected', message: MOVE_BLOCKER_MESSAGES[blocker], code: blocker };
       return change(() =>
-        subscriptions.move(subscriptionId, { operatorTelegramId, ...(toServerId === undefined ? {} : { toServerId }) }, { updateId: requestId }),
+        subscriptions.move(
+          subscriptionId,
+          { operatorTelegramId, ...(toServerId === undefined ? {} : { toServerId }) },
+          { updateId: requestId },
+        ),
       );
     },
 
-    ...(deps.taskQueue === undefined ? {} : { checkInvariants: ({ requestId }: { requestId: string }) => checkInvariants(deps.taskQueue ?? '', requestId) }),
+    ...(deps.taskQueue === undefined
+      ? {}
+      : { checkInvariants: ({ requestId }: { requestId: string }) => checkInvariants(deps.taskQueue ?? '', requestId) }),
 
     cancel: ({ subscriptionId, requestId, operatorTelegramId }) =>
       change(async () => {

@@ -25,7 +25,8 @@ describe('operator stats', () => {
     database = await createTestDatabase({ seed: true });
     service = createOperatorStatsService({ db: database.pool, timeZone: 'Europe/Moscow', now: () => NOW });
     const pool = database.pool;
-    const planId = (name: string) => pool.oneFirst(sql.type(z.object({ id: z.number() }))`SELECT id FROM subscription_plans WHERE name = ${name}`);
+    const planId = (name: string) =>
+      pool.oneFirst(sql.type(z.object({ id: z.number() }))`SELECT id FROM subscription_plans WHERE name = ${name}`);
     plan1 = await planId('1 месяц');
     const plan2 = await planId('3 месяца');
     plan4 = await planId('12 месяцев');
@@ -63,15 +64,37 @@ describe('operator stats', () => {
     // u2: joined 2026-11-19 23:00 Moscow (yesterday there), took the trial, paid by card 249.00 at 01:00 on the 20th (Moscow).
     const u2 = await user(at('2026-11-19T20:00:00Z'), { trial: at('2026-11-19T20:00:00Z') });
     const s2 = await subscription(u2, plan1, 'active', daysFromNow(29));
-    await payment({ userId: u2, subscriptionId: s2, amount: '249.00', method: 'card', status: 'completed', completed: at('2026-11-19T22:00:00Z') });
+    await payment({
+      userId: u2,
+      subscriptionId: s2,
+      amount: '249.00',
+      method: 'card',
+      status: 'completed',
+      completed: at('2026-11-19T22:00:00Z'),
+    });
     // u3: joined 10 days ago, paid 599.00 by SBP on the 15th, refunded on the 18th; subscription cancelled.
     const u3 = await user(daysFromNow(-10));
     const s3 = await subscription(u3, plan2, 'cancelled', daysFromNow(80));
-    await payment({ userId: u3, subscriptionId: s3, amount: '599.00', method: 'sbp', status: 'refunded', completed: at('2026-11-15T10:00:00Z'), refunded: at('2026-11-18T10:00:00Z') });
+    await payment({
+      userId: u3,
+      subscriptionId: s3,
+      amount: '599.00',
+      method: 'sbp',
+      status: 'refunded',
+      completed: at('2026-11-15T10:00:00Z'),
+      refunded: at('2026-11-18T10:00:00Z'),
+    });
     // u4: joined 40 days ago, paid by card 249.00 on the 10th, ends tomorrow.
     const u4 = await user(daysFromNow(-40));
     const s4 = await subscription(u4, plan1, 'active', daysFromNow(1));
-    await payment({ userId: u4, subscriptionId: s4, amount: '249.00', method: 'card', status: 'completed', completed: at('2026-11-10T12:00:00Z') });
+    await payment({
+      userId: u4,
+      subscriptionId: s4,
+      amount: '249.00',
+      method: 'card',
+      status: 'completed',
+      completed: at('2026-11-10T12:00:00Z'),
+    });
     // A pending and a failed payment, and one completing after `now`: none counts.
     await payment({ userId: u4, subscriptionId: s4, amount: '249.00', method: 'card', status: 'pending' });
     await payment({ userId: u4, subscriptionId: s4, amount: '249.00', method: 'card', status: 'failed' });
@@ -82,12 +105,33 @@ describe('operator stats', () => {
     // u6: joined 20 days ago, paid 150 Stars on the 12th and 249.00 from the balance on the 19th (11:00 Moscow).
     const u6 = await user(daysFromNow(-20));
     const s6 = await subscription(u6, plan1, 'active', daysFromNow(10));
-    await payment({ userId: u6, subscriptionId: s6, amount: '150', method: 'stars', status: 'completed', completed: at('2026-11-12T10:00:00Z') });
-    await payment({ userId: u6, subscriptionId: s6, amount: '249.00', method: 'balance', status: 'completed', completed: at('2026-11-19T08:00:00Z') });
+    await payment({
+      userId: u6,
+      subscriptionId: s6,
+      amount: '150',
+      method: 'stars',
+      status: 'completed',
+      completed: at('2026-11-12T10:00:00Z'),
+    });
+    await payment({
+      userId: u6,
+      subscriptionId: s6,
+      amount: '249.00',
+      method: 'balance',
+      status: 'completed',
+      completed: at('2026-11-19T08:00:00Z'),
+    });
     // u7: joined 35 days ago, paid 1999.00 in crypto on 1 November (outside 14 days, inside 30).
     const u7 = await user(daysFromNow(-35));
     const s7 = await subscription(u7, plan4, 'active', daysFromNow(300));
-    await payment({ userId: u7, subscriptionId: s7, amount: '1999.00', method: 'crypto', status: 'completed', completed: at('2026-11-01T10:00:00Z') });
+    await payment({
+      userId: u7,
+      subscriptionId: s7,
+      amount: '1999.00',
+      method: 'crypto',
+      status: 'completed',
+      completed: at('2026-11-01T10:00:00Z'),
+    });
   });
   after(async () => {
     await database?.drop();
@@ -125,7 +169,13 @@ describe('operator stats', () => {
     const stats = await service.stats({ days: 30 });
     assert.equal(stats.revenue.byDay.length, 30);
     assert.equal(stats.revenue.totalNetKopecks, 274600n);
-    assert.deepEqual(stats.revenue.byMethod[0], { method: 'crypto', payments: 1, grossKopecks: 199900n, refundsKopecks: 0n, netKopecks: 199900n });
+    assert.deepEqual(stats.revenue.byMethod[0], {
+      method: 'crypto',
+      payments: 1,
+      grossKopecks: 199900n,
+      refundsKopecks: 0n,
+      netKopecks: 199900n,
+    });
     assert.deepEqual(
       stats.topPlans.map((plan) => [plan.planId, plan.sales, plan.amountKopecks]),
       [

@@ -111,7 +111,12 @@ export function createOperatorStatsService(deps: { db: DatabasePool; timeZone?: 
           converted: conversion.converted,
           percent: conversion.trial_users === 0 ? null : Math.round((conversion.converted * 1000) / conversion.trial_users) / 10,
         },
-        topPlans: plans.map((plan) => ({ planId: plan.plan_id, name: plan.name, sales: plan.sales, amountKopecks: parseMoney(plan.amount) })),
+        topPlans: plans.map((plan) => ({
+          planId: plan.plan_id,
+          name: plan.name,
+          sales: plan.sales,
+          amountKopecks: parseMoney(plan.amount),
+        })),
       };
     },
   };
@@ -145,10 +150,13 @@ export function statsText(stats: OperatorStats): string {
   }
   const recent = revenue.byDay.slice(-7).reverse();
   lines.push('', 'By day (last 7):');
-  for (const day of recent) lines.push(`  ${day.day}: ${formatRub(day.netKopecks)}${day.refundsKopecks > 0n ? ` (refunds ${formatRub(day.refundsKopecks)})` : ''}`);
+  for (const day of recent)
+    lines.push(`  ${day.day}: ${formatRub(day.netKopecks)}${day.refundsKopecks > 0n ? ` (refunds ${formatRub(day.refundsKopecks)})` : ''}`);
   if (stats.topPlans.length > 0) {
     lines.push('', 'Top plans:');
-    stats.topPlans.forEach((plan, index) => lines.push(`  ${index + 1}. ${plan.name}: ${plan.sales} sold, ${formatRub(plan.amountKopecks)}`));
+    stats.topPlans.forEach((plan, index) =>
+      lines.push(`  ${index + 1}. ${plan.name}: ${plan.sales} sold, ${formatRub(plan.amountKopecks)}`),
+    );
   }
   return lines.join('\n');
 }

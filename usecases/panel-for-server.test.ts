@@ -34,7 +34,14 @@ async function panelServer(version: 'v2' | 'v3', options: { apiToken?: string } 
   const panel = await startFakePanel({ version, username: 'admin', password: 'pw-123456', webBasePath: '/base', ...options });
   panels.push(panel);
   serial += 1;
-  const server = await createServer(pool, { name: `resolver-${serial}`, endpoint: 'h.example:443', xuiPanelUrl: panel.url, xuiWebBasePath: '/base', xuiInboundId: 1, actor: testActor });
+  const server = await createServer(pool, {
+    name: `resolver-${serial}`,
+    endpoint: 'h.example:443',
+    xuiPanelUrl: panel.url,
+    xuiWebBasePath: '/base',
+    xuiInboundId: 1,
+    actor: testActor,
+  });
   await setServerPanelCredentials(pool, {
     serverId: server.id,
     box,
@@ -82,24 +89,49 @@ describe('createPanelResolver', () => {
     assert.equal(await (await resolver.getPanel(server.id)).client.apiVersion(), 'v3');
   });
 
-  it('uses the row\'s pinned certificate for an HTTPS panel', async () => {
+  it("uses the row's pinned certificate for an HTTPS panel", async () => {
     const certs = makeTestCertificates();
-    const panel = await startFakePanel({ version: 'v3', username: 'admin', password: 'pw-123456', https: { key: certs.key, cert: certs.chain } });
+    const panel = await startFakePanel({
+      version: 'v3',
+      username: 'admin',
+      password: 'pw-123456',
+      https: { key: certs.key, cert: certs.chain },
+    });
     panels.push(panel);
-    const server = await createServer(pool, { name: 'resolver-tls', endpoint: 'h.example:443', xuiPanelUrl: panel.url, xuiInboundId: 1, actor: testActor });
+    const server = await createServer(pool, {
+      name: 'resolver-tls',
+      endpoint: 'h.example:443',
+      xuiPanelUrl: panel.url,
+      xuiInboundId: 1,
+      actor: testActor,
+    });
     await setServerPanelCredentials(pool, { serverId: server.id, box, username: 'admin', password: 'pw-123456', actor: testActor });
     const resolver = createPanelResolver({ db: pool, secretBox: box, timeoutMs: 1_000 });
     await assert.rejects(resolver.getPanel(server.id), /self-signed certificate in certificate chain/);
-    await pool.query(sql.unsafe`UPDATE vpn_servers SET xui_tls_pin_sha256 = ${certs.fingerprint256.replaceAll(':', '')} WHERE id = ${server.id}`);
+    await pool.query(
+      sql.unsafe`UPDATE vpn_servers SET xui_tls_pin_sha256 = ${certs.fingerprint256.replaceAll(':', '')} WHERE id = ${server.id}`,
+    );
     assert.equal(await (await resolver.getPanel(server.id)).client.apiVersion(), 'v3');
   });
 
   it('serializes writes of several server rows on one v2 panel (no overlapping write, none answered 500)', async () => {
-    const panel = await startFakePanel({ version: 'v2', username: 'admin', password: 'pw-123456', writeMs: 10, inbounds: [realityTcpInbound(1, 443), realityTcpInbound(2, 8443)] });
+    const panel = await startFakePanel({
+      version: 'v2',
+      username: 'admin',
+      password: 'pw-123456',
+      writeMs: 10,
+      inbounds: [realityTcpInbound(1, 443), realityTcpInbound(2, 8443)],
+    });
     panels.push(panel);
     const rows: VpnServerRow[] = [];
     for (const inboundId of [1, 2]) {
-      const server = await createServer(pool, { name: `shared-${inboundId}`, endpoint: 'h.example:443', xuiPanelUrl: panel.url, xuiInboundId: inboundId, actor: testActor });
+      const server = await createServer(pool, {
+        name: `shared-${inboundId}`,
+        endpoint: 'h.example:443',
+        xuiPanelUrl: panel.url,
+        xuiInboundId: inboundId,
+        actor: testActor,
+      });
       await setServerPanelCredentials(pool, { serverId: server.id, box, username: 'admin', password: 'pw-123456', actor: testActor });
       rows.push(server);
     }
@@ -110,7 +142,18 @@ describe('createPanelResolver', () => {
         assert.ok(server);
         const { client } = await resolver.getPanel(server.id);
         const id = `00000000-0000-4000-8000-${String(500 + n).padStart(12, '0')}`;
-        await client.addClient(server.xui_inbound_id ?? 0, { id, email: `shared-${n}`, flow: '', limitIp: 0, totalGB: 0, expiryTime: 0, enable: true, tgId: 0, subId: `shared${String(n).padStart(10, '0')}`, comment: '' });
+        await client.addClient(server.xui_inbound_id ?? 0, {
+          id,
+          email: `shared-${n}`,
+          flow: '',
+          limitIp: 0,
+          totalGB: 0,
+          expiryTime: 0,
+          enable: true,
+          tgId: 0,
+          subId: `shared${String(n).padStart(10, '0')}`,
+          comment: '',
+        });
       }),
     );
     assert.equal(panel.state.clients().length, 12);
@@ -140,7 +183,12 @@ describe('createPanelResolver', () => {
     await assert.rejects(resolver.getPanel(99_999_999), isCode(ErrorCode.NOT_FOUND));
     const bare = await createServer(pool, { name: `bare-${serial}`, endpoint: 'b.example:443', actor: testActor });
     await assert.rejects(resolver.getPanel(bare.id), isCode(ErrorCode.PANEL_NOT_CONFIGURED));
-    const noCredentials = await createServer(pool, { name: `nocred-${serial}`, endpoint: 'c.example:443', xuiPanelUrl: 'http://127.0.0.1:9', actor: testActor });
+    const noCredentials = await createServer(pool, {
+      name: `nocred-${serial}`,
+      endpoint: 'c.example:443',
+      xuiPanelUrl: 'http://127.0.0.1:9',
+      actor: testActor,
+    });
     await assert.rejects(resolver.getPanel(noCredentials.id), isCode(ErrorCode.PANEL_NOT_CONFIGURED));
 
     const { panel, server } = await panelServer('v3');

@@ -38,7 +38,15 @@ async function stateOf(promoCodeId: number) {
 /** An order with the code, as startPurchase creates it: the payment and its reservation in one transaction. */
 async function order(userId: number, promoCodeId: number, amount = '199.00') {
   return pool.transaction(async (tx) => {
-    const { payment } = await createPayment(tx, { userId, subscriptionId: null, amount, method: 'card', provider: 'yookassa', promo: { promoCodeId, listPrice: '249.00' }, actor: testActor });
+    const { payment } = await createPayment(tx, {
+      userId,
+      subscriptionId: null,
+      amount,
+      method: 'card',
+      provider: 'yookassa',
+      promo: { promoCodeId, listPrice: '249.00' },
+      actor: testActor,
+    });
     const reserved = await reservePromo(tx, { promoCodeId, userId, paymentId: payment.id, now: now(), actor: testActor });
     return { payment, reserved };
   });
@@ -48,8 +56,15 @@ describe('promo codes until paid', () => {
   it('applyPromo stores the code in the database: pendingPromo finds it (in any process) until it is paid with', async () => {
     const user = await newUser(pool);
     const code = await newPromoCode(pool, { percentOff: 20 });
-    assert.deepEqual(await promos.applyPromo(user.id, ` ${code.code.toLowerCase()} `), { kind: 'applied', promo: { code: code.code, percentOff: 20, amountOffKopecks: null } });
-    assert.deepEqual(await createPromoService({ db: pool }).pendingPromo(user.id), { code: code.code, percentOff: 20, amountOffKopecks: null }, 'a new service (a restarted bot) still knows it');
+    assert.deepEqual(await promos.applyPromo(user.id, ` ${code.code.toLowerCase()} `), {
+      kind: 'applied',
+      promo: { code: code.code, percentOff: 20, amountOffKopecks: null },
+    });
+    assert.deepEqual(
+      await createPromoService({ db: pool }).pendingPromo(user.id),
+      { code: code.code, percentOff: 20, amountOffKopecks: null },
+      'a new service (a restarted bot) still knows it',
+    );
     assert.deepEqual(await promos.applyPromo(user.id, 'NO-SUCH'), { kind: 'invalid' });
 
     const { payment } = await order(user.id, code.id);
@@ -67,7 +82,11 @@ describe('promo codes until paid', () => {
     const first = await order(user.id, code.id);
     assert.equal(first.reserved?.status, 'reserved');
     assert.deepEqual(await stateOf(code.id), { redeemed: 1, rows: 1, statuses: ['reserved'] });
-    assert.equal(await findUsablePromo(pool, { code: code.code, userId: (await newUser(pool)).id, now: now() }), null, 'the last use is held for this user');
+    assert.equal(
+      await findUsablePromo(pool, { code: code.code, userId: (await newUser(pool)).id, now: now() }),
+      null,
+      'the last use is held for this user',
+    );
     assert.ok(await findUsablePromo(pool, { code: code.code, userId: user.id, now: now() }), 'the user holding it may still use it');
 
     const second = await order(user.id, code.id);
@@ -97,6 +116,9 @@ describe('promo codes until paid', () => {
     const { payment } = await order(user.id, fixed.id, '149.00');
     await markPaymentFailed(pool, { paymentId: payment.id, actor: testActor, reason: 'declined' });
     assert.deepEqual(await stateOf(fixed.id), { redeemed: 0, rows: 0, statuses: null });
-    await assert.rejects(pool.query(sql.unsafe`INSERT INTO promo_codes (code, percent_off, amount_off) VALUES ('BOTHKINDS', 10, 5)`), (error: unknown) => error instanceof CheckIntegrityConstraintViolationError && error.constraint === 'promo_codes_one_kind');
+    await assert.rejects(
+      pool.query(sql.unsafe`INSERT INTO promo_codes (code, percent_off, amount_off) VALUES ('BOTHKINDS', 10, 5)`),
+      (error: unknown) => error instanceof CheckIntegrityConstraintViolationError && error.constraint === 'promo_codes_one_kind',
+    );
   });
 });

@@ -36,7 +36,13 @@ before(async () => {
     starsApi: {
       async refundStarPayment(_userId, chargeId) {
         starsCalls.push(chargeId);
-        if (starsCalls.filter((id) => id === chargeId).length > 1) throw new GrammyError('x', { ok: false, error_code: 400, description: 'Bad Request: CHARGE_ALREADY_REFUNDED' }, 'refundStarPayment', {});
+        if (starsCalls.filter((id) => id === chargeId).length > 1)
+          throw new GrammyError(
+            'x',
+            { ok: false, error_code: 400, description: 'Bad Request: CHARGE_ALREADY_REFUNDED' },
+            'refundStarPayment',
+            {},
+          );
         return true;
       },
     },
@@ -64,7 +70,15 @@ after(async () => {
 async function paid(method: 'card' | 'crypto' | 'stars', amount: string, currency = 'RUB') {
   const row = await newActiveSubscription(db.pool, { planId: 1 });
   const provider = method === 'card' ? 'yookassa' : method === 'crypto' ? 'cryptopay' : 'telegram_stars';
-  const { payment } = await createPayment(db.pool, { userId: row.user_id, subscriptionId: row.id, amount, currency, method, provider, actor: testActor });
+  const { payment } = await createPayment(db.pool, {
+    userId: row.user_id,
+    subscriptionId: row.id,
+    amount,
+    currency,
+    method,
+    provider,
+    actor: testActor,
+  });
   return { row, payment };
 }
 
@@ -107,8 +121,17 @@ describe('refundPayment by method', () => {
       orderId: payment.id,
     });
     await db.pool.query(sql.unsafe`UPDATE stars_charges SET status = 'applied', decided_at = now() WHERE id = ${charge.id}`);
-    assert.deepEqual(await refunds.refundPayment(request(payment.id, 1)), { kind: 'refunded', to: 'stars', amount: '139.00', currency: 'XTR' });
-    assert.deepEqual(await refunds.refundPayment(request(payment.id, 2)), { kind: 'refunded', to: 'stars', amount: '139.00', currency: 'XTR' }, 'a repeat (Telegram: CHARGE_ALREADY_REFUNDED) is done, not an error');
+    assert.deepEqual(await refunds.refundPayment(request(payment.id, 1)), {
+      kind: 'refunded',
+      to: 'stars',
+      amount: '139.00',
+      currency: 'XTR',
+    });
+    assert.deepEqual(
+      await refunds.refundPayment(request(payment.id, 2)),
+      { kind: 'refunded', to: 'stars', amount: '139.00', currency: 'XTR' },
+      'a repeat (Telegram: CHARGE_ALREADY_REFUNDED) is done, not an error',
+    );
     assert.deepEqual(starsCalls, [`charge-${payment.id}`, `charge-${payment.id}`]);
     assert.equal(await countAuditLogs(db.pool, { action: 'payment.refunded_to_stars', entityId: payment.id }), 1);
     assert.ok(sent.some((message) => message.text.startsWith('Мы вернули 139 Stars')));
@@ -119,7 +142,12 @@ describe('refundPayment by method', () => {
     const pendingResult = await refunds.refundPayment(request(payment.id, 1));
     assert.deepEqual(pendingResult, { kind: 'refused', reason: 'not-completed' });
     await markPaymentCompleted(db.pool, { paymentId: payment.id, actor: testActor });
-    assert.deepEqual(await refunds.refundPayment(request(payment.id, 2)), { kind: 'refunded', to: 'balance', amount: '249.00', currency: 'RUB' });
+    assert.deepEqual(await refunds.refundPayment(request(payment.id, 2)), {
+      kind: 'refunded',
+      to: 'balance',
+      amount: '249.00',
+      currency: 'RUB',
+    });
     assert.ok(operatorCalls.includes(`refund:${row.id}:${payment.id}`));
     assert.deepEqual(await refunds.refundPayment({ ...request(987_654, 1) }), { kind: 'refused', reason: 'not-found' });
   });

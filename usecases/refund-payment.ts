@@ -28,7 +28,11 @@ export type RefundDestination = 'card' | 'stars' | 'balance';
 /** The outcome the operator sees. */
 export type RefundOutcome =
   | { kind: 'refunded'; to: RefundDestination; amount: string; currency: string }
-  | { kind: 'refused'; reason: 'not-found' | 'not-completed' | 'no-charge' | 'provider-refused' | 'provider-unavailable' | 'balance-refund-failed'; message?: string };
+  | {
+      kind: 'refused';
+      reason: 'not-found' | 'not-completed' | 'no-charge' | 'provider-refused' | 'provider-unavailable' | 'balance-refund-failed';
+      message?: string;
+    };
 
 /** Dependencies of {@link createRefunds}. */
 export interface RefundDeps {
@@ -58,10 +62,24 @@ export function createRefunds(deps: RefundDeps): Refunds {
   const log = deps.logger?.child({ component: 'refunds' });
 
   /** Marks the payment refunded (reversing its referral bonus) with the audit of where the money went. */
-  async function recordRefund(paymentId: number, userId: number, to: RefundDestination, detail: Record<string, string>, actor: Actor): Promise<void> {
+  async function recordRefund(
+    paymentId: number,
+    userId: number,
+    to: RefundDestination,
+    detail: Record<string, string>,
+    actor: Actor,
+  ): Promise<void> {
     await deps.db.transaction(async (tx) => {
       const { changed } = await markPaymentRefunded(tx, { paymentId, actor, reason: `refund_to_${to}` });
-      if (changed) await writeAuditLog(tx, { actor, action: `payment.refunded_to_${to}`, entityType: 'payment', entityId: paymentId, userId, details: detail });
+      if (changed)
+        await writeAuditLog(tx, {
+          actor,
+          action: `payment.refunded_to_${to}`,
+          entityType: 'payment',
+          entityId: paymentId,
+          userId,
+          details: detail,
+        });
     });
   }
 
@@ -82,7 +100,11 @@ export function createRefunds(deps: RefundDeps): Refunds {
     if (notification.status !== 'pending') return;
     try {
       const sent = await deps.sendText(user.telegram_id, text);
-      await markNotificationSent(deps.db, { notificationId: notification.id, telegramMessageId: sent.messageId, actor: { type: 'system', component: 'usecase:refunds' } });
+      await markNotificationSent(deps.db, {
+        notificationId: notification.id,
+        telegramMessageId: sent.messageId,
+        actor: { type: 'system', component: 'usecase:refunds' },
+      });
     } catch (error) {
       log?.warn({ paymentId, userId, err: error instanceof Error ? error.name : 'unknown' }, 'refund message not delivered');
     }
@@ -96,24 +118,37 @@ export function createRefunds(deps: RefundDeps): Refunds {
       const actor: Actor = { type: 'operator', telegramId: input.operatorTelegramId };
       const subscription = payment.subscription_id === null ? null : await getSubscription(deps.db, payment.subscription_id);
       const provider = deps.providers.byName[payment.provider as keyof PaymentProviders['byName']];
-      const external = (payment.payment_method === 'card' || payment.payment_method === 'sbp') && provider?.refund !== undefined && payment.external_id !== null;
+      const external =
+        (payment.payment_method === 'card' || payment.payment_method === 'sbp') &&
+        provider?.refund !== undefined &&
+        payment.external_id !== null;
       const stars = payment.payment_method === 'stars' && deps.starsApi !== undefined;
 
       if (!external && !stars) {
         if (subscription === null) return { kind: 'refused', reason: 'balance-refund-failed', message: 'the payment has no subscription' };
         if (payment.status === 'refunded') return { kind: 'refunded', to: 'balance', amount: payment.amount, currency: payment.currency };
         const result = await deps.operator.refund({ ...input, subscriptionId: subscription.id, paymentId: payment.id });
-        if (!result.ok) return { kind: 'refused', reason: 'balance-refund-failed', message: result.reason === 'rejected' ? result.message : result.reason };
+        if (!result.ok)
+          return {
+            kind: 'refused',
+            reason: 'balance-refund-failed',
+            message: result.reason === 'rejected' ? result.message : result.reason,
+          };
         return { kind: 'refunded', to: 'balance', amount: formatMoney(BigInt(result.value.amountKopecks)), currency: 'RUB' };
       }
 
       let to: RefundDestination;
       let detail: Record<string, string>;
       if (stars) {
-        const charge = (await listStarsChargesOfPayment(deps.db, payment.id)).find((row) => row.status === 'applied' || row.status === 'refunded');
+        const charge = (await listStarsChargesOfPayment(deps.db, payment.id)).find(
+          (row) => row.status === 'applied' || row.status === 'refunded',
+        );
         if (charge === undefined) return { kind: 'refused', reason: 'no-charge' };
         try {
-          const done = await refundStarsPayment(deps.starsApi as StarsRefundApi, { telegramUserId: charge.telegram_user_id, telegramPaymentChargeId: charge.telegram_payment_charge_id });
+          const done = await refundStarsPayment(deps.starsApi as StarsRefundApi, {
+            telegramUserId: charge.telegram_user_id,
+            telegramPaymentChargeId: charge.telegram_payment_charge_id,
+          });
           detail = { charge_id: String(charge.id), already_refunded: String(done.alreadyRefunded) };
         } catch (error) {
           log?.warn({ paymentId: payment.id, err: error instanceof Error ? error.name : 'unknown' }, 'Stars refund refused');
@@ -123,7 +158,11 @@ export function createRefunds(deps: RefundDeps): Refunds {
         to = 'stars';
       } else {
         try {
-          const refund = await provider?.refund?.({ externalId: payment.external_id ?? '', amountKopecks: parseMoney(payment.amount), idempotencyKey: `refund-payment-${payment.id}` });
+          const refund = await provider?.refund?.({
+            externalId: payment.external_id ?? '',
+            amountKopecks: parseMoney(payment.amount),
+            idempotencyKey: `refund-payment-${payment.id}`,
+          });
           if (refund === undefined || refund.status === 'canceled') return { kind: 'refused', reason: 'provider-refused' };
           detail = { refund_id: refund.refundId, status: refund.status };
         } catch (error) {
@@ -136,11 +175,16 @@ export function createRefunds(deps: RefundDeps): Refunds {
       await recordRefund(payment.id, payment.user_id, to, detail, actor);
       if (subscription !== null) {
         const cancelled = await deps.operator.cancel({ ...input, subscriptionId: subscription.id });
-        if (!cancelled.ok) log?.warn({ paymentId: payment.id, subscriptionId: subscription.id, reason: cancelled.reason }, 'refunded, but the subscription was not cancelled');
+        if (!cancelled.ok)
+          log?.warn(
+            { paymentId: payment.id, subscriptionId: subscription.id, reason: cancelled.reason },
+            'refunded, but the subscription was not cancelled',
+          );
       }
       const plan = subscription?.plan_id == null ? null : await getPlan(deps.db, subscription.plan_id);
       const user = await getUserById(deps.db, payment.user_id);
-      const params: Record<string, string | number> = to === 'stars' ? { stars: Number(payment.amount.split('.')[0]) } : { amountKopecks: parseMoney(payment.amount).toString() };
+      const params: Record<string, string | number> =
+        to === 'stars' ? { stars: Number(payment.amount.split('.')[0]) } : { amountKopecks: parseMoney(payment.amount).toString() };
       if (plan !== null) params['planName'] = planName(plan, notificationLocale(user?.language_code ?? null));
       await tell(payment.id, payment.user_id, params);
       return { kind: 'refunded', to, amount: payment.amount, currency: payment.currency };

@@ -32,8 +32,20 @@ let service: ServersService;
 
 before(async () => {
   db = await createTestDatabase();
-  v2 = await startFakePanel({ version: 'v2', username: 'admin', password: PASSWORD, inbounds: [realityTcpInbound(1, 443), tcpHttpInbound(2, 8080)] });
-  v3 = await startFakePanel({ version: 'v3', username: 'root', password: 'unused-password-1', apiToken: TOKEN, webBasePath: '/hidden', inbounds: [wsTlsInbound(3, 8443)] });
+  v2 = await startFakePanel({
+    version: 'v2',
+    username: 'admin',
+    password: PASSWORD,
+    inbounds: [realityTcpInbound(1, 443), tcpHttpInbound(2, 8080)],
+  });
+  v3 = await startFakePanel({
+    version: 'v3',
+    username: 'root',
+    password: 'unused-password-1',
+    apiToken: TOKEN,
+    webBasePath: '/hidden',
+    inbounds: [wsTlsInbound(3, 8443)],
+  });
   service = createServersService({ db: db.pool, secretBox: box, panelTimeoutMs: 2_000, reopenAfterSeconds: 3_600, actor: testActor });
 });
 after(async () => {
@@ -69,10 +81,22 @@ describe('servers service', () => {
 
   it('adds a panel row after testing it, stores the password only encrypted, and refuses what it cannot sell', async () => {
     const before = (await service.list()).length;
-    await rejects(service.add({ name: 'NL-x', access: { panelUrl: v2.url, webBasePath: '', username: 'admin', password: PASSWORD }, inboundId: 9 }), /no inbound 9.*1 \(vless/);
-    await rejects(service.add({ name: 'NL-x', access: { panelUrl: v2.url, webBasePath: '', username: 'admin', password: 'nope-nope' }, inboundId: 1 }), /PANEL_AUTH_FAILED/);
-    await rejects(service.add({ name: 'NL-x', access: { panelUrl: v2.url, webBasePath: '' }, inboundId: 1 }), /username and password, or an API token/);
-    await rejects(service.add({ name: 'NL-x', access: { panelUrl: `${v2.url}/path`, webBasePath: '', username: 'a', password: 'b' }, inboundId: 1 }), /without a path/);
+    await rejects(
+      service.add({ name: 'NL-x', access: { panelUrl: v2.url, webBasePath: '', username: 'admin', password: PASSWORD }, inboundId: 9 }),
+      /no inbound 9.*1 \(vless/,
+    );
+    await rejects(
+      service.add({ name: 'NL-x', access: { panelUrl: v2.url, webBasePath: '', username: 'admin', password: 'nope-nope' }, inboundId: 1 }),
+      /PANEL_AUTH_FAILED/,
+    );
+    await rejects(
+      service.add({ name: 'NL-x', access: { panelUrl: v2.url, webBasePath: '' }, inboundId: 1 }),
+      /username and password, or an API token/,
+    );
+    await rejects(
+      service.add({ name: 'NL-x', access: { panelUrl: `${v2.url}/path`, webBasePath: '', username: 'a', password: 'b' }, inboundId: 1 }),
+      /without a path/,
+    );
     assert.equal((await service.list()).length, before, 'nothing stored by a refused add');
 
     const { server, test } = await service.add({
@@ -103,7 +127,11 @@ describe('servers service', () => {
   });
 
   it('adds a v3 panel with an API token and a web base path', async () => {
-    const { server } = await service.add({ name: 'DE-ws', access: { panelUrl: v3.url, webBasePath: '/hidden/', apiToken: TOKEN }, inboundId: 3 });
+    const { server } = await service.add({
+      name: 'DE-ws',
+      access: { panelUrl: v3.url, webBasePath: '/hidden/', apiToken: TOKEN },
+      inboundId: 3,
+    });
     assert.equal(server.xui_web_base_path, '/hidden');
     assert.equal(server.endpoint, '127.0.0.1:8443');
     const summary = await service.show(server.id);
@@ -128,8 +156,17 @@ describe('servers service', () => {
     const subscription = await newActiveSubscription(db.pool);
     await claimServerSlot(db.pool, { subscriptionId: subscription.id, preferServerId: server.id, actor: testActor });
     await rejects(service.edit(server.id, { maxUsers: 0 }), /capacity/);
-    const edited = await service.edit(server.id, { name: 'rotated', location: 'Finland', endpoint: 'fi.example.com:443', maxUsers: 4, resetApiVersion: true });
-    assert.deepEqual([edited.name, edited.location, edited.endpoint, edited.max_users, edited.xui_api_version], ['rotated', 'Finland', 'fi.example.com:443', 4, null]);
+    const edited = await service.edit(server.id, {
+      name: 'rotated',
+      location: 'Finland',
+      endpoint: 'fi.example.com:443',
+      maxUsers: 4,
+      resetApiVersion: true,
+    });
+    assert.deepEqual(
+      [edited.name, edited.location, edited.endpoint, edited.max_users, edited.xui_api_version],
+      ['rotated', 'Finland', 'fi.example.com:443', 4, null],
+    );
     await recordServerHealth(db.pool, { serverId: server.id, up: false, error: 'PANEL_UNAVAILABLE: connection refused', actor: testActor });
     const listed = (await service.list()).find((entry) => entry.id === server.id);
     assert.ok(listed);
@@ -142,7 +179,11 @@ describe('servers service', () => {
   });
 
   it('disables, enables, re-opens only after a healthy spell (or forced), and removes an unused row', async () => {
-    const { server } = await service.add({ name: 'flaky', access: { panelUrl: v2.url, webBasePath: '', username: 'admin', password: PASSWORD }, inboundId: 1 });
+    const { server } = await service.add({
+      name: 'flaky',
+      access: { panelUrl: v2.url, webBasePath: '', username: 'admin', password: PASSWORD },
+      inboundId: 1,
+    });
     assert.equal((await service.disable(server.id)).closed_reason, 'operator');
     assert.equal((await service.enable(server.id)).is_active, true);
 
@@ -173,7 +214,10 @@ describe('servers service', () => {
     );
 
     await service.remove(server.id);
-    assert.equal((await service.list()).some((entry) => entry.id === server.id), false);
+    assert.equal(
+      (await service.list()).some((entry) => entry.id === server.id),
+      false,
+    );
     assert.equal(await countAuditLogs(db.pool, { action: 'server.removed', entityId: server.id }), 1);
   });
 });

@@ -73,8 +73,7 @@ export interface InboundSummary {
 
 /** What testing a panel found. Never carries a secret. */
 export type ConnectionTest =
-  | { ok: true; apiVersion: PanelApiVersion; latencyMs: number; inbounds: InboundSummary[] }
-  | { ok: false; error: string; message: string };
+  { ok: true; apiVersion: PanelApiVersion; latencyMs: number; inbounds: InboundSummary[] } | { ok: false; error: string; message: string };
 
 /** A server to add. */
 export interface AddServerInput {
@@ -190,7 +189,11 @@ export function createServersService(deps: ServersServiceDeps) {
     const hasToken = access.apiToken !== undefined && access.apiToken !== null && access.apiToken !== '';
     const hasLogin = (access.username ?? '') !== '' && (access.password ?? '') !== '';
     if (!hasToken && !hasLogin) throw new InvalidInputError('give a username and password, or an API token (v3 panels)');
-    return { ...access, panelUrl: parse(panelUrlSchema, access.panelUrl, 'panel URL'), webBasePath: parse(webBasePathSchema, access.webBasePath, 'web base path') };
+    return {
+      ...access,
+      panelUrl: parse(panelUrlSchema, access.panelUrl, 'panel URL'),
+      webBasePath: parse(webBasePathSchema, access.webBasePath, 'web base path'),
+    };
   }
 
   /** Logs in (or uses the token), detects the generation and lists the inbounds. */
@@ -231,9 +234,12 @@ export function createServersService(deps: ServersServiceDeps) {
 
   function requireSellableInbound(test: Extract<ConnectionTest, { ok: true }>, inboundId: number): InboundSummary {
     const inbound = test.inbounds.find((candidate) => candidate.id === inboundId);
-    const offered = test.inbounds.map((candidate) => `${candidate.id} (${candidate.protocol}/${candidate.network}/${candidate.security} :${candidate.port})`).join(', ');
+    const offered = test.inbounds
+      .map((candidate) => `${candidate.id} (${candidate.protocol}/${candidate.network}/${candidate.security} :${candidate.port})`)
+      .join(', ');
     if (inbound === undefined) throw new InvalidInputError(`the panel has no inbound ${inboundId}; it has: ${offered || 'none'}`);
-    if (inbound.protocol !== 'vless') throw new InvalidInputError(`inbound ${inboundId} is ${inbound.protocol}, not vless; VLESS inbounds: ${offered}`);
+    if (inbound.protocol !== 'vless')
+      throw new InvalidInputError(`inbound ${inboundId} is ${inbound.protocol}, not vless; VLESS inbounds: ${offered}`);
     return inbound;
   }
 
@@ -321,12 +327,15 @@ export function createServersService(deps: ServersServiceDeps) {
       const checked: ServerChanges = { ...changes };
       if (changes.name !== undefined) checked.name = parse(nameSchema, changes.name, 'name');
       if (changes.endpoint !== undefined) checked.endpoint = parse(endpointSchema, changes.endpoint, 'endpoint');
-      if (changes.xuiPanelUrl !== undefined && changes.xuiPanelUrl !== null) checked.xuiPanelUrl = parse(panelUrlSchema, changes.xuiPanelUrl, 'panel URL');
+      if (changes.xuiPanelUrl !== undefined && changes.xuiPanelUrl !== null)
+        checked.xuiPanelUrl = parse(panelUrlSchema, changes.xuiPanelUrl, 'panel URL');
       if (changes.xuiWebBasePath !== undefined) checked.xuiWebBasePath = parse(webBasePathSchema, changes.xuiWebBasePath, 'web base path');
-      if (changes.xuiInboundId !== undefined && changes.xuiInboundId !== null) checked.xuiInboundId = parse(z.number().int().positive(), changes.xuiInboundId, 'inbound id');
+      if (changes.xuiInboundId !== undefined && changes.xuiInboundId !== null)
+        checked.xuiInboundId = parse(z.number().int().positive(), changes.xuiInboundId, 'inbound id');
       if (changes.maxUsers !== undefined) {
         checked.maxUsers = parse(z.number().int().positive(), changes.maxUsers, 'capacity');
-        if (checked.maxUsers < server.current_users) throw new InvalidInputError(`capacity ${checked.maxUsers} is below the ${server.current_users} users already placed`);
+        if (checked.maxUsers < server.current_users)
+          throw new InvalidInputError(`capacity ${checked.maxUsers} is below the ${server.current_users} users already placed`);
       }
       return updateServer(db, { serverId, changes: checked, actor });
     },
@@ -355,7 +364,8 @@ export function createServersService(deps: ServersServiceDeps) {
           password: credentials.password === undefined ? current.password : credentials.password,
           apiToken: credentials.apiToken === undefined ? current.apiToken : credentials.apiToken,
         });
-        if (!test.ok) throw new InvalidInputError(`the new credentials failed the panel test (${test.error}): ${test.message}; nothing was changed`);
+        if (!test.ok)
+          throw new InvalidInputError(`the new credentials failed the panel test (${test.error}): ${test.message}; nothing was changed`);
       }
       const updated = await setServerPanelCredentials(db, { serverId, box: deps.secretBox, ...credentials, actor });
       return { server: updated, test };
@@ -375,7 +385,10 @@ export function createServersService(deps: ServersServiceDeps) {
      * Re-opens a closed server once it has been healthy for `reopenAfterSeconds` (`force` skips the
      * check). @throws RecordNotFoundError
      */
-    async reopen(serverId: number, options: { force?: boolean } = {}): Promise<{ reopened: boolean; reason?: ReopenRefusal; server: VpnServerRow }> {
+    async reopen(
+      serverId: number,
+      options: { force?: boolean } = {},
+    ): Promise<{ reopened: boolean; reason?: ReopenRefusal; server: VpnServerRow }> {
       return reopenServer(db, { serverId, healthyForSeconds: deps.reopenAfterSeconds, force: options.force === true, actor });
     },
 

@@ -20,8 +20,14 @@ after(async () => kit.close());
 describe('setLanguage and plan names', () => {
   it('every seeded plan has an English name; planName picks by locale', async () => {
     const plans = await listActivePlans(kit.pool);
-    assert.deepEqual(plans.map((plan) => planName(plan, 'en')), ['1 month', '3 months', '6 months', '12 months']);
-    assert.deepEqual(plans.map((plan) => planName(plan, 'ru')), ['1 месяц', '3 месяца', '6 месяцев', '12 месяцев']);
+    assert.deepEqual(
+      plans.map((plan) => planName(plan, 'en')),
+      ['1 month', '3 months', '6 months', '12 months'],
+    );
+    assert.deepEqual(
+      plans.map((plan) => planName(plan, 'ru')),
+      ['1 месяц', '3 месяца', '6 месяцев', '12 месяцев'],
+    );
     assert.equal(planName({ name: 'Особый', name_en: null }, 'en'), 'Особый', 'falls back to the Russian name');
   });
 
@@ -29,12 +35,24 @@ describe('setLanguage and plan names', () => {
     const languages = createLanguageService({ db: kit.pool });
     const user = await newUser(kit.pool);
     const row = await newActiveSubscription(kit.pool, { userId: user.id, planId: kit.monthPlan.id });
-    await kit.activities.notifyUser({ userId: user.id, kind: 'renewed', key: `renewed:${row.id}:ru`, subscriptionId: row.id, params: { endsAt: '2026-12-01T00:00:00.000Z' } });
+    await kit.activities.notifyUser({
+      userId: user.id,
+      kind: 'renewed',
+      key: `renewed:${row.id}:ru`,
+      subscriptionId: row.id,
+      params: { endsAt: '2026-12-01T00:00:00.000Z' },
+    });
     assert.match(String(kit.fake.sent(user.telegram_id)[0]?.params['text']), /^Подписка «1 месяц» продлена/);
 
     await languages.setLanguage(user.id, 'en');
     assert.equal((await getUserById(kit.pool, user.id))?.language_code, 'en');
-    await kit.activities.notifyUser({ userId: user.id, kind: 'renewed', key: `renewed:${row.id}:en`, subscriptionId: row.id, params: { endsAt: '2026-12-01T00:00:00.000Z' } });
+    await kit.activities.notifyUser({
+      userId: user.id,
+      kind: 'renewed',
+      key: `renewed:${row.id}:en`,
+      subscriptionId: row.id,
+      params: { endsAt: '2026-12-01T00:00:00.000Z' },
+    });
     assert.match(String(kit.fake.sent(user.telegram_id)[1]?.params['text']), /^Your subscription “1 month” is renewed/);
     await assert.rejects(languages.setLanguage(user.id, 'de' as never), RangeError);
   });

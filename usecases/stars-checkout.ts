@@ -45,8 +45,19 @@ export function createStarsCheckout(deps: { db: DatabasePool; payments: PaymentW
     const order =
       payment === null || payment.payment_method !== 'stars' || payer === null
         ? null
-        : { id: payment.id, status: payment.status, currency: payment.currency, amountStars: starsOfAmountText(payment.amount), payerTelegramId: payer.telegram_id };
-    const decision = checkPreCheckout(order, { from: { id: input.telegramId }, currency: input.currency, total_amount: input.totalAmount, invoice_payload: input.invoicePayload });
+        : {
+            id: payment.id,
+            status: payment.status,
+            currency: payment.currency,
+            amountStars: starsOfAmountText(payment.amount),
+            payerTelegramId: payer.telegram_id,
+          };
+    const decision = checkPreCheckout(order, {
+      from: { id: input.telegramId },
+      currency: input.currency,
+      total_amount: input.totalAmount,
+      invoice_payload: input.invoicePayload,
+    });
     return decision.ok ? { ok: true, paymentId: decision.orderId } : { ok: false, reason: REFUSAL[decision.reason] };
   }
 
@@ -68,7 +79,9 @@ export function createStarsCheckout(deps: { db: DatabasePool; payments: PaymentW
      * @idempotency telegramPaymentChargeId
      * @throws database errors of the store only (the caller must not tell the user to pay again)
      */
-    async completeStarsPayment(input: StarsCheckoutInput & { telegramPaymentChargeId: string; providerPaymentChargeId: string; raw?: Record<string, unknown> }): Promise<{ status: 'accepted' | 'duplicate' }> {
+    async completeStarsPayment(
+      input: StarsCheckoutInput & { telegramPaymentChargeId: string; providerPaymentChargeId: string; raw?: Record<string, unknown> },
+    ): Promise<{ status: 'accepted' | 'duplicate' }> {
       const { created, charge } = await recordStarsCharge(deps.db, {
         telegramPaymentChargeId: input.telegramPaymentChargeId,
         providerPaymentChargeId: input.providerPaymentChargeId,
@@ -89,7 +102,10 @@ export function createStarsCheckout(deps: { db: DatabasePool; payments: PaymentW
       try {
         await startStarsChargeSettlement(deps.payments, charge.id);
       } catch (error) {
-        deps.logger?.warn({ chargeId: charge.id, err: error instanceof Error ? error.name : 'unknown' }, 'could not start the Stars settlement; the reconciler will');
+        deps.logger?.warn(
+          { chargeId: charge.id, err: error instanceof Error ? error.name : 'unknown' },
+          'could not start the Stars settlement; the reconciler will',
+        );
       }
       return { status: created ? 'accepted' : 'duplicate' };
     },

@@ -127,7 +127,13 @@ export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseServic
    * @returns null when the promo code was used up between the check and the redemption;
    *   'not-renewable' when the subscription to renew cannot be renewed
    */
-  async function paymentFor(input: PurchaseInput, price: Price, provider: string, promo: AppliedPromo | null, now: Date): Promise<PaymentRow | 'not-renewable' | null> {
+  async function paymentFor(
+    input: PurchaseInput,
+    price: Price,
+    provider: string,
+    promo: AppliedPromo | null,
+    now: Date,
+  ): Promise<PaymentRow | 'not-renewable' | null> {
     const actor: Actor = { type: 'user', userId: input.userId };
     try {
       return await paymentTransaction(input, price, provider, promo, now, actor);
@@ -139,9 +145,30 @@ export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseServic
   }
 
   /** A gift's order: a payment without a subscription, and the gift it buys. */
-  async function giftOrder(tx: CommonQueryMethods, input: PurchaseInput, price: Price, provider: string, promo: AppliedPromo | null, now: Date, actor: Actor): Promise<PaymentRow> {
-    const { payment } = await createPayment(tx, { userId: input.userId, subscriptionId: null, amount: price.amount, currency: price.currency, method: input.method, provider, promo, actor });
-    if (promo !== null && (await reservePromo(tx, { promoCodeId: promo.promoCodeId, userId: input.userId, paymentId: payment.id, now, actor })) === null) throw new PromoNoLongerUsable();
+  async function giftOrder(
+    tx: CommonQueryMethods,
+    input: PurchaseInput,
+    price: Price,
+    provider: string,
+    promo: AppliedPromo | null,
+    now: Date,
+    actor: Actor,
+  ): Promise<PaymentRow> {
+    const { payment } = await createPayment(tx, {
+      userId: input.userId,
+      subscriptionId: null,
+      amount: price.amount,
+      currency: price.currency,
+      method: input.method,
+      provider,
+      promo,
+      actor,
+    });
+    if (
+      promo !== null &&
+      (await reservePromo(tx, { promoCodeId: promo.promoCodeId, userId: input.userId, paymentId: payment.id, now, actor })) === null
+    )
+      throw new PromoNoLongerUsable();
     await createGift(tx, { buyerUserId: input.userId, planId: input.planId, paymentId: payment.id, actor });
     return payment;
   }
@@ -152,7 +179,9 @@ export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseServic
    * back). A pending, cancelled or long-ended one (its client deleted) is 'not-renewable'.
    */
   async function renewable(tx: CommonQueryMethods, input: PurchaseInput, now: Date): Promise<SubscriptionRow | 'not-renewable'> {
-    const row = await tx.maybeOne(sql.type(subscriptionRow)`SELECT * FROM subscriptions WHERE id = ${input.renewSubscriptionId ?? 0} FOR UPDATE`);
+    const row = await tx.maybeOne(
+      sql.type(subscriptionRow)`SELECT * FROM subscriptions WHERE id = ${input.renewSubscriptionId ?? 0} FOR UPDATE`,
+    );
     if (row === null || row.user_id !== input.userId || row.plan_id !== input.planId) return 'not-renewable';
     if (row.status === 'active') return row;
     const graceEnd = (row.end_date?.getTime() ?? 0) + (deps.graceHours ?? DEFAULT_GRACE_HOURS) * HOUR_MS;
@@ -160,7 +189,14 @@ export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseServic
     return 'not-renewable';
   }
 
-  async function paymentTransaction(input: PurchaseInput, price: Price, provider: string, promo: AppliedPromo | null, now: Date, actor: Actor): Promise<PaymentRow> {
+  async function paymentTransaction(
+    input: PurchaseInput,
+    price: Price,
+    provider: string,
+    promo: AppliedPromo | null,
+    now: Date,
+    actor: Actor,
+  ): Promise<PaymentRow> {
     return deps.db.transaction(async (tx) => {
       if (input.gift === true) return giftOrder(tx, input, price, provider, promo, now, actor);
       const existing =
@@ -169,9 +205,18 @@ export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseServic
           : await renewable(tx, input, now);
       if (existing === 'not-renewable') throw new NotRenewable();
       if (existing !== null && input.method !== 'balance') {
-        const reusable = await findPendingPayment(tx, { subscriptionId: existing.id, method: input.method, ...price, promoCodeId: promo?.promoCodeId ?? null });
+        const reusable = await findPendingPayment(tx, {
+          subscriptionId: existing.id,
+          method: input.method,
+          ...price,
+          promoCodeId: promo?.promoCodeId ?? null,
+        });
         if (reusable !== null && reusable.provider === provider) {
-          if (promo !== null && (await reservePromo(tx, { promoCodeId: promo.promoCodeId, userId: input.userId, paymentId: reusable.id, now, actor })) === null) throw new PromoNoLongerUsable();
+          if (
+            promo !== null &&
+            (await reservePromo(tx, { promoCodeId: promo.promoCodeId, userId: input.userId, paymentId: reusable.id, now, actor })) === null
+          )
+            throw new PromoNoLongerUsable();
           return reusable;
         }
       }
@@ -188,7 +233,13 @@ export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseServic
       });
       if (promo !== null) {
         // Reserved now, consumed when the payment completes, released if it is cancelled or fails.
-        const reserved = await reservePromo(tx, { promoCodeId: promo.promoCodeId, userId: input.userId, paymentId: payment.id, now, actor });
+        const reserved = await reservePromo(tx, {
+          promoCodeId: promo.promoCodeId,
+          userId: input.userId,
+          paymentId: payment.id,
+          now,
+          actor,
+        });
         if (reserved === null) throw new PromoNoLongerUsable();
       }
       return payment;
@@ -212,7 +263,12 @@ export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseServic
       }
       const price = priceOf(promoRow === null ? listKopecks : discountedKopecks(listKopecks, promoRow), input.method);
       const listPrice = promoRow === null ? undefined : priceOf(listKopecks, input.method);
-      if (!methods.includes(input.method) || provider === undefined || price === undefined || (promoRow !== null && listPrice === undefined)) {
+      if (
+        !methods.includes(input.method) ||
+        provider === undefined ||
+        price === undefined ||
+        (promoRow !== null && listPrice === undefined)
+      ) {
         return { kind: 'rejected', reason: 'method-unavailable' };
       }
       if (input.method === 'balance' && parseMoney(await getBalance(deps.db, input.userId)) < parseMoney(price.amount)) {
@@ -226,18 +282,25 @@ export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseServic
       try {
         state = await startPaymentAndWaitForInvoice(deps.payments, payment, deps.invoiceWaitMs ?? 15_000);
       } catch (error) {
-        log?.warn({ paymentId: payment.id, err: error instanceof Error ? error.name : 'unknown' }, 'payment workflow did not answer in time');
+        log?.warn(
+          { paymentId: payment.id, err: error instanceof Error ? error.name : 'unknown' },
+          'payment workflow did not answer in time',
+        );
         return { kind: 'rejected', reason: 'method-unavailable' };
       }
       switch (state.phase) {
         case 'completed':
           return { kind: 'done' };
         case 'awaiting':
-          if (input.method === 'stars' && price.stars !== undefined) return { kind: 'stars-invoice', payload: starsInvoicePayload(payment.id), stars: price.stars };
+          if (input.method === 'stars' && price.stars !== undefined)
+            return { kind: 'stars-invoice', payload: starsInvoicePayload(payment.id), stars: price.stars };
           if (state.confirmationUrl !== null) return { kind: 'redirect', url: state.confirmationUrl };
           return { kind: 'rejected', reason: 'method-unavailable' };
         case 'failed':
-          return { kind: 'rejected', reason: state.failureReason === 'insufficient-balance' ? 'insufficient-balance' : 'method-unavailable' };
+          return {
+            kind: 'rejected',
+            reason: state.failureReason === 'insufficient-balance' ? 'insufficient-balance' : 'method-unavailable',
+          };
         case 'creating':
         case 'cancelled':
           return { kind: 'rejected', reason: 'method-unavailable' };

@@ -62,7 +62,9 @@ export function createTrialService(deps: TrialServiceDeps): TrialService {
       if (user.trial_used_at !== null) return 'already-used';
       const subscriptions = await listUserSubscriptions(tx, userId);
       if (subscriptions.some((subscription) => subscription.status === 'active')) return 'has-subscription';
-      return (await findUnpaidPendingSubscription(tx, { userId, planId })) ?? (await createPendingSubscription(tx, { userId, planId, actor }));
+      return (
+        (await findUnpaidPendingSubscription(tx, { userId, planId })) ?? (await createPendingSubscription(tx, { userId, planId, actor }))
+      );
     });
   }
 
@@ -74,7 +76,10 @@ export function createTrialService(deps: TrialServiceDeps): TrialService {
       if (cheapest === undefined) return { kind: 'refused', reason: 'unavailable' };
       const subscription = await trialSubscription(userId, cheapest.id);
       if (typeof subscription === 'string') return { kind: 'refused', reason: subscription };
-      await signalWithStartSubscription(deps, { subscriptionId: subscription.id, userId, planId: cheapest.id }, 'trialGranted', { days, ...(deps.trialSeconds === undefined ? {} : { seconds: deps.trialSeconds }) });
+      await signalWithStartSubscription(deps, { subscriptionId: subscription.id, userId, planId: cheapest.id }, 'trialGranted', {
+        days,
+        ...(deps.trialSeconds === undefined ? {} : { seconds: deps.trialSeconds }),
+      });
       return { kind: 'started', days, subscriptionId: subscription.id };
     },
   };

@@ -14,7 +14,10 @@ const REQUIRED = {
 describe('worker config: operator alerts and the orphan sweep', () => {
   it('sends alerts to every admin by default, to ALERT_CHAT_ID (a group id too) when set', () => {
     assert.deepEqual(alertChatIds(loadWorkerConfig({ ...REQUIRED, ADMIN_TELEGRAM_IDS: '111, 222' })), [111, 222]);
-    assert.deepEqual(alertChatIds(loadWorkerConfig({ ...REQUIRED, ADMIN_TELEGRAM_IDS: '111', ALERT_CHAT_ID: '-1001234567890' })), [-1001234567890]);
+    assert.deepEqual(
+      alertChatIds(loadWorkerConfig({ ...REQUIRED, ADMIN_TELEGRAM_IDS: '111', ALERT_CHAT_ID: '-1001234567890' })),
+      [-1001234567890],
+    );
     assert.deepEqual(alertChatIds(loadWorkerConfig(REQUIRED)), []);
   });
 
@@ -27,7 +30,12 @@ describe('worker config: operator alerts and the orphan sweep', () => {
   });
 
   it('refuses a chat id of 0, a non-number, or a bad admin list', () => {
-    for (const bad of [{ ALERT_CHAT_ID: '0' }, { ALERT_CHAT_ID: 'ops' }, { ADMIN_TELEGRAM_IDS: '12,abc' }, { ORPHAN_SWEEP_INTERVAL_SECONDS: '5' }]) {
+    for (const bad of [
+      { ALERT_CHAT_ID: '0' },
+      { ALERT_CHAT_ID: 'ops' },
+      { ADMIN_TELEGRAM_IDS: '12,abc' },
+      { ORPHAN_SWEEP_INTERVAL_SECONDS: '5' },
+    ]) {
       assert.throws(() => loadWorkerConfig({ ...REQUIRED, ...bad }), ConfigError);
     }
   });
@@ -42,7 +50,12 @@ describe('worker config: operator alerts and the orphan sweep', () => {
     const tuned = loadWorkerConfig({ ...REQUIRED, WORKER_MAX_CACHED_WORKFLOWS: '2000', DATABASE_POOL_SIZE: '40' });
     assert.equal(tuned.WORKER_MAX_CACHED_WORKFLOWS, 2000);
     assert.equal(tuned.DATABASE_POOL_SIZE, 40);
-    for (const bad of [{ WORKER_MAX_CACHED_WORKFLOWS: '1' }, { WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '1' }, { DATABASE_POOL_SIZE: '0' }, { WORKER_MAX_CONCURRENT_ACTIVITIES: 'many' }]) {
+    for (const bad of [
+      { WORKER_MAX_CACHED_WORKFLOWS: '1' },
+      { WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '1' },
+      { DATABASE_POOL_SIZE: '0' },
+      { WORKER_MAX_CONCURRENT_ACTIVITIES: 'many' },
+    ]) {
       assert.throws(() => loadWorkerConfig({ ...REQUIRED, ...bad }), ConfigError);
     }
   });

@@ -12,11 +12,15 @@ export const workerConfigSchema = z.object({
   ...paymentFields,
   PAYMENT_RETURN_URL: baseUrl()
     .optional()
-    .describe('Where payment providers send the payer back after paying (e.g. https://t.me/<bot>); default <PUBLIC_BASE_URL>/payments/return'),
+    .describe(
+      'Where payment providers send the payer back after paying (e.g. https://t.me/<bot>); default <PUBLIC_BASE_URL>/payments/return',
+    ),
   TEMPORAL_METRICS_PORT: z
     .union([z.literal('disabled'), z.coerce.number().int().min(1).max(65535)])
     .default('disabled')
-    .describe("Port on which the Temporal SDK serves its own Prometheus metrics (task slots, poll and schedule-to-start latencies, failures), or 'disabled'"),
+    .describe(
+      "Port on which the Temporal SDK serves its own Prometheus metrics (task slots, poll and schedule-to-start latencies, failures), or 'disabled'",
+    ),
   WORKER_SHUTDOWN_GRACE_MS: z.coerce
     .number()
     .int()
@@ -29,7 +33,7 @@ export const workerConfigSchema = z.object({
     .min(2)
     .default(250)
     .describe(
-      'Most workflows kept in the worker\'s sticky cache; the rest are replayed from history when they wake. Bounds worker RSS (about 1.5 MiB each on top of ~450 MiB measured by bench scale) whatever the number of open subscriptions',
+      "Most workflows kept in the worker's sticky cache; the rest are replayed from history when they wake. Bounds worker RSS (about 1.5 MiB each on top of ~450 MiB measured by bench scale) whatever the number of open subscriptions",
     ),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce
     .number()
@@ -42,28 +46,36 @@ export const workerConfigSchema = z.object({
     .int()
     .min(1)
     .default(40)
-    .describe('Activities (panel, Telegram, longer database work) the worker runs at once; the short database steps of the key path are local activities with their own slots (WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES), so slow panel calls cannot hold them up'),
+    .describe(
+      'Activities (panel, Telegram, longer database work) the worker runs at once; the short database steps of the key path are local activities with their own slots (WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES), so slow panel calls cannot hold them up',
+    ),
   WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce
     .number()
     .int()
     .min(1)
     .default(20)
-    .describe('Local activities (short database steps run inside the workflow task) the worker runs at once; at most DATABASE_POOL_SIZE is useful'),
+    .describe(
+      'Local activities (short database steps run inside the workflow task) the worker runs at once; at most DATABASE_POOL_SIZE is useful',
+    ),
   DATABASE_POOL_SIZE: z.coerce
     .number()
     .int()
     .min(2)
     .max(200)
     .default(20)
-    .describe('Postgres connections of the worker\'s pool: local activities plus the database activities running at once'),
+    .describe("Postgres connections of the worker's pool: local activities plus the database activities running at once"),
   PANEL_CREDENTIALS_KEY: z
     .string()
     .refine(isSecretKey, 'must be 32 bytes given as 64 hex characters or base64')
-    .describe('Key that encrypts 3X-UI panel passwords and API tokens stored in vpn_servers: 32 bytes as 64 hex characters or base64; another key cannot read the stored secrets (secret)'),
+    .describe(
+      'Key that encrypts 3X-UI panel passwords and API tokens stored in vpn_servers: 32 bytes as 64 hex characters or base64; another key cannot read the stored secrets (secret)',
+    ),
   CLIENT_ID_SALT: z
     .string()
     .min(16, 'must be at least 16 characters')
-    .describe('Secret from which 3X-UI client uuids and emails derive; changing it changes the identity of clients not yet recorded (secret, >= 16 characters)'),
+    .describe(
+      'Secret from which 3X-UI client uuids and emails derive; changing it changes the identity of clients not yet recorded (secret, >= 16 characters)',
+    ),
   PUBLIC_BASE_URL: baseUrl().describe(
     'Public base URL of the api, e.g. https://vpn.example.com; subscription URLs are <PUBLIC_BASE_URL>/sub/<token> (npm run dev: http://127.0.0.1:<API_PORT>)',
   ),
@@ -88,7 +100,9 @@ export const workerConfigSchema = z.object({
     .enum(['true', 'false'])
     .default('false')
     .transform((value) => value === 'true')
-    .describe("Whether the panel-health-probe Schedule re-opens a server the failover closed once it stayed healthy for PANEL_REOPEN_AFTER_SECONDS ('true'), or only `npm run servers -- reopen` does ('false')"),
+    .describe(
+      "Whether the panel-health-probe Schedule re-opens a server the failover closed once it stayed healthy for PANEL_REOPEN_AFTER_SECONDS ('true'), or only `npm run servers -- reopen` does ('false')",
+    ),
   TRAFFIC_SYNC_INTERVAL_SECONDS: z.coerce
     .number()
     .int()
@@ -106,7 +120,9 @@ export const workerConfigSchema = z.object({
     .int()
     .min(1)
     .default(20)
-    .describe('Most destructive repairs (client deletes and disables) the panel reconciler makes on one server per run; the rest wait for later runs and operators are alerted'),
+    .describe(
+      'Most destructive repairs (client deletes and disables) the panel reconciler makes on one server per run; the rest wait for later runs and operators are alerted',
+    ),
   PAYMENT_RECONCILE_INTERVAL_SECONDS: z.coerce
     .number()
     .int()
@@ -122,11 +138,15 @@ export const workerConfigSchema = z.object({
   INVARIANTS_CHECK_INTERVAL_SECONDS: z
     .union([z.literal('disabled'), z.coerce.number().int().min(60)])
     .default(3600)
-    .describe("How often the invariants-check Schedule checks payments, slots, panel clients, key messages and balances and alerts operators about violations, in seconds (>= 60), or 'disabled'"),
+    .describe(
+      "How often the invariants-check Schedule checks payments, slots, panel clients, key messages and balances and alerts operators about violations, in seconds (>= 60), or 'disabled'",
+    ),
   STARS_RECONCILE_INTERVAL_SECONDS: z
     .union([z.literal('disabled'), z.coerce.number().int().min(10)])
     .default(120)
-    .describe("How often the stars-reconcile Schedule reads Telegram's getStarTransactions and settles Stars charges without a completed payment (apply or refund), in seconds (>= 10), or 'disabled'"),
+    .describe(
+      "How often the stars-reconcile Schedule reads Telegram's getStarTransactions and settles Stars charges without a completed payment (apply or refund), in seconds (>= 10), or 'disabled'",
+    ),
   STARS_SETTLE_AFTER_SECONDS: z.coerce
     .number()
     .int()
@@ -162,8 +182,20 @@ export const workerConfigSchema = z.object({
       return [...new Set(hours)].sort((a, b) => b - a);
     })
     .describe('Hours before the end of a paid period at which reminders go out, each once (e.g. 72,24)'),
-  LIFECYCLE_GRACE_HOURS: z.coerce.number().int().min(0).max(24 * 90).default(72).describe('Hours after the end during which a payment re-enables the same key'),
-  AUTO_RENEW_LEAD_HOURS: z.coerce.number().int().min(1).max(24 * 30).default(24).describe('Hours before the end at which auto-renewal from balance is tried'),
+  LIFECYCLE_GRACE_HOURS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(24 * 90)
+    .default(72)
+    .describe('Hours after the end during which a payment re-enables the same key'),
+  AUTO_RENEW_LEAD_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 30)
+    .default(24)
+    .describe('Hours before the end at which auto-renewal from balance is tried'),
   PROVISION_DELAY_NOTICE_SECONDS: z.coerce
     .number()
     .int()
@@ -178,7 +210,9 @@ export const workerConfigSchema = z.object({
     .int()
     .refine((id) => id !== 0 && Number.isSafeInteger(id), 'must be a Telegram chat id (negative for groups)')
     .optional()
-    .describe('Telegram chat that receives operator alerts (a group: negative id; the bot must be a member); default each of ADMIN_TELEGRAM_IDS'),
+    .describe(
+      'Telegram chat that receives operator alerts (a group: negative id; the bot must be a member); default each of ADMIN_TELEGRAM_IDS',
+    ),
   ALERT_MAX_PER_KIND_PER_MINUTE: z.coerce
     .number()
     .int()
@@ -190,26 +224,28 @@ export const workerConfigSchema = z.object({
     .int()
     .min(10)
     .default(180)
-    .describe('How often the orphan-sweep Schedule looks for unapplied payments, clientless active subscriptions and late provider successes, in seconds (>= 10)'),
+    .describe(
+      'How often the orphan-sweep Schedule looks for unapplied payments, clientless active subscriptions and late provider successes, in seconds (>= 10)',
+    ),
   ORPHAN_SWEEP_AFTER_SECONDS: z.coerce
     .number()
     .int()
     .min(10)
     .default(90)
     .describe('How long a payment or subscription must stay in an orphan state before the sweep repairs it, in seconds (>= 10)'),
-  ORPHAN_SWEEP_LIMIT: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(1000)
-    .default(25)
-    .describe('Most orphans each sweep repairs per run'),
+  ORPHAN_SWEEP_LIMIT: z.coerce.number().int().min(1).max(1000).default(25).describe('Most orphans each sweep repairs per run'),
   BACKUP_DIR: z
     .string()
     .regex(/^\//, 'must be an absolute path')
     .optional()
     .describe('Folder the database-backup Schedule writes pg_dump files (custom format) to, writable by the worker; unset = no backups'),
-  BACKUP_KEEP: z.coerce.number().int().min(1).max(1000).default(7).describe('Newest backups kept in BACKUP_DIR; older ones are deleted after each backup'),
+  BACKUP_KEEP: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(7)
+    .describe('Newest backups kept in BACKUP_DIR; older ones are deleted after each backup'),
   BACKUP_INTERVAL_SECONDS: z.coerce
     .number()
     .int()

@@ -41,7 +41,9 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    ...(options.workflowBundlePath === undefined ? { workflowsPath: WORKFLOWS_PATH } : { workflowBundle: { codePath: options.workflowBundlePath } }),
+    ...(options.workflowBundlePath === undefined
+      ? { workflowsPath: WORKFLOWS_PATH }
+      : { workflowBundle: { codePath: options.workflowBundlePath } }),
     activities: createActivities(options.deps),
     shutdownGraceTime: options.shutdownGraceTimeMs ?? 30_000,
     // One V8 context shared by every cached workflow (the SDK default since 1.11, stated because

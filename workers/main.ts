@@ -33,7 +33,9 @@ Runtime.install({
   telemetryOptions: {
     logging: { forward: {}, filter: makeTelemetryFilterString({ core: 'WARN' }) },
     // The SDK's own metrics (task slots, poll and schedule-to-start latencies, failures).
-    ...(config.TEMPORAL_METRICS_PORT === 'disabled' ? {} : { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.TEMPORAL_METRICS_PORT}` } } }),
+    ...(config.TEMPORAL_METRICS_PORT === 'disabled'
+      ? {}
+      : { metrics: { prometheus: { bindAddress: `0.0.0.0:${config.TEMPORAL_METRICS_PORT}` } } }),
   },
 });
 const registry = createProcessRegistry('worker');
@@ -76,7 +78,8 @@ try {
       limitPerSweep: config.ORPHAN_SWEEP_LIMIT,
     },
     invariantsCheckIntervalSeconds: config.INVARIANTS_CHECK_INTERVAL_SECONDS,
-    starsReconcileIntervalSeconds: config.STARS_RECONCILE_INTERVAL_SECONDS === 'disabled' ? undefined : config.STARS_RECONCILE_INTERVAL_SECONDS,
+    starsReconcileIntervalSeconds:
+      config.STARS_RECONCILE_INTERVAL_SECONDS === 'disabled' ? undefined : config.STARS_RECONCILE_INTERVAL_SECONDS,
     starsSettleAfterSeconds: config.STARS_SETTLE_AFTER_SECONDS,
     backupIntervalSeconds: config.BACKUP_DIR === undefined ? 'disabled' : config.BACKUP_INTERVAL_SECONDS,
   });
@@ -109,9 +112,14 @@ try {
       alerts: {
         chatIds: alertChatIds(config),
         maxPerKindPerMinute: config.ALERT_MAX_PER_KIND_PER_MINUTE,
-        knownSecrets: [config.TELEGRAM_BOT_TOKEN, config.CLIENT_ID_SALT, config.PANEL_CREDENTIALS_KEY, config.YOOKASSA_SECRET_KEY, config.CRYPTOPAY_TOKEN, config.SANDBOX_PAY_SECRET].filter(
-          (secret): secret is string => typeof secret === 'string',
-        ),
+        knownSecrets: [
+          config.TELEGRAM_BOT_TOKEN,
+          config.CLIENT_ID_SALT,
+          config.PANEL_CREDENTIALS_KEY,
+          config.YOOKASSA_SECRET_KEY,
+          config.CRYPTOPAY_TOKEN,
+          config.SANDBOX_PAY_SECRET,
+        ].filter((secret): secret is string => typeof secret === 'string'),
       },
       payments: {
         providers: createPaymentProviders(config, { logger: logger.child({ component: 'payments' }) }),

@@ -8,7 +8,8 @@ import type { Logger } from '../lib/logger';
 export function createTemporalRuntimeLogger(logger: Logger): TemporalLogger {
   const target = logger.child({ component: 'temporal' });
   const write = (level: LogLevel, message: string, meta?: LogMetadata) => {
-    const method = level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level === 'INFO' ? 'info' : level === 'WARN' ? 'warn' : 'error';
+    const method =
+      level === 'TRACE' ? 'trace' : level === 'DEBUG' ? 'debug' : level === 'INFO' ? 'info' : level === 'WARN' ? 'warn' : 'error';
     target[method](meta ?? {}, message);
   };
   return {

@@ -33,13 +33,23 @@ export const ActivityProfile = {
   telegram: {
     startToCloseTimeout: '30 seconds',
     scheduleToCloseTimeout: '1 hour',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['TELEGRAM_BLOCKED'] },
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      nonRetryableErrorTypes: ['TELEGRAM_BLOCKED'],
+    },
   },
   /** Payment provider APIs: idempotency keys make retries safe; bounded to 30 minutes. */
   payments: {
     startToCloseTimeout: '30 seconds',
     scheduleToCloseTimeout: '30 minutes',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes', nonRetryableErrorTypes: ['PAYMENT_REJECTED'] },
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '2 minutes',
+      nonRetryableErrorTypes: ['PAYMENT_REJECTED'],
+    },
   },
   /**
    * Calls to the Temporal frontend from an activity (signal-with-start of another workflow): a
@@ -75,7 +85,13 @@ export const ActivityProfile = {
     startToCloseTimeout: '45 minutes',
     scheduleToCloseTimeout: '50 minutes',
     heartbeatTimeout: '1 minute',
-    retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 3, nonRetryableErrorTypes: ['CONFIG_INVALID', 'INVALID_INPUT'] },
+    retry: {
+      initialInterval: '10 seconds',
+      backoffCoefficient: 2,
+      maximumInterval: '1 minute',
+      maximumAttempts: 3,
+      nonRetryableErrorTypes: ['CONFIG_INVALID', 'INVALID_INPUT'],
+    },
   },
   /**
    * One broadcast batch (at most 30 s of sends): heartbeats on every send, so a dead worker's batch
@@ -84,7 +100,12 @@ export const ActivityProfile = {
   broadcast: {
     startToCloseTimeout: '2 minutes',
     heartbeatTimeout: '10 seconds',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', nonRetryableErrorTypes: ['CONFIG_INVALID', 'NOT_FOUND'] },
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '30 seconds',
+      nonRetryableErrorTypes: ['CONFIG_INVALID', 'NOT_FOUND'],
+    },
   },
 } as const satisfies Record<string, ActivityOptions>;
 
@@ -108,7 +129,12 @@ export const LocalActivityProfile = {
     startToCloseTimeout: '30 seconds',
     scheduleToCloseTimeout: '30 minutes',
     localRetryThreshold: '10 seconds',
-    retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '2 minutes', nonRetryableErrorTypes: ['PAYMENT_REJECTED'] },
+    retry: {
+      initialInterval: '1 second',
+      backoffCoefficient: 2,
+      maximumInterval: '2 minutes',
+      nonRetryableErrorTypes: ['PAYMENT_REJECTED'],
+    },
   },
 } as const satisfies Record<string, LocalActivityOptions>;
 

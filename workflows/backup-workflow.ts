@@ -8,7 +8,10 @@ const alerts = proxyActivities<AlertActivities>(ActivityProfile.database);
 
 /** The file name of the backup a run started at `at` makes (`backup-YYYYMMDDTHHMMSSZ.dump`): sorts by time, no colons. */
 export function backupFileName(at: Date): string {
-  return `backup-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}.dump`;
+  return `backup-${at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}.dump`;
 }
 
 /** Size in MB with two decimals (0.01 MB at least shown as such). */
@@ -31,7 +34,11 @@ export async function databaseBackupWorkflow(): Promise<BackupResult> {
   } catch (error) {
     const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : 'unknown error';
     log.error('database backup failed', { name });
-    await alerts.alertOperators({ kind: 'backup_failed', key: `backup_failed:${name}`, summary: `Database backup ${name} failed: ${reason.slice(0, 300)}` });
+    await alerts.alertOperators({
+      kind: 'backup_failed',
+      key: `backup_failed:${name}`,
+      summary: `Database backup ${name} failed: ${reason.slice(0, 300)}`,
+    });
     throw ApplicationFailure.nonRetryable(`database backup ${name} failed`, 'BACKUP_FAILED');
   }
   await alerts.alertOperators({

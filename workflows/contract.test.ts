@@ -7,7 +7,9 @@ import * as Workflows from './index';
 /** Fails to compile when a name in WorkflowType is not an exported workflow. */
 const typeNames: Record<keyof typeof WorkflowType, keyof typeof Workflows> = WorkflowType;
 /** Fails to compile when an exported workflow has no name in WorkflowType. */
-const exportedNames: Record<keyof typeof Workflows, WorkflowTypeName> = Object.fromEntries(Object.keys(Workflows).map((name) => [name, name])) as {
+const exportedNames: Record<keyof typeof Workflows, WorkflowTypeName> = Object.fromEntries(
+  Object.keys(Workflows).map((name) => [name, name]),
+) as {
   [Name in keyof typeof Workflows]: Name;
 };
 

@@ -17,13 +17,23 @@ describe('mapSettled', () => {
       return n * 10;
     });
     assert.equal(peak, 2);
-    assert.deepEqual(outcomes.map((o) => (o.ok ? o.value : null)), [50, 10, 40, 20, 30]);
+    assert.deepEqual(
+      outcomes.map((o) => (o.ok ? o.value : null)),
+      [50, 10, 40, 20, 30],
+    );
   });
 
   it('turns an activity failure into its ApplicationFailure type and goes on with the rest', async () => {
     const outcomes = await mapSettled([1, 2], 8, async (n) => {
       if (n === 1) {
-        throw new ActivityFailure('activity failed', 'probePanel', '1', RetryState.MAXIMUM_ATTEMPTS_REACHED, 'worker', ApplicationFailure.create({ type: 'PANEL_UNAVAILABLE' }));
+        throw new ActivityFailure(
+          'activity failed',
+          'probePanel',
+          '1',
+          RetryState.MAXIMUM_ATTEMPTS_REACHED,
+          'worker',
+          ApplicationFailure.create({ type: 'PANEL_UNAVAILABLE' }),
+        );
       }
       return n;
     });
@@ -34,7 +44,10 @@ describe('mapSettled', () => {
   });
 
   it('rethrows an error that is not a Temporal failure (a bug, not a verdict)', async () => {
-    await assert.rejects(mapSettled([1], 1, async () => Promise.reject(new TypeError('bug'))), TypeError);
+    await assert.rejects(
+      mapSettled([1], 1, async () => Promise.reject(new TypeError('bug'))),
+      TypeError,
+    );
   });
 
   it('handles no items', async () => {

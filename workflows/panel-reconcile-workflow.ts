@@ -40,7 +40,9 @@ const sweep = proxyActivities<ReconcileActivities>(ActivityProfile.panelSweep);
  */
 export async function panelReconcileWorkflow(input: PanelReconcileInput = {}): Promise<PanelReconcileResult> {
   const serverIds = await db.listPanelServers({ activeOnly: false });
-  const reports = await mapSettled(serverIds, input.concurrency ?? DEFAULT_SWEEP_CONCURRENCY, (serverId) => sweep.reconcilePanel({ serverId }));
+  const reports = await mapSettled(serverIds, input.concurrency ?? DEFAULT_SWEEP_CONCURRENCY, (serverId) =>
+    sweep.reconcilePanel({ serverId }),
+  );
   const result: PanelReconcileResult = { servers: serverIds.length, fixed: [], signalled: [], unresolved: [], unreachable: [], omitted: 0 };
   let omitted = 0;
   for (const outcome of reports) {

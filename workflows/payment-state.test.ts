@@ -6,9 +6,17 @@ describe('payment workflow state', () => {
   const start = initialPaymentState(7);
 
   it('moves out of creating according to the invoice result', () => {
-    assert.deepEqual(afterInvoice(start, { kind: 'awaiting', confirmationUrl: 'https://pay/1' }), { ...start, phase: 'awaiting', confirmationUrl: 'https://pay/1' });
+    assert.deepEqual(afterInvoice(start, { kind: 'awaiting', confirmationUrl: 'https://pay/1' }), {
+      ...start,
+      phase: 'awaiting',
+      confirmationUrl: 'https://pay/1',
+    });
     assert.equal(afterInvoice(start, { kind: 'completed' }).phase, 'completed');
-    assert.deepEqual(afterInvoice(start, { kind: 'failed', reason: 'insufficient-balance' }), { ...start, phase: 'failed', failureReason: 'insufficient-balance' });
+    assert.deepEqual(afterInvoice(start, { kind: 'failed', reason: 'insufficient-balance' }), {
+      ...start,
+      phase: 'failed',
+      failureReason: 'insufficient-balance',
+    });
     assert.equal(afterInvoice(start, { kind: 'closed', status: 'cancelled' }).phase, 'cancelled');
   });
 
@@ -16,9 +24,15 @@ describe('payment workflow state', () => {
     const awaiting = afterInvoice(start, { kind: 'awaiting', confirmationUrl: null });
     assert.equal(afterVerdict(awaiting, { status: 'pending', completedNow: false }), awaiting);
     assert.equal(afterVerdict(awaiting, { status: 'completed', completedNow: true }).phase, 'completed');
-    assert.deepEqual(afterVerdict(awaiting, { status: 'failed', completedNow: false, failureReason: 'order-mismatch' }).failureReason, 'order-mismatch');
+    assert.deepEqual(
+      afterVerdict(awaiting, { status: 'failed', completedNow: false, failureReason: 'order-mismatch' }).failureReason,
+      'order-mismatch',
+    );
     assert.equal(afterVerdict(awaiting, { status: 'cancelled', completedNow: false }).phase, 'cancelled');
-    assert.deepEqual(['creating', 'awaiting', 'completed', 'failed', 'cancelled'].map((phase) => isFinalPhase(phase as never)), [false, false, true, true, true]);
+    assert.deepEqual(
+      ['creating', 'awaiting', 'completed', 'failed', 'cancelled'].map((phase) => isFinalPhase(phase as never)),
+      [false, false, true, true, true],
+    );
   });
 
   it('takes the timeout from the input in minutes, 60 by default', () => {

@@ -110,7 +110,12 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     }
     unhandledVerdicts = 0;
     try {
-      setPhase(afterVerdict(state, await (patched(LOCAL_PAYMENT_STEPS_PATCH) ? localPayments : payments).confirmPayment({ paymentId: input.paymentId })));
+      setPhase(
+        afterVerdict(
+          state,
+          await (patched(LOCAL_PAYMENT_STEPS_PATCH) ? localPayments : payments).confirmPayment({ paymentId: input.paymentId }),
+        ),
+      );
     } catch (error) {
       // The provider could not be asked: keep waiting; the next signal or the timeout asks again.
       if (!(error instanceof ActivityFailure)) throw error;

@@ -58,7 +58,8 @@ export async function serverFailoverWorkflow(input: ServerFailoverInput): Promis
     result.signalled.push(...sent.signalled);
     result.missing.push(...sent.missing);
   }
-  if (result.missing.length > 0) log.warn('failover: subscriptions without a running workflow were not moved', { serverId, missing: result.missing });
+  if (result.missing.length > 0)
+    log.warn('failover: subscriptions without a running workflow were not moved', { serverId, missing: result.missing });
   log.info('failover: moves signalled', { serverId, signalled: result.signalled.length });
   return result;
 }

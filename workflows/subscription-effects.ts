@@ -9,7 +9,14 @@ import type { AlertActivities, AlertKind } from '../activities/contracts/alert-a
 import type { LifecycleActivities, LifecycleActor, NotifyInput, SubscriptionSnapshot } from '../activities/contracts/lifecycle-activities';
 import type { PanelActivities } from '../activities/contracts/panel-activities';
 import { ActivityProfile, LOCAL_DATABASE_STEPS_PATCH, LocalActivityProfile } from './activity-options';
-import { laterEnd, markRemindersUpTo, periodDecision, rememberPayment, type ParkableWork, type SubscriptionState } from './subscription-lifecycle';
+import {
+  laterEnd,
+  markRemindersUpTo,
+  periodDecision,
+  rememberPayment,
+  type ParkableWork,
+  type SubscriptionState,
+} from './subscription-lifecycle';
 import { publish, type Work } from './subscription-work';
 
 const db = proxyActivities<LifecycleActivities>(ActivityProfile.database);
@@ -62,7 +69,12 @@ export function createSubscriptionEffects(ctx: EffectsContext) {
   }
 
   /** Tells the operators (best effort: the alert channel dedupes by key). */
-  async function alert(kind: AlertKind, key: string, summary: string, extra: { paymentId?: number; serverId?: number } = {}): Promise<void> {
+  async function alert(
+    kind: AlertKind,
+    key: string,
+    summary: string,
+    extra: { paymentId?: number; serverId?: number } = {},
+  ): Promise<void> {
     try {
       await alerts.alertOperators({ kind, key, summary, subscriptionId, userId, ...extra });
     } catch (error) {
@@ -94,7 +106,10 @@ export function createSubscriptionEffects(ctx: EffectsContext) {
         (result) => (outcome = result),
         (error: unknown) => (outcome = error instanceof Error ? error : new Error(String(error))),
       );
-    if (state().delayToldFor !== state().endsAt && !(await condition(() => outcome !== undefined, state().settings.provisionDelayNoticeSeconds * 1000))) {
+    if (
+      state().delayToldFor !== state().endsAt &&
+      !(await condition(() => outcome !== undefined, state().settings.provisionDelayNoticeSeconds * 1000))
+    ) {
       await tellDelay();
     }
     await running;
@@ -238,7 +253,11 @@ export function createSubscriptionEffects(ctx: EffectsContext) {
         return { result: null, renewed: false };
       case 'trial': {
         if (state().phase !== 'awaiting_payment' && state().phase !== 'provisioning') return { result: null, renewed: false };
-        const period = await periodSteps().grantTrial({ subscriptionId, days: work.days, ...(work.seconds === undefined ? {} : { seconds: work.seconds }) });
+        const period = await periodSteps().grantTrial({
+          subscriptionId,
+          days: work.days,
+          ...(work.seconds === undefined ? {} : { seconds: work.seconds }),
+        });
         if (period.applied) await applyPeriod(period.snapshot, 'trial');
         return { result: null, renewed: false };
       }
@@ -265,7 +284,8 @@ export function createSubscriptionEffects(ctx: EffectsContext) {
       }
       case 'move': {
         const current = state();
-        if (current.phase !== 'active' || current.serverId !== work.fromServerId) return { result: { serverId: current.serverId }, renewed: false };
+        if (current.phase !== 'active' || current.serverId !== work.fromServerId)
+          return { result: { serverId: current.serverId }, renewed: false };
         await provision({ fromServerId: work.fromServerId, ...(work.toServerId === undefined ? {} : { toServerId: work.toServerId }) });
         await notify('moved', `${work.fromServerId}->${state().serverId}`, {}, true);
         // Two-phase move: the new client is live and the row names it; only now does the old one go.

@@ -27,7 +27,14 @@ export function errorType(error: unknown): string {
 }
 
 /** The operators' alert about a step still failing. */
-export function failingAlert(subscriptionId: number, stepKey: string, bucket: string, what: string, retry: Retry, paymentId?: number): DueAlert {
+export function failingAlert(
+  subscriptionId: number,
+  stepKey: string,
+  bucket: string,
+  what: string,
+  retry: Retry,
+  paymentId?: number,
+): DueAlert {
   return {
     key: `work_parked:sub-${subscriptionId}:${stepKey}:${bucket}`,
     summary: `subscription ${subscriptionId}: ${what} ${retry.attempt} times (last error ${retry.error}); retrying with backoff.`,
@@ -45,7 +52,14 @@ export interface WorkFailure {
 }
 
 /** Parks failed work with backoff; alerts the operators at the third attempt, then daily. */
-export function workFailed(current: SubscriptionState, subscriptionId: number, work: ParkableWork, previous: Retry | undefined, error: string, nowMs: number): WorkFailure {
+export function workFailed(
+  current: SubscriptionState,
+  subscriptionId: number,
+  work: ParkableWork,
+  previous: Retry | undefined,
+  error: string,
+  nowMs: number,
+): WorkFailure {
   const earlier = previous ?? current.parked.find((item) => item.key === workKey(work));
   const terminal = current.phase === 'cancelled' || current.phase === 'expired';
   const { state: next, parked, alertBucket } = park(current, work, earlier, error, nowMs);
@@ -62,7 +76,8 @@ export function workFailed(current: SubscriptionState, subscriptionId: number, w
     };
   }
   const paymentId = work.type === 'payment' ? work.paymentId : undefined;
-  const alert = alertBucket === null ? null : failingAlert(subscriptionId, parked.key, alertBucket, `${parked.key} failed`, parked, paymentId);
+  const alert =
+    alertBucket === null ? null : failingAlert(subscriptionId, parked.key, alertBucket, `${parked.key} failed`, parked, paymentId);
   return { state: next, parked, gaveUp: false, alert };
 }
 

@@ -62,7 +62,10 @@ export type ParkableWork =
   | { type: 'trial'; days: number; seconds?: number }
   | { type: 'ensureClient' }
   | { type: 'referral'; paymentId: number }
-  | { type: 'cancel'; actor: { type: 'operator'; telegramId: number } | { type: 'system'; component: string } | { type: 'user'; userId: number } }
+  | {
+      type: 'cancel';
+      actor: { type: 'operator'; telegramId: number } | { type: 'system'; component: string } | { type: 'user'; userId: number };
+    }
   | { type: 'move'; fromServerId: number; toServerId?: number };
 
 /** Defaults when the worker's config does not say otherwise. */
@@ -149,7 +152,9 @@ export function nextTimer(state: SubscriptionState, nowMs: number): Timer | null
 function held(state: SubscriptionState, timers: Timer[]): Timer[] {
   const retry = state.timerRetry;
   if (retry === null || retry === undefined) return timers;
-  return timers.map((timer) => (timerKey(timer, state.endsAt) === retry.key ? { ...timer, atMs: Math.max(timer.atMs, retry.atMs) } : timer));
+  return timers.map((timer) =>
+    timerKey(timer, state.endsAt) === retry.key ? { ...timer, atMs: Math.max(timer.atMs, retry.atMs) } : timer,
+  );
 }
 
 /** Same-instant tie-break: renew before reminding, remind before expiring. */
@@ -205,7 +210,8 @@ export function periodOutcome(previous: Phase): PeriodOutcome {
  * request) needs nothing more.
  */
 export function periodDecision(state: SubscriptionState, snapshotEndsAt: string | null): PeriodOutcome {
-  const known = state.phase === 'active' && state.endsAt !== null && snapshotEndsAt !== null && Date.parse(snapshotEndsAt) <= Date.parse(state.endsAt);
+  const known =
+    state.phase === 'active' && state.endsAt !== null && snapshotEndsAt !== null && Date.parse(snapshotEndsAt) <= Date.parse(state.endsAt);
   return known ? 'none' : periodOutcome(state.phase);
 }
 

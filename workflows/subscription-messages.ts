@@ -63,8 +63,10 @@ const isPositiveId = (value: unknown): value is number => typeof value === 'numb
 
 /** Rejects an extension that is not a whole number of days in 1..3650 or lacks a request id. */
 export function validateExtend(input: ExtendUpdate): void {
-  if (!Number.isSafeInteger(input.days) || input.days < 1 || input.days > 3650) throw new Error('days must be a whole number from 1 to 3650');
-  if (typeof input.requestId !== 'string' || input.requestId.length < 1 || input.requestId.length > 100) throw new Error('requestId is required');
+  if (!Number.isSafeInteger(input.days) || input.days < 1 || input.days > 3650)
+    throw new Error('days must be a whole number from 1 to 3650');
+  if (typeof input.requestId !== 'string' || input.requestId.length < 1 || input.requestId.length > 100)
+    throw new Error('requestId is required');
   if (!isPositiveId(input.operatorTelegramId)) throw new Error('operatorTelegramId is required');
 }
 
@@ -80,6 +82,7 @@ export function validateRefund(input: RefundUpdate, state: SubscriptionState): v
 export function validateMove(input: MoveUpdate, state: SubscriptionState): void {
   if (input.toServerId !== undefined && !isPositiveId(input.toServerId)) throw new Error('toServerId must be a server id');
   if (!isPositiveId(input.operatorTelegramId)) throw new Error('operatorTelegramId is required');
-  if (state.phase !== 'active' || state.serverId === null) throw new Error(`only an active subscription with a client can move (it is ${state.phase})`);
+  if (state.phase !== 'active' || state.serverId === null)
+    throw new Error(`only an active subscription with a client can move (it is ${state.phase})`);
   if (input.toServerId === state.serverId) throw new Error('the subscription is already on that server');
 }

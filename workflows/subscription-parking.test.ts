@@ -9,7 +9,16 @@ const T0 = Date.parse('2026-12-01T00:00:00.000Z');
 
 describe('parking of failing work', () => {
   it('backs off from 1 minute, doubling, capped at 1 hour', () => {
-    assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 50].map(backoffMs), [MINUTE, 2 * MINUTE, 4 * MINUTE, 8 * MINUTE, 16 * MINUTE, 32 * MINUTE, HOUR, PARK_CAP_MS]);
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 50].map(backoffMs), [
+      MINUTE,
+      2 * MINUTE,
+      4 * MINUTE,
+      8 * MINUTE,
+      16 * MINUTE,
+      32 * MINUTE,
+      HOUR,
+      PARK_CAP_MS,
+    ]);
   });
 
   it('alerts at the third failure, then once a day, with a key per bucket', () => {
@@ -38,17 +47,35 @@ describe('parking of failing work', () => {
     assert.equal(nextParkedAtMs(state), T0 + MINUTE + 2 * MINUTE);
     assert.deepEqual(takeDue(state, T0 + 2 * MINUTE).due, []);
     const due = takeDue(state, T0 + 3 * MINUTE);
-    assert.deepEqual(due.due.map((item) => item.key), ['payment-7']);
+    assert.deepEqual(
+      due.due.map((item) => item.key),
+      ['payment-7'],
+    );
     assert.deepEqual(due.state.parked, []);
   });
 });
 
 describe('timers and periods with failing steps', () => {
-  const active = (endMs: number): SubscriptionState => ({ ...initialState({ ...DEFAULT_LIFECYCLE_SETTINGS, reminderOffsetsHours: [] }), phase: 'active', endsAt: new Date(endMs).toISOString(), serverId: 1 });
+  const active = (endMs: number): SubscriptionState => ({
+    ...initialState({ ...DEFAULT_LIFECYCLE_SETTINGS, reminderOffsetsHours: [] }),
+    phase: 'active',
+    endsAt: new Date(endMs).toISOString(),
+    serverId: 1,
+  });
 
   it('holds a failed auto-renewal back without delaying the expiry', () => {
     const end = T0 + 24 * HOUR;
-    const state = { ...active(end), timerRetry: { key: `autoRenew:${new Date(end).toISOString()}`, attempt: 1, atMs: T0 + 30 * HOUR, firstFailedAtMs: T0, lastAlertAtMs: null, error: 'X' } };
+    const state = {
+      ...active(end),
+      timerRetry: {
+        key: `autoRenew:${new Date(end).toISOString()}`,
+        attempt: 1,
+        atMs: T0 + 30 * HOUR,
+        firstFailedAtMs: T0,
+        lastAlertAtMs: null,
+        error: 'X',
+      },
+    };
     assert.deepEqual(nextTimer(active(end), T0), { kind: 'autoRenew', atMs: T0 });
     assert.deepEqual(nextTimer(state, T0), { kind: 'expire', atMs: end });
   });

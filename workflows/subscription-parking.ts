@@ -44,7 +44,12 @@ export function workKey(work: ParkableWork): string {
  * The bookkeeping after one more failure of step `key`, and the alert bucket when operators must
  * hear about it now (`attempt-3`, then `day-N` once a day), else null.
  */
-export function failedAgain(previous: Retry | undefined, key: string, error: string, nowMs: number): { retry: Retry; alertBucket: string | null } {
+export function failedAgain(
+  previous: Retry | undefined,
+  key: string,
+  error: string,
+  nowMs: number,
+): { retry: Retry; alertBucket: string | null } {
   const attempt = (previous?.attempt ?? 0) + 1;
   const firstFailedAtMs = previous?.firstFailedAtMs ?? nowMs;
   const lastAlertAtMs = previous?.lastAlertAtMs ?? null;
@@ -54,7 +59,14 @@ export function failedAgain(previous: Retry | undefined, key: string, error: str
     alertBucket = `day-${Math.floor((nowMs - firstFailedAtMs) / ALERT_EVERY_MS)}`;
   }
   return {
-    retry: { key, attempt, atMs: nowMs + backoffMs(attempt), firstFailedAtMs, lastAlertAtMs: alertBucket === null ? lastAlertAtMs : nowMs, error },
+    retry: {
+      key,
+      attempt,
+      atMs: nowMs + backoffMs(attempt),
+      firstFailedAtMs,
+      lastAlertAtMs: alertBucket === null ? lastAlertAtMs : nowMs,
+      error,
+    },
     alertBucket,
   };
 }

@@ -39,7 +39,8 @@ export function createTimerSteps(ctx: EffectsContext, effects: SubscriptionEffec
         const expired = await db.markExpired({ subscriptionId, endsAt });
         if (!expired.changed && expired.snapshot.status === 'active') {
           // A renewal landed first: follow the row's new period.
-          if (laterEnd(endsAt, expired.snapshot.endsAt) === endsAt) throw ApplicationFailure.retryable('the period did not expire', 'EXPIRY_NOT_APPLIED');
+          if (laterEnd(endsAt, expired.snapshot.endsAt) === endsAt)
+            throw ApplicationFailure.retryable('the period did not expire', 'EXPIRY_NOT_APPLIED');
           update({ endsAt: laterEnd(endsAt, expired.snapshot.endsAt) });
           return false;
         }
@@ -52,7 +53,8 @@ export function createTimerSteps(ctx: EffectsContext, effects: SubscriptionEffec
       case 'graceOver':
         update({ phase: 'expired' });
         publish(state());
-        if (current.serverId !== null) await orRepairLater(() => ctx.panelStep(() => panel.deleteClient({ subscriptionId, serverId: current.serverId ?? 0 })));
+        if (current.serverId !== null)
+          await orRepairLater(() => ctx.panelStep(() => panel.deleteClient({ subscriptionId, serverId: current.serverId ?? 0 })));
         return false;
     }
   };

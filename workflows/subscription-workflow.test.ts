@@ -55,11 +55,19 @@ describe('subscription workflow (time-skipping)', () => {
     await env?.teardown();
   });
 
-  async function run<T>(options: FakeLifecycleOptions & { record?: string }, body: (ctx: { fake: FakeLifecycle; workflowId: string; subscriptionId: number }) => Promise<T>): Promise<T> {
+  async function run<T>(
+    options: FakeLifecycleOptions & { record?: string },
+    body: (ctx: { fake: FakeLifecycle; workflowId: string; subscriptionId: number }) => Promise<T>,
+  ): Promise<T> {
     const subscriptionId = nextSubscriptionId++;
     const fake = createFakeLifecycle(subscriptionId, 7, { now: () => env.currentTimeMs(), ...options });
     const taskQueue = `lifecycle-${subscriptionId}`;
-    const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowsPath: WORKFLOWS_PATH, activities: fake.activities });
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowsPath: WORKFLOWS_PATH,
+      activities: fake.activities,
+    });
     return worker.runUntil(async () => {
       const workflowId = subscriptionWorkflowId(subscriptionId);
       await env.client.workflow.start(subscriptionWorkflow, { workflowId, taskQueue, args: [{ subscriptionId, userId: 7, planId: 1 }] });
@@ -68,7 +76,10 @@ describe('subscription workflow (time-skipping)', () => {
         result = await body({ fake, workflowId, subscriptionId });
       } finally {
         // A workflow left running without its worker would stop the test server's time skipping.
-        await env.client.workflow.getHandle(workflowId).terminate('test over').catch(() => undefined);
+        await env.client.workflow
+          .getHandle(workflowId)
+          .terminate('test over')
+          .catch(() => undefined);
       }
       if (process.env.RECORD_HISTORIES === '1') await recordHistory(workflowId, options.record);
       return result;
@@ -139,7 +150,7 @@ describe('subscription workflow (time-skipping)', () => {
     });
   });
 
-  it('runs the key path\'s database steps (settings, applyPayment) as local activities: only provisionClient and notifyUser go through the server', async () => {
+  it("runs the key path's database steps (settings, applyPayment) as local activities: only provisionClient and notifyUser go through the server", async () => {
     await run({ record: 'subscription-local-database-steps' }, async ({ fake, workflowId }) => {
       const handle = env.client.workflow.getHandle(workflowId);
       await handle.signal(paymentCompletedSignal, { paymentId: 1 });
@@ -147,7 +158,11 @@ describe('subscription workflow (time-skipping)', () => {
       assert.deepEqual(kinds(fake), ['key_delivered']);
       assert.equal(fake.namesCalled('applyPayment'), 1);
       const events = (await handle.fetchHistory()).events ?? [];
-      const scheduled = events.flatMap((event) => (event.activityTaskScheduledEventAttributes?.activityType?.name == null ? [] : [event.activityTaskScheduledEventAttributes.activityType.name]));
+      const scheduled = events.flatMap((event) =>
+        event.activityTaskScheduledEventAttributes?.activityType?.name == null
+          ? []
+          : [event.activityTaskScheduledEventAttributes.activityType.name],
+      );
       assert.deepEqual(scheduled.slice(0, 2), ['provisionClient', 'notifyUser']);
       assert.ok(!scheduled.includes('getLifecycleSettings') && !scheduled.includes('applyPayment'), scheduled.join(','));
       const markers = events.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity').length;
@@ -226,8 +241,14 @@ describe('subscription workflow (time-skipping)', () => {
       const replay = await handle.executeUpdate(extendUpdate, { args: [{ days: 10, requestId: 'op-1', operatorTelegramId: 99 }] });
       assert.equal(replay.endsAt, extended.endsAt);
       assert.equal(fake.namesCalled('extendClient'), 1);
-      await assert.rejects(handle.executeUpdate(extendUpdate, { args: [{ days: 0, requestId: 'op-2', operatorTelegramId: 99 }] }), rejectedBecause(/days must be/));
-      await assert.rejects(handle.executeUpdate(refundToBalanceUpdate, { args: [{ paymentId: 404, operatorTelegramId: 99 }] }), rejectedBecause(/was not applied/));
+      await assert.rejects(
+        handle.executeUpdate(extendUpdate, { args: [{ days: 0, requestId: 'op-2', operatorTelegramId: 99 }] }),
+        rejectedBecause(/days must be/),
+      );
+      await assert.rejects(
+        handle.executeUpdate(refundToBalanceUpdate, { args: [{ paymentId: 404, operatorTelegramId: 99 }] }),
+        rejectedBecause(/was not applied/),
+      );
       const refund = await handle.executeUpdate(refundToBalanceUpdate, { args: [{ paymentId: 3, operatorTelegramId: 99 }] });
       assert.equal(refund.amountKopecks, '24900');
       const result = await handle.result();
@@ -309,42 +330,66 @@ describe('subscription workflow (time-skipping)', () => {
       await env.sleep(36 * HOUR);
       const state = await handle.query(getStateQuery);
       assert.equal(state.phase, 'grace', 'the paid day ended while the other payment was parked');
-      assert.ok(fake.calls.some((call) => call.name === 'markExpired' && Math.abs(call.at - end) < 5 * 60_000), 'expired at the end of the period');
-      assert.deepEqual(state.parked.map((item) => item.key), ['payment-2'], 'the payment stays parked, never dropped');
-      const attempts = fake.calls.filter((call) => call.name === 'applyPayment' && (call.input as { paymentId: number }).paymentId === 2).length;
+      assert.ok(
+        fake.calls.some((call) => call.name === 'markExpired' && Math.abs(call.at - end) < 5 * 60_000),
+        'expired at the end of the period',
+      );
+      assert.deepEqual(
+        state.parked.map((item) => item.key),
+        ['payment-2'],
+        'the payment stays parked, never dropped',
+      );
+      const attempts = fake.calls.filter(
+        (call) => call.name === 'applyPayment' && (call.input as { paymentId: number }).paymentId === 2,
+      ).length;
       assert.ok(attempts >= 30 && attempts <= 45, `backoff 1 min doubling to 1 h: ${attempts} attempts in 36 h`);
-      assert.deepEqual(fake.alerts.map((alert) => alert.key), [`work_parked:sub-${fake.subscription.subscriptionId}:payment-2:attempt-3`, `work_parked:sub-${fake.subscription.subscriptionId}:payment-2:day-1`]);
+      assert.deepEqual(
+        fake.alerts.map((alert) => alert.key),
+        [
+          `work_parked:sub-${fake.subscription.subscriptionId}:payment-2:attempt-3`,
+          `work_parked:sub-${fake.subscription.subscriptionId}:payment-2:day-1`,
+        ],
+      );
       const events = (await handle.fetchHistory()).events?.length ?? 0;
       assert.ok(events < 2_000, `history of this run: ${events} events`);
     });
   });
 
   it('retries auto-renewal within the lead window after a database blip, so a funded subscription does not lapse', async () => {
-    await run({ autoRenew: 'renew', autoRenewFailures: 2, record: 'subscription-auto-renew-retried-after-blip' }, async ({ fake, workflowId }) => {
-      const handle = env.client.workflow.getHandle(workflowId);
-      await handle.signal(paymentCompletedSignal, { paymentId: 1 });
-      await env.sleep(HOUR);
-      const firstEnd = Date.parse(fake.subscription.endsAt ?? '');
-      await env.sleep(firstEnd - DAY + 2 * HOUR - (await env.currentTimeMs()));
-      assert.equal(fake.namesCalled('tryAutoRenew'), 3, 'two failures, then the renewal');
-      assert.equal(Date.parse(fake.subscription.endsAt ?? ''), firstEnd + 30 * DAY);
-      assert.ok(kinds(fake).includes('auto_renewed'));
-      assert.equal((await handle.query(getStateQuery)).renewals, 1);
-      await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
-    });
+    await run(
+      { autoRenew: 'renew', autoRenewFailures: 2, record: 'subscription-auto-renew-retried-after-blip' },
+      async ({ fake, workflowId }) => {
+        const handle = env.client.workflow.getHandle(workflowId);
+        await handle.signal(paymentCompletedSignal, { paymentId: 1 });
+        await env.sleep(HOUR);
+        const firstEnd = Date.parse(fake.subscription.endsAt ?? '');
+        await env.sleep(firstEnd - DAY + 2 * HOUR - (await env.currentTimeMs()));
+        assert.equal(fake.namesCalled('tryAutoRenew'), 3, 'two failures, then the renewal');
+        assert.equal(Date.parse(fake.subscription.endsAt ?? ''), firstEnd + 30 * DAY);
+        assert.ok(kinds(fake).includes('auto_renewed'));
+        assert.equal((await handle.query(getStateQuery)).renewals, 1);
+        await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
+      },
+    );
   });
 
   it('tells the user of a delay once when the panel refuses our credentials (non-retryable), then delivers the key', async () => {
-    await run({ provisionFailures: 3, provisionFailureType: 'PANEL_AUTH_FAILED', record: 'subscription-panel-auth-failed-parked-then-key' }, async ({ fake, workflowId }) => {
-      const handle = env.client.workflow.getHandle(workflowId);
-      await handle.signal(paymentCompletedSignal, { paymentId: 21 });
-      await env.sleep(HOUR);
-      assert.deepEqual(kinds(fake), ['provision_delayed', 'key_delivered']);
-      assert.equal(fake.namesCalled('provisionClient'), 4, 'parked and retried with backoff, not a day inside one call');
-      assert.deepEqual(fake.alerts.map((alert) => alert.key), [`work_parked:sub-${fake.subscription.subscriptionId}:ensure-client:attempt-3`]);
-      assert.equal((await handle.query(getStateQuery)).phase, 'active');
-      await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
-    });
+    await run(
+      { provisionFailures: 3, provisionFailureType: 'PANEL_AUTH_FAILED', record: 'subscription-panel-auth-failed-parked-then-key' },
+      async ({ fake, workflowId }) => {
+        const handle = env.client.workflow.getHandle(workflowId);
+        await handle.signal(paymentCompletedSignal, { paymentId: 21 });
+        await env.sleep(HOUR);
+        assert.deepEqual(kinds(fake), ['provision_delayed', 'key_delivered']);
+        assert.equal(fake.namesCalled('provisionClient'), 4, 'parked and retried with backoff, not a day inside one call');
+        assert.deepEqual(
+          fake.alerts.map((alert) => alert.key),
+          [`work_parked:sub-${fake.subscription.subscriptionId}:ensure-client:attempt-3`],
+        );
+        assert.equal((await handle.query(getStateQuery)).phase, 'active');
+        await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
+      },
+    );
   });
 
   it('credits a payment that reaches a cancelled subscription (a new run) to the balance and tells the user', async () => {
@@ -369,7 +414,7 @@ describe('subscription workflow (time-skipping)', () => {
     });
   });
 
-  it('brings an active subscription\'s client back on ensureClient', async () => {
+  it("brings an active subscription's client back on ensureClient", async () => {
     await run({}, async ({ fake, workflowId }) => {
       const handle = env.client.workflow.getHandle(workflowId);
       await handle.signal(paymentCompletedSignal, { paymentId: 51 });
@@ -397,7 +442,8 @@ describe('subscription workflow (time-skipping)', () => {
     await run({ provisionFailures: 1, provisionHangMs: 12_000 }, async ({ fake, workflowId }) => {
       const handle = env.client.workflow.getHandle(workflowId);
       await handle.signal(paymentCompletedSignal, { paymentId: 71 });
-      for (let i = 0; i < 100 && fake.namesCalled('provisionClient') === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
+      for (let i = 0; i < 100 && fake.namesCalled('provisionClient') === 0; i += 1)
+        await new Promise((resolve) => setTimeout(resolve, 100));
       assert.equal(fake.namesCalled('provisionClient'), 1, 'provisioning is in flight');
       const started = Date.now();
       const extended = await handle.executeUpdate(extendUpdate, { args: [{ days: 5, requestId: 'op-stuck', operatorTelegramId: 9 }] });
@@ -425,7 +471,7 @@ describe('subscription workflow (time-skipping)', () => {
       assert.deepEqual([state.phase, state.serverId], ['active', 5]);
       assert.equal(fake.namesCalled('holdServerSlot'), 1);
       assert.equal(fake.namesCalled('enableClient'), 0);
-      assert.equal(fake.namesCalled('provisionClient'), 2, 'a client on the slot\'s server');
+      assert.equal(fake.namesCalled('provisionClient'), 2, "a client on the slot's server");
       assert.deepEqual(kinds(fake), ['key_delivered', 'expired', 'key_delivered']);
       await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
     });
@@ -433,18 +479,22 @@ describe('subscription workflow (time-skipping)', () => {
 
   // Last: its abandoned panel call may hold the test server's time skipping for a while.
   it('lets a cancel interrupt a provisioning call stuck on the panel', async () => {
-    await run({ provisionFailures: 1, provisionHangMs: 20_000, record: 'subscription-cancel-interrupts-provisioning' }, async ({ fake, workflowId }) => {
-      const handle = env.client.workflow.getHandle(workflowId);
-      await handle.signal(paymentCompletedSignal, { paymentId: 31 });
-      for (let i = 0; i < 100 && fake.namesCalled('provisionClient') === 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 100));
-      assert.equal(fake.namesCalled('provisionClient'), 1, 'provisioning is in flight');
-      const started = Date.now();
-      const cancelled = await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
-      assert.ok(Date.now() - started < 10_000, `the cancel waited ${Date.now() - started} ms`);
-      assert.equal(cancelled.phase, 'cancelled');
-      assert.equal((await handle.result()).phase, 'cancelled');
-      assert.equal(fake.namesCalled('markCancelled'), 1);
-      assert.ok(!kinds(fake).includes('key_delivered'), 'no key for a cancelled subscription');
-    });
+    await run(
+      { provisionFailures: 1, provisionHangMs: 20_000, record: 'subscription-cancel-interrupts-provisioning' },
+      async ({ fake, workflowId }) => {
+        const handle = env.client.workflow.getHandle(workflowId);
+        await handle.signal(paymentCompletedSignal, { paymentId: 31 });
+        for (let i = 0; i < 100 && fake.namesCalled('provisionClient') === 0; i += 1)
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        assert.equal(fake.namesCalled('provisionClient'), 1, 'provisioning is in flight');
+        const started = Date.now();
+        const cancelled = await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });
+        assert.ok(Date.now() - started < 10_000, `the cancel waited ${Date.now() - started} ms`);
+        assert.equal(cancelled.phase, 'cancelled');
+        assert.equal((await handle.result()).phase, 'cancelled');
+        assert.equal(fake.namesCalled('markCancelled'), 1);
+        assert.ok(!kinds(fake).includes('key_delivered'), 'no key for a cancelled subscription');
+      },
+    );
   });
 });

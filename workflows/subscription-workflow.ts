@@ -15,7 +15,17 @@ import type { SettingsActivities } from '../activities/contracts/settings-activi
 import { ActivityProfile, LOCAL_DATABASE_STEPS_PATCH, LocalActivityProfile } from './activity-options';
 import { createSubscriptionEffects, type EffectsContext, type Handled } from './subscription-effects';
 import { errorType, timerFailed, timerSucceeded, workFailed, type DueAlert } from './subscription-failures';
-import { DEFAULT_LIFECYCLE_SETTINGS, initialState, nextTimer, normalizeState, timerKey, type ParkableWork, type Retry, type SubscriptionState, type Timer } from './subscription-lifecycle';
+import {
+  DEFAULT_LIFECYCLE_SETTINGS,
+  initialState,
+  nextTimer,
+  normalizeState,
+  timerKey,
+  type ParkableWork,
+  type Retry,
+  type SubscriptionState,
+  type Timer,
+} from './subscription-lifecycle';
 import {
   cancelSignal,
   cancelUpdate,
@@ -95,7 +105,10 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   setHandler(paymentCompletedSignal, ({ paymentId }) => {
     if (!known({ type: 'payment', paymentId })) enqueue({ type: 'payment', paymentId });
   });
-  setHandler(trialGrantedSignal, ({ days, seconds }) => void enqueue({ type: 'trial', days, ...(seconds === undefined ? {} : { seconds }) }));
+  setHandler(
+    trialGrantedSignal,
+    ({ days, seconds }) => void enqueue({ type: 'trial', days, ...(seconds === undefined ? {} : { seconds }) }),
+  );
   setHandler(cancelSignal, (signal: CancelSignal) => void enqueue({ type: 'cancel', actor: actorOf(signal, input.userId) }));
   setHandler(ensureClientSignal, () => {
     if (!known({ type: 'ensureClient' })) enqueue({ type: 'ensureClient' });
@@ -105,9 +118,13 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   setHandler(extendUpdate, async (update) => awaitResult<{ endsAt: string | null }>(enqueue({ type: 'extend', update, viaUpdate: true })), {
     validator: validateExtend,
   });
-  setHandler(refundToBalanceUpdate, async (update) => awaitResult<{ amountKopecks: string }>(enqueue({ type: 'refund', update, viaUpdate: true })), {
-    validator: (update) => validateRefund(update, visibleState()),
-  });
+  setHandler(
+    refundToBalanceUpdate,
+    async (update) => awaitResult<{ amountKopecks: string }>(enqueue({ type: 'refund', update, viaUpdate: true })),
+    {
+      validator: (update) => validateRefund(update, visibleState()),
+    },
+  );
   setHandler(
     moveToServerUpdate,
     async (update: MoveUpdate) => {
@@ -142,7 +159,14 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   function parked(current: SubscriptionState, work: ParkableWork, previous: Retry | undefined, error: unknown): SubscriptionState {
     const failure = workFailed(current, input.subscriptionId, work, previous, errorType(error), Date.now());
     const { parked: item } = failure;
-    if (!failure.gaveUp) log.error('work parked', { subscriptionId: input.subscriptionId, work: item.key, attempt: item.attempt, error: item.error, retryInMs: item.atMs - Date.now() });
+    if (!failure.gaveUp)
+      log.error('work parked', {
+        subscriptionId: input.subscriptionId,
+        work: item.key,
+        attempt: item.attempt,
+        error: item.error,
+        retryInMs: item.atMs - Date.now(),
+      });
     if (failure.alert !== null) alertsDue.push(failure.alert);
     return failure.state;
   }
@@ -174,10 +198,12 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
   async function run(work: Work): Promise<Step> {
     const scope = new CancellationScope();
     let outcome: { ok: true; value: Handled } | { ok: false; error: unknown } | undefined;
-    const running = scope.run(() => effects.handle(work)).then(
-      (value) => (outcome = { ok: true, value }),
-      (error: unknown) => (outcome = { ok: false, error }),
-    );
+    const running = scope
+      .run(() => effects.handle(work))
+      .then(
+        (value) => (outcome = { ok: true, value }),
+        (error: unknown) => (outcome = { ok: false, error }),
+      );
     const urgent = () => interruptible && inbox.some((queued) => priorityOf(queued) > priorityOf(work));
     await condition(() => outcome !== undefined || urgent());
     let interrupted = false;
@@ -197,7 +223,14 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     } else if (work.viaUpdate === true) {
       // Updates get the error back (their caller decides); nothing is parked behind them.
       const error = settled.error;
-      results.set(work.id, ApplicationFailure.create({ message: error instanceof Error ? error.message : String(error), type: errorType(error), nonRetryable: true }));
+      results.set(
+        work.id,
+        ApplicationFailure.create({
+          message: error instanceof Error ? error.message : String(error),
+          type: errorType(error),
+          nonRetryable: true,
+        }),
+      );
     } else {
       const { id: _id, viaUpdate: _via, retry, ...parkable } = work;
       return { state: parked(requireState(), parkable as ParkableWork, retry, settled.error), renewed: false };
@@ -213,7 +246,12 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       return { state: timerSucceeded(requireState(), key), renewed };
     } catch (error) {
       const held = timerFailed(requireState(), input.subscriptionId, key, timer.kind, errorType(error), Date.now());
-      log.error('lifecycle step failed; held back', { subscriptionId: input.subscriptionId, step: key, attempt: held.retry.attempt, error: held.retry.error });
+      log.error('lifecycle step failed; held back', {
+        subscriptionId: input.subscriptionId,
+        step: key,
+        attempt: held.retry.attempt,
+        error: held.retry.error,
+      });
       if (held.alert !== null) alertsDue.push(held.alert);
       return { state: held.state, renewed: false };
     }
@@ -241,10 +279,12 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
       state = step.state;
       renewed = step.renewed || renewed;
     }
-    for (const alert of alertsDue.splice(0)) await effects.alert('work_parked', alert.key, alert.summary, alert.paymentId === undefined ? {} : { paymentId: alert.paymentId });
+    for (const alert of alertsDue.splice(0))
+      await effects.alert('work_parked', alert.key, alert.summary, alert.paymentId === undefined ? {} : { paymentId: alert.paymentId });
     state = { ...requireState(), eventsThisRun: requireState().eventsThisRun + 1 };
     const info = workflowInfo();
-    const suggested = info.continueAsNewSuggested || info.historyLength >= MAX_HISTORY_EVENTS || state.eventsThisRun >= state.settings.maxEventsPerRun;
+    const suggested =
+      info.continueAsNewSuggested || info.historyLength >= MAX_HISTORY_EVENTS || state.eventsThisRun >= state.settings.maxEventsPerRun;
     if ((renewed || suggested) && inbox.length === 0) {
       await condition(allHandlersFinished);
       return continueAsNew<typeof subscriptionWorkflow>({ ...input, state: { ...requireState(), eventsThisRun: 0 } });

@@ -28,7 +28,11 @@ export interface FleetActivities {
   /** Active subscriptions placed on the server. @idempotency read-only */
   listActiveSubscriptionsOnServer(input: { serverId: number }): Promise<number[]>;
   /** Signals `moveToServer` to each subscription's workflow. @idempotency the workflow ignores a move already made */
-  signalMoveToServer(input: { fromServerId: number; subscriptionIds: number[]; reason: 'failover' | 'operator' }): Promise<SignalMovesResult>;
+  signalMoveToServer(input: {
+    fromServerId: number;
+    subscriptionIds: number[];
+    reason: 'failover' | 'operator';
+  }): Promise<SignalMovesResult>;
   /**
    * Re-opens servers failover closed that have been healthy for `healthyForSeconds` (audited, one
    * operator alert each); never a server an operator closed.

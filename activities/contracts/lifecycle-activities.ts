@@ -5,7 +5,8 @@
  */
 
 /** Who asked for an operator action (Telegram id of the operator, or the system). */
-export type LifecycleActor = { type: 'operator'; telegramId: number } | { type: 'system'; component: string } | { type: 'user'; userId: number };
+export type LifecycleActor =
+  { type: 'operator'; telegramId: number } | { type: 'system'; component: string } | { type: 'user'; userId: number };
 
 /** What the workflow needs to know about its subscription row. */
 export interface SubscriptionSnapshot {
@@ -110,7 +111,11 @@ export interface LifecycleActivities {
    * in effect (the same answer on every retry).
    * @idempotency paymentId
    */
-  refundToBalance(input: { subscriptionId: number; paymentId: number; actor: LifecycleActor }): Promise<{ refunded: boolean; amountKopecks: string }>;
+  refundToBalance(input: {
+    subscriptionId: number;
+    paymentId: number;
+    actor: LifecycleActor;
+  }): Promise<{ refunded: boolean; amountKopecks: string }>;
   /**
    * On a user's first completed payment, credits the referrer's bonus once per referred user
    * and tells the referrer. @idempotency referred user id
@@ -120,8 +125,12 @@ export interface LifecycleActivities {
    * Auto-renew from balance (opt-in per user): when the balance covers the plan price, debits it,
    * records a completed 'balance' payment and extends the period. @idempotency subscriptionId+endsAt
    */
-  tryAutoRenew(input: { subscriptionId: number; endsAt: string }): Promise<
-    { renewed: true; paymentId: number; snapshot: SubscriptionSnapshot } | { renewed: false; reason: 'not-opted-in' | 'insufficient-balance' | 'plan-unavailable' }
+  tryAutoRenew(input: {
+    subscriptionId: number;
+    endsAt: string;
+  }): Promise<
+    | { renewed: true; paymentId: number; snapshot: SubscriptionSnapshot }
+    | { renewed: false; reason: 'not-opted-in' | 'insufficient-balance' | 'plan-unavailable' }
   >;
   /** Records the message in notifications (outbox) and sends it through Telegram. @idempotency key */
   notifyUser(input: NotifyInput): Promise<{ sent: boolean; duplicate: boolean }>;

@@ -31,7 +31,12 @@ describe('GET /import/:app/:token', () => {
   it('is a plain 404 for an unknown app or a malformed token, so it never opens a link of its caller', async () => {
     const app = Fastify();
     registerImportPageRoute(app, { publicBaseUrl: 'https://vpn.example.com' });
-    for (const url of [`/import/shadowrocket/${TOKEN}`, '/import/happ/short', `/import/happ/${TOKEN}%22%3E%3Cscript%3E`, `/import/happ/${'x'.repeat(65)}`]) {
+    for (const url of [
+      `/import/shadowrocket/${TOKEN}`,
+      '/import/happ/short',
+      `/import/happ/${TOKEN}%22%3E%3Cscript%3E`,
+      `/import/happ/${'x'.repeat(65)}`,
+    ]) {
       const response = await app.inject({ method: 'GET', url });
       assert.equal(response.statusCode, 404, url);
       assert.ok(!response.body.includes('://'), url);

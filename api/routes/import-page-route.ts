@@ -17,7 +17,8 @@ export interface ImportPageOptions {
 
 const params = z.object({ app: z.enum(IMPORT_APPS), token: z.string().regex(/^[A-Za-z0-9_-]{32,64}$/) });
 
-const escapeHtml = (text: string) => text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+const escapeHtml = (text: string) =>
+  text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
 
 /** The page: a refresh to the app link and the same link as a button, in Russian and English. */
 export function importPage(link: string): string {
@@ -34,10 +35,14 @@ export function importPage(link: string): string {
 
 /** Registers the import page; a malformed app or token is a plain 404. */
 export function registerImportPageRoute(app: FastifyInstance, options: ImportPageOptions): void {
-  app.get('/import/:app/:token', { logSerializers: { req: (request) => ({ method: request.method, url: '/import/[redacted]' }) } }, async (request, reply: FastifyReply) => {
-    const parsed = params.safeParse(request.params);
-    if (!parsed.success) return reply.code(404).type('text/plain; charset=utf-8').send('not found');
-    const link = importLink(parsed.data.app, `${options.publicBaseUrl}/sub/${parsed.data.token}`);
-    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(importPage(link));
-  });
+  app.get(
+    '/import/:app/:token',
+    { logSerializers: { req: (request) => ({ method: request.method, url: '/import/[redacted]' }) } },
+    async (request, reply: FastifyReply) => {
+      const parsed = params.safeParse(request.params);
+      if (!parsed.success) return reply.code(404).type('text/plain; charset=utf-8').send('not found');
+      const link = importLink(parsed.data.app, `${options.publicBaseUrl}/sub/${parsed.data.token}`);
+      return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(importPage(link));
+    },
+  );
 }

@@ -41,7 +41,9 @@ after(async () => {
 
 async function provisioned(): Promise<SubscriptionRow> {
   const row = await newActiveSubscription(pool, { planId });
-  await pool.query(sql.unsafe`UPDATE subscriptions SET traffic_up = 1456, traffic_down = 122000, traffic_used = 123456 WHERE id = ${row.id}`);
+  await pool.query(
+    sql.unsafe`UPDATE subscriptions SET traffic_up = 1456, traffic_down = 122000, traffic_used = 123456 WHERE id = ${row.id}`,
+  );
   return setSubscriptionClient(pool, {
     subscriptionId: row.id,
     xuiClientUuid: randomUUID(),
@@ -56,10 +58,15 @@ async function provisioned(): Promise<SubscriptionRow> {
 
 const get = (token: string) => app.inject({ method: 'GET', url: `/sub/${token}` });
 const userinfo = (header: unknown) =>
-  Object.fromEntries(String(header).split(';').map((part) => part.trim().split('=')).map(([key, value]) => [key, Number(value)]));
+  Object.fromEntries(
+    String(header)
+      .split(';')
+      .map((part) => part.trim().split('='))
+      .map(([key, value]) => [key, Number(value)]),
+  );
 
 describe('GET /sub/:token', () => {
-  it('active: the base64 link list with the userinfo headers (upload and download apart, total = the plan\'s traffic limit)', async () => {
+  it("active: the base64 link list with the userinfo headers (upload and download apart, total = the plan's traffic limit)", async () => {
     const row = await provisioned();
     const response = await get(row.sub_token);
     assert.equal(response.statusCode, 200);
@@ -95,7 +102,9 @@ describe('GET /sub/:token', () => {
 
   it('active past its end_date counts as expired; cancelled and pending get the same empty answer', async () => {
     const lapsed = await provisioned();
-    await pool.query(sql.unsafe`UPDATE subscriptions SET start_date = now() - interval '31 days', end_date = now() - interval '1 minute' WHERE id = ${lapsed.id}`);
+    await pool.query(
+      sql.unsafe`UPDATE subscriptions SET start_date = now() - interval '31 days', end_date = now() - interval '1 minute' WHERE id = ${lapsed.id}`,
+    );
     const lapsedResponse = await get(lapsed.sub_token);
     assert.equal(lapsedResponse.body, '');
     assert.equal(lapsedResponse.headers['x-subscription-status'], 'expired');
@@ -129,7 +138,21 @@ describe('GET /sub/:token', () => {
 describe('subscriptionFeed', () => {
   it('never answers expire=0 (which apps read as "never expires")', () => {
     const now = new Date('2026-01-01T00:00:00Z');
-    const row = { status: 'pending', end_date: null, vpn_key: null, traffic_used: 0, traffic_up: 0, traffic_down: 0 } as unknown as SubscriptionRow;
-    assert.deepEqual(subscriptionFeed(row, null, now), { status: 'pending', links: [], uploadBytes: 0, downloadBytes: 0, totalBytes: 0, expireEpochSec: now.getTime() / 1000 });
+    const row = {
+      status: 'pending',
+      end_date: null,
+      vpn_key: null,
+      traffic_used: 0,
+      traffic_up: 0,
+      traffic_down: 0,
+    } as unknown as SubscriptionRow;
+    assert.deepEqual(subscriptionFeed(row, null, now), {
+      status: 'pending',
+      links: [],
+      uploadBytes: 0,
+      downloadBytes: 0,
+      totalBytes: 0,
+      expireEpochSec: now.getTime() / 1000,
+    });
   });
 });

@@ -57,7 +57,12 @@ export function subscriptionFeed(row: SubscriptionRow, plan: Pick<SubscriptionPl
   const expireMs = serving ? (row.end_date?.getTime() ?? now.getTime()) : Math.min(row.end_date?.getTime() ?? now.getTime(), now.getTime());
   return {
     status,
-    links: serving ? (row.vpn_key ?? '').split('\n').map((line) => line.trim()).filter((line) => line !== '') : [],
+    links: serving
+      ? (row.vpn_key ?? '')
+          .split('\n')
+          .map((line) => line.trim())
+          .filter((line) => line !== '')
+      : [],
     uploadBytes: row.traffic_up,
     downloadBytes: row.traffic_down,
     totalBytes: plan?.features?.traffic_limit ?? 0,

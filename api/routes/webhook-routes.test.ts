@@ -62,10 +62,14 @@ async function duplicatesCounted(): Promise<number> {
 
 /** Waits until the dispatcher has processed the event (it is no longer 'received') and returns its row. */
 async function dispatched(eventKey: string) {
-  return eventually(async () => {
-    const row = await inboxRow(eventKey);
-    return row.status === 'received' ? undefined : row;
-  }, 10_000, `the dispatcher to process ${eventKey}`);
+  return eventually(
+    async () => {
+      const row = await inboxRow(eventKey);
+      return row.status === 'received' ? undefined : row;
+    },
+    10_000,
+    `the dispatcher to process ${eventKey}`,
+  );
 }
 
 const recording: WebhookRouteOptions['signalVerdict'] = async (payment, hint) => {
@@ -83,7 +87,9 @@ function post(app: FastifyInstance, body: string, options: { signature?: string;
 }
 
 async function inboxCount(eventKey: string): Promise<number> {
-  return database.pool.oneFirst(sql.type(z.object({ count: z.number() }))`SELECT count(*)::int AS count FROM webhook_events WHERE event_key = ${eventKey}`);
+  return database.pool.oneFirst(
+    sql.type(z.object({ count: z.number() }))`SELECT count(*)::int AS count FROM webhook_events WHERE event_key = ${eventKey}`,
+  );
 }
 
 async function inboxRow(eventKey: string) {
@@ -135,7 +141,9 @@ describe('POST /webhooks/:provider', () => {
 
     assert.deepEqual((await post(app, body)).json(), { status: 'accepted' });
     assert.deepEqual([calls.length, woken], [1, 1], 'a first delivery is stored in one statement and wakes the dispatcher');
-    await database.pool.query(sql.unsafe`UPDATE webhook_events SET status = 'settled', processed_at = now() WHERE event_key = ${`${payment.external_id}:payment.succeeded`}`);
+    await database.pool.query(
+      sql.unsafe`UPDATE webhook_events SET status = 'settled', processed_at = now() WHERE event_key = ${`${payment.external_id}:payment.succeeded`}`,
+    );
     calls.length = 0;
     assert.deepEqual((await post(app, body)).json(), { status: 'duplicate' });
     assert.deepEqual([calls, woken], [['maybeOne'], 1], 'a repeat of a settled event is one statement and wakes nothing');
@@ -257,7 +265,11 @@ describe('POST /webhooks/:provider', () => {
       signals.length = 0;
       for (let attempt = 0; attempt < 2; attempt += 1) {
         const response = await post(app, body);
-        assert.deepEqual([response.statusCode, response.json()], [200, { status: 'accepted' }], `${JSON.stringify(description)} attempt ${attempt}`);
+        assert.deepEqual(
+          [response.statusCode, response.json()],
+          [200, { status: 'accepted' }],
+          `${JSON.stringify(description)} attempt ${attempt}`,
+        );
         await dispatched(key);
       }
       assert.equal(signals.length, 2);
@@ -279,8 +291,15 @@ describe('POST /webhooks/:provider', () => {
     const orderTooBig = sandboxNotification({ id: 3_000_000_000, external_id: 'inv-big' });
     assert.deepEqual((await post(app, orderTooBig)).json(), { status: 'accepted' });
     assert.equal((await dispatched('inv-big:payment.succeeded')).status, 'ignored');
-    await eventually(async () => ((await database.pool.oneFirst(sql.type(z.object({ count: z.number() }))`
-      SELECT count(*)::int AS count FROM webhook_events WHERE status = 'received'`)) === 0 ? true : undefined), 10_000, 'all dispatched');
+    await eventually(
+      async () =>
+        (await database.pool.oneFirst(sql.type(z.object({ count: z.number() }))`
+      SELECT count(*)::int AS count FROM webhook_events WHERE status = 'received'`)) === 0
+          ? true
+          : undefined,
+      10_000,
+      'all dispatched',
+    );
     assert.equal(signals.length, 0);
     await app.close();
   });
@@ -292,7 +311,13 @@ describe('POST /webhooks/:provider', () => {
     const body = sandboxNotification(payment).replace(/}$/, `,"extra":${'['.repeat(depth)}"bottom"${']'.repeat(depth)}}`);
     const response = await post(app, body);
     assert.ok([200, 400].includes(response.statusCode), `status ${response.statusCode}`);
-    if (response.statusCode === 200) assert.deepEqual(await dispatched(`${payment.external_id}:payment.succeeded`), { status: 'handed_off', deliveries: 1, kept: 0, sanitized: true });
+    if (response.statusCode === 200)
+      assert.deepEqual(await dispatched(`${payment.external_id}:payment.succeeded`), {
+        status: 'handed_off',
+        deliveries: 1,
+        kept: 0,
+        sanitized: true,
+      });
     await app.close();
   });
 
@@ -317,11 +342,17 @@ describe('POST /webhooks/:provider', () => {
     failHandOff = true;
     try {
       assert.deepEqual((await post(app, sandboxNotification(payment))).json(), { status: 'accepted' });
-      const retrying = await eventually(async () => {
-        const row = await database.pool.one(sql.type(z.object({ status: z.string(), attempts: z.number(), error: z.string().nullable() }))`
+      const retrying = await eventually(
+        async () => {
+          const row = await database.pool.one(sql.type(
+            z.object({ status: z.string(), attempts: z.number(), error: z.string().nullable() }),
+          )`
           SELECT status, dispatch_attempts AS attempts, error FROM webhook_events WHERE event_key = ${key}`);
-        return row.attempts >= 1 ? row : undefined;
-      }, 10_000, 'a failed hand-off');
+          return row.attempts >= 1 ? row : undefined;
+        },
+        10_000,
+        'a failed hand-off',
+      );
       assert.deepEqual(retrying, { status: 'received', attempts: 1, error: 'hand-off failed: Error' });
     } finally {
       failHandOff = false;
@@ -355,11 +386,15 @@ describe('POST /webhooks/:provider', () => {
     const payment = await sandboxPayment(database.pool);
     const response = await post(app, sandboxNotification(payment));
     assert.deepEqual([response.statusCode, response.json()], [200, { status: 'accepted' }]);
-    const row = await eventually(async () => {
-      const current = await database.pool.one(sql.type(z.object({ status: z.string(), attempts: z.number() }))`
+    const row = await eventually(
+      async () => {
+        const current = await database.pool.one(sql.type(z.object({ status: z.string(), attempts: z.number() }))`
         SELECT status, dispatch_attempts AS attempts FROM webhook_events WHERE event_key = ${`${payment.external_id}:payment.succeeded`}`);
-      return current.attempts >= 1 ? current : undefined;
-    }, 10_000, 'the failed hand-off recorded');
+        return current.attempts >= 1 ? current : undefined;
+      },
+      10_000,
+      'the failed hand-off recorded',
+    );
     assert.equal(row.status, 'received', 'kept for the next attempt');
     await app.close();
     await connection.close();

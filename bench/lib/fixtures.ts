@@ -56,7 +56,12 @@ export interface PendingPurchase {
 }
 
 /** Starts a card purchase for `user` and returns its invoice. */
-export async function startPendingPurchase(service: PurchaseService, stack: BenchStack, user: BenchUser, planId: number): Promise<PendingPurchase> {
+export async function startPendingPurchase(
+  service: PurchaseService,
+  stack: BenchStack,
+  user: BenchUser,
+  planId: number,
+): Promise<PendingPurchase> {
   const result = await service.startPurchase({ userId: user.id, planId, method: 'card' });
   if (result.kind !== 'redirect') throw new Error(`purchase for user ${user.id} did not start: ${JSON.stringify(result)}`);
   const invoiceId = decodeURIComponent(result.url.split('/checkout/')[1] ?? '');
@@ -67,13 +72,20 @@ export async function startPendingPurchase(service: PurchaseService, stack: Benc
 
 /** Marks the invoice paid in the sandbox (its own webhook goes to the sink). */
 export async function payInvoice(stack: BenchStack, invoiceId: string): Promise<void> {
-  const response = await fetch(`${stack.sandbox.url}/checkout/${encodeURIComponent(invoiceId)}/pay`, { method: 'POST', redirect: 'manual' });
+  const response = await fetch(`${stack.sandbox.url}/checkout/${encodeURIComponent(invoiceId)}/pay`, {
+    method: 'POST',
+    redirect: 'manual',
+  });
   await response.arrayBuffer();
   if (response.status !== 303) throw new Error(`sandbox pay answered ${response.status}`);
 }
 
 /** The signed `payment.<event>` webhook body and headers for an invoice, as the sandbox sends it. */
-export function signedWebhook(stack: BenchStack, invoiceId: string, event: 'payment.succeeded' | 'payment.canceled' = 'payment.succeeded'): { body: string; headers: Record<string, string> } {
+export function signedWebhook(
+  stack: BenchStack,
+  invoiceId: string,
+  event: 'payment.succeeded' | 'payment.canceled' = 'payment.succeeded',
+): { body: string; headers: Record<string, string> } {
   const invoice = stack.sandbox.invoices.get(invoiceId);
   if (invoice === undefined) throw new Error(`no sandbox invoice ${invoiceId}`);
   const body = JSON.stringify({ event, invoice });
@@ -81,7 +93,11 @@ export function signedWebhook(stack: BenchStack, invoiceId: string, event: 'paym
 }
 
 /** Runs `task` over `items` with at most `concurrency` at once; returns results in order. */
-export async function mapConcurrent<T, R>(items: readonly T[], concurrency: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapConcurrent<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  task: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   await Promise.all(

@@ -18,7 +18,9 @@ export interface KeyPathCounts {
 }
 
 export async function keyPathCounts(stack: BenchStack, paymentId: number): Promise<KeyPathCounts> {
-  const subscriptionId = await stack.db.oneFirst(sql.type(z.object({ subscription_id: z.number() }))`SELECT subscription_id FROM payments WHERE id = ${paymentId}`);
+  const subscriptionId = await stack.db.oneFirst(
+    sql.type(z.object({ subscription_id: z.number() }))`SELECT subscription_id FROM payments WHERE id = ${paymentId}`,
+  );
   let workflowTasks = 0;
   let activities = 0;
   let localActivities = 0;

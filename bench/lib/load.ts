@@ -52,7 +52,12 @@ export async function runAtRate(options: {
 }
 
 /** Runs `task` with `concurrency` workers until `seconds` pass or `count` tasks started. */
-export async function runClosedLoop(options: { concurrency: number; seconds: number; count: number; task: (index: number) => Promise<unknown> }): Promise<{ done: number; seconds: number }> {
+export async function runClosedLoop(options: {
+  concurrency: number;
+  seconds: number;
+  count: number;
+  task: (index: number) => Promise<unknown>;
+}): Promise<{ done: number; seconds: number }> {
   const start = performance.now();
   const deadline = start + options.seconds * 1000;
   let next = 0;
@@ -81,12 +86,16 @@ export function createHttpPoster(maxSockets: number): HttpPoster {
   return {
     post: (url, body, headers) =>
       new Promise((resolve, reject) => {
-        const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } }, (response) => {
-          const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-          response.on('error', reject);
-        });
+        const req = request(
+          url,
+          { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } },
+          (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+            response.on('error', reject);
+          },
+        );
         req.on('error', reject);
         req.end(body);
       }),

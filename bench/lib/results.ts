@@ -30,7 +30,10 @@ export interface BenchResult {
 
 /** File name of a result: `<bench>-<ISO time with ':' replaced>.json`, so names sort by time. */
 export function resultFileName(bench: string, at: Date): string {
-  return `${bench}-${at.toISOString().replaceAll(':', '-').replace(/\.\d+Z$/, 'Z')}.json`;
+  return `${bench}-${at
+    .toISOString()
+    .replaceAll(':', '-')
+    .replace(/\.\d+Z$/, 'Z')}.json`;
 }
 
 /** The newest earlier result of `bench` in `folder`, or undefined. */
@@ -47,8 +50,14 @@ export async function reportResult(folder: string, result: BenchResult): Promise
   const previous = await loadPreviousResult(folder, result.bench);
   const deltas = compareMetrics(result.metrics, previous?.metrics);
   console.log(`\n== bench ${result.bench}: ${result.startedAt} .. ${result.finishedAt}`);
-  console.log(`   machine: ${result.machine.cpus} CPUs, load average ${result.machine.loadAverage1m.toFixed(2)} at the end (shared machine: read ratios, not absolutes)`);
-  console.log(previous === undefined ? '   no previous result to compare with' : `   compared with the run of ${previous.startedAt} (options ${JSON.stringify(previous.options)}; this run ${JSON.stringify(result.options)})`);
+  console.log(
+    `   machine: ${result.machine.cpus} CPUs, load average ${result.machine.loadAverage1m.toFixed(2)} at the end (shared machine: read ratios, not absolutes)`,
+  );
+  console.log(
+    previous === undefined
+      ? '   no previous result to compare with'
+      : `   compared with the run of ${previous.startedAt} (options ${JSON.stringify(previous.options)}; this run ${JSON.stringify(result.options)})`,
+  );
   console.log(formatTable(result.metrics, deltas));
   const misses = result.metrics.filter((metric) => judge(metric.value, metric.target).status === 'MISS').length;
   const regressions = [...deltas.values()].filter((delta) => delta.regression).length;

@@ -89,7 +89,8 @@ async function build(options: BenchStackOptions, cleanup: CleanupStack): Promise
   // As root, Postgres runs as the `postgres` user, which must be able to enter this folder.
   await chmod(tmpDir, 0o755);
   const [pgPort, temporalPort, httpPort, metricsPort, panelPort, apiPort, sinkPort] = await freePorts(7);
-  if (sinkPort === undefined || pgPort === undefined || temporalPort === undefined || panelPort === undefined || apiPort === undefined) throw new Error('no free ports');
+  if (sinkPort === undefined || pgPort === undefined || temporalPort === undefined || panelPort === undefined || apiPort === undefined)
+    throw new Error('no free ports');
 
   const postgres = await startEmbeddedPostgres({ dataDir: path.join(tmpDir, 'pg'), port: pgPort, persistent: false });
   cleanup.push('postgres', () => postgres.stop());
@@ -124,17 +125,26 @@ async function build(options: BenchStackOptions, cleanup: CleanupStack): Promise
   cleanup.push('fake telegram', () => telegram.close());
   const listeners: Array<(call: RecordedCall, at: number) => void> = [];
   // waitFor's predicate sees every call as it is recorded; it never matches, so it is a hook.
-  telegram.waitFor((call) => {
-    const at = performance.now();
-    for (const listener of listeners) listener(call, at);
-    return false;
-  }, 2_147_483_647).catch(() => undefined);
+  telegram
+    .waitFor((call) => {
+      const at = performance.now();
+      for (const listener of listeners) listener(call, at);
+      return false;
+    }, 2_147_483_647)
+    .catch(() => undefined);
 
   // The sandbox's own webhooks go to a sink: the benches post (and time) the webhooks themselves.
-  const sink = await listen(createServer((_request, response) => response.end('{}')), sinkPort);
+  const sink = await listen(
+    createServer((_request, response) => response.end('{}')),
+    sinkPort,
+  );
   cleanup.push('webhook sink', () => new Promise<void>((resolve) => sink.close(() => resolve())));
   const sandboxSecret = 'bench-sandbox-secret';
-  const sandbox = await startSandboxCheckout({ secret: sandboxSecret, webhookUrl: `http://127.0.0.1:${sinkPort}/`, invoiceTtlMs: 24 * 3_600_000 });
+  const sandbox = await startSandboxCheckout({
+    secret: sandboxSecret,
+    webhookUrl: `http://127.0.0.1:${sinkPort}/`,
+    invoiceTtlMs: 24 * 3_600_000,
+  });
   cleanup.push('sandbox', () => sandbox.close());
 
   const secrets = { PANEL_CREDENTIALS_KEY: randomBytes(32).toString('base64'), CLIENT_ID_SALT: randomBytes(24).toString('base64url') };
@@ -173,16 +183,32 @@ async function build(options: BenchStackOptions, cleanup: CleanupStack): Promise
     ...options.env,
   };
 
-  pids.panel = spawnChild('panel', 'fakes/xui-panel/main.ts', { ...baseEnv, FAKE_PANEL_PORT: String(panelPort), FAKE_PANEL_USERNAME: 'admin', FAKE_PANEL_PASSWORD: 'admin', FAKE_PANEL_SEED_CLIENTS: String(options.panelClients ?? 0) });
+  pids.panel = spawnChild('panel', 'fakes/xui-panel/main.ts', {
+    ...baseEnv,
+    FAKE_PANEL_PORT: String(panelPort),
+    FAKE_PANEL_USERNAME: 'admin',
+    FAKE_PANEL_PASSWORD: 'admin',
+    FAKE_PANEL_SEED_CLIENTS: String(options.panelClients ?? 0),
+  });
   if (!(await waitForPort('127.0.0.1', panelPort, 60_000))) throw new Error('fake 3X-UI panel did not start');
-  await ensureDevPanelServer({ databaseUrl, panelUrl: `http://127.0.0.1:${panelPort}`, username: 'admin', password: 'admin', secretsKey: secrets.PANEL_CREDENTIALS_KEY });
+  await ensureDevPanelServer({
+    databaseUrl,
+    panelUrl: `http://127.0.0.1:${panelPort}`,
+    username: 'admin',
+    password: 'admin',
+    secretsKey: secrets.PANEL_CREDENTIALS_KEY,
+  });
 
   if (options.worker === true) pids.worker = spawnChild('worker', 'workers/main.ts', baseEnv);
   if (options.api === true) pids.api = spawnChild('api', 'api/main.ts', baseEnv);
   if (options.bot === true) pids.bot = spawnChild('bot', 'bot/main.ts', baseEnv);
   const apiUrl = `http://127.0.0.1:${apiPort}`;
   if (options.api === true && !(await waitForReady(`${apiUrl}/readyz`, 90_000))) throw new Error('api did not become ready');
-  if (options.worker === true && !(await waitForWorkerPolling(client.workflowService, { namespace: 'default', taskQueue, timeoutMs: 120_000 }))) throw new Error('worker did not poll its task queue');
+  if (
+    options.worker === true &&
+    !(await waitForWorkerPolling(client.workflowService, { namespace: 'default', taskQueue, timeoutMs: 120_000 }))
+  )
+    throw new Error('worker did not poll its task queue');
   pids.temporal = findPid(['start-dev', String(temporalPort)]);
   pids.postgres = findPostmaster(pgPort);
   log(`stack ready in ${((Date.now() - started) / 1000).toFixed(1)} s (folder ${tmpDir})`);
@@ -218,4 +244,3 @@ function listen(server: Server, port: number): Promise<Server> {
 function findPostmaster(port: number): number | undefined {
   return findPid(['-p', String(port)]);
 }
-

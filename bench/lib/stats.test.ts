@@ -22,7 +22,13 @@ describe('percentile', () => {
   it('summarize agrees with percentile on a large sample', () => {
     const values = Array.from({ length: 1000 }, (_, index) => (index * 7919) % 1000);
     const summary = summarize(values);
-    assert.deepEqual(summary, { count: 1000, p50: percentile(values, 0.5), p95: percentile(values, 0.95), p99: percentile(values, 0.99), max: 999 });
+    assert.deepEqual(summary, {
+      count: 1000,
+      p50: percentile(values, 0.5),
+      p95: percentile(values, 0.95),
+      p99: percentile(values, 0.99),
+      max: 999,
+    });
     assert.equal(summary.p99, 989);
   });
 });
@@ -76,9 +82,15 @@ describe('compareMetrics', () => {
   });
 
   it('a count marked better high is not a regression when it grows', () => {
-    const deltas = compareMetrics([{ name: 'delivered', value: 50, unit: 'of 50', better: 'high' }], [{ name: 'delivered', value: 5, unit: 'of 50' }]);
+    const deltas = compareMetrics(
+      [{ name: 'delivered', value: 50, unit: 'of 50', better: 'high' }],
+      [{ name: 'delivered', value: 5, unit: 'of 50' }],
+    );
     assert.equal(deltas.get('delivered')?.regression, false);
-    const fewer = compareMetrics([{ name: 'delivered', value: 5, unit: 'of 50', better: 'high' }], [{ name: 'delivered', value: 50, unit: 'of 50' }]);
+    const fewer = compareMetrics(
+      [{ name: 'delivered', value: 5, unit: 'of 50', better: 'high' }],
+      [{ name: 'delivered', value: 50, unit: 'of 50' }],
+    );
     assert.equal(fewer.get('delivered')?.regression, true);
   });
 

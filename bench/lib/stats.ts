@@ -115,7 +115,8 @@ export function formatTable(metrics: readonly Metric[], deltas: ReadonlyMap<stri
     const verdict = judge(metric.value, metric.target);
     const delta = deltas.get(metric.name);
     const target = metric.target === undefined ? '' : `${metric.target.kind === 'max' ? '<' : '>='} ${formatNumber(metric.target.limit)}`;
-    const verdictText = verdict.status === 'n/a' ? '' : `${verdict.status}${verdict.ratio === null ? '' : ` (x${formatNumber(verdict.ratio)})`}`;
+    const verdictText =
+      verdict.status === 'n/a' ? '' : `${verdict.status}${verdict.ratio === null ? '' : ` (x${formatNumber(verdict.ratio)})`}`;
     const change =
       delta?.relative === null || delta === undefined
         ? delta?.previous === null || delta === undefined
@@ -126,6 +127,10 @@ export function formatTable(metrics: readonly Metric[], deltas: ReadonlyMap<stri
   });
   const header = ['metric', 'value', 'unit', 'target', 'verdict', 'vs previous'];
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)));
-  const line = (cells: string[]) => cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].join('\n');
 }

@@ -28,7 +28,8 @@ export function balanceFeature(services: BalanceServices): Composer<BotContext> 
     const [summary, methods] = await Promise.all([services.accountSummary(user.userId), services.paymentMethods()]);
     const link = ctx.me.username === undefined ? undefined : `https://t.me/${ctx.me.username}?start=ref_${summary.referralCode}`;
     const keyboard = new InlineKeyboard();
-    if (methods.includes('balance') && summary.balanceKopecks > 0) keyboard.text(ctx.texts.menu.buttons.payFromBalance, encodeCallback({ type: 'plans' })).row();
+    if (methods.includes('balance') && summary.balanceKopecks > 0)
+      keyboard.text(ctx.texts.menu.buttons.payFromBalance, encodeCallback({ type: 'plans' })).row();
     keyboard.text(ctx.texts.menu.buttons.menu, encodeCallback({ type: 'menu' }));
     await showScreen(ctx, 'edit', ctx.texts.menu.balance(summary, link), keyboard);
   });

@@ -15,8 +15,12 @@ export function giftsFeature(services: GiftsServices): Composer<BotContext> {
   const feature = new Composer<BotContext>();
   const screen = async (ctx: BotContext, userId: number) => {
     const gifts = await services.giftsOf(userId, ctx.locale);
-    const text = gifts.length === 0 ? ctx.texts.noGifts : [ctx.texts.giftsTitle, '', ...gifts.map((gift) => ctx.texts.giftLine(gift))].join('\n');
-    const keyboard = new InlineKeyboard().text(ctx.texts.menu.buttons.buy, encodeCallback({ type: 'plans' })).row().text(ctx.texts.menu.buttons.menu, encodeCallback({ type: 'menu' }));
+    const text =
+      gifts.length === 0 ? ctx.texts.noGifts : [ctx.texts.giftsTitle, '', ...gifts.map((gift) => ctx.texts.giftLine(gift))].join('\n');
+    const keyboard = new InlineKeyboard()
+      .text(ctx.texts.menu.buttons.buy, encodeCallback({ type: 'plans' }))
+      .row()
+      .text(ctx.texts.menu.buttons.menu, encodeCallback({ type: 'menu' }));
     return { text, keyboard };
   };
 

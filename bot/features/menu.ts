@@ -51,7 +51,11 @@ export function groupChatFeature(options: { supportChatId?: number | undefined }
     .chatType(['group', 'supergroup'])
     .filter((ctx) => ctx.chat.id !== options.supportChatId)
     .on('message::bot_command')
-    .filter((ctx) => ctx.entities('bot_command').some(({ text }) => !text.includes('@') || text.toLowerCase().endsWith(`@${ctx.me.username.toLowerCase()}`)))
+    .filter((ctx) =>
+      ctx
+        .entities('bot_command')
+        .some(({ text }) => !text.includes('@') || text.toLowerCase().endsWith(`@${ctx.me.username.toLowerCase()}`)),
+    )
     .use(async (ctx) => {
       const username = ctx.me.username;
       await ctx.reply(ctx.texts.menu.groupChat, {

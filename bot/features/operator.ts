@@ -26,7 +26,10 @@ const telegramId = z
   .transform(Number)
   .refine((value) => Number.isSafeInteger(value));
 /** Whole days; the workflow's validator checks the range and its message reaches the operator. */
-const days = z.string().regex(/^\d{1,6}$/).transform(Number);
+const days = z
+  .string()
+  .regex(/^\d{1,6}$/)
+  .transform(Number);
 
 /** Argument schemas: the words after the command. */
 export const operatorArgs = {
@@ -81,7 +84,12 @@ export function operatorFeature(deps: OperatorFeatureDeps): Composer<BotContext>
 
   function command<N extends OperatorCommand>(
     name: N,
-    run: (input: { ctx: BotContext; operator: OperatorActions; args: z.output<(typeof operatorArgs)[N]>; request: { operatorTelegramId: number; requestId: string } }) => Promise<string>,
+    run: (input: {
+      ctx: BotContext;
+      operator: OperatorActions;
+      args: z.output<(typeof operatorArgs)[N]>;
+      request: { operatorTelegramId: number; requestId: string };
+    }) => Promise<string>,
   ): void {
     privateChat.command(name, async (ctx) => {
       if (!(await deps.services.isAdmin(ctx.from.id))) {

@@ -15,7 +15,11 @@ async function promoOf(ctx: BotContext, services: Pick<BotServices, 'findUser' |
 }
 
 /** The plan list with one `plan:<id>` button per plan (and the pending promo), or a "nothing on sale" note. */
-export async function showPlans(ctx: BotContext, services: Pick<BotServices, 'listPlans' | 'findUser' | 'pendingPromo'>, mode: 'reply' | 'edit'): Promise<void> {
+export async function showPlans(
+  ctx: BotContext,
+  services: Pick<BotServices, 'listPlans' | 'findUser' | 'pendingPromo'>,
+  mode: 'reply' | 'edit',
+): Promise<void> {
   const [plans, promo] = await Promise.all([services.listPlans(ctx.locale), promoOf(ctx, services)]);
   if (plans.length === 0) {
     await showScreen(ctx, mode, ctx.texts.noPlans);
@@ -24,12 +28,17 @@ export async function showPlans(ctx: BotContext, services: Pick<BotServices, 'li
   const keyboard = InlineKeyboard.from(
     plans.map((plan) => [InlineKeyboard.text(ctx.texts.planButton(plan), encodeCallback({ type: 'plan', planId: plan.id }))]),
   );
-  const lines = [ctx.texts.plansHeader, ...plans.map((plan) => ctx.texts.planLine(plan)), ...(promo === null ? [] : ['', ctx.texts.promoActive(promo)])];
+  const lines = [
+    ctx.texts.plansHeader,
+    ...plans.map((plan) => ctx.texts.planLine(plan)),
+    ...(promo === null ? [] : ['', ctx.texts.promoActive(promo)]),
+  ];
   await showScreen(ctx, mode, lines.join('\n'), keyboard);
 }
 
 /** The plan's price with the promo, as the screens show it. */
-const withPromo = (plan: BotPlan, promo: BotPromo | null) => (promo === null ? undefined : { code: promo.code, priceKopecks: promoPriceKopecks(plan.priceKopecks, promo) });
+const withPromo = (plan: BotPlan, promo: BotPromo | null) =>
+  promo === null ? undefined : { code: promo.code, priceKopecks: promoPriceKopecks(plan.priceKopecks, promo) };
 
 /**
  * Plans and purchases: /plans and the `plans` button list the plans, `plan:<id>` shows a plan with
@@ -72,7 +81,9 @@ export function purchaseFeature(services: PurchaseServices): Composer<BotContext
     const { plan, methods } = choice;
     await ctx.answerCallbackQuery();
     const keyboard = InlineKeyboard.from([
-      ...methods.map((method) => [InlineKeyboard.text(ctx.texts.paymentMethods[method], encodeCallback({ type: 'pay', planId: plan.id, method }))]),
+      ...methods.map((method) => [
+        InlineKeyboard.text(ctx.texts.paymentMethods[method], encodeCallback({ type: 'pay', planId: plan.id, method })),
+      ]),
       [InlineKeyboard.text(ctx.texts.giftButton, encodeCallback({ type: 'gift', planId: plan.id }))],
       [InlineKeyboard.text(ctx.texts.backToPlans, encodeCallback({ type: 'plans' }))],
     ]);
@@ -88,7 +99,9 @@ export function purchaseFeature(services: PurchaseServices): Composer<BotContext
     const { plan, methods } = choice;
     await ctx.answerCallbackQuery();
     const keyboard = InlineKeyboard.from([
-      ...methods.map((method) => [InlineKeyboard.text(ctx.texts.paymentMethods[method], encodeCallback({ type: 'gpay', planId: plan.id, method }))]),
+      ...methods.map((method) => [
+        InlineKeyboard.text(ctx.texts.paymentMethods[method], encodeCallback({ type: 'gpay', planId: plan.id, method })),
+      ]),
       [InlineKeyboard.text(ctx.texts.backToPlans, encodeCallback({ type: 'plan', planId: plan.id }))],
     ]);
     await showScreen(ctx, 'edit', ctx.texts.giftChooseMethod(plan, withPromo(plan, await promoOf(ctx, services))), keyboard);

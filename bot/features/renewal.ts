@@ -59,7 +59,9 @@ export function renewalFeature(deps: RenewalDeps): Composer<BotContext> {
     await ctx.answerCallbackQuery();
     const [methods, promo] = await Promise.all([deps.services.paymentMethods(), deps.services.pendingPromo(found.user.userId)]);
     const keyboard = InlineKeyboard.from([
-      ...methods.map((method) => [InlineKeyboard.text(ctx.texts.paymentMethods[method], encodeCallback({ type: 'rpay', subscriptionId: found.sub.id, method }))]),
+      ...methods.map((method) => [
+        InlineKeyboard.text(ctx.texts.paymentMethods[method], encodeCallback({ type: 'rpay', subscriptionId: found.sub.id, method })),
+      ]),
       [InlineKeyboard.text(ctx.texts.menu.buttons.backToSubscription, encodeCallback({ type: 'sub', subscriptionId: found.sub.id }))],
     ]);
     const text = [ctx.texts.menu.renewChooseMethod(found.sub), ...(promo === null ? [] : [ctx.texts.promoActive(promo)])].join('\n');
@@ -69,7 +71,9 @@ export function renewalFeature(deps: RenewalDeps): Composer<BotContext> {
   feature.callbackQuery(callbackTrigger('rpay'), async (ctx) => {
     const action = parseCallback(ctx.callbackQuery.data);
     if (action?.type !== 'rpay' || deps.renewal === undefined || !(await deps.services.paymentMethods()).includes(action.method)) {
-      await ctx.answerCallbackQuery({ text: deps.renewal === undefined && action?.type === 'rpay' ? ctx.texts.menu.renewUnavailable : ctx.texts.staleButton });
+      await ctx.answerCallbackQuery({
+        text: deps.renewal === undefined && action?.type === 'rpay' ? ctx.texts.menu.renewUnavailable : ctx.texts.staleButton,
+      });
       return;
     }
     const found = await owned(ctx, action.subscriptionId);
@@ -82,9 +86,13 @@ export function renewalFeature(deps: RenewalDeps): Composer<BotContext> {
         await ctx.reply(ctx.texts.menu.renewByLink(planName), { reply_markup: new InlineKeyboard().url(ctx.texts.payButton, result.url) });
         return;
       case 'stars-invoice':
-        await ctx.replyWithInvoice(`VPN: ${planName}`.slice(0, 32), ctx.texts.menu.renewInvoiceDescription(planName).slice(0, 255), result.payload, 'XTR', [
-          { label: planName.slice(0, 32), amount: result.stars },
-        ]);
+        await ctx.replyWithInvoice(
+          `VPN: ${planName}`.slice(0, 32),
+          ctx.texts.menu.renewInvoiceDescription(planName).slice(0, 255),
+          result.payload,
+          'XTR',
+          [{ label: planName.slice(0, 32), amount: result.stars }],
+        );
         return;
       case 'done':
         await ctx.reply(ctx.texts.menu.renewDone);

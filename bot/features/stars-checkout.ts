@@ -54,7 +54,10 @@ export function starsCheckoutFeature(services: StarsCheckoutServices, { log, des
         raw: { ...payment },
       });
     } catch (error) {
-      log.error({ error: describe(error), updateId: ctx.update.update_id }, 'could not store a Stars charge; the Stars reconciler will settle it');
+      log.error(
+        { error: describe(error), updateId: ctx.update.update_id },
+        'could not store a Stars charge; the Stars reconciler will settle it',
+      );
       result = { status: 'accepted' };
     }
     if (result.status === 'duplicate') {

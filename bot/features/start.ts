@@ -27,7 +27,9 @@ export function startFeature(services: StartServices): Composer<BotContext> {
     });
     if (giftCode !== undefined) {
       const redeemed = await services.redeemGift({ userId, code: giftCode });
-      await ctx.reply(redeemed.kind === 'redeemed' ? ctx.texts.giftRedeemed : ctx.texts.giftRefused[redeemed.reason], { reply_markup: mainMenuKeyboard(ctx) });
+      await ctx.reply(redeemed.kind === 'redeemed' ? ctx.texts.giftRedeemed : ctx.texts.giftRefused[redeemed.reason], {
+        reply_markup: mainMenuKeyboard(ctx),
+      });
       return;
     }
     const keyboard = new InlineKeyboard().text(ctx.texts.showPlansButton, encodeCallback({ type: 'plans' }));

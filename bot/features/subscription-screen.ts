@@ -75,7 +75,9 @@ export function subscriptionScreenFeature(deps: SubscriptionScreenDeps): Compose
     const found = await pressed(ctx, 'sub');
     if (found === undefined) return;
     await ctx.answerCallbackQuery();
-    await showScreen(ctx, 'edit', ctx.texts.menu.subscription(found.sub, now()), screenKeyboard(ctx, found.sub, deps.renewable === true), { html: true });
+    await showScreen(ctx, 'edit', ctx.texts.menu.subscription(found.sub, now()), screenKeyboard(ctx, found.sub, deps.renewable === true), {
+      html: true,
+    });
   });
 
   feature.callbackQuery(callbackTrigger('key'), async (ctx) => {

@@ -11,8 +11,13 @@ export type SubscriptionsServices = Pick<BotServices, 'findUser' | 'mySubscripti
 function subscriptionsKeyboard(ctx: BotContext, subscriptions: readonly BotSubscription[]): InlineKeyboard {
   const { buttons } = ctx.texts.menu;
   return InlineKeyboard.from([
-    ...subscriptions.map((sub) => [InlineKeyboard.text(ctx.texts.menu.subscriptionButton(sub), encodeCallback({ type: 'sub', subscriptionId: sub.id }))]),
-    [InlineKeyboard.text(buttons.buy, encodeCallback({ type: 'plans' })), InlineKeyboard.text(ctx.texts.giftsButton, encodeCallback({ type: 'gifts' }))],
+    ...subscriptions.map((sub) => [
+      InlineKeyboard.text(ctx.texts.menu.subscriptionButton(sub), encodeCallback({ type: 'sub', subscriptionId: sub.id })),
+    ]),
+    [
+      InlineKeyboard.text(buttons.buy, encodeCallback({ type: 'plans' })),
+      InlineKeyboard.text(ctx.texts.giftsButton, encodeCallback({ type: 'gifts' })),
+    ],
     [InlineKeyboard.text(buttons.menu, encodeCallback({ type: 'menu' }))],
   ]);
 }

@@ -75,7 +75,9 @@ export function supportFeature(deps: SupportDeps): Composer<BotContext> {
         userId: user?.userId ?? null,
         subscriptions: subscriptions.slice(0, 5).map((sub) => ctx.texts.menu.supportTicketSubscription(sub)),
       });
-      await ctx.api.sendMessage(supportChatId, `${header}\n\n${ctx.message.text.slice(0, MAX_QUESTION)}`, { link_preview_options: { is_disabled: true } });
+      await ctx.api.sendMessage(supportChatId, `${header}\n\n${ctx.message.text.slice(0, MAX_QUESTION)}`, {
+        link_preview_options: { is_disabled: true },
+      });
       await ctx.reply(ctx.texts.menu.supportSent);
     });
 

@@ -1,4 +1,14 @@
-import type { BotPlan, BotSubscription, PaymentMethod, BotGift, BotPromo, GiftRedemption, PurchaseRejection, StarsCheckoutRejection, TrialRefusal } from '../bot-services';
+import type {
+  BotPlan,
+  BotSubscription,
+  PaymentMethod,
+  BotGift,
+  BotPromo,
+  GiftRedemption,
+  PurchaseRejection,
+  StarsCheckoutRejection,
+  TrialRefusal,
+} from '../bot-services';
 import type { InvariantReport } from './invariant-report';
 import type { OperatorSubscriptionView, OperatorUserView } from '../../usecases/operator-types';
 import { formatRub } from '../../texts/format-rub';
@@ -60,7 +70,9 @@ export const en = {
   planDetails: (plan: BotPlan, promo?: { code: string; priceKopecks: number }): string =>
     [
       `${plan.name}: ${days(plan.durationDays)} for ${price(plan.priceKopecks)}`,
-      ...(promo === undefined ? [] : [`With promo code ${promo.code}: ${price(promo.priceKopecks)} instead of ${price(plan.priceKopecks)}`]),
+      ...(promo === undefined
+        ? []
+        : [`With promo code ${promo.code}: ${price(promo.priceKopecks)} instead of ${price(plan.priceKopecks)}`]),
       ...featureLines(plan).map((line) => `• ${line}`),
       '',
       'Choose how to pay:',
@@ -80,8 +92,10 @@ export const en = {
     'plan-unavailable': 'This plan is no longer on sale. Send /plans to see the current ones.',
     'method-unavailable': 'This payment method is not available right now. Please choose another one.',
     'insufficient-balance': 'Your balance is too low for this plan. Please choose another payment method.',
-    'promo-invalid': 'Your promo code no longer works (expired, used up, or already used by you). Choose the plan again to pay the full price.',
-    'not-renewable': 'This subscription can no longer be renewed: it was cancelled, or it ended too long ago and its key was deleted. Buy a new one: /plans',
+    'promo-invalid':
+      'Your promo code no longer works (expired, used up, or already used by you). Choose the plan again to pay the full price.',
+    'not-renewable':
+      'This subscription can no longer be renewed: it was cancelled, or it ended too long ago and its key was deleted. Buy a new one: /plans',
   } satisfies Record<PurchaseRejection, string>,
   starsInvoiceTitle: (plan: BotPlan): string => `VPN: ${plan.name}`,
   starsInvoiceDescription: (plan: BotPlan): string => `VLESS VPN subscription for ${days(plan.durationDays)}.`,
@@ -100,7 +114,8 @@ export const en = {
     ].join('\n'),
   noSubscriptions: 'You have no subscriptions yet. Send /plans to buy one.',
   promoUsage: 'Send the code after the command, e.g. /promo SPRING20.',
-  promoApplied: (promo: BotPromo): string => `Promo code ${promo.code} applied: ${promoOff(promo)} off until you pay for an order. Send /plans to choose a plan.`,
+  promoApplied: (promo: BotPromo): string =>
+    `Promo code ${promo.code} applied: ${promoOff(promo)} off until you pay for an order. Send /plans to choose a plan.`,
   /** The pending promo, shown on the plan list and the payment screens until an order with it is paid. */
   promoActive: (promo: BotPromo): string => `🏷 Promo code ${promo.code}: ${promoOff(promo)} off.`,
   giftButton: '🎁 Buy as a gift',
@@ -194,8 +209,10 @@ export const en = {
               (sub) => `• #${sub.id} ${sub.status}, ${sub.planName ?? '—'}, ends ${sub.endsAt === null ? '—' : operatorDate(sub.endsAt)}`,
             )),
       ].join('\n'),
-    extended: (id: number, endsAt: string | null): string => `Subscription ${id} now ends ${endsAt === null ? '—' : operatorDate(new Date(endsAt))}.`,
-    refunded: (id: number, amountKopecks: string): string => `Refunded ${price(Number(amountKopecks))} to the balance; subscription ${id} is ended.`,
+    extended: (id: number, endsAt: string | null): string =>
+      `Subscription ${id} now ends ${endsAt === null ? '—' : operatorDate(new Date(endsAt))}.`,
+    refunded: (id: number, amountKopecks: string): string =>
+      `Refunded ${price(Number(amountKopecks))} to the balance; subscription ${id} is ended.`,
     moved: (id: number, serverId: number | null): string => `Subscription ${id} is on server ${serverId === null ? '—' : `#${serverId}`}.`,
     cancelled: (id: number, phase: string): string => `Subscription ${id} is ${phase}.`,
     invariants: (report: InvariantReport): string =>
@@ -204,7 +221,9 @@ export const en = {
         : [
             `${report.violations.length + report.omitted} invariant violation(s):`,
             ...report.violations.slice(0, INVARIANT_LINES).map((violation) => `• ${violation.kind}: ${violation.summary}`),
-            ...(report.violations.length + report.omitted > INVARIANT_LINES ? [`… and ${report.violations.length + report.omitted - INVARIANT_LINES} more.`] : []),
+            ...(report.violations.length + report.omitted > INVARIANT_LINES
+              ? [`… and ${report.violations.length + report.omitted - INVARIANT_LINES} more.`]
+              : []),
           ].join('\n'),
   },
   menu: menuEn,

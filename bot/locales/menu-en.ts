@@ -57,13 +57,17 @@ export const menuEn = {
       ...(sub.endsAt === null ? [] : [`Days left: ${daysLeft(sub.endsAt, now)} (until ${dateFormat.format(sub.endsAt)})`]),
       `Traffic: ${gb(sub.trafficUsedBytes)} of ${sub.trafficLimitBytes === null ? 'unlimited' : gb(sub.trafficLimitBytes)}`,
       ...(sub.devices === undefined ? [] : [`Devices: up to ${sub.devices}`]),
-      ...(sub.server === undefined ? [] : [`Server: ${escapeHtml(sub.server.name)}${sub.server.location === null ? '' : ` (${escapeHtml(sub.server.location)})`}`]),
+      ...(sub.server === undefined
+        ? []
+        : [`Server: ${escapeHtml(sub.server.name)}${sub.server.location === null ? '' : ` (${escapeHtml(sub.server.location)})`}`]),
       '',
       ...(sub.vpnKey === undefined && sub.subscriptionUrl === undefined
         ? ['The key is not ready yet: it arrives here as soon as the subscription is set up.']
         : [
             ...(sub.vpnKey === undefined ? [] : ['Key (tap to copy):', `<code>${escapeHtml(sub.vpnKey)}</code>`]),
-            ...(sub.subscriptionUrl === undefined ? [] : ['Subscription link for the apps:', `<code>${escapeHtml(sub.subscriptionUrl)}</code>`]),
+            ...(sub.subscriptionUrl === undefined
+              ? []
+              : ['Subscription link for the apps:', `<code>${escapeHtml(sub.subscriptionUrl)}</code>`]),
             '',
             'How to connect: choose your device below.',
           ]),
@@ -77,7 +81,10 @@ export const menuEn = {
     ].join('\n'),
   keyNotReady: 'The key is not ready yet. It arrives here as soon as the subscription is set up.',
   qrCaption: (sub: SubscriptionDetails): string => `QR code for «${sub.planName}»: scan it in your VPN app.`,
-  platforms: { android: 'Android', ios: 'iPhone / iPad', windows: 'Windows', macos: 'macOS', linux: 'Linux' } satisfies Record<Platform, string>,
+  platforms: { android: 'Android', ios: 'iPhone / iPad', windows: 'Windows', macos: 'macOS', linux: 'Linux' } satisfies Record<
+    Platform,
+    string
+  >,
   /** Instructions for one platform, HTML. */
   instructions: (platform: Platform, apps: readonly ConnectApp[], subscriptionUrl: string): string =>
     [

@@ -16,7 +16,10 @@ const STATUS: Record<BotSubscription['status'], string> = {
   cancelled: '✖ отменена',
 };
 
-const platforms = { android: 'Android', ios: 'iPhone / iPad', windows: 'Windows', macos: 'macOS', linux: 'Linux' } satisfies Record<Platform, string>;
+const platforms = { android: 'Android', ios: 'iPhone / iPad', windows: 'Windows', macos: 'macOS', linux: 'Linux' } satisfies Record<
+  Platform,
+  string
+>;
 
 /** Russian texts of the menu screens; see {@link menuEn} in menu-en.ts. */
 export const menuRu: MenuTexts = {
@@ -49,13 +52,17 @@ export const menuRu: MenuTexts = {
       ...(sub.endsAt === null ? [] : [`Осталось: ${russianDays(daysLeft(sub.endsAt, now))} (до ${dateFormat.format(sub.endsAt)})`]),
       `Трафик: ${gb(sub.trafficUsedBytes)} из ${sub.trafficLimitBytes === null ? 'безлимита' : gb(sub.trafficLimitBytes)}`,
       ...(sub.devices === undefined ? [] : [`Устройств: до ${sub.devices}`]),
-      ...(sub.server === undefined ? [] : [`Сервер: ${escapeHtml(sub.server.name)}${sub.server.location === null ? '' : ` (${escapeHtml(sub.server.location)})`}`]),
+      ...(sub.server === undefined
+        ? []
+        : [`Сервер: ${escapeHtml(sub.server.name)}${sub.server.location === null ? '' : ` (${escapeHtml(sub.server.location)})`}`]),
       '',
       ...(sub.vpnKey === undefined && sub.subscriptionUrl === undefined
         ? ['Ключ ещё не готов: он придёт сюда, как только подписка будет настроена.']
         : [
             ...(sub.vpnKey === undefined ? [] : ['Ключ (нажмите, чтобы скопировать):', `<code>${escapeHtml(sub.vpnKey)}</code>`]),
-            ...(sub.subscriptionUrl === undefined ? [] : ['Ссылка-подписка для приложений:', `<code>${escapeHtml(sub.subscriptionUrl)}</code>`]),
+            ...(sub.subscriptionUrl === undefined
+              ? []
+              : ['Ссылка-подписка для приложений:', `<code>${escapeHtml(sub.subscriptionUrl)}</code>`]),
             '',
             'Как подключиться: выберите устройство ниже.',
           ]),
@@ -118,4 +125,3 @@ export const menuRu: MenuTexts = {
   supportDelivered: 'Доставлено пользователю.',
   supportNotDelivered: 'Не доставлено: пользователь заблокировал бота или ни разу его не запускал.',
 };
-

@@ -74,7 +74,8 @@ export const ru: BotTexts = {
     'plan-unavailable': 'Этот тариф больше не продаётся. Отправьте /plans, чтобы увидеть актуальные.',
     'method-unavailable': 'Этот способ оплаты сейчас недоступен. Выберите другой.',
     'insufficient-balance': 'На балансе недостаточно средств. Выберите другой способ оплаты.',
-    'promo-invalid': 'Промокод больше не действует (истёк, закончился или уже использован вами). Выберите тариф снова, чтобы оплатить полную цену.',
+    'promo-invalid':
+      'Промокод больше не действует (истёк, закончился или уже использован вами). Выберите тариф снова, чтобы оплатить полную цену.',
     'not-renewable': 'Эту подписку уже нельзя продлить: она отменена или закончилась слишком давно, и её ключ удалён. Купите новую: /plans',
   },
   starsInvoiceTitle: (plan) => `VPN: ${plan.name}`,
@@ -94,7 +95,8 @@ export const ru: BotTexts = {
     ].join('\n'),
   noSubscriptions: 'Подписок пока нет. Отправьте /plans, чтобы купить.',
   promoUsage: 'Отправьте код после команды, например: /promo SPRING20.',
-  promoApplied: (promo) => `Промокод ${promo.code} применён: скидка ${promoOff(promo)}, пока заказ не оплачен. Отправьте /plans, чтобы выбрать тариф.`,
+  promoApplied: (promo) =>
+    `Промокод ${promo.code} применён: скидка ${promoOff(promo)}, пока заказ не оплачен. Отправьте /plans, чтобы выбрать тариф.`,
   promoActive: (promo) => `🏷 Промокод ${promo.code}: скидка ${promoOff(promo)}.`,
   giftButton: '🎁 Купить в подарок',
   giftChooseMethod: (plan, promo) =>
@@ -197,7 +199,9 @@ export const ru: BotTexts = {
         : [
             `Нарушений инвариантов: ${report.violations.length + report.omitted}:`,
             ...report.violations.slice(0, INVARIANT_LINES).map((violation) => `• ${violation.kind}: ${violation.summary}`),
-            ...(report.violations.length + report.omitted > INVARIANT_LINES ? [`… и ещё ${report.violations.length + report.omitted - INVARIANT_LINES}.`] : []),
+            ...(report.violations.length + report.omitted > INVARIANT_LINES
+              ? [`… и ещё ${report.violations.length + report.omitted - INVARIANT_LINES}.`]
+              : []),
           ].join('\n'),
   },
   menu: menuRu,

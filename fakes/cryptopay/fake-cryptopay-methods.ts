@@ -48,7 +48,28 @@ export interface FakeCryptoPayState {
 /** A method's outcome: the result, or an error code and name. */
 export type MethodOutcome = { ok: true; result: unknown } | { ok: false; code: number; name: string };
 
-const FIATS = ['USD', 'EUR', 'RUB', 'BYN', 'UAH', 'GBP', 'CNY', 'KZT', 'UZS', 'GEL', 'TRY', 'AMD', 'THB', 'INR', 'BRL', 'IDR', 'AZN', 'AED', 'PLN', 'ILS'];
+const FIATS = [
+  'USD',
+  'EUR',
+  'RUB',
+  'BYN',
+  'UAH',
+  'GBP',
+  'CNY',
+  'KZT',
+  'UZS',
+  'GEL',
+  'TRY',
+  'AMD',
+  'THB',
+  'INR',
+  'BRL',
+  'IDR',
+  'AZN',
+  'AED',
+  'PLN',
+  'ILS',
+];
 const ASSETS = ['USDT', 'TON', 'BTC', 'ETH', 'LTC', 'BNB', 'TRX', 'USDC'];
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]);
 
@@ -61,7 +82,10 @@ const createSchema = z.object({
   description: z.string().max(1024).optional(),
   hidden_message: z.string().max(2048).optional(),
   paid_btn_name: z.enum(['viewItem', 'openChannel', 'openBot', 'callback']).optional(),
-  paid_btn_url: z.string().regex(/^https?:\/\//).optional(),
+  paid_btn_url: z
+    .string()
+    .regex(/^https?:\/\//)
+    .optional(),
   payload: z.string().max(4096).optional(),
   allow_comments: bool.default(true),
   allow_anonymous: bool.default(true),
@@ -82,7 +106,8 @@ const fail = (name: string, code = 400): MethodOutcome => ({ ok: false, code, na
 /** Marks active invoices past their expiration date as expired (Crypto Pay sends no webhook for that). */
 export function expireOverdue(state: FakeCryptoPayState, now = Date.now()): void {
   for (const invoice of state.invoices.values()) {
-    if (invoice.status === 'active' && invoice.expiration_date !== undefined && Date.parse(invoice.expiration_date) <= now) invoice.status = 'expired';
+    if (invoice.status === 'active' && invoice.expiration_date !== undefined && Date.parse(invoice.expiration_date) <= now)
+      invoice.status = 'expired';
   }
 }
 

@@ -20,8 +20,13 @@ describe('fake Crypto Pay (raw HTTP)', () => {
     });
     assert.equal(viaForm.status, 200);
     fake.controls.pay(invoice.invoice_id);
-    const paid = (await (await fetch(`${fake.apiUrl}/getInvoices?status=paid`, { headers })).json()) as { result: { items: Array<{ invoice_id: number; paid_amount: string }> } };
-    assert.deepEqual(paid.result.items.map((item) => [item.invoice_id, item.paid_amount]), [[invoice.invoice_id, '1.50']]);
+    const paid = (await (await fetch(`${fake.apiUrl}/getInvoices?status=paid`, { headers })).json()) as {
+      result: { items: Array<{ invoice_id: number; paid_amount: string }> };
+    };
+    assert.deepEqual(
+      paid.result.items.map((item) => [item.invoice_id, item.paid_amount]),
+      [[invoice.invoice_id, '1.50']],
+    );
     const badFiat = await fetch(`${fake.apiUrl}/createInvoice?currency_type=fiat&fiat=XXX&amount=1`, { headers });
     assert.deepEqual([badFiat.status, await badFiat.json()], [400, { ok: false, error: { code: 400, name: 'FIAT_INVALID' } }]);
     const unknown = await fetch(`${fake.apiUrl}/transfer`, { headers });

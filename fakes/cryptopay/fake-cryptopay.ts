@@ -75,11 +75,19 @@ export async function startFakeCryptoPay(options: FakeCryptoPayOptions): Promise
   const webhooks =
     options.webhookUrl === undefined
       ? undefined
-      : createWebhookOutbox({ url: options.webhookUrl, ...(options.webhookRetryDelaysMs ? { retryDelaysMs: options.webhookRetryDelaysMs } : {}) });
+      : createWebhookOutbox({
+          url: options.webhookUrl,
+          ...(options.webhookRetryDelaysMs ? { retryDelaysMs: options.webhookRetryDelaysMs } : {}),
+        });
 
   function sendUpdate(invoice: FakeInvoiceJson): WebhookDelivery {
     if (webhooks === undefined) throw new Error('the fake Crypto Pay has no webhookUrl');
-    const body = JSON.stringify({ update_id: nextUpdateId++, update_type: 'invoice_paid', request_date: new Date().toISOString(), payload: invoice });
+    const body = JSON.stringify({
+      update_id: nextUpdateId++,
+      update_type: 'invoice_paid',
+      request_date: new Date().toISOString(),
+      payload: invoice,
+    });
     return webhooks.send(body, { [CRYPTO_PAY_SIGNATURE_HEADER]: cryptoPaySignature(options.token, body) });
   }
 
@@ -105,7 +113,8 @@ export async function startFakeCryptoPay(options: FakeCryptoPayOptions): Promise
         call.status = status;
         return reply.code(status).send(body);
       };
-      if (request.headers['crypto-pay-api-token'] !== options.token) return answer(401, { ok: false, error: { code: 401, name: 'UNAUTHORIZED' } });
+      if (request.headers['crypto-pay-api-token'] !== options.token)
+        return answer(401, { ok: false, error: { code: 401, name: 'UNAUTHORIZED' } });
       const failure = failures.shift();
       if (failure?.kind === '500') return answer(500, 'Internal Server Error');
       if (failure?.kind === 'error') return answer(failure.code, { ok: false, error: { code: failure.code, name: failure.name } });
@@ -121,7 +130,11 @@ export async function startFakeCryptoPay(options: FakeCryptoPayOptions): Promise
   app.get<{ Params: { hash: string } }>('/invoice/:hash', async (request, reply) => {
     const invoice = [...state.invoices.values()].find((item) => item.hash === request.params.hash);
     if (invoice === undefined) return reply.code(404).type('text/plain').send('no such invoice');
-    return reply.type('text/html').send(`<!doctype html><title>Fake Crypto Pay</title><p>Invoice ${invoice.invoice_id}: ${invoice.amount} ${invoice.fiat ?? invoice.asset}, ${invoice.status}</p>`);
+    return reply
+      .type('text/html')
+      .send(
+        `<!doctype html><title>Fake Crypto Pay</title><p>Invoice ${invoice.invoice_id}: ${invoice.amount} ${invoice.fiat ?? invoice.asset}, ${invoice.status}</p>`,
+      );
   });
 
   await app.listen({ host: '127.0.0.1', port: options.port ?? 0 });

@@ -53,7 +53,10 @@ export async function startSandboxCheckout(options: SandboxCheckoutOptions): Pro
   const journal = new Map<string, { fingerprint: string; body: unknown }>();
   const ttlMs = options.invoiceTtlMs ?? 3_600_000;
   const expectedAuth = Buffer.from(`Bearer ${options.secret}`);
-  const webhooks = createWebhookOutbox({ url: options.webhookUrl, ...(options.webhookRetryDelaysMs ? { retryDelaysMs: options.webhookRetryDelaysMs } : {}) });
+  const webhooks = createWebhookOutbox({
+    url: options.webhookUrl,
+    ...(options.webhookRetryDelaysMs ? { retryDelaysMs: options.webhookRetryDelaysMs } : {}),
+  });
   let publicUrl = '';
 
   function notify(event: 'payment.succeeded' | 'payment.canceled' | 'refund.succeeded', invoice: SandboxInvoice): void {
@@ -95,7 +98,8 @@ export async function startSandboxCheckout(options: SandboxCheckoutOptions): Pro
   app.addHook('onRequest', async (request, reply) => {
     if (!request.url.startsWith('/api/')) return;
     const given = Buffer.from(request.headers.authorization ?? '');
-    if (given.length !== expectedAuth.length || !timingSafeEqual(given, expectedAuth)) return reply.code(401).send({ error: 'unauthorized' });
+    if (given.length !== expectedAuth.length || !timingSafeEqual(given, expectedAuth))
+      return reply.code(401).send({ error: 'unauthorized' });
   });
 
   app.post('/api/invoices', async (request, reply) => {
@@ -128,7 +132,9 @@ export async function startSandboxCheckout(options: SandboxCheckoutOptions): Pro
     const invoice = current(request.params.id);
     if (invoice === undefined) return reply.code(404).send({ error: 'not_found' });
     if (invoice.status === 'canceled') return reply.send(invoice);
-    return settle(invoice.id, 'canceled') === undefined ? reply.code(409).send({ error: `invoice_${invoice.status}` }) : reply.send(invoice);
+    return settle(invoice.id, 'canceled') === undefined
+      ? reply.code(409).send({ error: `invoice_${invoice.status}` })
+      : reply.send(invoice);
   });
 
   app.post('/api/refunds', async (request, reply) => {
@@ -154,7 +160,10 @@ export async function startSandboxCheckout(options: SandboxCheckoutOptions): Pro
     return reply.type('text/html; charset=utf-8').send(renderCheckoutPage(invoice));
   });
 
-  for (const [action, status] of [['pay', 'succeeded'], ['fail', 'canceled']] as const) {
+  for (const [action, status] of [
+    ['pay', 'succeeded'],
+    ['fail', 'canceled'],
+  ] as const) {
     app.post<{ Params: { id: string } }>(`/checkout/:id/${action}`, async (request, reply) => {
       const invoice = current(request.params.id);
       if (invoice === undefined) return reply.code(404).type('text/plain').send('no such invoice');

@@ -64,7 +64,13 @@ describe('sandbox provider', () => {
     assert.equal(received.headers['x-sandbox-signature'], hmacSha256Hex(SECRET, received.rawBody));
     assert.equal(received.headers['content-type'], 'application/json');
     assert.deepEqual(receiver.events(), [
-      { provider: 'sandbox', eventKey: `${invoice.externalId}:payment.succeeded`, externalId: invoice.externalId, orderId: 5, kind: 'succeeded' },
+      {
+        provider: 'sandbox',
+        eventKey: `${invoice.externalId}:payment.succeeded`,
+        externalId: invoice.externalId,
+        orderId: 5,
+        kind: 'succeeded',
+      },
     ]);
     const confirmed = await provider.confirmNotification(receiver.events()[0]!);
     assert.equal(confirmed.status, 'succeeded');
@@ -82,7 +88,10 @@ describe('sandbox provider', () => {
     }
     await fetch(`${invoice.confirmationUrl}/pay`, { method: 'POST', redirect: 'manual' });
     await sandbox.webhooks.settled();
-    assert.deepEqual(receiver.events().map((event) => event.kind), ['canceled']);
+    assert.deepEqual(
+      receiver.events().map((event) => event.kind),
+      ['canceled'],
+    );
     assert.equal((await provider.fetchStatus(invoice.externalId)).status, 'canceled');
   });
 
@@ -98,7 +107,11 @@ describe('sandbox provider', () => {
       });
       assert.equal(response.status, 401);
     }
-    const malformed = await fetch(receiver.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-sandbox-signature': hmacSha256Hex(SECRET, body) }, body });
+    const malformed = await fetch(receiver.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-sandbox-signature': hmacSha256Hex(SECRET, body) },
+      body,
+    });
     assert.equal(malformed.status, 400);
   });
 
@@ -114,9 +127,15 @@ describe('sandbox provider', () => {
     assert.equal((await rejects(provider.cancelInvoice(paid.externalId))).code, 'PAYMENT_REJECTED');
     const refund = await provider.refund({ externalId: paid.externalId, amountKopecks: 4_900n, idempotencyKey: 'refund-5-1' });
     assert.deepEqual([refund.status, refund.amountKopecks], ['succeeded', 4_900n]);
-    assert.equal((await provider.refund({ externalId: paid.externalId, amountKopecks: 4_900n, idempotencyKey: 'refund-5-1' })).refundId, refund.refundId);
+    assert.equal(
+      (await provider.refund({ externalId: paid.externalId, amountKopecks: 4_900n, idempotencyKey: 'refund-5-1' })).refundId,
+      refund.refundId,
+    );
     assert.equal((await provider.fetchStatus(paid.externalId)).refundedKopecks, 4_900n);
-    assert.equal((await rejects(provider.refund({ externalId: paid.externalId, amountKopecks: 20_001n, idempotencyKey: 'refund-5-2' }))).code, 'PAYMENT_REJECTED');
+    assert.equal(
+      (await rejects(provider.refund({ externalId: paid.externalId, amountKopecks: 20_001n, idempotencyKey: 'refund-5-2' }))).code,
+      'PAYMENT_REJECTED',
+    );
     const shortLived = await setup({ invoiceTtlMs: 1 });
     const late = await shortLived.provider.createInvoice(order());
     await new Promise((resolve) => setTimeout(resolve, 10));

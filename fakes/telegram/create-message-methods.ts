@@ -107,10 +107,7 @@ export function createMessageMethods(state: FakeBotState): Record<string, Method
       return true;
     },
     setWebhook(params) {
-      const { url, drop_pending_updates } = parseParams(
-        z.object({ url: z.string(), drop_pending_updates: boolParam.optional() }),
-        params,
-      );
+      const { url, drop_pending_updates } = parseParams(z.object({ url: z.string(), drop_pending_updates: boolParam.optional() }), params);
       if (url !== '' && !url.startsWith('https://')) throw badRequest('bad webhook: An HTTPS URL must be provided for webhook');
       queue.setWebhook(url === '' ? undefined : url);
       if (drop_pending_updates === true) queue.clear();

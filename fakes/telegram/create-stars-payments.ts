@@ -48,7 +48,9 @@ const invoiceSchema = z.object({
   payload: z.string().refine((value) => Buffer.byteLength(value) >= 1 && Buffer.byteLength(value) <= 128, 'PAYLOAD_INVALID'),
   provider_token: z.literal('').optional(),
   currency: z.literal('XTR', 'CURRENCY_INVALID: only XTR is supported by the fake'),
-  prices: jsonParam(z.array(z.object({ label: z.string().min(1), amount: intParam.positive() })).length(1, 'exactly one price is required for XTR')),
+  prices: jsonParam(
+    z.array(z.object({ label: z.string().min(1), amount: intParam.positive() })).length(1, 'exactly one price is required for XTR'),
+  ),
   subscription_period: intParam.optional(),
   reply_markup: replyMarkupParam.optional(),
 });
@@ -113,7 +115,11 @@ export function createStarsPayments(state: FakeBotState, preCheckoutDeadlineMs: 
         provider_payment_charge_id: `${user.id}_${transactions.length}`,
         ...(recurring === undefined
           ? {}
-          : { subscription_expiration_date: now + (period ?? 0), is_recurring: true, ...(recurring === 'first' ? { is_first_recurring: true } : {}) }),
+          : {
+              subscription_expiration_date: now + (period ?? 0),
+              is_recurring: true,
+              ...(recurring === 'first' ? { is_first_recurring: true } : {}),
+            }),
       },
     });
     return { chargeId, message };
@@ -131,7 +137,13 @@ export function createStarsPayments(state: FakeBotState, preCheckoutDeadlineMs: 
           from: { id: state.botUser.id, is_bot: true, first_name: state.botUser.first_name, username: state.botUser.username },
           chat: chats.chat(chat_id),
           date,
-          invoice: { title: invoice.title, description: invoice.description, start_parameter: '', currency: 'XTR', total_amount: invoice.amount },
+          invoice: {
+            title: invoice.title,
+            description: invoice.description,
+            start_parameter: '',
+            currency: 'XTR',
+            total_amount: invoice.amount,
+          },
           ...(invoice.reply_markup === undefined ? {} : { reply_markup: invoice.reply_markup }),
         }),
         { invoicePayload: invoice.payload },

@@ -99,7 +99,10 @@ export function createUpdateQueue(firstUpdateId = 1): UpdateQueue {
     getUpdates(params, signal) {
       if (webhook !== undefined) {
         return Promise.reject(
-          new BotApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"),
+          new BotApiError(
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first",
+          ),
         );
       }
       waiter?.finish(

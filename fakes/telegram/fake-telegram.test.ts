@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { Api, GrammyError, InputFile } from 'grammy';
 import { startFakeTelegram, type FakeTelegram } from './start-fake-telegram';
 
-type Envelope = { ok: true; result: unknown } | { ok: false; error_code: number; description: string; parameters?: { retry_after?: number } };
+type Envelope =
+  { ok: true; result: unknown } | { ok: false; error_code: number; description: string; parameters?: { retry_after?: number } };
 
 async function call(fake: FakeTelegram, method: string, params: Record<string, unknown> = {}, token = fake.token) {
   const response = await fetch(`${fake.apiRoot}/bot${token}/${method}`, {
@@ -204,14 +205,25 @@ describe('fake Telegram Bot API', () => {
     assert.deepEqual(await drain(fake), [], 'Telegram took the Stars but the update never came');
     const page = await api.getStarTransactions({ offset: before, limit: 1 });
     assert.deepEqual(
-      page.transactions.map((transaction) => [transaction.id, transaction.amount, transaction.source?.type === 'user' ? transaction.source.invoice_payload : undefined]),
+      page.transactions.map((transaction) => [
+        transaction.id,
+        transaction.amount,
+        transaction.source?.type === 'user' ? transaction.source.invoice_payload : undefined,
+      ]),
       [[outcome.telegramPaymentChargeId, 25, 'order:90']],
     );
     assert.deepEqual((await api.getStarTransactions({ offset: before + 1, limit: 100 })).transactions, []);
 
     fake.injectFailure('refundStarPayment', 500, 'Internal Server Error', 1);
-    await assert.rejects(api.refundStarPayment(507, outcome.telegramPaymentChargeId), (error: unknown) => error instanceof GrammyError && error.error_code === 500);
-    assert.equal(await api.refundStarPayment(507, outcome.telegramPaymentChargeId), true, 'the next call runs; the failed one changed nothing');
+    await assert.rejects(
+      api.refundStarPayment(507, outcome.telegramPaymentChargeId),
+      (error: unknown) => error instanceof GrammyError && error.error_code === 500,
+    );
+    assert.equal(
+      await api.refundStarPayment(507, outcome.telegramPaymentChargeId),
+      true,
+      'the next call runs; the failed one changed nothing',
+    );
     assert.equal((await drain(fake)).length, 1, 'one refunded_payment message');
   });
 

@@ -29,7 +29,10 @@ export function registerChatSimulator(app: FastifyInstance, fake: FakeTelegram):
     const chatId = query.data.user;
     return {
       bot: fake.botInfo.username,
-      messages: fake.state.chats.list(chatId).filter((entry) => !entry.deleted).map((entry) => view(chatId, entry)),
+      messages: fake.state.chats
+        .list(chatId)
+        .filter((entry) => !entry.deleted)
+        .map((entry) => view(chatId, entry)),
       errors: fake
         .sent(chatId)
         .filter((call) => !call.ok)

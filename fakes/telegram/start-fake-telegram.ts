@@ -84,7 +84,14 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     } catch (error) {
       const failure = error instanceof BotApiError ? error : new BotApiError(500, `Internal Server Error: ${String(error)}`);
       if (method.name !== 'getUpdates') {
-        record({ method: method.name, chatId, params: describeParams(params), ok: false, errorCode: failure.errorCode, description: failure.message });
+        record({
+          method: method.name,
+          chatId,
+          params: describeParams(params),
+          ok: false,
+          errorCode: failure.errorCode,
+          description: failure.message,
+        });
       }
       return reply.code(failure.errorCode).send(failure.toEnvelope());
     }
@@ -120,8 +127,7 @@ export async function startFakeTelegram(options: FakeTelegramOptions = {}): Prom
     userPresses(input, callbackData, messageId) {
       const user = state.chats.user(input);
       const botMessages = state.chats.list(user.id).filter((entry) => entry.from === 'bot' && !entry.deleted);
-      const pressed =
-        messageId === undefined ? botMessages.at(-1) : botMessages.find((entry) => entry.message.message_id === messageId);
+      const pressed = messageId === undefined ? botMessages.at(-1) : botMessages.find((entry) => entry.message.message_id === messageId);
       const id = `fake-cbq-${++callbackSeq}`;
       state.callbackQueries.set(id, { chatId: user.id, answered: false });
       state.queue.push({

@@ -52,7 +52,9 @@ export function parseParams<T extends z.ZodType>(schema: T, params: RawParams): 
   const result = schema.safeParse(params);
   if (result.success) return result.data;
   const detail = result.error.issues
-    .map((issue) => (issue.message === 'BUTTON_DATA_INVALID' ? 'BUTTON_DATA_INVALID' : `${issue.path.join('.') || 'parameters'}: ${issue.message}`))
+    .map((issue) =>
+      issue.message === 'BUTTON_DATA_INVALID' ? 'BUTTON_DATA_INVALID' : `${issue.path.join('.') || 'parameters'}: ${issue.message}`,
+    )
     .join('; ');
   throw badRequest(detail);
 }

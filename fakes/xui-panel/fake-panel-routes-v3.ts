@@ -102,7 +102,13 @@ export function registerV3ClientRoutes(app: FastifyInstance, ctx: FakeContext): 
     if (newEmail !== email && recordOf(newEmail)) return fail(`${WRONG} (Duplicate email: ${newEmail})`);
     for (const inbound of holders(email)) put(inbound, email, client);
     const row = state.trafficOf(email);
-    if (row) Object.assign(row, { email: newEmail, total: Number(client['totalGB']), expiryTime: Number(client['expiryTime']), enable: client['enable'] === true });
+    if (row)
+      Object.assign(row, {
+        email: newEmail,
+        total: Number(client['totalGB']),
+        expiryTime: Number(client['expiryTime']),
+        enable: client['enable'] === true,
+      });
     return ok(null, 'Client updated');
   });
 
@@ -110,7 +116,11 @@ export function registerV3ClientRoutes(app: FastifyInstance, ctx: FakeContext): 
     const { email } = request.params;
     const found = holders(email);
     if (found.length === 0) return fail(`${WRONG} (client "${email}" not found in any inbound or client record)`);
-    for (const inbound of found) state.writeClients(inbound, state.readClients(inbound).filter((c) => c['email'] !== email));
+    for (const inbound of found)
+      state.writeClients(
+        inbound,
+        state.readClients(inbound).filter((c) => c['email'] !== email),
+      );
     if (request.query.keepTraffic !== '1') state.removeTrafficRow(email);
     return ok(null, 'Client deleted');
   });

@@ -8,7 +8,12 @@ function stateWithClients(count: number) {
   const state = createFakePanelState([realityTcpInbound()]);
   const inbound = state.findInbound(1);
   if (inbound === undefined) throw new Error('no seed inbound');
-  const clients = Array.from({ length: count }, (_, index) => ({ id: `uuid-${index}`, email: `user-${index}`, subId: `sub-${index}`, enable: true }));
+  const clients = Array.from({ length: count }, (_, index) => ({
+    id: `uuid-${index}`,
+    email: `user-${index}`,
+    subId: `sub-${index}`,
+    enable: true,
+  }));
   state.writeClients(inbound, clients);
   for (const client of clients) state.addTrafficRow(1, client);
   const original = state.readClients;
@@ -27,14 +32,22 @@ describe('fake panel state: per-request cost', () => {
       const serialized = serializeInbound(state, inbound, 'v3') as { clientStats: Array<{ email: string; uuid: unknown; subId: unknown }> };
       assert.equal(reads(), 1, `${count} clients: readClients called ${reads()} times`);
       assert.equal(serialized.clientStats.length, count);
-      assert.deepEqual(serialized.clientStats.at(-1), { ...serialized.clientStats.at(-1), email: `user-${count - 1}`, uuid: `uuid-${count - 1}`, subId: `sub-${count - 1}` });
+      assert.deepEqual(serialized.clientStats.at(-1), {
+        ...serialized.clientStats.at(-1),
+        email: `user-${count - 1}`,
+        uuid: `uuid-${count - 1}`,
+        subId: `sub-${count - 1}`,
+      });
     }
   });
 
   it('still pairs every traffic row with its own client, and a row without a client gets empty ids', () => {
     const { state, inbound } = stateWithClients(3);
     state.addTrafficRow(1, { email: 'orphan', id: 'x' });
-    state.writeClients(inbound, state.readClients(inbound).filter((client) => client['email'] !== 'orphan'));
+    state.writeClients(
+      inbound,
+      state.readClients(inbound).filter((client) => client['email'] !== 'orphan'),
+    );
     const serialized = serializeInbound(state, inbound, 'v2') as { clientStats: Array<{ email: string; uuid: unknown; subId: unknown }> };
     assert.deepEqual(
       serialized.clientStats.map(({ email, uuid, subId }) => ({ email, uuid, subId })),

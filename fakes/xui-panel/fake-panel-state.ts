@@ -70,7 +70,11 @@ export function createFakePanelState(seed: readonly StoredInbound[]): FakePanelS
       settings['clients'] = clients;
       inbound.settings = JSON.stringify(settings, null, 2);
     },
-    allEmails: () => state.clients().map(({ client }) => String(client['email'] ?? '')).filter((email) => email !== ''),
+    allEmails: () =>
+      state
+        .clients()
+        .map(({ client }) => String(client['email'] ?? ''))
+        .filter((email) => email !== ''),
     trafficOf: (email) => traffics.find((row) => row.email === email),
     addTrafficRow(inboundId, client) {
       const email = String(client['email'] ?? '');

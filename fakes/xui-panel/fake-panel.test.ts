@@ -59,9 +59,18 @@ describe('fake panel v2', () => {
 
   it('hands its state to onMutation after each write, so a panel restarted from it keeps its clients', async () => {
     let saved: string | undefined;
-    const first = await startFakePanel({ version: 'v2', username: 'admin', password: 'pw', onMutation: (state) => (saved = JSON.stringify(state.inbounds)) });
+    const first = await startFakePanel({
+      version: 'v2',
+      username: 'admin',
+      password: 'pw',
+      onMutation: (state) => (saved = JSON.stringify(state.inbounds)),
+    });
     panels.push(first);
-    const login = await fetch(`${first.url}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'pw' }) });
+    const login = await fetch(`${first.url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'pw' }),
+    });
     const cookie = `3x-ui=${cookieOf(login)}`;
     const added = await fetch(`${first.url}/panel/api/inbounds/addClient`, {
       method: 'POST',
@@ -95,8 +104,15 @@ describe('fake panel v2', () => {
     };
     assert.equal(typeof list.obj[0]?.settings, 'string');
     assert.equal((JSON.parse(list.obj[0]?.settings ?? '{}') as { clients: unknown[] }).clients.length, 1);
-    assert.deepEqual(list.obj[0]?.clientStats.map((row) => [row.email, row.total]), [['a', 5]]);
-    const badBody = await fetch(`${panel.url}/base/panel/api/inbounds/addClient`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{"id":' });
+    assert.deepEqual(
+      list.obj[0]?.clientStats.map((row) => [row.email, row.total]),
+      [['a', 5]],
+    );
+    const badBody = await fetch(`${panel.url}/base/panel/api/inbounds/addClient`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: '{"id":',
+    });
     assert.equal(badBody.status, 200);
     assert.equal(((await badBody.json()) as { success: boolean }).success, false);
     const unknownInbound = await fetch(`${panel.url}/base/panel/api/inbounds/addClient`, {
@@ -130,17 +146,28 @@ describe('fake panel v3', () => {
   it('answers 401 to X-Requested-With and 404 otherwise when unauthenticated', async () => {
     const panel = await start('v3');
     assert.equal((await fetch(`${panel.url}/base/panel/api/inbounds/list`)).status, 404);
-    assert.equal((await fetch(`${panel.url}/base/panel/api/inbounds/list`, { headers: { 'x-requested-with': 'XMLHttpRequest' } })).status, 401);
+    assert.equal(
+      (await fetch(`${panel.url}/base/panel/api/inbounds/list`, { headers: { 'x-requested-with': 'XMLHttpRequest' } })).status,
+      401,
+    );
   });
 
   it('requires the CSRF token for login and cookie-session mutations, not for GETs or bearer calls', async () => {
     const panel = await start('v3', { apiToken: 'tok' });
-    const bare = await fetch(`${panel.url}/base/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"username":"admin","password":"pw"}' });
+    const bare = await fetch(`${panel.url}/base/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"username":"admin","password":"pw"}',
+    });
     assert.equal(bare.status, 403);
     const { cookie, csrf } = await loginV3(panel);
     const body = JSON.stringify({ client: { email: 'e1', id: '11111111-2222-4333-8444-555555555555' }, inboundIds: [1] });
     const post = (headers: Record<string, string>) =>
-      fetch(`${panel.url}/base/panel/api/clients/add`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      fetch(`${panel.url}/base/panel/api/clients/add`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body,
+      });
     assert.equal((await post({ cookie })).status, 403);
     assert.equal((await post({ cookie, 'x-csrf-token': 'forged' })).status, 403);
     assert.equal((await post({ cookie, 'x-csrf-token': csrf })).status, 200);
@@ -153,18 +180,30 @@ describe('fake panel v3', () => {
     const panel = await start('v3', { apiToken: 'tok' });
     const auth = { authorization: 'Bearer tok', 'content-type': 'application/json' };
     const call = async (path: string, body?: unknown) =>
-      (await (await fetch(`${panel.url}/base${path}`, { method: body ? 'POST' : 'GET', headers: auth, body: body ? JSON.stringify(body) : undefined })).json()) as {
+      (await (
+        await fetch(`${panel.url}/base${path}`, {
+          method: body ? 'POST' : 'GET',
+          headers: auth,
+          body: body ? JSON.stringify(body) : undefined,
+        })
+      ).json()) as {
         success: boolean;
         msg: string;
         obj: Record<string, unknown>;
       };
-    assert.equal((await call('/panel/api/clients/add', { client: { email: 'e2', subId: 's2', enable: false }, inboundIds: [1] })).success, true);
+    assert.equal(
+      (await call('/panel/api/clients/add', { client: { email: 'e2', subId: 's2', enable: false }, inboundIds: [1] })).success,
+      true,
+    );
     const got = await call('/panel/api/clients/get/e2');
     const record = got.obj['client'] as Record<string, unknown>;
     assert.match(String(record['uuid']), /^[0-9a-f-]{36}$/);
     assert.equal(record['enable'], true, 'the panel enables every created client');
     assert.deepEqual(got.obj['inboundIds'], [1]);
-    assert.equal((await call('/panel/api/clients/add', { client: { email: 'e2', subId: 'other' }, inboundIds: [1] })).msg, 'Something went wrong (email already in use: e2)');
+    assert.equal(
+      (await call('/panel/api/clients/add', { client: { email: 'e2', subId: 'other' }, inboundIds: [1] })).msg,
+      'Something went wrong (email already in use: e2)',
+    );
     assert.equal((await call('/panel/api/clients/add', { client: { email: 'e2', subId: 's2' }, inboundIds: [1] })).success, true);
     assert.equal(panel.state.clients().length, 1, 'same email and subId on the same inbound is a no-op');
     const inbound = (await call('/panel/api/inbounds/get/1')).obj;
@@ -174,10 +213,21 @@ describe('fake panel v3', () => {
   });
 
   it('can seed every stream type and serve their links', async () => {
-    const panel = await startFakePanel({ version: 'v3', username: 'a', password: 'b', apiToken: 't', inbounds: allStreamTypeInbounds(), host: 'vpn.example.org' });
+    const panel = await startFakePanel({
+      version: 'v3',
+      username: 'a',
+      password: 'b',
+      apiToken: 't',
+      inbounds: allStreamTypeInbounds(),
+      host: 'vpn.example.org',
+    });
     panels.push(panel);
     const headers = { authorization: 'Bearer t', 'content-type': 'application/json' };
-    const add = await fetch(`${panel.url}/panel/api/clients/add`, { method: 'POST', headers, body: JSON.stringify({ client: { email: 'all', subId: 'sall' }, inboundIds: [1, 2, 3, 4, 5, 6, 7] }) });
+    const add = await fetch(`${panel.url}/panel/api/clients/add`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ client: { email: 'all', subId: 'sall' }, inboundIds: [1, 2, 3, 4, 5, 6, 7] }),
+    });
     assert.equal(((await add.json()) as { success: boolean }).success, true);
     const links = ((await (await fetch(`${panel.url}/panel/api/clients/links/all`, { headers })).json()) as { obj: string[] }).obj;
     assert.equal(links.length, 8);

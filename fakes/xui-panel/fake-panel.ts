@@ -123,7 +123,9 @@ export async function startFakePanel(options: FakePanelOptions): Promise<FakePan
   const calls: RecordedCall[] = [];
   const hanging = new Set<Socket>();
 
-  const app = (options.https ? Fastify({ logger: false, forceCloseConnections: true, https: options.https }) : Fastify({ logger: false, forceCloseConnections: true })) as unknown as FastifyInstance;
+  const app = (options.https
+    ? Fastify({ logger: false, forceCloseConnections: true, https: options.https })
+    : Fastify({ logger: false, forceCloseConnections: true })) as unknown as FastifyInstance;
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(String(body))));
   });
@@ -161,7 +163,12 @@ export async function startFakePanel(options: FakePanelOptions): Promise<FakePan
       const ajax = request.headers['x-requested-with'] === 'XMLHttpRequest';
       return reply.code(options.version === 'v3' && ajax ? 401 : 404).send();
     }
-    if (options.version === 'v3' && call.auth === 'cookie' && request.method !== 'GET' && !auth.csrfValid(request, auth.sessionOf(request))) {
+    if (
+      options.version === 'v3' &&
+      call.auth === 'cookie' &&
+      request.method !== 'GET' &&
+      !auth.csrfValid(request, auth.sessionOf(request))
+    ) {
       return reply.code(403).send();
     }
     const failure = failures.shift();

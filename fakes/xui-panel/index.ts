@@ -1,5 +1,12 @@
 /** Public surface of the fake 3X-UI panel. */
-export { startFakePanel, type FailureKind, type FakePanel, type FakePanelControls, type FakePanelOptions, type RecordedCall } from './fake-panel';
+export {
+  startFakePanel,
+  type FailureKind,
+  type FakePanel,
+  type FakePanelControls,
+  type FakePanelOptions,
+  type RecordedCall,
+} from './fake-panel';
 export type { FakePanelState, StoredClientJson, TrafficRowJson } from './fake-panel-state';
 export {
   allStreamTypeInbounds,

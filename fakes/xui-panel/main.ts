@@ -31,7 +31,10 @@ function saveState(state: FakePanelState): void {
   renameSync(`${stateFile}.tmp`, stateFile);
 }
 
-const saved = stateFile !== undefined && existsSync(stateFile) ? (JSON.parse(readFileSync(stateFile, 'utf8')) as { inbounds: StoredInbound[] }).inbounds : undefined;
+const saved =
+  stateFile !== undefined && existsSync(stateFile)
+    ? (JSON.parse(readFileSync(stateFile, 'utf8')) as { inbounds: StoredInbound[] }).inbounds
+    : undefined;
 const seedInbounds = env['FAKE_PANEL_ALL_STREAMS'] === '1' ? allStreamTypeInbounds() : [realityTcpInbound()];
 
 const panel = await startFakePanel({
@@ -70,7 +73,9 @@ if (Number.isInteger(seedClients) && seedClients > 0) {
 
 console.log(`fake 3x-ui ${version} panel at ${panel.url}${panel.webBasePath}/`);
 console.log(`  username=${username} password=${password}${apiToken && version === 'v3' ? ` apiToken=${apiToken}` : ''}`);
-console.log(`  inbounds: ${panel.state.inbounds.map((inbound) => `${inbound.id}:${inbound.remark}`).join(', ')}${seedClients > 0 ? ` (${seedClients} seeded clients)` : ''}`);
+console.log(
+  `  inbounds: ${panel.state.inbounds.map((inbound) => `${inbound.id}:${inbound.remark}`).join(', ')}${seedClients > 0 ? ` (${seedClients} seeded clients)` : ''}`,
+);
 
 const stop = () => {
   void panel.close().then(() => {

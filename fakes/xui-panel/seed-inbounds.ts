@@ -24,7 +24,12 @@ export interface StoredInbound {
 /** Fixed reality key material (not a real key pair; links only carry the public half). */
 export const REALITY_PUBLIC_KEY = 'Z84J2IelR9ch3k8VtlVhhs5ycBUlXA7wHBWcBrjqnAw';
 const REALITY_PRIVATE_KEY = 'yBaw532IIUNuQWDTncozoBaLJmcd1JZzvsHUgVP4fzE';
-const SNIFFING = JSON.stringify({ enabled: false, destOverride: ['http', 'tls', 'quic', 'fakedns'], metadataOnly: false, routeOnly: false });
+const SNIFFING = JSON.stringify({
+  enabled: false,
+  destOverride: ['http', 'tls', 'quic', 'fakedns'],
+  metadataOnly: false,
+  routeOnly: false,
+});
 
 interface InboundParts {
   id: number;
@@ -88,7 +93,14 @@ function vlessInbound(parts: InboundParts): StoredInbound {
 
 /** VLESS + tcp + reality (the default seed: id 1, port 443). */
 export function realityTcpInbound(id = 1, port = 443): StoredInbound {
-  return vlessInbound({ id, port, remark: 'reality', network: 'tcp', security: 'reality', networkSettings: { acceptProxyProtocol: false, header: { type: 'none' } } });
+  return vlessInbound({
+    id,
+    port,
+    remark: 'reality',
+    network: 'tcp',
+    security: 'reality',
+    networkSettings: { acceptProxyProtocol: false, header: { type: 'none' } },
+  });
 }
 
 /** VLESS + tcp with an HTTP header (obfuscation), no TLS. */
@@ -112,17 +124,38 @@ export function tcpHttpInbound(id = 2, port = 8080): StoredInbound {
 
 /** VLESS + ws + tls. */
 export function wsTlsInbound(id = 3, port = 8443): StoredInbound {
-  return vlessInbound({ id, port, remark: 'ws tls', network: 'ws', security: 'tls', networkSettings: { acceptProxyProtocol: false, path: '/ws path?ed=2560', host: 'ws.example.com', headers: {}, heartbeatPeriod: 0 } });
+  return vlessInbound({
+    id,
+    port,
+    remark: 'ws tls',
+    network: 'ws',
+    security: 'tls',
+    networkSettings: { acceptProxyProtocol: false, path: '/ws path?ed=2560', host: 'ws.example.com', headers: {}, heartbeatPeriod: 0 },
+  });
 }
 
 /** VLESS + grpc + tls, multi mode. */
 export function grpcTlsInbound(id = 4, port = 2083): StoredInbound {
-  return vlessInbound({ id, port, remark: 'grpc', network: 'grpc', security: 'tls', networkSettings: { serviceName: 'grpc-svc', authority: 'grpc.example.com', multiMode: true } });
+  return vlessInbound({
+    id,
+    port,
+    remark: 'grpc',
+    network: 'grpc',
+    security: 'tls',
+    networkSettings: { serviceName: 'grpc-svc', authority: 'grpc.example.com', multiMode: true },
+  });
 }
 
 /** VLESS + httpupgrade, no TLS, host from headers. */
 export function httpUpgradeInbound(id = 5, port = 2052): StoredInbound {
-  return vlessInbound({ id, port, remark: 'httpupgrade', network: 'httpupgrade', security: 'none', networkSettings: { acceptProxyProtocol: false, path: '/upgrade', host: '', headers: { host: 'hu.example.com' } } });
+  return vlessInbound({
+    id,
+    port,
+    remark: 'httpupgrade',
+    network: 'httpupgrade',
+    security: 'none',
+    networkSettings: { acceptProxyProtocol: false, path: '/upgrade', host: '', headers: { host: 'hu.example.com' } },
+  });
 }
 
 /** VLESS + xhttp + reality, with padding settings (sent in `extra`). */
@@ -133,7 +166,17 @@ export function xhttpRealityInbound(id = 6, port = 8444): StoredInbound {
     remark: 'xhttp',
     network: 'xhttp',
     security: 'reality',
-    networkSettings: { path: '/xh', host: '', headers: {}, mode: 'auto', xPaddingBytes: '100-1000', noSSEHeader: false, scMaxEachPostBytes: '1000000', scMinPostsIntervalMs: '30', scMaxBufferedPosts: 30 },
+    networkSettings: {
+      path: '/xh',
+      host: '',
+      headers: {},
+      mode: 'auto',
+      xPaddingBytes: '100-1000',
+      noSSEHeader: false,
+      scMaxEachPostBytes: '1000000',
+      scMinPostsIntervalMs: '30',
+      scMaxBufferedPosts: 30,
+    },
   });
 }
 
@@ -157,5 +200,13 @@ export function externalProxyInbound(id = 7, port = 9443): StoredInbound {
 
 /** One inbound of every stream type the product supports (ids 1-7). */
 export function allStreamTypeInbounds(): StoredInbound[] {
-  return [realityTcpInbound(), tcpHttpInbound(), wsTlsInbound(), grpcTlsInbound(), httpUpgradeInbound(), xhttpRealityInbound(), externalProxyInbound()];
+  return [
+    realityTcpInbound(),
+    tcpHttpInbound(),
+    wsTlsInbound(),
+    grpcTlsInbound(),
+    httpUpgradeInbound(),
+    xhttpRealityInbound(),
+    externalProxyInbound(),
+  ];
 }

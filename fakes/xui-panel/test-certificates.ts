@@ -31,10 +31,32 @@ export function makeTestCertificates(commonName = 'fake-panel.test'): TestCertif
     openssl('req', '-x509', ...ec, '-keyout', file('ca.key'), '-out', file('ca.crt'), '-subj', '/CN=Test Panel CA', '-days', '2');
     openssl('req', ...ec, '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', `/CN=${commonName}`);
     writeFileSync(file('ext.cnf'), `subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:${commonName}\n`);
-    openssl('x509', '-req', '-in', file('server.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('server.crt'), '-days', '2', '-extfile', file('ext.cnf'));
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      file('server.csr'),
+      '-CA',
+      file('ca.crt'),
+      '-CAkey',
+      file('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      file('server.crt'),
+      '-days',
+      '2',
+      '-extfile',
+      file('ext.cnf'),
+    );
     const caCert = readFileSync(file('ca.crt'), 'utf8');
     const cert = readFileSync(file('server.crt'), 'utf8');
-    return { caCert, cert, chain: cert + caCert, key: readFileSync(file('server.key'), 'utf8'), fingerprint256: new X509Certificate(cert).fingerprint256 };
+    return {
+      caCert,
+      cert,
+      chain: cert + caCert,
+      key: readFileSync(file('server.key'), 'utf8'),
+      fingerprint256: new X509Certificate(cert).fingerprint256,
+    };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -7,13 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { formatMoney, parseMoney } from '../../lib/money';
-import {
-  errorBody,
-  refundableRemainder,
-  type FakePaymentJson,
-  type FakeRefundJson,
-  type FakeYooKassaState,
-} from './fake-yookassa-state';
+import { errorBody, refundableRemainder, type FakePaymentJson, type FakeRefundJson, type FakeYooKassaState } from './fake-yookassa-state';
 
 /** What the routes need from the running fake. */
 export interface FakeYooKassaContext {
@@ -49,7 +43,8 @@ export function registerFakeYooKassaRoutes(app: FastifyInstance, ctx: FakeYooKas
   app.post('/v3/payments', (request, reply) =>
     idempotent(request, reply, () => {
       const parsed = createPaymentSchema.safeParse(request.body);
-      if (!parsed.success) return [400, errorBody('invalid_request', 'Invalid request body', String(parsed.error.issues[0]?.path.join('.') ?? ''))];
+      if (!parsed.success)
+        return [400, errorBody('invalid_request', 'Invalid request body', String(parsed.error.issues[0]?.path.join('.') ?? ''))];
       const input = parsed.data;
       const kopecks = parseMoney(input.amount.value);
       if (input.amount.currency !== 'RUB') return [400, errorBody('invalid_request', 'Unsupported currency', 'amount.currency')];
@@ -91,14 +86,16 @@ export function registerFakeYooKassaRoutes(app: FastifyInstance, ctx: FakeYooKas
   app.post('/v3/refunds', (request, reply) =>
     idempotent(request, reply, () => {
       const parsed = createRefundSchema.safeParse(request.body);
-      if (!parsed.success) return [400, errorBody('invalid_request', 'Invalid request body', String(parsed.error.issues[0]?.path.join('.') ?? ''))];
+      if (!parsed.success)
+        return [400, errorBody('invalid_request', 'Invalid request body', String(parsed.error.issues[0]?.path.join('.') ?? ''))];
       const input = parsed.data;
       const payment = state.payments.get(input.payment_id);
       if (payment === undefined) return [400, errorBody('invalid_request', 'Payment not found', 'payment_id')];
       if (payment.status !== 'succeeded' || !payment.refundable) {
         return [400, errorBody('invalid_request', 'Payment cannot be refunded', 'payment_id')];
       }
-      if (input.amount.currency !== payment.amount.currency) return [400, errorBody('invalid_request', 'Currency mismatch', 'amount.currency')];
+      if (input.amount.currency !== payment.amount.currency)
+        return [400, errorBody('invalid_request', 'Currency mismatch', 'amount.currency')];
       const kopecks = parseMoney(input.amount.value);
       if (kopecks <= 0n || kopecks > refundableRemainder(payment)) {
         return [400, errorBody('invalid_request', 'Refund amount exceeds the refundable remainder', 'amount.value')];
@@ -129,13 +126,18 @@ export function registerFakeYooKassaRoutes(app: FastifyInstance, ctx: FakeYooKas
   app.get<{ Params: { id: string } }>('/checkout/:id', async (request, reply) => {
     const payment = state.payments.get(request.params.id);
     if (payment === undefined) return reply.code(404).type('text/plain').send('no such payment');
-    return reply.type('text/html').send(`<!doctype html><title>Fake YooKassa</title><p>Payment ${payment.id}: ${payment.amount.value} ${payment.amount.currency}, ${payment.status}</p>`);
+    return reply
+      .type('text/html')
+      .send(
+        `<!doctype html><title>Fake YooKassa</title><p>Payment ${payment.id}: ${payment.amount.value} ${payment.amount.currency}, ${payment.status}</p>`,
+      );
   });
 
   /** Runs `apply` once per idempotence key and replays its answer for repeats. */
   async function idempotent(request: FastifyRequest, reply: FastifyReply, apply: () => [number, unknown]): Promise<FastifyReply> {
     const key = request.headers['idempotence-key'];
-    if (typeof key !== 'string' || key === '') return reply.code(400).send(errorBody('invalid_request', 'Idempotence-Key header is missing', 'Idempotence-Key'));
+    if (typeof key !== 'string' || key === '')
+      return reply.code(400).send(errorBody('invalid_request', 'Idempotence-Key header is missing', 'Idempotence-Key'));
     if (key.length > 64) return reply.code(400).send(errorBody('invalid_request', 'Idempotence-Key is too long', 'Idempotence-Key'));
     const fingerprint = `${request.method} ${request.url} ${JSON.stringify(request.body)}`;
     const seen = state.journal.get(key);

@@ -6,10 +6,18 @@ const fakes: FakeYooKassa[] = [];
 after(() => Promise.all(fakes.map((fake) => fake.close())));
 
 const auth = `Basic ${Buffer.from('100:test_key').toString('base64')}`;
-const body = { amount: { value: '10.00', currency: 'RUB' }, capture: true, confirmation: { type: 'redirect', return_url: 'https://example.com' } };
+const body = {
+  amount: { value: '10.00', currency: 'RUB' },
+  capture: true,
+  confirmation: { type: 'redirect', return_url: 'https://example.com' },
+};
 
 async function post(fake: FakeYooKassa, path: string, json: unknown, headers: Record<string, string>) {
-  const response = await fetch(`${fake.apiUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(json) });
+  const response = await fetch(`${fake.apiUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(json),
+  });
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 }
 
@@ -21,7 +29,12 @@ describe('fake YooKassa (raw HTTP)', () => {
     assert.deepEqual([anonymous.status, anonymous.json['type'], anonymous.json['code']], [401, 'error', 'invalid_credentials']);
     const keyless = await post(fake, '/payments', body, { authorization: auth });
     assert.deepEqual([keyless.status, keyless.json['parameter']], [400, 'Idempotence-Key']);
-    const twoStageSbp = await post(fake, '/payments', { ...body, capture: false, payment_method_data: { type: 'sbp' } }, { authorization: auth, 'idempotence-key': 'a' });
+    const twoStageSbp = await post(
+      fake,
+      '/payments',
+      { ...body, capture: false, payment_method_data: { type: 'sbp' } },
+      { authorization: auth, 'idempotence-key': 'a' },
+    );
     assert.deepEqual([twoStageSbp.status, twoStageSbp.json['parameter']], [400, 'capture']);
     const created = await post(fake, '/payments', body, { authorization: auth, 'idempotence-key': 'b' });
     assert.deepEqual([created.status, created.json['status'], created.json['paid'], created.json['test']], [200, 'pending', false, true]);

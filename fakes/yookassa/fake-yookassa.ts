@@ -95,7 +95,10 @@ export async function startFakeYooKassa(options: FakeYooKassaOptions): Promise<F
   const webhooks =
     options.webhookUrl === undefined
       ? undefined
-      : createWebhookOutbox({ url: options.webhookUrl, ...(options.webhookRetryDelaysMs ? { retryDelaysMs: options.webhookRetryDelaysMs } : {}) });
+      : createWebhookOutbox({
+          url: options.webhookUrl,
+          ...(options.webhookRetryDelaysMs ? { retryDelaysMs: options.webhookRetryDelaysMs } : {}),
+        });
 
   function send(body: string): WebhookDelivery {
     if (webhooks === undefined) throw new Error('the fake YooKassa has no webhookUrl');
@@ -139,8 +142,10 @@ export async function startFakeYooKassa(options: FakeYooKassaOptions): Promise<F
       return reply.code(401).send(errorBody('invalid_credentials', 'Authentication by given credentials failed'));
     }
     const failure = failures.shift();
-    if (failure?.kind === '202') return reply.code(202).send({ type: 'processing', description: 'Request accepted', retry_after: failure.retryAfterMs });
-    if (failure?.kind === '500' && failure.applied !== true) return reply.code(500).send(errorBody('internal_server_error', 'Internal server error'));
+    if (failure?.kind === '202')
+      return reply.code(202).send({ type: 'processing', description: 'Request accepted', retry_after: failure.retryAfterMs });
+    if (failure?.kind === '500' && failure.applied !== true)
+      return reply.code(500).send(errorBody('internal_server_error', 'Internal server error'));
     if (failure?.kind === '500') (request as { fakeLostAnswer?: boolean }).fakeLostAnswer = true;
   });
 

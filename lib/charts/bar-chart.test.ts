@@ -29,7 +29,14 @@ function decode(png: Buffer): { width: number; height: number; pixel: (x: number
 describe('renderBarChart', () => {
   it('draws bars in proportion to their values, a negative one as a red stub, in a valid PNG', () => {
     const values = [100, 0, 50, -30, 25];
-    const image = decode(renderBarChart({ title: 'Revenue', bars: values.map((value, index) => ({ label: String(index + 1), value })), width: 500, height: 300 }));
+    const image = decode(
+      renderBarChart({
+        title: 'Revenue',
+        bars: values.map((value, index) => ({ label: String(index + 1), value })),
+        width: 500,
+        height: 300,
+      }),
+    );
     assert.equal(image.width, 500);
     assert.equal(image.height, 300);
     const slot = (500 - 32) / values.length;

@@ -53,7 +53,8 @@ export function renderBarChart(input: BarChartInput): Buffer {
       }
     }
   };
-  const text = (value: string, x: number, y: number, scale: number, color: Rgb) => drawText(value, x, y, scale, (px, py) => fill(px, py, 1, 1, color));
+  const text = (value: string, x: number, y: number, scale: number, color: Rgb) =>
+    drawText(value, x, y, scale, (px, py) => fill(px, py, 1, 1, color));
   fill(0, 0, width, height, BACKGROUND);
 
   const format = input.formatValue ?? ((value: number) => String(value));

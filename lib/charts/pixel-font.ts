@@ -73,7 +73,8 @@ export function drawText(text: string, x: number, y: number, scale: number, plot
     glyph.forEach((row, gy) => {
       [...row].forEach((cell, gx) => {
         if (cell !== '#') return;
-        for (let dy = 0; dy < scale; dy += 1) for (let dx = 0; dx < scale; dx += 1) plot(x + (index * CELL_WIDTH + gx) * scale + dx, y + gy * scale + dy);
+        for (let dy = 0; dy < scale; dy += 1)
+          for (let dx = 0; dx < scale; dx += 1) plot(x + (index * CELL_WIDTH + gx) * scale + dx, y + gy * scale + dy);
       });
     });
   });

@@ -16,5 +16,7 @@ export const commonFields = {
   METRICS_PORT: z
     .union([z.literal('disabled'), z.coerce.number().int().min(0).max(65535)])
     .default('disabled')
-    .describe("Port of the process's operations endpoint (GET /metrics for Prometheus, GET /healthz), apart from any public port, or 'disabled'"),
+    .describe(
+      "Port of the process's operations endpoint (GET /metrics for Prometheus, GET /healthz), apart from any public port, or 'disabled'",
+    ),
 };

@@ -22,17 +22,10 @@ export const temporalAddress = z
 export const temporalNamespace = z.string().min(1).default('default').describe('Temporal namespace');
 
 /** Task queue the worker polls and clients start workflows on. */
-export const temporalTaskQueue = z
-  .string()
-  .min(1)
-  .default('subscriptions')
-  .describe('Temporal task queue for workflows and activities');
+export const temporalTaskQueue = z.string().min(1).default('subscriptions').describe('Temporal task queue for workflows and activities');
 
 /** pino log level. */
-export const logLevel = z
-  .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-  .default('info')
-  .describe('Log level');
+export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('Log level');
 
 /** A TCP port number given as a string in the environment. */
 export function port(defaultPort: number) {
@@ -41,9 +34,7 @@ export function port(defaultPort: number) {
 
 /** An absolute http(s) base URL without a trailing slash. */
 export function baseUrl(defaultUrl?: string) {
-  const url = z
-    .url({ protocol: /^https?$/ })
-    .transform((value) => value.replace(/\/+$/, ''));
+  const url = z.url({ protocol: /^https?$/ }).transform((value) => value.replace(/\/+$/, ''));
   return defaultUrl === undefined ? url : url.default(defaultUrl);
 }
 
@@ -65,7 +56,10 @@ export function telegramUserIds() {
     .string()
     .default('')
     .transform((value, ctx) => {
-      const ids = value.split(',').map((part) => part.trim()).filter((part) => part !== '');
+      const ids = value
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== '');
       const parsed = ids.map(Number);
       if (parsed.some((id) => !Number.isSafeInteger(id) || id <= 0)) {
         ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of Telegram user ids' });
@@ -80,7 +74,7 @@ export const pgBinDir = z
   .regex(/^\//, 'must be an absolute path')
   .optional()
   .describe(
-    'Folder holding pg_dump and pg_restore of the database server\'s major version or newer; default .data/pg-client/bin (installed by the test runner), the embedded Postgres package, then the PATH',
+    "Folder holding pg_dump and pg_restore of the database server's major version or newer; default .data/pg-client/bin (installed by the test runner), the embedded Postgres package, then the PATH",
   );
 
 /**
@@ -92,4 +86,6 @@ export const panelReopenAfterSeconds = z.coerce
   .int()
   .min(0)
   .default(600)
-  .describe('How long a closed server must have been probed healthy before it is re-opened (npm run servers -- reopen, or automatically with PANEL_AUTO_REOPEN), in seconds');
+  .describe(
+    'How long a closed server must have been probed healthy before it is re-opened (npm run servers -- reopen, or automatically with PANEL_AUTO_REOPEN), in seconds',
+  );

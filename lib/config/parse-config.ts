@@ -11,10 +11,7 @@ import { ConfigError } from '../errors';
  * @param env the environment to read, normally `process.env`
  * @throws ConfigError naming every bad or missing variable
  */
-export function parseConfig<S extends z.ZodObject>(
-  schema: S,
-  env: Record<string, string | undefined>,
-): Readonly<z.infer<S>> {
+export function parseConfig<S extends z.ZodObject>(schema: S, env: Record<string, string | undefined>): Readonly<z.infer<S>> {
   // Treat an empty string as unset, so `FOO=` in a .env file falls back to the default.
   const cleaned: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) {

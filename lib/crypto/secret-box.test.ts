@@ -46,7 +46,8 @@ describe('createSecretBox', () => {
     for (const bad of ['', 'short', randomBytes(16).toString('hex'), randomBytes(31).toString('base64'), 'g'.repeat(64)]) {
       assert.throws(
         () => parseSecretKey(bad),
-        (error: unknown) => error instanceof AppError && error.code === ErrorCode.CONFIG_INVALID && (bad === '' || !error.message.includes(bad)),
+        (error: unknown) =>
+          error instanceof AppError && error.code === ErrorCode.CONFIG_INVALID && (bad === '' || !error.message.includes(bad)),
       );
     }
     assertCode(() => createSecretBox(new Uint8Array(16)), ErrorCode.CONFIG_INVALID);

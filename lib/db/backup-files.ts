@@ -14,7 +14,10 @@ export async function listBackupFiles(dir: string): Promise<string[]> {
     if ((error as { code?: unknown }).code === 'ENOENT') return [];
     throw error;
   }
-  return names.filter((name) => BACKUP_FILE_PATTERN.test(name)).sort().reverse();
+  return names
+    .filter((name) => BACKUP_FILE_PATTERN.test(name))
+    .sort()
+    .reverse();
 }
 
 /** Deletes all but the newest `keep` backup files; returns the names deleted. */

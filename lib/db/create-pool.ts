@@ -1,10 +1,4 @@
-import {
-  createPool,
-  SchemaValidationError,
-  type DatabasePool,
-  type DriverTypeParser,
-  type Interceptor,
-} from 'slonik';
+import { createPool, SchemaValidationError, type DatabasePool, type DriverTypeParser, type Interceptor } from 'slonik';
 
 /** Options for {@link createDbPool}. */
 export interface DbPoolOptions {

@@ -99,7 +99,12 @@ async function runTool(tool: string, args: string[], password: string | undefine
  */
 export async function pgDump(input: { databaseUrl: string; file: string; pgBinDir?: string; timeoutMs?: number }): Promise<void> {
   const { url, password } = splitPassword(input.databaseUrl);
-  await runTool(resolvePgTool('pg_dump', input.pgBinDir), ['--format=custom', '--no-password', `--file=${input.file}`, `--dbname=${url}`], password, input.timeoutMs ?? 30 * 60_000);
+  await runTool(
+    resolvePgTool('pg_dump', input.pgBinDir),
+    ['--format=custom', '--no-password', `--file=${input.file}`, `--dbname=${url}`],
+    password,
+    input.timeoutMs ?? 30 * 60_000,
+  );
 }
 
 /**

@@ -13,7 +13,10 @@ describe('storable text', () => {
 
   it('escapes strings and keys of parsed JSON and says whether anything changed', () => {
     assert.deepEqual(storableJson(JSON.parse('{"a":[1,"x",null,true]}')), { value: { a: [1, 'x', null, true] }, changed: false });
-    assert.deepEqual(storableJson(JSON.parse('{"k\\u0000":{"v":["\\ud800"]}}')), { value: { 'k\\u0000': { v: ['\\ud800'] } }, changed: true });
+    assert.deepEqual(storableJson(JSON.parse('{"k\\u0000":{"v":["\\ud800"]}}')), {
+      value: { 'k\\u0000': { v: ['\\ud800'] } },
+      changed: true,
+    });
   });
 
   it('drops a payload nested deeper than Postgres should parse', () => {

@@ -33,7 +33,9 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
           response.writeHead(200, { 'content-type': options.registry.contentType }).end(body);
         } else if (request.method === 'GET' && request.url === '/healthz') {
           const ok = await options.healthy();
-          response.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ok' : 'unhealthy' }));
+          response
+            .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ status: ok ? 'ok' : 'unhealthy' }));
         } else {
           response.writeHead(404).end();
         }

@@ -19,17 +19,29 @@ describe('payment configuration', () => {
     assert.equal(sandboxOnly.forMethod('sbp')?.name, 'sandbox');
     assert.equal(sandboxOnly.forMethod('crypto')?.name, 'sandbox');
     const real = createPaymentProviders(
-      parseConfig(schema, { YOOKASSA_SHOP_ID: '1', YOOKASSA_SECRET_KEY: 'test_x', CRYPTOPAY_TOKEN: 't', SANDBOX_PAY_URL: 'http://127.0.0.1:8090', STARS_KOPECKS_PER_STAR: '180' }),
+      parseConfig(schema, {
+        YOOKASSA_SHOP_ID: '1',
+        YOOKASSA_SECRET_KEY: 'test_x',
+        CRYPTOPAY_TOKEN: 't',
+        SANDBOX_PAY_URL: 'http://127.0.0.1:8090',
+        STARS_KOPECKS_PER_STAR: '180',
+      }),
     );
-    assert.deepEqual([real.forMethod('card')?.name, real.forMethod('sbp')?.name, real.forMethod('crypto')?.name], ['yookassa', 'yookassa', 'cryptopay']);
+    assert.deepEqual(
+      [real.forMethod('card')?.name, real.forMethod('sbp')?.name, real.forMethod('crypto')?.name],
+      ['yookassa', 'yookassa', 'cryptopay'],
+    );
     assert.throws(() => createPaymentProviders(parseConfig(schema, { YOOKASSA_SHOP_ID: '1' })), RangeError);
   });
 
   it('refuses a malformed allowlist without echoing it', () => {
-    assert.throws(() => parseConfig(schema, { YOOKASSA_WEBHOOK_IPS: '10.0.0.0/8, nonsense' }), (error: Error & { code?: string }) => {
-      assert.equal(error.code, 'CONFIG_INVALID');
-      assert.doesNotMatch(error.message, /nonsense/);
-      return true;
-    });
+    assert.throws(
+      () => parseConfig(schema, { YOOKASSA_WEBHOOK_IPS: '10.0.0.0/8, nonsense' }),
+      (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'CONFIG_INVALID');
+        assert.doesNotMatch(error.message, /nonsense/);
+        return true;
+      },
+    );
   });
 });

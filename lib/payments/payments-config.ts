@@ -15,9 +15,12 @@ import { createSandboxProvider } from './sandbox/sandbox-provider';
 import { YOOKASSA_DEFAULT_BASE_URL } from './yookassa/yookassa-http';
 import { createYooKassaProvider, YOOKASSA_WEBHOOK_IPS } from './yookassa/yookassa-provider';
 
-const commaList = z
-  .string()
-  .transform((text) => text.split(',').map((item) => item.trim()).filter((item) => item !== ''));
+const commaList = z.string().transform((text) =>
+  text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== ''),
+);
 
 const ipList = commaList.refine((entries) => {
   try {
@@ -39,7 +42,13 @@ export const paymentFields = {
     .describe('Comma-separated CIDRs YooKassa notifications may come from; default the published list'),
   CRYPTOPAY_TOKEN: z.string().min(1).optional().describe('Crypto Pay app token; turns crypto payments on'),
   CRYPTOPAY_API_URL: baseUrl(CRYPTO_PAY_DEFAULT_BASE_URL).describe('Crypto Pay API root (testnet: https://testnet-pay.crypt.bot/api)'),
-  CRYPTOPAY_INVOICE_TTL_SECONDS: z.coerce.number().int().min(1).max(2_678_400).default(3600).describe('How long a crypto invoice can be paid, in seconds'),
+  CRYPTOPAY_INVOICE_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(2_678_400)
+    .default(3600)
+    .describe('How long a crypto invoice can be paid, in seconds'),
   CRYPTOPAY_ASSETS: commaList.optional().describe('Comma-separated assets payers may use (e.g. USDT,TON); default all'),
   STARS_KOPECKS_PER_STAR: z
     .union([z.literal('disabled'), z.coerce.number().int().positive()])
@@ -50,12 +59,18 @@ export const paymentFields = {
     .default('')
     .transform((text, ctx) => {
       const known = ['sbp', 'card', 'crypto', 'stars', 'balance'] as const;
-      const methods = text.split(',').map((item) => item.trim()).filter((item) => item !== '');
+      const methods = text
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== '');
       const unknown = methods.filter((method) => !(known as readonly string[]).includes(method));
-      if (unknown.length > 0) ctx.addIssue({ code: 'custom', message: `unknown payment methods: ${unknown.join(', ')} (known: ${known.join(', ')})` });
+      if (unknown.length > 0)
+        ctx.addIssue({ code: 'custom', message: `unknown payment methods: ${unknown.join(', ')} (known: ${known.join(', ')})` });
       return methods as Array<(typeof known)[number]>;
     })
-    .describe('Comma-separated payment methods to switch off even when configured (sbp, card, crypto, stars, balance), e.g. card,sbp to sell in Stars only'),
+    .describe(
+      'Comma-separated payment methods to switch off even when configured (sbp, card, crypto, stars, balance), e.g. card,sbp to sell in Stars only',
+    ),
   SANDBOX_PAY_URL: baseUrl().optional().describe('Base URL of the local sandbox provider (dev only); used where no real provider is set'),
   SANDBOX_PAY_SECRET: z.string().min(8).default('sandbox-dev-secret').describe('Sandbox API and webhook secret (dev only)'),
 };

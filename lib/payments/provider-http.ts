@@ -50,7 +50,13 @@ export async function sendProviderRequest(ctx: ProviderHttpContext, request: Pro
     });
     const text = await response.text();
     ctx.logger?.debug(
-      { provider: ctx.provider, method: request.method, route: request.route, status: response.status, ms: Math.round(performance.now() - started) },
+      {
+        provider: ctx.provider,
+        method: request.method,
+        route: request.route,
+        status: response.status,
+        ms: Math.round(performance.now() - started),
+      },
       'payment provider call',
     );
     return { status: response.status, text };
@@ -62,7 +68,9 @@ export async function sendProviderRequest(ctx: ProviderHttpContext, request: Pro
     );
     throw new PaymentUnavailableError(
       ctx.provider,
-      timedOut ? `${request.method} ${request.route}: no answer within ${ctx.timeoutMs} ms` : `${request.method} ${request.route}: connection failed`,
+      timedOut
+        ? `${request.method} ${request.route}: no answer within ${ctx.timeoutMs} ms`
+        : `${request.method} ${request.route}: connection failed`,
       { reason: timedOut ? 'timeout' : 'connection', cause: error },
     );
   }

@@ -25,7 +25,8 @@ describe('provider values', () => {
 
   it('reads order ids back only when they are positive safe integers', () => {
     assert.equal(parseOrderIdText('42'), 42);
-    for (const bad of [undefined, null, '', '0', '042', '-1', '1.0', '9007199254740993', ' 42']) assert.equal(parseOrderIdText(bad), null, String(bad));
+    for (const bad of [undefined, null, '', '0', '042', '-1', '1.0', '9007199254740993', ' 42'])
+      assert.equal(parseOrderIdText(bad), null, String(bad));
   });
 
   it('truncates without splitting surrogate pairs', () => {

@@ -15,7 +15,14 @@ after(() => Promise.all(panels.map((panel) => panel.close())));
 async function setup(version: 'v2' | 'v3') {
   const panel = await startFakePanel({ version, username: 'admin', password: 'pw', webBasePath: '/p' });
   panels.push(panel);
-  const api = createPanelClient({ baseUrl: panel.url, webBasePath: '/p', username: 'admin', password: 'pw', apiVersion: 'auto', timeoutMs: 1000 });
+  const api = createPanelClient({
+    baseUrl: panel.url,
+    webBasePath: '/p',
+    username: 'admin',
+    password: 'pw',
+    apiVersion: 'auto',
+    timeoutMs: 1000,
+  });
   return { panel, api };
 }
 
@@ -70,7 +77,15 @@ for (const version of ['v2', 'v3'] as const) {
         }
         return response;
       };
-      const api = createPanelClient({ baseUrl: panel.url, webBasePath: '/p', username: 'admin', password: 'pw', apiVersion: version, timeoutMs: 1000, fetch: losingFetch });
+      const api = createPanelClient({
+        baseUrl: panel.url,
+        webBasePath: '/p',
+        username: 'admin',
+        password: 'pw',
+        apiVersion: version,
+        timeoutMs: 1000,
+        fetch: losingFetch,
+      });
       const want = desired(3);
       await assert.rejects(ensureClient(api, 1, want), (error: unknown) => error instanceof PanelUnavailableError && error.retryable);
       assert.equal(count(panel, want.email), 1);

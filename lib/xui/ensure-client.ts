@@ -51,10 +51,9 @@ async function reconcile(
   desired: VlessClient,
 ): Promise<EnsureClientResult> {
   if (existing.id !== desired.id) {
-    throw new PanelRejectedError(
-      `client ${desired.email} exists in inbound ${inboundId} with another uuid (identity conflict)`,
-      { panelMessage: 'identity conflict' },
-    );
+    throw new PanelRejectedError(`client ${desired.email} exists in inbound ${inboundId} with another uuid (identity conflict)`, {
+      panelMessage: 'identity conflict',
+    });
   }
   if (sameClient(existing, desired)) return { action: 'unchanged', client: existing };
   await panel.updateClient(inboundId, desired);

@@ -3,7 +3,14 @@
  * per-panel write queues and TLS trust for self-signed panels),
  * idempotent client provisioning, share links, QR codes and subscription responses.
  */
-export { createPanelClient, type PanelClient, type PanelClientOptions, type PanelProbe, type PanelApiVersion, type PanelLogger } from './panel-client';
+export {
+  createPanelClient,
+  type PanelClient,
+  type PanelClientOptions,
+  type PanelProbe,
+  type PanelApiVersion,
+  type PanelLogger,
+} from './panel-client';
 export type { ClientState, PanelOps } from './panel-ops';
 export { createPanelWriteQueues, type PanelWriteQueues } from './panel-writes';
 export { normalizeFingerprint, type PanelTlsOptions } from './panel-tls-fetch';

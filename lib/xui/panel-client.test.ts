@@ -68,15 +68,30 @@ for (const version of ['v2', 'v3'] as const) {
       assert.deepEqual(await api.findClient(1, first.email), changed);
 
       panel.state.addTraffic(first.email, 300, 700);
-      assert.deepEqual(await api.getClientTraffic(first.email), { up: 300, down: 700, total: 100, expiryTime: 1_950_000_000_000, enable: false });
+      assert.deepEqual(await api.getClientTraffic(first.email), {
+        up: 300,
+        down: 700,
+        total: 100,
+        expiryTime: 1_950_000_000_000,
+        enable: false,
+      });
       assert.equal(await api.getClientTraffic('sub-404-00000000'), null);
       await api.resetClientTraffic(1, first.email);
-      assert.deepEqual(await api.getClientTraffic(first.email), { up: 0, down: 0, total: 100, expiryTime: 1_950_000_000_000, enable: true });
+      assert.deepEqual(await api.getClientTraffic(first.email), {
+        up: 0,
+        down: 0,
+        total: 100,
+        expiryTime: 1_950_000_000_000,
+        enable: true,
+      });
       await assert.rejects(api.resetClientTraffic(1, 'sub-404-00000000'), PanelNotFoundError);
 
       assert.deepEqual(await api.deleteClient(1, first.email), { deleted: true });
       assert.deepEqual(await api.deleteClient(1, first.email), { deleted: false });
-      assert.deepEqual(panel.state.clients().map(({ client }) => client['email']), [vless(2).email]);
+      assert.deepEqual(
+        panel.state.clients().map(({ client }) => client['email']),
+        [vless(2).email],
+      );
       assert.equal((await api.listInbounds())[0]?.clients.length, 1);
     });
 
@@ -84,7 +99,10 @@ for (const version of ['v2', 'v3'] as const) {
       const { panel, api } = await setup(version);
       await api.addClient(1, vless(3));
       const inbound = panel.state.inbounds[0]!;
-      panel.state.writeClients(inbound, panel.state.readClients(inbound).map((c) => ({ ...c, reset: 30 })));
+      panel.state.writeClients(
+        inbound,
+        panel.state.readClients(inbound).map((c) => ({ ...c, reset: 30 })),
+      );
       await api.updateClient(1, vless(3, { totalGB: 1 }));
       assert.equal(panel.state.readClients(inbound)[0]?.['reset'], 30);
       assert.equal(panel.state.readClients(inbound)[0]?.['totalGB'], 1);
@@ -116,7 +134,9 @@ for (const version of ['v2', 'v3'] as const) {
       await api.addClient(1, vless(7));
       assert.deepEqual(
         // Without the CSRF fetch and the read-back that verifies the write.
-        panel.controls.calls.map((call) => `${call.method} ${call.path} ${call.status}`).filter((line) => !line.includes('csrf-token') && line.startsWith('POST')),
+        panel.controls.calls
+          .map((call) => `${call.method} ${call.path} ${call.status}`)
+          .filter((line) => !line.includes('csrf-token') && line.startsWith('POST')),
         [
           `POST ${version === 'v2' ? '/panel/api/inbounds/addClient' : '/panel/api/clients/add'} ${version === 'v2' ? 404 : 401}`,
           'POST /login 200',
@@ -186,7 +206,14 @@ for (const version of ['v2', 'v3'] as const) {
       const { api } = await setup(version, { webBasePath: '' });
       assert.equal((await api.listInbounds()).length, 1);
       const { panel } = await setup(version);
-      const wrong = createPanelClient({ baseUrl: panel.url, webBasePath: '/other', username: 'admin', password: PASSWORD, apiVersion: version, timeoutMs: 1000 });
+      const wrong = createPanelClient({
+        baseUrl: panel.url,
+        webBasePath: '/other',
+        username: 'admin',
+        password: PASSWORD,
+        apiVersion: version,
+        timeoutMs: 1000,
+      });
       await assert.rejects(wrong.listInbounds(), PanelNotFoundError);
     });
 
@@ -238,7 +265,9 @@ describe('v3 specifics', () => {
     };
     const { panel, api } = await setup('v3', {}, { fetch: stripping });
     await api.addClient(1, vless(9));
-    const statuses = panel.controls.calls.map((call) => `${call.method} ${call.path} ${call.status}`).filter((line) => !line.startsWith('GET /panel/api/clients/get/'));
+    const statuses = panel.controls.calls
+      .map((call) => `${call.method} ${call.path} ${call.status}`)
+      .filter((line) => !line.startsWith('GET /panel/api/clients/get/'));
     assert.deepEqual(statuses.slice(-3), ['POST /panel/api/clients/add 403', 'GET /csrf-token 200', 'POST /panel/api/clients/add 200']);
     assert.equal(panel.state.clients().length, 1);
   });

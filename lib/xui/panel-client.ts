@@ -107,8 +107,7 @@ export function createPanelClient(options: PanelClientOptions): PanelClient {
   };
   const shapeTtlMs = options.inboundShapeTtlMs ?? 60_000;
   const shapes = new Map<number, { at: number; inbound: Promise<PanelInbound> }>();
-  let known: Promise<PanelApiVersion> | undefined =
-    options.apiVersion === 'auto' ? undefined : Promise.resolve(options.apiVersion);
+  let known: Promise<PanelApiVersion> | undefined = options.apiVersion === 'auto' ? undefined : Promise.resolve(options.apiVersion);
   let redetectable = options.apiVersion !== 'auto';
 
   function withWrites(ops: PanelOps): PanelOps {
@@ -208,7 +207,9 @@ function jsonObj(text: string): Record<string, unknown> | undefined {
   try {
     const parsed = JSON.parse(text) as { success?: unknown; obj?: unknown };
     const obj = parsed.obj;
-    return parsed.success === true && obj !== null && typeof obj === 'object' && !Array.isArray(obj) ? (obj as Record<string, unknown>) : undefined;
+    return parsed.success === true && obj !== null && typeof obj === 'object' && !Array.isArray(obj)
+      ? (obj as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -127,7 +127,8 @@ export function createPanelHttp(options: PanelHttpOptions): PanelHttp {
         'panel unreachable',
       );
       const where = `${request.method} ${request.route}`;
-      if (timedOut) throw new PanelUnavailableError(`${where}: no answer within ${options.timeoutMs} ms`, { reason: 'timeout', cause: error });
+      if (timedOut)
+        throw new PanelUnavailableError(`${where}: no answer within ${options.timeoutMs} ms`, { reason: 'timeout', cause: error });
       throw new PanelUnavailableError(
         cause.tls ? `${where}: TLS certificate refused: ${cause.text}` : `${where}: connection failed: ${cause.text}`,
         { reason: cause.tls ? 'tls' : 'connection', cause: error },

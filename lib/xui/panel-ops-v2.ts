@@ -5,7 +5,18 @@
 import { z } from 'zod';
 import { PanelNotFoundError } from './panel-errors';
 import type { PanelHttp } from './panel-http';
-import { clientToWire, deleteClientVia, getInboundVia, isNotFoundRefusal, listInboundsVia, parseObj, resetClientTrafficVia, seg, type ClientState, type PanelOps } from './panel-ops';
+import {
+  clientToWire,
+  deleteClientVia,
+  getInboundVia,
+  isNotFoundRefusal,
+  listInboundsVia,
+  parseObj,
+  resetClientTrafficVia,
+  seg,
+  type ClientState,
+  type PanelOps,
+} from './panel-ops';
 import { toClientTraffic, trafficRowSchema } from './panel-schemas';
 
 /** Creates the v2 operations over an HTTP layer. */
@@ -30,7 +41,14 @@ export function createV2Ops(http: PanelHttp): PanelOps {
   async function lookupClient(email: string): Promise<ClientState | null> {
     const row = await trafficRow(email);
     if (row === null) return null;
-    return { id: row.uuid ?? '', email: row.email, inboundIds: row.inboundId === undefined ? [] : [row.inboundId], enable: row.enable, expiryTime: row.expiryTime, totalGB: row.total };
+    return {
+      id: row.uuid ?? '',
+      email: row.email,
+      inboundIds: row.inboundId === undefined ? [] : [row.inboundId],
+      enable: row.enable,
+      expiryTime: row.expiryTime,
+      totalGB: row.total,
+    };
   }
 
   return {

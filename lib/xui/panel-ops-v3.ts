@@ -5,7 +5,17 @@
 import { z } from 'zod';
 import { PanelNotFoundError } from './panel-errors';
 import type { PanelHttp } from './panel-http';
-import { clientToWire, deleteClientVia, getInboundVia, isNotFoundRefusal, listInboundsVia, parseObj, resetClientTrafficVia, seg, type PanelOps } from './panel-ops';
+import {
+  clientToWire,
+  deleteClientVia,
+  getInboundVia,
+  isNotFoundRefusal,
+  listInboundsVia,
+  parseObj,
+  resetClientTrafficVia,
+  seg,
+  type PanelOps,
+} from './panel-ops';
 import { clientGetPayloadSchema, toClientTraffic, trafficRowSchema, type VlessClient } from './panel-schemas';
 
 /** Record fields the product does not model but a whole-client update must not wipe. */
@@ -73,7 +83,14 @@ export function createV3Ops(http: PanelHttp): PanelOps {
       const record = await getRecord(email);
       if (record === null) return null;
       const { client } = record;
-      return { id: client.uuid, email: client.email, inboundIds: record.inboundIds, enable: client.enable, expiryTime: client.expiryTime, totalGB: client.totalGB };
+      return {
+        id: client.uuid,
+        email: client.email,
+        inboundIds: record.inboundIds,
+        enable: client.enable,
+        expiryTime: client.expiryTime,
+        totalGB: client.totalGB,
+      };
     },
 
     async findClient(inboundId, email) {

@@ -20,7 +20,16 @@ after(() => Promise.all(panels.map((panel) => panel.close())));
 async function setup(version: 'v2' | 'v3', fake: Partial<FakePanelOptions> = {}, client: Partial<PanelClientOptions> = {}) {
   const panel = await startFakePanel({ version, username: 'admin', password: PASSWORD, ...fake });
   panels.push(panel);
-  const api = createPanelClient({ baseUrl: panel.url, webBasePath: '', username: 'admin', password: PASSWORD, apiVersion: 'auto', timeoutMs: 2000, writes: { backoffMs: 20 }, ...client });
+  const api = createPanelClient({
+    baseUrl: panel.url,
+    webBasePath: '',
+    username: 'admin',
+    password: PASSWORD,
+    apiVersion: 'auto',
+    timeoutMs: 2000,
+    writes: { backoffMs: 20 },
+    ...client,
+  });
   return { panel, api };
 }
 
@@ -57,9 +66,16 @@ describe('generation detection', () => {
   });
 
   it('a wrongly recorded generation is detected again on the first missing route, reported, and the call succeeds', async () => {
-    for (const [real, recorded] of [['v3', 'v2'], ['v2', 'v3']] as const) {
+    for (const [real, recorded] of [
+      ['v3', 'v2'],
+      ['v2', 'v3'],
+    ] as const) {
       const reported: string[] = [];
-      const { panel, api } = await setup(real, {}, { apiVersion: recorded, onApiVersionDetected: (version) => void reported.push(version) });
+      const { panel, api } = await setup(
+        real,
+        {},
+        { apiVersion: recorded, onApiVersionDetected: (version) => void reported.push(version) },
+      );
       await api.addClient(1, vless(1));
       assert.equal(panel.state.clients().length, 1, `${real} recorded as ${recorded}`);
       assert.deepEqual(reported, [real]);
@@ -82,7 +98,11 @@ describe('generation detection', () => {
 describe('writes to one panel', () => {
   it('v2 answers overlapping writes HTTP 500 with an empty body (the fake does as the real panel)', async () => {
     const { panel } = await setup('v2', { writeMs: 30 });
-    const login = await fetch(`${panel.url}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
+    const login = await fetch(`${panel.url}/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: PASSWORD }),
+    });
     const cookie = login.headers.getSetCookie()[0]?.split(';')[0] ?? '';
     const add = (n: number) =>
       fetch(`${panel.url}/panel/api/inbounds/addClient`, {
@@ -99,7 +119,15 @@ describe('writes to one panel', () => {
     it(`${version}: 20 concurrent adds through two clients of one panel are serialized; every client is there, no write overlapped`, async () => {
       const queues = createPanelWriteQueues();
       const { panel, api } = await setup(version, { writeMs: 15 }, { writeQueues: queues });
-      const second = createPanelClient({ baseUrl: panel.url, webBasePath: '', username: 'admin', password: PASSWORD, apiVersion: 'auto', timeoutMs: 2000, writeQueues: queues });
+      const second = createPanelClient({
+        baseUrl: panel.url,
+        webBasePath: '',
+        username: 'admin',
+        password: PASSWORD,
+        apiVersion: 'auto',
+        timeoutMs: 2000,
+        writeQueues: queues,
+      });
       await Promise.all(Array.from({ length: 20 }, (_, n) => (n % 2 === 0 ? api : second).addClient(1, vless(100 + n))));
       assert.equal(panel.state.clients().length, 20);
       assert.ok(!paths(panel).some((line) => line.endsWith(' 500')), 'no write answered 500');
@@ -119,7 +147,11 @@ describe('writes to one panel', () => {
       [vless(200).email, vless(201).email],
     );
     const adds = paths(panel).filter((line) => line.startsWith('POST /panel/api/inbounds/addClient'));
-    assert.deepEqual(adds, ['POST /panel/api/inbounds/addClient 500', 'POST /panel/api/inbounds/addClient 500', 'POST /panel/api/inbounds/addClient 200']);
+    assert.deepEqual(adds, [
+      'POST /panel/api/inbounds/addClient 500',
+      'POST /panel/api/inbounds/addClient 500',
+      'POST /panel/api/inbounds/addClient 200',
+    ]);
   });
 
   it('a write the panel reports done but does not keep is retried, then fails retryably', async () => {

@@ -45,14 +45,23 @@ export interface VlessClient {
 export const storedClientSchema = z.looseObject({
   id: z.string().default(''),
   email: z.string().default(''),
-  flow: z.string().nullish().transform((value) => value ?? ''),
+  flow: z
+    .string()
+    .nullish()
+    .transform((value) => value ?? ''),
   limitIp: lenientInt.default(0),
   totalGB: lenientInt.default(0),
   expiryTime: lenientInt.default(0),
   enable: z.boolean().default(true),
   tgId: lenientInt.default(0),
-  subId: z.string().nullish().transform((value) => value ?? ''),
-  comment: z.string().nullish().transform((value) => value ?? ''),
+  subId: z
+    .string()
+    .nullish()
+    .transform((value) => value ?? ''),
+  comment: z
+    .string()
+    .nullish()
+    .transform((value) => value ?? ''),
 });
 
 /** A stored client with every key the panel sent. */
@@ -107,10 +116,19 @@ export const inboundSchema = z.looseObject({
   id: z.number().int(),
   protocol: z.string(),
   port: z.number().int(),
-  listen: z.string().nullish().transform((value) => value ?? ''),
-  remark: z.string().nullish().transform((value) => value ?? ''),
+  listen: z
+    .string()
+    .nullish()
+    .transform((value) => value ?? ''),
+  remark: z
+    .string()
+    .nullish()
+    .transform((value) => value ?? ''),
   enable: z.boolean().default(true),
-  tag: z.string().nullish().transform((value) => value ?? ''),
+  tag: z
+    .string()
+    .nullish()
+    .transform((value) => value ?? ''),
   settings: jsonObjectField,
   streamSettings: jsonObjectField,
   shareAddr: z.string().optional(),
@@ -142,15 +160,27 @@ export interface PanelInbound {
 /** The v3 client record inside `/panel/api/clients/get/:email` (`uuid` is the VLESS id). */
 export const clientRecordSchema = z.looseObject({
   email: z.string(),
-  uuid: z.string().nullish().transform((value) => value ?? ''),
-  subId: z.string().nullish().transform((value) => value ?? ''),
-  flow: z.string().nullish().transform((value) => value ?? ''),
+  uuid: z
+    .string()
+    .nullish()
+    .transform((value) => value ?? ''),
+  subId: z
+    .string()
+    .nullish()
+    .transform((value) => value ?? ''),
+  flow: z
+    .string()
+    .nullish()
+    .transform((value) => value ?? ''),
   limitIp: lenientInt.default(0),
   totalGB: lenientInt.default(0),
   expiryTime: lenientInt.default(0),
   enable: z.boolean().default(true),
   tgId: lenientInt.default(0),
-  comment: z.string().nullish().transform((value) => value ?? ''),
+  comment: z
+    .string()
+    .nullish()
+    .transform((value) => value ?? ''),
 });
 
 /** The v3 `clients/get/:email` payload. */

@@ -12,12 +12,26 @@ let panel: FakePanel;
 
 before(async () => {
   certs = makeTestCertificates();
-  panel = await startFakePanel({ version: 'v3', username: 'admin', password: PASSWORD, webBasePath: '/tls', https: { key: certs.key, cert: certs.chain } });
+  panel = await startFakePanel({
+    version: 'v3',
+    username: 'admin',
+    password: PASSWORD,
+    webBasePath: '/tls',
+    https: { key: certs.key, cert: certs.chain },
+  });
 });
 after(() => panel.close());
 
 const client = (tls?: PanelTlsOptions) =>
-  createPanelClient({ baseUrl: panel.url, webBasePath: panel.webBasePath, username: 'admin', password: PASSWORD, apiVersion: 'v3', timeoutMs: 2000, tls });
+  createPanelClient({
+    baseUrl: panel.url,
+    webBasePath: panel.webBasePath,
+    username: 'admin',
+    password: PASSWORD,
+    apiVersion: 'v3',
+    timeoutMs: 2000,
+    tls,
+  });
 
 async function failure(tls?: PanelTlsOptions): Promise<PanelUnavailableError> {
   const error = await client(tls)
@@ -56,13 +70,23 @@ describe('HTTPS panels with a self-signed certificate', () => {
     const other = makeTestCertificates('other.test');
     const error = await failure({ caPem: other.caCert });
     assert.equal(error.reason, 'tls');
-    assert.match(error.message, /TLS certificate refused: .*\((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_VERIFY_LEAF_SIGNATURE)\)/);
+    assert.match(
+      error.message,
+      /TLS certificate refused: .*\((SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|UNABLE_TO_VERIFY_LEAF_SIGNATURE)\)/,
+    );
   });
 
   it('a panel that is not there is still "connection failed", with the socket error', async () => {
     const closed = await startFakePanel({ version: 'v3', username: 'admin', password: PASSWORD });
     await closed.close();
-    const error = await createPanelClient({ baseUrl: closed.url, webBasePath: '', username: 'admin', password: PASSWORD, apiVersion: 'v3', timeoutMs: 2000 })
+    const error = await createPanelClient({
+      baseUrl: closed.url,
+      webBasePath: '',
+      username: 'admin',
+      password: PASSWORD,
+      apiVersion: 'v3',
+      timeoutMs: 2000,
+    })
       .listInbounds()
       .then(
         () => assert.fail('expected a failure'),

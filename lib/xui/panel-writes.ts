@@ -60,7 +60,11 @@ type Writes = Pick<PanelOps, 'addClient' | 'updateClient' | 'deleteClient' | 're
  * @throws PanelUnavailableError (retryable) when the panel never shows the write; the write's
  *   own refusals (PanelRejectedError, PanelNotFoundError) as they are
  */
-export function createVerifiedWrites(ops: PanelOps, queue: <T>(task: () => Promise<T>) => Promise<T>, options: VerifiedWriteOptions = {}): Writes {
+export function createVerifiedWrites(
+  ops: PanelOps,
+  queue: <T>(task: () => Promise<T>) => Promise<T>,
+  options: VerifiedWriteOptions = {},
+): Writes {
   const attempts = options.attempts ?? 4;
   const backoffMs = options.backoffMs ?? 200;
 

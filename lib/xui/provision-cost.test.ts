@@ -17,7 +17,18 @@ after(() => Promise.all(panels.map((panel) => panel.close())));
 
 function client(n: number): VlessClient {
   const hex = n.toString(16).padStart(12, '0');
-  return { id: `00000000-0000-4000-8000-${hex}`, email: `cost-${n}`, flow: 'xtls-rprx-vision', limitIp: 0, totalGB: 0, expiryTime: 1_900_000_000_000, enable: true, tgId: 0, subId: `cost${hex}`, comment: '' };
+  return {
+    id: `00000000-0000-4000-8000-${hex}`,
+    email: `cost-${n}`,
+    flow: 'xtls-rprx-vision',
+    limitIp: 0,
+    totalGB: 0,
+    expiryTime: 1_900_000_000_000,
+    enable: true,
+    tgId: 0,
+    subId: `cost${hex}`,
+    comment: '',
+  };
 }
 
 async function measure(version: 'v2' | 'v3', existing: number) {
@@ -32,7 +43,15 @@ async function measure(version: 'v2' | 'v3', existing: number) {
     bytes += body.byteLength;
     return new Response(body, { status: response.status, headers: response.headers });
   };
-  const api = createPanelClient({ baseUrl: panel.url, webBasePath: '', username: 'admin', password: 'pw-cost', apiVersion: version, timeoutMs: 10_000, fetch: counting });
+  const api = createPanelClient({
+    baseUrl: panel.url,
+    webBasePath: '',
+    username: 'admin',
+    password: 'pw-cost',
+    apiVersion: version,
+    timeoutMs: 10_000,
+    fetch: counting,
+  });
   const provision = async (n: number) => {
     await api.inboundShape(1);
     return ensureClient(api, 1, client(n));
@@ -60,7 +79,10 @@ describe('provisioning cost against the number of clients on the panel', () => {
           `10,000 clients ${large.perProvisionMs.toFixed(1)} ms, ${Math.round(large.perProvisionBytes)} B per provision ` +
           `(reading the whole inbound, as every provision did before: ${small.wholeInboundMs.toFixed(1)} ms vs ${large.wholeInboundMs.toFixed(1)} ms)`,
       );
-      assert.ok(Math.abs(large.perProvisionBytes - small.perProvisionBytes) <= 0.05 * small.perProvisionBytes, 'bytes per provision do not grow with the panel');
+      assert.ok(
+        Math.abs(large.perProvisionBytes - small.perProvisionBytes) <= 0.05 * small.perProvisionBytes,
+        'bytes per provision do not grow with the panel',
+      );
       assert.ok(large.perProvisionBytes < 5_000, 'a provision moves a few kilobytes, not the inbound');
     });
   }

@@ -37,7 +37,13 @@ describe('buildSubscriptionHeaders', () => {
     const headers = buildSubscriptionHeaders({ title: '', upload: 0, download: 0, total: 0, expireEpochSec: 0, updateIntervalHours: 24 });
     assert.equal(headers['profile-title'], undefined);
     assert.equal(headers['subscription-userinfo'], 'upload=0; download=0; total=0; expire=0');
-    assert.throws(() => buildSubscriptionHeaders({ title: 't', upload: -1, download: 0, total: 0, expireEpochSec: 0, updateIntervalHours: 1 }), RangeError);
-    assert.throws(() => buildSubscriptionHeaders({ title: 't', upload: 0, download: 0, total: 0, expireEpochSec: 1.5, updateIntervalHours: 1 }), RangeError);
+    assert.throws(
+      () => buildSubscriptionHeaders({ title: 't', upload: -1, download: 0, total: 0, expireEpochSec: 0, updateIntervalHours: 1 }),
+      RangeError,
+    );
+    assert.throws(
+      () => buildSubscriptionHeaders({ title: 't', upload: 0, download: 0, total: 0, expireEpochSec: 1.5, updateIntervalHours: 1 }),
+      RangeError,
+    );
   });
 });

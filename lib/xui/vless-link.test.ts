@@ -21,7 +21,12 @@ import { buildVlessLink } from './vless-link';
  * first serverName/shortId (the panel picks one at random); spx = '/' + first 15 hex of
  * sha256(spiderX + '|' + subId) = sha256('/|k3j5h6g7f8d9s0a1') -> d990af4e643dbba.
  */
-const client = { id: '11111111-2222-4333-8444-555555555555', email: 'sub-42-1a2b3c4d', flow: 'xtls-rprx-vision', subId: 'k3j5h6g7f8d9s0a1' };
+const client = {
+  id: '11111111-2222-4333-8444-555555555555',
+  email: 'sub-42-1a2b3c4d',
+  flow: 'xtls-rprx-vision',
+  subId: 'k3j5h6g7f8d9s0a1',
+};
 const host = 'vpn.example.org';
 const uuid = client.id;
 const PBK = 'Z84J2IelR9ch3k8VtlVhhs5ycBUlXA7wHBWcBrjqnAw';
@@ -101,7 +106,12 @@ describe('buildVlessLink', () => {
 
   it('uses a routable listen address, the public host otherwise, and accepts v3 object settings', () => {
     const stored = realityTcpInbound();
-    const v3Shape = { ...stored, listen: '198.51.100.7', settings: JSON.parse(stored.settings), streamSettings: JSON.parse(stored.streamSettings) };
+    const v3Shape = {
+      ...stored,
+      listen: '198.51.100.7',
+      settings: JSON.parse(stored.settings),
+      streamSettings: JSON.parse(stored.streamSettings),
+    };
     assert.match(buildVlessLink({ inbound: v3Shape, client, host })[0] ?? '', /@198\.51\.100\.7:443\?/);
     for (const listen of ['0.0.0.0', '::', '127.0.0.1', '::1', '']) {
       assert.match(buildVlessLink({ inbound: { ...stored, listen }, client, host })[0] ?? '', /@vpn\.example\.org:443\?/, listen);

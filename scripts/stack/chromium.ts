@@ -23,10 +23,15 @@ export async function ensureChromium(): Promise<string> {
   }
   if (existsSync(DEBIAN_CHROMIUM)) return DEBIAN_CHROMIUM;
   if (process.getuid?.() !== 0) {
-    throw new ToolInstallError('Chromium is missing: install Debian\'s chromium package (apt-get install chromium) or set CHROMIUM_PATH');
+    throw new ToolInstallError("Chromium is missing: install Debian's chromium package (apt-get install chromium) or set CHROMIUM_PATH");
   }
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  const install = () => run('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'chromium'], { env, maxBuffer: 64 * 1024 * 1024, timeout: 15 * 60_000 });
+  const install = () =>
+    run('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'chromium'], {
+      env,
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 15 * 60_000,
+    });
   try {
     await install();
   } catch {

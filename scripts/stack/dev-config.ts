@@ -28,6 +28,10 @@ export function createDevConfigSchema(root: string) {
     FAKE_TELEGRAM_PORT: z.coerce.number().int().default(8081).describe('Port of the fake Telegram and its chat simulator'),
     DEV_FAKE_PANEL: flag('true').describe('Start the fake 3X-UI panel and point the sample server at it (never overrides a real panel)'),
     FAKE_PANEL_PORT: z.coerce.number().int().default(2053).describe('Port of the fake 3X-UI panel'),
-    SANDBOX_PAY_PORT: z.coerce.number().int().default(8090).describe('Port of the sandbox checkout used when no payment provider is configured'),
+    SANDBOX_PAY_PORT: z.coerce
+      .number()
+      .int()
+      .default(8090)
+      .describe('Port of the sandbox checkout used when no payment provider is configured'),
   });
 }

@@ -50,14 +50,26 @@ describe('ensureDevPanelServer', () => {
   it('never touches a row an operator pointed at another panel', async () => {
     await pool.query(sql.unsafe`UPDATE vpn_servers SET xui_panel_url = 'https://panel.example.com:2053' WHERE name = 'Server-1'`);
     const before = await pool.one(sql.unsafe`SELECT * FROM vpn_servers WHERE name = 'Server-1'`);
-    const result = await ensureDevPanelServer({ databaseUrl: db.url, panelUrl: panel.url, username: 'admin', password: 'admin', secretsKey: key });
+    const result = await ensureDevPanelServer({
+      databaseUrl: db.url,
+      panelUrl: panel.url,
+      username: 'admin',
+      password: 'admin',
+      secretsKey: key,
+    });
     assert.equal(result.action, 'operator-panel');
     assert.deepEqual(await pool.one(sql.unsafe`SELECT * FROM vpn_servers WHERE name = 'Server-1'`), before);
   });
 
   it('creates a "Dev fake panel" row when the sample server is gone', async () => {
     await pool.query(sql.unsafe`UPDATE vpn_servers SET name = 'renamed-by-operator' WHERE name = 'Server-1'`);
-    const result = await ensureDevPanelServer({ databaseUrl: db.url, panelUrl: panel.url, username: 'admin', password: 'admin', secretsKey: key });
+    const result = await ensureDevPanelServer({
+      databaseUrl: db.url,
+      panelUrl: panel.url,
+      username: 'admin',
+      password: 'admin',
+      secretsKey: key,
+    });
     assert.equal(result.action, 'created');
     assert.equal(result.name, DEV_SERVER_NAME);
     assert.equal((await getServer(pool, result.serverId))?.xui_panel_url, panel.url);

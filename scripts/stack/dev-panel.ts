@@ -74,7 +74,14 @@ export async function ensureDevPanelServer(input: DevPanelServerInput): Promise<
       }
       if (existing.xui_panel_url !== input.panelUrl) return { serverId: existing.id, name: existing.name, action: 'operator-panel' };
       if (await credentialsMatch(tx, existing.id, input, box)) return { serverId: existing.id, name: existing.name, action: 'kept' };
-      await setServerPanelCredentials(tx, { serverId: existing.id, box, username: input.username, password: input.password, apiToken: null, actor: ACTOR });
+      await setServerPanelCredentials(tx, {
+        serverId: existing.id,
+        box,
+        username: input.username,
+        password: input.password,
+        apiToken: null,
+        actor: ACTOR,
+      });
       return { serverId: existing.id, name: existing.name, action: 'refreshed' };
     });
   } finally {
@@ -97,7 +104,14 @@ async function pointAtFakePanel(tx: CommonQueryMethods, server: VpnServerRow, in
     entityId: server.id,
     details: { inbound_id: inboundId },
   });
-  await setServerPanelCredentials(tx, { serverId: server.id, box, username: input.username, password: input.password, apiToken: null, actor: ACTOR });
+  await setServerPanelCredentials(tx, {
+    serverId: server.id,
+    box,
+    username: input.username,
+    password: input.password,
+    apiToken: null,
+    actor: ACTOR,
+  });
 }
 
 async function credentialsMatch(tx: CommonQueryMethods, serverId: number, input: DevPanelServerInput, box: SecretBox): Promise<boolean> {

@@ -8,7 +8,10 @@ describe('dev payments', () => {
     assert.equal(hasRealPaymentProvider({ YOOKASSA_SHOP_ID: '1' }), false);
     assert.equal(hasRealPaymentProvider({ YOOKASSA_SHOP_ID: '1', YOOKASSA_SECRET_KEY: '' }), false);
     assert.deepEqual(configuredRealProviders({ YOOKASSA_SHOP_ID: '1', YOOKASSA_SECRET_KEY: 'k' }), ['yookassa']);
-    assert.deepEqual(configuredRealProviders({ CRYPTOPAY_TOKEN: 't', YOOKASSA_SHOP_ID: '1', YOOKASSA_SECRET_KEY: 'k' }), ['yookassa', 'cryptopay']);
+    assert.deepEqual(configuredRealProviders({ CRYPTOPAY_TOKEN: 't', YOOKASSA_SHOP_ID: '1', YOOKASSA_SECRET_KEY: 'k' }), [
+      'yookassa',
+      'cryptopay',
+    ]);
   });
 
   it('points the sandbox webhooks at the api and the services at the sandbox', () => {

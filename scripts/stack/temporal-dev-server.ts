@@ -73,7 +73,8 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const removePidFile = options.pidFile !== undefined && child.pid !== undefined ? await writePidFile(options.pidFile, child.pid) : async () => undefined;
+  const removePidFile =
+    options.pidFile !== undefined && child.pid !== undefined ? await writePidFile(options.pidFile, child.pid) : async () => undefined;
 
   const address = `127.0.0.1:${options.port}`;
   const deadline = Date.now() + (options.startTimeoutMs ?? 60_000);

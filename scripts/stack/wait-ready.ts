@@ -29,7 +29,11 @@ export async function waitForWorkerPolling(
   const deadline = Date.now() + options.timeoutMs;
   while (Date.now() < deadline) {
     try {
-      const described = await service.describeTaskQueue({ namespace: options.namespace, taskQueue: { name: options.taskQueue }, taskQueueType: 1 });
+      const described = await service.describeTaskQueue({
+        namespace: options.namespace,
+        taskQueue: { name: options.taskQueue },
+        taskQueueType: 1,
+      });
       if ((described.pollers ?? []).length > 0) return true;
     } catch {
       // the server is not up yet (or restarting)

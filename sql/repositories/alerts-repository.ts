@@ -30,7 +30,10 @@ const DELIVERY_LOCK = 7_401_400_014;
  *
  * @idempotency key
  */
-export async function recordOperatorAlert(connection: CommonQueryMethods, input: NewOperatorAlert): Promise<{ created: boolean; alert: OperatorAlertRow }> {
+export async function recordOperatorAlert(
+  connection: CommonQueryMethods,
+  input: NewOperatorAlert,
+): Promise<{ created: boolean; alert: OperatorAlertRow }> {
   const created = await connection.maybeOne(sql.type(operatorAlertRow)`
     INSERT INTO operator_alerts (alert_key, kind, summary, subscription_id, user_id, payment_id, server_id, caller)
     VALUES (
@@ -41,7 +44,10 @@ export async function recordOperatorAlert(connection: CommonQueryMethods, input:
     RETURNING *
   `);
   if (created !== null) return { created: true, alert: created };
-  return { created: false, alert: await connection.one(sql.type(operatorAlertRow)`SELECT * FROM operator_alerts WHERE alert_key = ${input.key}`) };
+  return {
+    created: false,
+    alert: await connection.one(sql.type(operatorAlertRow)`SELECT * FROM operator_alerts WHERE alert_key = ${input.key}`),
+  };
 }
 
 /**
@@ -55,7 +61,10 @@ export async function lockAlertForDelivery(tx: CommonQueryMethods, alertId: numb
 }
 
 /** How many alerts of `kind` were sent in the last `withinSeconds` seconds. */
-export async function countAlertsSentSince(connection: CommonQueryMethods, input: { kind: string; withinSeconds: number }): Promise<number> {
+export async function countAlertsSentSince(
+  connection: CommonQueryMethods,
+  input: { kind: string; withinSeconds: number },
+): Promise<number> {
   return connection.oneFirst(sql.type(z.object({ count: z.number().int() }))`
     SELECT count(*)::int AS count FROM operator_alerts
     WHERE kind = ${input.kind} AND status = 'sent' AND sent_at > now() - make_interval(secs => ${input.withinSeconds})
@@ -100,7 +109,10 @@ export async function markAlertSent(connection: CommonQueryMethods, alertId: num
 }
 
 /** Ids of alerts still pending (a crash or an outage between recording and delivery), oldest first. */
-export async function listPendingAlertIds(connection: CommonQueryMethods, input: { olderThanSeconds: number; limit: number }): Promise<readonly number[]> {
+export async function listPendingAlertIds(
+  connection: CommonQueryMethods,
+  input: { olderThanSeconds: number; limit: number },
+): Promise<readonly number[]> {
   return connection.anyFirst(sql.type(z.object({ id: z.number().int() }))`
     SELECT id FROM operator_alerts
     WHERE status = 'pending' AND created_at < now() - make_interval(secs => ${input.olderThanSeconds})

@@ -26,9 +26,14 @@ function actorLabel(actor: Actor): string {
 }
 
 /** Sets the setting and audits the change (`setting.changed`, previous and new value) in one transaction. */
-export async function setAppSetting(connection: CommonQueryMethods, input: { key: string; value: SerializableValue; actor: Actor }): Promise<AppSettingRow> {
+export async function setAppSetting(
+  connection: CommonQueryMethods,
+  input: { key: string; value: SerializableValue; actor: Actor },
+): Promise<AppSettingRow> {
   return connection.transaction(async (tx) => {
-    const previous = await tx.maybeOne(sql.type(settingRow)`SELECT key, value, updated_by, updated_at FROM app_settings WHERE key = ${input.key} FOR UPDATE`);
+    const previous = await tx.maybeOne(
+      sql.type(settingRow)`SELECT key, value, updated_by, updated_at FROM app_settings WHERE key = ${input.key} FOR UPDATE`,
+    );
     const row = await tx.one(sql.type(settingRow)`
       INSERT INTO app_settings (key, value, updated_by) VALUES (${input.key}, ${sql.jsonb(input.value)}, ${actorLabel(input.actor)})
       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_by = EXCLUDED.updated_by, updated_at = now()

@@ -81,10 +81,7 @@ export async function listAuditLogs(
 /**
  * Number of audit rows with an action, optionally for one entity (tests and operator reports).
  */
-export async function countAuditLogs(
-  connection: CommonQueryMethods,
-  filter: { action: string; entityId?: number },
-): Promise<number> {
+export async function countAuditLogs(connection: CommonQueryMethods, filter: { action: string; entityId?: number }): Promise<number> {
   return connection.oneFirst(sql.type(auditCount)`
     SELECT count(*)::int AS count FROM audit_logs
     WHERE action = ${filter.action}

@@ -21,15 +21,25 @@ describe('bot_updates', () => {
     assert.equal(claims.filter((claim) => claim.fresh).length, 1);
     assert.ok(claims.every((claim) => claim.languageCode === 'en'));
     assert.deepEqual(await claimBotUpdate(db.pool, { updateId: 900_002, telegramId: undefined }), { fresh: true, languageCode: null });
-    assert.deepEqual(await claimBotUpdate(db.pool, { updateId: 900_003, telegramId: 1 }), { fresh: true, languageCode: null }, 'unknown sender');
+    assert.deepEqual(
+      await claimBotUpdate(db.pool, { updateId: 900_003, telegramId: 1 }),
+      { fresh: true, languageCode: null },
+      'unknown sender',
+    );
   });
 
   it('prunes claims older than the cut-off only', async () => {
     await claimBotUpdate(db.pool, { updateId: 900_010, telegramId: undefined });
     await db.pool.query(sql.unsafe`UPDATE bot_updates SET received_at = now() - interval '3 days' WHERE update_id = 900_010`);
     assert.equal(await pruneBotUpdates(db.pool, new Date(Date.now() - 48 * 3_600_000)), 1);
-    const left = await db.pool.anyFirst(sql.type(z.object({ update_id: z.coerce.number() }))`SELECT update_id FROM bot_updates ORDER BY update_id`);
+    const left = await db.pool.anyFirst(
+      sql.type(z.object({ update_id: z.coerce.number() }))`SELECT update_id FROM bot_updates ORDER BY update_id`,
+    );
     assert.deepEqual(left, [900_001, 900_002, 900_003]);
-    assert.equal((await claimBotUpdate(db.pool, { updateId: 900_010, telegramId: undefined })).fresh, true, 'a pruned id can be claimed again');
+    assert.equal(
+      (await claimBotUpdate(db.pool, { updateId: 900_010, telegramId: undefined })).fresh,
+      true,
+      'a pruned id can be claimed again',
+    );
   });
 });

@@ -1,7 +1,12 @@
 import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 
-const claimRow = z.object({ fresh: z.boolean(), user_id: z.number().nullable(), language_code: z.string().nullable(), blocked: z.boolean().nullable() });
+const claimRow = z.object({
+  fresh: z.boolean(),
+  user_id: z.number().nullable(),
+  language_code: z.string().nullable(),
+  blocked: z.boolean().nullable(),
+});
 
 /** Outcome of {@link claimBotUpdate}. */
 export interface BotUpdateClaim {
@@ -21,7 +26,10 @@ export interface BotUpdateClaim {
  * @idempotency updateId: a second call returns `fresh: false` and changes nothing
  * @throws slonik errors on database failure
  */
-export async function claimBotUpdate(connection: CommonQueryMethods, input: { updateId: number; telegramId: number | undefined }): Promise<BotUpdateClaim> {
+export async function claimBotUpdate(
+  connection: CommonQueryMethods,
+  input: { updateId: number; telegramId: number | undefined },
+): Promise<BotUpdateClaim> {
   const row = await connection.one(sql.type(claimRow)`
     WITH claimed AS (
       INSERT INTO bot_updates (update_id) VALUES (${input.updateId})

@@ -30,12 +30,16 @@ describe('broadcast repository', () => {
     await newActiveSubscription(pool);
     // expired: paid once, period over
     const lapsed = await newActiveSubscription(pool);
-    await pool.query(sql.unsafe`UPDATE subscriptions SET status = 'expired', start_date = now() - interval '40 days', end_date = now() - interval '10 days' WHERE id = ${lapsed.id}`);
+    await pool.query(
+      sql.unsafe`UPDATE subscriptions SET status = 'expired', start_date = now() - interval '40 days', end_date = now() - interval '10 days' WHERE id = ${lapsed.id}`,
+    );
     // trial only: took the trial, no payment, trial ended
     const trial = await newUser(pool);
     await pool.query(sql.unsafe`UPDATE users SET trial_used_at = now() - interval '5 days' WHERE id = ${trial.id}`);
     const trialSub = await newSubscription(pool, trial.id);
-    await pool.query(sql.unsafe`UPDATE subscriptions SET status = 'expired', start_date = now() - interval '5 days', end_date = now() - interval '2 days' WHERE id = ${trialSub.id}`);
+    await pool.query(
+      sql.unsafe`UPDATE subscriptions SET status = 'expired', start_date = now() - interval '5 days', end_date = now() - interval '2 days' WHERE id = ${trialSub.id}`,
+    );
     // never paid, never trialled (a pending payment does not count)
     const browsing = await newUser(pool);
     await newPayment(pool, { userId: browsing.id });
@@ -51,21 +55,41 @@ describe('broadcast repository', () => {
 
   it('claims each delivery once, puts a 429 back, and ends what a crash left mid-send as unknown', async () => {
     const pool = database.pool;
-    const created = await createBroadcast(pool, { audience: 'never_paid', text: 'hello', operatorTelegramId: 1, requestKey: 'repo-1', actor: testActor });
+    const created = await createBroadcast(pool, {
+      audience: 'never_paid',
+      text: 'hello',
+      operatorTelegramId: 1,
+      requestKey: 'repo-1',
+      actor: testActor,
+    });
     assert.notEqual(created, 'busy');
     if (created === 'busy') return;
     assert.equal(created.recipients, 2);
-    const [first, second] = await Promise.all([claimNextDelivery(pool, created.broadcast.id), claimNextDelivery(pool, created.broadcast.id)]);
+    const [first, second] = await Promise.all([
+      claimNextDelivery(pool, created.broadcast.id),
+      claimNextDelivery(pool, created.broadcast.id),
+    ]);
     assert.ok(first !== null && second !== null && first.id !== second.id, 'two concurrent claims get two rows');
     assert.equal(await claimNextDelivery(pool, created.broadcast.id), null, 'nothing left to claim');
     await releaseDelivery(pool, first.id);
     const again = await claimNextDelivery(pool, created.broadcast.id);
     assert.equal(again?.id, first.id, 'a 429 puts the row back');
     await finishDelivery(pool, { deliveryId: first.id, status: 'sent' });
-    assert.equal(await createBroadcast(pool, { audience: 'all', text: 'x', operatorTelegramId: 1, requestKey: 'repo-2', actor: testActor }), 'busy');
+    assert.equal(
+      await createBroadcast(pool, { audience: 'all', text: 'x', operatorTelegramId: 1, requestKey: 'repo-2', actor: testActor }),
+      'busy',
+    );
     const done = await finishBroadcast(pool, created.broadcast.id);
     assert.equal(done.status, 'completed');
-    assert.deepEqual(await countDeliveries(pool, created.broadcast.id), { total: 2, pending: 0, sending: 0, sent: 1, blocked: 0, failed: 0, unknown: 1 });
+    assert.deepEqual(await countDeliveries(pool, created.broadcast.id), {
+      total: 2,
+      pending: 0,
+      sending: 0,
+      sent: 1,
+      blocked: 0,
+      failed: 0,
+      unknown: 1,
+    });
     // The presumed-dead sender reports after all: the truth replaces the guess.
     await finishDelivery(pool, { deliveryId: second.id, status: 'blocked' });
     assert.equal((await countDeliveries(pool, created.broadcast.id)).blocked, 1);

@@ -136,7 +136,9 @@ export async function createBroadcast(
 
 /** Whether the broadcast is still running (not cancelled or finished). */
 export async function isBroadcastRunning(connection: CommonQueryMethods, broadcastId: number): Promise<boolean> {
-  const row = await connection.maybeOne(sql.type(z.object({ id: z.number() }))`SELECT id FROM broadcasts WHERE id = ${broadcastId} AND status = 'running'`);
+  const row = await connection.maybeOne(
+    sql.type(z.object({ id: z.number() }))`SELECT id FROM broadcasts WHERE id = ${broadcastId} AND status = 'running'`,
+  );
   return row !== null;
 }
 
@@ -246,7 +248,9 @@ export async function finishBroadcast(connection: CommonQueryMethods, broadcastI
     await tx.query(sql.unsafe`
       UPDATE broadcast_deliveries SET status = 'unknown', finished_at = now() WHERE broadcast_id = ${broadcastId} AND status = 'sending'
     `);
-    await tx.query(sql.unsafe`UPDATE broadcasts SET status = 'completed', finished_at = now() WHERE id = ${broadcastId} AND status = 'running'`);
+    await tx.query(
+      sql.unsafe`UPDATE broadcasts SET status = 'completed', finished_at = now() WHERE id = ${broadcastId} AND status = 'running'`,
+    );
     return tx.one(sql.type(broadcastRow)`SELECT * FROM broadcasts WHERE id = ${broadcastId}`);
   });
 }

@@ -31,8 +31,12 @@ export async function listPanelServerIds(connection: CommonQueryMethods, filter:
  * @param input.downForSeconds positive whole seconds
  * @throws RangeError for a non-positive or fractional threshold
  */
-export async function listFailoverCandidates(connection: CommonQueryMethods, input: { downForSeconds: number }): Promise<readonly number[]> {
-  if (!Number.isSafeInteger(input.downForSeconds) || input.downForSeconds <= 0) throw new RangeError('downForSeconds must be a positive whole number');
+export async function listFailoverCandidates(
+  connection: CommonQueryMethods,
+  input: { downForSeconds: number },
+): Promise<readonly number[]> {
+  if (!Number.isSafeInteger(input.downForSeconds) || input.downForSeconds <= 0)
+    throw new RangeError('downForSeconds must be a positive whole number');
   return connection.anyFirst(sql.type(idRow)`
     SELECT v.id FROM vpn_servers v
     WHERE v.is_active AND v.status = 'down' AND v.down_since IS NOT NULL
@@ -43,7 +47,10 @@ export async function listFailoverCandidates(connection: CommonQueryMethods, inp
 }
 
 /** Ids of the active subscriptions whose client lives on a server (server_id), by id. */
-export async function listActiveSubscriptionIdsOnServer(connection: CommonQueryMethods, input: { serverId: number }): Promise<readonly number[]> {
+export async function listActiveSubscriptionIdsOnServer(
+  connection: CommonQueryMethods,
+  input: { serverId: number },
+): Promise<readonly number[]> {
   return connection.anyFirst(sql.type(idRow)`
     SELECT id FROM subscriptions WHERE server_id = ${input.serverId} AND status = 'active' ORDER BY id
   `);
@@ -93,7 +100,10 @@ export async function listSubscriptionsByIds(connection: CommonQueryMethods, ids
  * Every subscription placed on a server (server_id), whatever its status and whether or not its
  * client identity is recorded yet, by id: the database side of the panel reconciler.
  */
-export async function listSubscriptionsOnServer(connection: CommonQueryMethods, input: { serverId: number }): Promise<readonly SubscriptionRow[]> {
+export async function listSubscriptionsOnServer(
+  connection: CommonQueryMethods,
+  input: { serverId: number },
+): Promise<readonly SubscriptionRow[]> {
   return connection.any(sql.type(subscriptionRow)`SELECT * FROM subscriptions WHERE server_id = ${input.serverId} ORDER BY id`);
 }
 

@@ -29,13 +29,23 @@ export function newGiftCode(): string {
 }
 
 /** Records the gift an order buys (in the order's transaction). Audited 'gift.ordered'. */
-export async function createGift(connection: CommonQueryMethods, input: { buyerUserId: number; planId: number; paymentId: number; actor: Actor }): Promise<GiftRow> {
+export async function createGift(
+  connection: CommonQueryMethods,
+  input: { buyerUserId: number; planId: number; paymentId: number; actor: Actor },
+): Promise<GiftRow> {
   return connection.transaction(async (tx) => {
     const gift = await tx.one(sql.type(giftRow)`
       INSERT INTO gifts (code, buyer_user_id, plan_id, payment_id) VALUES (${newGiftCode()}, ${input.buyerUserId}, ${input.planId}, ${input.paymentId})
       RETURNING *
     `);
-    await writeAuditLog(tx, { actor: input.actor, action: 'gift.ordered', entityType: 'gift', entityId: gift.id, userId: input.buyerUserId, details: { plan_id: input.planId, payment_id: input.paymentId } });
+    await writeAuditLog(tx, {
+      actor: input.actor,
+      action: 'gift.ordered',
+      entityType: 'gift',
+      entityId: gift.id,
+      userId: input.buyerUserId,
+      details: { plan_id: input.planId, payment_id: input.paymentId },
+    });
     return gift;
   });
 }
@@ -52,8 +62,18 @@ export async function listGiftsOfBuyer(connection: CommonQueryMethods, buyerUser
 
 /** The gift's order was paid (in the payment's completion transaction): paid_at, once. Audited 'gift.paid'. */
 export async function markGiftPaid(connection: CommonQueryMethods, input: { paymentId: number; actor: Actor }): Promise<void> {
-  const paid = await connection.maybeOne(sql.type(giftRow)`UPDATE gifts SET paid_at = now() WHERE payment_id = ${input.paymentId} AND paid_at IS NULL RETURNING *`);
-  if (paid !== null) await writeAuditLog(connection, { actor: input.actor, action: 'gift.paid', entityType: 'gift', entityId: paid.id, userId: paid.buyer_user_id, details: { payment_id: input.paymentId } });
+  const paid = await connection.maybeOne(
+    sql.type(giftRow)`UPDATE gifts SET paid_at = now() WHERE payment_id = ${input.paymentId} AND paid_at IS NULL RETURNING *`,
+  );
+  if (paid !== null)
+    await writeAuditLog(connection, {
+      actor: input.actor,
+      action: 'gift.paid',
+      entityType: 'gift',
+      entityId: paid.id,
+      userId: paid.buyer_user_id,
+      details: { payment_id: input.paymentId },
+    });
 }
 
 /** The gift with this code, locked for its redemption (call inside a transaction), or null. */
@@ -72,7 +92,9 @@ export async function markGiftRedeemed(
   await connection.query(sql.unsafe`
     UPDATE gifts SET redeemed_by_user_id = ${input.userId}, subscription_id = ${input.subscriptionId}, redeemed_at = now() WHERE id = ${input.giftId}
   `);
-  await connection.query(sql.unsafe`UPDATE payments SET subscription_id = ${input.subscriptionId} WHERE id = ${input.paymentId} AND subscription_id IS NULL`);
+  await connection.query(
+    sql.unsafe`UPDATE payments SET subscription_id = ${input.subscriptionId} WHERE id = ${input.paymentId} AND subscription_id IS NULL`,
+  );
   await writeAuditLog(connection, {
     actor: input.actor,
     action: 'gift.redeemed',

@@ -12,7 +12,10 @@ import { writeAuditLog, type Actor } from './audit-repository';
 export const IMPORTED_ACTION = 'subscription.imported';
 
 /** The subscription that records this client email or uuid, if any. */
-export async function findSubscriptionByClient(connection: CommonQueryMethods, input: { email: string; uuid: string }): Promise<SubscriptionRow | null> {
+export async function findSubscriptionByClient(
+  connection: CommonQueryMethods,
+  input: { email: string; uuid: string },
+): Promise<SubscriptionRow | null> {
   return connection.maybeOne(sql.type(subscriptionRow)`
     SELECT * FROM subscriptions WHERE xui_email = ${input.email} OR xui_client_uuid = ${input.uuid}::uuid ORDER BY id LIMIT 1
   `);
@@ -74,7 +77,13 @@ export async function insertImportedSubscription(
       entityType: 'subscription',
       entityId: subscription.id,
       userId: input.userId,
-      details: { server_id: input.serverId, inbound_id: input.inboundId, email: input.email, ends_at: input.endsAt.toISOString(), plan_id: input.planId },
+      details: {
+        server_id: input.serverId,
+        inbound_id: input.inboundId,
+        email: input.email,
+        ends_at: input.endsAt.toISOString(),
+        plan_id: input.planId,
+      },
     });
     return subscription;
   });

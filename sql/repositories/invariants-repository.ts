@@ -36,7 +36,10 @@ export type PaymentApplicationRow = z.infer<typeof paymentApplicationRow>;
  * applied (after the settle window), or applied with other than one period change of the plan's
  * length (a credit to the balance instead of a period counts as applied). By id.
  */
-export async function listSuspectPayments(connection: CommonQueryMethods, input: { settleSeconds: number }): Promise<readonly PaymentApplicationRow[]> {
+export async function listSuspectPayments(
+  connection: CommonQueryMethods,
+  input: { settleSeconds: number },
+): Promise<readonly PaymentApplicationRow[]> {
   return connection.any(sql.type(paymentApplicationRow)`
     WITH ext AS (
       SELECT (details->>'payment_id')::int AS payment_id, count(*)::int AS n,
@@ -82,7 +85,10 @@ export const settledSubscriptionRow = subscriptionRow.extend({
 export type SettledSubscriptionRow = z.infer<typeof settledSubscriptionRow>;
 
 /** Active subscriptions, by id. */
-export async function listLiveSubscriptions(connection: CommonQueryMethods, input: { settleSeconds: number }): Promise<readonly SettledSubscriptionRow[]> {
+export async function listLiveSubscriptions(
+  connection: CommonQueryMethods,
+  input: { settleSeconds: number },
+): Promise<readonly SettledSubscriptionRow[]> {
   return connection.any(sql.type(settledSubscriptionRow)`
     SELECT s.*,
            s.updated_at <= now() - make_interval(secs => ${input.settleSeconds}) AS settled,
@@ -92,7 +98,10 @@ export async function listLiveSubscriptions(connection: CommonQueryMethods, inpu
 }
 
 /** Subscriptions that are not active, with a recorded client or a held slot, by id. */
-export async function listEndedClientSubscriptions(connection: CommonQueryMethods, input: { settleSeconds: number }): Promise<readonly SettledSubscriptionRow[]> {
+export async function listEndedClientSubscriptions(
+  connection: CommonQueryMethods,
+  input: { settleSeconds: number },
+): Promise<readonly SettledSubscriptionRow[]> {
   return connection.any(sql.type(settledSubscriptionRow)`
     SELECT s.*,
            s.updated_at <= now() - make_interval(secs => ${input.settleSeconds}) AS settled,
@@ -102,7 +111,6 @@ export async function listEndedClientSubscriptions(connection: CommonQueryMethod
     ORDER BY s.id
   `);
 }
-
 
 const undeliveredRow = z.object({
   subscription_id: z.number().int(),

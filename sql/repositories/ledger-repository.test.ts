@@ -28,8 +28,21 @@ const key = (label: string) => `test:${label}:${(keySeq += 1)}`;
 describe('creditBalance / debitBalance', () => {
   it('moves the balance, appends a signed ledger row with balance_after, and audits it', async () => {
     const user = await newUser(pool);
-    const credit = await creditBalance(pool, { userId: user.id, amount: '100.10', reason: 'top_up', source: null, idempotencyKey: key('c'), actor: testActor });
-    const debit = await debitBalance(pool, { userId: user.id, amount: '0.20', reason: 'subscription_purchase', idempotencyKey: key('d'), actor: testActor });
+    const credit = await creditBalance(pool, {
+      userId: user.id,
+      amount: '100.10',
+      reason: 'top_up',
+      source: null,
+      idempotencyKey: key('c'),
+      actor: testActor,
+    });
+    const debit = await debitBalance(pool, {
+      userId: user.id,
+      amount: '0.20',
+      reason: 'subscription_purchase',
+      idempotencyKey: key('d'),
+      actor: testActor,
+    });
     assert.equal(credit.applied, true);
     assert.equal(credit.entry.amount, '100.10');
     assert.equal(debit.entry.amount, '-0.20');
@@ -61,7 +74,13 @@ describe('creditBalance / debitBalance', () => {
     );
     assert.equal(await getBalance(pool, user.id), '10.00');
     assert.equal((await listLedgerEntries(pool, { userId: user.id })).length, 1);
-    const exact = await debitBalance(pool, { userId: user.id, amount: '10.00', reason: 'subscription_purchase', idempotencyKey: key('d'), actor: testActor });
+    const exact = await debitBalance(pool, {
+      userId: user.id,
+      amount: '10.00',
+      reason: 'subscription_purchase',
+      idempotencyKey: key('d'),
+      actor: testActor,
+    });
     assert.equal(exact.entry.balance_after, '0.00');
   });
 
@@ -85,7 +104,13 @@ describe('creditBalance / debitBalance', () => {
     await creditBalance(pool, { userId: user.id, amount: '100.00', reason: 'top_up', idempotencyKey: key('c'), actor: testActor });
     const results = await Promise.allSettled(
       Array.from({ length: 20 }, (_, index) =>
-        debitBalance(pool, { userId: user.id, amount: '10.00', reason: 'subscription_purchase', idempotencyKey: key(`p${index}`), actor: testActor }),
+        debitBalance(pool, {
+          userId: user.id,
+          amount: '10.00',
+          reason: 'subscription_purchase',
+          idempotencyKey: key(`p${index}`),
+          actor: testActor,
+        }),
       ),
     );
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 10);
@@ -108,10 +133,22 @@ describe('the ledger identity: users.balance = sum(balance_ledger.amount)', () =
         for (const op of operations) {
           const amount = formatMoney(op.kopecks);
           if (op.credit) {
-            await creditBalance(pool, { userId: user.id, amount, reason: op.reason as 'top_up', idempotencyKey: key('p'), actor: testActor });
+            await creditBalance(pool, {
+              userId: user.id,
+              amount,
+              reason: op.reason as 'top_up',
+              idempotencyKey: key('p'),
+              actor: testActor,
+            });
             model += op.kopecks;
           } else if (op.kopecks <= model) {
-            await debitBalance(pool, { userId: user.id, amount, reason: 'subscription_purchase', idempotencyKey: key('p'), actor: testActor });
+            await debitBalance(pool, {
+              userId: user.id,
+              amount,
+              reason: 'subscription_purchase',
+              idempotencyKey: key('p'),
+              actor: testActor,
+            });
             model -= op.kopecks;
           } else {
             await assert.rejects(
@@ -171,7 +208,13 @@ describe('the ledger identity: users.balance = sum(balance_ledger.amount)', () =
 
   it('rejects UPDATE, DELETE and TRUNCATE of the ledger (append-only)', async () => {
     const user = await newUser(pool);
-    const { entry } = await creditBalance(pool, { userId: user.id, amount: '3.00', reason: 'top_up', idempotencyKey: key('c'), actor: testActor });
+    const { entry } = await creditBalance(pool, {
+      userId: user.id,
+      amount: '3.00',
+      reason: 'top_up',
+      idempotencyKey: key('c'),
+      actor: testActor,
+    });
     const appendOnly = isConstraint('balance_ledger_append_only');
     await assert.rejects(pool.query(sql.unsafe`UPDATE balance_ledger SET amount = 300 WHERE id = ${entry.id}`), appendOnly);
     await assert.rejects(pool.query(sql.unsafe`DELETE FROM balance_ledger WHERE id = ${entry.id}`), appendOnly);

@@ -2,12 +2,7 @@ import { sql, type CommonQueryMethods } from 'slonik';
 import { z } from 'zod';
 import { IdempotencyKeyReusedError, InsufficientBalanceError, RecordNotFoundError } from '../../lib/errors';
 import { fitsMoneyColumn, formatMoney, parseMoney, type Kopecks } from '../../lib/money';
-import {
-  balanceLedgerRow,
-  type BalanceLedgerRow,
-  type LedgerReason,
-  type LedgerSourceTable,
-} from '../schemas/balance-ledger-row';
+import { balanceLedgerRow, type BalanceLedgerRow, type LedgerReason, type LedgerSourceTable } from '../schemas/balance-ledger-row';
 import { moneyColumn } from '../schemas/columns';
 import { writeAuditLog, type Actor } from './audit-repository';
 
@@ -82,7 +77,13 @@ async function applyBalanceChange(connection: CommonQueryMethods, change: Balanc
       entityType: 'balance_ledger',
       entityId: entry.id,
       userId: change.userId,
-      details: { amount: entry.amount, balance_after: entry.balance_after, reason: entry.reason, source_table: entry.source_table, source_id: entry.source_id },
+      details: {
+        amount: entry.amount,
+        balance_after: entry.balance_after,
+        reason: entry.reason,
+        source_table: entry.source_table,
+        source_id: entry.source_id,
+      },
     });
     return { applied: true, entry };
   });

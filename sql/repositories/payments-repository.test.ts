@@ -32,7 +32,15 @@ after(async () => db.drop());
 
 describe('payments', () => {
   it('creates a pending payment, idempotently per key, with the amount as exact decimal text', async () => {
-    const input = { userId, subscriptionId: null, amount: '249', method: 'sbp', provider: 'yookassa', idempotencyKey: 'order:1', actor: testActor } as const;
+    const input = {
+      userId,
+      subscriptionId: null,
+      amount: '249',
+      method: 'sbp',
+      provider: 'yookassa',
+      idempotencyKey: 'order:1',
+      actor: testActor,
+    } as const;
     const first = await createPayment(pool, input);
     const again = await createPayment(pool, input);
     assert.equal(first.created, true);
@@ -46,7 +54,15 @@ describe('payments', () => {
   });
 
   it('accepts Telegram Stars as whole XTR amounts', async () => {
-    const { payment } = await createPayment(pool, { userId, subscriptionId: null, amount: '150', currency: 'XTR', method: 'stars', provider: 'telegram_stars', actor: testActor });
+    const { payment } = await createPayment(pool, {
+      userId,
+      subscriptionId: null,
+      amount: '150',
+      currency: 'XTR',
+      method: 'stars',
+      provider: 'telegram_stars',
+      actor: testActor,
+    });
     assert.equal(payment.amount, '150.00');
     assert.equal(payment.currency, 'XTR');
   });
@@ -58,11 +74,15 @@ describe('payments', () => {
     assert.deepEqual(repeat.external_data, { test: true });
     assert.equal((await getPaymentByExternalId(pool, { provider: 'yookassa', externalId: 'yk-1' }))?.id, payment.id);
     assert.equal(await getPaymentByExternalId(pool, { provider: 'cryptopay', externalId: 'yk-1' }), null);
-    await assert.rejects(setPaymentExternalId(pool, { paymentId: payment.id, externalId: 'yk-2', actor: testActor }), isCode(ErrorCode.IDEMPOTENCY_KEY_REUSED));
+    await assert.rejects(
+      setPaymentExternalId(pool, { paymentId: payment.id, externalId: 'yk-2', actor: testActor }),
+      isCode(ErrorCode.IDEMPOTENCY_KEY_REUSED),
+    );
     const other = await newPayment(pool, { userId });
     await assert.rejects(
       setPaymentExternalId(pool, { paymentId: other.id, externalId: 'yk-1', actor: testActor }),
-      (error: unknown) => error instanceof UniqueIntegrityConstraintViolationError && error.constraint === 'payments_provider_external_id_key',
+      (error: unknown) =>
+        error instanceof UniqueIntegrityConstraintViolationError && error.constraint === 'payments_provider_external_id_key',
     );
   });
 
@@ -84,7 +104,7 @@ describe('payments', () => {
     await assert.rejects(markPaymentCompleted(pool, { paymentId: 99_999_999, actor: webhook }), isCode(ErrorCode.NOT_FOUND));
   });
 
-  it('lets the provider\'s late success win over our cancellation, but never completes twice', async () => {
+  it("lets the provider's late success win over our cancellation, but never completes twice", async () => {
     const payment = await newPayment(pool, { userId });
     assert.equal((await markPaymentCancelled(pool, { paymentId: payment.id, actor: testActor, reason: 'timeout' })).changed, true);
     assert.equal((await markPaymentFailed(pool, { paymentId: payment.id, actor: testActor })).changed, false);
@@ -108,7 +128,9 @@ describe('payments', () => {
     const pending = await newPayment(pool, { userId });
     assert.equal(await claimPaymentApplication(pool, { paymentId: pending.id, actor: testActor }), null);
     const paid = await newPayment(pool, { userId, completed: true });
-    const claims = await Promise.all(Array.from({ length: 10 }, () => claimPaymentApplication(pool, { paymentId: paid.id, actor: testActor })));
+    const claims = await Promise.all(
+      Array.from({ length: 10 }, () => claimPaymentApplication(pool, { paymentId: paid.id, actor: testActor })),
+    );
     assert.equal(claims.filter((c) => c !== null).length, 1);
     assert.equal(await countAuditLogs(pool, { action: 'payment.applied', entityId: paid.id }), 1);
   });

@@ -175,7 +175,12 @@ export async function markPaymentCompleted(
     if (completed.subscription_id === null) await markGiftPaid(tx, { paymentId: completed.id, actor: input.actor });
     // A discounted order paid: its promo code's reservation is used up now, not at order creation.
     if (completed.promo_code_id !== null) {
-      await consumePromoOfPayment(tx, { paymentId: completed.id, userId: completed.user_id, promoCodeId: completed.promo_code_id, actor: input.actor });
+      await consumePromoOfPayment(tx, {
+        paymentId: completed.id,
+        userId: completed.user_id,
+        promoCodeId: completed.promo_code_id,
+        actor: input.actor,
+      });
     }
     return { completed: true, payment: completed };
   });
@@ -214,7 +219,12 @@ async function transitionPayment(
     if (to === 'refunded') await reverseReferralBonus(tx, { paymentId: changed.id, actor: input.actor });
     // A discounted order that ended unpaid gives its promo code's use back (unless another open order holds it).
     if (changed.promo_code_id !== null && to !== 'refunded') {
-      await releasePromoOfPayment(tx, { paymentId: changed.id, userId: changed.user_id, promoCodeId: changed.promo_code_id, actor: input.actor });
+      await releasePromoOfPayment(tx, {
+        paymentId: changed.id,
+        userId: changed.user_id,
+        promoCodeId: changed.promo_code_id,
+        actor: input.actor,
+      });
     }
     return { changed: true, payment: changed };
   });

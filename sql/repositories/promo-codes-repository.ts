@@ -45,7 +45,12 @@ export async function createPromoCode(connection: CommonQueryMethods, input: New
       action: 'promo_code.created',
       entityType: 'promo_code',
       entityId: created.id,
-      details: { code: created.code, percent_off: created.percent_off, amount_off: created.amount_off, max_redemptions: created.max_redemptions },
+      details: {
+        code: created.code,
+        percent_off: created.percent_off,
+        amount_off: created.amount_off,
+        max_redemptions: created.max_redemptions,
+      },
     });
     return created;
   });
@@ -202,7 +207,14 @@ export async function consumePromoOfPayment(
   return connection.transaction(async (tx) => {
     await tx.query(sql.unsafe`DELETE FROM pending_promos WHERE user_id = ${input.userId} AND promo_code_id = ${input.promoCodeId}`);
     const audit = (action: string) =>
-      writeAuditLog(tx, { actor: input.actor, action, entityType: 'promo_code', entityId: input.promoCodeId, userId: input.userId, details: { payment_id: input.paymentId } });
+      writeAuditLog(tx, {
+        actor: input.actor,
+        action,
+        entityType: 'promo_code',
+        entityId: input.promoCodeId,
+        userId: input.userId,
+        details: { payment_id: input.paymentId },
+      });
     const consumed = await tx.maybeOne(sql.type(promoRedemptionRow)`
       UPDATE promo_redemptions SET status = 'consumed', consumed_at = now(), payment_id = ${input.paymentId}
       WHERE promo_code_id = ${input.promoCodeId} AND user_id = ${input.userId} AND status = 'reserved'
@@ -285,13 +297,22 @@ export async function getPendingPromo(connection: CommonQueryMethods, userId: nu
 }
 
 /** Stores the code the user applied (replacing any earlier one). */
-export async function setPendingPromo(connection: CommonQueryMethods, input: { userId: number; promoCodeId: number; actor: Actor }): Promise<void> {
+export async function setPendingPromo(
+  connection: CommonQueryMethods,
+  input: { userId: number; promoCodeId: number; actor: Actor },
+): Promise<void> {
   await connection.transaction(async (tx) => {
     await tx.query(sql.unsafe`
       INSERT INTO pending_promos (user_id, promo_code_id) VALUES (${input.userId}, ${input.promoCodeId})
       ON CONFLICT (user_id) DO UPDATE SET promo_code_id = EXCLUDED.promo_code_id, applied_at = now()
     `);
-    await writeAuditLog(tx, { actor: input.actor, action: 'promo_code.applied', entityType: 'promo_code', entityId: input.promoCodeId, userId: input.userId });
+    await writeAuditLog(tx, {
+      actor: input.actor,
+      action: 'promo_code.applied',
+      entityType: 'promo_code',
+      entityId: input.promoCodeId,
+      userId: input.userId,
+    });
   });
 }
 

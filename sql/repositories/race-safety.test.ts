@@ -39,20 +39,24 @@ async function timed<T>(label: string, diagnostic: (message: string) => void, ru
   return result;
 }
 
-const parallel = <T>(call: (index: number) => Promise<T>) => Promise.allSettled(Array.from({ length: PARALLEL }, (_, index) => call(index)));
+const parallel = <T>(call: (index: number) => Promise<T>) =>
+  Promise.allSettled(Array.from({ length: PARALLEL }, (_, index) => call(index)));
 
 describe(`race safety (${PARALLEL} parallel calls)`, () => {
   it('50 claims of the last server slot give exactly one winner', async (t) => {
     await pool.query(sql.unsafe`UPDATE vpn_servers SET is_active = false`);
     const server = await newServer(pool, 1);
     const subscriptions = await Promise.all(Array.from({ length: PARALLEL }, () => newSubscription(pool)));
-    const results = await timed('last slot', (m) => t.diagnostic(m), () =>
-      parallel((index) => claimServerSlot(pool, { subscriptionId: subscriptions[index]?.id ?? 0, actor: testActor })),
+    const results = await timed(
+      'last slot',
+      (m) => t.diagnostic(m),
+      () => parallel((index) => claimServerSlot(pool, { subscriptionId: subscriptions[index]?.id ?? 0, actor: testActor })),
     );
     const winners = results.filter((r) => r.status === 'fulfilled');
     assert.equal(winners.length, 1);
     for (const result of results) {
-      if (result.status === 'rejected') assert.ok(result.reason instanceof AppError && result.reason.code === ErrorCode.SERVER_FULL, String(result.reason));
+      if (result.status === 'rejected')
+        assert.ok(result.reason instanceof AppError && result.reason.code === ErrorCode.SERVER_FULL, String(result.reason));
     }
     const counts = await pool.one(sql.type(z.object({ current_users: z.number(), holders: z.number() }))`
       SELECT current_users, (SELECT count(*)::int FROM subscriptions WHERE server_id = ${server.id} AND server_slot_held) AS holders
@@ -65,19 +69,26 @@ describe(`race safety (${PARALLEL} parallel calls)`, () => {
     await pool.query(sql.unsafe`UPDATE vpn_servers SET is_active = false`);
     const server = await newServer(pool, 10);
     const subscriptions = await Promise.all(Array.from({ length: PARALLEL }, () => newSubscription(pool)));
-    const results = await timed('10 slots', (m) => t.diagnostic(m), () =>
-      parallel((index) => claimServerSlot(pool, { subscriptionId: subscriptions[index]?.id ?? 0, actor: testActor })),
+    const results = await timed(
+      '10 slots',
+      (m) => t.diagnostic(m),
+      () => parallel((index) => claimServerSlot(pool, { subscriptionId: subscriptions[index]?.id ?? 0, actor: testActor })),
     );
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 10);
-    const current = await pool.oneFirst(sql.type(z.object({ current_users: z.number() }))`SELECT current_users FROM vpn_servers WHERE id = ${server.id}`);
+    const current = await pool.oneFirst(
+      sql.type(z.object({ current_users: z.number() }))`SELECT current_users FROM vpn_servers WHERE id = ${server.id}`,
+    );
     assert.equal(current, 10);
   });
 
   it('50 completions of one payment give exactly one true', async (t) => {
     const user = await newUser(pool);
     const payment = await newPayment(pool, { userId: user.id });
-    const results = await timed('complete payment', (m) => t.diagnostic(m), () =>
-      parallel(() => markPaymentCompleted(pool, { paymentId: payment.id, actor: { type: 'provider_webhook', provider: 'yookassa' } })),
+    const results = await timed(
+      'complete payment',
+      (m) => t.diagnostic(m),
+      () =>
+        parallel(() => markPaymentCompleted(pool, { paymentId: payment.id, actor: { type: 'provider_webhook', provider: 'yookassa' } })),
     );
     assert.ok(results.every((r) => r.status === 'fulfilled'));
     const completed = results.filter((r) => r.status === 'fulfilled' && r.value.completed);
@@ -87,8 +98,10 @@ describe(`race safety (${PARALLEL} parallel calls)`, () => {
 
   it('50 get-or-create calls for one telegram id give one row', async (t) => {
     const telegramId = 777_000_001;
-    const results = await timed('get-or-create user', (m) => t.diagnostic(m), () =>
-      parallel(() => getOrCreateUser(pool, { telegramId, firstName: 'Racer' })),
+    const results = await timed(
+      'get-or-create user',
+      (m) => t.diagnostic(m),
+      () => parallel(() => getOrCreateUser(pool, { telegramId, firstName: 'Racer' })),
     );
     const values = results.map((r) => {
       assert.equal(r.status, 'fulfilled', r.status === 'rejected' ? String(r.reason) : '');
@@ -96,15 +109,22 @@ describe(`race safety (${PARALLEL} parallel calls)`, () => {
     });
     assert.equal(values.filter((v) => v.created).length, 1);
     assert.equal(new Set(values.map((v) => v.user.id)).size, 1);
-    const rows = await pool.oneFirst(sql.type(z.object({ count: z.number() }))`SELECT count(*)::int AS count FROM users WHERE telegram_id = ${telegramId}`);
+    const rows = await pool.oneFirst(
+      sql.type(z.object({ count: z.number() }))`SELECT count(*)::int AS count FROM users WHERE telegram_id = ${telegramId}`,
+    );
     assert.equal(rows, 1);
     assert.equal(await countAuditLogs(pool, { action: 'user.created', entityId: values[0]?.user.id ?? 0 }), 1);
   });
 
   it('50 credits with one idempotency key move the balance once', async (t) => {
     const user = await newUser(pool);
-    const results = await timed('idempotent credit', (m) => t.diagnostic(m), () =>
-      parallel(() => creditBalance(pool, { userId: user.id, amount: '100.00', reason: 'top_up', idempotencyKey: `race:${user.id}`, actor: testActor })),
+    const results = await timed(
+      'idempotent credit',
+      (m) => t.diagnostic(m),
+      () =>
+        parallel(() =>
+          creditBalance(pool, { userId: user.id, amount: '100.00', reason: 'top_up', idempotencyKey: `race:${user.id}`, actor: testActor }),
+        ),
     );
     assert.ok(results.every((r) => r.status === 'fulfilled'));
     assert.equal(results.filter((r) => r.status === 'fulfilled' && r.value.applied).length, 1);

@@ -50,14 +50,22 @@ describe('referrals', () => {
 
   it('credits nothing for a user who came without a link, or whose referral was cancelled', async () => {
     const loner = await newUser(pool);
-    assert.deepEqual(await creditReferralBonus(pool, { referredId: loner.id, bonusAmount: '50.00', sourcePaymentId: null, actor: testActor }), {
-      credited: false,
-      referral: null,
-    });
+    assert.deepEqual(
+      await creditReferralBonus(pool, { referredId: loner.id, bonusAmount: '50.00', sourcePaymentId: null, actor: testActor }),
+      {
+        credited: false,
+        referral: null,
+      },
+    );
     const referrer = await newUser(pool);
     const referred = await newUser(pool, { referralCode: referrer.referral_code });
     assert.equal((await cancelReferral(pool, { referredId: referred.id, actor: testActor })).cancelled, true);
-    const result = await creditReferralBonus(pool, { referredId: referred.id, bonusAmount: '50.00', sourcePaymentId: null, actor: testActor });
+    const result = await creditReferralBonus(pool, {
+      referredId: referred.id,
+      bonusAmount: '50.00',
+      sourcePaymentId: null,
+      actor: testActor,
+    });
     assert.equal(result.credited, false);
     assert.equal(await getBalance(pool, referrer.id), '0.00');
   });
@@ -68,6 +76,9 @@ describe('referrals', () => {
     const result = await creditReferralBonus(pool, { referredId: referred.id, bonusAmount: '0', sourcePaymentId: null, actor: testActor });
     assert.equal(result.credited, true);
     assert.equal((await listLedgerEntries(pool, { userId: referrer.id })).length, 0);
-    await assert.rejects(creditReferralBonus(pool, { referredId: referred.id, bonusAmount: '-1.00', sourcePaymentId: null, actor: testActor }), RangeError);
+    await assert.rejects(
+      creditReferralBonus(pool, { referredId: referred.id, bonusAmount: '-1.00', sourcePaymentId: null, actor: testActor }),
+      RangeError,
+    );
   });
 });

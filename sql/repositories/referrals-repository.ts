@@ -23,7 +23,10 @@ export async function registerReferral(
       RETURNING *
     `);
     if (created === null) {
-      return { created: false, referral: await tx.one(sql.type(referralRow)`SELECT * FROM referrals WHERE referred_id = ${input.referredId}`) };
+      return {
+        created: false,
+        referral: await tx.one(sql.type(referralRow)`SELECT * FROM referrals WHERE referred_id = ${input.referredId}`),
+      };
     }
     await writeAuditLog(tx, {
       actor: input.actor,
@@ -158,7 +161,12 @@ export async function reverseReferralBonus(
       entityType: 'referral',
       entityId: referral.id,
       userId: referral.referrer_id,
-      details: { payment_id: input.paymentId, bonus_amount: referral.bonus_amount, reversed: formatMoney(taken), shortfall: formatMoney(bonus - taken) },
+      details: {
+        payment_id: input.paymentId,
+        bonus_amount: referral.bonus_amount,
+        reversed: formatMoney(taken),
+        shortfall: formatMoney(bonus - taken),
+      },
     });
     return { reversedKopecks: taken, shortfallKopecks: bonus - taken };
   });

@@ -44,9 +44,13 @@ export async function setServerPanelCredentials(
   },
 ): Promise<VpnServerRow> {
   const passwordEnc =
-    input.password === undefined || input.password === null ? input.password : input.box.encrypt(input.password, secretContext(input.serverId, 'xui_password'));
+    input.password === undefined || input.password === null
+      ? input.password
+      : input.box.encrypt(input.password, secretContext(input.serverId, 'xui_password'));
   const tokenEnc =
-    input.apiToken === undefined || input.apiToken === null ? input.apiToken : input.box.encrypt(input.apiToken, secretContext(input.serverId, 'xui_api_token'));
+    input.apiToken === undefined || input.apiToken === null
+      ? input.apiToken
+      : input.box.encrypt(input.apiToken, secretContext(input.serverId, 'xui_api_token'));
   return connection.transaction(async (tx) => {
     const server = await tx.maybeOne(sql.type(vpnServerRow)`
       UPDATE vpn_servers SET
@@ -88,8 +92,10 @@ export async function getServerPanelCredentials(
     panelUrl: server.xui_panel_url,
     webBasePath: server.xui_web_base_path,
     username: server.xui_username,
-    password: server.xui_password_enc === null ? null : input.box.decrypt(server.xui_password_enc, secretContext(server.id, 'xui_password')),
-    apiToken: server.xui_api_token_enc === null ? null : input.box.decrypt(server.xui_api_token_enc, secretContext(server.id, 'xui_api_token')),
+    password:
+      server.xui_password_enc === null ? null : input.box.decrypt(server.xui_password_enc, secretContext(server.id, 'xui_password')),
+    apiToken:
+      server.xui_api_token_enc === null ? null : input.box.decrypt(server.xui_api_token_enc, secretContext(server.id, 'xui_api_token')),
     apiVersion: server.xui_api_version,
   };
 }

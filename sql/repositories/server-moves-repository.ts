@@ -41,9 +41,13 @@ export async function reserveMoveTarget(
 ): Promise<{ reserved: boolean; server: VpnServerRow }> {
   return connection.transaction(async (tx) => {
     const row = await lockRow(tx, input.subscriptionId);
-    if (row.server_id !== input.fromServerId) throw new SubscriptionStateError(`subscription ${row.id} does not live on server ${input.fromServerId}`);
+    if (row.server_id !== input.fromServerId)
+      throw new SubscriptionStateError(`subscription ${row.id} does not live on server ${input.fromServerId}`);
     if (row.move_target_server_id !== null) {
-      return { reserved: false, server: await tx.one(sql.type(vpnServerRow)`SELECT * FROM vpn_servers WHERE id = ${row.move_target_server_id}`) };
+      return {
+        reserved: false,
+        server: await tx.one(sql.type(vpnServerRow)`SELECT * FROM vpn_servers WHERE id = ${row.move_target_server_id}`),
+      };
     }
     const server = await takeEligibleServerSlot(tx, {
       requirePanel: input.requirePanel ?? false,
@@ -58,7 +62,12 @@ export async function reserveMoveTarget(
       entityType: 'subscription',
       entityId: row.id,
       userId: row.user_id,
-      details: { from_server_id: input.fromServerId, server_id: server.id, current_users: server.current_users, max_users: server.max_users },
+      details: {
+        from_server_id: input.fromServerId,
+        server_id: server.id,
+        current_users: server.current_users,
+        max_users: server.max_users,
+      },
     });
     return { reserved: true, server };
   });
@@ -112,7 +121,8 @@ export async function completeMove(
 ): Promise<{ switched: boolean; subscription: SubscriptionRow }> {
   return connection.transaction(async (tx) => {
     const row = await lockRow(tx, input.subscriptionId);
-    if (row.server_id === input.toServerId && row.server_slot_held && row.move_target_server_id === null) return { switched: false, subscription: row };
+    if (row.server_id === input.toServerId && row.server_slot_held && row.move_target_server_id === null)
+      return { switched: false, subscription: row };
     if (row.move_target_server_id !== input.toServerId) {
       throw new SubscriptionStateError(`subscription ${row.id} has no move to server ${input.toServerId} under way`);
     }
@@ -132,7 +142,12 @@ export async function completeMove(
       entityType: 'subscription',
       entityId: row.id,
       userId: row.user_id,
-      details: { from_server_id: row.server_id, to_server_id: input.toServerId, old_slot_released: releasedOld, xui_inbound_id: client.xuiInboundId },
+      details: {
+        from_server_id: row.server_id,
+        to_server_id: input.toServerId,
+        old_slot_released: releasedOld,
+        xui_inbound_id: client.xuiInboundId,
+      },
     });
     return { switched: true, subscription: moved };
   });

@@ -57,11 +57,14 @@ describe('server slots', () => {
     const full = await newServer(pool, 1);
     const subscription = await newSubscription(pool);
     assert.equal((await claimServerSlot(pool, { subscriptionId: subscription.id, actor: testActor })).server.id, full.id);
-    await assert.rejects(claimServerSlot(pool, { subscriptionId: (await newSubscription(pool)).id, actor: testActor }), (error: unknown) => {
-      assert.ok(isCode(ErrorCode.SERVER_FULL)(error));
-      assert.equal((error as AppError).retryable, true);
-      return true;
-    });
+    await assert.rejects(
+      claimServerSlot(pool, { subscriptionId: (await newSubscription(pool)).id, actor: testActor }),
+      (error: unknown) => {
+        assert.ok(isCode(ErrorCode.SERVER_FULL)(error));
+        assert.equal((error as AppError).retryable, true);
+        return true;
+      },
+    );
   });
 
   it('prefers the given server when it has room, else falls back to the least loaded', async () => {
@@ -73,7 +76,10 @@ describe('server slots', () => {
     assert.equal(claim.server.id, preferred.id);
     await pool.query(sql.unsafe`UPDATE vpn_servers SET current_users = max_users WHERE id = ${preferred.id}`);
     const other = await newSubscription(pool);
-    assert.equal((await claimServerSlot(pool, { subscriptionId: other.id, preferServerId: preferred.id, actor: testActor })).server.id, emptier.id);
+    assert.equal(
+      (await claimServerSlot(pool, { subscriptionId: other.id, preferServerId: preferred.id, actor: testActor })).server.id,
+      emptier.id,
+    );
   });
 
   it('releases a slot once and keeps server_id for a later re-claim on the same server', async () => {
@@ -98,7 +104,11 @@ describe('server slots', () => {
     await pool.query(sql.unsafe`UPDATE vpn_servers SET current_users = 1 WHERE id = ${full.id}`);
     const reserved = await reserveMoveTarget(pool, { subscriptionId: subscription.id, fromServerId: from.id, actor: testActor });
     assert.deepEqual([reserved.reserved, reserved.server.id], [true, to.id], 'never the server it leaves, never a full one');
-    assert.equal((await reserveMoveTarget(pool, { subscriptionId: subscription.id, fromServerId: from.id, actor: testActor })).reserved, false, 'idempotent');
+    assert.equal(
+      (await reserveMoveTarget(pool, { subscriptionId: subscription.id, fromServerId: from.id, actor: testActor })).reserved,
+      false,
+      'idempotent',
+    );
     assert.equal((await getServer(pool, from.id))?.current_users, 1);
     assert.equal((await getServer(pool, to.id))?.current_users, 1);
     assert.equal((await getSubscription(pool, subscription.id))?.move_target_server_id, to.id);
@@ -108,8 +118,18 @@ describe('server slots', () => {
     assert.equal((await getServer(pool, from.id))?.current_users, 0);
     assert.equal((await getServer(pool, to.id))?.current_users, 0);
     assert.equal((await getSubscription(pool, subscription.id))?.move_target_server_id, null);
-    const client = { xuiClientUuid: '00000000-0000-5000-8000-000000000001', xuiEmail: 'sub-x', xuiSubId: null, xuiInboundId: 1, vpnKey: 'vless://x', qrCode: null };
-    await assert.rejects(completeMove(pool, { subscriptionId: subscription.id, toServerId: to.id, client, actor: testActor }), isCode(ErrorCode.SUBSCRIPTION_STATE_INVALID));
+    const client = {
+      xuiClientUuid: '00000000-0000-5000-8000-000000000001',
+      xuiEmail: 'sub-x',
+      xuiSubId: null,
+      xuiInboundId: 1,
+      vpnKey: 'vless://x',
+      qrCode: null,
+    };
+    await assert.rejects(
+      completeMove(pool, { subscriptionId: subscription.id, toServerId: to.id, client, actor: testActor }),
+      isCode(ErrorCode.SUBSCRIPTION_STATE_INVALID),
+    );
     const mismatches = (await listSlotCountMismatches(pool)).filter((entry) => [from.id, to.id, full.id].includes(entry.server_id));
     assert.deepEqual(mismatches, [{ server_id: full.id, current_users: 1, holding: 0, moving_in: 0 }], 'only the hand-set count is wrong');
   });
@@ -138,13 +158,23 @@ describe('servers', () => {
     const server = await newServer(pool, 5);
     assert.equal((await setServerApiVersion(pool, { serverId: server.id, version: 'v3', actor: testActor })).xui_api_version, 'v3');
     assert.ok((await listServers(pool)).some((s) => s.id === server.id));
-    assert.equal((await listServers(pool, { activeOnly: true })).every((s) => s.is_active), true);
+    assert.equal(
+      (await listServers(pool, { activeOnly: true })).every((s) => s.is_active),
+      true,
+    );
   });
 
   it('stores panel secrets only encrypted, bound to the row, and reads them back', async () => {
     const box = createSecretBox(randomBytes(32));
     const server = await newServer(pool, 5);
-    const row = await setServerPanelCredentials(pool, { serverId: server.id, box, username: 'admin', password: 'p@ss', apiToken: 'tok-123', actor: testActor });
+    const row = await setServerPanelCredentials(pool, {
+      serverId: server.id,
+      box,
+      username: 'admin',
+      password: 'p@ss',
+      apiToken: 'tok-123',
+      actor: testActor,
+    });
     assert.equal(row.xui_password, null);
     assert.match(row.xui_password_enc ?? '', /^v1:/);
     assert.equal(JSON.stringify(row).includes('p@ss'), false);
@@ -164,9 +194,14 @@ describe('servers', () => {
     const other = await newServer(pool, 5);
     await pool.query(sql.unsafe`UPDATE vpn_servers SET xui_password_enc = ${row.xui_password_enc} WHERE id = ${other.id}`);
     await assert.rejects(getServerPanelCredentials(pool, { serverId: other.id, box }), isCode(ErrorCode.SECRET_DECRYPT_FAILED));
-    await assert.rejects(getServerPanelCredentials(pool, { serverId: server.id, box: createSecretBox(randomBytes(32)) }), isCode(ErrorCode.SECRET_DECRYPT_FAILED));
+    await assert.rejects(
+      getServerPanelCredentials(pool, { serverId: server.id, box: createSecretBox(randomBytes(32)) }),
+      isCode(ErrorCode.SECRET_DECRYPT_FAILED),
+    );
 
-    const [audit] = await pool.anyFirst(sql.unsafe`SELECT details FROM audit_logs WHERE action = 'server.credentials_set' AND entity_id = ${server.id} ORDER BY id LIMIT 1`);
+    const [audit] = await pool.anyFirst(
+      sql.unsafe`SELECT details FROM audit_logs WHERE action = 'server.credentials_set' AND entity_id = ${server.id} ORDER BY id LIMIT 1`,
+    );
     assert.deepEqual(audit, { username: true, password: true, api_token: true });
   });
 });

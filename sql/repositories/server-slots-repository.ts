@@ -55,7 +55,10 @@ export async function claimServerSlot(
       return { claimed: false, server: held };
     }
 
-    const server = await takeEligibleServerSlot(tx, { requirePanel: input.requirePanel ?? false, preferServerId: input.preferServerId ?? null });
+    const server = await takeEligibleServerSlot(tx, {
+      requirePanel: input.requirePanel ?? false,
+      preferServerId: input.preferServerId ?? null,
+    });
     if (server === null) throw new ServerFullError();
 
     await tx.query(sql.unsafe`
@@ -123,7 +126,12 @@ export async function listSlotHolders(connection: CommonQueryMethods, input: { s
   `);
 }
 
-const slotMismatch = z.object({ server_id: z.number().int(), current_users: z.number().int(), holding: z.number().int(), moving_in: z.number().int() });
+const slotMismatch = z.object({
+  server_id: z.number().int(),
+  current_users: z.number().int(),
+  holding: z.number().int(),
+  moving_in: z.number().int(),
+});
 
 /** A server whose current_users disagrees with the subscriptions counted on it. */
 export type SlotMismatch = z.infer<typeof slotMismatch>;

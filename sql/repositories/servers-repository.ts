@@ -55,10 +55,7 @@ export async function getServer(connection: CommonQueryMethods, serverId: number
 }
 
 /** Every server (or only active ones), by id. */
-export async function listServers(
-  connection: CommonQueryMethods,
-  filter: { activeOnly?: boolean } = {},
-): Promise<readonly VpnServerRow[]> {
+export async function listServers(connection: CommonQueryMethods, filter: { activeOnly?: boolean } = {}): Promise<readonly VpnServerRow[]> {
   return connection.any(sql.type(vpnServerRow)`
     SELECT * FROM vpn_servers WHERE (NOT ${filter.activeOnly ?? false}::boolean OR is_active) ORDER BY id
   `);
@@ -222,7 +219,10 @@ export async function reopenServer(
  * Servers the failover closed (closed_reason 'failover') that the probe has seen up for at least
  * `healthyForSeconds`, by id: what automatic re-opening opens.
  */
-export async function listReopenCandidates(connection: CommonQueryMethods, input: { healthyForSeconds: number }): Promise<readonly number[]> {
+export async function listReopenCandidates(
+  connection: CommonQueryMethods,
+  input: { healthyForSeconds: number },
+): Promise<readonly number[]> {
   return connection.anyFirst(sql.type(z.object({ id: z.number().int() }))`
     SELECT id FROM vpn_servers
     WHERE NOT is_active AND closed_reason = 'failover' AND status = 'up' AND up_since IS NOT NULL

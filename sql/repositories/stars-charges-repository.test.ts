@@ -37,7 +37,15 @@ describe('stars_charges', () => {
     const { charge: row } = await recordStarsCharge(db.pool, charge('stx-linked', order.id));
     assert.equal(row.payment_id, order.id);
     assert.equal(await hasUndecidedStarsCharge(db.pool, order.id), true);
-    const decide = () => decideStarsChargeRow(db.pool, { id: row.id, status: 'refunding', reason: 'second-charge', paymentId: order.id, userId: user.id, actor: testActor });
+    const decide = () =>
+      decideStarsChargeRow(db.pool, {
+        id: row.id,
+        status: 'refunding',
+        reason: 'second-charge',
+        paymentId: order.id,
+        userId: user.id,
+        actor: testActor,
+      });
     assert.equal((await decide())?.status, 'refunding');
     assert.equal(await decide(), null, 'the decision is taken once');
     assert.equal(await hasUndecidedStarsCharge(db.pool, order.id), false);
@@ -49,9 +57,12 @@ describe('stars_charges', () => {
     const order = await newPayment(db.pool, { userId: user.id });
     const first = (await recordStarsCharge(db.pool, charge('stx-a', order.id))).charge;
     const second = (await recordStarsCharge(db.pool, charge('stx-b', order.id))).charge;
-    const apply = (id: number) => decideStarsChargeRow(db.pool, { id, status: 'applied', reason: null, paymentId: order.id, userId: user.id, actor: testActor });
+    const apply = (id: number) =>
+      decideStarsChargeRow(db.pool, { id, status: 'applied', reason: null, paymentId: order.id, userId: user.id, actor: testActor });
     assert.equal((await apply(first.id))?.status, 'applied');
-    await assert.rejects(apply(second.id), (error: unknown) => String((error as { constraint?: string }).constraint ?? error).includes('stars_charges_one_applied_per_payment'));
+    await assert.rejects(apply(second.id), (error: unknown) =>
+      String((error as { constraint?: string }).constraint ?? error).includes('stars_charges_one_applied_per_payment'),
+    );
     for (const status of ['refunding', 'received', 'unresolved']) {
       await assert.rejects(
         db.pool.query(sql.unsafe`UPDATE stars_charges SET status = ${status} WHERE id = ${first.id}`),

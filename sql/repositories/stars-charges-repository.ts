@@ -26,7 +26,10 @@ export interface NewStarsCharge {
  * @idempotency telegramPaymentChargeId
  * @returns the row and whether this call stored it
  */
-export async function recordStarsCharge(connection: CommonQueryMethods, input: NewStarsCharge): Promise<{ created: boolean; charge: StarsChargeRow }> {
+export async function recordStarsCharge(
+  connection: CommonQueryMethods,
+  input: NewStarsCharge,
+): Promise<{ created: boolean; charge: StarsChargeRow }> {
   const created = await connection.maybeOne(sql.type(starsChargeRow)`
     INSERT INTO stars_charges (telegram_payment_charge_id, provider_payment_charge_id, telegram_user_id, invoice_payload, currency, total_amount, raw, recorded_by, payment_id)
     VALUES (
@@ -49,8 +52,13 @@ export async function getStarsCharge(connection: CommonQueryMethods, id: number)
 }
 
 /** The charge with this Telegram charge id, or null. */
-export async function getStarsChargeByChargeId(connection: CommonQueryMethods, telegramPaymentChargeId: string): Promise<StarsChargeRow | null> {
-  return connection.maybeOne(sql.type(starsChargeRow)`SELECT * FROM stars_charges WHERE telegram_payment_charge_id = ${telegramPaymentChargeId}`);
+export async function getStarsChargeByChargeId(
+  connection: CommonQueryMethods,
+  telegramPaymentChargeId: string,
+): Promise<StarsChargeRow | null> {
+  return connection.maybeOne(
+    sql.type(starsChargeRow)`SELECT * FROM stars_charges WHERE telegram_payment_charge_id = ${telegramPaymentChargeId}`,
+  );
 }
 
 /** The charge, locked FOR UPDATE until the surrounding transaction ends; null when absent. */
@@ -79,7 +87,14 @@ export async function hasUndecidedStarsCharge(connection: CommonQueryMethods, pa
  */
 export async function decideStarsChargeRow(
   connection: CommonQueryMethods,
-  input: { id: number; status: 'applied' | 'refunding' | 'unresolved'; reason: string | null; paymentId: number | null; userId: number | null; actor: Actor },
+  input: {
+    id: number;
+    status: 'applied' | 'refunding' | 'unresolved';
+    reason: string | null;
+    paymentId: number | null;
+    userId: number | null;
+    actor: Actor;
+  },
 ): Promise<StarsChargeRow | null> {
   return connection.transaction(async (tx) => {
     const decided = await tx.maybeOne(sql.type(starsChargeRow)`
@@ -130,12 +145,18 @@ async function leaveRefunding(
 }
 
 /** refunding -> refunded (the Stars are back with the payer), audited. @idempotency id */
-export async function markStarsChargeRefunded(connection: CommonQueryMethods, input: { id: number; userId: number | null; alreadyRefunded: boolean; actor: Actor }): Promise<StarsChargeRow> {
+export async function markStarsChargeRefunded(
+  connection: CommonQueryMethods,
+  input: { id: number; userId: number | null; alreadyRefunded: boolean; actor: Actor },
+): Promise<StarsChargeRow> {
   return leaveRefunding(connection, input, 'refunded', sql.fragment`refunded_at = now()`, { already_refunded: input.alreadyRefunded });
 }
 
 /** refunding -> unresolved: Telegram refused the refund; an operator must look. Audited. @idempotency id */
-export async function markStarsChargeUnresolved(connection: CommonQueryMethods, input: { id: number; userId: number | null; reason: string; actor: Actor }): Promise<StarsChargeRow> {
+export async function markStarsChargeUnresolved(
+  connection: CommonQueryMethods,
+  input: { id: number; userId: number | null; reason: string; actor: Actor },
+): Promise<StarsChargeRow> {
   return leaveRefunding(connection, input, 'unresolved', sql.fragment`reason = ${input.reason.slice(0, 64)}`, {});
 }
 
@@ -151,7 +172,10 @@ export async function markStarsChargeStep(
 }
 
 /** Charges not settled yet that were stored before `olderThan`, oldest first (the reconciler restarts them). */
-export async function listUnsettledStarsCharges(connection: CommonQueryMethods, input: { olderThan: Date; limit?: number }): Promise<readonly StarsChargeRow[]> {
+export async function listUnsettledStarsCharges(
+  connection: CommonQueryMethods,
+  input: { olderThan: Date; limit?: number },
+): Promise<readonly StarsChargeRow[]> {
   return connection.any(sql.type(starsChargeRow)`
     SELECT * FROM stars_charges WHERE settled_at IS NULL AND received_at < ${sql.timestamp(input.olderThan)}
     ORDER BY received_at LIMIT ${input.limit ?? 100}
@@ -169,7 +193,11 @@ export async function knownStarsChargeIds(connection: CommonQueryMethods, charge
 
 /** The getStarTransactions offset below which every incoming charge is stored. */
 export async function getStarsReconcileOffset(connection: CommonQueryMethods): Promise<number> {
-  return (await connection.maybeOneFirst(sql.type(z.object({ next_offset: z.number().int() }))`SELECT next_offset FROM stars_reconcile_cursor`)) ?? 0;
+  return (
+    (await connection.maybeOneFirst(
+      sql.type(z.object({ next_offset: z.number().int() }))`SELECT next_offset FROM stars_reconcile_cursor`,
+    )) ?? 0
+  );
 }
 
 /** Moves the cursor forward (never back). */

@@ -48,7 +48,10 @@ const subscriptionCountsRow = z.object({ active: z.number(), active_users: z.num
  * Subscriptions running now: all, their distinct users, trials (active with no completed or
  * refunded payment of their own) and those ending within 3 days.
  */
-export async function subscriptionCounts(connection: CommonQueryMethods, window: StatsWindow): Promise<z.infer<typeof subscriptionCountsRow>> {
+export async function subscriptionCounts(
+  connection: CommonQueryMethods,
+  window: StatsWindow,
+): Promise<z.infer<typeof subscriptionCountsRow>> {
   const now = sql.timestamp(window.now);
   return connection.one(sql.type(subscriptionCountsRow)`
     WITH running AS (
@@ -97,7 +100,10 @@ export async function revenueByDay(connection: CommonQueryMethods, window: Stats
 
 const revenueMethodRow = z.object({ method: z.string(), payments: z.number(), gross: money, refunds: money });
 /** RUB subscription sales and refunds in the window by payment method, largest net first. */
-export async function revenueByMethod(connection: CommonQueryMethods, window: StatsWindow): Promise<readonly z.infer<typeof revenueMethodRow>[]> {
+export async function revenueByMethod(
+  connection: CommonQueryMethods,
+  window: StatsWindow,
+): Promise<readonly z.infer<typeof revenueMethodRow>[]> {
   const now = sql.timestamp(window.now);
   const start = windowStart(window);
   return connection.any(sql.type(revenueMethodRow)`
@@ -148,7 +154,11 @@ const topPlanRow = z.object({ plan_id: z.number(), name: z.string(), sales: z.nu
 /**
  * Plans by RUB sales completed in the window and not refunded (count, then amount), at most `limit`.
  */
-export async function topPlans(connection: CommonQueryMethods, window: StatsWindow, limit = 5): Promise<readonly z.infer<typeof topPlanRow>[]> {
+export async function topPlans(
+  connection: CommonQueryMethods,
+  window: StatsWindow,
+  limit = 5,
+): Promise<readonly z.infer<typeof topPlanRow>[]> {
   const now = sql.timestamp(window.now);
   const start = windowStart(window);
   return connection.any(sql.type(topPlanRow)`

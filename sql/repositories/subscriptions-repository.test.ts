@@ -34,7 +34,12 @@ describe('plans (seeded)', () => {
     const plans = await listActivePlans(pool);
     assert.deepEqual(
       plans.map((p) => [p.name, p.duration_days, p.price_rub]),
-      [['1 месяц', 30, '249.00'], ['3 месяца', 90, '599.00'], ['6 месяцев', 180, '1049.00'], ['12 месяцев', 365, '1999.00']],
+      [
+        ['1 месяц', 30, '249.00'],
+        ['3 месяца', 90, '599.00'],
+        ['6 месяцев', 180, '1049.00'],
+        ['12 месяцев', 365, '1999.00'],
+      ],
     );
     assert.equal(plans[1]?.features?.discount, 20);
   });
@@ -55,7 +60,9 @@ describe('subscriptions', () => {
     const subscription = await newSubscription(pool, user.id);
     const payment = await newPayment(pool, { userId: user.id, subscriptionId: subscription.id, completed: true });
     const results = await Promise.all(
-      Array.from({ length: 5 }, () => extendSubscriptionWithPayment(pool, { subscriptionId: subscription.id, paymentId: payment.id, days: 30, actor: testActor })),
+      Array.from({ length: 5 }, () =>
+        extendSubscriptionWithPayment(pool, { subscriptionId: subscription.id, paymentId: payment.id, days: 30, actor: testActor }),
+      ),
     );
     assert.equal(results.filter((r) => r.applied).length, 1);
     const [current] = await listUserSubscriptions(pool, user.id);
@@ -69,17 +76,38 @@ describe('subscriptions', () => {
     const user = await newUser(pool);
     const subscription = await newSubscription(pool, user.id);
     const first = await newPayment(pool, { userId: user.id, subscriptionId: subscription.id, completed: true });
-    const { subscription: active } = await extendSubscriptionWithPayment(pool, { subscriptionId: subscription.id, paymentId: first.id, days: 30, actor: testActor });
+    const { subscription: active } = await extendSubscriptionWithPayment(pool, {
+      subscriptionId: subscription.id,
+      paymentId: first.id,
+      days: 30,
+      actor: testActor,
+    });
     const renewal = await newPayment(pool, { userId: user.id, subscriptionId: subscription.id, completed: true });
-    const { subscription: renewed } = await extendSubscriptionWithPayment(pool, { subscriptionId: subscription.id, paymentId: renewal.id, days: 90, actor: testActor });
+    const { subscription: renewed } = await extendSubscriptionWithPayment(pool, {
+      subscriptionId: subscription.id,
+      paymentId: renewal.id,
+      days: 90,
+      actor: testActor,
+    });
     assert.equal((renewed.end_date?.getTime() ?? 0) - (active.end_date?.getTime() ?? 0), 90 * DAY_MS);
     assert.deepEqual(renewed.start_date, active.start_date);
 
     const pending = await newPayment(pool, { userId: user.id, subscriptionId: subscription.id });
-    assert.equal((await extendSubscriptionWithPayment(pool, { subscriptionId: subscription.id, paymentId: pending.id, days: 30, actor: testActor })).applied, false);
+    assert.equal(
+      (await extendSubscriptionWithPayment(pool, { subscriptionId: subscription.id, paymentId: pending.id, days: 30, actor: testActor }))
+        .applied,
+      false,
+    );
     const elsewhere = await newPayment(pool, { userId: user.id, subscriptionId: null, completed: true });
-    assert.equal((await extendSubscriptionWithPayment(pool, { subscriptionId: subscription.id, paymentId: elsewhere.id, days: 30, actor: testActor })).applied, false);
-    await assert.rejects(extendSubscriptionWithPayment(pool, { subscriptionId: subscription.id, paymentId: renewal.id, days: 0, actor: testActor }), RangeError);
+    assert.equal(
+      (await extendSubscriptionWithPayment(pool, { subscriptionId: subscription.id, paymentId: elsewhere.id, days: 30, actor: testActor }))
+        .applied,
+      false,
+    );
+    await assert.rejects(
+      extendSubscriptionWithPayment(pool, { subscriptionId: subscription.id, paymentId: renewal.id, days: 0, actor: testActor }),
+      RangeError,
+    );
   });
 
   it('expires only after end_date, and cancels pending or active ones', async () => {
@@ -88,7 +116,9 @@ describe('subscriptions', () => {
     const payment = await newPayment(pool, { userId: user.id, subscriptionId: subscription.id, completed: true });
     await extendSubscriptionWithPayment(pool, { subscriptionId: subscription.id, paymentId: payment.id, days: 30, actor: testActor });
     assert.equal((await markSubscriptionExpired(pool, { subscriptionId: subscription.id, actor: testActor })).changed, false);
-    await pool.query(sql.unsafe`UPDATE subscriptions SET start_date = now() - interval '31 days', end_date = now() - interval '1 day' WHERE id = ${subscription.id}`);
+    await pool.query(
+      sql.unsafe`UPDATE subscriptions SET start_date = now() - interval '31 days', end_date = now() - interval '1 day' WHERE id = ${subscription.id}`,
+    );
     const expired = await markSubscriptionExpired(pool, { subscriptionId: subscription.id, actor: testActor });
     assert.equal(expired.changed, true);
     assert.equal(expired.subscription.status, 'expired');
@@ -96,7 +126,10 @@ describe('subscriptions', () => {
     const other = await newSubscription(pool, user.id);
     assert.equal((await cancelSubscription(pool, { subscriptionId: other.id, actor: testActor })).subscription.status, 'cancelled');
     const late = await newPayment(pool, { userId: user.id, subscriptionId: other.id, completed: true });
-    assert.equal((await extendSubscriptionWithPayment(pool, { subscriptionId: other.id, paymentId: late.id, days: 30, actor: testActor })).applied, false);
+    assert.equal(
+      (await extendSubscriptionWithPayment(pool, { subscriptionId: other.id, paymentId: late.id, days: 30, actor: testActor })).applied,
+      false,
+    );
   });
 
   it('records the 3X-UI client identity and rotates the sub token', async () => {
@@ -130,10 +163,17 @@ describe('extensions without a payment', () => {
     assert.equal(started?.status, 'active');
     assert.equal((started?.end_date?.getTime() ?? 0) - (started?.start_date?.getTime() ?? 0), 3 * DAY_MS);
 
-    const { applied, subscription: extended } = await extendSubscriptionByDays(pool, { ...input, days: 7, requestKey: 'extend:op-1', reason: 'operator' });
+    const { applied, subscription: extended } = await extendSubscriptionByDays(pool, {
+      ...input,
+      days: 7,
+      requestKey: 'extend:op-1',
+      reason: 'operator',
+    });
     assert.equal(applied, true);
     assert.equal((extended.end_date?.getTime() ?? 0) - (started?.end_date?.getTime() ?? 0), 7 * DAY_MS);
-    const audit = (await listAuditLogs(pool, { entityType: 'subscription', entityId: subscription.id })).filter((row) => row.action === 'subscription.extended');
+    const audit = (await listAuditLogs(pool, { entityType: 'subscription', entityId: subscription.id })).filter(
+      (row) => row.action === 'subscription.extended',
+    );
     assert.deepEqual(
       audit.map((row) => (row.details as { request_key: string; reason: string }).request_key),
       ['trial:test', 'extend:op-1'],
@@ -148,12 +188,23 @@ describe('extensions without a payment', () => {
     await assert.rejects(extendSubscriptionByDays(pool, { ...input, days: 0 }), RangeError);
     await assert.rejects(extendSubscriptionByDays(pool, { ...input, requestKey: '' }), RangeError);
     await assert.rejects(extendSubscriptionByDays(pool, { ...input, subscriptionId: 987_654 }), { code: 'NOT_FOUND' });
-    await assert.rejects(pool.transaction((tx) => lockSubscription(tx, 987_654)), { code: 'NOT_FOUND' });
+    await assert.rejects(
+      pool.transaction((tx) => lockSubscription(tx, 987_654)),
+      { code: 'NOT_FOUND' },
+    );
   });
 
   it('finds a payment by its idempotency key', async () => {
     const user = await newUser(pool);
-    const { payment } = await createPayment(pool, { userId: user.id, subscriptionId: null, amount: '10.00', method: 'balance', provider: 'balance', idempotencyKey: `k:${user.id}`, actor: testActor });
+    const { payment } = await createPayment(pool, {
+      userId: user.id,
+      subscriptionId: null,
+      amount: '10.00',
+      method: 'balance',
+      provider: 'balance',
+      idempotencyKey: `k:${user.id}`,
+      actor: testActor,
+    });
     assert.equal((await getPaymentByIdempotencyKey(pool, `k:${user.id}`))?.id, payment.id);
     assert.equal(await getPaymentByIdempotencyKey(pool, 'missing'), null);
   });

@@ -61,7 +61,12 @@ async function extendWithAudit(
     entityType: 'subscription',
     entityId: extended.id,
     userId: extended.user_id,
-    details: { ...details, days: input.days, ...(input.seconds === undefined ? {} : { seconds: input.seconds }), end_date: extended.end_date?.toISOString() ?? null },
+    details: {
+      ...details,
+      days: input.days,
+      ...(input.seconds === undefined ? {} : { seconds: input.seconds }),
+      end_date: extended.end_date?.toISOString() ?? null,
+    },
   });
   return extended;
 }
@@ -86,7 +91,11 @@ export async function extendSubscriptionWithPayment(
   return connection.transaction(async (tx) => {
     const current = await lockSubscription(tx, input.subscriptionId);
     if (current.status === 'cancelled') return { applied: false, subscription: current };
-    const payment = await claimPaymentApplication(tx, { paymentId: input.paymentId, subscriptionId: input.subscriptionId, actor: input.actor });
+    const payment = await claimPaymentApplication(tx, {
+      paymentId: input.paymentId,
+      subscriptionId: input.subscriptionId,
+      actor: input.actor,
+    });
     if (payment === null) return { applied: false, subscription: current };
 
     return { applied: true, subscription: await extendWithAudit(tx, input, { payment_id: input.paymentId }) };
@@ -96,7 +105,8 @@ export async function extendSubscriptionWithPayment(
 /** @throws RangeError unless days is a positive whole number and seconds, when set, too */
 function requirePeriod(period: { days: number; seconds?: number }): void {
   if (!Number.isSafeInteger(period.days) || period.days <= 0) throw new RangeError('days must be a positive whole number');
-  if (period.seconds !== undefined && (!Number.isSafeInteger(period.seconds) || period.seconds <= 0)) throw new RangeError('seconds must be a positive whole number');
+  if (period.seconds !== undefined && (!Number.isSafeInteger(period.seconds) || period.seconds <= 0))
+    throw new RangeError('seconds must be a positive whole number');
 }
 
 /**
@@ -104,8 +114,15 @@ function requirePeriod(period: { days: number; seconds?: number }): void {
  * ended, from now otherwise (pending or expired start now); the status becomes active. The caller
  * holds the row lock.
  */
-async function movePeriod(tx: CommonQueryMethods, subscriptionId: number, period: { days: number; seconds?: number }): Promise<SubscriptionRow> {
-  const interval = period.seconds === undefined ? sql.fragment`make_interval(days => ${period.days})` : sql.fragment`make_interval(secs => ${period.seconds})`;
+async function movePeriod(
+  tx: CommonQueryMethods,
+  subscriptionId: number,
+  period: { days: number; seconds?: number },
+): Promise<SubscriptionRow> {
+  const interval =
+    period.seconds === undefined
+      ? sql.fragment`make_interval(days => ${period.days})`
+      : sql.fragment`make_interval(secs => ${period.seconds})`;
   return tx.one(sql.type(subscriptionRow)`
     UPDATE subscriptions SET
       start_date = CASE WHEN status = 'active' AND end_date > now() THEN start_date ELSE now() END,
@@ -268,7 +285,10 @@ export async function markSubscriptionExpired(
  * Whether an extension without a payment (trial, operator) with this request key committed on the
  * subscription (its 'subscription.extended' audit row), for results recorded before period_changes.
  */
-export async function hasExtension(connection: CommonQueryMethods, input: { subscriptionId: number; requestKey: string }): Promise<boolean> {
+export async function hasExtension(
+  connection: CommonQueryMethods,
+  input: { subscriptionId: number; requestKey: string },
+): Promise<boolean> {
   return connection.exists(sql.unsafe`
     SELECT 1 FROM audit_logs
     WHERE entity_type = 'subscription' AND entity_id = ${input.subscriptionId}

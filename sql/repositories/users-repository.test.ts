@@ -55,7 +55,7 @@ describe('getOrCreateUser', () => {
     assert.equal((await getUserByReferralCode(pool, referrer.referral_code))?.id, referrer.id);
   });
 
-  it('ignores an unknown code and never re-assigns an existing user\'s referrer', async () => {
+  it("ignores an unknown code and never re-assigns an existing user's referrer", async () => {
     const { user } = await getOrCreateUser(pool, { telegramId: 46, referralCode: 'NOSUCHCODE' });
     assert.equal(user.referrer_id, null);
     const other = await newUser(pool);

@@ -58,8 +58,7 @@ export async function getOrCreateUser(
         );
         break;
       } catch (error) {
-        const codeCollision =
-          error instanceof UniqueIntegrityConstraintViolationError && error.constraint === 'users_referral_code_key';
+        const codeCollision = error instanceof UniqueIntegrityConstraintViolationError && error.constraint === 'users_referral_code_key';
         if (!codeCollision || attempt >= REFERRAL_CODE_RETRIES) throw error;
       }
     }

@@ -101,10 +101,17 @@ const MAX_PAYMENT_ID = 2_147_483_647;
  *
  * @returns event id → payment or null, for every event given
  */
-export async function findPaymentsForEvents(connection: CommonQueryMethods, events: readonly WebhookEventToDispatch[]): Promise<Map<number, PaymentRow | null>> {
-  const usable = events.filter(({ notification: { orderId, externalId } }) => externalId !== null && (orderId === null || (orderId >= 1 && orderId <= MAX_PAYMENT_ID)));
+export async function findPaymentsForEvents(
+  connection: CommonQueryMethods,
+  events: readonly WebhookEventToDispatch[],
+): Promise<Map<number, PaymentRow | null>> {
+  const usable = events.filter(
+    ({ notification: { orderId, externalId } }) => externalId !== null && (orderId === null || (orderId >= 1 && orderId <= MAX_PAYMENT_ID)),
+  );
   const ids = usable.flatMap((event) => (event.notification.orderId === null ? [] : [event.notification.orderId]));
-  const externalIds = usable.flatMap((event) => (event.notification.orderId === null && event.notification.externalId !== null ? [event.notification.externalId] : []));
+  const externalIds = usable.flatMap((event) =>
+    event.notification.orderId === null && event.notification.externalId !== null ? [event.notification.externalId] : [],
+  );
   const rows =
     usable.length === 0
       ? []
@@ -117,9 +124,12 @@ export async function findPaymentsForEvents(connection: CommonQueryMethods, even
     const { orderId, externalId } = event.notification;
     let payment: PaymentRow | null = null;
     if (usable.includes(event)) {
-      payment = (orderId !== null ? byId.get(orderId) : rows.find((row) => row.provider === event.provider && row.external_id === externalId)) ?? null;
+      payment =
+        (orderId !== null ? byId.get(orderId) : rows.find((row) => row.provider === event.provider && row.external_id === externalId)) ??
+        null;
     }
-    if (payment !== null && (payment.provider !== event.provider || (payment.external_id !== null && payment.external_id !== externalId))) payment = null;
+    if (payment !== null && (payment.provider !== event.provider || (payment.external_id !== null && payment.external_id !== externalId)))
+      payment = null;
     found.set(event.id, payment);
   }
   return found;

@@ -44,7 +44,12 @@ describe('webhook inbox', () => {
 
   it('stores an event once per (provider, event key); repeats are counted and kept raw', async () => {
     const body = '{"update_type":"invoice_paid","payload":{"invoice_id":7}}';
-    const input = { provider: 'cryptopay', eventKey: '7', rawBody: Buffer.from(body), headers: { authorization: 'x', 'content-type': 'application/json' } };
+    const input = {
+      provider: 'cryptopay',
+      eventKey: '7',
+      rawBody: Buffer.from(body),
+      headers: { authorization: 'x', 'content-type': 'application/json' },
+    };
     const results = await Promise.all(Array.from({ length: 10 }, () => recordWebhookDelivery(pool, input)));
     assert.deepEqual(results.map((r) => r.delivery).sort(), ['first', ...Array<string>(9).fill('repeat')]);
     const event = results.find((r) => r.delivery === 'first')?.event;
@@ -89,14 +94,23 @@ describe('webhook inbox', () => {
     assert.deepEqual([repeat.delivery, repeat.event.deliveries], ['settled', 5]);
     assert.equal((await recordWebhookOutcome(pool, { eventId: event.id, status: 'handed_off', actor })).changed, false);
     assert.equal((await markWebhookEventFailed(pool, { eventId: event.id, error: 'late', actor })).changed, false);
-    const kept = await pool.oneFirst(sql.type(z.object({ count: z.number() }))`SELECT count(*)::int AS count FROM webhook_event_deliveries WHERE webhook_event_id = ${event.id}`);
+    const kept = await pool.oneFirst(
+      sql.type(
+        z.object({ count: z.number() }),
+      )`SELECT count(*)::int AS count FROM webhook_event_deliveries WHERE webhook_event_id = ${event.id}`,
+    );
     assert.equal(kept, 3, 'the three repeats before settling are kept raw; the settled repeat only counts');
   });
 
   it('stores bodies with NUL and lone surrogates: exact bytes, escaped text and JSON', async () => {
     const body = '{"event":"payment.succeeded","note":"a\\u0000b","odd":"\\ud800","k\\u0000":[{"x":"\\udc00y"}]}';
     const raw = Buffer.concat([Buffer.from(body), Buffer.from([0x00, 0xff])]);
-    const { event, delivery } = await recordWebhookDelivery(pool, { provider: 'sandbox', eventKey: 'poison:1', rawBody: Buffer.from(body), headers: { 'x-note': 'ok' } });
+    const { event, delivery } = await recordWebhookDelivery(pool, {
+      provider: 'sandbox',
+      eventKey: 'poison:1',
+      rawBody: Buffer.from(body),
+      headers: { 'x-note': 'ok' },
+    });
     assert.equal(delivery, 'first');
     assert.equal(event.sanitized, true);
     assert.deepEqual(event.payload, { event: 'payment.succeeded', note: 'a\\u0000b', odd: '\\ud800', 'k\\u0000': [{ x: '\\udc00y' }] });
@@ -108,7 +122,10 @@ describe('webhook inbox', () => {
     const exact = await pool.oneFirst(sql.type(z.object({ exact: z.boolean() }))`
       SELECT raw_bytes = ${sql.binary(raw)} AS exact FROM webhook_events WHERE id = ${bytes.event.id}`);
     assert.equal(exact, true);
-    assert.equal((await recordWebhookDelivery(pool, { provider: 'sandbox', eventKey: 'poison:2', rawBody: raw, headers: {} })).delivery, 'repeat');
+    assert.equal(
+      (await recordWebhookDelivery(pool, { provider: 'sandbox', eventKey: 'poison:2', rawBody: raw, headers: {} })).delivery,
+      'repeat',
+    );
   });
 
   it('stores keys Postgres cannot hold, or too long, under a stable hash', async () => {
@@ -117,7 +134,10 @@ describe('webhook inbox', () => {
       assert.match(stored, /^sha256:[0-9a-f]{64}$/);
       const first = await recordWebhookDelivery(pool, { provider: 'sandbox', eventKey: key, rawBody: Buffer.from('{}'), headers: {} });
       assert.deepEqual([first.delivery, first.event.event_key, first.event.sanitized], ['first', stored, true]);
-      assert.equal((await recordWebhookDelivery(pool, { provider: 'sandbox', eventKey: key, rawBody: Buffer.from('{}'), headers: {} })).delivery, 'repeat');
+      assert.equal(
+        (await recordWebhookDelivery(pool, { provider: 'sandbox', eventKey: key, rawBody: Buffer.from('{}'), headers: {} })).delivery,
+        'repeat',
+      );
     }
     assert.equal(storedEventKey('inv-1:payment.succeeded'), 'inv-1:payment.succeeded');
   });

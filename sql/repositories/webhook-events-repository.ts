@@ -82,7 +82,13 @@ function storableDelivery(input: WebhookDeliveryInput): StorableDelivery {
   }
   const eventKey = storedEventKey(input.eventKey);
   const exact = rawText === decoded && Buffer.from(decoded, 'utf8').equals(input.rawBody);
-  return { eventKey, rawText, payload: payload.value, headers, sanitized: !exact || payload.changed || headersChanged || eventKey !== input.eventKey };
+  return {
+    eventKey,
+    rawText,
+    payload: payload.value,
+    headers,
+    sanitized: !exact || payload.changed || headersChanged || eventKey !== input.eventKey,
+  };
 }
 
 /** One verified delivery, as the api received it. */
@@ -186,8 +192,13 @@ export async function acceptWebhookDelivery(
   input: WebhookDeliveryInput & { notification: WebhookNotification },
 ): Promise<AcceptedDelivery> {
   const stored = storableDelivery(input);
-  const payload = stored.payload === null || stored.payload === undefined ? null : sql.jsonb(stored.payload as Parameters<typeof sql.jsonb>[0]);
-  const notification = sql.jsonb({ kind: input.notification.kind, orderId: input.notification.orderId, externalId: input.notification.externalId });
+  const payload =
+    stored.payload === null || stored.payload === undefined ? null : sql.jsonb(stored.payload as Parameters<typeof sql.jsonb>[0]);
+  const notification = sql.jsonb({
+    kind: input.notification.kind,
+    orderId: input.notification.orderId,
+    externalId: input.notification.externalId,
+  });
   // A concurrent first delivery of the same key makes both CTE branches empty (its row was not
   // visible to `found`, and ON CONFLICT skipped ours): the next statement sees it.
   for (let attempt = 0; attempt < 3; attempt += 1) {
@@ -319,7 +330,12 @@ export async function recordWebhookEvent(
   input: { provider: string; eventKey: string; payload?: unknown; rawBody: string | Buffer; headers: WebhookDeliveryInput['headers'] },
 ): Promise<{ inserted: boolean; event: WebhookEventRow }> {
   const rawBody = typeof input.rawBody === 'string' ? Buffer.from(input.rawBody, 'utf8') : input.rawBody;
-  const { delivery, event } = await recordWebhookDelivery(connection, { provider: input.provider, eventKey: input.eventKey, rawBody, headers: input.headers });
+  const { delivery, event } = await recordWebhookDelivery(connection, {
+    provider: input.provider,
+    eventKey: input.eventKey,
+    rawBody,
+    headers: input.headers,
+  });
   return { inserted: delivery === 'first', event };
 }
 

@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { bigIdColumn, idColumn, moneyColumn, timestampColumn } from './columns';
 
 /** Why a balance moved. Credits: top_up, referral_bonus, refund; debit: subscription_purchase. */
-export const ledgerReason = z.enum(['top_up', 'referral_bonus', 'refund', 'subscription_purchase', 'operator_adjustment', 'referral_reversal']);
+export const ledgerReason = z.enum([
+  'top_up',
+  'referral_bonus',
+  'refund',
+  'subscription_purchase',
+  'operator_adjustment',
+  'referral_reversal',
+]);
 
 /** One of {@link ledgerReason}. */
 export type LedgerReason = z.infer<typeof ledgerReason>;

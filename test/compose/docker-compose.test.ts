@@ -49,7 +49,9 @@ const env = (name: string) => services[name]?.environment ?? {};
 describe('docker-compose.yml', () => {
   it('passes the Compose Specification schema', () => {
     // Its $schema names draft-07 without the trailing '#' Ajv registers it under; the keywords are draft-07.
-    const { $schema: _draft, ...schema } = JSON.parse(readFileSync(path.join(ROOT, 'test', 'compose', 'compose-spec.json'), 'utf8')) as Record<string, unknown>;
+    const { $schema: _draft, ...schema } = JSON.parse(
+      readFileSync(path.join(ROOT, 'test', 'compose', 'compose-spec.json'), 'utf8'),
+    ) as Record<string, unknown>;
     const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false });
     const validate = ajv.compile(schema);
     // As Compose validates it: after YAML loading, with the `<<` merge keys resolved.
@@ -63,7 +65,11 @@ describe('docker-compose.yml', () => {
       const required = [...new Set([...text.matchAll(/\$\{(\w+):\?/g)].map((match) => match[1] ?? ''))];
       const checked = spawnSync('docker', ['compose', '-f', path.join(ROOT, 'docker-compose.yml'), 'config', '--quiet'], {
         cwd: ROOT,
-        env: { ...process.env, ...Object.fromEntries(required.map((name) => [name, 'x'.repeat(24)])), PANEL_CREDENTIALS_KEY: 'a'.repeat(64) },
+        env: {
+          ...process.env,
+          ...Object.fromEntries(required.map((name) => [name, 'x'.repeat(24)])),
+          PANEL_CREDENTIALS_KEY: 'a'.repeat(64),
+        },
         encoding: 'utf8',
       });
       assert.equal(checked.status, 0, checked.stderr);
@@ -76,7 +82,11 @@ describe('docker-compose.yml', () => {
     assert.match(services['temporal-schema']?.image ?? '', /^temporalio\/admin-tools:/);
     assert.equal(services.temporal?.depends_on?.['temporal-schema']?.condition, 'service_completed_successfully');
     assert.equal(services['temporal-namespace']?.depends_on?.temporal?.condition, 'service_healthy');
-    assert.equal(services.setup?.depends_on?.['temporal-namespace']?.condition, 'service_completed_successfully', 'search attributes only after the namespace exists');
+    assert.equal(
+      services.setup?.depends_on?.['temporal-namespace']?.condition,
+      'service_completed_successfully',
+      'search attributes only after the namespace exists',
+    );
     const namespaceScript = readFileSync(path.join(ROOT, 'deploy', 'temporal', 'create-namespace.sh'), 'utf8');
     assert.match(namespaceScript, /namespace describe[\s\S]*namespace create/, 'creates the namespace only when describe fails');
     const schemaScript = readFileSync(path.join(ROOT, 'deploy', 'temporal', 'setup-schema.sh'), 'utf8');
@@ -89,9 +99,12 @@ describe('docker-compose.yml', () => {
     assert.equal(env('temporal').POSTGRES_USER, 'temporal');
     assert.equal(env('temporal').DBNAME, 'temporal');
     assert.equal(env('temporal').VISIBILITY_DBNAME, 'temporal_visibility');
-    for (const name of ['worker', 'api', 'bot']) assert.match(env(name).DATABASE_URL ?? '', /^postgres:\/\/vless_app:/, `${name} uses the app role`);
+    for (const name of ['worker', 'api', 'bot'])
+      assert.match(env(name).DATABASE_URL ?? '', /^postgres:\/\/vless_app:/, `${name} uses the app role`);
     assert.match(env('setup').DATABASE_URL ?? '', /^postgres:\/\/vless_migrator:/);
-    const superuserReaders = Object.entries(services).filter(([, service]) => JSON.stringify(service.environment ?? {}).includes('POSTGRES_PASSWORD')).map(([name]) => name);
+    const superuserReaders = Object.entries(services)
+      .filter(([, service]) => JSON.stringify(service.environment ?? {}).includes('POSTGRES_PASSWORD'))
+      .map(([name]) => name);
     assert.deepEqual(superuserReaders.sort(), ['db-init', 'postgres']);
   });
 
@@ -101,14 +114,20 @@ describe('docker-compose.yml', () => {
       assert.ok(ports.length > 0 && ports.every((port) => port.startsWith('127.0.0.1:')), `${name} ports: ${ports.join(', ')}`);
     }
     assert.equal(env('temporal-ui').TEMPORAL_DISABLE_WRITE_ACTIONS, 'true');
-    const published = Object.entries(services).filter(([, service]) => (service.ports ?? []).some((port) => !port.startsWith('127.0.0.1:'))).map(([name]) => name);
+    const published = Object.entries(services)
+      .filter(([, service]) => (service.ports ?? []).some((port) => !port.startsWith('127.0.0.1:')))
+      .map(([name]) => name);
     assert.deepEqual(published, ['caddy'], 'only the HTTPS proxy is reachable from outside');
   });
 
   it('puts Caddy with automatic HTTPS in front of the api and trusts X-Forwarded-For from Caddy only', () => {
     const caddyfile = readFileSync(path.join(ROOT, 'deploy', 'caddy', 'Caddyfile'), 'utf8');
     assert.match(caddyfile, /\{\$PUBLIC_DOMAIN\} \{[\s\S]*reverse_proxy api:3000/);
-    assert.deepEqual(services.caddy?.ports, ['80:80', '443:443', '443:443/udp'], 'HTTP (for the ACME challenge and redirects), HTTPS and HTTP/3');
+    assert.deepEqual(
+      services.caddy?.ports,
+      ['80:80', '443:443', '443:443/udp'],
+      'HTTP (for the ACME challenge and redirects), HTTPS and HTTP/3',
+    );
     assert.equal(services.api?.ports, undefined, 'the api publishes no port');
     const caddyNetworks = services.caddy?.networks as Record<string, { ipv4_address?: string }>;
     const caddyAddress = caddyNetworks.edge?.ipv4_address;
@@ -133,7 +152,9 @@ describe('docker-compose.yml', () => {
   });
 
   it('builds the app image once and runs the compiled output from it', () => {
-    const built = Object.entries(services).filter(([, service]) => service.build !== undefined).map(([name]) => name);
+    const built = Object.entries(services)
+      .filter(([, service]) => service.build !== undefined)
+      .map(([name]) => name);
     assert.deepEqual(built, ['db-init']);
     for (const name of ['db-init', 'setup', 'worker', 'api', 'bot']) {
       assert.equal(services[name]?.image, APP_IMAGE, `${name} runs the app image`);
@@ -167,7 +188,11 @@ describe('docker-compose.yml', () => {
       assert.equal(services[name]?.env_file, undefined, `${name}: no whole .env`);
       for (const key of Object.keys(env(name))) assert.ok(reads.has(key) || extra.has(key), `${name} gets ${key}, which it does not read`);
     }
-    const holders = (variable: string) => Object.entries(services).filter(([, service]) => variable in (service.environment ?? {})).map(([name]) => name).sort();
+    const holders = (variable: string) =>
+      Object.entries(services)
+        .filter(([, service]) => variable in (service.environment ?? {}))
+        .map(([name]) => name)
+        .sort();
     assert.deepEqual(holders('PANEL_CREDENTIALS_KEY'), ['worker']);
     assert.deepEqual(holders('CLIENT_ID_SALT'), ['worker']);
     assert.deepEqual(holders('TELEGRAM_BOT_TOKEN'), ['bot', 'worker']);
@@ -181,9 +206,12 @@ describe('docker-compose.yml', () => {
   });
 
   it('provisions Prometheus and Grafana with the dashboard, scraping every process', () => {
-    const prometheus = parse(readFileSync(path.join(ROOT, 'deploy', 'prometheus', 'prometheus.yml'), 'utf8')) as { scrape_configs: Array<{ job_name: string }> };
+    const prometheus = parse(readFileSync(path.join(ROOT, 'deploy', 'prometheus', 'prometheus.yml'), 'utf8')) as {
+      scrape_configs: Array<{ job_name: string }>;
+    };
     const jobs = prometheus.scrape_configs.map((job) => job.job_name);
-    for (const job of ['worker', 'temporal-sdk', 'api', 'bot', 'temporal-server']) assert.ok(jobs.includes(job), `Prometheus scrapes ${job}`);
+    for (const job of ['worker', 'temporal-sdk', 'api', 'bot', 'temporal-server'])
+      assert.ok(jobs.includes(job), `Prometheus scrapes ${job}`);
     assert.equal(env('worker').TEMPORAL_METRICS_PORT, '9465');
     for (const mount of services.grafana?.volumes ?? []) {
       const source = mount.split(':')[0] ?? '';
@@ -193,7 +221,19 @@ describe('docker-compose.yml', () => {
       panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
     };
     const exprs = dashboard.panels.flatMap((panel) => panel.targets.map((target) => target.expr)).join('\n');
-    for (const metric of ['vless_webhooks_total', 'vless_webhook_duplicates_total', 'vless_webhook_dispatch_total', 'vless_payments', 'vless_payment_to_key_seconds_24h', 'vless_panel_calls_total', 'vless_notifications', 'vless_subscriptions', 'vless_payments_parked', 'vless_alerts_total', 'temporal_']) {
+    for (const metric of [
+      'vless_webhooks_total',
+      'vless_webhook_duplicates_total',
+      'vless_webhook_dispatch_total',
+      'vless_payments',
+      'vless_payment_to_key_seconds_24h',
+      'vless_panel_calls_total',
+      'vless_notifications',
+      'vless_subscriptions',
+      'vless_payments_parked',
+      'vless_alerts_total',
+      'temporal_',
+    ]) {
       assert.ok(exprs.includes(metric), `the dashboard shows ${metric}`);
     }
   });

@@ -81,7 +81,11 @@ export function describeConformance(version: 'v2' | 'v3', base: number): void {
       cleanups.push(() => target.close());
       site = await startByteServer(base + 6);
       cleanups.push(() => site.close());
-      inbounds = await createInbounds(panel, { tcp: base + 2, ws: base + 3, reality: base + 4 }, { address: `127.0.0.1:${base + 5}`, serverName: 'reality.conformance.test' });
+      inbounds = await createInbounds(
+        panel,
+        { tcp: base + 2, ws: base + 3, reality: base + 4 },
+        { address: `127.0.0.1:${base + 5}`, serverName: 'reality.conformance.test' },
+      );
       // v3 counts traffic as deltas from its first stats poll (5 s after start, then every 5 s):
       // bytes passed before that first poll are never counted. Let it take its baseline first.
       if (version === 'v3') await sleep(12_000);
@@ -103,10 +107,18 @@ export function describeConformance(version: 'v2' | 'v3', base: number): void {
         });
         // On v3 the REALITY row authenticates with the panel's API token, the others by password.
         const token = kind === 'reality' ? panel.apiToken : undefined;
-        await setServerPanelCredentials(pool, { serverId: server.id, box, ...(token === undefined ? { username: panel.username, password: panel.password } : { apiToken: token }), actor: testActor });
+        await setServerPanelCredentials(pool, {
+          serverId: server.id,
+          box,
+          ...(token === undefined ? { username: panel.username, password: panel.password } : { apiToken: token }),
+          actor: testActor,
+        });
         // The panel's HTTPS certificate is self-signed: the ws row trusts its CA, the others pin it.
         if (kind === 'ws') await pool.query(sql.unsafe`UPDATE vpn_servers SET xui_tls_ca_pem = ${panel.tls.caPem} WHERE id = ${server.id}`);
-        else await pool.query(sql.unsafe`UPDATE vpn_servers SET xui_tls_pin_sha256 = ${panel.tls.fingerprint256.replaceAll(':', '')} WHERE id = ${server.id}`);
+        else
+          await pool.query(
+            sql.unsafe`UPDATE vpn_servers SET xui_tls_pin_sha256 = ${panel.tls.fingerprint256.replaceAll(':', '')} WHERE id = ${server.id}`,
+          );
         servers[kind] = server;
       }
       const panels = createPanelResolver({ db: pool, secretBox: box, timeoutMs: 15_000 });
@@ -124,7 +136,15 @@ export function describeConformance(version: 'v2' | 'v3', base: number): void {
 
     /** A panel client of this panel (password login unless overridden). */
     function panelClient(options: Partial<PanelClientOptions>): PanelClient {
-      return createPanelClient({ baseUrl: panel.url, webBasePath: panel.webBasePath, username: panel.username, password: panel.password, apiVersion: version, timeoutMs: 15_000, ...options });
+      return createPanelClient({
+        baseUrl: panel.url,
+        webBasePath: panel.webBasePath,
+        username: panel.username,
+        password: panel.password,
+        apiVersion: version,
+        timeoutMs: 15_000,
+        ...options,
+      });
     }
 
     /** Only `kind`'s server row takes new subscriptions. */
@@ -150,8 +170,10 @@ export function describeConformance(version: 'v2' | 'v3', base: number): void {
           const before = { ...site.counters };
           try {
             const answer = await requestThroughProxy(client.proxyPort, `${site.url}/bytes/${DOWNLOAD}`, UPLOAD);
-            if (answer.status === 200 && answer.received === DOWNLOAD) return { down: site.counters.served - before.served, up: site.counters.received - before.received };
-            if (attempt >= 5) assert.fail(`HTTP ${answer.status}, ${answer.received} bytes through the key: ${client.output().slice(-1000)}`);
+            if (answer.status === 200 && answer.received === DOWNLOAD)
+              return { down: site.counters.served - before.served, up: site.counters.received - before.received };
+            if (attempt >= 5)
+              assert.fail(`HTTP ${answer.status}, ${answer.received} bytes through the key: ${client.output().slice(-1000)}`);
           } catch (error) {
             if (attempt >= 5) throw error;
           }
@@ -181,7 +203,11 @@ export function describeConformance(version: 'v2' | 'v3', base: number): void {
         await sellOnly(kind);
         const row = await provisioned(kind);
         rows[kind] = row;
-        assert.equal((await getServer(db.pool, servers[kind].id))?.xui_api_version, version, 'generation detected by server/status and recorded');
+        assert.equal(
+          (await getServer(db.pool, servers[kind].id))?.xui_api_version,
+          version,
+          'generation detected by server/status and recorded',
+        );
         const link = row.vpn_key ?? '';
         if (kind === 'reality') assert.match(link, /security=reality.*flow=xtls-rprx-vision|flow=xtls-rprx-vision.*security=reality/);
         const fromKey = await passTraffic(link);
@@ -190,8 +216,16 @@ export function describeConformance(version: 'v2' | 'v3', base: number): void {
         assert.equal(answer.statusCode, 200);
         const fromFeed = Buffer.from(answer.body, 'base64').toString('utf8').split('\n')[0] ?? '';
         const viaFeed = await passTraffic(fromFeed);
-        log(`${PANEL_RELEASES[version]} ${kind}: vless:// key passed ${fromKey.down} bytes down + ${fromKey.up} up; /sub feed key passed ${viaFeed.down} down + ${viaFeed.up} up`);
-        assert.deepEqual([fromKey, viaFeed], [{ down: DOWNLOAD, up: UPLOAD }, { down: DOWNLOAD, up: UPLOAD }]);
+        log(
+          `${PANEL_RELEASES[version]} ${kind}: vless:// key passed ${fromKey.down} bytes down + ${fromKey.up} up; /sub feed key passed ${viaFeed.down} down + ${viaFeed.up} up`,
+        );
+        assert.deepEqual(
+          [fromKey, viaFeed],
+          [
+            { down: DOWNLOAD, up: UPLOAD },
+            { down: DOWNLOAD, up: UPLOAD },
+          ],
+        );
       }
 
       // The panel flushes xray's counters every few seconds; the sync then stores them apart.
@@ -205,10 +239,15 @@ export function describeConformance(version: 'v2' | 'v3', base: number): void {
         const synced = await getSubscription(db.pool, subscriptionId);
         assert.ok(synced);
         const userinfo = String((await feed.inject({ method: 'GET', url: `/sub/${synced.sub_token}` })).headers['subscription-userinfo']);
-        log(`${PANEL_RELEASES[version]} ${kind}: panel counted ${synced.traffic_up} up / ${synced.traffic_down} down; /sub subscription-userinfo: ${userinfo}`);
+        log(
+          `${PANEL_RELEASES[version]} ${kind}: panel counted ${synced.traffic_up} up / ${synced.traffic_down} down; /sub subscription-userinfo: ${userinfo}`,
+        );
         assert.ok(synced.traffic_up < synced.traffic_down, 'upload and download are not swapped');
         assert.equal(synced.traffic_used, synced.traffic_up + synced.traffic_down);
-        assert.match(userinfo, new RegExp(`^upload=${synced.traffic_up}; download=${synced.traffic_down}; total=${TRAFFIC_LIMIT}; expire=\\d+$`));
+        assert.match(
+          userinfo,
+          new RegExp(`^upload=${synced.traffic_up}; download=${synced.traffic_down}; total=${TRAFFIC_LIMIT}; expire=\\d+$`),
+        );
       }
 
       // Cancelled: the ws and REALITY clients go (v2 keeps an inbound's last client, disabled).
@@ -243,13 +282,21 @@ export function describeConformance(version: 'v2' | 'v3', base: number): void {
       await eventually('the enabled key passes traffic again', 20_000, () => passes(link));
 
       await db.pool.query(sql.unsafe`UPDATE subscriptions SET status = 'cancelled' WHERE id = ${row.id}`);
-      assert.deepEqual(await activities.deleteClient({ subscriptionId: row.id, serverId: servers.tcp.id }), { deleted: true, disabledInstead: false });
+      assert.deepEqual(await activities.deleteClient({ subscriptionId: row.id, serverId: servers.tcp.id }), {
+        deleted: true,
+        disabledInstead: false,
+      });
       assert.equal(await direct.lookupClient(email), null);
     });
 
     it('the reconciler repairs drift on the real panel: a lost client re-created, a wrong expiry and enabled flag set back, a cancelled client deleted', async () => {
       await sellOnly('tcp');
-      const [lost, skewed, cancelled, keep] = [await provisioned('tcp'), await provisioned('tcp'), await provisioned('tcp'), await provisioned('tcp')];
+      const [lost, skewed, cancelled, keep] = [
+        await provisioned('tcp'),
+        await provisioned('tcp'),
+        await provisioned('tcp'),
+        await provisioned('tcp'),
+      ];
       await direct.deleteClient(inbounds.tcp, lost.xui_email ?? '');
       const skewedClient = await direct.findClient(inbounds.tcp, skewed.xui_email ?? '');
       assert.ok(skewedClient);
@@ -274,18 +321,28 @@ export function describeConformance(version: 'v2' | 'v3', base: number): void {
     });
 
     it('TLS and login failures surface by their cause: an untrusted certificate, a wrong password, a revoked API token', async () => {
-      const untrusted = await panelClient({}).listInbounds().then(
-        () => assert.fail('expected a TLS failure'),
-        (error: unknown) => error,
-      );
+      const untrusted = await panelClient({})
+        .listInbounds()
+        .then(
+          () => assert.fail('expected a TLS failure'),
+          (error: unknown) => error,
+        );
       assert.ok(untrusted instanceof PanelUnavailableError);
       assert.equal(untrusted.reason, 'tls');
       assert.match(untrusted.message, /self-signed certificate in certificate chain/);
       await assert.rejects(panelClient({ tls: { pinSha256: 'AB'.repeat(32) } }).listInbounds(), /is not the pinned one/);
       await assert.rejects(panelClient({ tls: { caPem: panel.tls.caPem }, password: 'wrong-password' }).listInbounds(), PanelAuthError);
       if (version === 'v3') {
-        const revoked = panelClient({ tls: { caPem: panel.tls.caPem }, apiToken: 'revoked-0123456789abcdef0123456789abcdef', apiVersion: 'auto' });
-        await assert.rejects(revoked.listInbounds(), (error: unknown) => error instanceof PanelAuthError && error.retryable === false && /token rejected or revoked/.test(error.message));
+        const revoked = panelClient({
+          tls: { caPem: panel.tls.caPem },
+          apiToken: 'revoked-0123456789abcdef0123456789abcdef',
+          apiVersion: 'auto',
+        });
+        await assert.rejects(
+          revoked.listInbounds(),
+          (error: unknown) =>
+            error instanceof PanelAuthError && error.retryable === false && /token rejected or revoked/.test(error.message),
+        );
       }
     });
 
@@ -293,7 +350,9 @@ export function describeConformance(version: 'v2' | 'v3', base: number): void {
       await sellOnly('tcp');
       const subscriptions = await Promise.all(Array.from({ length: 20 }, () => newActiveSubscription(db.pool, { planId })));
       const started = performance.now();
-      const results = await Promise.all(subscriptions.map((subscription) => activities.provisionClient({ subscriptionId: subscription.id })));
+      const results = await Promise.all(
+        subscriptions.map((subscription) => activities.provisionClient({ subscriptionId: subscription.id })),
+      );
       log(`${PANEL_RELEASES[version]}: 20 concurrent provisions took ${Math.round(performance.now() - started)} ms`);
       assert.ok(results.every((result) => result.serverId === servers.tcp.id));
       const inbound = await direct.getInbound(inbounds.tcp);

@@ -34,10 +34,13 @@ export async function startByteServer(port: number): Promise<ByteServer> {
 /** A TLS 1.3-only server on 127.0.0.1 with a self-signed certificate for `serverName`. */
 export async function startTls13Target(port: number, serverName: string): Promise<{ close(): Promise<void> }> {
   const certs = makeTestCertificates(serverName);
-  const server = tls.createServer({ key: certs.key, cert: certs.chain, minVersion: 'TLSv1.3', ALPNProtocols: ['h2', 'http/1.1'] }, (socket) => {
-    socket.on('error', () => undefined);
-    socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
-  });
+  const server = tls.createServer(
+    { key: certs.key, cert: certs.chain, minVersion: 'TLSv1.3', ALPNProtocols: ['h2', 'http/1.1'] },
+    (socket) => {
+      socket.on('error', () => undefined);
+      socket.end('HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok');
+    },
+  );
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return { close: () => new Promise((resolve) => server.close(() => resolve())) };
 }

@@ -11,8 +11,12 @@ export type InboundKind = 'tcp' | 'ws' | 'reality';
 const SNIFFING = JSON.stringify({ enabled: false, destOverride: ['http', 'tls'], metadataOnly: false, routeOnly: false });
 
 /** The stream settings of each kind. */
-function streamOf(kind: InboundKind, reality: { target: string; serverName: string; privateKey: string; publicKey: string }): Record<string, unknown> {
-  if (kind === 'ws') return { network: 'ws', security: 'none', wsSettings: { acceptProxyProtocol: false, path: '/conformance-ws', host: '', headers: {} } };
+function streamOf(
+  kind: InboundKind,
+  reality: { target: string; serverName: string; privateKey: string; publicKey: string },
+): Record<string, unknown> {
+  if (kind === 'ws')
+    return { network: 'ws', security: 'none', wsSettings: { acceptProxyProtocol: false, path: '/conformance-ws', host: '', headers: {} } };
   const tcp = { network: 'tcp', tcpSettings: { acceptProxyProtocol: false, header: { type: 'none' } } };
   if (kind === 'tcp') return { ...tcp, security: 'none' };
   return {
@@ -37,7 +41,11 @@ function streamOf(kind: InboundKind, reality: { target: string; serverName: stri
  * Creates one inbound of each kind listening on 127.0.0.1 at the given ports.
  * @returns the inbound id of each kind
  */
-export async function createInbounds(panel: RealPanel, ports: Record<InboundKind, number>, realityTarget: { address: string; serverName: string }): Promise<Record<InboundKind, number>> {
+export async function createInbounds(
+  panel: RealPanel,
+  ports: Record<InboundKind, number>,
+  realityTarget: { address: string; serverName: string },
+): Promise<Record<InboundKind, number>> {
   const keys = await panel.http.request({ method: 'GET', route: '/panel/api/server/getNewX25519Cert' });
   const { privateKey, publicKey } = z.object({ privateKey: z.string(), publicKey: z.string() }).parse(keys.obj);
   const ids = {} as Record<InboundKind, number>;
@@ -56,7 +64,9 @@ export async function createInbounds(panel: RealPanel, ports: Record<InboundKind
         port: ports[kind],
         protocol: 'vless',
         settings: JSON.stringify({ clients: [], decryption: 'none', fallbacks: [] }),
-        streamSettings: JSON.stringify(streamOf(kind, { target: realityTarget.address, serverName: realityTarget.serverName, privateKey, publicKey })),
+        streamSettings: JSON.stringify(
+          streamOf(kind, { target: realityTarget.address, serverName: realityTarget.serverName, privateKey, publicKey }),
+        ),
         sniffing: SNIFFING,
       },
     });

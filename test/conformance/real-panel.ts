@@ -67,14 +67,36 @@ function xrayTemplate(apiPort: number): string {
  */
 export async function startRealPanel(version: 'v2' | 'v3', ports: { web: number; xrayApi: number }): Promise<RealPanel> {
   const dir = await mkdtemp(path.join(tmpdir(), `conformance-${version}-`));
-  const env = { ...process.env, XUI_DB_FOLDER: path.join(dir, 'db'), XUI_BIN_FOLDER: path.join(dir, 'bin'), XUI_LOG_FOLDER: path.join(dir, 'log'), XUI_LOG_LEVEL: process.env['CONFORMANCE_PANEL_LOG_LEVEL'] ?? 'warning' };
+  const env = {
+    ...process.env,
+    XUI_DB_FOLDER: path.join(dir, 'db'),
+    XUI_BIN_FOLDER: path.join(dir, 'bin'),
+    XUI_LOG_FOLDER: path.join(dir, 'log'),
+    XUI_LOG_LEVEL: process.env['CONFORMANCE_PANEL_LOG_LEVEL'] ?? 'warning',
+  };
   for (const folder of ['db', 'bin', 'log']) await mkdir(path.join(dir, folder));
   await symlink(XRAY, path.join(dir, 'bin', 'xray-linux-amd64'));
   const binary = PANEL_BINARIES[version];
   const username = 'admin';
   const password = `conformance-${version}-pw`;
   const webBasePath = `/conf-${version}`;
-  await run(binary, ['setting', '-port', String(ports.web), '-listenIP', '127.0.0.1', '-username', username, '-password', password, '-webBasePath', `${webBasePath}/`], { env, cwd: dir });
+  await run(
+    binary,
+    [
+      'setting',
+      '-port',
+      String(ports.web),
+      '-listenIP',
+      '127.0.0.1',
+      '-username',
+      username,
+      '-password',
+      password,
+      '-webBasePath',
+      `${webBasePath}/`,
+    ],
+    { env, cwd: dir },
+  );
   const certs = makeTestCertificates('panel.conformance.test');
   await writeFile(path.join(dir, 'panel.crt'), certs.chain);
   await writeFile(path.join(dir, 'panel.key'), certs.key);
@@ -97,7 +119,15 @@ export async function startRealPanel(version: 'v2' | 'v3', ports: { web: number;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `https://127.0.0.1:${ports.web}`;
   const tls = { caPem: certs.caCert, fingerprint256: certs.fingerprint256 };
-  const http = createPanelHttp({ baseUrl: url, webBasePath, username, password, timeoutMs: 10_000, csrf: 'auto', fetch: createPanelTlsFetch({ caPem: tls.caPem }) });
+  const http = createPanelHttp({
+    baseUrl: url,
+    webBasePath,
+    username,
+    password,
+    timeoutMs: 10_000,
+    csrf: 'auto',
+    fetch: createPanelTlsFetch({ caPem: tls.caPem }),
+  });
 
   const stop = async () => {
     if (child.exitCode === null) {

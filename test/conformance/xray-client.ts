@@ -19,7 +19,9 @@ export function outboundOf(link: string): Record<string, unknown> {
   const stream: Record<string, unknown> = { network, security };
   if (network === 'ws') stream['wsSettings'] = { path: params['path'] ?? '/', host: params['host'] ?? '' };
   if (network === 'tcp' && params['headerType'] === 'http') {
-    stream['tcpSettings'] = { header: { type: 'http', request: { path: (params['path'] ?? '/').split(','), headers: { Host: (params['host'] ?? '').split(',') } } } };
+    stream['tcpSettings'] = {
+      header: { type: 'http', request: { path: (params['path'] ?? '/').split(','), headers: { Host: (params['host'] ?? '').split(',') } } },
+    };
   }
   if (security === 'reality') {
     stream['realitySettings'] = {
@@ -30,11 +32,14 @@ export function outboundOf(link: string): Record<string, unknown> {
       spiderX: params['spx'] ?? '/',
     };
   }
-  if (security === 'tls') stream['tlsSettings'] = { serverName: params['sni'] ?? host, fingerprint: params['fp'] ?? 'chrome', allowInsecure: true };
+  if (security === 'tls')
+    stream['tlsSettings'] = { serverName: params['sni'] ?? host, fingerprint: params['fp'] ?? 'chrome', allowInsecure: true };
   return {
     tag: 'proxy',
     protocol: 'vless',
-    settings: { vnext: [{ address: host, port, users: [{ id: uuid, encryption: params['encryption'] ?? 'none', flow: params['flow'] ?? '' }] }] },
+    settings: {
+      vnext: [{ address: host, port, users: [{ id: uuid, encryption: params['encryption'] ?? 'none', flow: params['flow'] ?? '' }] }],
+    },
     streamSettings: stream,
   };
 }
@@ -94,10 +99,22 @@ function listening(port: number): Promise<boolean> {
  * GETs `url` through the HTTP proxy on `proxyPort` and uploads `uploadBytes` with it (a POST),
  * returning the status and the bytes received. @throws on a network error or after `timeoutMs`
  */
-export function requestThroughProxy(proxyPort: number, url: string, uploadBytes = 0, timeoutMs = 15_000): Promise<{ status: number; received: number }> {
+export function requestThroughProxy(
+  proxyPort: number,
+  url: string,
+  uploadBytes = 0,
+  timeoutMs = 15_000,
+): Promise<{ status: number; received: number }> {
   return new Promise((resolve, reject) => {
     const request = http.request(
-      { host: '127.0.0.1', port: proxyPort, method: uploadBytes > 0 ? 'POST' : 'GET', path: url, headers: { host: new URL(url).host }, timeout: timeoutMs },
+      {
+        host: '127.0.0.1',
+        port: proxyPort,
+        method: uploadBytes > 0 ? 'POST' : 'GET',
+        path: url,
+        headers: { host: new URL(url).host },
+        timeout: timeoutMs,
+      },
       (response) => {
         let received = 0;
         response.on('data', (chunk: Buffer) => (received += chunk.length));

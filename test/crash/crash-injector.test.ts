@@ -27,7 +27,10 @@ describe('createCrashInjector', () => {
   it('after: the effect happens, the attempt fails retryably, the retry passes', async () => {
     const { effects, injector, activities, attempt } = setup();
     injector.arm({ activity: 'pay', occurrence: 1, mode: 'after' });
-    await assert.rejects(attempt(1).run(activities.pay, 'a'), (error: unknown) => error instanceof ApplicationFailure && error.type === INJECTED_CRASH && !error.nonRetryable);
+    await assert.rejects(
+      attempt(1).run(activities.pay, 'a'),
+      (error: unknown) => error instanceof ApplicationFailure && error.type === INJECTED_CRASH && !error.nonRetryable,
+    );
     assert.deepEqual(effects, ['a']);
     assert.equal(injector.quietFor(), 0, 'a retry is awaited');
     assert.equal(await attempt(2).run(activities.pay, 'a'), 'paid a');
@@ -42,12 +45,18 @@ describe('createCrashInjector', () => {
     injector.arm({ activity: 'pay', occurrence: 2, mode: 'before' });
     assert.equal(await attempt(1).run(activities.read), 'read');
     assert.equal(await attempt(1).run(activities.pay, 'a'), 'paid a');
-    await assert.rejects(attempt(1).run(activities.pay, 'b'), (error: unknown) => error instanceof ApplicationFailure && error.type === INJECTED_CRASH);
+    await assert.rejects(
+      attempt(1).run(activities.pay, 'b'),
+      (error: unknown) => error instanceof ApplicationFailure && error.type === INJECTED_CRASH,
+    );
     assert.deepEqual(effects, ['a']);
     assert.equal(await attempt(2).run(activities.pay, 'b'), 'paid b');
     assert.equal(await attempt(1).run(activities.pay, 'c'), 'paid c');
     assert.deepEqual(effects, ['a', 'b', 'c']);
-    assert.deepEqual(injector.steps().map((step) => `${step.activity}#${step.occurrence}`), ['read#1', 'pay#1', 'pay#2', 'pay#3']);
+    assert.deepEqual(
+      injector.steps().map((step) => `${step.activity}#${step.occurrence}`),
+      ['read#1', 'pay#1', 'pay#2', 'pay#3'],
+    );
     injector.arm(null);
     assert.deepEqual(injector.steps(), []);
     assert.equal(injector.fired(), false);

@@ -103,7 +103,10 @@ export async function runCrashMatrix<C>(t: TestContext, stack: CrashStack, path:
     known = new Set(report.violations.map(violationKey));
     mark();
 
-    const messages = real.telegram.sent(chat).slice(before).filter((call) => call.ok && (call.method === 'sendMessage' || call.method === 'sendPhoto'));
+    const messages = real.telegram
+      .sent(chat)
+      .slice(before)
+      .filter((call) => call.ok && (call.method === 'sendMessage' || call.method === 'sendPhoto'));
     const seen = new Set<string>();
     for (const call of messages) {
       const key = messageKey(call);
@@ -128,7 +131,10 @@ export async function runCrashMatrix<C>(t: TestContext, stack: CrashStack, path:
       const result = await runOnce({ ...step, mode });
       log.push(result);
       await t.test(result.label, () => {
-        if (!result.fired) throw new Error(`crash point not reached (steps this run: ${result.steps.map((s) => `${s.activity}#${s.occurrence}`).join(', ')})`);
+        if (!result.fired)
+          throw new Error(
+            `crash point not reached (steps this run: ${result.steps.map((s) => `${s.activity}#${s.occurrence}`).join(', ')})`,
+          );
         assertNoProblems(result);
       });
     }
@@ -158,10 +164,15 @@ export function printCrashSummary(title: string, log: RunResult[], startedAt: nu
   const slowest = [...log].sort((a, b) => b.ms - a.ms)[0];
   const lines = [
     `[crash] ${title}: ${log.length} runs in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (mean ${Math.round(log.reduce((sum, result) => sum + result.ms, 0) / Math.max(1, log.length))} ms, slowest ${slowest?.label ?? '-'} ${slowest?.ms ?? 0} ms: setup/drive/done/idle/check ${slowest?.phases.join('/') ?? ''})`,
-    ...(process.env['CRASH_TRACE'] === '1' ? log.map((result) => `[crash]   ${result.label}: ${result.ms} ms (${result.phases.join('/')})`) : []),
+    ...(process.env['CRASH_TRACE'] === '1'
+      ? log.map((result) => `[crash]   ${result.label}: ${result.ms} ms (${result.phases.join('/')})`)
+      : []),
     `crash points exercised: ${exercised}`,
     `[crash] ${title}: ${failing.length} run(s) with problems`,
-    ...failing.map((result) => `[crash]   ${result.label}: ${result.problems[0] ?? 'crash point not reached'}${result.problems.length > 1 ? ` (+${result.problems.length - 1} more)` : ''}`),
+    ...failing.map(
+      (result) =>
+        `[crash]   ${result.label}: ${result.problems[0] ?? 'crash point not reached'}${result.problems.length > 1 ? ` (+${result.problems.length - 1} more)` : ''}`,
+    ),
   ];
   console.log(lines.join('\n'));
 }

@@ -35,7 +35,9 @@ async function messageSent(stack: CrashStack, subscriptionId: number, kinds: rea
 
 /** The user's newest subscription id, or null. */
 async function latestSubscriptionId(stack: CrashStack, userId: number): Promise<number | null> {
-  return stack.real.database.pool.maybeOneFirst(sql.type(idRow)`SELECT max(id) AS id FROM subscriptions WHERE user_id = ${userId} HAVING max(id) IS NOT NULL`);
+  return stack.real.database.pool.maybeOneFirst(
+    sql.type(idRow)`SELECT max(id) AS id FROM subscriptions WHERE user_id = ${userId} HAVING max(id) IS NOT NULL`,
+  );
 }
 
 /** The user's newest payment. */
@@ -65,7 +67,13 @@ export function purchasePath(method: PurchaseMethod): CrashPath<{ user: UserRow 
     async setup(stack) {
       const user = await newUser(stack.real.database.pool);
       if (method === 'balance') {
-        await creditBalance(stack.real.database.pool, { userId: user.id, amount: '249.00', reason: 'top_up', idempotencyKey: `crash-topup-${user.id}`, actor: testActor });
+        await creditBalance(stack.real.database.pool, {
+          userId: user.id,
+          amount: '249.00',
+          reason: 'top_up',
+          idempotencyKey: `crash-topup-${user.id}`,
+          actor: testActor,
+        });
       }
       return { user };
     },
@@ -78,12 +86,18 @@ export function purchasePath(method: PurchaseMethod): CrashPath<{ user: UserRow 
       }
       if (method === 'stars') {
         assert.ok(start.kind === 'stars-invoice', `startPurchase: ${JSON.stringify(start)}`);
-        const outcome = await stack.real.telegram.userPays({ id: user.telegram_id, first_name: 'Crash' }, start.payload, { totalAmount: start.stars });
+        const outcome = await stack.real.telegram.userPays({ id: user.telegram_id, first_name: 'Crash' }, start.payload, {
+          totalAmount: start.stars,
+        });
         assert.equal(outcome.status, 'paid');
         return;
       }
       assert.ok(start.kind === 'redirect', `startPurchase: ${JSON.stringify(start)}`);
-      const payment = await pool.one(sql.type(z.object({ external_id: z.string().nullable() }))`SELECT external_id FROM payments WHERE id = ${await latestPaymentId(stack, user.id)}`);
+      const payment = await pool.one(
+        sql.type(
+          z.object({ external_id: z.string().nullable() }),
+        )`SELECT external_id FROM payments WHERE id = ${await latestPaymentId(stack, user.id)}`,
+      );
       assert.ok(payment.external_id);
       if (method === 'card') stack.yookassa?.controls.pay(payment.external_id);
       else stack.cryptopay?.controls.pay(Number(payment.external_id));
@@ -91,7 +105,9 @@ export function purchasePath(method: PurchaseMethod): CrashPath<{ user: UserRow 
     done: (stack, { user }) => keyDelivered(stack, user.id, 'key_delivered'),
     async verify(stack, { user }) {
       const paymentId = await latestPaymentId(stack, user.id);
-      const status = await stack.real.database.pool.oneFirst(sql.type(z.object({ status: z.string() }))`SELECT status FROM payments WHERE id = ${paymentId}`);
+      const status = await stack.real.database.pool.oneFirst(
+        sql.type(z.object({ status: z.string() }))`SELECT status FROM payments WHERE id = ${paymentId}`,
+      );
       return status === 'completed' ? [] : [`payment ${paymentId} is ${status}, not completed`];
     },
   };
@@ -132,7 +148,13 @@ export interface ActiveSubscription {
  */
 async function seedActive(
   stack: CrashStack,
-  options: { endsInMs?: number; balance?: string; autoRenew?: boolean; autoRenewTried?: boolean; settings?: Partial<LifecycleSettings> } = {},
+  options: {
+    endsInMs?: number;
+    balance?: string;
+    autoRenew?: boolean;
+    autoRenewTried?: boolean;
+    settings?: Partial<LifecycleSettings>;
+  } = {},
 ): Promise<ActiveSubscription> {
   const pool = stack.real.database.pool;
   const user = await newUser(pool);
@@ -145,9 +167,21 @@ async function seedActive(
       UPDATE subscriptions SET start_date = now() - interval '1 day', end_date = now() + make_interval(secs => ${options.endsInMs / 1000}) WHERE id = ${subscription.id}`);
   }
   await stack.activities.provisionClient({ subscriptionId: subscription.id });
-  await stack.activities.notifyUser({ userId: user.id, subscriptionId: subscription.id, kind: 'key_delivered', key: `key_delivered:${subscription.id}:seed`, withQr: true });
+  await stack.activities.notifyUser({
+    userId: user.id,
+    subscriptionId: subscription.id,
+    kind: 'key_delivered',
+    key: `key_delivered:${subscription.id}:seed`,
+    withQr: true,
+  });
   if (options.balance !== undefined) {
-    await creditBalance(pool, { userId: user.id, amount: options.balance, reason: 'top_up', idempotencyKey: `crash-topup-${user.id}`, actor: testActor });
+    await creditBalance(pool, {
+      userId: user.id,
+      amount: options.balance,
+      reason: 'top_up',
+      idempotencyKey: `crash-topup-${user.id}`,
+      actor: testActor,
+    });
   }
   if (options.autoRenew === true) await setAutoRenew(pool, { userId: user.id, enabled: true, actor: testActor });
   const row = await getSubscription(pool, subscription.id);
@@ -211,7 +245,8 @@ export function renewalPath(): CrashPath<ActiveSubscription> {
       async verify(stack, seeded) {
         const problems: string[] = [];
         const end = await endDateOf(stack, seeded.subscriptionId);
-        if (end?.getTime() !== seeded.endsAt.getTime() + 30 * DAY_MS) problems.push(`end date ${end?.toISOString()} is not the old end + 30 days`);
+        if (end?.getTime() !== seeded.endsAt.getTime() + 30 * DAY_MS)
+          problems.push(`end date ${end?.toISOString()} is not the old end + 30 days`);
         const balance = await getBalance(stack.real.database.pool, seeded.user.id);
         if (balance !== '51.00') problems.push(`balance ${balance}, expected 51.00 (300.00 - 249.00 once)`);
         return problems;
@@ -231,13 +266,20 @@ export function extendPath(): CrashPath<ActiveSubscription> {
       async drive(stack, seeded) {
         await startActiveWorkflow(stack, seeded);
         request += 1;
-        const result = await stack.operator.extend({ subscriptionId: seeded.subscriptionId, days: 7, requestId: `crash-extend-${seeded.subscriptionId}-${request}`, operatorTelegramId: 1 });
+        const result = await stack.operator.extend({
+          subscriptionId: seeded.subscriptionId,
+          days: 7,
+          requestId: `crash-extend-${seeded.subscriptionId}-${request}`,
+          operatorTelegramId: 1,
+        });
         assert.ok(result.ok, JSON.stringify(result));
       },
       done: (stack, seeded) => messageSent(stack, seeded.subscriptionId, ['renewed']),
       async verify(stack, seeded) {
         const end = await endDateOf(stack, seeded.subscriptionId);
-        return end?.getTime() === seeded.endsAt.getTime() + 7 * DAY_MS ? [] : [`end date ${end?.toISOString()} is not the old end + 7 days`];
+        return end?.getTime() === seeded.endsAt.getTime() + 7 * DAY_MS
+          ? []
+          : [`end date ${end?.toISOString()} is not the old end + 7 days`];
       },
     },
   );
@@ -253,7 +295,12 @@ export function movePath(toServerId: () => number): CrashPath<ActiveSubscription
       keyPhotos: 1,
       async drive(stack, seeded) {
         await startActiveWorkflow(stack, seeded);
-        const result = await stack.operator.move({ subscriptionId: seeded.subscriptionId, toServerId: toServerId(), requestId: `crash-move-${seeded.subscriptionId}`, operatorTelegramId: 1 });
+        const result = await stack.operator.move({
+          subscriptionId: seeded.subscriptionId,
+          toServerId: toServerId(),
+          requestId: `crash-move-${seeded.subscriptionId}`,
+          operatorTelegramId: 1,
+        });
         assert.ok(result.ok, JSON.stringify(result));
       },
       async done(stack, seeded) {
@@ -273,7 +320,12 @@ export function refundPath(): CrashPath<ActiveSubscription> {
       expectation: 'the payment refunded, the subscription cancelled and the refunded message sent',
       async drive(stack, seeded) {
         await startActiveWorkflow(stack, seeded);
-        const result = await stack.operator.refund({ subscriptionId: seeded.subscriptionId, paymentId: seeded.paymentId, requestId: `crash-refund-${seeded.subscriptionId}`, operatorTelegramId: 1 });
+        const result = await stack.operator.refund({
+          subscriptionId: seeded.subscriptionId,
+          paymentId: seeded.paymentId,
+          requestId: `crash-refund-${seeded.subscriptionId}`,
+          operatorTelegramId: 1,
+        });
         assert.ok(result.ok, JSON.stringify(result));
       },
       async done(stack, seeded) {
@@ -285,7 +337,9 @@ export function refundPath(): CrashPath<ActiveSubscription> {
         const problems: string[] = [];
         const balance = await getBalance(pool, seeded.user.id);
         if (balance !== '249.00') problems.push(`balance ${balance}, expected 249.00 (one refund)`);
-        const status = await pool.oneFirst(sql.type(z.object({ status: z.string() }))`SELECT status FROM payments WHERE id = ${seeded.paymentId}`);
+        const status = await pool.oneFirst(
+          sql.type(z.object({ status: z.string() }))`SELECT status FROM payments WHERE id = ${seeded.paymentId}`,
+        );
         if (status !== 'refunded') problems.push(`payment ${seeded.paymentId} is ${status}, not refunded`);
         const refunds = await pool.oneFirst(sql.type(countRow)`
           SELECT count(*)::int AS count FROM balance_ledger WHERE user_id = ${seeded.user.id} AND reason = 'refund'`);
@@ -330,14 +384,28 @@ export function gracePaymentPath(): CrashPath<ActiveSubscription & { renewalPaym
     expectation: 'the subscription active again and the reenabled message sent',
     chatId: ({ user }) => user.telegram_id,
     async setup(stack) {
-      const seeded = await seedActive(stack, { endsInMs: 300, autoRenewTried: true, settings: { graceHours: 1, reminderOffsetsHours: [] } });
+      const seeded = await seedActive(stack, {
+        endsInMs: 300,
+        autoRenewTried: true,
+        settings: { graceHours: 1, reminderOffsetsHours: [] },
+      });
       await startActiveWorkflow(stack, seeded);
-      await eventually(async () => ((await messageSent(stack, seeded.subscriptionId, ['expired'])) ? true : undefined), 20_000, 'the period to end');
-      const renewal = await newPayment(stack.real.database.pool, { userId: seeded.user.id, subscriptionId: seeded.subscriptionId, completed: true });
+      await eventually(
+        async () => ((await messageSent(stack, seeded.subscriptionId, ['expired'])) ? true : undefined),
+        20_000,
+        'the period to end',
+      );
+      const renewal = await newPayment(stack.real.database.pool, {
+        userId: seeded.user.id,
+        subscriptionId: seeded.subscriptionId,
+        completed: true,
+      });
       return { ...seeded, renewalPaymentId: renewal.id };
     },
     async drive(stack, context) {
-      await stack.real.temporal.client.workflow.getHandle(subscriptionWorkflowId(context.subscriptionId)).signal(paymentCompletedSignal, { paymentId: context.renewalPaymentId });
+      await stack.real.temporal.client.workflow
+        .getHandle(subscriptionWorkflowId(context.subscriptionId))
+        .signal(paymentCompletedSignal, { paymentId: context.renewalPaymentId });
     },
     done: (stack, context) => messageSent(stack, context.subscriptionId, ['reenabled']),
     async verify(stack, context) {

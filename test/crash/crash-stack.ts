@@ -76,7 +76,12 @@ const CRYPTO_TOKEN = '54321:AAcrashsuitetoken';
 
 /** Starts the stack and its one instrumented worker. */
 export async function startCrashStack(options: CrashStackOptions = {}): Promise<CrashStack> {
-  installQuietRuntime({ drop: (entry) => JSON.stringify(entry.meta ?? {}, (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value)).includes(INJECTED_CRASH) });
+  installQuietRuntime({
+    drop: (entry) =>
+      JSON.stringify(entry.meta ?? {}, (_key, value: unknown) => (typeof value === 'bigint' ? String(value) : value)).includes(
+        INJECTED_CRASH,
+      ),
+  });
   const real = await startRealStack(options.lifecycle === undefined ? {} : { lifecycle: options.lifecycle });
   const { database, temporal } = real;
   const db = database.pool;
@@ -97,7 +102,11 @@ export async function startCrashStack(options: CrashStackOptions = {}): Promise<
     ({ yookassa, cryptopay } = fakes);
     Object.assign(byName, fakes.byName);
     const [api, yoo, crypto] = [app, fakes.yookassa, fakes.cryptopay];
-    closers.push(() => api.close(), () => yoo.close(), () => crypto.close());
+    closers.push(
+      () => api.close(),
+      () => yoo.close(),
+      () => crypto.close(),
+    );
   }
 
   const deps: ActivityDeps = {
@@ -115,7 +124,13 @@ export async function startCrashStack(options: CrashStackOptions = {}): Promise<
   });
   const running = worker.run();
 
-  const purchases = createPurchaseService({ db, payments: target, providers, starsKopecksPerStar: KOPECKS_PER_STAR, invoiceWaitMs: 30_000 });
+  const purchases = createPurchaseService({
+    db,
+    payments: target,
+    providers,
+    starsKopecksPerStar: KOPECKS_PER_STAR,
+    invoiceWaitMs: 30_000,
+  });
   const trial = createTrialService({ db, client: temporal.client, taskQueue: real.taskQueue, trialDays: 3 });
   let bot: Bot<BotContext> | null = null;
   let polling: Promise<void> | null = null;
@@ -125,7 +140,14 @@ export async function startCrashStack(options: CrashStackOptions = {}): Promise<
       apiRoot: real.telegram.apiRoot,
       logger: pino({ level: 'silent' }),
       texts: defaultTexts,
-      services: createBotServices({ db, adminTelegramIds: [], paymentMethods: [], purchases, stars: createStarsCheckout({ db, payments: target }), trial }),
+      services: createBotServices({
+        db,
+        adminTelegramIds: [],
+        paymentMethods: [],
+        purchases,
+        stars: createStarsCheckout({ db, payments: target }),
+        trial,
+      }),
       throttle: { out: { maxConcurrent: 4, minTime: 0 } },
     });
     let onStart!: () => void;

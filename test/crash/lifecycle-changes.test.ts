@@ -26,5 +26,11 @@ describe('crash injection: trial, renewal, extension, move', () => {
   it('the trial survives a crash at every step', async (t) => runCrashMatrix(t, stack, trialPath(), log));
   it('auto-renewal survives a crash at every step', async (t) => runCrashMatrix(t, stack, renewalPath(), log));
   it("an operator's extension survives a crash at every step", async (t) => runCrashMatrix(t, stack, extendPath(), log));
-  it('a move to another server survives a crash at every step', async (t) => runCrashMatrix(t, stack, movePath(() => secondServerId), log));
+  it('a move to another server survives a crash at every step', async (t) =>
+    runCrashMatrix(
+      t,
+      stack,
+      movePath(() => secondServerId),
+      log,
+    ));
 });

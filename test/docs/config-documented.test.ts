@@ -15,7 +15,18 @@ describe('configuration documentation', () => {
 
   it('covers the variables the issues name', () => {
     const names = new Set(entries.map((entry) => entry.name));
-    for (const name of ['TELEGRAM_BOT_TOKEN', 'TELEGRAM_API_ROOT', 'YOOKASSA_SHOP_ID', 'YOOKASSA_SECRET_KEY', 'YOOKASSA_API_URL', 'CRYPTOPAY_TOKEN', 'CRYPTOPAY_API_URL', 'DATABASE_URL', 'TEMPORAL_ADDRESS', 'API_PORT']) {
+    for (const name of [
+      'TELEGRAM_BOT_TOKEN',
+      'TELEGRAM_API_ROOT',
+      'YOOKASSA_SHOP_ID',
+      'YOOKASSA_SECRET_KEY',
+      'YOOKASSA_API_URL',
+      'CRYPTOPAY_TOKEN',
+      'CRYPTOPAY_API_URL',
+      'DATABASE_URL',
+      'TEMPORAL_ADDRESS',
+      'API_PORT',
+    ]) {
       assert.ok(names.has(name), `${name} is read by no process schema`);
     }
   });

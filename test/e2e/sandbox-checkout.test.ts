@@ -43,12 +43,27 @@ describe('sandbox checkout in a real browser', () => {
     const address = app.server.address();
     const apiUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
     sandbox = await startSandboxCheckout({ secret: SECRET, webhookUrl: `${apiUrl}/webhooks/sandbox` });
-    Object.assign(providers, createPaymentProviders(z.object(paymentFields).parse({ SANDBOX_PAY_URL: sandbox.url, SANDBOX_PAY_SECRET: SECRET })));
-    stack.deps.payments = { providers, temporal: { client: stack.temporal.client, taskQueue: stack.taskQueue }, returnUrl: `${apiUrl}/payments/return` };
+    Object.assign(
+      providers,
+      createPaymentProviders(z.object(paymentFields).parse({ SANDBOX_PAY_URL: sandbox.url, SANDBOX_PAY_SECRET: SECRET })),
+    );
+    stack.deps.payments = {
+      providers,
+      temporal: { client: stack.temporal.client, taskQueue: stack.taskQueue },
+      returnUrl: `${apiUrl}/payments/return`,
+    };
     browser = await chromium.launch({
       executablePath,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   });
   after(async () => {
@@ -63,7 +78,13 @@ describe('sandbox checkout in a real browser', () => {
     const user = await newUser(pool);
     const telegramId = (await getUserById(pool, user.id))?.telegram_id;
     await stack.run(async () => {
-      const purchases = createPurchaseService({ db: pool, payments: { client: stack.temporal.client, taskQueue: stack.taskQueue, timeoutMinutes: 5 }, providers, starsKopecksPerStar: 'disabled', invoiceWaitMs: 30_000 });
+      const purchases = createPurchaseService({
+        db: pool,
+        payments: { client: stack.temporal.client, taskQueue: stack.taskQueue, timeoutMinutes: 5 },
+        providers,
+        starsKopecksPerStar: 'disabled',
+        invoiceWaitMs: 30_000,
+      });
       const start = await purchases.startPurchase({ userId: user.id, planId: 1, method: 'card' });
       assert.equal(start.kind, 'redirect');
       assert.ok(start.kind === 'redirect' && start.url.startsWith(sandbox.url));

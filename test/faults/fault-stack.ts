@@ -21,7 +21,10 @@ import { HARNESS_MARKER, RUN_MARKER } from './run-marker';
 import { createTemporalService, type TemporalService } from './temporal-service';
 
 /** Every port the stack listens on, by owner. */
-export type StackPorts = Record<'postgres' | 'temporal' | 'temporalHttp' | 'temporalMetrics' | 'panel' | 'telegram' | 'sandbox' | 'api', number>;
+export type StackPorts = Record<
+  'postgres' | 'temporal' | 'temporalHttp' | 'temporalMetrics' | 'panel' | 'telegram' | 'sandbox' | 'api',
+  number
+>;
 
 /** The running stack. */
 export interface FaultStack {
@@ -82,10 +85,19 @@ export async function startFaultStack(input: {
   process.env[RUN_MARKER] = input.runId;
   process.env[HARNESS_MARKER] = String(process.pid);
   const allocated = await freePorts(8);
-  const [postgresPort, temporalPort, temporalHttp, temporalMetrics, panelPort, telegramPort, sandboxPort, apiPort] = allocated.map((port) => port ?? 0) as [
-    number, number, number, number, number, number, number, number,
-  ];
-  const ports: StackPorts = { postgres: postgresPort, temporal: temporalPort, temporalHttp, temporalMetrics, panel: panelPort, telegram: telegramPort, sandbox: sandboxPort, api: apiPort };
+  const [postgresPort, temporalPort, temporalHttp, temporalMetrics, panelPort, telegramPort, sandboxPort, apiPort] = allocated.map(
+    (port) => port ?? 0,
+  ) as [number, number, number, number, number, number, number, number];
+  const ports: StackPorts = {
+    postgres: postgresPort,
+    temporal: temporalPort,
+    temporalHttp,
+    temporalMetrics,
+    panel: panelPort,
+    telegram: telegramPort,
+    sandbox: sandboxPort,
+    api: apiPort,
+  };
 
   const postgres = createPostgresService({ dataDir: dirs.pgDir, port: ports.postgres, log });
   await postgres.start();
@@ -115,15 +127,32 @@ export async function startFaultStack(input: {
   const panelCredentialsKey = randomBytes(32).toString('base64');
   const clientIdSalt = randomBytes(24).toString('base64url');
   const baseEnv: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'info', LOG_PRETTY: 'false' };
-  for (const name of ['DATABASE_URL', 'TEMPORAL_ADDRESS', 'TELEGRAM_BOT_TOKEN', 'TELEGRAM_API_ROOT', 'YOOKASSA_SHOP_ID', 'YOOKASSA_SECRET_KEY', 'CRYPTOPAY_TOKEN']) delete baseEnv[name];
+  for (const name of [
+    'DATABASE_URL',
+    'TEMPORAL_ADDRESS',
+    'TELEGRAM_BOT_TOKEN',
+    'TELEGRAM_API_ROOT',
+    'YOOKASSA_SHOP_ID',
+    'YOOKASSA_SECRET_KEY',
+    'CRYPTOPAY_TOKEN',
+  ])
+    delete baseEnv[name];
   const service = (name: string, entry: string, env: NodeJS.ProcessEnv) => {
-    const created = createNodeService({ name, entry, cwd: projectRoot, env: { ...baseEnv, ...env }, logFile: path.join(dirs.logDir, `${name}.log`), log });
+    const created = createNodeService({
+      name,
+      entry,
+      cwd: projectRoot,
+      env: { ...baseEnv, ...env },
+      logFile: path.join(dirs.logDir, `${name}.log`),
+      log,
+    });
     created.start();
     input.onStarted(name, () => created.stop());
     return created;
   };
   const waitUp = async (name: string, port: number) => {
-    if (!(await waitForPort('127.0.0.1', port, 60_000))) throw new Error(`${name} did not listen on ${port} (see ${path.join(dirs.logDir, `${name}.log`)})`);
+    if (!(await waitForPort('127.0.0.1', port, 60_000)))
+      throw new Error(`${name} did not listen on ${port} (see ${path.join(dirs.logDir, `${name}.log`)})`);
   };
 
   const panel = service('panel', 'fakes/xui-panel/main.ts', {
@@ -133,10 +162,19 @@ export async function startFaultStack(input: {
     FAKE_PANEL_STATE_FILE: path.join(dirs.stateDir, 'panel-state.json'),
   });
   await waitUp('panel', ports.panel);
-  const server = await ensureDevPanelServer({ databaseUrl, panelUrl: `http://127.0.0.1:${ports.panel}`, username: 'admin', password: 'admin', secretsKey: panelCredentialsKey });
+  const server = await ensureDevPanelServer({
+    databaseUrl,
+    panelUrl: `http://127.0.0.1:${ports.panel}`,
+    username: 'admin',
+    password: 'admin',
+    secretsKey: panelCredentialsKey,
+  });
   log(`fake 3X-UI panel on 127.0.0.1:${ports.panel}: server '${server.name}' ${server.action}`);
 
-  const telegram = service('telegram', 'fakes/telegram/main.ts', { FAKE_TELEGRAM_PORT: String(ports.telegram), FAKE_TELEGRAM_TOKEN: telegramToken });
+  const telegram = service('telegram', 'fakes/telegram/main.ts', {
+    FAKE_TELEGRAM_PORT: String(ports.telegram),
+    FAKE_TELEGRAM_TOKEN: telegramToken,
+  });
   const sandbox = devSandboxEnv({ env: {}, apiPort: ports.api, port: ports.sandbox });
   const payments = service('payments', 'fakes/sandbox/main.ts', sandbox.sandbox);
   await waitUp('telegram', ports.telegram);

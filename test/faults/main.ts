@@ -160,7 +160,10 @@ async function runFaultPlan(stack: FaultStack, t0: number): Promise<void> {
 async function unsettledPaid(db: DatabasePool, purchases: readonly Purchase[]): Promise<Purchase[]> {
   const paid = purchases.filter((purchase) => purchase.paidAt !== undefined && purchase.userId !== undefined);
   const rows = await db.any(sql.type(z.object({ user_id: z.number() }))`
-    SELECT DISTINCT user_id FROM payments WHERE status = 'completed' AND user_id = ANY(${sql.array(paid.map((purchase) => purchase.userId ?? 0), 'int4')})`);
+    SELECT DISTINCT user_id FROM payments WHERE status = 'completed' AND user_id = ANY(${sql.array(
+      paid.map((purchase) => purchase.userId ?? 0),
+      'int4',
+    )})`);
   const completed = new Set(rows.map((row) => row.user_id));
   return paid.filter((purchase) => !completed.has(purchase.userId ?? 0));
 }
@@ -178,7 +181,8 @@ function seconds(ms: number): string {
 async function main(): Promise<number> {
   const runId = randomUUID();
   const orphans = await stopOrphans();
-  if (orphans.length > 0) log(`stopped ${orphans.length} processes left by an earlier run that died: ${orphans.map((orphan) => orphan.pid).join(', ')}`);
+  if (orphans.length > 0)
+    log(`stopped ${orphans.length} processes left by an earlier run that died: ${orphans.map((orphan) => orphan.pid).join(', ')}`);
   const root = await mkdtemp(path.join(os.tmpdir(), 'vless-faults-'));
   // mkdtemp makes a 0700 folder; the postgres OS user must be able to traverse it.
   await chmod(root, 0o755);
@@ -200,10 +204,26 @@ async function main(): Promise<number> {
   cleanup.push('harness temporal connection', () => connection.close());
   const client = new Client({ connection });
   const panels = createPanelResolver({ db, secretBox: createSecretBox(stack.panelCredentialsKey), timeoutMs: 5_000 });
-  if (!(await waitForWorkerPolling(client.connection.workflowService, { namespace: 'default', taskQueue: stack.taskQueue, timeoutMs: 180_000 }))) throw new Error(`no worker polls ${stack.taskQueue} (see ${dirs.logDir}/worker.log)`);
+  if (
+    !(await waitForWorkerPolling(client.connection.workflowService, {
+      namespace: 'default',
+      taskQueue: stack.taskQueue,
+      timeoutMs: 180_000,
+    }))
+  )
+    throw new Error(`no worker polls ${stack.taskQueue} (see ${dirs.logDir}/worker.log)`);
   log(`stack ready in ${seconds(Date.now() - started)}; purchases start`);
 
-  const driver = createPurchaseDriver({ db, temporal: client, taskQueue: stack.taskQueue, sandboxUrl: stack.sandboxUrl, sandboxSecret: stack.sandboxSecret, log, orderBoundMs: 180_000, onPaid: paymentTaken });
+  const driver = createPurchaseDriver({
+    db,
+    temporal: client,
+    taskQueue: stack.taskQueue,
+    sandboxUrl: stack.sandboxUrl,
+    sandboxSecret: stack.sandboxSecret,
+    log,
+    orderBoundMs: 180_000,
+    onPaid: paymentTaken,
+  });
   const t0 = Date.now();
   const spacing = (config.FAULT_WINDOW_SECONDS * 1000) / config.FAULT_PURCHASES;
   const purchases: Purchase[] = [];
@@ -232,7 +252,9 @@ async function main(): Promise<number> {
   await runFaultPlan(stack, t0).catch((error: unknown) => (faultError = error));
   await Promise.all(buying);
   const lastActionAt = Date.now();
-  log(`purchases and faults done in ${seconds(lastActionAt - t0)}; waiting up to ${config.FAULT_SETTLE_SECONDS} s for everything to settle`);
+  log(
+    `purchases and faults done in ${seconds(lastActionAt - t0)}; waiting up to ${config.FAULT_SETTLE_SECONDS} s for everything to settle`,
+  );
 
   const settleDeadline = lastActionAt + config.FAULT_SETTLE_SECONDS * 1000;
   let report: InvariantReport | undefined;
@@ -258,38 +280,87 @@ async function main(): Promise<number> {
       lastSettleReport = Date.now();
       const kinds = new Map<string, number>();
       for (const violation of report?.violations ?? []) kinds.set(violation.kind, (kinds.get(violation.kind) ?? 0) + 1);
-      log(`not settled yet: ${keysMissing} keys missing, ${lost.length} paid orders not completed, violations ${[...kinds].map(([kind, n]) => `${kind}×${n}`).join(', ') || 'none'}`);
+      log(
+        `not settled yet: ${keysMissing} keys missing, ${lost.length} paid orders not completed, violations ${[...kinds].map(([kind, n]) => `${kind}×${n}`).join(', ') || 'none'}`,
+      );
     }
     await sleep(5_000);
   }
   watching = false;
   await watcher;
-  log(settledAt === undefined ? `NOT settled within ${config.FAULT_SETTLE_SECONDS} s` : `settled ${seconds(settledAt - lastActionAt)} after the last purchase and fault`);
+  log(
+    settledAt === undefined
+      ? `NOT settled within ${config.FAULT_SETTLE_SECONDS} s`
+      : `settled ${seconds(settledAt - lastActionAt)} after the last purchase and fault`,
+  );
 
   const checks: Check[] = [];
   const check = (name: string, ok: boolean, detail: string[] = []) => checks.push({ name, ok, detail });
   const paid = purchases.filter((purchase) => purchase.paidAt !== undefined);
   const gaveUp = purchases.filter((purchase) => purchase.gaveUp !== undefined);
   const plannedKills = plan.filter((fault) => fault.kind === 'worker-kill').length;
-  check('every fault of the plan was carried out', faultError === undefined && counts.workerKills === plannedKills && counts.postgresKills === 1 && counts.temporalKills === 1 && counts.panelStops === (config.FAULT_PANEL_DOWN_SECONDS > 0 ? 1 : 0), faultError === undefined ? [] : [String(faultError)]);
-  check(`every customer could order and pay (${paid.length}/${config.FAULT_PURCHASES})`, gaveUp.length === 0, gaveUp.map((purchase) => `customer ${purchase.index}: ${purchase.gaveUp ?? ''}`));
-  check('every payment the checkout took is completed (none lost)', lost.length === 0, lost.map((purchase) => `customer ${purchase.index} (user ${purchase.userId ?? '?'}, invoice ${purchase.invoiceId ?? '?'}) paid, payment not completed`));
-  const byKind = (kinds: string[]) => (report?.violations ?? []).filter((violation) => kinds.some((kind) => violation.kind.startsWith(kind))).map((violation) => `${violation.kind}: ${violation.summary}`);
+  check(
+    'every fault of the plan was carried out',
+    faultError === undefined &&
+      counts.workerKills === plannedKills &&
+      counts.postgresKills === 1 &&
+      counts.temporalKills === 1 &&
+      counts.panelStops === (config.FAULT_PANEL_DOWN_SECONDS > 0 ? 1 : 0),
+    faultError === undefined ? [] : [String(faultError)],
+  );
+  check(
+    `every customer could order and pay (${paid.length}/${config.FAULT_PURCHASES})`,
+    gaveUp.length === 0,
+    gaveUp.map((purchase) => `customer ${purchase.index}: ${purchase.gaveUp ?? ''}`),
+  );
+  check(
+    'every payment the checkout took is completed (none lost)',
+    lost.length === 0,
+    lost.map(
+      (purchase) =>
+        `customer ${purchase.index} (user ${purchase.userId ?? '?'}, invoice ${purchase.invoiceId ?? '?'}) paid, payment not completed`,
+    ),
+  );
+  const byKind = (kinds: string[]) =>
+    (report?.violations ?? [])
+      .filter((violation) => kinds.some((kind) => violation.kind.startsWith(kind)))
+      .map((violation) => `${violation.kind}: ${violation.summary}`);
   const checkerRan = report !== undefined;
-  check('every completed payment applied exactly once', checkerRan && byKind(['payment_']).length === 0, checkerRan ? byKind(['payment_']) : ['the checker could not run']);
-  check('every active subscription has exactly one live client and holds one slot', checkerRan && byKind(['client_', 'slot_', 'panel_', 'subscription_']).length === 0, byKind(['client_', 'slot_', 'panel_', 'subscription_']));
+  check(
+    'every completed payment applied exactly once',
+    checkerRan && byKind(['payment_']).length === 0,
+    checkerRan ? byKind(['payment_']) : ['the checker could not run'],
+  );
+  check(
+    'every active subscription has exactly one live client and holds one slot',
+    checkerRan && byKind(['client_', 'slot_', 'panel_', 'subscription_']).length === 0,
+    byKind(['client_', 'slot_', 'panel_', 'subscription_']),
+  );
   const perUser = await activeSubscriptionsPerUser(db).catch(() => new Map<number, number>());
   const wrongCount = paid.filter((purchase) => perUser.get(purchase.userId ?? 0) !== 1);
-  check('every paying customer has exactly one active subscription', wrongCount.length === 0, wrongCount.map((purchase) => `customer ${purchase.index} (user ${purchase.userId ?? '?'}) has ${perUser.get(purchase.userId ?? 0) ?? 0}`));
+  check(
+    'every paying customer has exactly one active subscription',
+    wrongCount.length === 0,
+    wrongCount.map(
+      (purchase) => `customer ${purchase.index} (user ${purchase.userId ?? '?'}) has ${perUser.get(purchase.userId ?? 0) ?? 0}`,
+    ),
+  );
   const noKey = paid.filter((purchase) => purchase.keySeenAt === undefined);
   check('every paying user received the key message in Telegram', noKey.length === 0 && byKind(['key_']).length === 0, [
-    ...noKey.map((purchase) => `customer ${purchase.index} (user ${purchase.userId ?? '?'}, telegram ${purchase.telegramId}) has no key message`),
+    ...noKey.map(
+      (purchase) => `customer ${purchase.index} (user ${purchase.userId ?? '?'}, telegram ${purchase.telegramId}) has no key message`,
+    ),
     ...byKind(['key_']),
   ]);
   check('ledger = balance for every user', checkerRan && byKind(['balance_']).length === 0, byKind(['balance_']));
   const known = ['payment_', 'client_', 'slot_', 'panel_', 'subscription_', 'key_', 'balance_'];
-  const other = (report?.violations ?? []).filter((violation) => !known.some((kind) => violation.kind.startsWith(kind))).map((violation) => `${violation.kind}: ${violation.summary}`);
-  check('no other invariant violated', other.length === 0 && (report?.omitted ?? 0) === 0, [...other, ...((report?.omitted ?? 0) > 0 ? [`${report?.omitted ?? 0} violations left out of the report`] : [])]);
+  const other = (report?.violations ?? [])
+    .filter((violation) => !known.some((kind) => violation.kind.startsWith(kind)))
+    .map((violation) => `${violation.kind}: ${violation.summary}`);
+  check('no other invariant violated', other.length === 0 && (report?.omitted ?? 0) === 0, [
+    ...other,
+    ...((report?.omitted ?? 0) > 0 ? [`${report?.omitted ?? 0} violations left out of the report`] : []),
+  ]);
 
   // Stop everything, then look for anything of this run still alive or listening.
   await cleanup.run();
@@ -301,7 +372,11 @@ async function main(): Promise<number> {
       // gone meanwhile
     }
   }
-  check('no process left behind', leftovers.length === 0, leftovers.map((leftover) => `pid ${leftover.pid}: ${leftover.command}`));
+  check(
+    'no process left behind',
+    leftovers.length === 0,
+    leftovers.map((leftover) => `pid ${leftover.pid}: ${leftover.command}`),
+  );
   const openPorts: string[] = [];
   for (const [name, port] of Object.entries(stack.ports)) if (await waitForPort('127.0.0.1', port, 200)) openPorts.push(`${name} ${port}`);
   check('no port left open', openPorts.length === 0, openPorts);
@@ -312,17 +387,33 @@ async function main(): Promise<number> {
     .sort((a, b) => a.ms - b.ms);
   const slowest = latencies.at(-1);
   const median = latencies[Math.floor(latencies.length / 2)];
-  const unplanned = stack.services.filter((service) => service.unplannedExits > 0).map((service) => `${service.name} ${service.unplannedExits}`);
+  const unplanned = stack.services
+    .filter((service) => service.unplannedExits > 0)
+    .map((service) => `${service.name} ${service.unplannedExits}`);
   const repeatedKeys = paid.filter((purchase) => purchase.keyMessages > 1).length;
   console.log('');
   console.log('fault test results');
-  console.log(`  purchases:            ${config.FAULT_PURCHASES} customers, ${paid.length} paid, ${gaveUp.length} gave up, ${purchases.reduce((sum, purchase) => sum + purchase.attempts, 0)} order attempts`);
-  console.log(`  keys delivered:       ${latencies.length}/${paid.length} paying users (${repeatedKeys} got the key message more than once)`);
-  console.log(`  kills done:           worker SIGKILL ${counts.workerKills}, Postgres SIGKILL ${counts.postgresKills}, Temporal SIGKILL ${counts.temporalKills}, panel stopped ${counts.panelStops} (${config.FAULT_PANEL_DOWN_SECONDS} s)`);
-  console.log(`  restarts:             ${counts.restarts} planned; unplanned (crashed on their own, restarted): ${unplanned.length === 0 ? 'none' : unplanned.join(', ')}`);
-  console.log(`  slowest key:          ${slowest === undefined ? 'n/a' : `${seconds(slowest.ms)} (customer ${slowest.purchase.index}, payment -> key message)`}; median ${median === undefined ? 'n/a' : seconds(median.ms)}`);
-  console.log(`  checked:              ${report === undefined ? 'nothing (checker failed)' : `${report.checked.payments} payments, ${report.checked.activeSubscriptions} active subscriptions, ${report.checked.users} users, ${report.checked.panels} panels`}`);
-  console.log(`  settled:              ${settledAt === undefined ? `no (bound ${config.FAULT_SETTLE_SECONDS} s)` : `${seconds(settledAt - lastActionAt)} after the last purchase and fault`}; whole run ${seconds(Date.now() - started)}`);
+  console.log(
+    `  purchases:            ${config.FAULT_PURCHASES} customers, ${paid.length} paid, ${gaveUp.length} gave up, ${purchases.reduce((sum, purchase) => sum + purchase.attempts, 0)} order attempts`,
+  );
+  console.log(
+    `  keys delivered:       ${latencies.length}/${paid.length} paying users (${repeatedKeys} got the key message more than once)`,
+  );
+  console.log(
+    `  kills done:           worker SIGKILL ${counts.workerKills}, Postgres SIGKILL ${counts.postgresKills}, Temporal SIGKILL ${counts.temporalKills}, panel stopped ${counts.panelStops} (${config.FAULT_PANEL_DOWN_SECONDS} s)`,
+  );
+  console.log(
+    `  restarts:             ${counts.restarts} planned; unplanned (crashed on their own, restarted): ${unplanned.length === 0 ? 'none' : unplanned.join(', ')}`,
+  );
+  console.log(
+    `  slowest key:          ${slowest === undefined ? 'n/a' : `${seconds(slowest.ms)} (customer ${slowest.purchase.index}, payment -> key message)`}; median ${median === undefined ? 'n/a' : seconds(median.ms)}`,
+  );
+  console.log(
+    `  checked:              ${report === undefined ? 'nothing (checker failed)' : `${report.checked.payments} payments, ${report.checked.activeSubscriptions} active subscriptions, ${report.checked.users} users, ${report.checked.panels} panels`}`,
+  );
+  console.log(
+    `  settled:              ${settledAt === undefined ? `no (bound ${config.FAULT_SETTLE_SECONDS} s)` : `${seconds(settledAt - lastActionAt)} after the last purchase and fault`}; whole run ${seconds(Date.now() - started)}`,
+  );
   console.log('');
   for (const entry of checks) {
     console.log(`${entry.ok ? 'ok    ' : 'FAILED'} ${entry.name}`);

@@ -55,7 +55,9 @@ const TELEGRAM_ID_BASE = 700_000_000;
 
 /** Builds the driver. */
 export function createPurchaseDriver(deps: PurchaseDriverDeps) {
-  const providers = createPaymentProviders(z.object(paymentFields).parse({ SANDBOX_PAY_URL: deps.sandboxUrl, SANDBOX_PAY_SECRET: deps.sandboxSecret }));
+  const providers = createPaymentProviders(
+    z.object(paymentFields).parse({ SANDBOX_PAY_URL: deps.sandboxUrl, SANDBOX_PAY_SECRET: deps.sandboxSecret }),
+  );
   const purchases = createPurchaseService({
     db: deps.db,
     payments: { client: deps.temporal, taskQueue: deps.taskQueue, timeoutMinutes: 60 },
@@ -92,7 +94,11 @@ export function createPurchaseDriver(deps: PurchaseDriverDeps) {
     const deadline = Date.now() + deps.orderBoundMs;
     try {
       const userId = await retrying(purchase, 'user', deadline, async () => {
-        const { user } = await getOrCreateUser(deps.db, { telegramId: purchase.telegramId, firstName: `Fault ${index}`, languageCode: 'en' });
+        const { user } = await getOrCreateUser(deps.db, {
+          telegramId: purchase.telegramId,
+          firstName: `Fault ${index}`,
+          languageCode: 'en',
+        });
         return user.id;
       });
       purchase.userId = userId;
@@ -107,7 +113,9 @@ export function createPurchaseDriver(deps: PurchaseDriverDeps) {
       // The person presses Pay; the sandbox is never faulted, so a failure here is the test's.
       const paid = await fetch(`${deps.sandboxUrl}/checkout/${encodeURIComponent(invoiceId)}/pay`, { method: 'POST', redirect: 'manual' });
       if (paid.status !== 303) throw new Error(`checkout answered ${paid.status}`);
-      const invoice = await fetch(`${deps.sandboxUrl}/api/invoices/${encodeURIComponent(invoiceId)}`, { headers: { authorization: `Bearer ${deps.sandboxSecret}` } });
+      const invoice = await fetch(`${deps.sandboxUrl}/api/invoices/${encodeURIComponent(invoiceId)}`, {
+        headers: { authorization: `Bearer ${deps.sandboxSecret}` },
+      });
       const state = (await invoice.json()) as { status?: string };
       if (state.status !== 'succeeded') throw new Error(`the checkout did not take the payment (invoice ${state.status})`);
       purchase.paidAt = Date.now();

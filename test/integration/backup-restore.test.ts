@@ -60,14 +60,20 @@ describe('database backup and restore', () => {
     const before = await pool.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM users`);
 
     const result = await stack.run(() =>
-      stack.temporal.client.workflow.execute(databaseBackupWorkflow, { workflowId: `backup-test-${Date.now()}`, taskQueue: stack.taskQueue }),
+      stack.temporal.client.workflow.execute(databaseBackupWorkflow, {
+        workflowId: `backup-test-${Date.now()}`,
+        taskQueue: stack.taskQueue,
+      }),
     );
     assert.match(result.file, /^backup-\d{8}T\d{6}Z\.dump$/);
     assert.ok(result.bytes > 1000, `a real dump (${result.bytes} bytes)`);
     assert.ok(result.durationMs > 0);
     assert.deepEqual(await readdir(dir), [result.file], 'only the finished dump, no .partial left');
     const report = await stack.telegram.waitFor((call) => call.method === 'sendMessage' && call.chatId === OPERATOR_CHAT);
-    assert.match(String(report.params['text']), new RegExp(`backup_completed[\\s\\S]*${result.file.replace(/\./g, '\\.')}: \\d+\\.\\d\\d MB in \\d+\\.\\d s; 1 backup\\(s\\) kept`));
+    assert.match(
+      String(report.params['text']),
+      new RegExp(`backup_completed[\\s\\S]*${result.file.replace(/\./g, '\\.')}: \\d+\\.\\d\\d MB in \\d+\\.\\d s; 1 backup\\(s\\) kept`),
+    );
 
     // Damage: a user deleted (with what cascades), a name changed, a subscription cancelled.
     await pool.query(sql.unsafe`DELETE FROM audit_logs WHERE user_id = ${doomed.id}`);
@@ -78,7 +84,11 @@ describe('database backup and restore', () => {
     const refused = await runRestore([path.join(dir, result.file)], stack.database.url);
     assert.equal(refused.code, 1, refused.output);
     assert.match(refused.output, /refusing without --yes/);
-    assert.equal(await pool.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM users`), before - 1, 'a refused restore changes nothing');
+    assert.equal(
+      await pool.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM users`),
+      before - 1,
+      'a refused restore changes nothing',
+    );
 
     const restored = await runRestore([path.join(dir, result.file), '--yes'], stack.database.url);
     assert.equal(restored.code, 0, restored.output);
@@ -86,12 +96,18 @@ describe('database backup and restore', () => {
     assert.match(restored.output, new RegExp(`public\\.users: ${before} rows`));
 
     assert.equal(await pool.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM users`), before);
-    const names = await pool.any(sql.type(z.object({ id: z.number(), first_name: z.string().nullable() }))`SELECT id, first_name FROM users WHERE id IN (${kept.id}, ${doomed.id}) ORDER BY id`);
+    const names = await pool.any(
+      sql.type(
+        z.object({ id: z.number(), first_name: z.string().nullable() }),
+      )`SELECT id, first_name FROM users WHERE id IN (${kept.id}, ${doomed.id}) ORDER BY id`,
+    );
     assert.deepEqual(names, [
       { id: kept.id, first_name: 'Test' },
       { id: doomed.id, first_name: 'Test' },
     ]);
-    const status = await pool.oneFirst(sql.type(z.object({ status: z.string() }))`SELECT status FROM subscriptions WHERE id = ${subscription.id}`);
+    const status = await pool.oneFirst(
+      sql.type(z.object({ status: z.string() }))`SELECT status FROM subscriptions WHERE id = ${subscription.id}`,
+    );
     assert.equal(status, 'active');
     // The database still enforces its rules after the restore (triggers came back): the ledger is append-only.
     await assert.rejects(pool.query(sql.unsafe`TRUNCATE balance_ledger`), (error: Error) => /append-only/.test(String(error.cause)));
@@ -101,7 +117,10 @@ describe('database backup and restore', () => {
     const own = await mkdtemp(path.join(os.tmpdir(), 'backups-keep-'));
     try {
       await writeFile(path.join(own, 'notes.txt'), 'not a backup');
-      const activities = createBackupActivities({ logger: createLogger({ level: 'silent' }), backups: { dir: own, keep: 2, databaseUrl: stack.database.url } });
+      const activities = createBackupActivities({
+        logger: createLogger({ level: 'silent' }),
+        backups: { dir: own, keep: 2, databaseUrl: stack.database.url },
+      });
       const names = ['backup-20260101T000000Z.dump', 'backup-20260102T000000Z.dump', 'backup-20260103T000000Z.dump'];
       for (const name of names) await activities.backupDatabase({ name });
       assert.deepEqual((await readdir(own)).sort(), ['backup-20260102T000000Z.dump', 'backup-20260103T000000Z.dump', 'notes.txt']);

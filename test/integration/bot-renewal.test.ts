@@ -27,10 +27,24 @@ let plan: { id: number; duration_days: number };
 
 before(async () => {
   stack = await startRealStack();
-  plan = await stack.database.pool.one(sql.type(z.object({ id: z.number(), duration_days: z.number() }))`SELECT id, duration_days FROM subscription_plans WHERE is_active ORDER BY price_rub LIMIT 1`);
+  plan = await stack.database.pool.one(
+    sql.type(
+      z.object({ id: z.number(), duration_days: z.number() }),
+    )`SELECT id, duration_days FROM subscription_plans WHERE is_active ORDER BY price_rub LIMIT 1`,
+  );
   const none = { byName: {}, forMethod: () => undefined };
-  stack.deps.payments = { providers: none, temporal: { client: stack.temporal.client, taskQueue: stack.taskQueue }, returnUrl: 'https://vpn.example.com/payments/return' };
-  purchases = createPurchaseService({ db: stack.database.pool, payments: { client: stack.temporal.client, taskQueue: stack.taskQueue, timeoutMinutes: 60 }, providers: none, starsKopecksPerStar: 'disabled', invoiceWaitMs: 30_000 });
+  stack.deps.payments = {
+    providers: none,
+    temporal: { client: stack.temporal.client, taskQueue: stack.taskQueue },
+    returnUrl: 'https://vpn.example.com/payments/return',
+  };
+  purchases = createPurchaseService({
+    db: stack.database.pool,
+    payments: { client: stack.temporal.client, taskQueue: stack.taskQueue, timeoutMinutes: 60 },
+    providers: none,
+    starsKopecksPerStar: 'disabled',
+    invoiceWaitMs: 30_000,
+  });
 });
 after(async () => stack?.close());
 
@@ -39,7 +53,13 @@ describe('Renew in the bot on the real stack', () => {
     const db = stack.database.pool;
     const user = await newUser(db);
     await setUserLanguage(db, { userId: user.id, languageCode: 'en', actor: testActor });
-    await creditBalance(db, { userId: user.id, amount: '2000.00', reason: 'top_up', idempotencyKey: `bot-renewal-${user.id}`, actor: testActor });
+    await creditBalance(db, {
+      userId: user.id,
+      amount: '2000.00',
+      reason: 'top_up',
+      idempotencyKey: `bot-renewal-${user.id}`,
+      actor: testActor,
+    });
     const services = createBotServices({ db, adminTelegramIds: [], paymentMethods: [], purchases, publicBaseUrl: 'https://vpn.example' });
     const tg = { id: user.telegram_id, first_name: 'Ann', language_code: 'en' };
     await stack.run(async () => {
@@ -48,27 +68,53 @@ describe('Renew in the bot on the real stack', () => {
         await message(stack.telegram, tg.id, (text) => text === en.menu.mainMenu);
         stack.telegram.userPresses(tg, `pay:${plan.id}:balance`);
         await message(stack.telegram, tg.id, (text) => text === en.purchaseDone, 30_000);
-        const first = await eventually(async () => {
-          const row = await db.maybeOneFirst(sql.type(z.object({ id: z.number() }))`SELECT id FROM subscriptions WHERE user_id = ${user.id} AND status = 'active' AND vpn_key IS NOT NULL`);
-          return row === null ? undefined : ((await getSubscription(db, row)) as SubscriptionRow);
-        }, 30_000, 'the first period with its key');
+        const first = await eventually(
+          async () => {
+            const row = await db.maybeOneFirst(
+              sql.type(
+                z.object({ id: z.number() }),
+              )`SELECT id FROM subscriptions WHERE user_id = ${user.id} AND status = 'active' AND vpn_key IS NOT NULL`,
+            );
+            return row === null ? undefined : ((await getSubscription(db, row)) as SubscriptionRow);
+          },
+          30_000,
+          'the first period with its key',
+        );
         const firstEnd = first.end_date?.getTime() ?? 0;
 
         stack.telegram.userPresses(tg, `sub:${first.id}`);
-        const screen = await stack.telegram.waitFor((call) => call.method === 'editMessageText' && call.ok && call.chatId === tg.id && buttons(call).some((button) => button.callback_data === `renew:${first.id}`));
+        const screen = await stack.telegram.waitFor(
+          (call) =>
+            call.method === 'editMessageText' &&
+            call.ok &&
+            call.chatId === tg.id &&
+            buttons(call).some((button) => button.callback_data === `renew:${first.id}`),
+        );
         assert.ok(screen.ok);
         stack.telegram.userPresses(tg, `renew:${first.id}`);
-        const methods = await stack.telegram.waitFor((call) => call.method === 'editMessageText' && call.ok && call.chatId === tg.id && buttons(call).some((button) => button.callback_data === `rpay:${first.id}:balance`));
+        const methods = await stack.telegram.waitFor(
+          (call) =>
+            call.method === 'editMessageText' &&
+            call.ok &&
+            call.chatId === tg.id &&
+            buttons(call).some((button) => button.callback_data === `rpay:${first.id}:balance`),
+        );
         assert.ok(methods.ok);
         stack.telegram.userPresses(tg, `rpay:${first.id}:balance`);
         await message(stack.telegram, tg.id, (text) => text === en.menu.renewDone, 30_000);
-        const renewed = await eventually(async () => {
-          const row = await getSubscription(db, first.id);
-          return (row?.end_date?.getTime() ?? 0) > firstEnd ? row : undefined;
-        }, 30_000, 'the renewed period');
+        const renewed = await eventually(
+          async () => {
+            const row = await getSubscription(db, first.id);
+            return (row?.end_date?.getTime() ?? 0) > firstEnd ? row : undefined;
+          },
+          30_000,
+          'the renewed period',
+        );
         assert.equal(renewed?.end_date?.getTime(), firstEnd + plan.duration_days * DAY_MS, 'stacked on the old end');
         assert.equal(renewed?.vpn_key, first.vpn_key, 'the same key');
-        const count = await db.oneFirst(sql.type(z.object({ count: z.number() }))`SELECT count(*)::int AS count FROM subscriptions WHERE user_id = ${user.id}`);
+        const count = await db.oneFirst(
+          sql.type(z.object({ count: z.number() }))`SELECT count(*)::int AS count FROM subscriptions WHERE user_id = ${user.id}`,
+        );
         assert.equal(count, 1, 'no second subscription');
       });
     });

@@ -51,7 +51,8 @@ describe('broadcast through a worker crash', () => {
     stack.database.pool.any(sql.type(z.object({ chat_id: z.number(), status: z.string() }))`
       SELECT chat_id, status FROM broadcast_deliveries WHERE broadcast_id = ${broadcastId}
     `);
-  const okSends = (text: string) => stack.telegram.sent().filter((call) => call.method === 'sendMessage' && call.ok && call.params['text'] === text);
+  const okSends = (text: string) =>
+    stack.telegram.sent().filter((call) => call.method === 'sendMessage' && call.ok && call.params['text'] === text);
 
   it('kills the worker mid-run: nobody is messaged twice, everyone else is reached, the operator gets the report', async (t) => {
     const pool = stack.database.pool;
@@ -68,12 +69,23 @@ describe('broadcast through a worker crash', () => {
     killed.catch(() => undefined);
     stack.telegram.injectRateLimit('sendMessage', 1, 1);
 
-    const started = await service.startBroadcast({ audience: 'all', text: `  ${TEXT}\n`, operatorTelegramId: OPERATOR, requestKey: 'tg-1001' });
+    const started = await service.startBroadcast({
+      audience: 'all',
+      text: `  ${TEXT}\n`,
+      operatorTelegramId: OPERATOR,
+      requestKey: 'tg-1001',
+    });
     assert.equal(started.kind, 'started');
     if (started.kind !== 'started') return;
-    const recipients = await pool.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM users WHERE blocked_at IS NULL`);
+    const recipients = await pool.oneFirst(
+      sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM users WHERE blocked_at IS NULL`,
+    );
     assert.equal(started.recipients, recipients, 'the snapshot is the audience at confirm time');
-    assert.deepEqual(await service.startBroadcast({ audience: 'all', text: TEXT, operatorTelegramId: OPERATOR, requestKey: 'tg-1001' }), started, 'a redelivered confirm joins the same broadcast');
+    assert.deepEqual(
+      await service.startBroadcast({ audience: 'all', text: TEXT, operatorTelegramId: OPERATOR, requestKey: 'tg-1001' }),
+      started,
+      'a redelivered confirm joins the same broadcast',
+    );
 
     await doomed.exited;
     const sentAtCrash = okSends(TEXT).length;
@@ -92,7 +104,8 @@ describe('broadcast through a worker crash', () => {
     const statusOf = new Map(rows.map((row) => [row.chat_id, row.status]));
     for (const row of rows) {
       if (row.status === 'sent') assert.equal(sentTo.get(row.chat_id), 1, `delivery to ${row.chat_id} recorded sent`);
-      if (!sentTo.has(row.chat_id)) assert.ok(['blocked', 'unknown'].includes(row.status), `chat ${row.chat_id} never messaged yet ${row.status}`);
+      if (!sentTo.has(row.chat_id))
+        assert.ok(['blocked', 'unknown'].includes(row.status), `chat ${row.chat_id} never messaged yet ${row.status}`);
     }
     for (const chat of blocked) assert.equal(statusOf.get(chat), 'blocked');
     const unknown = rows.filter((row) => row.status === 'unknown').length;
@@ -105,13 +118,21 @@ describe('broadcast through a worker crash', () => {
     assert.equal(result.sent, rows.filter((row) => row.status === 'sent').length);
     assert.equal(result.sent + result.blocked + result.unknown, recipients);
     assert.equal(result.status, 'completed');
-    const marked = await pool.anyFirst(sql.type(z.object({ telegram_id: z.number() }))`SELECT telegram_id FROM users WHERE blocked_at IS NOT NULL ORDER BY telegram_id`);
-    assert.deepEqual(marked, [...blocked].sort((a, b) => a - b));
+    const marked = await pool.anyFirst(
+      sql.type(z.object({ telegram_id: z.number() }))`SELECT telegram_id FROM users WHERE blocked_at IS NOT NULL ORDER BY telegram_id`,
+    );
+    assert.deepEqual(
+      marked,
+      [...blocked].sort((a, b) => a - b),
+    );
 
     // The 429 was waited out and its message went afterwards (to the first recipient).
     const limited = stack.telegram.sent().find((call) => call.method === 'sendMessage' && call.errorCode === 429);
     assert.ok(limited !== undefined, 'Telegram answered 429 once');
-    assert.ok(sentTo.get(limited.chatId ?? 0) === 1 || statusOf.get(limited.chatId ?? 0) === 'unknown', 'the rate-limited message was sent later');
+    assert.ok(
+      sentTo.get(limited.chatId ?? 0) === 1 || statusOf.get(limited.chatId ?? 0) === 'unknown',
+      'the rate-limited message was sent later',
+    );
 
     // Within 25 per second in every one-second window (Telegram allows about 30).
     let busiest = 0;
@@ -135,7 +156,14 @@ describe('broadcast through a worker crash', () => {
   it('skips users marked blocked, refuses a second broadcast while one runs, and a cancel stops it with a report', async () => {
     const text = 'Second broadcast';
     const preview = await service.previewBroadcast({ audience: 'never_paid', text });
-    assert.equal(preview.recipients, USERS - 3 + (await pool().oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM users WHERE telegram_id <> ALL(${sql.array(chats, 'int8')})`)));
+    assert.equal(
+      preview.recipients,
+      USERS -
+        3 +
+        (await pool().oneFirst(
+          sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM users WHERE telegram_id <> ALL(${sql.array(chats, 'int8')})`,
+        )),
+    );
     assert.equal(preview.refusal, undefined);
     assert.equal((await service.previewBroadcast({ audience: 'everyone', text })).refusal, 'unknown_audience');
     assert.equal((await service.previewBroadcast({ audience: 'active', text })).refusal, 'no_recipients');
@@ -146,7 +174,10 @@ describe('broadcast through a worker crash', () => {
       assert.equal(started.kind, 'started');
       if (started.kind !== 'started') return;
       assert.equal(started.recipients, preview.recipients);
-      assert.deepEqual(await service.startBroadcast({ audience: 'all', text: 'third', operatorTelegramId: OPERATOR, requestKey: 'tg-2002' }), { kind: 'refused', reason: 'busy' });
+      assert.deepEqual(
+        await service.startBroadcast({ audience: 'all', text: 'third', operatorTelegramId: OPERATOR, requestKey: 'tg-2002' }),
+        { kind: 'refused', reason: 'busy' },
+      );
       await eventually(async () => (okSends(text).length >= 10 ? true : undefined), 20_000, '10 messages out');
       assert.equal(await service.cancelBroadcast({ broadcastId: started.broadcastId, operatorTelegramId: OPERATOR }), true);
       const result = await stack.temporal.client.workflow.getHandle(broadcastWorkflowId(started.broadcastId)).result();
@@ -154,10 +185,19 @@ describe('broadcast through a worker crash', () => {
       assert.ok(result.pending > 0, 'the rest was never sent');
       assert.equal(result.sent, okSends(text).length, 'nothing went out after the cancel took effect');
       assert.equal(result.sent + result.pending + result.unknown, started.recipients);
-      for (const chat of blocked) assert.equal(stack.telegram.sent(chat).filter((call) => call.params['text'] === text).length, 0, 'blocked users are skipped');
-      const report = await stack.telegram.waitFor((call) => call.method === 'sendMessage' && call.chatId === OPERATOR && String(call.params['text']).includes(`#${started.broadcastId}`), 10_000);
+      for (const chat of blocked)
+        assert.equal(stack.telegram.sent(chat).filter((call) => call.params['text'] === text).length, 0, 'blocked users are skipped');
+      const report = await stack.telegram.waitFor(
+        (call) =>
+          call.method === 'sendMessage' && call.chatId === OPERATOR && String(call.params['text']).includes(`#${started.broadcastId}`),
+        10_000,
+      );
       assert.match(String(report.params['text']), new RegExp(`cancelled[\\s\\S]*Not sent \\(cancelled\\): ${result.pending}`));
-      assert.equal(await service.cancelBroadcast({ broadcastId: started.broadcastId, operatorTelegramId: OPERATOR }), false, 'not running any more');
+      assert.equal(
+        await service.cancelBroadcast({ broadcastId: started.broadcastId, operatorTelegramId: OPERATOR }),
+        false,
+        'not running any more',
+      );
       assert.equal(await service.runningBroadcast(), null);
     });
   });
@@ -176,7 +216,11 @@ describe('broadcast through a worker crash', () => {
       assert.ok(result.pending > 0, 'the rest was never sent');
       assert.deepEqual([result.sending, result.unknown], [0, 0], 'the sends in flight at the cancel were recorded, none left uncertain');
       assert.equal(result.sent, okSends(text).length);
-      const report = await stack.telegram.waitFor((call) => call.method === 'sendMessage' && call.chatId === OPERATOR && String(call.params['text']).includes(`#${started.broadcastId}`), 10_000);
+      const report = await stack.telegram.waitFor(
+        (call) =>
+          call.method === 'sendMessage' && call.chatId === OPERATOR && String(call.params['text']).includes(`#${started.broadcastId}`),
+        10_000,
+      );
       assert.match(String(report.params['text']), /cancelled/);
     });
   });

@@ -26,7 +26,12 @@ interface DevRun {
 }
 
 function startDev(env: NodeJS.ProcessEnv): DevRun {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/dev.ts'], {
+    cwd: ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -81,7 +86,10 @@ describe('npm run dev', () => {
     if (running?.child.exitCode === null && running.child.pid !== undefined) {
       const pid = running.child.pid;
       process.kill(-pid, 'SIGINT');
-      const stopped = await Promise.race([running.exited.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 45_000))]);
+      const stopped = await Promise.race([
+        running.exited.then(() => true),
+        new Promise((resolve) => setTimeout(() => resolve(false), 45_000)),
+      ]);
       if (!stopped) process.kill(-pid, 'SIGKILL');
     }
     if (dataDir !== undefined) await rm(dataDir, { recursive: true, force: true });
@@ -147,7 +155,9 @@ describe('npm run dev', () => {
     const check = new pg.Client({ connectionString: databaseUrl });
     await check.connect();
     const row = await check.query('SELECT status FROM subscriptions WHERE id = $1', [subscriptionId]);
-    const audit = await check.query("SELECT action FROM audit_logs WHERE entity_type = 'subscription' AND entity_id = $1 ORDER BY id", [subscriptionId]);
+    const audit = await check.query("SELECT action FROM audit_logs WHERE entity_type = 'subscription' AND entity_id = $1 ORDER BY id", [
+      subscriptionId,
+    ]);
     await check.end();
     assert.equal(row.rows[0].status, 'cancelled', 'the worker started after the restart wrote the cancellation');
     assert.ok(audit.rows.some((entry: { action: string }) => entry.action === 'subscription.cancelled'));

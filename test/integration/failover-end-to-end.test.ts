@@ -41,7 +41,6 @@ describe('failover end to end with the real subscription workflow', () => {
     await stack?.close();
   });
 
-
   async function healthSweep(): Promise<{ workflowId: string; result: PanelHealthResult }> {
     const workflowId = `${ScheduleId.panelHealth}-${randomUUID()}`;
     const result = await stack.temporal.client.workflow.execute(panelHealthWorkflow, {
@@ -91,14 +90,26 @@ describe('failover end to end with the real subscription workflow', () => {
       }
       assert.deepEqual(failing.result.failoversStarted, [a.server.id]);
       const failover: ServerFailoverResult = await client.workflow.getHandle(failoverWorkflowId(a.server.id)).result();
-      assert.deepEqual(failover, { serverId: a.server.id, outcome: 'moves-signalled', deactivated: true, signalled: [subscription.id], missing: [] });
+      assert.deepEqual(failover, {
+        serverId: a.server.id,
+        outcome: 'moves-signalled',
+        deactivated: true,
+        signalled: [subscription.id],
+        missing: [],
+      });
       assert.equal((await getServer(pool, a.server.id))?.is_active, false, 'A is closed to new subscriptions');
 
       // The subscription moves to B and the user gets the key again with a "moved" message.
-      const moved = await stack.telegram.waitFor((call) => call.method === 'sendPhoto' && call.chatId === chatId && call.seq > key.seq, 20_000);
+      const moved = await stack.telegram.waitFor(
+        (call) => call.method === 'sendPhoto' && call.chatId === chatId && call.seq > key.seq,
+        20_000,
+      );
       assert.equal(moved.ok, true);
       const movedLead = renderNotification('moved', notificationLocale(user.language_code)).split('.')[0] ?? '';
-      assert.ok(String(moved.params['caption'] ?? '').includes(movedLead), `the photo says the subscription moved: ${String(moved.params['caption'])}`);
+      assert.ok(
+        String(moved.params['caption'] ?? '').includes(movedLead),
+        `the photo says the subscription moved: ${String(moved.params['caption'])}`,
+      );
       const state = await eventually(async () => {
         const current = await handle.query(getStateQuery);
         return current.serverId === b.server.id ? current : undefined;
@@ -134,13 +145,21 @@ describe('failover end to end with the real subscription workflow', () => {
       // Traffic sync reads the active servers only (B), and finds the moved client's counters.
       b.panel.state.addTraffic(onA.xui_email, 1_000, 2_345);
       const trafficId = `${ScheduleId.trafficSync}-${randomUUID()}`;
-      const traffic = await client.workflow.execute(trafficSyncWorkflow, { workflowId: trafficId, taskQueue: stack.config.taskQueue, args: [{}] });
+      const traffic = await client.workflow.execute(trafficSyncWorkflow, {
+        workflowId: trafficId,
+        taskQueue: stack.config.taskQueue,
+        args: [{}],
+      });
       assert.deepEqual(traffic, { servers: 1, updated: 1, missing: 0, failed: [] });
       assert.equal((await getSubscription(pool, subscription.id))?.traffic_used, 3_345);
 
       // A answers again but stays closed: its deletions wait (reported), the leftover stays.
       a.panel.controls.setDown(false);
-      const waiting = await client.workflow.execute(panelReconcileWorkflow, { workflowId: `${ScheduleId.panelReconcile}-${randomUUID()}`, taskQueue: stack.config.taskQueue, args: [{}] });
+      const waiting = await client.workflow.execute(panelReconcileWorkflow, {
+        workflowId: `${ScheduleId.panelReconcile}-${randomUUID()}`,
+        taskQueue: stack.config.taskQueue,
+        args: [{}],
+      });
       assert.deepEqual(waiting.fixed, []);
       assert.deepEqual(
         waiting.unresolved.map((finding) => [finding.kind, finding.error, finding.serverId]),
@@ -149,9 +168,16 @@ describe('failover end to end with the real subscription workflow', () => {
       assert.equal(clientsOn(a, onA.xui_email).length, 1, 'nothing deleted on the closed server');
 
       // An operator re-opens A: the reconciler deletes the client the move left behind, and only that.
-      assert.equal((await reopenServer(pool, { serverId: a.server.id, healthyForSeconds: 0, force: true, actor: testActor })).reopened, true);
+      assert.equal(
+        (await reopenServer(pool, { serverId: a.server.id, healthyForSeconds: 0, force: true, actor: testActor })).reopened,
+        true,
+      );
       const reconcileId = `${ScheduleId.panelReconcile}-${randomUUID()}`;
-      const reconcile = await client.workflow.execute(panelReconcileWorkflow, { workflowId: reconcileId, taskQueue: stack.config.taskQueue, args: [{}] });
+      const reconcile = await client.workflow.execute(panelReconcileWorkflow, {
+        workflowId: reconcileId,
+        taskQueue: stack.config.taskQueue,
+        args: [{}],
+      });
       assert.equal(reconcile.servers, 2);
       assert.deepEqual(reconcile.unreachable, []);
       assert.deepEqual(reconcile.unresolved, []);

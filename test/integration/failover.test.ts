@@ -59,7 +59,13 @@ before(async () => {
     taskQueue,
     workflowsPath: fileURLToPath(new URL('./fleet-test-workflows.ts', import.meta.url)),
     activities: {
-      ...createPanelActivities({ db: db.pool, logger, panels: resolver, clientIdSalt: 'failover-salt-0123456789', publicBaseUrl: 'https://vpn.example.com' }),
+      ...createPanelActivities({
+        db: db.pool,
+        logger,
+        panels: resolver,
+        clientIdSalt: 'failover-salt-0123456789',
+        publicBaseUrl: 'https://vpn.example.com',
+      }),
       ...createFleetActivities({ db: db.pool, logger, temporal: temporal.client, alertOperators }),
     },
   });
@@ -99,7 +105,11 @@ describe('panel health probe and server failover', () => {
   it('moves the subscriptions of a server down past the threshold, once', async () => {
     const dead = await panelServer('dead');
     const healthy = await panelServer('healthy');
-    const [a, b, orphan] = [await subscriptionOn(dead.server.id), await subscriptionOn(dead.server.id), await subscriptionOn(dead.server.id)];
+    const [a, b, orphan] = [
+      await subscriptionOn(dead.server.id),
+      await subscriptionOn(dead.server.id),
+      await subscriptionOn(dead.server.id),
+    ];
     const recorders = [await startRecorder(a), await startRecorder(b)];
     dead.panel.controls.setDown(true);
 
@@ -112,9 +122,16 @@ describe('panel health probe and server failover', () => {
     const second = await probeRun(2);
     assert.deepEqual(second.failoversStarted, [dead.server.id]);
     const failover: ServerFailoverResult = await temporal.client.workflow.getHandle(failoverWorkflowId(dead.server.id)).result();
-    assert.deepEqual(failover, { serverId: dead.server.id, outcome: 'moves-signalled', deactivated: true, signalled: [a, b], missing: [orphan] });
+    assert.deepEqual(failover, {
+      serverId: dead.server.id,
+      outcome: 'moves-signalled',
+      deactivated: true,
+      signalled: [a, b],
+      missing: [orphan],
+    });
 
-    for (const recorder of recorders) assert.deepEqual(await recorder.query(movesQuery), [{ fromServerId: dead.server.id, reason: 'failover' }]);
+    for (const recorder of recorders)
+      assert.deepEqual(await recorder.query(movesQuery), [{ fromServerId: dead.server.id, reason: 'failover' }]);
     assert.equal((await getServer(db.pool, dead.server.id))?.is_active, false);
     assert.equal((await getServer(db.pool, healthy.server.id))?.is_active, true);
     assert.equal(await countAuditLogs(db.pool, { action: 'server.deactivated', entityId: dead.server.id }), 1);

@@ -38,7 +38,11 @@ describe('invariants-check on the real stack', () => {
   it('passes on a clean stack and alerts nothing', async () => {
     const workflowId = `invariants-clean-${Date.now()}`;
     const report = await stack.run(() =>
-      stack.temporal.client.workflow.execute(invariantsCheckWorkflow, { workflowId, taskQueue: stack.taskQueue, args: [{ settleSeconds: 0 }] }),
+      stack.temporal.client.workflow.execute(invariantsCheckWorkflow, {
+        workflowId,
+        taskQueue: stack.taskQueue,
+        args: [{ settleSeconds: 0 }],
+      }),
     );
     assert.equal(report.ok, true);
     assert.deepEqual(await alertsOf(workflowId), []);
@@ -51,7 +55,11 @@ describe('invariants-check on the real stack', () => {
     const payment = await newPayment(pool, { userId: user.id, subscriptionId: subscription.id, completed: true });
     const workflowId = `invariants-broken-${Date.now()}`;
     const report = await stack.run(() =>
-      stack.temporal.client.workflow.execute(invariantsCheckWorkflow, { workflowId, taskQueue: stack.taskQueue, args: [{ settleSeconds: 0 }] }),
+      stack.temporal.client.workflow.execute(invariantsCheckWorkflow, {
+        workflowId,
+        taskQueue: stack.taskQueue,
+        args: [{ settleSeconds: 0 }],
+      }),
     );
     assert.equal(report.ok, false);
     const violation = report.violations.find((entry) => entry.paymentId === payment.id);
@@ -64,12 +72,23 @@ describe('invariants-check on the real stack', () => {
     assert.equal(alert?.key, violationAlertKey(violation, day));
     assert.equal(alert?.key, `invariant_violation:payment_unapplied:s${subscription.id}p${payment.id}u${user.id}:${day}`);
 
-    const operator = createOperatorActions({ client: stack.temporal.client, db: pool, taskQueue: stack.taskQueue, invariantsSettleSeconds: 0, updateWaitMs: 30_000 });
+    const operator = createOperatorActions({
+      client: stack.temporal.client,
+      db: pool,
+      taskQueue: stack.taskQueue,
+      invariantsSettleSeconds: 0,
+      updateWaitMs: 30_000,
+    });
     assert.ok(operator.checkInvariants);
     const requestId = `tg-${Date.now()}`;
-    const viaOperator = await stack.run(() => operator.checkInvariants?.({ operatorTelegramId: 1, requestId }) ?? Promise.reject(new Error('absent')));
+    const viaOperator = await stack.run(
+      () => operator.checkInvariants?.({ operatorTelegramId: 1, requestId }) ?? Promise.reject(new Error('absent')),
+    );
     assert.equal(viaOperator.ok, true);
-    assert.deepEqual(viaOperator.ok && viaOperator.value.violations.map((entry) => entry.kind), report.violations.map((entry) => entry.kind));
+    assert.deepEqual(
+      viaOperator.ok && viaOperator.value.violations.map((entry) => entry.kind),
+      report.violations.map((entry) => entry.kind),
+    );
     assert.deepEqual(await alertsOf(`invariants-request-${requestId}`), [], 'an operator run only reports');
     assert.equal(createOperatorActions({ client: stack.temporal.client, db: pool }).checkInvariants, undefined);
   });
@@ -83,7 +102,11 @@ describe('invariants-check on the real stack', () => {
     }
     const workflowId = `invariants-many-${Date.now()}`;
     const report = await stack.run(() =>
-      stack.temporal.client.workflow.execute(invariantsCheckWorkflow, { workflowId, taskQueue: stack.taskQueue, args: [{ settleSeconds: 0 }] }),
+      stack.temporal.client.workflow.execute(invariantsCheckWorkflow, {
+        workflowId,
+        taskQueue: stack.taskQueue,
+        args: [{ settleSeconds: 0 }],
+      }),
     );
     assert.ok(report.violations.length > ALERT_LIMIT);
     const alerts = await alertsOf(workflowId);

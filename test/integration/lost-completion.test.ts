@@ -50,7 +50,8 @@ describe('a completion lost after the commit', () => {
       const pool = stack.database.pool;
       const user = await newUser(pool);
       const subscription = await createPendingSubscription(pool, { userId: user.id, planId: 1, actor: testActor });
-      const payment = source === 'payment' ? await newPayment(pool, { userId: user.id, subscriptionId: subscription.id, completed: true }) : null;
+      const payment =
+        source === 'payment' ? await newPayment(pool, { userId: user.id, subscriptionId: subscription.id, completed: true }) : null;
       const calls = { count: 0 };
       const activities = losingFirstCompletion(source === 'payment' ? 'applyPayment' : 'grantTrial', calls);
       const worker = await createWorker({
@@ -62,11 +63,23 @@ describe('a completion lost after the commit', () => {
         overrides: { activities },
       });
       await worker.runUntil(async () => {
-        const start = { workflowId: subscriptionWorkflowId(subscription.id), taskQueue: stack.config.taskQueue, args: [{ subscriptionId: subscription.id, userId: user.id, planId: 1 }] as [never] };
+        const start = {
+          workflowId: subscriptionWorkflowId(subscription.id),
+          taskQueue: stack.config.taskQueue,
+          args: [{ subscriptionId: subscription.id, userId: user.id, planId: 1 }] as [never],
+        };
         const handle =
           payment === null
-            ? await stack.temporal.client.workflow.signalWithStart(subscriptionWorkflow, { ...start, signal: trialGrantedSignal, signalArgs: [{ days: 3 }] })
-            : await stack.temporal.client.workflow.signalWithStart(subscriptionWorkflow, { ...start, signal: paymentCompletedSignal, signalArgs: [{ paymentId: payment.id }] });
+            ? await stack.temporal.client.workflow.signalWithStart(subscriptionWorkflow, {
+                ...start,
+                signal: trialGrantedSignal,
+                signalArgs: [{ days: 3 }],
+              })
+            : await stack.temporal.client.workflow.signalWithStart(subscriptionWorkflow, {
+                ...start,
+                signal: paymentCompletedSignal,
+                signalArgs: [{ paymentId: payment.id }],
+              });
         await stack.telegram.waitFor((call) => call.method === 'sendPhoto' && call.chatId === user.telegram_id, 30_000);
         const state = await eventually(async () => {
           const current = await handle.query(getStateQuery);
@@ -77,7 +90,11 @@ describe('a completion lost after the commit', () => {
         assert.equal(row?.status, 'active');
         assert.equal(row?.server_id, state.serverId);
         assert.notEqual(row?.xui_email, null, 'the client exists');
-        assert.equal(await countAuditLogs(pool, { action: 'subscription.extended', entityId: subscription.id }), 1, 'the period moved once');
+        assert.equal(
+          await countAuditLogs(pool, { action: 'subscription.extended', entityId: subscription.id }),
+          1,
+          'the period moved once',
+        );
         const photos = stack.telegram.sent(user.telegram_id).filter((call) => call.method === 'sendPhoto');
         assert.equal(photos.length, 1, 'the key is sent once');
         await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });

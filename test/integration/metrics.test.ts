@@ -54,15 +54,28 @@ describe('worker metrics endpoint', () => {
       starsKopecksPerStar: 'disabled',
     });
     // The payment workflow's activities (a balance payment needs no provider).
-    stack.deps.payments = { providers: { byName: {}, forMethod: () => undefined }, temporal: { client: stack.temporal.client, taskQueue: stack.taskQueue }, returnUrl: 'https://vpn.example.com/payments/return' };
+    stack.deps.payments = {
+      providers: { byName: {}, forMethod: () => undefined },
+      temporal: { client: stack.temporal.client, taskQueue: stack.taskQueue },
+      returnUrl: 'https://vpn.example.com/payments/return',
+    };
     const user = await newUser(db);
-    await creditBalance(db, { userId: user.id, amount: '300.00', reason: 'top_up', idempotencyKey: `metrics-topup-${user.id}`, actor: testActor });
+    await creditBalance(db, {
+      userId: user.id,
+      amount: '300.00',
+      reason: 'top_up',
+      idempotencyKey: `metrics-topup-${user.id}`,
+      actor: testActor,
+    });
     const after = await stack.run(async () => {
       assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId: 1, method: 'balance' }), { kind: 'done' });
       return eventually(
         async () => {
           const text = await scrape();
-          return sample(text, 'vless_notifications{type="key_delivered",status="sent",component="worker"}') > sample(before, 'vless_notifications{type="key_delivered",status="sent",component="worker"}') ? text : undefined;
+          return sample(text, 'vless_notifications{type="key_delivered",status="sent",component="worker"}') >
+            sample(before, 'vless_notifications{type="key_delivered",status="sent",component="worker"}')
+            ? text
+            : undefined;
         },
         60_000,
         'the key message in the scrape',
@@ -74,7 +87,10 @@ describe('worker metrics endpoint', () => {
     assert.equal(moved('vless_notifications{type="key_delivered",status="sent",component="worker"}'), 1, 'messages sent');
     assert.equal(moved('vless_payment_to_key_seconds_24h{le="+Inf",component="worker"}'), 1, 'payment-to-key latency observed');
     assert.equal(moved('vless_payment_to_key_seconds_24h{le="3600",component="worker"}'), 1, 'within the hour');
-    assert.ok(moved(`vless_panel_calls_total{server_id="${stack.server.id}",outcome="ok",component="worker"}`) > 0, 'panel calls of that server');
+    assert.ok(
+      moved(`vless_panel_calls_total{server_id="${stack.server.id}",outcome="ok",component="worker"}`) > 0,
+      'panel calls of that server',
+    );
     assert.equal(sample(after, 'vless_payments_parked{component="worker"}'), 0);
     assert.match(after, /^vless_nodejs_eventloop_lag_p99_seconds\{component="worker"\} /m, 'process metrics');
   });

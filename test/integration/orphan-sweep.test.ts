@@ -41,10 +41,19 @@ describe('orphan sweeps on the real stack', () => {
     stack = await startRealStack();
     yookassa = await startFakeYooKassa(SHOP);
     const providers = createPaymentProviders(
-      z.object(paymentFields).parse({ YOOKASSA_SHOP_ID: SHOP.shopId, YOOKASSA_SECRET_KEY: SHOP.secretKey, YOOKASSA_API_URL: yookassa.apiUrl, PAYMENT_TIMEOUT_MS: '2000' }),
+      z.object(paymentFields).parse({
+        YOOKASSA_SHOP_ID: SHOP.shopId,
+        YOOKASSA_SECRET_KEY: SHOP.secretKey,
+        YOOKASSA_API_URL: yookassa.apiUrl,
+        PAYMENT_TIMEOUT_MS: '2000',
+      }),
     );
     // The worker's deps are the stack's object: the in-process worker sees these too.
-    stack.deps.payments = { providers, temporal: { client: stack.temporal.client, taskQueue: stack.taskQueue }, returnUrl: 'https://t.me/test_bot' };
+    stack.deps.payments = {
+      providers,
+      temporal: { client: stack.temporal.client, taskQueue: stack.taskQueue },
+      returnUrl: 'https://t.me/test_bot',
+    };
     stack.deps.alerts = { chatIds: [OPERATOR_CHAT], maxPerKindPerMinute: 100 };
     activities = createActivities(stack.deps);
   });
@@ -54,7 +63,12 @@ describe('orphan sweeps on the real stack', () => {
   });
 
   const pool = () => stack.database.pool;
-  const input = (overrides: Partial<SweepInput> = {}): SweepInput => ({ sweepId: `test-sweep-${++runs}`, olderThanSeconds: 1, limit: 10, ...overrides });
+  const input = (overrides: Partial<SweepInput> = {}): SweepInput => ({
+    sweepId: `test-sweep-${++runs}`,
+    olderThanSeconds: 1,
+    limit: 10,
+    ...overrides,
+  });
   const alertsAbout = (text: string) =>
     stack.telegram
       .sent(OPERATOR_CHAT)
@@ -113,11 +127,15 @@ describe('orphan sweeps on the real stack', () => {
       const first = await activities.sweepUnappliedPayments(input());
       assert.deepEqual(first.repairs, [{ entityId: payment.id, attempt: 1, outcome: 'handed-off:cancelled-subscription' }]);
       const handle = stack.temporal.client.workflow.getHandle(subscriptionWorkflowId(subscription.id));
-      const signalled = await eventually(async () => {
-        const history = await handle.fetchHistory();
-        const signal = history.events?.find((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'paymentCompleted');
-        return signal === undefined ? undefined : signal;
-      }, 10_000, 'paymentCompleted signal');
+      const signalled = await eventually(
+        async () => {
+          const history = await handle.fetchHistory();
+          const signal = history.events?.find((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'paymentCompleted');
+          return signal === undefined ? undefined : signal;
+        },
+        10_000,
+        'paymentCompleted signal',
+      );
       assert.ok(signalled);
       const [alert] = alertsAbout(`payment ${payment.id}`);
       assert.match(alert ?? '', /cancelled; handed to its workflow, which credits it to the user's balance/);
@@ -131,8 +149,14 @@ describe('orphan sweeps on the real stack', () => {
       assert.equal(alertsAbout(`payment ${payment.id}`).length, 1);
       // The workflow credits it to the balance (the payment is then refunded, no longer an orphan):
       // past the backoff, the sweep still leaves it alone and alerts nothing more.
-      await eventually(async () => ((await getPayment(pool(), payment.id))?.status === 'refunded' ? true : undefined), 15_000, 'payment credited by its workflow');
-      await pool().query(sql.unsafe`UPDATE orphan_repairs SET next_at = now() WHERE sweep = 'payment_unapplied' AND entity_id = ${payment.id}`);
+      await eventually(
+        async () => ((await getPayment(pool(), payment.id))?.status === 'refunded' ? true : undefined),
+        15_000,
+        'payment credited by its workflow',
+      );
+      await pool().query(
+        sql.unsafe`UPDATE orphan_repairs SET next_at = now() WHERE sweep = 'payment_unapplied' AND entity_id = ${payment.id}`,
+      );
       assert.deepEqual((await activities.sweepUnappliedPayments(input())).repairs, []);
       assert.equal(alertsAbout(`payment ${payment.id}`).length, 1);
       await handle.terminate('test over').catch(() => undefined);
@@ -174,10 +198,14 @@ describe('orphan sweeps on the real stack', () => {
       await settle();
       const first = await activities.sweepClientlessSubscriptions(input());
       assert.deepEqual(first.repairs, [{ entityId: subscription.id, attempt: 1, outcome: 'ensure-client-signalled' }]);
-      const repaired = await eventually(async () => {
-        const row = await getSubscription(pool(), subscription.id);
-        return row?.vpn_key ? row : undefined;
-      }, 20_000, 'client recorded again');
+      const repaired = await eventually(
+        async () => {
+          const row = await getSubscription(pool(), subscription.id);
+          return row?.vpn_key ? row : undefined;
+        },
+        20_000,
+        'client recorded again',
+      );
       assert.equal(repaired.vpn_key, before?.vpn_key, 'the same key');
       assert.equal(repaired.server_id, before?.server_id);
       assert.equal(stack.panel.state.clients().filter(({ client }) => client['email'] === before?.xui_email).length, 1, 'one panel client');
@@ -233,7 +261,11 @@ describe('orphan sweeps on the real stack', () => {
       );
       assert.equal((await getPayment(pool(), late.payment.id))?.status, 'completed');
       assert.equal((await getPayment(pool(), cancelled.payment.id))?.status, 'cancelled');
-      await eventually(async () => ((await getPayment(pool(), late.payment.id))?.applied_at ? true : undefined), 20_000, 'late payment applied');
+      await eventually(
+        async () => ((await getPayment(pool(), late.payment.id))?.applied_at ? true : undefined),
+        20_000,
+        'late payment applied',
+      );
       await eventually(async () => ((await keyMessages(user.id)).length > 0 ? true : undefined), 20_000, 'key sent');
       assert.equal(await countAuditLogs(pool(), { action: 'sweep.late_success_completed', entityId: late.payment.id }), 1);
       assert.equal(await countAuditLogs(pool(), { action: 'payment.completed', entityId: late.payment.id }), 1);
@@ -265,15 +297,23 @@ describe('orphan sweeps on the real stack', () => {
     const third = await activities.sweepLateProviderSuccesses(input({ limit: 2 }));
     const mine = (report: typeof first) => report.repairs.filter((repair) => ids.includes(repair.entityId));
     assert.equal(mine(first).length, 2, 'at most the limit per run');
-    assert.deepEqual(mine(second).map((repair) => repair.entityId), ids.filter((id) => !mine(first).some((repair) => repair.entityId === id)));
+    assert.deepEqual(
+      mine(second).map((repair) => repair.entityId),
+      ids.filter((id) => !mine(first).some((repair) => repair.entityId === id)),
+    );
     assert.deepEqual(mine(third), [], 'the rest wait for their backoff');
     for (const repair of [...mine(first), ...mine(second)]) assert.match(repair.outcome, /^failed:PAYMENT_NOT_FOUND$|^still-/);
 
     // The backoff of one is over: attempt 2, with the next one twice as far away.
     const [retried] = ids;
-    await pool().query(sql.unsafe`UPDATE orphan_repairs SET next_at = now() WHERE sweep = 'cancelled_payment_late_success' AND entity_id = ${retried ?? 0}`);
+    await pool().query(
+      sql.unsafe`UPDATE orphan_repairs SET next_at = now() WHERE sweep = 'cancelled_payment_late_success' AND entity_id = ${retried ?? 0}`,
+    );
     const again = mine(await activities.sweepLateProviderSuccesses(input()));
-    assert.deepEqual(again.map((repair) => [repair.entityId, repair.attempt]), [[retried, 2]]);
+    assert.deepEqual(
+      again.map((repair) => [repair.entityId, repair.attempt]),
+      [[retried, 2]],
+    );
     const row = (await listOrphanRepairs(pool(), 'cancelled_payment_late_success')).find((repair) => repair.entity_id === retried);
     const waitSeconds = ((row?.next_at.getTime() ?? 0) - (row?.last_at.getTime() ?? 0)) / 1000;
     assert.ok(waitSeconds > 590 && waitSeconds < 610, `second backoff about 10 minutes, was ${waitSeconds} s`);

@@ -37,7 +37,12 @@ describe('panel faults with the real subscription workflow', () => {
     const b = await stack.addPanelServer('DE-1');
     // A (the lower id, picked first) now refuses our credentials.
     const goodPassword = (await getServer(pool, a.server.id))?.xui_password_enc ?? null;
-    await setServerPanelCredentials(pool, { serverId: a.server.id, box: createSecretBox(stack.config.secretKeyHex), password: 'rotated-by-someone', actor: testActor });
+    await setServerPanelCredentials(pool, {
+      serverId: a.server.id,
+      box: createSecretBox(stack.config.secretKeyHex),
+      password: 'rotated-by-someone',
+      actor: testActor,
+    });
 
     await stack.run(async () => {
       const user = await newUser(pool);

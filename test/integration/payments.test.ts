@@ -94,7 +94,13 @@ before(async () => {
     overrides: { workflowsPath: TEST_WORKFLOWS },
   });
   running = worker.run();
-  purchases = createPurchaseService({ db: database.pool, payments: target, providers, starsKopecksPerStar: 'disabled', invoiceWaitMs: 30_000 });
+  purchases = createPurchaseService({
+    db: database.pool,
+    payments: target,
+    providers,
+    starsKopecksPerStar: 'disabled',
+    invoiceWaitMs: 30_000,
+  });
 });
 
 after(async () => {
@@ -108,7 +114,9 @@ after(async () => {
 });
 
 async function latestPayment(userId: number): Promise<PaymentRow> {
-  const id = await database.pool.oneFirst(sql.type(z.object({ id: z.number() }))`SELECT max(id) AS id FROM payments WHERE user_id = ${userId}`);
+  const id = await database.pool.oneFirst(
+    sql.type(z.object({ id: z.number() }))`SELECT max(id) AS id FROM payments WHERE user_id = ${userId}`,
+  );
   const payment = await getPayment(database.pool, id);
   assert.ok(payment);
   return payment;
@@ -121,10 +129,14 @@ function paymentHandle(paymentId: number): WorkflowHandle<typeof paymentWorkflow
 const receivedBySubscription = (subscriptionId: number) => receivedPaymentsOf(temporal.client, subscriptionId);
 
 async function settledPayment(paymentId: number, status: PaymentRow['status']): Promise<PaymentRow> {
-  return eventually(async () => {
-    const row = await getPayment(database.pool, paymentId);
-    return row?.status === status ? row : undefined;
-  }, 20_000, `payment ${paymentId} ${status}`);
+  return eventually(
+    async () => {
+      const row = await getPayment(database.pool, paymentId);
+      return row?.status === status ? row : undefined;
+    },
+    20_000,
+    `payment ${paymentId} ${status}`,
+  );
 }
 
 describe('payments end to end', () => {
@@ -144,7 +156,11 @@ describe('payments end to end', () => {
     const state = await paymentHandle(payment.id).query<PaymentState>('getPaymentState');
     assert.equal(state.confirmationUrl, start.url);
 
-    assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'card' }), start, 'a repeated purchase shows the same invoice');
+    assert.deepEqual(
+      await purchases.startPurchase({ userId: user.id, planId, method: 'card' }),
+      start,
+      'a repeated purchase shows the same invoice',
+    );
 
     yookassa.controls.pay(payment.external_id);
     const [first] = yookassa.controls.webhooks?.deliveries.slice(-1) ?? [];
@@ -165,19 +181,31 @@ describe('payments end to end', () => {
     assert.equal(inbox, 1);
     assert.ok(yookassa.controls.webhooks?.deliveries.slice(-3).every((delivery) => delivery.state === 'delivered'));
     // The api answered before the hand-off; its dispatcher still processed every delivery it stored.
-    const status = await eventually(async () => {
-      const current = await database.pool.oneFirst(sql.type(z.object({ status: z.string() }))`
+    const status = await eventually(
+      async () => {
+        const current = await database.pool.oneFirst(sql.type(z.object({ status: z.string() }))`
         SELECT status FROM webhook_events WHERE provider = 'yookassa' AND event_key = ${`${payment.external_id}:payment.succeeded`}`);
-      return current === 'received' ? undefined : current;
-    }, 10_000, 'the inbox row processed');
+        return current === 'received' ? undefined : current;
+      },
+      10_000,
+      'the inbox row processed',
+    );
     assert.ok(['handed_off', 'settled'].includes(status), status);
   });
 
   it('forged webhooks get 401 and change nothing', async () => {
     const address = app.server.address();
     const base = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
-    const body = JSON.stringify({ type: 'notification', event: 'payment.succeeded', object: { id: 'forged', status: 'succeeded', paid: true } });
-    const yoo = await fetch(`${base}/webhooks/yookassa`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.9' }, body });
+    const body = JSON.stringify({
+      type: 'notification',
+      event: 'payment.succeeded',
+      object: { id: 'forged', status: 'succeeded', paid: true },
+    });
+    const yoo = await fetch(`${base}/webhooks/yookassa`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.9' },
+      body,
+    });
     assert.equal(yoo.status, 401);
     const crypto = await fetch(`${base}/webhooks/cryptopay`, {
       method: 'POST',
@@ -203,12 +231,21 @@ describe('payments end to end', () => {
     assert.deepEqual([final.phase, final.failureReason, final.subscriptionNotified], ['failed', 'order-mismatch', false]);
     assert.equal(await countAuditLogs(database.pool, { action: 'payment.mismatch_flagged', entityId: payment.id }), 1);
     assert.equal(await receivedBySubscription(payment.subscription_id), undefined);
-    assert.equal(sentTexts.filter((message) => message.chatId === user.telegram_id && message.text.includes('на проверке')).length, 1, 'the user is told');
+    assert.equal(
+      sentTexts.filter((message) => message.chatId === user.telegram_id && message.text.includes('на проверке')).length,
+      1,
+      'the user is told',
+    );
   });
 
   it('a payment nobody pays is cancelled at the timeout, its invoice withdrawn', async () => {
     const user = await newUser(database.pool);
-    const quick = createPurchaseService({ db: database.pool, payments: { ...target, timeoutMinutes: 0.04 }, providers, starsKopecksPerStar: 'disabled' });
+    const quick = createPurchaseService({
+      db: database.pool,
+      payments: { ...target, timeoutMinutes: 0.04 },
+      providers,
+      starsKopecksPerStar: 'disabled',
+    });
     const start = await quick.startPurchase({ userId: user.id, planId, method: 'crypto' });
     assert.equal(start.kind, 'redirect');
     const payment = await latestPayment(user.id);
@@ -238,27 +275,58 @@ describe('payments end to end', () => {
 
   it('balance: completes at once with the ledger debited; too little balance is refused', async () => {
     const user = await newUser(database.pool);
-    assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance' }), { kind: 'rejected', reason: 'insufficient-balance' });
-    await creditBalance(database.pool, { userId: user.id, amount: '300.00', reason: 'top_up', idempotencyKey: `test-topup-${user.id}`, actor: testActor });
+    assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance' }), {
+      kind: 'rejected',
+      reason: 'insufficient-balance',
+    });
+    await creditBalance(database.pool, {
+      userId: user.id,
+      amount: '300.00',
+      reason: 'top_up',
+      idempotencyKey: `test-topup-${user.id}`,
+      actor: testActor,
+    });
     assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance' }), { kind: 'done' });
     const payment = await latestPayment(user.id);
     assert.equal(payment.status, 'completed');
     assert.equal(await getBalance(database.pool, user.id), '51.00');
     assert.ok(payment.subscription_id);
     const subscriptionId = payment.subscription_id;
-    assert.deepEqual(await eventually(async () => (await receivedBySubscription(subscriptionId))?.length ? receivedBySubscription(subscriptionId) : undefined), [payment.id]);
-    assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance' }), { kind: 'rejected', reason: 'insufficient-balance' });
+    assert.deepEqual(
+      await eventually(async () =>
+        (await receivedBySubscription(subscriptionId))?.length ? receivedBySubscription(subscriptionId) : undefined,
+      ),
+      [payment.id],
+    );
+    assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance' }), {
+      kind: 'rejected',
+      reason: 'insufficient-balance',
+    });
   });
 
   it('balance with a promo code: charged the discounted price exactly, list price and redemption recorded', async () => {
     const user = await newUser(database.pool);
     const promo = await newPromoCode(database.pool, { percentOff: 33, maxRedemptions: 5 });
-    await creditBalance(database.pool, { userId: user.id, amount: '300.00', reason: 'top_up', idempotencyKey: `test-topup-${user.id}`, actor: testActor });
-    assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance', promoCode: 'NO-SUCH-CODE' }), { kind: 'rejected', reason: 'promo-invalid' });
-    assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance', promoCode: promo.code.toLowerCase() }), { kind: 'done' });
+    await creditBalance(database.pool, {
+      userId: user.id,
+      amount: '300.00',
+      reason: 'top_up',
+      idempotencyKey: `test-topup-${user.id}`,
+      actor: testActor,
+    });
+    assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance', promoCode: 'NO-SUCH-CODE' }), {
+      kind: 'rejected',
+      reason: 'promo-invalid',
+    });
+    assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance', promoCode: promo.code.toLowerCase() }), {
+      kind: 'done',
+    });
     const payment = await latestPayment(user.id);
     // 249.00 − 33% (82.17) = 166.83, with applyDiscount's half-up rounding.
-    assert.deepEqual([payment.status, payment.amount, payment.list_price, payment.promo_code_id], ['completed', '166.83', '249.00', promo.id]);
+    assert.deepEqual(
+      [payment.status, payment.amount, payment.list_price, payment.promo_code_id],
+      ['completed', '166.83', '249.00', promo.id],
+    );
     assert.equal(parseMoney(payment.amount), applyDiscount(parseMoney('249.00'), 33, 'half-up'));
     assert.equal(await getBalance(database.pool, user.id), '133.17');
     const redemption = await database.pool.one(sql.type(z.object({ payment_id: z.number(), redeemed: z.number() }))`
@@ -270,15 +338,26 @@ describe('payments end to end', () => {
     assert.equal(await countAuditLogs(database.pool, { action: 'promo_code.reserved', entityId: promo.id }), 1);
     assert.equal(await countAuditLogs(database.pool, { action: 'promo_code.consumed', entityId: promo.id }), 1);
     // Once per user: the same code again is refused and creates nothing.
-    assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance', promoCode: promo.code }), { kind: 'rejected', reason: 'promo-invalid' });
+    assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance', promoCode: promo.code }), {
+      kind: 'rejected',
+      reason: 'promo-invalid',
+    });
     assert.equal((await latestPayment(user.id)).id, payment.id);
   });
 
   it('a 100% promo code: a one-kopeck order, never zero', async () => {
     const user = await newUser(database.pool);
     const promo = await newPromoCode(database.pool, { percentOff: 100 });
-    await creditBalance(database.pool, { userId: user.id, amount: '1.00', reason: 'top_up', idempotencyKey: `test-topup-${user.id}`, actor: testActor });
-    assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance', promoCode: promo.code }), { kind: 'done' });
+    await creditBalance(database.pool, {
+      userId: user.id,
+      amount: '1.00',
+      reason: 'top_up',
+      idempotencyKey: `test-topup-${user.id}`,
+      actor: testActor,
+    });
+    assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId, method: 'balance', promoCode: promo.code }), {
+      kind: 'done',
+    });
     const payment = await latestPayment(user.id);
     assert.deepEqual([payment.amount, payment.list_price, payment.promo_code_id], ['0.01', '249.00', promo.id]);
     assert.equal(await getBalance(database.pool, user.id), '0.99');
@@ -300,6 +379,10 @@ describe('payments end to end', () => {
     });
     assert.ok(swept.woken.includes(payment.id));
     await settledPayment(payment.id, 'completed');
-    await eventually(async () => ((await receivedBySubscription(payment.subscription_id ?? 0))?.includes(payment.id) ? true : undefined), 20_000, 'hand-off to the subscription');
+    await eventually(
+      async () => ((await receivedBySubscription(payment.subscription_id ?? 0))?.includes(payment.id) ? true : undefined),
+      20_000,
+      'hand-off to the subscription',
+    );
   });
 });

@@ -49,7 +49,13 @@ describe('reconcilePanel', () => {
     const pool = db.pool;
     const logger = createLogger({ level: 'silent' });
     const resolver = createPanelResolver({ db: pool, secretBox: box, timeoutMs: 1_000 });
-    const panelActivities = createPanelActivities({ db: pool, logger, panels: resolver, clientIdSalt: 'reconcile-salt-0123456789', publicBaseUrl: 'https://vpn.example.com' });
+    const panelActivities = createPanelActivities({
+      db: pool,
+      logger,
+      panels: resolver,
+      clientIdSalt: 'reconcile-salt-0123456789',
+      publicBaseUrl: 'https://vpn.example.com',
+    });
     const { reconcilePanel } = createReconcileActivities({ db: pool, logger, panels: resolver, clientIdSalt: 'reconcile-salt-0123456789' });
 
     const nl = await panelServer('nl');
@@ -75,7 +81,18 @@ describe('reconcilePanel', () => {
     assert.ok(inbound);
     const clients = nl.panel.state.readClients(inbound).filter((client) => client['email'] !== lostRow.xui_email);
     for (const client of clients) if (client['email'] === skewedRow.xui_email) client['expiryTime'] = 0;
-    clients.push({ id: '9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d', email: 'friend-of-admin', enable: true, expiryTime: 0, totalGB: 0, limitIp: 0, flow: '', subId: 'x', tgId: 0, comment: '' });
+    clients.push({
+      id: '9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d',
+      email: 'friend-of-admin',
+      enable: true,
+      expiryTime: 0,
+      totalGB: 0,
+      limitIp: 0,
+      flow: '',
+      subId: 'x',
+      tgId: 0,
+      comment: '',
+    });
     nl.panel.state.writeClients(inbound, clients);
     nl.panel.state.removeTrafficRow(lostRow.xui_email);
     nl.panel.state.addTrafficRow(1, clients[clients.length - 1] ?? {});
@@ -98,7 +115,9 @@ describe('reconcilePanel', () => {
     assert.equal(panelClient(nl.panel, skewedRow.xui_email)?.['expiryTime'], skewedRow.end_date.getTime());
     assert.ok(panelClient(nl.panel, 'friend-of-admin'), 'a foreign client is never touched');
 
-    const audits = await pool.any(sql.type(z.object({ action: z.string(), entity_id: z.number(), actor: z.string(), actor_id: z.string() }))`
+    const audits = await pool.any(sql.type(
+      z.object({ action: z.string(), entity_id: z.number(), actor: z.string(), actor_id: z.string() }),
+    )`
       SELECT action, entity_id, actor, actor_id FROM audit_logs WHERE actor_id = 'reconciler' ORDER BY entity_id`);
     assert.deepEqual(
       audits.map((row) => [row.action, row.entity_id, row.actor]),
@@ -112,14 +131,23 @@ describe('reconcilePanel', () => {
     const again = await reconcilePanel({ serverId: nl.server.id });
     assert.deepEqual(again.fixed, []);
     assert.equal(again.unresolved.length, 1);
-    assert.equal(await pool.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM audit_logs WHERE actor_id = 'reconciler'`), 3);
+    assert.equal(
+      await pool.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM audit_logs WHERE actor_id = 'reconciler'`),
+      3,
+    );
   });
 
   it('v2: the last client of an inbound is left disabled once, audited as such (not as deleted), and not retried', async () => {
     const pool = db.pool;
     const logger = createLogger({ level: 'silent' });
     const resolver = createPanelResolver({ db: pool, secretBox: box, timeoutMs: 1_000 });
-    const panelActivities = createPanelActivities({ db: pool, logger, panels: resolver, clientIdSalt: 'reconcile-salt-0123456789', publicBaseUrl: 'https://vpn.example.com' });
+    const panelActivities = createPanelActivities({
+      db: pool,
+      logger,
+      panels: resolver,
+      clientIdSalt: 'reconcile-salt-0123456789',
+      publicBaseUrl: 'https://vpn.example.com',
+    });
     const { reconcilePanel } = createReconcileActivities({ db: pool, logger, panels: resolver, clientIdSalt: 'reconcile-salt-0123456789' });
     const { panel, server } = await panelServer('v2-last', 'v2');
     const subscription = await newActiveSubscription(pool);
@@ -128,13 +156,19 @@ describe('reconcilePanel', () => {
     const email = (await getSubscription(pool, subscription.id))?.xui_email ?? '';
 
     const first = await reconcilePanel({ serverId: server.id });
-    assert.deepEqual(first.fixed.map((finding) => finding.kind), ['extra']);
+    assert.deepEqual(
+      first.fixed.map((finding) => finding.kind),
+      ['extra'],
+    );
     assert.equal(panelClient(panel, email)?.['enable'], false);
     panel.controls.calls.length = 0;
     for (let run = 0; run < 3; run += 1) {
       const later = await reconcilePanel({ serverId: server.id });
       assert.deepEqual(later.fixed, []);
-      assert.deepEqual(later.unresolved.map((finding) => finding.kind), ['kept-last']);
+      assert.deepEqual(
+        later.unresolved.map((finding) => finding.kind),
+        ['kept-last'],
+      );
     }
     assert.ok(!panel.controls.calls.some((call) => call.method === 'POST'), 'no delete retried');
     const audits = await pool.anyFirst(sql.type(z.object({ action: z.string() }))`
@@ -147,7 +181,12 @@ describe('reconcilePanel', () => {
     panel.controls.setDown(true);
     const logger = createLogger({ level: 'silent' });
     const resolver = createPanelResolver({ db: db.pool, secretBox: box, timeoutMs: 500 });
-    const { reconcilePanel } = createReconcileActivities({ db: db.pool, logger, panels: resolver, clientIdSalt: 'reconcile-salt-0123456789' });
+    const { reconcilePanel } = createReconcileActivities({
+      db: db.pool,
+      logger,
+      panels: resolver,
+      clientIdSalt: 'reconcile-salt-0123456789',
+    });
     const report = await reconcilePanel({ serverId: server.id });
     assert.equal(report.reachable, false);
     assert.equal(report.error, 'PANEL_UNAVAILABLE');

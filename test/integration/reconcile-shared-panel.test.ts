@@ -11,7 +11,12 @@ import { sql } from 'slonik';
 import { z } from 'zod';
 import type { AlertInput } from '../../activities/contracts/alert-activities';
 import { createPanelActivities } from '../../activities/panel-activities';
-import { CLIENT_OWNED_ELSEWHERE, createReconcileActivities, REPAIR_CAP_REACHED, SERVER_INACTIVE } from '../../activities/reconcile-activities';
+import {
+  CLIENT_OWNED_ELSEWHERE,
+  createReconcileActivities,
+  REPAIR_CAP_REACHED,
+  SERVER_INACTIVE,
+} from '../../activities/reconcile-activities';
 import type { FakePanel } from '../../fakes/xui-panel/fake-panel';
 import { realityTcpInbound, tcpHttpInbound } from '../../fakes/xui-panel/seed-inbounds';
 import { createSecretBox } from '../../lib/crypto/secret-box';
@@ -67,7 +72,13 @@ async function sharedPanel(name: string): Promise<{ panel: FakePanel; first: Vpn
     inbounds: [realityTcpInbound(1, 443), tcpHttpInbound(2, 8080)],
   });
   panels.push(made.panel);
-  const second = await createServer(db.pool, { name: `${name}-tcp`, endpoint: `${name}.example:8080`, xuiPanelUrl: made.panel.url, xuiInboundId: 2, actor: testActor });
+  const second = await createServer(db.pool, {
+    name: `${name}-tcp`,
+    endpoint: `${name}.example:8080`,
+    xuiPanelUrl: made.panel.url,
+    xuiInboundId: 2,
+    actor: testActor,
+  });
   await setServerPanelCredentials(db.pool, { serverId: second.id, box, username: 'admin', password: PASSWORD, actor: testActor });
   // Closed until a test opens the one it provisions on.
   await db.pool.query(sql.unsafe`UPDATE vpn_servers SET is_active = false`);
@@ -83,7 +94,9 @@ function emailsOn(panel: FakePanel, inboundId: number): string[] {
 }
 
 const countAudits = async (action: string) =>
-  db.pool.oneFirst(sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM audit_logs WHERE actor_id = 'reconciler' AND action = ${action}`);
+  db.pool.oneFirst(
+    sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM audit_logs WHERE actor_id = 'reconciler' AND action = ${action}`,
+  );
 
 describe('reconciler with several rows on one panel', () => {
   it('leaves every paid client of both inbounds alone, run after run (nothing deleted, nothing flaps)', async () => {
@@ -92,10 +105,12 @@ describe('reconciler with several rows on one panel', () => {
     const onFirst = [await newActiveSubscription(db.pool), await newActiveSubscription(db.pool)];
     const onSecond = [await newActiveSubscription(db.pool), await newActiveSubscription(db.pool)];
     await setServerActive(db.pool, { serverId: first.id, active: true, actor: testActor });
-    for (const subscription of onFirst) assert.equal((await panelActivities.provisionClient({ subscriptionId: subscription.id })).serverId, first.id);
+    for (const subscription of onFirst)
+      assert.equal((await panelActivities.provisionClient({ subscriptionId: subscription.id })).serverId, first.id);
     await setServerActive(db.pool, { serverId: first.id, active: false, actor: testActor });
     await setServerActive(db.pool, { serverId: second.id, active: true, actor: testActor });
-    for (const subscription of onSecond) assert.equal((await panelActivities.provisionClient({ subscriptionId: subscription.id })).serverId, second.id);
+    for (const subscription of onSecond)
+      assert.equal((await panelActivities.provisionClient({ subscriptionId: subscription.id })).serverId, second.id);
     await setServerActive(db.pool, { serverId: first.id, active: true, actor: testActor });
 
     const before = [emailsOn(panel, 1), emailsOn(panel, 2)];
@@ -130,7 +145,10 @@ describe('reconciler with several rows on one panel', () => {
     assert.ok(inboundOne && inboundTwo);
     const client = panel.state.readClients(inboundTwo).find((entry) => entry['email'] === row.xui_email);
     assert.ok(client);
-    panel.state.writeClients(inboundTwo, panel.state.readClients(inboundTwo).filter((entry) => entry['email'] !== row.xui_email));
+    panel.state.writeClients(
+      inboundTwo,
+      panel.state.readClients(inboundTwo).filter((entry) => entry['email'] !== row.xui_email),
+    );
     panel.state.writeClients(inboundOne, [...panel.state.readClients(inboundOne), client]);
 
     const report = await reconcile.reconcilePanel({ serverId: first.id });

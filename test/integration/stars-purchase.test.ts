@@ -98,7 +98,13 @@ before(async () => {
   });
   running = worker.run();
 
-  const purchases = createPurchaseService({ db: database.pool, payments: target, providers, starsKopecksPerStar: config.STARS_KOPECKS_PER_STAR, invoiceWaitMs: 30_000 });
+  const purchases = createPurchaseService({
+    db: database.pool,
+    payments: target,
+    providers,
+    starsKopecksPerStar: config.STARS_KOPECKS_PER_STAR,
+    invoiceWaitMs: 30_000,
+  });
   bot = createBot({
     token: TOKEN,
     apiRoot: fake.apiRoot,
@@ -146,7 +152,11 @@ const receivedBySubscription = (subscriptionId: number) => receivedPaymentsOf(te
  * A new English-speaking user sends /start and /plans, picks the month plan, sees Stars among the
  * methods and picks it; returns the XTR invoice the bot sent and the pending payment behind it.
  */
-async function buyWithStars(): Promise<{ user: { id: number; first_name: string; language_code: string }; invoice: RecordedCall; payment: PaymentRow }> {
+async function buyWithStars(): Promise<{
+  user: { id: number; first_name: string; language_code: string };
+  invoice: RecordedCall;
+  payment: PaymentRow;
+}> {
   const user = { id: ++nextTelegramId, first_name: 'Stella', language_code: 'en' };
   fake.userSends(user, '/start');
   await fake.waitFor((call) => call.method === 'sendMessage' && call.chatId === user.id && call.ok, 10_000);
@@ -154,12 +164,17 @@ async function buyWithStars(): Promise<{ user: { id: number; first_name: string;
   assert.ok(userRow, '/start registered the user');
 
   fake.userSends(user, '/plans');
-  const list = await fake.waitFor((call) => call.method === 'sendMessage' && call.chatId === user.id && textOf(call).startsWith(en.plansHeader), 10_000);
+  const list = await fake.waitFor(
+    (call) => call.method === 'sendMessage' && call.chatId === user.id && textOf(call).startsWith(en.plansHeader),
+    10_000,
+  );
   assert.ok(buttonsOf(list).some((button) => button.callback_data === encodeCallback({ type: 'plan', planId: plan.id })));
 
   fake.userPresses(user, encodeCallback({ type: 'plan', planId: plan.id }));
   const details = await fake.waitFor((call) => call.method === 'editMessageText' && call.chatId === user.id && call.ok, 10_000);
-  const stars = buttonsOf(details).find((button) => button.callback_data === encodeCallback({ type: 'pay', planId: plan.id, method: 'stars' }));
+  const stars = buttonsOf(details).find(
+    (button) => button.callback_data === encodeCallback({ type: 'pay', planId: plan.id, method: 'stars' }),
+  );
   assert.ok(stars, 'Stars are offered once STARS_KOPECKS_PER_STAR is set');
   assert.equal(stars.text, en.paymentMethods.stars);
 
@@ -189,7 +204,14 @@ describe('Telegram Stars purchase through the bot', () => {
     );
     assert.ok(payment.subscription_id);
     const subscriptionId = payment.subscription_id;
-    assert.equal((await temporal.client.workflow.getHandle<typeof paymentWorkflow>(paymentWorkflowId(payment.id)).query<PaymentState>('getPaymentState')).phase, 'awaiting');
+    assert.equal(
+      (
+        await temporal.client.workflow
+          .getHandle<typeof paymentWorkflow>(paymentWorkflowId(payment.id))
+          .query<PaymentState>('getPaymentState')
+      ).phase,
+      'awaiting',
+    );
 
     const answersBefore = preCheckoutAnswers().length;
     const started = Date.now();
@@ -198,17 +220,30 @@ describe('Telegram Stars purchase through the bot', () => {
     assert.equal(outcome.status, 'paid', `the pre-checkout answer came in ${answeredIn} ms`);
     assert.ok(outcome.status === 'paid');
     assert.ok(answeredIn < PRE_CHECKOUT_DEADLINE_MS);
-    assert.deepEqual(preCheckoutAnswers().slice(answersBefore).map((call) => [call.ok, call.params['ok']]), [[true, true]]);
+    assert.deepEqual(
+      preCheckoutAnswers()
+        .slice(answersBefore)
+        .map((call) => [call.ok, call.params['ok']]),
+      [[true, true]],
+    );
 
     await fake.waitFor((call) => call.method === 'sendMessage' && call.chatId === user.id && textOf(call) === en.paymentReceived, 15_000);
     await updatesProcessed();
-    await eventually(async () => (logs.some((line) => line.includes('repeated successful_payment ignored')) ? true : undefined), 5_000, 'the second delivery');
+    await eventually(
+      async () => (logs.some((line) => line.includes('repeated successful_payment ignored')) ? true : undefined),
+      5_000,
+      'the second delivery',
+    );
 
     // The bot stores the charge; its settlement (stars-charge-{id}) completes the payment right after.
-    const paid = await eventually(async () => {
-      const row = await getPayment(database.pool, payment.id);
-      return row?.status === 'completed' ? row : undefined;
-    }, 15_000, 'the settlement');
+    const paid = await eventually(
+      async () => {
+        const row = await getPayment(database.pool, payment.id);
+        return row?.status === 'completed' ? row : undefined;
+      },
+      15_000,
+      'the settlement',
+    );
     assert.deepEqual([paid.status, paid.external_id, paid.completed_at !== null], ['completed', outcome.telegramPaymentChargeId, true]);
     assert.equal(await countAuditLogs(database.pool, { action: 'payment.completed', entityId: payment.id }), 1, 'completed exactly once');
     assert.equal(sentTo(user.id, 'sendMessage').filter((call) => textOf(call) === en.paymentReceived).length, 1, 'thanked once');
@@ -216,7 +251,11 @@ describe('Telegram Stars purchase through the bot', () => {
     // Both deliveries were handled before this point, so the newest run of payment-{id} is final.
     const final = await temporal.client.workflow.getHandle<typeof paymentWorkflow>(paymentWorkflowId(payment.id)).result();
     assert.deepEqual([final.phase, final.subscriptionNotified], ['completed', true]);
-    assert.deepEqual(await eventually(() => receivedBySubscription(subscriptionId), 20_000, 'the hand-off'), [payment.id], 'paymentCompleted once');
+    assert.deepEqual(
+      await eventually(() => receivedBySubscription(subscriptionId), 20_000, 'the hand-off'),
+      [payment.id],
+      'paymentCompleted once',
+    );
 
     // Paying the same invoice again is refused at pre-checkout: nothing is charged twice.
     const again = await fake.userPays(user, String(invoice.params['payload']));
@@ -242,9 +281,17 @@ describe('Telegram Stars purchase through the bot', () => {
     // The charge is stored once (by its charge id) and its settlement already ran: the redelivery
     // settles nothing again and hands nothing off again.
     assert.equal((await handle.result()).phase, 'completed');
-    await eventually(async () => (logs.some((line) => line.includes('repeated successful_payment ignored')) ? true : undefined), 5_000, 'the redelivery');
+    await eventually(
+      async () => (logs.some((line) => line.includes('repeated successful_payment ignored')) ? true : undefined),
+      5_000,
+      'the redelivery',
+    );
     assert.deepEqual(await receivedBySubscription(subscriptionId), [payment.id], 'handed off once');
-    assert.equal(await countAuditLogs(database.pool, { action: 'stars_charge.applied' }), 2, 'one applied charge per purchase in this file so far');
+    assert.equal(
+      await countAuditLogs(database.pool, { action: 'stars_charge.applied' }),
+      2,
+      'one applied charge per purchase in this file so far',
+    );
     assert.equal(await countAuditLogs(database.pool, { action: 'payment.completed', entityId: payment.id }), 1, 'completed exactly once');
     assert.equal(sentTo(user.id, 'sendMessage').filter((call) => textOf(call) === en.paymentReceived).length, 1, 'thanked once');
     assert.equal((await getPayment(database.pool, payment.id))?.external_id, outcome.telegramPaymentChargeId);
@@ -261,7 +308,9 @@ describe('Telegram Stars purchase through the bot', () => {
       assert.deepEqual(outcome, { status: 'declined', errorMessage: en.checkoutRejected['amount-mismatch'] }, `${totalAmount} Stars`);
     }
     assert.deepEqual(
-      preCheckoutAnswers().slice(answersBefore).map((call) => [call.ok, call.params['ok'], call.params['error_message']]),
+      preCheckoutAnswers()
+        .slice(answersBefore)
+        .map((call) => [call.ok, call.params['ok'], call.params['error_message']]),
       [
         [true, false, en.checkoutRejected['amount-mismatch']],
         [true, false, en.checkoutRejected['amount-mismatch']],
@@ -277,6 +326,10 @@ describe('Telegram Stars purchase through the bot', () => {
     // The right amount still goes through afterwards.
     const paid = await fake.userPays(user, String(invoice.params['payload']));
     assert.equal(paid.status, 'paid');
-    await eventually(async () => ((await getPayment(database.pool, payment.id))?.status === 'completed' ? true : undefined), 15_000, 'completion');
+    await eventually(
+      async () => ((await getPayment(database.pool, payment.id))?.status === 'completed' ? true : undefined),
+      15_000,
+      'completion',
+    );
   });
 });

@@ -43,8 +43,14 @@ let nextTelegramId = 8_000_000 + Math.floor(Math.random() * 1_000_000);
 before(async () => {
   stack = await startRealStack();
   stack.deps.logger = pino({ level: 'info' }, { write: (line: string) => void workerLogs.push(line) });
-  stack.deps.payments = { providers, temporal: { client: stack.temporal.client, taskQueue: stack.taskQueue }, returnUrl: 'https://t.me/stars_test_bot' };
-  planId = await stack.database.pool.oneFirst(sql.type(z.object({ id: z.number() }))`SELECT id FROM subscription_plans WHERE name = '1 месяц'`);
+  stack.deps.payments = {
+    providers,
+    temporal: { client: stack.temporal.client, taskQueue: stack.taskQueue },
+    returnUrl: 'https://t.me/stars_test_bot',
+  };
+  planId = await stack.database.pool.oneFirst(
+    sql.type(z.object({ id: z.number() }))`SELECT id FROM subscription_plans WHERE name = '1 месяц'`,
+  );
 });
 
 after(async () => {
@@ -54,7 +60,13 @@ after(async () => {
 /** The worker and the bot (payment timeout `timeoutMinutes`) run until `body` settles. */
 async function withSystem(body: () => Promise<void>, timeoutMinutes = 5): Promise<void> {
   const target: PaymentWorkflowTarget = { client: stack.temporal.client, taskQueue: stack.taskQueue, timeoutMinutes };
-  const purchases = createPurchaseService({ db: stack.database.pool, payments: target, providers, starsKopecksPerStar: 180, invoiceWaitMs: 30_000 });
+  const purchases = createPurchaseService({
+    db: stack.database.pool,
+    payments: target,
+    providers,
+    starsKopecksPerStar: 180,
+    invoiceWaitMs: 30_000,
+  });
   const services = createBotServices({
     db: stack.database.pool,
     adminTelegramIds: [],
@@ -69,13 +81,23 @@ async function withSystem(body: () => Promise<void>, timeoutMinutes = 5): Promis
 async function newBuyer(): Promise<{ user: { id: number; first_name: string; language_code: string }; userId: number }> {
   const user = { id: ++nextTelegramId, first_name: 'Stella', language_code: 'en' };
   stack.telegram.userSends(user, '/start');
-  const row = await eventually(() => getUserByTelegramId(stack.database.pool, user.id).then((found) => found ?? undefined), 10_000, '/start');
+  const row = await eventually(
+    () => getUserByTelegramId(stack.database.pool, user.id).then((found) => found ?? undefined),
+    10_000,
+    '/start',
+  );
   return { user, userId: row.id };
 }
 
 async function starsOrder(userId: number): Promise<{ payload: string; stars: number; paymentId: number }> {
   const target: PaymentWorkflowTarget = { client: stack.temporal.client, taskQueue: stack.taskQueue, timeoutMinutes: 5 };
-  const purchases = createPurchaseService({ db: stack.database.pool, payments: target, providers, starsKopecksPerStar: 180, invoiceWaitMs: 30_000 });
+  const purchases = createPurchaseService({
+    db: stack.database.pool,
+    payments: target,
+    providers,
+    starsKopecksPerStar: 180,
+    invoiceWaitMs: 30_000,
+  });
   const started = await purchases.startPurchase({ userId, planId, method: 'stars' });
   assert.equal(started.kind, 'stars-invoice');
   assert.ok(started.kind === 'stars-invoice');
@@ -106,7 +128,8 @@ async function reconcile(record?: string): Promise<StarsReconcileResult> {
   return result;
 }
 
-const alertsFor = (key: string) => workerLogs.filter((line) => line.includes('"alert":"stars_charge_settled"') && line.includes(`"key":"${key}"`));
+const alertsFor = (key: string) =>
+  workerLogs.filter((line) => line.includes('"alert":"stars_charge_settled"') && line.includes(`"key":"${key}"`));
 const refundCalls = (chargeId: string): RecordedCall[] =>
   stack.telegram.sent().filter((call) => call.method === 'refundStarPayment' && call.params['telegram_payment_charge_id'] === chargeId);
 
@@ -148,16 +171,26 @@ describe('Telegram Stars charges are stored first and always settled', () => {
         assert.ok(paid.status === 'paid');
         await keyArrives(userId);
         const [charge] = await charges(order.paymentId);
-        assert.deepEqual([charge?.status, charge?.recorded_by, charge?.telegram_payment_charge_id], ['applied', 'bot', paid.telegramPaymentChargeId]);
+        assert.deepEqual(
+          [charge?.status, charge?.recorded_by, charge?.telegram_payment_charge_id],
+          ['applied', 'bot', paid.telegramPaymentChargeId],
+        );
         const payment = await getPayment(stack.database.pool, order.paymentId);
         assert.deepEqual([payment?.status, payment?.external_id], ['completed', paid.telegramPaymentChargeId]);
         assert.equal(await trigger.fired(), 2, 'the first settlement write failed, the retry passed');
         await stack.temporal.client.workflow.getHandle(starsChargeWorkflowId(charge?.id ?? 0)).result();
-        await maybeRecordHistory(stack.temporal.client, starsChargeWorkflowId(charge?.id ?? 0), 'stars-charge-applied-after-a-failed-write');
+        await maybeRecordHistory(
+          stack.temporal.client,
+          starsChargeWorkflowId(charge?.id ?? 0),
+          'stars-charge-applied-after-a-failed-write',
+        );
         await new Promise((resolve) => setTimeout(resolve, 1_000));
         assert.equal(await keysDelivered(userId), 1, 'the key arrived exactly once');
         assert.equal(await countAuditLogs(stack.database.pool, { action: 'payment.completed', entityId: order.paymentId }), 1);
-        assert.ok(!stack.telegram.sent(user.id).some((call) => call.method === 'sendMessage' && String(call.params['text']).includes('try again')), 'never told to pay again');
+        assert.ok(
+          !stack.telegram.sent(user.id).some((call) => call.method === 'sendMessage' && String(call.params['text']).includes('try again')),
+          'never told to pay again',
+        );
       });
     } finally {
       await trigger.remove();
@@ -172,11 +205,21 @@ describe('Telegram Stars charges are stored first and always settled', () => {
         const order = await starsOrder(userId);
         const paid = await stack.telegram.userPays(user, order.payload, { totalAmount: order.stars });
         assert.ok(paid.status === 'paid');
-        await stack.telegram.waitFor((call) => call.method === 'sendMessage' && call.chatId === user.id && String(call.params['text']).startsWith('Payment received'), 10_000);
-        await eventually(async () => (stack.telegram.pendingUpdates().length === 0 ? true : undefined), 10_000, 'the bot to handle the update');
+        await stack.telegram.waitFor(
+          (call) => call.method === 'sendMessage' && call.chatId === user.id && String(call.params['text']).startsWith('Payment received'),
+          10_000,
+        );
+        await eventually(
+          async () => (stack.telegram.pendingUpdates().length === 0 ? true : undefined),
+          10_000,
+          'the bot to handle the update',
+        );
         assert.deepEqual(await charges(order.paymentId), [], 'the store failed: the charge is recorded nowhere');
         assert.equal(await trigger.fired(), 1);
-        assert.ok(!stack.telegram.sent(user.id).some((call) => call.method === 'sendMessage' && String(call.params['text']).includes('try again')), 'never told to try again');
+        assert.ok(
+          !stack.telegram.sent(user.id).some((call) => call.method === 'sendMessage' && String(call.params['text']).includes('try again')),
+          'never told to try again',
+        );
 
         const result = await reconcile('stars-reconcile-found-a-lost-charge');
         const [charge] = await charges(order.paymentId);
@@ -184,7 +227,11 @@ describe('Telegram Stars charges are stored first and always settled', () => {
         assert.ok(result.recorded.includes(charge.id));
         await keyArrives(userId);
         assert.deepEqual([(await charges(order.paymentId))[0]?.status, charge.recorded_by], ['applied', 'reconciler']);
-        await eventually(async () => (alertsFor(`stars_charge_settled:${charge.id}`).length === 1 ? true : undefined), 10_000, 'the operator alert');
+        await eventually(
+          async () => (alertsFor(`stars_charge_settled:${charge.id}`).length === 1 ? true : undefined),
+          10_000,
+          'the operator alert',
+        );
         assert.match(alertsFor(`stars_charge_settled:${charge.id}`)[0] ?? '', /applied to payment/);
         assert.equal(await keysDelivered(userId), 1);
 
@@ -208,7 +255,10 @@ describe('Telegram Stars charges are stored first and always settled', () => {
       await reconcile();
       await keyArrives(userId);
       const [charge] = await charges(order.paymentId);
-      assert.deepEqual([charge?.status, charge?.recorded_by, charge?.telegram_payment_charge_id], ['applied', 'reconciler', paid.telegramPaymentChargeId]);
+      assert.deepEqual(
+        [charge?.status, charge?.recorded_by, charge?.telegram_payment_charge_id],
+        ['applied', 'reconciler', paid.telegramPaymentChargeId],
+      );
       assert.equal(await countAuditLogs(stack.database.pool, { action: 'stars_charge.applied', entityId: charge?.id ?? 0 }), 1);
       assert.equal((await getPayment(stack.database.pool, order.paymentId))?.status, 'completed');
     });
@@ -226,10 +276,14 @@ describe('Telegram Stars charges are stored first and always settled', () => {
       ]);
       assert.ok(one?.status === 'paid' && two?.status === 'paid', 'both pre-checkouts were approved before either payment was settled');
       await keyArrives(userId);
-      const settled = await eventually(async () => {
-        const rows = await charges(first.paymentId);
-        return rows.length === 2 && rows.every((row) => row.settled_at !== null) ? rows : undefined;
-      }, 30_000, 'both charges settled');
+      const settled = await eventually(
+        async () => {
+          const rows = await charges(first.paymentId);
+          return rows.length === 2 && rows.every((row) => row.settled_at !== null) ? rows : undefined;
+        },
+        30_000,
+        'both charges settled',
+      );
       const applied = settled.filter((row) => row.status === 'applied');
       const refunded = settled.filter((row) => row.status === 'refunded');
       assert.equal(applied.length, 1);
@@ -238,13 +292,23 @@ describe('Telegram Stars charges are stored first and always settled', () => {
       const payment = await getPayment(stack.database.pool, first.paymentId);
       assert.equal(payment?.external_id, applied[0]?.telegram_payment_charge_id, 'the applied charge completed the order');
       assert.deepEqual(refundCalls(applied[0]?.telegram_payment_charge_id ?? '').length, 0, 'the applied charge is never refunded');
-      assert.deepEqual(refundCalls(refunded[0]?.telegram_payment_charge_id ?? '').map((call) => [call.ok, call.params['user_id']]), [[true, user.id]]);
-      const told = await stack.telegram.waitFor((call) => call.method === 'sendMessage' && call.chatId === user.id && String(call.params['text']).startsWith('We returned'), 10_000);
+      assert.deepEqual(
+        refundCalls(refunded[0]?.telegram_payment_charge_id ?? '').map((call) => [call.ok, call.params['user_id']]),
+        [[true, user.id]],
+      );
+      const told = await stack.telegram.waitFor(
+        (call) => call.method === 'sendMessage' && call.chatId === user.id && String(call.params['text']).startsWith('We returned'),
+        10_000,
+      );
       assert.match(String(told.params['text']), new RegExp(`${first.stars} Stars`));
       assert.equal(await countAuditLogs(stack.database.pool, { action: 'stars_charge.refunded', entityId: refunded[0]?.id ?? 0 }), 1);
       await stack.temporal.client.workflow.getHandle(starsChargeWorkflowId(refunded[0]?.id ?? 0)).result();
       await maybeRecordHistory(stack.temporal.client, starsChargeWorkflowId(refunded[0]?.id ?? 0), 'stars-charge-second-charge-refunded');
-      await eventually(async () => (alertsFor(`stars_charge_settled:${refunded[0]?.id ?? 0}`).length === 1 ? true : undefined), 10_000, 'the refund alert');
+      await eventually(
+        async () => (alertsFor(`stars_charge_settled:${refunded[0]?.id ?? 0}`).length === 1 ? true : undefined),
+        10_000,
+        'the refund alert',
+      );
       assert.equal(await keysDelivered(userId), 1, 'one key');
       assert.equal(await countAuditLogs(stack.database.pool, { action: 'payment.completed', entityId: first.paymentId }), 1);
     });
@@ -257,14 +321,26 @@ describe('Telegram Stars charges are stored first and always settled', () => {
       const paid = await stack.telegram.userPays(user, order.payload, { totalAmount: order.stars, deliveries: 3 });
       assert.ok(paid.status === 'paid');
       await keyArrives(userId);
-      await eventually(async () => (stack.telegram.pendingUpdates().length === 0 ? true : undefined), 10_000, 'the bot to handle the updates');
+      await eventually(
+        async () => (stack.telegram.pendingUpdates().length === 0 ? true : undefined),
+        10_000,
+        'the bot to handle the updates',
+      );
       const rows = await charges(order.paymentId);
-      assert.deepEqual(rows.map((row) => row.status), ['applied']);
+      assert.deepEqual(
+        rows.map((row) => row.status),
+        ['applied'],
+      );
       assert.equal(await countAuditLogs(stack.database.pool, { action: 'payment.completed', entityId: order.paymentId }), 1);
       assert.equal(refundCalls(paid.telegramPaymentChargeId).length, 0);
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       assert.equal(await keysDelivered(userId), 1);
-      assert.equal(stack.telegram.sent(user.id).filter((call) => call.method === 'sendMessage' && String(call.params['text']).startsWith('Payment received')).length, 1);
+      assert.equal(
+        stack.telegram
+          .sent(user.id)
+          .filter((call) => call.method === 'sendMessage' && String(call.params['text']).startsWith('Payment received')).length,
+        1,
+      );
     });
   });
 
@@ -272,7 +348,13 @@ describe('Telegram Stars charges are stored first and always settled', () => {
     await withSystem(async () => {
       const { user, userId } = await newBuyer();
       const target: PaymentWorkflowTarget = { client: stack.temporal.client, taskQueue: stack.taskQueue, timeoutMinutes: 0.05 };
-      const purchases = createPurchaseService({ db: stack.database.pool, payments: target, providers, starsKopecksPerStar: 180, invoiceWaitMs: 30_000 });
+      const purchases = createPurchaseService({
+        db: stack.database.pool,
+        payments: target,
+        providers,
+        starsKopecksPerStar: 180,
+        invoiceWaitMs: 30_000,
+      });
       const started = await purchases.startPurchase({ userId, planId, method: 'stars' });
       assert.ok(started.kind === 'stars-invoice');
       const paymentId = Number(started.payload.slice('order:'.length));
@@ -287,7 +369,7 @@ describe('Telegram Stars charges are stored first and always settled', () => {
         recordedBy: 'bot',
         orderId: paymentId,
       });
-      const ended = await stack.temporal.client.workflow.getHandle(paymentWorkflowId(paymentId)).result() as PaymentState;
+      const ended = (await stack.temporal.client.workflow.getHandle(paymentWorkflowId(paymentId)).result()) as PaymentState;
       assert.notEqual(ended.phase, 'cancelled');
       assert.equal((await getPayment(stack.database.pool, paymentId))?.status, 'pending', 'not cancelled at the timeout');
       await reconcile();
@@ -331,7 +413,9 @@ describe('Telegram Stars charges are stored first and always settled', () => {
     } finally {
       stack.deps.starsApi = starsApi;
     }
-    const parked = workerLogs.filter((line) => line.includes('"alert":"work_parked"') && line.includes(`"key":"work_parked:stars-charge-${charge.id}"`));
+    const parked = workerLogs.filter(
+      (line) => line.includes('"alert":"work_parked"') && line.includes(`"key":"work_parked:stars-charge-${charge.id}"`),
+    );
     assert.equal(parked.length, 1, 'operators told once');
     assert.equal(refundCalls(paid.telegramPaymentChargeId).length, 0);
 
@@ -342,8 +426,14 @@ describe('Telegram Stars charges are stored first and always settled', () => {
     });
     const [settled] = await charges(order.paymentId);
     assert.deepEqual([settled?.status, settled?.reason, settled?.settled_at !== null], ['refunded', 'order-closed', true]);
-    assert.deepEqual(refundCalls(paid.telegramPaymentChargeId).map((call) => call.ok), [true]);
-    await stack.telegram.waitFor((call) => call.method === 'sendMessage' && call.chatId === user.id && String(call.params['text']).startsWith('We returned'), 10_000);
+    assert.deepEqual(
+      refundCalls(paid.telegramPaymentChargeId).map((call) => call.ok),
+      [true],
+    );
+    await stack.telegram.waitFor(
+      (call) => call.method === 'sendMessage' && call.chatId === user.id && String(call.params['text']).startsWith('We returned'),
+      10_000,
+    );
     assert.match(alertsFor(`stars_charge_settled:${charge.id}`)[0] ?? '', /refunded to the payer \(order-closed/);
     assert.equal((await getPayment(stack.database.pool, order.paymentId))?.status, 'pending', 'never completed');
   });

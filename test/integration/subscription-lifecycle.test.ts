@@ -86,7 +86,11 @@ describe('subscription lifecycle on the real stack', () => {
       });
       const notice = await stack.telegram.waitFor((call) => call.method === 'sendMessage' && call.chatId === telegramId, 20_000);
       assert.equal(notice.ok, true);
-      assert.equal(stack.telegram.sent(telegramId).filter((call) => call.method === 'sendPhoto').length, 0, 'no key while the panel is down');
+      assert.equal(
+        stack.telegram.sent(telegramId).filter((call) => call.method === 'sendPhoto').length,
+        0,
+        'no key while the panel is down',
+      );
       assert.equal((await handle.query(getStateQuery)).phase, 'provisioning');
       stack.panel.controls.setDown(false);
       // The failed attempt marked the server down; new orders wait for the health probe to see it up.

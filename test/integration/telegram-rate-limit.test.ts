@@ -16,9 +16,18 @@ let stack: RealStack;
 
 before(async () => {
   stack = await startRealStack();
-  stack.deps.telegram = createTelegramSender({ token: stack.telegram.token, apiRoot: stack.telegram.apiRoot, maxDelaySeconds: 2, retryAfterScale: SCALE });
+  stack.deps.telegram = createTelegramSender({
+    token: stack.telegram.token,
+    apiRoot: stack.telegram.apiRoot,
+    maxDelaySeconds: 2,
+    retryAfterScale: SCALE,
+  });
   const none = { byName: {}, forMethod: () => undefined };
-  stack.deps.payments = { providers: none, temporal: { client: stack.temporal.client, taskQueue: stack.taskQueue }, returnUrl: 'https://vpn.example.com/payments/return' };
+  stack.deps.payments = {
+    providers: none,
+    temporal: { client: stack.temporal.client, taskQueue: stack.taskQueue },
+    returnUrl: 'https://vpn.example.com/payments/return',
+  };
 });
 after(async () => stack?.close());
 
@@ -32,7 +41,13 @@ describe('worker Telegram sender under a long 429', () => {
       starsKopecksPerStar: 'disabled',
     });
     const user = await newUser(db);
-    await creditBalance(db, { userId: user.id, amount: '2000.00', reason: 'top_up', idempotencyKey: `rl-topup-${user.id}`, actor: testActor });
+    await creditBalance(db, {
+      userId: user.id,
+      amount: '2000.00',
+      reason: 'top_up',
+      idempotencyKey: `rl-topup-${user.id}`,
+      actor: testActor,
+    });
     stack.telegram.injectRateLimit('sendPhoto', 45);
     await stack.run(async () => {
       assert.deepEqual(await purchases.startPurchase({ userId: user.id, planId: 1, method: 'balance' }), { kind: 'done' });
@@ -42,7 +57,11 @@ describe('worker Telegram sender under a long 429', () => {
       const waited = Date.now() - limitedAt;
       assert.ok(waited >= 45_000 * SCALE - 300, `the retry waited retry_after (${waited} ms)`);
       const photos = stack.telegram.sent(user.telegram_id).filter((call) => call.method === 'sendPhoto');
-      assert.deepEqual(photos.map((call) => call.ok), [false, true], 'one refused attempt, then the delivery');
+      assert.deepEqual(
+        photos.map((call) => call.ok),
+        [false, true],
+        'one refused attempt, then the delivery',
+      );
     });
   });
 });

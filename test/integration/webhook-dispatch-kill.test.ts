@@ -56,7 +56,12 @@ function lineFrom(child: Supervised, prefix: string): Promise<string> {
 describe('webhook outbox and a killed api', () => {
   it('an event the killed api had accepted and claimed is handed off once by the next dispatcher', async () => {
     const payment = await sandboxPayment(database.pool);
-    api = startTsProcess('api-child', 'test/support/webhook-api-child.ts', { ...process.env, DATABASE_URL: database.url, SANDBOX_PAY_SECRET: SECRET }, ROOT);
+    api = startTsProcess(
+      'api-child',
+      'test/support/webhook-api-child.ts',
+      { ...process.env, DATABASE_URL: database.url, SANDBOX_PAY_SECRET: SECRET },
+      ROOT,
+    );
     const signalling = lineFrom(api, 'SIGNALLING ');
     const port = await lineFrom(api, 'LISTENING ');
 
@@ -77,9 +82,18 @@ describe('webhook outbox and a killed api', () => {
     assert.equal(await status(), 'received', 'the killed round recorded nothing');
 
     const signalled: number[] = [];
-    const next = createWebhookDispatcher({ db: database.pool, logger: createLogger({ level: 'silent' }), pollMs: 50, signalVerdict: async (row) => void signalled.push(row.id) });
+    const next = createWebhookDispatcher({
+      db: database.pool,
+      logger: createLogger({ level: 'silent' }),
+      pollMs: 50,
+      signalVerdict: async (row) => void signalled.push(row.id),
+    });
     next.start();
-    await eventually(async () => ((await countWebhookEventsToDispatch(database.pool)) === 0 ? true : undefined), 15_000, 'the event handed off after the kill');
+    await eventually(
+      async () => ((await countWebhookEventsToDispatch(database.pool)) === 0 ? true : undefined),
+      15_000,
+      'the event handed off after the kill',
+    );
     await new Promise((resolve) => setTimeout(resolve, 200));
     await next.stop();
     assert.deepEqual(signalled, [payment.id]);

@@ -75,11 +75,21 @@ before(async () => {
   const api = await startWebhookApi({ db: database.pool, providers, target });
   app = api.app;
   const { apiUrl } = api;
-  yookassa = await startFakeYooKassa({ ...SHOP, webhookUrl: `${apiUrl}/webhooks/yookassa`, sourceIpHeader: 'x-forwarded-for', webhookRetryDelaysMs: [20, 100, 250] });
+  yookassa = await startFakeYooKassa({
+    ...SHOP,
+    webhookUrl: `${apiUrl}/webhooks/yookassa`,
+    sourceIpHeader: 'x-forwarded-for',
+    webhookRetryDelaysMs: [20, 100, 250],
+  });
   Object.assign(
     byName,
     createPaymentProviders(
-      z.object(paymentFields).parse({ YOOKASSA_SHOP_ID: SHOP.shopId, YOOKASSA_SECRET_KEY: SHOP.secretKey, YOOKASSA_API_URL: yookassa.apiUrl, PAYMENT_TIMEOUT_MS: '2000' }),
+      z.object(paymentFields).parse({
+        YOOKASSA_SHOP_ID: SHOP.shopId,
+        YOOKASSA_SECRET_KEY: SHOP.secretKey,
+        YOOKASSA_API_URL: yookassa.apiUrl,
+        PAYMENT_TIMEOUT_MS: '2000',
+      }),
     ).byName,
   );
 
@@ -103,11 +113,20 @@ before(async () => {
     overrides: {
       workflowsPath: TEST_WORKFLOWS,
       // The real activities, with the operator alert channel recorded.
-      activities: { ...createActivities(deps), ...createPaymentMismatchActivities({ db: database.pool, logger, deliver: createNotificationDelivery(deps), alertOperators }) },
+      activities: {
+        ...createActivities(deps),
+        ...createPaymentMismatchActivities({ db: database.pool, logger, deliver: createNotificationDelivery(deps), alertOperators }),
+      },
     },
   });
   running = worker.run();
-  purchases = createPurchaseService({ db: database.pool, payments: target, providers, starsKopecksPerStar: 'disabled', invoiceWaitMs: 30_000 });
+  purchases = createPurchaseService({
+    db: database.pool,
+    payments: target,
+    providers,
+    starsKopecksPerStar: 'disabled',
+    invoiceWaitMs: 30_000,
+  });
 });
 
 after(async () => {
@@ -123,10 +142,15 @@ async function cardPurchase(): Promise<{ payment: PaymentRow & { external_id: st
   const user = await newUser(database.pool);
   const start = await purchases.startPurchase({ userId: user.id, planId, method: 'card' });
   assert.equal(start.kind, 'redirect');
-  const id = await database.pool.oneFirst(sql.type(z.object({ id: z.number() }))`SELECT max(id) AS id FROM payments WHERE user_id = ${user.id}`);
+  const id = await database.pool.oneFirst(
+    sql.type(z.object({ id: z.number() }))`SELECT max(id) AS id FROM payments WHERE user_id = ${user.id}`,
+  );
   const payment = await getPayment(database.pool, id);
   assert.ok(payment?.external_id && payment.subscription_id);
-  return { payment: { ...payment, external_id: payment.external_id, subscription_id: payment.subscription_id }, telegramId: user.telegram_id };
+  return {
+    payment: { ...payment, external_id: payment.external_id, subscription_id: payment.subscription_id },
+    telegramId: user.telegram_id,
+  };
 }
 
 async function paymentState(paymentId: number): Promise<PaymentState> {
@@ -139,7 +163,9 @@ const receivedBySubscription = (subscriptionId: number) => receivedPaymentsOf(te
 async function confirmationsDone(paymentId: number): Promise<number> {
   const { events } = await temporal.client.workflow.getHandle(paymentWorkflowId(paymentId)).fetchHistory();
   const confirms = new Set(
-    (events ?? []).filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'confirmPayment').map((event) => String(event.eventId)),
+    (events ?? [])
+      .filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'confirmPayment')
+      .map((event) => String(event.eventId)),
   );
   return (events ?? []).filter((event) => confirms.has(String(event.activityTaskCompletedEventAttributes?.scheduledEventId))).length;
 }
@@ -151,10 +177,14 @@ async function inbox(eventKey: string) {
 
 /** The inbox row once the api's dispatcher has processed its latest delivery (it answered before the hand-off). */
 async function dispatched(eventKey: string) {
-  return eventually(async () => {
-    const row = await inbox(eventKey);
-    return row.status === 'received' ? undefined : row;
-  }, 10_000, `the dispatcher to process ${eventKey}`);
+  return eventually(
+    async () => {
+      const row = await inbox(eventKey);
+      return row.status === 'received' ? undefined : row;
+    },
+    10_000,
+    `the dispatcher to process ${eventKey}`,
+  );
 }
 
 describe('webhook inbox end to end', () => {
@@ -165,17 +195,31 @@ describe('webhook inbox end to end', () => {
     yookassa.controls.notify('payment.succeeded', payment.external_id);
     await yookassa.controls.webhooks?.settled();
     assert.equal((await dispatched(key)).status, 'handed_off');
-    await eventually(async () => ((await confirmationsDone(payment.id)) >= 1 ? true : undefined), 10_000, 'the early copy confirmed at the provider');
+    await eventually(
+      async () => ((await confirmationsDone(payment.id)) >= 1 ? true : undefined),
+      10_000,
+      'the early copy confirmed at the provider',
+    );
     assert.equal((await getPayment(database.pool, payment.id))?.status, 'pending', 'the provider said pending: nothing settled');
 
     // The genuine notification carries the same event key; it must be handed off, not answered 'duplicate'.
     const paidAt = Date.now();
     yookassa.controls.pay(payment.external_id);
-    const completed = await eventually(async () => ((await getPayment(database.pool, payment.id))?.status === 'completed' ? Date.now() : undefined), 10_000, 'completed by the genuine webhook');
+    const completed = await eventually(
+      async () => ((await getPayment(database.pool, payment.id))?.status === 'completed' ? Date.now() : undefined),
+      10_000,
+      'completed by the genuine webhook',
+    );
     assert.ok(completed - paidAt < 10_000);
-    t.diagnostic(`completed ${completed - paidAt} ms after the genuine notification (before: answered 'duplicate', left to the reconciler or the timeout)`);
+    t.diagnostic(
+      `completed ${completed - paidAt} ms after the genuine notification (before: answered 'duplicate', left to the reconciler or the timeout)`,
+    );
     assert.deepEqual(await dispatched(key), { status: 'handed_off', deliveries: 2 });
-    await eventually(async () => ((await receivedBySubscription(payment.subscription_id))?.includes(payment.id) ? true : undefined), 10_000, 'hand-off');
+    await eventually(
+      async () => ((await receivedBySubscription(payment.subscription_id))?.includes(payment.id) ? true : undefined),
+      10_000,
+      'hand-off',
+    );
     assert.equal((await paymentState(payment.id).catch(() => undefined))?.phase ?? 'completed', 'completed');
 
     // A redelivery now settles the event (the dispatcher finds the payment completed); the next is
@@ -218,7 +262,11 @@ describe('webhook inbox end to end', () => {
     assert.ok(delivery);
     yookassa.controls.duplicate(delivery);
     await yookassa.controls.webhooks?.settled();
-    await eventually(async () => ((await handle.describe()).status.name === 'COMPLETED' && mine().length >= 2 ? true : undefined), 15_000, 'the second run reported');
+    await eventually(
+      async () => ((await handle.describe()).status.name === 'COMPLETED' && mine().length >= 2 ? true : undefined),
+      15_000,
+      'the second run reported',
+    );
     assert.deepEqual(new Set(mine().map((alert) => alert.key)), new Set([paymentMismatchAlertKey(payment.id)]));
     assert.equal(told().length, 1, 'one message per payment');
     assert.equal(await countAuditLogs(database.pool, { action: 'payment.mismatch_flagged', entityId: payment.id }), 1);

@@ -126,9 +126,14 @@ describe('worker crash during provisioning', () => {
       const events = (await handle.fetchHistory()).events ?? [];
       const scheduled = events.filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'provisionClient');
       assert.equal(scheduled.length, 1, 'one provisionClient activity (retried by the server, not rescheduled)');
-      const started = events.find((event) => event.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduled[0]?.eventId?.toString());
+      const started = events.find(
+        (event) => event.activityTaskStartedEventAttributes?.scheduledEventId?.toString() === scheduled[0]?.eventId?.toString(),
+      );
       assert.equal(started?.activityTaskStartedEventAttributes?.attempt, 2);
-      assert.equal(decodeTimeoutType(started?.activityTaskStartedEventAttributes?.lastFailure?.timeoutFailureInfo?.timeoutType), 'HEARTBEAT');
+      assert.equal(
+        decodeTimeoutType(started?.activityTaskStartedEventAttributes?.lastFailure?.timeoutFailureInfo?.timeoutType),
+        'HEARTBEAT',
+      );
       t.diagnostic(`key delivered ${retriedAfterMs} ms after the crash`);
 
       const final = await handle.executeUpdate(cancelUpdate, { args: [{ operatorTelegramId: 1 }] });

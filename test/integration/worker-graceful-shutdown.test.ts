@@ -53,7 +53,11 @@ describe('worker graceful shutdown', () => {
     panel.controls.setLatency(0);
 
     const recorded = await getSubscription(pool, subscription.id);
-    assert.equal(recorded?.xui_client_uuid, identity.uuid, 'the in-flight activity finished and recorded the client before the worker exited');
+    assert.equal(
+      recorded?.xui_client_uuid,
+      identity.uuid,
+      'the in-flight activity finished and recorded the client before the worker exited',
+    );
 
     const next = await stack.createWorker();
     await next.runUntil(async () => {

@@ -43,11 +43,18 @@ describe('the worker temporal connection', () => {
 
   it('serves the Worker and the Client at once', async () => {
     const subscriptionId = randomInt(1e9, 2e9);
-    const handle = await temporal.client.workflow.start(moveRecorderWorkflow, { workflowId: subscriptionWorkflowId(subscriptionId), taskQueue });
+    const handle = await temporal.client.workflow.start(moveRecorderWorkflow, {
+      workflowId: subscriptionWorkflowId(subscriptionId),
+      taskQueue,
+    });
     const subscriptions = createSubscriptionWorkflowClient(temporal.client);
 
     assert.equal(await subscriptions.signalMoveToServer(subscriptionId, { fromServerId: 7, reason: 'failover' }), true);
-    assert.equal(await subscriptions.signalMoveToServer(randomInt(1e9, 2e9), { fromServerId: 7, reason: 'failover' }), false, 'no workflow runs for it');
+    assert.equal(
+      await subscriptions.signalMoveToServer(randomInt(1e9, 2e9), { fromServerId: 7, reason: 'failover' }),
+      false,
+      'no workflow runs for it',
+    );
     const moves = await temporal.client.withDeadline(Date.now() + 20_000, () => handle.query(movesQuery));
     assert.deepEqual(moves, [{ fromServerId: 7, reason: 'failover' }], 'the Worker on the same connection ran the workflow and answered');
     await handle.signal(SignalName.cancel);
@@ -70,6 +77,9 @@ describe('the worker temporal connection', () => {
     assert.equal(worker.getState(), 'STOPPED');
     await temporal.close();
     closed = true;
-    await assert.rejects(temporal.client.workflow.start(moveRecorderWorkflow, { workflowId: `closed-${randomUUID()}`, taskQueue }), 'a closed connection takes no more calls');
+    await assert.rejects(
+      temporal.client.workflow.start(moveRecorderWorkflow, { workflowId: `closed-${randomUUID()}`, taskQueue }),
+      'a closed connection takes no more calls',
+    );
   });
 });

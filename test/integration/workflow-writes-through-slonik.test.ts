@@ -46,14 +46,18 @@ describe('workflow -> activity -> slonik -> Postgres', () => {
     assert.ok(cancelled !== undefined, 'the cancellation is audited');
     assert.equal(cancelled.actor, 'user');
     assert.equal(cancelled.user_id, user.id);
-    const listed = await eventually(async () => {
-      for await (const execution of stack.temporal.client.workflow.list({
-        query: `WorkflowId = '${workflowId}' AND SubscriptionStatus = 'cancelled' AND UserId = '${user.id}'`,
-      })) {
-        return execution;
-      }
-      return undefined;
-    }, 15_000, 'visibility by search attributes');
+    const listed = await eventually(
+      async () => {
+        for await (const execution of stack.temporal.client.workflow.list({
+          query: `WorkflowId = '${workflowId}' AND SubscriptionStatus = 'cancelled' AND UserId = '${user.id}'`,
+        })) {
+          return execution;
+        }
+        return undefined;
+      },
+      15_000,
+      'visibility by search attributes',
+    );
     assert.equal(listed.workflowId, workflowId);
   });
 });

@@ -82,7 +82,16 @@ type Step =
   | { kind: 'refund'; user: number; pick: number; twin: boolean }
   | { kind: 'referral-bonus'; user: number; pick: number; repeat: boolean }
   /** `reuse`: try a code the run created before (picked by `pick`) instead of a new one. */
-  | { kind: 'promo-purchase'; user: number; plan: number; percent: number; method: ProviderMethod; paid: boolean; reuse: boolean; pick: number };
+  | {
+      kind: 'promo-purchase';
+      user: number;
+      plan: number;
+      percent: number;
+      method: ProviderMethod;
+      paid: boolean;
+      reuse: boolean;
+      pick: number;
+    };
 
 interface ModelPayment {
   id: number;
@@ -178,7 +187,16 @@ const kopecks = fc.oneof(
 );
 
 const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
-  { arbitrary: fc.record({ kind: fc.constant('top-up' as const), user, kopecks, reason: fc.constantFrom('top_up' as const, 'operator_adjustment' as const), replay: fc.boolean() }), weight: 4 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('top-up' as const),
+      user,
+      kopecks,
+      reason: fc.constantFrom('top_up' as const, 'operator_adjustment' as const),
+      replay: fc.boolean(),
+    }),
+    weight: 4,
+  },
   {
     arbitrary: fc.record({
       kind: fc.constant('provider-purchase' as const),
@@ -190,15 +208,30 @@ const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
     weight: 3,
   },
   { arbitrary: fc.record({ kind: fc.constant('balance-purchase' as const), user, plan: planIndex, fit: fc.boolean() }), weight: 3 },
-  { arbitrary: fc.record({ kind: fc.constant('renew' as const), user, pick, optedIn: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 1 }), twin: fc.boolean() }), weight: 3 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('renew' as const),
+      user,
+      pick,
+      optedIn: fc.oneof({ arbitrary: fc.constant(true), weight: 3 }, { arbitrary: fc.constant(false), weight: 1 }),
+      twin: fc.boolean(),
+    }),
+    weight: 3,
+  },
   { arbitrary: fc.record({ kind: fc.constant('refund' as const), user, pick, twin: fc.boolean() }), weight: 2 },
-  { arbitrary: fc.record({ kind: fc.constant('referral-bonus' as const), user: fc.oneof(referredUser, user), pick, repeat: fc.boolean() }), weight: 3 },
+  {
+    arbitrary: fc.record({ kind: fc.constant('referral-bonus' as const), user: fc.oneof(referredUser, user), pick, repeat: fc.boolean() }),
+    weight: 3,
+  },
   {
     arbitrary: fc.record({
       kind: fc.constant('promo-purchase' as const),
       user,
       plan: planIndex,
-      percent: fc.oneof({ arbitrary: fc.integer({ min: 1, max: 100 }), weight: 4 }, { arbitrary: fc.constantFrom(1, 33, 50, 99, 100), weight: 1 }),
+      percent: fc.oneof(
+        { arbitrary: fc.integer({ min: 1, max: 100 }), weight: 4 },
+        { arbitrary: fc.constantFrom(1, 33, 50, 99, 100), weight: 1 },
+      ),
       method: fc.constantFrom<ProviderMethod>('card', 'sbp', 'crypto'),
       paid: fc.oneof({ arbitrary: fc.constant(true), weight: 4 }, { arbitrary: fc.constant(false), weight: 1 }),
       reuse: fc.boolean(),
@@ -271,15 +304,34 @@ async function providerPurchase(model: Model, step: Extract<Step, { kind: 'provi
   const provider: Actor = { type: 'provider_webhook', provider: payment.provider };
   if (!step.paid) {
     assert.equal((await markPaymentCancelled(kit.pool, { paymentId: payment.id, actor: provider, reason: 'timeout' })).changed, true);
-    model.payments.push({ id: payment.id, user: step.user, subscriptionId: subscription.id, amount: parseMoney(plan.price_rub), method: step.method, status: 'cancelled' });
+    model.payments.push({
+      id: payment.id,
+      user: step.user,
+      subscriptionId: subscription.id,
+      amount: parseMoney(plan.price_rub),
+      method: step.method,
+      status: 'cancelled',
+    });
     saw('provider-purchase:cancelled');
     return;
   }
   const twins = await Promise.all([1, 2].map(() => markPaymentCompleted(kit.pool, { paymentId: payment.id, actor: provider })));
   assert.equal(twins.filter((result) => result.completed).length, 1, 'a payment is completed exactly once');
-  const applied = await extendSubscriptionWithPayment(kit.pool, { subscriptionId: subscription.id, paymentId: payment.id, days: plan.duration_days, actor: TEST_ACTOR });
+  const applied = await extendSubscriptionWithPayment(kit.pool, {
+    subscriptionId: subscription.id,
+    paymentId: payment.id,
+    days: plan.duration_days,
+    actor: TEST_ACTOR,
+  });
   assert.equal(applied.applied, true);
-  model.payments.push({ id: payment.id, user: step.user, subscriptionId: subscription.id, amount: parseMoney(plan.price_rub), method: step.method, status: 'completed' });
+  model.payments.push({
+    id: payment.id,
+    user: step.user,
+    subscriptionId: subscription.id,
+    amount: parseMoney(plan.price_rub),
+    method: step.method,
+    status: 'completed',
+  });
   model.activeSubscriptions.push({ id: subscription.id, user: step.user, plan });
   saw('provider-purchase:completed');
 }
@@ -291,7 +343,11 @@ async function promoPurchase(model: Model, step: Extract<Step, { kind: 'promo-pu
   const now = new Date();
   let promo = step.reuse ? model.promos[step.pick % Math.max(model.promos.length, 1)] : undefined;
   if (promo === undefined) {
-    const created = await createPromoCode(kit.pool, { code: `p${model.runId.slice(0, 8)}-${index}`, percentOff: step.percent, actor: OPERATOR });
+    const created = await createPromoCode(kit.pool, {
+      code: `p${model.runId.slice(0, 8)}-${index}`,
+      percentOff: step.percent,
+      actor: OPERATOR,
+    });
     promo = { id: created.id, code: created.code, percent: created.percent_off ?? 0, users: [] };
     model.promos.push(promo);
   }
@@ -329,7 +385,12 @@ async function promoPurchase(model: Model, step: Extract<Step, { kind: 'promo-pu
     return;
   }
   assert.equal((await markPaymentCompleted(kit.pool, { paymentId: payment.id, actor: provider })).completed, true);
-  const applied = await extendSubscriptionWithPayment(kit.pool, { subscriptionId: subscription.id, paymentId: payment.id, days: plan.duration_days, actor: TEST_ACTOR });
+  const applied = await extendSubscriptionWithPayment(kit.pool, {
+    subscriptionId: subscription.id,
+    paymentId: payment.id,
+    days: plan.duration_days,
+    actor: TEST_ACTOR,
+  });
   assert.equal(applied.applied, true);
   model.payments.push({ ...record, status: 'completed' });
   model.activeSubscriptions.push({ id: subscription.id, user: step.user, plan });
@@ -343,7 +404,14 @@ async function balancePurchase(model: Model, step: Extract<Step, { kind: 'balanc
   const price = parseMoney(plan.price_rub);
   const actor: Actor = { type: 'user', userId };
   const subscription = await createPendingSubscription(kit.pool, { userId, planId: plan.id, actor });
-  const { payment } = await createPayment(kit.pool, { userId, subscriptionId: subscription.id, amount: plan.price_rub, method: 'balance', provider: 'balance', actor });
+  const { payment } = await createPayment(kit.pool, {
+    userId,
+    subscriptionId: subscription.id,
+    amount: plan.price_rub,
+    method: 'balance',
+    provider: 'balance',
+    actor,
+  });
   expectCharged(payment, plan);
   // The payment workflow's first activity: for 'balance' it debits the ledger and completes the
   // payment in one transaction, or fails the payment when the balance is short.
@@ -351,16 +419,39 @@ async function balancePurchase(model: Model, step: Extract<Step, { kind: 'balanc
   const before = model.balances[step.user] ?? 0n;
   if (before < price) {
     assert.deepEqual(result, { kind: 'failed', reason: 'insufficient-balance' });
-    model.payments.push({ id: payment.id, user: step.user, subscriptionId: subscription.id, amount: price, method: 'balance', status: 'failed' });
+    model.payments.push({
+      id: payment.id,
+      user: step.user,
+      subscriptionId: subscription.id,
+      amount: price,
+      method: 'balance',
+      status: 'failed',
+    });
     saw('balance-purchase:refused');
     return;
   }
   assert.deepEqual(result, { kind: 'completed' });
-  assert.deepEqual(await paymentActivities.createInvoice({ paymentId: payment.id }), { kind: 'completed' }, 'a retried activity debits nothing');
+  assert.deepEqual(
+    await paymentActivities.createInvoice({ paymentId: payment.id }),
+    { kind: 'completed' },
+    'a retried activity debits nothing',
+  );
   model.balances[step.user] = before - price;
-  const applied = await extendSubscriptionWithPayment(kit.pool, { subscriptionId: subscription.id, paymentId: payment.id, days: plan.duration_days, actor: TEST_ACTOR });
+  const applied = await extendSubscriptionWithPayment(kit.pool, {
+    subscriptionId: subscription.id,
+    paymentId: payment.id,
+    days: plan.duration_days,
+    actor: TEST_ACTOR,
+  });
   assert.equal(applied.applied, true);
-  model.payments.push({ id: payment.id, user: step.user, subscriptionId: subscription.id, amount: price, method: 'balance', status: 'completed' });
+  model.payments.push({
+    id: payment.id,
+    user: step.user,
+    subscriptionId: subscription.id,
+    amount: price,
+    method: 'balance',
+    status: 'completed',
+  });
   model.activeSubscriptions.push({ id: subscription.id, user: step.user, plan });
   saw('balance-purchase:completed');
 }
@@ -375,7 +466,9 @@ async function renew(model: Model, step: Extract<Step, { kind: 'renew' }>, activ
   assert.ok(row?.end_date);
   const endsAt = row.end_date.toISOString();
   const input = { subscriptionId: target.id, endsAt };
-  const results = await Promise.all(step.twin ? [activities.tryAutoRenew(input), activities.tryAutoRenew(input)] : [activities.tryAutoRenew(input)]);
+  const results = await Promise.all(
+    step.twin ? [activities.tryAutoRenew(input), activities.tryAutoRenew(input)] : [activities.tryAutoRenew(input)],
+  );
   const price = parseMoney(target.plan.price_rub);
   const before = model.balances[step.user] ?? 0n;
   const expected = !step.optedIn ? 'not-opted-in' : before < price ? 'insufficient-balance' : 'renewed';
@@ -383,12 +476,20 @@ async function renew(model: Model, step: Extract<Step, { kind: 'renew' }>, activ
   saw(`renew:${expected}`);
   const [first] = results;
   if (first === undefined || !first.renewed) return;
-  for (const result of results) assert.equal(result.renewed && result.paymentId, first.paymentId, 'concurrent renewals of one period are one renewal');
+  for (const result of results)
+    assert.equal(result.renewed && result.paymentId, first.paymentId, 'concurrent renewals of one period are one renewal');
   const replay = await activities.tryAutoRenew(input);
   assert.ok(replay.renewed && replay.paymentId === first.paymentId, 'a retried renewal returns the first one');
   assert.equal(new Date(first.snapshot.endsAt ?? 0).getTime() - row.end_date.getTime(), target.plan.duration_days * 86_400_000);
   model.balances[step.user] = before - price;
-  model.payments.push({ id: first.paymentId, user: step.user, subscriptionId: target.id, amount: price, method: 'balance', status: 'completed' });
+  model.payments.push({
+    id: first.paymentId,
+    user: step.user,
+    subscriptionId: target.id,
+    amount: price,
+    method: 'balance',
+    status: 'completed',
+  });
 }
 
 async function refund(model: Model, step: Extract<Step, { kind: 'refund' }>, activities: LifecycleActivities): Promise<void> {
@@ -401,11 +502,16 @@ async function refund(model: Model, step: Extract<Step, { kind: 'refund' }>, act
     saw('refund:refused');
     return;
   }
-  const results = await Promise.all(step.twin ? [activities.refundToBalance(input), activities.refundToBalance(input)] : [activities.refundToBalance(input)]);
+  const results = await Promise.all(
+    step.twin ? [activities.refundToBalance(input), activities.refundToBalance(input)] : [activities.refundToBalance(input)],
+  );
   for (const result of results) assert.equal(result.amountKopecks, payment.amount.toString());
   // `refunded` means "the refund is in effect" (the same answer on every retry); the balance checks
   // below prove that money moved once.
-  assert.ok(results.every((result) => result.refunded), 'the refund is in effect for every call');
+  assert.ok(
+    results.every((result) => result.refunded),
+    'the refund is in effect for every call',
+  );
   if (payment.status === 'refunded') {
     saw('refund:again');
     return;
@@ -458,7 +564,11 @@ async function payBonus(model: Model, paymentIndex: number, activities: Lifecycl
   assert.deepEqual(result, { credited, referrerUserId: model.userIds[referrer], amountKopecks: credited ? model.bonus.toString() : '0' });
 }
 
-async function referralBonus(model: Model, step: Extract<Step, { kind: 'referral-bonus' }>, activities: LifecycleActivities): Promise<void> {
+async function referralBonus(
+  model: Model,
+  step: Extract<Step, { kind: 'referral-bonus' }>,
+  activities: LifecycleActivities,
+): Promise<void> {
   const mine = model.payments.flatMap((payment, index) => (payment.user === step.user ? [index] : []));
   const index = mine[step.pick % Math.max(mine.length, 1)];
   if (index === undefined) return;
@@ -469,12 +579,22 @@ async function referralBonus(model: Model, step: Extract<Step, { kind: 'referral
 // ---------------------------------------------------------------------------------------------
 // Invariants
 
-const sumsRow = z.object({ inflow: z.string(), grants: z.string(), sold: z.string(), balances: z.string(), credited: z.string(), spent: z.string() });
+const sumsRow = z.object({
+  inflow: z.string(),
+  grants: z.string(),
+  sold: z.string(),
+  balances: z.string(),
+  credited: z.string(),
+  spent: z.string(),
+});
 const sum = (values: readonly Kopecks[]): Kopecks => values.reduce((total, value) => total + value, 0n);
 
 async function checkInvariants(model: Model, context: string): Promise<void> {
   const ids = sql.array(model.userIds, 'int4');
-  const promoIds = sql.array(model.promos.map((promo) => promo.id), 'int4');
+  const promoIds = sql.array(
+    model.promos.map((promo) => promo.id),
+    'int4',
+  );
   const [users, ledger, payments, referrals, sums, promoCodes, redemptions] = await Promise.all([
     kit.pool.any(sql.type(userRow)`SELECT * FROM users WHERE id = ANY(${ids}) ORDER BY id`),
     kit.pool.any(sql.type(balanceLedgerRow)`SELECT * FROM balance_ledger WHERE user_id = ANY(${ids}) ORDER BY id`),
@@ -499,7 +619,11 @@ async function checkInvariants(model: Model, context: string): Promise<void> {
   const at = (what: string) => `${context}: ${what}`;
 
   // (d) every money value read back is canonical text; parse only after checking.
-  for (const text of [...users.map((row) => row.balance), ...ledger.flatMap((row) => [row.amount, row.balance_after]), ...payments.map((row) => row.amount)]) {
+  for (const text of [
+    ...users.map((row) => row.balance),
+    ...ledger.flatMap((row) => [row.amount, row.balance_after]),
+    ...payments.map((row) => row.amount),
+  ]) {
     assert.match(text, CANONICAL_MONEY_PATTERN, at('canonical money text'));
   }
 
@@ -524,9 +648,17 @@ async function checkInvariants(model: Model, context: string): Promise<void> {
 
   // (b) conservation, in bigint from the rows ...
   const amountOf = (rows: readonly { amount: string }[]) => sum(rows.map((row) => parseMoney(row.amount)));
-  const inflow = amountOf(payments.filter((row) => row.payment_method !== 'balance' && (row.status === 'completed' || row.status === 'refunded')));
+  const inflow = amountOf(
+    payments.filter((row) => row.payment_method !== 'balance' && (row.status === 'completed' || row.status === 'refunded')),
+  );
   const grants = amountOf(
-    ledger.filter((row) => row.reason === 'top_up' || row.reason === 'operator_adjustment' || row.reason === 'referral_bonus' || row.reason === 'referral_reversal'),
+    ledger.filter(
+      (row) =>
+        row.reason === 'top_up' ||
+        row.reason === 'operator_adjustment' ||
+        row.reason === 'referral_bonus' ||
+        row.reason === 'referral_reversal',
+    ),
   );
   const sold = amountOf(payments.filter((row) => row.status === 'completed'));
   const credited = amountOf(ledger.filter((row) => parseMoney(row.amount) > 0n));
@@ -535,14 +667,18 @@ async function checkInvariants(model: Model, context: string): Promise<void> {
   assert.equal(inflow + grants, sold + credited - spent, at('IN + GRANTS = SOLD + CREDITED − SPENT'));
   assert.equal(inflow + grants, sold + balances, at('IN + GRANTS = SOLD + Σ balances'));
   // ... and (d) Postgres's numeric sums agree with the bigint sums to the kopeck.
-  assert.deepEqual(sums, {
-    inflow: formatMoney(inflow),
-    grants: formatMoney(grants),
-    sold: formatMoney(sold),
-    balances: formatMoney(balances),
-    credited: formatMoney(credited),
-    spent: formatMoney(spent),
-  }, at('SQL sums = bigint sums'));
+  assert.deepEqual(
+    sums,
+    {
+      inflow: formatMoney(inflow),
+      grants: formatMoney(grants),
+      sold: formatMoney(sold),
+      balances: formatMoney(balances),
+      credited: formatMoney(credited),
+      spent: formatMoney(spent),
+    },
+    at('SQL sums = bigint sums'),
+  );
 
   // The ledger tied to payments and referrals row by row.
   const byId = new Map(payments.map((row) => [row.id, row]));
@@ -560,7 +696,9 @@ async function checkInvariants(model: Model, context: string): Promise<void> {
     assert.ok(payment.status === 'completed' || payment.status === 'refunded', at(`debit ${entry.id}: its payment is paid`));
     assert.equal(formatMoney(-parseMoney(entry.amount)), payment.amount, at(`debit ${entry.id} = its payment`));
   }
-  const paidFromBalance = payments.filter((row) => row.payment_method === 'balance' && (row.status === 'completed' || row.status === 'refunded'));
+  const paidFromBalance = payments.filter(
+    (row) => row.payment_method === 'balance' && (row.status === 'completed' || row.status === 'refunded'),
+  );
   assert.equal(new Set(debits.map((entry) => entry.source_id)).size, debits.length, at('one debit per balance payment'));
   assert.equal(debits.length, paidFromBalance.length, at('every paid balance payment has its debit'));
   const reversals = ledger.filter((entry) => entry.reason === 'referral_reversal');
@@ -614,7 +752,11 @@ async function checkInvariants(model: Model, context: string): Promise<void> {
     const promo = promoById.get(row.promo_code_id);
     assert.ok(promo && row.list_price !== null, at(`payment ${row.id}: its promo code and list price`));
     assert.match(row.list_price, CANONICAL_MONEY_PATTERN);
-    assert.equal(parseMoney(row.amount), expectedPromoAmount(parseMoney(row.list_price), promo.percent_off ?? 0), at(`payment ${row.id}: amount = applyDiscount(list_price, percent)`));
+    assert.equal(
+      parseMoney(row.amount),
+      expectedPromoAmount(parseMoney(row.list_price), promo.percent_off ?? 0),
+      at(`payment ${row.id}: amount = applyDiscount(list_price, percent)`),
+    );
     assert.ok(parseMoney(row.amount) <= parseMoney(row.list_price));
     assert.equal(redemptions.filter((redemption) => redemption.payment_id === row.id).length, 1, at(`payment ${row.id}: one redemption`));
   }
@@ -628,7 +770,10 @@ async function checkInvariants(model: Model, context: string): Promise<void> {
     assert.equal(new Set(mine.map((redemption) => redemption.user_id)).size, mine.length, at(`code ${promo.code}: once per user`));
   }
 
-  assert.equal(amountOf(bonusRows), sum(referrals.filter((row) => row.status === 'paid').map((row) => parseMoney(row.bonus_amount ?? 'x'))));
+  assert.equal(
+    amountOf(bonusRows),
+    sum(referrals.filter((row) => row.status === 'paid').map((row) => parseMoney(row.bonus_amount ?? 'x'))),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -636,8 +781,11 @@ async function checkInvariants(model: Model, context: string): Promise<void> {
 async function newRun(bonus: Kopecks): Promise<Model> {
   const userIds: number[] = [];
   for (const referrer of REFERRER_OF) {
-    const code = referrer === null ? undefined : (await kit.pool.oneFirst(sql.type(z.object({ code: z.string() }))`
-      SELECT referral_code AS code FROM users WHERE id = ${userIds[referrer] ?? 0}`));
+    const code =
+      referrer === null
+        ? undefined
+        : await kit.pool.oneFirst(sql.type(z.object({ code: z.string() }))`
+      SELECT referral_code AS code FROM users WHERE id = ${userIds[referrer] ?? 0}`);
     userIds.push((await newUser(kit.pool, code === undefined ? {} : { referralCode: code })).id);
   }
   return {
@@ -691,43 +839,54 @@ function describeStep(step: Step): string {
 describe('money properties on the real database', () => {
   it(`conserves money over random operation sequences (${NUM_RUNS} runs, up to ${MAX_STEPS} steps)`, async (t) => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...BONUSES), fc.array(stepArbitrary, { minLength: 1, maxLength: MAX_STEPS, size: 'max' }), async (bonus, steps) => {
-        const activities = activitiesByBonus.get(bonus);
-        assert.ok(activities);
-        const model = await newRun(bonus);
-        await checkInvariants(model, 'fresh users');
-        for (const [index, step] of steps.entries()) {
-          switch (step.kind) {
-            case 'top-up':
-              await topUp(model, step, index);
-              break;
-            case 'provider-purchase':
-              await providerPurchase(model, step, index);
-              break;
-            case 'balance-purchase':
-              await balancePurchase(model, step);
-              break;
-            case 'renew':
-              await renew(model, step, activities);
-              break;
-            case 'refund':
-              await refund(model, step, activities);
-              break;
-            case 'referral-bonus':
-              await referralBonus(model, step, activities);
-              break;
-            case 'promo-purchase':
-              await promoPurchase(model, step, index);
-              break;
+      fc.asyncProperty(
+        fc.constantFrom(...BONUSES),
+        fc.array(stepArbitrary, { minLength: 1, maxLength: MAX_STEPS, size: 'max' }),
+        async (bonus, steps) => {
+          const activities = activitiesByBonus.get(bonus);
+          assert.ok(activities);
+          const model = await newRun(bonus);
+          await checkInvariants(model, 'fresh users');
+          for (const [index, step] of steps.entries()) {
+            switch (step.kind) {
+              case 'top-up':
+                await topUp(model, step, index);
+                break;
+              case 'provider-purchase':
+                await providerPurchase(model, step, index);
+                break;
+              case 'balance-purchase':
+                await balancePurchase(model, step);
+                break;
+              case 'renew':
+                await renew(model, step, activities);
+                break;
+              case 'refund':
+                await refund(model, step, activities);
+                break;
+              case 'referral-bonus':
+                await referralBonus(model, step, activities);
+                break;
+              case 'promo-purchase':
+                await promoPurchase(model, step, index);
+                break;
+            }
+            stepsRun += 1;
+            await checkInvariants(model, `after step ${index} ${describeStep(step)}`);
           }
-          stepsRun += 1;
-          await checkInvariants(model, `after step ${index} ${describeStep(step)}`);
-        }
-        // Every payment of every referred user asks for the bonus again: still one bonus each.
-        for (const [index, payment] of model.payments.entries()) if (REFERRER_OF[payment.user] !== null) await payBonus(model, index, activities);
-        await checkInvariants(model, 'after asking for every bonus again');
-      }),
-      { numRuns: NUM_RUNS, examples: [[5_000n, everyPath()], [1n, REVERSAL_EXAMPLE]] },
+          // Every payment of every referred user asks for the bonus again: still one bonus each.
+          for (const [index, payment] of model.payments.entries())
+            if (REFERRER_OF[payment.user] !== null) await payBonus(model, index, activities);
+          await checkInvariants(model, 'after asking for every bonus again');
+        },
+      ),
+      {
+        numRuns: NUM_RUNS,
+        examples: [
+          [5_000n, everyPath()],
+          [1n, REVERSAL_EXAMPLE],
+        ],
+      },
     );
     assert.ok(stepsRun >= NUM_RUNS, `ran ${stepsRun} steps`);
     t.diagnostic(`${stepsRun} steps; outcomes ${JSON.stringify(Object.fromEntries([...outcomes].sort()))}`);

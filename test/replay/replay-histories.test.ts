@@ -20,7 +20,10 @@ describe('replay of recorded histories', async () => {
 
   before(async () => {
     installQuietRuntime();
-    workflowBundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} } });
+    workflowBundle = await bundleWorkflowCode({
+      workflowsPath: WORKFLOWS_PATH,
+      logger: { log() {}, trace() {}, debug() {}, info() {}, warn() {}, error() {} },
+    });
   });
 
   it('has at least one recorded history', () => {

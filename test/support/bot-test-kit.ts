@@ -26,7 +26,11 @@ export const subUrlOf = (id: number): string => `https://vpn.example.test/sub/${
  * An active provisioned subscription for {@link fakeServices}' `subscriptions`: 12.5 GB used of
  * 100 GB, 5 devices, server NL-1 in Amsterdam, ending 2030-01-15.
  */
-export function activeSubscription(id: number, userId: number, overrides: Partial<SubscriptionDetails> = {}): SubscriptionDetails & { userId: number } {
+export function activeSubscription(
+  id: number,
+  userId: number,
+  overrides: Partial<SubscriptionDetails> = {},
+): SubscriptionDetails & { userId: number } {
   return {
     id,
     userId,
@@ -96,7 +100,8 @@ export function fakeServices(overrides: Partial<BotServices> = {}) {
       const { userId: _owner, ...details } = found;
       return details;
     },
-    accountSummary: async (userId) => accounts.get(userId) ?? { balanceKopecks: 0, referralCode: `code${userId}`, invitedCount: 0, bonusEarnedKopecks: 0 },
+    accountSummary: async (userId) =>
+      accounts.get(userId) ?? { balanceKopecks: 0, referralCode: `code${userId}`, invitedCount: 0, bonusEarnedKopecks: 0 },
     listPlans: async () => PLANS,
     applyPromo: async () => null,
     pendingPromo: async () => null,
@@ -110,7 +115,15 @@ export function fakeServices(overrides: Partial<BotServices> = {}) {
         : { kind: 'stars-invoice', payload: `order:${purchases.length}`, stars: 150 };
     },
     mySubscriptions: async (userId) =>
-      subscriptions.filter((sub) => sub.userId === userId).map(({ id, planName, status, endsAt, subscriptionUrl }) => ({ id, planName, status, endsAt, ...(subscriptionUrl === undefined ? {} : { subscriptionUrl }) })),
+      subscriptions
+        .filter((sub) => sub.userId === userId)
+        .map(({ id, planName, status, endsAt, subscriptionUrl }) => ({
+          id,
+          planName,
+          status,
+          endsAt,
+          ...(subscriptionUrl === undefined ? {} : { subscriptionUrl }),
+        })),
     checkStarsCheckout: async (checkout) =>
       checkout.invoicePayload.startsWith('order:') && checkout.totalAmount === 150 ? { ok: true } : { ok: false, reason: 'unknown-order' },
     completeStarsPayment: async (payment) => {
@@ -141,7 +154,8 @@ export function fakeServices(overrides: Partial<BotServices> = {}) {
  */
 export async function runBot(
   fake: FakeTelegram,
-  deps: Pick<BotDeps, 'services'> & Partial<Pick<BotDeps, 'operator' | 'supportChatId' | 'renderQr' | 'renewal' | 'pendingKeys' | 'userReachable' | 'admin'>>,
+  deps: Pick<BotDeps, 'services'> &
+    Partial<Pick<BotDeps, 'operator' | 'supportChatId' | 'renderQr' | 'renewal' | 'pendingKeys' | 'userReachable' | 'admin'>>,
   body: (logs: string[]) => Promise<void>,
 ): Promise<void> {
   const logs: string[] = [];
@@ -183,11 +197,16 @@ export async function withBot(
 
 /** The next successful sendMessage to `chatId` whose text matches. */
 export const message = (fake: FakeTelegram, chatId: number, match: (text: string) => boolean, timeoutMs?: number) =>
-  fake.waitFor((call) => call.method === 'sendMessage' && call.ok && call.chatId === chatId && match(String(call.params['text'])), timeoutMs);
+  fake.waitFor(
+    (call) => call.method === 'sendMessage' && call.ok && call.chatId === chatId && match(String(call.params['text'])),
+    timeoutMs,
+  );
 
 /** The inline buttons of a call's `reply_markup`, flattened. */
 export const buttons = (call: RecordedCall) =>
-  (call.params['reply_markup'] as { inline_keyboard: Array<Array<{ text: string; callback_data?: string; url?: string }>> }).inline_keyboard.flat();
+  (
+    call.params['reply_markup'] as { inline_keyboard: Array<Array<{ text: string; callback_data?: string; url?: string }>> }
+  ).inline_keyboard.flat();
 
 /** Polls `condition` every 20 ms until it holds, or fails after `timeoutMs`. */
 export async function waitUntil(condition: () => boolean, timeoutMs = 3000): Promise<void> {

@@ -70,7 +70,10 @@ export function createFakeLifecycle(subscriptionId: number, userId: number, opti
   const tick = async () => (lastNow = await clock());
   const extend = async (days: number, seconds?: number) => {
     const now = await tick();
-    const base = subscription.status === 'active' && subscription.endsAt !== null && Date.parse(subscription.endsAt) > now ? Date.parse(subscription.endsAt) : now;
+    const base =
+      subscription.status === 'active' && subscription.endsAt !== null && Date.parse(subscription.endsAt) > now
+        ? Date.parse(subscription.endsAt)
+        : now;
     subscription.endsAt = new Date(base + (seconds === undefined ? days * DAY_MS : seconds * 1000)).toISOString();
     subscription.status = 'active';
   };
@@ -83,7 +86,8 @@ export function createFakeLifecycle(subscriptionId: number, userId: number, opti
       record('applyPayment', { paymentId });
       const before = applied.get(paymentId);
       if (before !== undefined) return before;
-      if (options.applyPaymentFails?.(paymentId) === true) throw ApplicationFailure.create({ type: 'DATABASE_UNAVAILABLE', message: 'database down', nonRetryable: true });
+      if (options.applyPaymentFails?.(paymentId) === true)
+        throw ApplicationFailure.create({ type: 'DATABASE_UNAVAILABLE', message: 'database down', nonRetryable: true });
       let result: PeriodResult;
       if (subscription.status === 'cancelled') {
         result = { applied: false, snapshot: { ...subscription }, creditedToBalance: { amountKopecks: '24900' } };

@@ -22,10 +22,19 @@ export async function startFakeCardAndCryptoProviders(input: {
   cryptoToken: string;
 }): Promise<FakeCardAndCryptoProviders> {
   const { apiUrl, shop, cryptoToken } = input;
-  const yookassa = await startFakeYooKassa({ ...shop, webhookUrl: `${apiUrl}/webhooks/yookassa`, sourceIpHeader: 'x-forwarded-for', webhookRetryDelaysMs: [20, 100, 250] });
+  const yookassa = await startFakeYooKassa({
+    ...shop,
+    webhookUrl: `${apiUrl}/webhooks/yookassa`,
+    sourceIpHeader: 'x-forwarded-for',
+    webhookRetryDelaysMs: [20, 100, 250],
+  });
   let cryptopay: FakeCryptoPay;
   try {
-    cryptopay = await startFakeCryptoPay({ token: cryptoToken, webhookUrl: `${apiUrl}/webhooks/cryptopay`, webhookRetryDelaysMs: [20, 100, 250] });
+    cryptopay = await startFakeCryptoPay({
+      token: cryptoToken,
+      webhookUrl: `${apiUrl}/webhooks/cryptopay`,
+      webhookRetryDelaysMs: [20, 100, 250],
+    });
   } catch (error) {
     await yookassa.close();
     throw error;

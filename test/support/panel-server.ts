@@ -26,7 +26,12 @@ export async function startPanelServer(
   box: SecretBox,
   input: { name: string; endpoint: string; password: string; maxUsers?: number; inbounds?: StoredInbound[]; version?: 'v2' | 'v3' },
 ): Promise<PanelServer> {
-  const panel = await startFakePanel({ version: input.version ?? 'v3', username: PANEL_USER, password: input.password, ...(input.inbounds === undefined ? {} : { inbounds: input.inbounds }) });
+  const panel = await startFakePanel({
+    version: input.version ?? 'v3',
+    username: PANEL_USER,
+    password: input.password,
+    ...(input.inbounds === undefined ? {} : { inbounds: input.inbounds }),
+  });
   try {
     const server = await createServer(pool, {
       name: input.name,

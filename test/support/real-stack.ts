@@ -41,7 +41,9 @@ export interface RealStack {
 }
 
 /** Builds the stack; `lifecycle` overrides timings (tests shorten the delay notice). */
-export async function startRealStack(options: { lifecycle?: Partial<LifecycleSettings>; panelFetchFor?: (serverId: number) => typeof fetch } = {}): Promise<RealStack> {
+export async function startRealStack(
+  options: { lifecycle?: Partial<LifecycleSettings>; panelFetchFor?: (serverId: number) => typeof fetch } = {},
+): Promise<RealStack> {
   const database = await createTestDatabase({ seed: true });
   const temporal = await connectTestTemporal();
   const telegram = await startFakeTelegram();
@@ -49,7 +51,13 @@ export async function startRealStack(options: { lifecycle?: Partial<LifecycleSet
   const box = createSecretBox(randomBytes(32));
   const pool = database.pool;
   await pool.query(sql.unsafe`UPDATE vpn_servers SET is_active = false`);
-  const server = await createServer(pool, { name: 'NL-1', endpoint: 'nl.vpn.example.com:443', xuiPanelUrl: panel.url, xuiInboundId: 1, actor: testActor });
+  const server = await createServer(pool, {
+    name: 'NL-1',
+    endpoint: 'nl.vpn.example.com:443',
+    xuiPanelUrl: panel.url,
+    xuiInboundId: 1,
+    actor: testActor,
+  });
   await setServerPanelCredentials(pool, { serverId: server.id, box, username: 'admin', password: 'pw-0123456789', actor: testActor });
   const taskQueue = temporal.uniqueTaskQueue('real-stack');
   const extraPanels: FakePanel[] = [];
@@ -77,12 +85,24 @@ export async function startRealStack(options: { lifecycle?: Partial<LifecycleSet
     addServer: async (name) => {
       const extra = await startFakePanel({ version: 'v3', username: 'admin', password: 'pw-0123456789' });
       extraPanels.push(extra);
-      const added = await createServer(pool, { name, endpoint: `${name.toLowerCase()}.vpn.example.com:443`, xuiPanelUrl: extra.url, xuiInboundId: 1, actor: testActor });
+      const added = await createServer(pool, {
+        name,
+        endpoint: `${name.toLowerCase()}.vpn.example.com:443`,
+        xuiPanelUrl: extra.url,
+        xuiInboundId: 1,
+        actor: testActor,
+      });
       await setServerPanelCredentials(pool, { serverId: added.id, box, username: 'admin', password: 'pw-0123456789', actor: testActor });
       return { server: added, panel: extra };
     },
     run: async (body) => {
-      const worker = await createWorker({ connection: temporal.nativeConnection, namespace: 'default', taskQueue, deps, shutdownGraceTimeMs: 1_000 });
+      const worker = await createWorker({
+        connection: temporal.nativeConnection,
+        namespace: 'default',
+        taskQueue,
+        deps,
+        shutdownGraceTimeMs: 1_000,
+      });
       return worker.runUntil(body);
     },
     close: async () => {

@@ -10,7 +10,9 @@ import type { subscriptionWorkflow } from '../integration/payment-test-workflows
 /** The payment ids `subscription-{id}` received, or undefined while it has not started. */
 export async function receivedBySubscription(client: Client, subscriptionId: number): Promise<number[] | undefined> {
   try {
-    return await client.workflow.getHandle<typeof subscriptionWorkflow>(subscriptionWorkflowId(subscriptionId)).query<number[]>('receivedPayments');
+    return await client.workflow
+      .getHandle<typeof subscriptionWorkflow>(subscriptionWorkflowId(subscriptionId))
+      .query<number[]>('receivedPayments');
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return undefined;
     throw error;

@@ -10,12 +10,23 @@ import type { PaymentRow } from '../../sql/schemas/payment-row';
 /** A new user's pending sandbox payment, with its external id set. */
 export async function sandboxPayment(pool: CommonQueryMethods): Promise<PaymentRow> {
   const user = await newUser(pool);
-  const { payment } = await createPayment(pool, { userId: user.id, subscriptionId: null, amount: '249.00', method: 'card', provider: 'sandbox', actor: testActor });
+  const { payment } = await createPayment(pool, {
+    userId: user.id,
+    subscriptionId: null,
+    amount: '249.00',
+    method: 'card',
+    provider: 'sandbox',
+    actor: testActor,
+  });
   return setPaymentExternalId(pool, { paymentId: payment.id, externalId: `inv-${payment.id}`, actor: testActor });
 }
 
 /** The sandbox's notification body (unsigned) saying the payment's invoice succeeded. */
-export function sandboxNotification(payment: { id: number; external_id: string | null }, event = 'payment.succeeded', description = 'VPN'): string {
+export function sandboxNotification(
+  payment: { id: number; external_id: string | null },
+  event = 'payment.succeeded',
+  description = 'VPN',
+): string {
   const now = new Date().toISOString();
   return JSON.stringify({
     event,

@@ -12,7 +12,10 @@ let runtimeInstalled = false;
 export function installQuietRuntime(options: { drop?: (entry: LogEntry) => boolean } = {}): void {
   if (runtimeInstalled) return;
   const { drop } = options;
-  const logger = drop === undefined ? new DefaultLogger('WARN') : new DefaultLogger('WARN', (entry) => void (drop(entry) ? undefined : printLogEntry(entry)));
+  const logger =
+    drop === undefined
+      ? new DefaultLogger('WARN')
+      : new DefaultLogger('WARN', (entry) => void (drop(entry) ? undefined : printLogEntry(entry)));
   Runtime.install({ logger });
   runtimeInstalled = true;
 }

@@ -17,7 +17,11 @@ export interface WebhookApi {
 }
 
 /** Starts the webhook API; the caller closes `app`. */
-export async function startWebhookApi(input: { db: DatabasePool; providers: PaymentProviders; target: PaymentWorkflowTarget }): Promise<WebhookApi> {
+export async function startWebhookApi(input: {
+  db: DatabasePool;
+  providers: PaymentProviders;
+  target: PaymentWorkflowTarget;
+}): Promise<WebhookApi> {
   const { target } = input;
   const app = createApp({
     logger: createLogger({ level: 'silent' }),

@@ -196,7 +196,9 @@ export interface WorkerStack {
 const PANEL_PASSWORD = 'pw-0123456789';
 
 /** Builds the stack: the seeded servers are closed, one fake panel server is the only active one. */
-export async function startWorkerStack(options: { lifecycle?: Partial<LifecycleSettings>; panelTimeoutMs?: number } = {}): Promise<WorkerStack> {
+export async function startWorkerStack(
+  options: { lifecycle?: Partial<LifecycleSettings>; panelTimeoutMs?: number } = {},
+): Promise<WorkerStack> {
   const database = await createTestDatabase({ seed: true });
   const temporal = await connectTestTemporal();
   const telegram = await startFakeTelegram();
@@ -208,7 +210,11 @@ export async function startWorkerStack(options: { lifecycle?: Partial<LifecycleS
   const children: WorkerProcess[] = [];
 
   const addPanelServer = async (name: string): Promise<PanelServer> => {
-    const made = await startPanelServer(pool, box, { name, endpoint: `${name.toLowerCase()}.vpn.example.com:443`, password: PANEL_PASSWORD });
+    const made = await startPanelServer(pool, box, {
+      name,
+      endpoint: `${name.toLowerCase()}.vpn.example.com:443`,
+      password: PANEL_PASSWORD,
+    });
     panels.push(made.panel);
     return made;
   };
@@ -227,7 +233,13 @@ export async function startWorkerStack(options: { lifecycle?: Partial<LifecycleS
   };
   const deps = workerDeps(config, pool, temporal.client);
   const build = () =>
-    createWorker({ connection: temporal.nativeConnection, namespace: 'default', taskQueue: config.taskQueue, deps, shutdownGraceTimeMs: 1_000 });
+    createWorker({
+      connection: temporal.nativeConnection,
+      namespace: 'default',
+      taskQueue: config.taskQueue,
+      deps,
+      shutdownGraceTimeMs: 1_000,
+    });
 
   return {
     database,

@@ -13,7 +13,9 @@ function timeLeft(hours: number): string {
 
 function keyLines(p: NotificationParams): string[] {
   return [
-    ...(p.subscriptionUrl === undefined ? [] : ['', 'Subscription link (add it to your app; it keeps working if we move you to another server):', p.subscriptionUrl]),
+    ...(p.subscriptionUrl === undefined
+      ? []
+      : ['', 'Subscription link (add it to your app; it keeps working if we move you to another server):', p.subscriptionUrl]),
     ...(p.vpnKey === undefined ? [] : ['', 'Key (to import by hand):', p.vpnKey]),
   ];
 }
@@ -35,7 +37,10 @@ export const notificationTextsEn: NotificationTexts = {
       'Press Renew (or /subscriptions → Renew) to keep the same key working; the new period is added to the current one.',
     ].join('\n'),
   expired: (p) =>
-    [`Your subscription${plan(p)} has ended and its key is switched off.`, 'Press Renew (or /subscriptions → Renew) within a few days and the same key works again.'].join('\n'),
+    [
+      `Your subscription${plan(p)} has ended and its key is switched off.`,
+      'Press Renew (or /subscriptions → Renew) within a few days and the same key works again.',
+    ].join('\n'),
   renewed: (p) => `Your subscription${plan(p)} is renewed${until(p)}. Thank you!`,
   reenabled: (p) => `Payment received: your key works again, and your subscription${plan(p)} is active${until(p)}.`,
   moved: (p) =>
@@ -44,7 +49,8 @@ export const notificationTextsEn: NotificationTexts = {
       'If you added the subscription link, refresh the subscription in your app. If you imported the key by hand, replace it with the new one.',
       ...keyLines(p),
     ].join('\n'),
-  cancelled: (p) => [`Your subscription${plan(p)} is cancelled and its key is switched off.`, 'If this is a mistake, write to /paysupport.'].join('\n'),
+  cancelled: (p) =>
+    [`Your subscription${plan(p)} is cancelled and its key is switched off.`, 'If this is a mistake, write to /paysupport.'].join('\n'),
   refunded: (p) =>
     `${p.amountKopecks === undefined ? 'Your payment' : money(p.amountKopecks)} went back to your balance. You can spend it on any plan: /plans`,
   referral_bonus: (p) =>
@@ -54,7 +60,11 @@ export const notificationTextsEn: NotificationTexts = {
   auto_renew_topup: (p) =>
     [
       `Your subscription${plan(p)} ends${p.endsAt === undefined ? ' soon' : ` on ${dateFormat.format(p.endsAt)} (Moscow time)`}, and your balance is too low to renew it automatically.`,
-      ...(p.amountKopecks === undefined ? [] : [`Renewal costs ${money(p.amountKopecks)}${p.balanceKopecks === undefined ? '' : `; your balance is ${money(p.balanceKopecks)}`}.`]),
+      ...(p.amountKopecks === undefined
+        ? []
+        : [
+            `Renewal costs ${money(p.amountKopecks)}${p.balanceKopecks === undefined ? '' : `; your balance is ${money(p.balanceKopecks)}`}.`,
+          ]),
       'Top up your balance, or press Renew (/subscriptions) to pay for the renewal by any method.',
     ].join('\n'),
   payment_under_review: (p) =>
@@ -72,7 +82,9 @@ export const notificationTextsEn: NotificationTexts = {
   stars_refunded: (p) =>
     [
       `We returned ${p.stars === undefined ? 'your Stars payment' : count(p.stars, 'Star')} to you: ${
-        p.refundReason === 'second-charge' ? 'this order was already paid, so the second payment was not needed' : 'this order could not be completed'
+        p.refundReason === 'second-charge'
+          ? 'this order was already paid, so the second payment was not needed'
+          : 'this order could not be completed'
       }.`,
       'Nothing was lost; see /subscriptions, or buy again with /plans.',
     ].join('\n'),

@@ -15,7 +15,9 @@ const timeLeft = (h: number): string => (h >= 48 ? days(Math.round(h / 24)) : ho
 
 function keyLines(p: NotificationParams): string[] {
   return [
-    ...(p.subscriptionUrl === undefined ? [] : ['', 'Ссылка-подписка (добавьте её в приложение; она продолжит работать, даже если мы сменим сервер):', p.subscriptionUrl]),
+    ...(p.subscriptionUrl === undefined
+      ? []
+      : ['', 'Ссылка-подписка (добавьте её в приложение; она продолжит работать, даже если мы сменим сервер):', p.subscriptionUrl]),
     ...(p.vpnKey === undefined ? [] : ['', 'Ключ (для ручного импорта):', p.vpnKey]),
   ];
 }
@@ -37,7 +39,10 @@ export const notificationTextsRu: NotificationTexts = {
       'Нажмите «Продлить» (или /subscriptions → «Продлить»), чтобы тот же ключ работал дальше; новый срок добавится к текущему.',
     ].join('\n'),
   expired: (p) =>
-    [`Срок подписки${plan(p)} истёк, ключ отключён.`, 'Нажмите «Продлить» (или /subscriptions → «Продлить») в ближайшие дни, и тот же ключ снова заработает.'].join('\n'),
+    [
+      `Срок подписки${plan(p)} истёк, ключ отключён.`,
+      'Нажмите «Продлить» (или /subscriptions → «Продлить») в ближайшие дни, и тот же ключ снова заработает.',
+    ].join('\n'),
   renewed: (p) => `Подписка${plan(p)} продлена${until(p)}. Спасибо!`,
   reenabled: (p) => `Оплата получена: ключ снова работает, подписка${plan(p)} активна${until(p)}.`,
   moved: (p) =>
@@ -56,7 +61,9 @@ export const notificationTextsRu: NotificationTexts = {
   auto_renew_topup: (p) =>
     [
       `Подписка${plan(p)} заканчивается${p.endsAt === undefined ? ' скоро' : ` ${at(p.endsAt)}`}, а для автопродления на балансе не хватает средств.`,
-      ...(p.amountKopecks === undefined ? [] : [`Продление стоит ${money(p.amountKopecks)}${p.balanceKopecks === undefined ? '' : `, на балансе ${money(p.balanceKopecks)}`}.`]),
+      ...(p.amountKopecks === undefined
+        ? []
+        : [`Продление стоит ${money(p.amountKopecks)}${p.balanceKopecks === undefined ? '' : `, на балансе ${money(p.balanceKopecks)}`}.`]),
       'Пополните баланс или нажмите «Продлить» (/subscriptions), чтобы оплатить продление любым способом.',
     ].join('\n'),
   payment_under_review: (p) =>

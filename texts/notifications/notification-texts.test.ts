@@ -47,7 +47,11 @@ describe('notification texts', () => {
   it('renders every kind in both locales, with and without params, never printing undefined or NaN', () => {
     for (const locale of ['ru', 'en'] as const) {
       for (const kind of KINDS) {
-        const variants: Array<Record<string, string | number | null>> = [FULL, {}, { endsAt: 'not a date', amountKopecks: 'lots', hoursLeft: 1.5, planName: null }];
+        const variants: Array<Record<string, string | number | null>> = [
+          FULL,
+          {},
+          { endsAt: 'not a date', amountKopecks: 'lots', hoursLeft: 1.5, planName: null },
+        ];
         for (const params of variants) {
           const text = renderNotification(kind, locale, params);
           assert.ok(text.length > 20 && text.length <= 1024, `${locale}/${kind}: ${text.length} characters`);
@@ -66,9 +70,18 @@ describe('notification texts', () => {
   });
 
   it('tells a Stars refund with its Stars and why', () => {
-    assert.match(renderNotification('stars_refunded', 'en', { stars: 139, refundReason: 'second-charge' }), /^We returned 139 Stars to you: this order was already paid/);
-    assert.match(renderNotification('stars_refunded', 'en', { stars: 1, refundReason: 'order-closed' }), /^We returned 1 Star to you: this order could not be completed/);
-    assert.match(renderNotification('stars_refunded', 'ru', { stars: 139, refundReason: 'second-charge' }), /^Мы вернули вам 139 Stars: этот заказ уже был оплачен/);
+    assert.match(
+      renderNotification('stars_refunded', 'en', { stars: 139, refundReason: 'second-charge' }),
+      /^We returned 139 Stars to you: this order was already paid/,
+    );
+    assert.match(
+      renderNotification('stars_refunded', 'en', { stars: 1, refundReason: 'order-closed' }),
+      /^We returned 1 Star to you: this order could not be completed/,
+    );
+    assert.match(
+      renderNotification('stars_refunded', 'ru', { stars: 139, refundReason: 'second-charge' }),
+      /^Мы вернули вам 139 Stars: этот заказ уже был оплачен/,
+    );
   });
 
   it('shows reminders in days or hours with Russian plurals', () => {
@@ -81,14 +94,25 @@ describe('notification texts', () => {
   it('puts the key and the subscription URL into key deliveries, and keeps them out of stored params', () => {
     const text = renderNotification('key_delivered', 'en', FULL);
     assert.ok(text.includes(FULL.vpnKey) && text.includes(FULL.subscriptionUrl));
-    assert.deepEqual(Object.keys(withoutSecretParams(FULL)).sort(), ['amountKopecks', 'balanceKopecks', 'days', 'endsAt', 'hoursLeft', 'planName', 'refundReason', 'serverName', 'stars']);
+    assert.deepEqual(Object.keys(withoutSecretParams(FULL)).sort(), [
+      'amountKopecks',
+      'balanceKopecks',
+      'days',
+      'endsAt',
+      'hoursLeft',
+      'planName',
+      'refundReason',
+      'serverName',
+      'stars',
+    ]);
     assert.deepEqual(parseNotificationParams({ hoursLeft: '12', amountKopecks: 1.5, planName: ' ' }), { hoursLeft: 12 });
   });
 
-  it('puts a Renew button (renew:<id>, in the reader\'s language) under reminders, the expiry and a failed auto-renewal only', () => {
+  it("puts a Renew button (renew:<id>, in the reader's language) under reminders, the expiry and a failed auto-renewal only", () => {
     assert.deepEqual(notificationButtons('reminder', 'en', 42), [[{ text: '🔄 Renew', callbackData: 'renew:42' }]]);
     assert.deepEqual(notificationButtons('expired', 'ru', 7), [[{ text: '🔄 Продлить', callbackData: 'renew:7' }]]);
     assert.equal(notificationButtons('auto_renew_topup', 'ru', 7).length, 1);
-    for (const kind of ['key_delivered', 'renewed', 'trial_started', 'refunded'] as const) assert.deepEqual(notificationButtons(kind, 'en', 7), [], kind);
+    for (const kind of ['key_delivered', 'renewed', 'trial_started', 'refunded'] as const)
+      assert.deepEqual(notificationButtons(kind, 'en', 7), [], kind);
   });
 });

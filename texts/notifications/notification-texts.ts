@@ -37,6 +37,10 @@ const RENEW_BUTTON: Readonly<Record<Locale, string>> = { ru: '🔄 Продли�
  * {@link KINDS_WITH_RENEW} (callback data `renew:<id>`, handled by the bot's renewal feature,
  * bot/features/renewal.ts; bot/callback-data.ts parses it), none otherwise.
  */
-export function notificationButtons(kind: NotificationKind, locale: Locale, subscriptionId: number): Array<Array<{ text: string; callbackData: string }>> {
+export function notificationButtons(
+  kind: NotificationKind,
+  locale: Locale,
+  subscriptionId: number,
+): Array<Array<{ text: string; callbackData: string }>> {
   return KINDS_WITH_RENEW.has(kind) ? [[{ text: RENEW_BUTTON[locale], callbackData: `renew:${subscriptionId}` }]] : [];
 }

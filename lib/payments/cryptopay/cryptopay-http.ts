@@ -61,8 +61,10 @@ export function createCryptoPayHttp(options: CryptoPayHttpOptions): CryptoPayHtt
     if (!envelope.data.ok) {
       const { code, name } = envelope.data.error;
       const where = `${method}: ${code} ${name.slice(0, 100)}`;
-      if (code === 401 || status === 401 || name === 'UNAUTHORIZED') throw new PaymentAuthError('cryptopay', `${where}: check the API token`);
-      if (code >= 500 || status >= 500 || code === 429) throw new PaymentUnavailableError('cryptopay', where, { reason: 'http-status', status: code });
+      if (code === 401 || status === 401 || name === 'UNAUTHORIZED')
+        throw new PaymentAuthError('cryptopay', `${where}: check the API token`);
+      if (code >= 500 || status >= 500 || code === 429)
+        throw new PaymentUnavailableError('cryptopay', where, { reason: 'http-status', status: code });
       if (/NOT_FOUND/.test(name) && name !== 'METHOD_NOT_FOUND') throw new PaymentNotFoundError('cryptopay', where);
       throw new PaymentRejectedError('cryptopay', where, { status: code, providerCode: name });
     }

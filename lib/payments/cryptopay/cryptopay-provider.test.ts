@@ -123,11 +123,10 @@ describe('Crypto Pay provider: invoices', () => {
     const { fake, provider } = await setup();
     fake.controls.failNext(1, { kind: 'error', code: 400, name: 'AMOUNT_TOO_SMALL' });
     const rejected = await rejects(provider.createInvoice(order({ idempotencyKey: 'k1' })));
-    assert.deepEqual([rejected.code, rejected.retryable, (rejected as unknown as { providerCode: string }).providerCode], [
-      'PAYMENT_REJECTED',
-      false,
-      'AMOUNT_TOO_SMALL',
-    ]);
+    assert.deepEqual(
+      [rejected.code, rejected.retryable, (rejected as unknown as { providerCode: string }).providerCode],
+      ['PAYMENT_REJECTED', false, 'AMOUNT_TOO_SMALL'],
+    );
     fake.controls.failNext(1, { kind: '500' });
     const down = await rejects(provider.fetchStatus('1001'));
     assert.deepEqual([down.code, down.retryable], ['PAYMENT_UNAVAILABLE', true]);
@@ -143,7 +142,10 @@ describe('Crypto Pay provider: webhooks', () => {
     const body = '{"update_id":1}';
     const expected = createHmac('sha256', createHash('sha256').update(TOKEN).digest()).update(body).digest('hex');
     assert.equal(cryptoPaySignature(TOKEN, body), expected);
-    assert.notEqual(cryptoPaySignature(TOKEN, body), createHmac('sha256', createHash('sha256').update(TOKEN).digest('hex')).update(body).digest('hex'));
+    assert.notEqual(
+      cryptoPaySignature(TOKEN, body),
+      createHmac('sha256', createHash('sha256').update(TOKEN).digest('hex')).update(body).digest('hex'),
+    );
     assert.equal(verifyCryptoPaySignature(TOKEN, Buffer.from(body), expected.toUpperCase()), true);
     assert.equal(verifyCryptoPaySignature(TOKEN, Buffer.from(body), expected.slice(0, 62)), false);
     assert.equal(verifyCryptoPaySignature(TOKEN, Buffer.from(body), undefined), false);
@@ -154,7 +156,10 @@ describe('Crypto Pay provider: webhooks', () => {
     const invoice = await provider.createInvoice(order());
     fake.controls.pay(Number(invoice.externalId));
     await fake.controls.webhooks?.settled();
-    assert.deepEqual(fake.controls.webhooks?.deliveries.map((delivery) => delivery.statuses), [[500, 200]]);
+    assert.deepEqual(
+      fake.controls.webhooks?.deliveries.map((delivery) => delivery.statuses),
+      [[500, 200]],
+    );
     const delivered = receiver.received[1];
     assert.ok(delivered);
     assert.equal(delivered.headers['crypto-pay-api-signature'], cryptoPaySignature(TOKEN, delivered.rawBody));
@@ -162,7 +167,13 @@ describe('Crypto Pay provider: webhooks', () => {
     assert.deepEqual(Object.keys(update), ['update_id', 'update_type', 'request_date', 'payload']);
     assert.equal(update['update_type'], 'invoice_paid');
     const [event] = receiver.events();
-    assert.deepEqual(event, { provider: 'cryptopay', eventKey: invoice.externalId, externalId: invoice.externalId, orderId: 77, kind: 'succeeded' });
+    assert.deepEqual(event, {
+      provider: 'cryptopay',
+      eventKey: invoice.externalId,
+      externalId: invoice.externalId,
+      orderId: 77,
+      kind: 'succeeded',
+    });
     const confirmed = await provider.confirmNotification(event!);
     assert.deepEqual(matchesOrder({ id: 77, amountKopecks: 29_950n, currency: 'RUB' }, confirmed), { ok: true });
     assert.equal(confirmed.status, 'succeeded');
@@ -183,7 +194,12 @@ describe('Crypto Pay provider: webhooks', () => {
   it('rejects bad, missing and re-serialised-then-tampered signatures; reports malformed updates', async () => {
     const { fake, provider, receiver } = await setupWithWebhooks();
     fake.controls.webhooks?.close();
-    const body = JSON.stringify({ update_id: 5, update_type: 'invoice_paid', request_date: new Date().toISOString(), payload: { invoice_id: 1, amount: '1', status: 'paid', created_at: new Date().toISOString(), payload: '77' } });
+    const body = JSON.stringify({
+      update_id: 5,
+      update_type: 'invoice_paid',
+      request_date: new Date().toISOString(),
+      payload: { invoice_id: 1, amount: '1', status: 'paid', created_at: new Date().toISOString(), payload: '77' },
+    });
     const forged = await fetch(receiver.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'crypto-pay-api-signature': cryptoPaySignature('other-token', body) },
@@ -191,7 +207,11 @@ describe('Crypto Pay provider: webhooks', () => {
     });
     assert.equal(forged.status, 401);
     const parse = (rawBody: string, signature?: string) =>
-      provider.parseNotification({ rawBody: Buffer.from(rawBody), headers: signature === undefined ? {} : { 'crypto-pay-api-signature': signature }, sourceIp: '198.51.100.1' });
+      provider.parseNotification({
+        rawBody: Buffer.from(rawBody),
+        headers: signature === undefined ? {} : { 'crypto-pay-api-signature': signature },
+        sourceIp: '198.51.100.1',
+      });
     const outcome = (fn: () => unknown) => {
       try {
         fn();
@@ -200,20 +220,45 @@ describe('Crypto Pay provider: webhooks', () => {
         return (error as WebhookRejectedError).reason;
       }
     };
-    assert.equal(outcome(() => parse(body, cryptoPaySignature(TOKEN, body))), 'accepted');
-    assert.equal(outcome(() => parse(body)), 'bad-signature');
-    assert.equal(outcome(() => parse(body.replace('"1"', '"100000"'), cryptoPaySignature(TOKEN, body))), 'bad-signature');
+    assert.equal(
+      outcome(() => parse(body, cryptoPaySignature(TOKEN, body))),
+      'accepted',
+    );
+    assert.equal(
+      outcome(() => parse(body)),
+      'bad-signature',
+    );
+    assert.equal(
+      outcome(() => parse(body.replace('"1"', '"100000"'), cryptoPaySignature(TOKEN, body))),
+      'bad-signature',
+    );
     const pretty = JSON.stringify(JSON.parse(body), null, 2);
-    assert.equal(outcome(() => parse(pretty, cryptoPaySignature(TOKEN, body))), 'bad-signature', 'the raw bytes are signed, not the JSON value');
-    assert.equal(outcome(() => parse('{"update_id":1}', cryptoPaySignature(TOKEN, '{"update_id":1}'))), 'malformed');
+    assert.equal(
+      outcome(() => parse(pretty, cryptoPaySignature(TOKEN, body))),
+      'bad-signature',
+      'the raw bytes are signed, not the JSON value',
+    );
+    assert.equal(
+      outcome(() => parse('{"update_id":1}', cryptoPaySignature(TOKEN, '{"update_id":1}'))),
+      'malformed',
+    );
   });
 
   it('a validly signed update for another amount fails matchesOrder after confirmation', async () => {
     const { fake, provider } = await setup();
     const cheap = await provider.createInvoice(order({ amountKopecks: 100n }));
     fake.controls.pay(Number(cheap.externalId));
-    const body = JSON.stringify({ update_id: 9, update_type: 'invoice_paid', request_date: new Date().toISOString(), payload: fake.state.invoices.get(Number(cheap.externalId)) });
-    const event = provider.parseNotification({ rawBody: Buffer.from(body), headers: { 'crypto-pay-api-signature': cryptoPaySignature(TOKEN, body) }, sourceIp: '::1' });
+    const body = JSON.stringify({
+      update_id: 9,
+      update_type: 'invoice_paid',
+      request_date: new Date().toISOString(),
+      payload: fake.state.invoices.get(Number(cheap.externalId)),
+    });
+    const event = provider.parseNotification({
+      rawBody: Buffer.from(body),
+      headers: { 'crypto-pay-api-signature': cryptoPaySignature(TOKEN, body) },
+      sourceIp: '::1',
+    });
     const confirmed = await provider.confirmNotification(event);
     assert.deepEqual(matchesOrder({ id: 77, amountKopecks: 29_950n, currency: 'RUB' }, confirmed), { ok: false, mismatches: ['amount'] });
   });

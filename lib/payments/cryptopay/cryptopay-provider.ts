@@ -51,10 +51,13 @@ const MAX_DESCRIPTION = 1024;
  * Creates the Crypto Pay provider for one app.
  * @throws RangeError for an `invoiceTtlSeconds` outside 1..2 678 400
  */
-export function createCryptoPayProvider(options: CryptoPayProviderOptions): PaymentProvider & Required<Pick<PaymentProvider, 'cancelInvoice'>> {
+export function createCryptoPayProvider(
+  options: CryptoPayProviderOptions,
+): PaymentProvider & Required<Pick<PaymentProvider, 'cancelInvoice'>> {
   const http = createCryptoPayHttp(options);
   const ttlSeconds = options.invoiceTtlSeconds ?? 3600;
-  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > 2_678_400) throw new RangeError('invoiceTtlSeconds must be 1..2678400');
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1 || ttlSeconds > 2_678_400)
+    throw new RangeError('invoiceTtlSeconds must be 1..2678400');
   const reuse = options.reuseActiveInvoice ?? true;
   const lookback = Math.min(1000, Math.max(1, options.reuseLookback ?? 100));
 
@@ -73,7 +76,11 @@ export function createCryptoPayProvider(options: CryptoPayProviderOptions): Paym
     if (input.method !== 'crypto') throw new RangeError('Crypto Pay takes crypto only');
     const payload = orderIdText(input.orderId);
     if (reuse) {
-      const { items } = await http.call('getInvoices', { fiat: input.currency, status: 'active', count: lookback }, cryptoPayInvoiceListSchema);
+      const { items } = await http.call(
+        'getInvoices',
+        { fiat: input.currency, status: 'active', count: lookback },
+        cryptoPayInvoiceListSchema,
+      );
       const same = items.find(
         (invoice) => invoice.payload === payload && invoice.status === 'active' && safeAmount(invoice.amount) === input.amountKopecks,
       );

@@ -43,14 +43,29 @@ const EVENT_KIND = { 'payment.succeeded': 'succeeded', 'payment.canceled': 'canc
 /** Creates the sandbox provider client. */
 export function createSandboxProvider(options: SandboxProviderOptions): Required<PaymentProvider> {
   const root = options.baseUrl.replace(/\/+$/, '');
-  const ctx = { provider: 'sandbox' as const, timeoutMs: options.timeoutMs ?? 5000, fetch: options.fetch ?? globalThis.fetch, logger: options.logger };
+  const ctx = {
+    provider: 'sandbox' as const,
+    timeoutMs: options.timeoutMs ?? 5000,
+    fetch: options.fetch ?? globalThis.fetch,
+    logger: options.logger,
+  };
 
-  async function call<S extends z.ZodType>(method: 'GET' | 'POST', path: string, route: string, json: unknown, schema: S): Promise<z.infer<S>> {
+  async function call<S extends z.ZodType>(
+    method: 'GET' | 'POST',
+    path: string,
+    route: string,
+    json: unknown,
+    schema: S,
+  ): Promise<z.infer<S>> {
     const response = await sendProviderRequest(ctx, {
       method,
       url: root + path,
       route,
-      headers: { accept: 'application/json', authorization: `Bearer ${options.secret}`, ...(json === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: {
+        accept: 'application/json',
+        authorization: `Bearer ${options.secret}`,
+        ...(json === undefined ? {} : { 'content-type': 'application/json' }),
+      },
       ...(json === undefined ? {} : { body: JSON.stringify(json) }),
     });
     const where = `${method} ${route}`;
@@ -58,17 +73,24 @@ export function createSandboxProvider(options: SandboxProviderOptions): Required
     if (response.status === 200) {
       const parsed = schema.safeParse(body);
       if (parsed.success) return parsed.data;
-      throw new PaymentUnavailableError('sandbox', `${where}: unexpected answer`, { reason: 'bad-response', status: 200, cause: parsed.error });
+      throw new PaymentUnavailableError('sandbox', `${where}: unexpected answer`, {
+        reason: 'bad-response',
+        status: 200,
+        cause: parsed.error,
+      });
     }
     const code = sandboxErrorSchema.safeParse(body).data?.error ?? '';
     if (response.status === 401) throw new PaymentAuthError('sandbox', `${where}: HTTP 401: check the sandbox secret`);
     if (response.status === 404) throw new PaymentNotFoundError('sandbox', `${where}: HTTP 404`);
-    if (response.status >= 500) throw new PaymentUnavailableError('sandbox', `${where}: HTTP ${response.status}`, { reason: 'http-status', status: response.status });
+    if (response.status >= 500)
+      throw new PaymentUnavailableError('sandbox', `${where}: HTTP ${response.status}`, { reason: 'http-status', status: response.status });
     throw new PaymentRejectedError('sandbox', `${where}: HTTP ${response.status} ${code}`, { status: response.status, providerCode: code });
   }
 
   async function fetchStatus(externalId: string): Promise<PaymentSnapshot> {
-    return snapshotOf(await call('GET', `/api/invoices/${encodeURIComponent(externalId)}`, '/api/invoices/{id}', undefined, sandboxInvoiceSchema));
+    return snapshotOf(
+      await call('GET', `/api/invoices/${encodeURIComponent(externalId)}`, '/api/invoices/{id}', undefined, sandboxInvoiceSchema),
+    );
   }
 
   return {
@@ -114,7 +136,13 @@ export function createSandboxProvider(options: SandboxProviderOptions): Required
       const parsed = sandboxNotificationSchema.safeParse(parseJsonText(input.rawBody.toString('utf8')));
       if (!parsed.success) throw new WebhookRejectedError('sandbox', 'malformed', 'not a sandbox webhook', { cause: parsed.error });
       const { event, invoice } = parsed.data;
-      return { provider: 'sandbox', eventKey: `${invoice.id}:${event}`, externalId: invoice.id, orderId: invoice.orderId, kind: EVENT_KIND[event] };
+      return {
+        provider: 'sandbox',
+        eventKey: `${invoice.id}:${event}`,
+        externalId: invoice.id,
+        orderId: invoice.orderId,
+        kind: EVENT_KIND[event],
+      };
     },
     confirmNotification: (event) => fetchStatus(event.externalId),
   };

@@ -29,13 +29,7 @@ export interface PreCheckoutQueryLike {
 
 /** Why a checkout is refused; the bot maps each to a localized `error_message`. */
 export type PreCheckoutRefusal =
-  | 'unknown-payload'
-  | 'order-not-found'
-  | 'wrong-currency'
-  | 'wrong-amount'
-  | 'wrong-payer'
-  | 'already-paid'
-  | 'not-payable';
+  'unknown-payload' | 'order-not-found' | 'wrong-currency' | 'wrong-amount' | 'wrong-payer' | 'already-paid' | 'not-payable';
 
 /** The decision: answer `ok: true`, or `ok: false` with a message for `reason`. */
 export type PreCheckoutDecision = { ok: true; orderId: number } | { ok: false; reason: PreCheckoutRefusal };

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decideStarsCharge, type StarsChargeFacts, type StarsChargeOrder } from './decide-stars-charge';
 
-const charge: StarsChargeFacts = { telegramPaymentChargeId: 'stx-1', telegramUserId: 1001, invoicePayload: 'order:7', currency: 'XTR', totalAmount: 139 };
+const charge: StarsChargeFacts = {
+  telegramPaymentChargeId: 'stx-1',
+  telegramUserId: 1001,
+  invoicePayload: 'order:7',
+  currency: 'XTR',
+  totalAmount: 139,
+};
 const order: StarsChargeOrder = {
   id: 7,
   status: 'pending',
@@ -18,24 +24,40 @@ describe('decideStarsCharge', () => {
   it('applies a matching charge to a pending, timed-out or failed order whose subscription can be served', () => {
     for (const status of ['pending', 'cancelled', 'failed'] as const) {
       for (const subscriptionStatus of ['pending', 'active', 'expired'] as const) {
-        assert.deepEqual(decideStarsCharge(charge, { ...order, status, subscriptionStatus }), { action: 'apply', paymentId: 7 }, `${status}/${subscriptionStatus}`);
+        assert.deepEqual(
+          decideStarsCharge(charge, { ...order, status, subscriptionStatus }),
+          { action: 'apply', paymentId: 7 },
+          `${status}/${subscriptionStatus}`,
+        );
       }
     }
   });
 
   it('recognises the charge that already completed the order', () => {
-    assert.deepEqual(decideStarsCharge(charge, { ...order, status: 'completed', externalId: 'stx-1' }), { action: 'already-applied', paymentId: 7 });
-    assert.deepEqual(decideStarsCharge(charge, { ...order, status: 'refunded', externalId: 'stx-1' }), { action: 'already-applied', paymentId: 7 });
+    assert.deepEqual(decideStarsCharge(charge, { ...order, status: 'completed', externalId: 'stx-1' }), {
+      action: 'already-applied',
+      paymentId: 7,
+    });
+    assert.deepEqual(decideStarsCharge(charge, { ...order, status: 'refunded', externalId: 'stx-1' }), {
+      action: 'already-applied',
+      paymentId: 7,
+    });
   });
 
   it('refunds a second charge, never the applied one', () => {
-    assert.deepEqual(decideStarsCharge({ ...charge, telegramPaymentChargeId: 'stx-2' }, { ...order, status: 'completed', externalId: 'stx-1' }), {
-      action: 'refund',
-      reason: 'second-charge',
-      paymentId: 7,
-    });
+    assert.deepEqual(
+      decideStarsCharge({ ...charge, telegramPaymentChargeId: 'stx-2' }, { ...order, status: 'completed', externalId: 'stx-1' }),
+      {
+        action: 'refund',
+        reason: 'second-charge',
+        paymentId: 7,
+      },
+    );
     assert.notEqual(decideStarsCharge(charge, { ...order, status: 'completed', externalId: 'stx-1' }).action, 'refund');
-    assert.notEqual(decideStarsCharge({ ...charge, refundedAtTelegram: true }, { ...order, status: 'completed', externalId: 'stx-1' }).action, 'refund');
+    assert.notEqual(
+      decideStarsCharge({ ...charge, refundedAtTelegram: true }, { ...order, status: 'completed', externalId: 'stx-1' }).action,
+      'refund',
+    );
   });
 
   it('refunds with a reason whatever cannot be served', () => {

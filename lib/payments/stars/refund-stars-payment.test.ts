@@ -31,8 +31,14 @@ describe('refundStarsPayment against the fake Bot API', () => {
 
   it('refunds once and treats a repeat as already done', async () => {
     const chargeId = await paidCharge(7001, 41);
-    assert.deepEqual(await refundStarsPayment(api, { telegramUserId: 7001, telegramPaymentChargeId: chargeId }), { refunded: true, alreadyRefunded: false });
-    assert.deepEqual(await refundStarsPayment(api, { telegramUserId: 7001, telegramPaymentChargeId: chargeId }), { refunded: true, alreadyRefunded: true });
+    assert.deepEqual(await refundStarsPayment(api, { telegramUserId: 7001, telegramPaymentChargeId: chargeId }), {
+      refunded: true,
+      alreadyRefunded: false,
+    });
+    assert.deepEqual(await refundStarsPayment(api, { telegramUserId: 7001, telegramPaymentChargeId: chargeId }), {
+      refunded: true,
+      alreadyRefunded: true,
+    });
     assert.equal(fake.sent().filter((call) => call.method === 'refundStarPayment' && call.ok).length, 1);
   });
 

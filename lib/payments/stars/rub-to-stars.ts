@@ -19,7 +19,8 @@ export const MAX_STARS_SUBSCRIPTION_PRICE = 10_000;
  */
 export function rubToStars(amountKopecks: Kopecks, kopecksPerStar: bigint | number, rounding: Rounding = 'up'): number {
   if (amountKopecks <= 0n) throw new RangeError('a Stars price needs a positive ruble amount');
-  if (typeof kopecksPerStar === 'number' && !Number.isSafeInteger(kopecksPerStar)) throw new RangeError('kopecksPerStar must be an integer');
+  if (typeof kopecksPerStar === 'number' && !Number.isSafeInteger(kopecksPerStar))
+    throw new RangeError('kopecksPerStar must be an integer');
   const rate = BigInt(kopecksPerStar);
   if (rate <= 0n) throw new RangeError('kopecksPerStar must be positive');
   let stars = amountKopecks / rate;

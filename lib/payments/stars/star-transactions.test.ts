@@ -10,12 +10,27 @@ function list(count: number): Record<string, unknown>[] {
       id: `stx-${index}`,
       amount: 10 + index,
       date: 1_700_000_000 + index,
-      source: { type: 'user', transaction_type: 'invoice_payment', user: { id: 5000 + index, is_bot: false, first_name: 'U' }, invoice_payload: `order:${index + 1}` },
+      source: {
+        type: 'user',
+        transaction_type: 'invoice_payment',
+        user: { id: 5000 + index, is_bot: false, first_name: 'U' },
+        invoice_payload: `order:${index + 1}`,
+      },
     });
   }
-  entries.push({ id: 'stx-0', amount: 10, date: 1_800_000_000, receiver: { type: 'user', transaction_type: 'invoice_payment', user: { id: 5000 } } });
+  entries.push({
+    id: 'stx-0',
+    amount: 10,
+    date: 1_800_000_000,
+    receiver: { type: 'user', transaction_type: 'invoice_payment', user: { id: 5000 } },
+  });
   entries.push({ id: 'wd-1', amount: 500, date: 1_800_000_001, receiver: { type: 'fragment' } });
-  entries.push({ id: 'gift-1', amount: 5, date: 1_800_000_002, source: { type: 'user', transaction_type: 'gift_purchase', user: { id: 9 } } });
+  entries.push({
+    id: 'gift-1',
+    amount: 5,
+    date: 1_800_000_002,
+    source: { type: 'user', transaction_type: 'gift_purchase', user: { id: 9 } },
+  });
   entries.push({ malformed: true });
   return entries;
 }
@@ -37,7 +52,11 @@ describe('scanStarTransactions', () => {
   it('pages through the whole list with offset/limit and keeps only incoming invoice payments of users', async () => {
     const api = stubApi(list(250));
     const scan = await scanStarTransactions(api, { offset: 0 });
-    assert.deepEqual(api.calls, [{ offset: 0, limit: 100 }, { offset: 100, limit: 100 }, { offset: 200, limit: 100 }]);
+    assert.deepEqual(api.calls, [
+      { offset: 0, limit: 100 },
+      { offset: 100, limit: 100 },
+      { offset: 200, limit: 100 },
+    ]);
     assert.equal(scan.pages, 3);
     assert.equal(scan.endOffset, 254);
     assert.equal(scan.incoming.length, 250);

@@ -9,7 +9,18 @@ describe('Stars payload', () => {
   it('round-trips order ids and refuses anything else', () => {
     assert.equal(starsInvoicePayload(42), 'order:42');
     assert.equal(parseStarsPayload('order:42'), 42);
-    for (const bad of ['order:0', 'order:-1', 'order:01', 'order:1.5', 'order:', 'Order:1', 'order:1 ', 'sub:1', 'order:12345678901234567', 'order:9007199254740993']) {
+    for (const bad of [
+      'order:0',
+      'order:-1',
+      'order:01',
+      'order:1.5',
+      'order:',
+      'Order:1',
+      'order:1 ',
+      'sub:1',
+      'order:12345678901234567',
+      'order:9007199254740993',
+    ]) {
       assert.equal(parseStarsPayload(bad), null, bad);
     }
     assert.throws(() => starsInvoicePayload(0), RangeError);

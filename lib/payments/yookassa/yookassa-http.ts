@@ -4,12 +4,7 @@
  * the same key; both bounded) and the mapping of every other answer onto typed payment errors.
  */
 import type { z } from 'zod';
-import {
-  PaymentAuthError,
-  PaymentNotFoundError,
-  PaymentRejectedError,
-  PaymentUnavailableError,
-} from '../payment-errors';
+import { PaymentAuthError, PaymentNotFoundError, PaymentRejectedError, PaymentUnavailableError } from '../payment-errors';
 import { parseJsonText, sendProviderRequest, sleepMs, type PaymentLogger, type ProviderResponse } from '../provider-http';
 import { yookassaErrorSchema, yookassaProcessingSchema } from './yookassa-schemas';
 
@@ -85,7 +80,10 @@ export function createYooKassaHttp(options: YooKassaHttpOptions): YooKassaHttp {
       if (!again) break;
       if (attempt === maxAttempts) break;
       const wait = response.status === 202 ? retryAfterOf(response) : retryDelayMs;
-      options.logger?.warn({ provider: 'yookassa', route: request.route, status: response.status, attempt, waitMs: wait }, 'yookassa asks to repeat');
+      options.logger?.warn(
+        { provider: 'yookassa', route: request.route, status: response.status, attempt, waitMs: wait },
+        'yookassa asks to repeat',
+      );
       await sleep(Math.min(wait, maxRetryDelayMs));
     }
     if (response === undefined) throw new Error('unreachable: no attempt made');

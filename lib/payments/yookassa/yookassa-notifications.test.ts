@@ -15,10 +15,20 @@ describe('YooKassa provider: notifications', () => {
     const invoice = await provider.createInvoice(order());
     fake.controls.pay(invoice.externalId);
     await fake.controls.webhooks?.settled();
-    assert.deepEqual(fake.controls.webhooks?.deliveries.map((delivery) => delivery.statuses), [[500, 500, 200]]);
-    const raw = JSON.parse(receiver.received[2]?.rawBody.toString() ?? '{}') as { type: string; event: string; object: { id: string; status: string } };
+    assert.deepEqual(
+      fake.controls.webhooks?.deliveries.map((delivery) => delivery.statuses),
+      [[500, 500, 200]],
+    );
+    const raw = JSON.parse(receiver.received[2]?.rawBody.toString() ?? '{}') as {
+      type: string;
+      event: string;
+      object: { id: string; status: string };
+    };
     assert.deepEqual(Object.keys(raw), ['type', 'event', 'object']);
-    assert.deepEqual([raw.type, raw.event, raw.object.id, raw.object.status], ['notification', 'payment.succeeded', invoice.externalId, 'succeeded']);
+    assert.deepEqual(
+      [raw.type, raw.event, raw.object.id, raw.object.status],
+      ['notification', 'payment.succeeded', invoice.externalId, 'succeeded'],
+    );
     const [event] = receiver.events();
     assert.deepEqual(event, {
       provider: 'yookassa',
@@ -38,8 +48,14 @@ describe('YooKassa provider: notifications', () => {
     fake.controls.webhooks?.close();
     const invoice = await provider.createInvoice(order());
     fake.state.payments.get(invoice.externalId)!.status = 'succeeded';
-    const body = Buffer.from(JSON.stringify({ type: 'notification', event: 'payment.succeeded', object: fake.state.payments.get(invoice.externalId) }));
-    const response = await fetch(receiver.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.7' }, body });
+    const body = Buffer.from(
+      JSON.stringify({ type: 'notification', event: 'payment.succeeded', object: fake.state.payments.get(invoice.externalId) }),
+    );
+    const response = await fetch(receiver.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '203.0.113.7' },
+      body,
+    });
     assert.equal(response.status, 401);
     assert.equal(receiver.received.at(-1)?.rejection?.reason, 'ip-not-allowed');
     const parse = (rawBody: Buffer, sourceIp: string) => provider.parseNotification({ rawBody, headers: {}, sourceIp });
@@ -51,17 +67,47 @@ describe('YooKassa provider: notifications', () => {
       }
       return ['accepted'];
     };
-    assert.deepEqual(reason(() => parse(body, '10.0.0.1')), ['WEBHOOK_REJECTED', 'ip-not-allowed']);
-    assert.deepEqual(reason(() => parse(body, 'not-an-ip')), ['WEBHOOK_REJECTED', 'ip-not-allowed']);
-    assert.deepEqual(reason(() => parse(body, '185.71.76.31')), ['accepted']);
-    assert.deepEqual(reason(() => parse(body, '185.71.76.32')), ['WEBHOOK_REJECTED', 'ip-not-allowed']);
-    assert.deepEqual(reason(() => parse(body, '::ffff:77.75.156.11')), ['accepted']);
-    assert.deepEqual(reason(() => parse(body, '2a02:5180:0:1::12')), ['accepted']);
-    assert.deepEqual(reason(() => parse(Buffer.from('{"type":"payment"}'), '77.75.156.35')), ['WEBHOOK_REJECTED', 'malformed']);
-    assert.deepEqual(reason(() => parse(Buffer.from('not json'), '77.75.156.35')), ['WEBHOOK_REJECTED', 'malformed']);
+    assert.deepEqual(
+      reason(() => parse(body, '10.0.0.1')),
+      ['WEBHOOK_REJECTED', 'ip-not-allowed'],
+    );
+    assert.deepEqual(
+      reason(() => parse(body, 'not-an-ip')),
+      ['WEBHOOK_REJECTED', 'ip-not-allowed'],
+    );
+    assert.deepEqual(
+      reason(() => parse(body, '185.71.76.31')),
+      ['accepted'],
+    );
+    assert.deepEqual(
+      reason(() => parse(body, '185.71.76.32')),
+      ['WEBHOOK_REJECTED', 'ip-not-allowed'],
+    );
+    assert.deepEqual(
+      reason(() => parse(body, '::ffff:77.75.156.11')),
+      ['accepted'],
+    );
+    assert.deepEqual(
+      reason(() => parse(body, '2a02:5180:0:1::12')),
+      ['accepted'],
+    );
+    assert.deepEqual(
+      reason(() => parse(Buffer.from('{"type":"payment"}'), '77.75.156.35')),
+      ['WEBHOOK_REJECTED', 'malformed'],
+    );
+    assert.deepEqual(
+      reason(() => parse(Buffer.from('not json'), '77.75.156.35')),
+      ['WEBHOOK_REJECTED', 'malformed'],
+    );
     const custom = createYooKassaProvider({ ...SHOP, webhookAllowlist: ['10.0.0.0/8'] });
-    assert.deepEqual(reason(() => custom.parseNotification({ rawBody: body, headers: {}, sourceIp: '10.1.2.3' })), ['accepted']);
-    assert.deepEqual(reason(() => custom.parseNotification({ rawBody: body, headers: {}, sourceIp: '185.71.76.1' })), ['WEBHOOK_REJECTED', 'ip-not-allowed']);
+    assert.deepEqual(
+      reason(() => custom.parseNotification({ rawBody: body, headers: {}, sourceIp: '10.1.2.3' })),
+      ['accepted'],
+    );
+    assert.deepEqual(
+      reason(() => custom.parseNotification({ rawBody: body, headers: {}, sourceIp: '185.71.76.1' })),
+      ['WEBHOOK_REJECTED', 'ip-not-allowed'],
+    );
   });
 
   it('gives duplicates and replays the same eventKey; other events parse as other', async () => {
@@ -90,7 +136,10 @@ describe('YooKassa provider: notifications', () => {
     fake.controls.webhooks?.release('reverse');
     await fake.controls.webhooks?.settled();
     const events = receiver.events();
-    assert.deepEqual(events.map((event) => event.kind), ['refunded', 'succeeded']);
+    assert.deepEqual(
+      events.map((event) => event.kind),
+      ['refunded', 'succeeded'],
+    );
     assert.deepEqual(events[0], {
       provider: 'yookassa',
       eventKey: `${refund.refundId}:refund.succeeded`,

@@ -58,10 +58,10 @@ describe('YooKassa provider: payments', () => {
     const { provider } = await setup();
     const error = await rejects(provider.createInvoice(order({ amountKopecks: 50n })));
     assert.equal(error.code, 'PAYMENT_REJECTED');
-    assert.deepEqual([(error as unknown as { providerCode: string }).providerCode, (error as unknown as { parameter: string }).parameter], [
-      'invalid_request',
-      'amount.value',
-    ]);
+    assert.deepEqual(
+      [(error as unknown as { providerCode: string }).providerCode, (error as unknown as { parameter: string }).parameter],
+      ['invalid_request', 'amount.value'],
+    );
   });
 
   it('reports succeeded (with paidAt), canceled (with reason) and expired', async () => {
@@ -116,7 +116,10 @@ describe('YooKassa provider: payments', () => {
     fake.controls.failNext(1, { kind: '500', applied: true });
     const invoice = await provider.createInvoice(order());
     assert.equal(fake.state.payments.size, 1);
-    assert.deepEqual(fake.controls.calls.map((call) => call.status), [500, 200]);
+    assert.deepEqual(
+      fake.controls.calls.map((call) => call.status),
+      [500, 200],
+    );
     assert.ok(fake.state.payments.has(invoice.externalId));
     fake.controls.failNext(3, { kind: '500' });
     const error = (await rejects(provider.fetchStatus(invoice.externalId))) as PaymentUnavailableError;
@@ -153,7 +156,9 @@ describe('YooKassa provider: refunds', () => {
     const replay = await provider.refund({ externalId: invoice.externalId, amountKopecks: 10_000n, idempotencyKey: 'refund-42-2' });
     assert.equal(replay.refundId, partial.refundId);
     assert.equal((await provider.fetchStatus(invoice.externalId)).refundedKopecks, 10_000n);
-    const excess = await rejects(provider.refund({ externalId: invoice.externalId, amountKopecks: 20_000n, idempotencyKey: 'refund-42-3' }));
+    const excess = await rejects(
+      provider.refund({ externalId: invoice.externalId, amountKopecks: 20_000n, idempotencyKey: 'refund-42-3' }),
+    );
     assert.equal(excess.code, 'PAYMENT_REJECTED');
     await provider.refund({ externalId: invoice.externalId, amountKopecks: 19_900n, idempotencyKey: 'refund-42-4' });
     assert.equal(fake.state.payments.get(invoice.externalId)?.refundable, false);
