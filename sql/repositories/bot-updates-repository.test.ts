@@ -20,10 +20,21 @@ describe('bot_updates', () => {
     const claims = await Promise.all(Array.from({ length: 8 }, () => claimBotUpdate(db.pool, { updateId: 900_001, telegramId })));
     assert.equal(claims.filter((claim) => claim.fresh).length, 1);
     assert.ok(claims.every((claim) => claim.languageCode === 'en'));
-    assert.deepEqual(await claimBotUpdate(db.pool, { updateId: 900_002, telegramId: undefined }), { fresh: true, languageCode: null });
+    assert.ok(claims.every((claim) => claim.user?.userId === user.id && claim.user.languageCode === 'en' && !claim.user.blocked));
+    await db.pool.query(sql.unsafe`UPDATE users SET blocked_at = now() WHERE id = ${user.id}`);
+    assert.deepEqual(
+      (await claimBotUpdate(db.pool, { updateId: 900_004, telegramId })).user,
+      { userId: user.id, languageCode: 'en', blocked: true },
+      'the blocked mark rides along, for the bot to clear it',
+    );
+    assert.deepEqual(await claimBotUpdate(db.pool, { updateId: 900_002, telegramId: undefined }), {
+      fresh: true,
+      user: null,
+      languageCode: null,
+    });
     assert.deepEqual(
       await claimBotUpdate(db.pool, { updateId: 900_003, telegramId: 1 }),
-      { fresh: true, languageCode: null },
+      { fresh: true, user: null, languageCode: null },
       'unknown sender',
     );
   });
@@ -35,7 +46,7 @@ describe('bot_updates', () => {
     const left = await db.pool.anyFirst(
       sql.type(z.object({ update_id: z.coerce.number() }))`SELECT update_id FROM bot_updates ORDER BY update_id`,
     );
-    assert.deepEqual(left, [900_001, 900_002, 900_003]);
+    assert.deepEqual(left, [900_001, 900_002, 900_003, 900_004]);
     assert.equal(
       (await claimBotUpdate(db.pool, { updateId: 900_010, telegramId: undefined })).fresh,
       true,
