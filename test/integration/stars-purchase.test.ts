@@ -69,8 +69,9 @@ before(async () => {
   fake = await startFakeTelegram({ token: TOKEN, preCheckoutDeadlineMs: PRE_CHECKOUT_DEADLINE_MS });
   const taskQueue = temporal.uniqueTaskQueue('stars');
   target = { client: temporal.client, taskQueue, timeoutMinutes: 2 };
+  // The invoice names the plan in the buyer's language (Stella's Telegram speaks English).
   plan = await database.pool.one(sql.type(z.object({ id: z.number(), priceRub: z.string(), name: z.string() }))`
-    SELECT id, price_rub::text AS "priceRub", name FROM subscription_plans WHERE name = '1 месяц'`);
+    SELECT id, price_rub::text AS "priceRub", coalesce(name_en, name) AS name FROM subscription_plans WHERE name = '1 месяц'`);
 
   // The bot's purchase configuration as the process parses it from the environment.
   const config = z.object({ ...paymentFields, ...purchaseFields }).parse({ STARS_KOPECKS_PER_STAR: '180' });

@@ -167,7 +167,18 @@ async function confirmationsDone(paymentId: number): Promise<number> {
       .filter((event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'confirmPayment')
       .map((event) => String(event.eventId)),
   );
-  return (events ?? []).filter((event) => confirms.has(String(event.activityTaskCompletedEventAttributes?.scheduledEventId))).length;
+  const asActivity = (events ?? []).filter((event) =>
+    confirms.has(String(event.activityTaskCompletedEventAttributes?.scheduledEventId)),
+  ).length;
+  // confirmPayment runs as a local activity behind the `local-payment-steps` patch: its result is a
+  // marker whose data payload names the activity type.
+  const asLocal = (events ?? []).filter((event) => {
+    const marker = event.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_local_activity') return false;
+    const payloads = Object.values(marker.details ?? {}).flatMap((details) => details.payloads ?? []);
+    return payloads.some((payload) => payload.data != null && Buffer.from(payload.data).toString('utf8').includes('"confirmPayment"'));
+  }).length;
+  return asActivity + asLocal;
 }
 
 async function inbox(eventKey: string) {
