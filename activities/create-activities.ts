@@ -9,6 +9,7 @@ import { createBroadcastActivities } from './broadcast-activities';
 import type { BroadcastSender } from './broadcast-sender';
 import { createFleetActivities } from './fleet-activities';
 import { createInvariantActivities } from './invariant-activities';
+import { createFailedCheckoutActivities } from './failed-checkout-activities';
 import { createPaymentMismatchActivities } from './flag-payment-mismatch';
 import { createLifecycleActivities } from './lifecycle-activities';
 import { createNotificationDelivery } from './notify-activities';
@@ -97,6 +98,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPaymentActivities(deps),
     ...createPaymentReconcileActivities(deps),
     ...createPaymentMismatchActivities({ ...deps, deliver, alertOperators: alerts.alertOperators }),
+    ...createFailedCheckoutActivities({ ...deps, deliver }),
     ...createLifecycleActivities(deps),
     ...createSettingsActivities({ lifecycle: deps.lifecycle }),
     ...createInvariantActivities(deps),

@@ -12,7 +12,12 @@ import {
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
-import type { PaymentActivities, PaymentMismatchActivities } from '../activities/contracts/payment-activities';
+import type {
+  FailedCheckoutActivities,
+  FailedCheckoutReason,
+  PaymentActivities,
+  PaymentMismatchActivities,
+} from '../activities/contracts/payment-activities';
 import { ActivityProfile, LOCAL_PAYMENT_STEPS_PATCH, LocalActivityProfile } from './activity-options';
 import { PaymentStatusAttribute, QueryName, SignalName, UpdateName } from './contract';
 import {
@@ -46,13 +51,19 @@ const payments = proxyActivities<PaymentActivities>(ActivityProfile.payments);
 const database = proxyActivities<PaymentActivities>(ActivityProfile.database);
 const handOff = proxyActivities<PaymentActivities>(ActivityProfile.temporal);
 const localPayments = proxyLocalActivities<PaymentActivities>(LocalActivityProfile.payments);
-const telegram = proxyActivities<PaymentMismatchActivities>(ActivityProfile.telegram);
+const telegram = proxyActivities<PaymentMismatchActivities & FailedCheckoutActivities>(ActivityProfile.telegram);
 
 /**
  * Patch marker of the mismatch report (runs recorded before it ended without one). Exported for
  * the replay tests.
  */
 export const MISMATCH_REPORT_PATCH = 'payment-mismatch-reported';
+
+/**
+ * Patch marker of the failed-checkout message (runs recorded before it ended failed, cancelled or
+ * expired without telling the user). Exported for the replay tests.
+ */
+export const FAILED_CHECKOUT_NOTICE_PATCH = 'notify-failed-checkout';
 
 /** PaymentStatus search attribute value per phase. */
 const STATUS: Record<PaymentPhase, string> = {
@@ -100,12 +111,16 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     setPhase(afterVerdict(state, await database.abandonPayment({ paymentId: input.paymentId, reason: 'provider-unavailable' })));
   }
 
+  // Only a payment the user got a payment link for: a refusal at the invoice the bot answered at once.
+  const invoiced = state.phase === 'awaiting';
+  let expired = false;
   const deadline = Date.now() + paymentTimeoutMs(input);
   while (state.phase === 'awaiting') {
     const signalled = await condition(() => unhandledVerdicts > 0, Math.max(0, deadline - Date.now()));
     if (!signalled) {
       log.info('payment timed out; cancelling', { paymentId: input.paymentId });
       setPhase(afterVerdict(state, await payments.expirePayment({ paymentId: input.paymentId })));
+      expired = true;
       break;
     }
     unhandledVerdicts = 0;
@@ -137,6 +152,18 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     } catch (error) {
       if (!(error instanceof ActivityFailure)) throw error;
       log.error('payment mismatch could not be reported', { paymentId: input.paymentId });
+    }
+  }
+  // Ended unpaid after the user got the payment link (a flagged mismatch has its own "under review"
+  // message; nobody but the provider or the timeout cancels a payment, so the bot has told the
+  // user nothing yet): one message.
+  if (invoiced && state.phase !== 'completed' && state.failureReason !== 'order-mismatch' && patched(FAILED_CHECKOUT_NOTICE_PATCH)) {
+    const reason: FailedCheckoutReason = state.phase === 'failed' ? 'failed' : expired ? 'expired' : 'cancelled';
+    try {
+      await telegram.notifyFailedCheckout({ paymentId: input.paymentId, reason });
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      log.error('the failed checkout could not be told to the user', { paymentId: input.paymentId });
     }
   }
   await condition(allHandlersFinished);

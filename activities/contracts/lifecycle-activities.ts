@@ -57,7 +57,9 @@ export type NotificationKind =
   | 'payment_under_review'
   | 'payment_credited'
   /** An operator refunded a payment to the payer (card/SBP through the provider, Stars through Telegram). */
-  | 'refunded_to_payer';
+  | 'refunded_to_payer'
+  /** A checkout ended unpaid: `reason` 'failed' | 'cancelled' | 'expired', `action` 'buy' | 'renew', `planName`. */
+  | 'payment_failed';
 
 /** A message to one user. `key` makes it idempotent: the same key is sent at most once. */
 export interface NotifyInput {

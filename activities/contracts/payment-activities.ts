@@ -67,3 +67,18 @@ export interface PaymentMismatchActivities {
    */
   reportPaymentMismatch(input: { paymentId: number }): Promise<{ reported: boolean }>;
 }
+
+/** How a checkout ended unpaid, as the user is told: failed, cancelled by the provider, or not paid in time. */
+export type FailedCheckoutReason = 'failed' | 'cancelled' | 'expired';
+
+/** The failed-checkout message (implemented in activities/failed-checkout-activities.ts). */
+export interface FailedCheckoutActivities {
+  /**
+   * Tells the user, in their language, that the checkout ended unpaid (`reason`), that no money
+   * was taken, the plan, and how to try again (Buy, or Renew for a renewal); key
+   * `payment-failed:<paymentId>`. `{ sent: false }` when the payment is not failed/cancelled
+   * (completed since) or the user cannot be reached (blocked the bot).
+   * @idempotency paymentId (the notification key)
+   */
+  notifyFailedCheckout(input: { paymentId: number; reason: FailedCheckoutReason }): Promise<{ sent: boolean }>;
+}

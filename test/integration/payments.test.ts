@@ -176,6 +176,11 @@ describe('payments end to end', () => {
     assert.ok(payment.subscription_id);
     assert.deepEqual(await receivedBySubscription(payment.subscription_id), [payment.id]);
     assert.equal(await countAuditLogs(database.pool, { action: 'payment.completed', entityId: payment.id }), 1);
+    assert.deepEqual(
+      sentTexts.filter((message) => message.chatId === user.telegram_id && message.text.includes('Деньги не списаны')),
+      [],
+      'a completed payment sends no failed-checkout message',
+    );
     const inbox = await database.pool.oneFirst(sql.type(z.object({ count: z.number() }))`
       SELECT count(*)::int AS count FROM webhook_events WHERE provider = 'yookassa' AND event_key = ${`${payment.external_id}:payment.succeeded`}`);
     assert.equal(inbox, 1);
@@ -256,6 +261,42 @@ describe('payments end to end', () => {
     assert.equal(final.phase, 'cancelled');
     assert.equal((await getPayment(database.pool, payment.id))?.status, 'cancelled');
     assert.equal(cryptopay.state.invoices.has(Number(payment.external_id)), false, 'deleteInvoice was called');
+    // The user hears of it once, in Russian (no language stored): not paid in time, no money taken, how to retry.
+    assert.deepEqual(
+      sentTexts.filter((message) => message.chatId === user.telegram_id).map((message) => message.text),
+      [
+        [
+          'Заказ «1 месяц» не был оплачен вовремя и отменён.',
+          'Деньги не списаны.',
+          'Чтобы попробовать ещё раз, откройте главное меню (/start) и нажмите «Купить подписку».',
+        ].join('\n'),
+      ],
+    );
+  });
+
+  it('a payment the provider cancels: the user is told once, nothing charged', async () => {
+    const user = await newUser(database.pool);
+    const start = await purchases.startPurchase({ userId: user.id, planId, method: 'card' });
+    assert.equal(start.kind, 'redirect');
+    const payment = await latestPayment(user.id);
+    assert.ok(payment.external_id);
+    yookassa.controls.cancel(payment.external_id);
+    const [delivery] = yookassa.controls.webhooks?.deliveries.slice(-1) ?? [];
+    assert.ok(delivery);
+    yookassa.controls.duplicate(delivery);
+    assert.equal((await paymentHandle(payment.id).result()).phase, 'cancelled');
+    await maybeRecordHistory(temporal.client, paymentWorkflowId(payment.id), 'payment-provider-cancelled-user-told');
+    await yookassa.controls.webhooks?.settled();
+    assert.deepEqual(
+      sentTexts.filter((message) => message.chatId === user.telegram_id).map((message) => message.text),
+      [
+        [
+          'Платёж за подписку «1 месяц» отменён платёжным сервисом.',
+          'Деньги не списаны.',
+          'Чтобы попробовать ещё раз, откройте главное меню (/start) и нажмите «Купить подписку».',
+        ].join('\n'),
+      ],
+    );
   });
 
   it('Crypto Pay: a signed webhook completes the payment', async () => {

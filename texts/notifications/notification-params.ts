@@ -27,6 +27,10 @@ export interface NotificationParams {
   stars?: number;
   /** Why a Stars charge was refunded (lib/payments/stars StarsRefundReason). */
   refundReason?: string;
+  /** How a checkout ended unpaid: 'failed', 'cancelled' (by the provider) or 'expired' (not paid in time). */
+  reason?: string;
+  /** What to press to try again: 'renew' for a renewal, else Buy. */
+  action?: string;
 }
 
 /** Parameter names whose values are credentials: never stored in the outbox or logged. */
@@ -66,6 +70,8 @@ export function parseNotificationParams(raw: RawParams = {}): NotificationParams
     ['serverName', text(raw, 'serverName')],
     ['stars', wholeNumber(raw, 'stars')],
     ['refundReason', text(raw, 'refundReason')],
+    ['reason', text(raw, 'reason')],
+    ['action', text(raw, 'action')],
   ];
   return Object.fromEntries(entries.filter(([, value]) => value !== undefined)) as NotificationParams;
 }

@@ -98,4 +98,16 @@ export const notificationTextsEn: NotificationTexts = {
       `We refunded ${p.stars === undefined ? (p.amountKopecks === undefined ? 'your payment' : money(p.amountKopecks)) : count(p.stars, 'Star')}${plan(p)} ${p.stars === undefined ? 'to the card or account you paid from (banks take up to a few days)' : 'to your Telegram Stars'}.`,
       'The subscription is closed. Questions: /paysupport',
     ].join('\n'),
+  payment_failed: (p) =>
+    [
+      p.reason === 'expired'
+        ? `Your order${plan(p)} was not paid in time and is cancelled.`
+        : p.reason === 'cancelled'
+          ? `Your payment for${plan(p) === '' ? ' your order' : plan(p)} was cancelled by the payment service.`
+          : `Your payment for${plan(p) === '' ? ' your order' : plan(p)} failed, so the order was not completed.`,
+      'No money was taken.',
+      p.action === 'renew'
+        ? 'To try again, press Renew (or /subscriptions → Renew).'
+        : 'To try again, open the main menu (/start) and press “Buy a subscription”.',
+    ].join('\n'),
 };

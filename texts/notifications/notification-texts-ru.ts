@@ -95,4 +95,16 @@ export const notificationTextsRu: NotificationTexts = {
       `Мы вернули ${p.stars === undefined ? (p.amountKopecks === undefined ? 'ваш платёж' : money(p.amountKopecks)) : `${p.stars} Stars`}${p.planName === undefined ? '' : ` за «${p.planName}»`} ${p.stars === undefined ? 'на карту или счёт, с которого вы платили (банк зачисляет до нескольких дней)' : 'на ваш баланс Telegram Stars'}.`,
       'Подписка закрыта. Вопросы: /paysupport',
     ].join('\n'),
+  payment_failed: (p) =>
+    [
+      p.reason === 'expired'
+        ? `Заказ${plan(p)} не был оплачен вовремя и отменён.`
+        : p.reason === 'cancelled'
+          ? `Платёж за ${plan(p) === '' ? 'заказ' : `подписку${plan(p)}`} отменён платёжным сервисом.`
+          : `Платёж за ${plan(p) === '' ? 'заказ' : `подписку${plan(p)}`} не прошёл, заказ не выполнен.`,
+      'Деньги не списаны.',
+      p.action === 'renew'
+        ? 'Чтобы попробовать ещё раз, нажмите «Продлить» (или /subscriptions → «Продлить»).'
+        : 'Чтобы попробовать ещё раз, откройте главное меню (/start) и нажмите «Купить подписку».',
+    ].join('\n'),
 };

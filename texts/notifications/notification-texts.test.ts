@@ -22,6 +22,7 @@ const KINDS: readonly NotificationKind[] = [
   'payment_under_review',
   'payment_credited',
   'refunded_to_payer',
+  'payment_failed',
 ];
 
 const FULL = {
@@ -114,5 +115,39 @@ describe('notification texts', () => {
     assert.equal(notificationButtons('auto_renew_topup', 'ru', 7).length, 1);
     for (const kind of ['key_delivered', 'renewed', 'trial_started', 'refunded'] as const)
       assert.deepEqual(notificationButtons(kind, 'en', 7), [], kind);
+  });
+});
+
+describe('payment_failed', () => {
+  const render = (locale: 'ru' | 'en', params: Record<string, string>) => renderNotification('payment_failed', locale, params);
+
+  it('says what happened, that no money was taken, the plan and how to buy again, in Russian and English', () => {
+    assert.equal(
+      render('ru', { reason: 'expired', action: 'buy', planName: '1 месяц' }),
+      'Заказ «1 месяц» не был оплачен вовремя и отменён.\nДеньги не списаны.\nЧтобы попробовать ещё раз, откройте главное меню (/start) и нажмите «Купить подписку».',
+    );
+    assert.equal(
+      render('en', { reason: 'expired', action: 'buy', planName: '1 month' }),
+      'Your order “1 month” was not paid in time and is cancelled.\nNo money was taken.\nTo try again, open the main menu (/start) and press “Buy a subscription”.',
+    );
+    assert.equal(
+      render('ru', { reason: 'failed', action: 'buy', planName: '1 месяц' }),
+      'Платёж за подписку «1 месяц» не прошёл, заказ не выполнен.\nДеньги не списаны.\nЧтобы попробовать ещё раз, откройте главное меню (/start) и нажмите «Купить подписку».',
+    );
+    assert.equal(
+      render('en', { reason: 'failed', action: 'buy', planName: '1 month' }),
+      'Your payment for “1 month” failed, so the order was not completed.\nNo money was taken.\nTo try again, open the main menu (/start) and press “Buy a subscription”.',
+    );
+  });
+
+  it('points a renewal at Renew and names a provider cancel', () => {
+    assert.equal(
+      render('en', { reason: 'cancelled', action: 'renew', planName: '1 month' }),
+      'Your payment for “1 month” was cancelled by the payment service.\nNo money was taken.\nTo try again, press Renew (or /subscriptions → Renew).',
+    );
+    assert.equal(
+      render('ru', { reason: 'cancelled', action: 'renew' }),
+      'Платёж за заказ отменён платёжным сервисом.\nДеньги не списаны.\nЧтобы попробовать ещё раз, нажмите «Продлить» (или /subscriptions → «Продлить»).',
+    );
   });
 });
