@@ -19,11 +19,11 @@ async function main(): Promise<number> {
   const steps: Step[] = [];
   try {
     await playNewUser(stack, steps);
-    console.log(renderTranscript(steps));
+    console.log(`\n=== What the new user saw ===\n\n${renderTranscript(steps)}`);
     log(`journey of ${steps.length} steps done in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     code = 0;
   } catch (error) {
-    console.log(renderTranscript(steps));
+    console.log(`\n=== What the new user saw before the failure ===\n\n${renderTranscript(steps)}`);
     log(`FAILED: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
     await stack.stop();
