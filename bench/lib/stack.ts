@@ -45,6 +45,13 @@ export interface BenchStackOptions {
   panelClients?: number;
   /** Child log level; default 'error': a warn line per forged webhook would flood the console (production logs at info, so this flatters the api slightly). */
   logLevel?: string;
+  /**
+   * Where the sandbox checkout posts its webhooks: 'sink' (default; the benches post and time the
+   * webhooks themselves) or 'api' (`/webhooks/sandbox` of the stack's api, as `npm run dev` does).
+   */
+  sandboxWebhooks?: 'sink' | 'api';
+  /** Progress lines of the stack; default console.log with a `[bench]` prefix. */
+  log?: (line: string) => void;
 }
 
 /** A running bench stack. */
@@ -69,11 +76,11 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-const log = (line: string) => console.log(`[bench]    ${line}`);
+const benchLog = (line: string) => console.log(`[bench]    ${line}`);
 
 /** Starts the stack; on failure stops what it had started and rethrows. */
 export async function startBenchStack(options: BenchStackOptions): Promise<BenchStack> {
-  const cleanup = createCleanupStack(log);
+  const cleanup = createCleanupStack(options.log ?? benchLog);
   try {
     return await build(options, cleanup);
   } catch (error) {
@@ -83,13 +90,22 @@ export async function startBenchStack(options: BenchStackOptions): Promise<Bench
 }
 
 async function build(options: BenchStackOptions, cleanup: CleanupStack): Promise<BenchStack> {
+  const log = options.log ?? benchLog;
   const started = Date.now();
   const tmpDir = await mkdtemp(path.join(os.tmpdir(), 'vless-bench-'));
   cleanup.push('temp folder', () => rm(tmpDir, { recursive: true, force: true }));
   // As root, Postgres runs as the `postgres` user, which must be able to enter this folder.
   await chmod(tmpDir, 0o755);
-  const [pgPort, temporalPort, httpPort, metricsPort, panelPort, apiPort, sinkPort] = await freePorts(7);
-  if (sinkPort === undefined || pgPort === undefined || temporalPort === undefined || panelPort === undefined || apiPort === undefined)
+  const [pgPort, temporalPort, httpPort, metricsPort, panelPort, apiPort, sinkPort, telegramPort, sandboxPort] = await freePorts(9);
+  if (
+    telegramPort === undefined ||
+    sandboxPort === undefined ||
+    sinkPort === undefined ||
+    pgPort === undefined ||
+    temporalPort === undefined ||
+    panelPort === undefined ||
+    apiPort === undefined
+  )
     throw new Error('no free ports');
 
   const postgres = await startEmbeddedPostgres({ dataDir: path.join(tmpDir, 'pg'), port: pgPort, persistent: false });
@@ -121,19 +137,26 @@ async function build(options: BenchStackOptions, cleanup: CleanupStack): Promise
   const client = new Client({ connection, namespace: 'default' });
   const taskQueue = 'subscriptions';
 
-  const telegram = await startFakeTelegram({ token: '123456:fake-bench-token' });
+  const telegram = await startFakeTelegram({ token: '123456:fake-bench-token', port: telegramPort });
   cleanup.push('fake telegram', () => telegram.close());
   const listeners: Array<(call: RecordedCall, at: number) => void> = [];
-  // waitFor's predicate sees every call as it is recorded; it never matches, so it is a hook.
+  // waitFor's predicate sees every call as it is recorded; it matches only once the stack stops
+  // (a last getMe call ends it, so its timer does not keep a test process alive), so it is a hook.
+  let hookEnded = false;
   telegram
     .waitFor((call) => {
+      if (hookEnded) return true;
       const at = performance.now();
       for (const listener of listeners) listener(call, at);
       return false;
     }, 2_147_483_647)
     .catch(() => undefined);
+  cleanup.push('fake telegram hook', async () => {
+    hookEnded = true;
+    await (await fetch(`${telegram.apiRoot}/bot${telegram.token}/getMe`)).arrayBuffer();
+  });
 
-  // The sandbox's own webhooks go to a sink: the benches post (and time) the webhooks themselves.
+  // By default the sandbox's own webhooks go to a sink: the benches post (and time) the webhooks themselves.
   const sink = await listen(
     createServer((_request, response) => response.end('{}')),
     sinkPort,
@@ -142,7 +165,8 @@ async function build(options: BenchStackOptions, cleanup: CleanupStack): Promise
   const sandboxSecret = 'bench-sandbox-secret';
   const sandbox = await startSandboxCheckout({
     secret: sandboxSecret,
-    webhookUrl: `http://127.0.0.1:${sinkPort}/`,
+    port: sandboxPort,
+    webhookUrl: options.sandboxWebhooks === 'api' ? `http://127.0.0.1:${apiPort}/webhooks/sandbox` : `http://127.0.0.1:${sinkPort}/`,
     invoiceTtlMs: 24 * 3_600_000,
   });
   cleanup.push('sandbox', () => sandbox.close());
