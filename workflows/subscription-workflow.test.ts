@@ -137,7 +137,7 @@ describe('subscription workflow (time-skipping)', () => {
   });
 
   it('never sends a reminder whose moment passed before the period began (a 2-day trial gets the 24 h one only)', async () => {
-    await run({}, async ({ fake, workflowId }) => {
+    await run({ record: 'subscription-trial-skips-past-reminder' }, async ({ fake, workflowId }) => {
       const handle = env.client.workflow.getHandle(workflowId);
       await handle.signal(trialGrantedSignal, { days: 2 });
       await env.sleep(HOUR);
