@@ -34,13 +34,22 @@ interface Started {
   exited: Promise<number | null>;
 }
 
+/** Every process this file starts, killed in `after` so a failed assertion leaves none running. */
+const running = new Set<ChildProcess>();
+
 function startDist(outdir: string, entry: string, env: NodeJS.ProcessEnv): Started {
   // Plain node, no tsx loader: what the image runs.
   const child = spawn(process.execPath, [path.join(outdir, entry)], { cwd: os.tmpdir(), env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  running.add(child);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      running.delete(child);
+      resolve(code);
+    }),
+  );
   return { child, output: () => output, exited };
 }
 
@@ -109,6 +118,7 @@ before(async () => {
   databaseUrl = url.toString();
 });
 after(async () => {
+  for (const child of running) child.kill('SIGKILL');
   await telegram?.close();
   await temporal?.stop();
   const admin = new pg.Client({ connectionString: adminUrl });
@@ -214,14 +224,22 @@ describe('production build', () => {
     await waitFor(api, /Server listening/, 30_000);
     await waitFor(bot, /"msg":"bot polling"/, 30_000);
     assert.ok(!/Workflow bundle created/.test(worker.output()), 'the worker loads the prebuilt bundle instead of bundling');
+    // "worker started" is logged when the worker begins to run; its pollers reach the server a
+    // moment later, so ask until they show (a slow machine takes longer than a fast one).
     const connection = await Connection.connect({ address: temporal.address });
-    const described = await connection.workflowService.describeTaskQueue({
-      namespace: 'default',
-      taskQueue: { name: taskQueue },
-      taskQueueType: 1,
-    });
+    const pollDeadline = Date.now() + 30_000;
+    let pollers = 0;
+    while (pollers === 0 && Date.now() < pollDeadline) {
+      const described = await connection.workflowService.describeTaskQueue({
+        namespace: 'default',
+        taskQueue: { name: taskQueue },
+        taskQueueType: 1,
+      });
+      pollers = (described.pollers ?? []).length;
+      if (pollers === 0) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
     await connection.close();
-    assert.ok((described.pollers ?? []).length > 0, 'the worker from dist/ polls its task queue');
+    assert.ok(pollers > 0, `the worker from dist/ polls its task queue:\n${worker.output().slice(-3000)}`);
     assert.equal((await fetch(`http://127.0.0.1:${apiPort}/healthz`)).status, 200);
     console.log(`worker from dist/ started (config to "worker started") in ${workerReadyMs} ms`);
     // What the compose healthchecks and Prometheus read.

@@ -85,20 +85,34 @@ async function main(): Promise<number> {
           .sort();
   if (files.length === 0) throw new Error('no test files found');
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
-      cwd: root,
-      stdio: 'inherit',
-      env: {
-        ...process.env,
-        TEST_PG_ADMIN_URL: postgres.adminUrl,
-        TEST_PG_TEMPLATE: 'template_migrated',
-        TEST_PG_SEEDED_TEMPLATE: 'template_seeded',
-        TEST_TEMPORAL_ADDRESS: temporal.address,
-        TEST_TEMPORAL_CLI: cli.path,
-        TEST_TEMPORAL_TEST_SERVER: testServer.path,
-        TEST_CHROMIUM: chromium,
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--test',
+        '--test-concurrency=2',
+        // A file whose tests are over exits even if a process it started still holds its event loop
+        // (a failed assertion before the cleanup): a hang would otherwise run until CI's limit.
+        '--test-force-exit',
+        '--test-reporter=spec',
+        ...files,
+      ],
+      {
+        cwd: root,
+        stdio: 'inherit',
+        env: {
+          ...process.env,
+          TEST_PG_ADMIN_URL: postgres.adminUrl,
+          TEST_PG_TEMPLATE: 'template_migrated',
+          TEST_PG_SEEDED_TEMPLATE: 'template_seeded',
+          TEST_TEMPORAL_ADDRESS: temporal.address,
+          TEST_TEMPORAL_CLI: cli.path,
+          TEST_TEMPORAL_TEST_SERVER: testServer.path,
+          TEST_CHROMIUM: chromium,
+        },
       },
-    });
+    );
     child.once('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0)));
   });
   log(`tests finished with code ${code} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
