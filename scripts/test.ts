@@ -7,7 +7,7 @@
  */
 // Must stay the first import: it records the signal listeners before any library adds its own.
 import './stack/signal-baseline';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { globSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -85,38 +85,60 @@ async function main(): Promise<number> {
           .sort();
   if (files.length === 0) throw new Error('no test files found');
   const code = await new Promise<number>((resolve) => {
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        '--test',
-        '--test-concurrency=2',
-        // A file whose tests are over exits even if a process it started still holds its event loop
-        // (a failed assertion before the cleanup): a hang would otherwise run until CI's limit.
-        '--test-force-exit',
-        '--test-reporter=spec',
-        ...files,
-      ],
-      {
-        cwd: root,
-        stdio: 'inherit',
-        env: {
-          ...process.env,
-          TEST_PG_ADMIN_URL: postgres.adminUrl,
-          TEST_PG_TEMPLATE: 'template_migrated',
-          TEST_PG_SEEDED_TEMPLATE: 'template_seeded',
-          TEST_TEMPORAL_ADDRESS: temporal.address,
-          TEST_TEMPORAL_CLI: cli.path,
-          TEST_TEMPORAL_TEST_SERVER: testServer.path,
-          TEST_CHROMIUM: chromium,
-        },
+    const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files], {
+      cwd: root,
+      stdio: 'inherit',
+      env: {
+        ...process.env,
+        TEST_PG_ADMIN_URL: postgres.adminUrl,
+        TEST_PG_TEMPLATE: 'template_migrated',
+        TEST_PG_SEEDED_TEMPLATE: 'template_seeded',
+        TEST_TEMPORAL_ADDRESS: temporal.address,
+        TEST_TEMPORAL_CLI: cli.path,
+        TEST_TEMPORAL_TEST_SERVER: testServer.path,
+        TEST_CHROMIUM: chromium,
       },
-    );
-    child.once('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0)));
+    });
+    // A file that hangs (a process it started outlives a failed assertion) would otherwise run
+    // until CI's own limit and hide every result: stop the run at TEST_RUN_TIMEOUT_MINUTES.
+    // (--test-force-exit is no help: it ends a file before tests its describe blocks add later.)
+    const limitMinutes = Number(process.env['TEST_RUN_TIMEOUT_MINUTES'] ?? 50);
+    const watchdog = setTimeout(() => {
+      log(`tests still running after ${limitMinutes} min: stopping them (TEST_RUN_TIMEOUT_MINUTES)`);
+      killTree(child.pid);
+    }, limitMinutes * 60_000);
+    child.once('exit', (exitCode, signal) => {
+      clearTimeout(watchdog);
+      resolve(exitCode ?? (signal ? 1 : 0));
+    });
   });
   log(`tests finished with code ${code} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return code;
+}
+
+/** SIGKILLs `pid` and every process below it (the runner's per-file children and what they started). */
+function killTree(pid: number | undefined): void {
+  if (pid === undefined) return;
+  let children: number[] = [];
+  try {
+    children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .map((line) => Number(line.trim()))
+      .filter((child) => child > 0);
+  } catch {
+    // No children (ps exits 1) or no ps: kill what we know.
+  }
+  try {
+    process.kill(pid, 'SIGSTOP');
+  } catch {
+    return;
+  }
+  for (const child of children) killTree(child);
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Gone already.
+  }
 }
 
 let exitCode = 1;
