@@ -10,6 +10,7 @@ import type { BroadcastSender } from './broadcast-sender';
 import { createFleetActivities } from './fleet-activities';
 import { createInvariantActivities } from './invariant-activities';
 import { createFailedCheckoutActivities } from './failed-checkout-activities';
+import { createPaidOrderActivities } from './paid-order-activities';
 import { createPaymentMismatchActivities } from './flag-payment-mismatch';
 import { createLifecycleActivities } from './lifecycle-activities';
 import { createNotificationDelivery } from './notify-activities';
@@ -99,6 +100,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPaymentReconcileActivities(deps),
     ...createPaymentMismatchActivities({ ...deps, deliver, alertOperators: alerts.alertOperators }),
     ...createFailedCheckoutActivities({ ...deps, deliver }),
+    ...createPaidOrderActivities({ ...deps, deliver }),
     ...createLifecycleActivities(deps),
     ...createSettingsActivities({ lifecycle: deps.lifecycle }),
     ...createInvariantActivities(deps),

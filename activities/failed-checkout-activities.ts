@@ -3,6 +3,7 @@ import { AppError, ErrorCode, RecordNotFoundError } from '../lib/errors';
 import type { Logger } from '../lib/logger';
 import { getPayment } from '../sql/repositories/payments-repository';
 import { getSubscription } from '../sql/repositories/subscriptions-repository';
+import { getTopUpByPayment } from '../sql/repositories/top-ups-repository';
 import type { FailedCheckoutActivities } from './contracts/payment-activities';
 import type { DeliverNotification } from './notify-activities';
 import { asActivity } from './to-activity-failure';
@@ -32,7 +33,12 @@ export function createFailedCheckoutActivities(deps: FailedCheckoutActivityDeps)
         const subscription = payment.subscription_id === null ? null : await getSubscription(deps.db, payment.subscription_id);
         // A subscription that was ever live is being renewed; a pending one is a first purchase. The
         // delivery names the subscription's plan in the user's language.
-        const action = subscription !== null && subscription.status !== 'pending' ? 'renew' : 'buy';
+        const action =
+          subscription !== null && subscription.status !== 'pending'
+            ? 'renew'
+            : subscription === null && (await getTopUpByPayment(deps.db, payment.id)) !== null
+              ? 'top_up'
+              : 'buy';
         try {
           await deps.deliver({
             userId: payment.user_id,

@@ -19,6 +19,7 @@ import {
 } from '../sql/repositories/payments-repository';
 import { hasUndecidedStarsCharge } from '../sql/repositories/stars-charges-repository';
 import { getSubscription } from '../sql/repositories/subscriptions-repository';
+import { getTopUpByPayment } from '../sql/repositories/top-ups-repository';
 import { getPlan } from '../sql/repositories/plans-repository';
 import { getUserById } from '../sql/repositories/users-repository';
 import { pickLocale } from '../texts/locale';
@@ -160,7 +161,17 @@ export function createPaymentActivities(deps: PaymentActivitiesInput) {
     const locale = pickLocale(user?.language_code ?? undefined);
     const subscription = payment.subscription_id === null ? null : await getSubscription(db, payment.subscription_id);
     const plan = subscription?.plan_id == null ? null : await getPlan(db, subscription.plan_id);
-    const what = plan === null ? (locale === 'en' ? 'VPN subscription' : 'Подписка VPN') : `VPN: ${planName(plan, locale)}`;
+    const topUp = subscription === null ? await getTopUpByPayment(db, payment.id) : null;
+    const what =
+      topUp !== null
+        ? locale === 'en'
+          ? 'VPN balance top-up'
+          : 'Пополнение баланса VPN'
+        : plan === null
+          ? locale === 'en'
+            ? 'VPN subscription'
+            : 'Подписка VPN'
+          : `VPN: ${planName(plan, locale)}`;
     return `${what}, ${locale === 'en' ? 'order' : 'заказ'} ${payment.id}`;
   }
 

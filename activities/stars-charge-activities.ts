@@ -305,6 +305,7 @@ export function createStarsChargeActivities(deps: StarsChargeActivityDeps) {
       externalId: payment.external_id,
       payerTelegramId: owner.telegram_id,
       subscriptionStatus: subscription?.status ?? null,
+      standalone: payment.subscription_id === null,
     };
   }
 }

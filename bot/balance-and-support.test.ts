@@ -31,6 +31,7 @@ describe('balance, referrals and support against the fake Telegram', () => {
         buttons(screen).map((button) => [button.text, button.callback_data]),
         [
           [en.menu.buttons.payFromBalance, 'plans'],
+          [en.menu.buttons.topUp, 'topup'],
           [en.menu.buttons.menu, 'menu'],
         ],
       );
@@ -47,9 +48,101 @@ describe('balance, referrals and support against the fake Telegram', () => {
       assert.match(String(russian.params['text']), /Приглашено: 0 · бонусов получено: 0 ₽$/);
       assert.deepEqual(
         buttons(russian).map((button) => button.callback_data),
-        ['menu'],
-        'no pay-from-balance with an empty balance',
+        ['topup', 'menu'],
+        'no pay-from-balance with an empty balance; a top-up while Stars are on offer',
       );
+    });
+  });
+
+  it('tops up the balance: amounts, methods without the balance, a payment link or a Stars invoice; /topup with any amount', async () => {
+    const { services, topUps } = fakeServices({ paymentMethods: async () => ['card', 'stars', 'balance'] });
+    await withBot(services, async (fake) => {
+      const ann = { id: 9311, first_name: 'Ann', language_code: 'en' };
+      fake.userSends(ann, '/start');
+      await message(fake, 9311, (text) => text === en.menu.mainMenu);
+      fake.userPresses(ann, 'balance');
+      await fake.waitFor((call) => call.method === 'editMessageText' && call.ok && String(call.params['text']).startsWith('Balance:'));
+      fake.userPresses(ann, 'topup');
+      const amounts = await fake.waitFor(
+        (call) => call.method === 'editMessageText' && call.ok && String(call.params['text']).startsWith('How much'),
+      );
+      assert.equal(
+        amounts.params['text'],
+        'How much would you like to put on your balance? Choose an amount, or send /topup with any amount from 50 ₽ to 50,000 ₽, e.g. /topup 750.',
+      );
+      assert.deepEqual(
+        buttons(amounts).map((button) => [button.text, button.callback_data]),
+        [
+          ['100 ₽', 'tamt:100'],
+          ['300 ₽', 'tamt:300'],
+          ['500 ₽', 'tamt:500'],
+          ['1,000 ₽', 'tamt:1000'],
+          ['2,000 ₽', 'tamt:2000'],
+          ['5,000 ₽', 'tamt:5000'],
+          [en.menu.buttons.backToBalance, 'balance'],
+        ],
+      );
+      fake.userPresses(ann, 'tamt:300');
+      const methods = await fake.waitFor(
+        (call) => call.method === 'editMessageText' && call.ok && String(call.params['text']).startsWith('Top up the balance by'),
+      );
+      assert.equal(methods.params['text'], 'Top up the balance by 300 ₽. How would you like to pay?');
+      assert.deepEqual(
+        buttons(methods).map((button) => button.callback_data),
+        ['tpay:300:card', 'tpay:300:stars', 'topup'],
+        'every method but the balance itself',
+      );
+      fake.userPresses(ann, 'tpay:300:card');
+      const link = await message(fake, 9311, (text) => text.startsWith('To put 300 ₽ on your balance'));
+      assert.deepEqual(buttons(link), [{ text: en.payButton, url: 'https://pay.example.test/top-up/1' }]);
+      fake.userPresses(ann, 'tpay:300:stars');
+      const invoice = await fake.waitFor((call) => call.method === 'sendInvoice' && call.ok);
+      assert.equal(invoice.params['title'], 'Balance top-up');
+      assert.deepEqual(invoice.params['prices'], [{ label: 'Balance top-up', amount: 150 }]);
+      const paid = await fake.userPays(ann, String(invoice.params['payload']));
+      assert.equal(paid.status, 'paid');
+      await message(fake, 9311, (text) => text === en.paymentReceived);
+
+      fake.userSends(ann, '/topup 750');
+      const typed = await message(fake, 9311, (text) => text === 'Top up the balance by 750 ₽. How would you like to pay?');
+      assert.deepEqual(
+        buttons(typed).map((button) => button.callback_data),
+        ['tpay:750:card', 'tpay:750:stars', 'topup'],
+      );
+      fake.userSends(ann, '/topup 10');
+      await message(fake, 9311, (text) => text === en.purchaseRejected['amount-invalid']);
+      fake.userSends(ann, '/topup 12.50');
+      await message(
+        fake,
+        9311,
+        (text) =>
+          text === en.purchaseRejected['amount-invalid'] && fake.sent(9311).filter((call) => call.params['text'] === text).length === 2,
+      );
+
+      // Forged and stale data: the balance as a method, amounts out of bounds, malformed. Nothing is ordered.
+      for (const data of ['tpay:300:balance', 'tpay:10:card', 'tpay:99999999:card', 'tamt:10', 'tamt:abc', 'topup:1', 'tpay:300:paypal']) {
+        const queryId = fake.userPresses(ann, data);
+        const answer = await fake.waitFor((call) => call.method === 'answerCallbackQuery' && call.params['callback_query_id'] === queryId);
+        assert.equal(answer.params['text'], en.staleButton, data);
+      }
+      assert.deepEqual(topUps, [
+        { userId: 1, rub: 300, method: 'card' },
+        { userId: 1, rub: 300, method: 'stars' },
+      ]);
+
+      const oleg = { id: 9312, first_name: 'Олег', language_code: 'ru' };
+      fake.userPresses(oleg, 'tpay:300:card');
+      await fake.waitFor((call) => call.method === 'answerCallbackQuery' && call.params['text'] === ru.needStart);
+      fake.userSends(oleg, '/start');
+      await message(fake, 9312, (text) => text === ru.menu.mainMenu);
+      fake.userSends(oleg, '/topup 300 ₽');
+      const russian = await message(fake, 9312, (text) => text === 'Пополнение баланса на 300 ₽. Как оплатить?');
+      assert.deepEqual(
+        buttons(russian).map((button) => button.text),
+        [ru.paymentMethods.card, ru.paymentMethods.stars, ru.menu.buttons.backToBalance],
+      );
+      fake.userPresses(oleg, 'tpay:300:card');
+      await message(fake, 9312, (text) => text === 'Чтобы внести 300 ₽ на баланс, откройте страницу оплаты:');
     });
   });
 

@@ -42,7 +42,14 @@ export interface RegisterUserInput {
 }
 
 /** Why a purchase cannot start. */
-export type PurchaseRejection = 'plan-unavailable' | 'method-unavailable' | 'insufficient-balance' | 'promo-invalid' | 'not-renewable';
+export type PurchaseRejection =
+  | 'plan-unavailable'
+  | 'method-unavailable'
+  | 'insufficient-balance'
+  | 'promo-invalid'
+  | 'not-renewable'
+  /** A top-up amount outside the deployment's bounds or not in whole roubles. */
+  | 'amount-invalid';
 
 /**
  * A promo code the user applied (/promo), kept in the database (pending_promos) until an order
@@ -184,6 +191,13 @@ export interface BotServices {
    * user's pending promo applies (reserved by the order, consumed when it is paid).
    */
   startPurchase(input: { userId: number; planId: number; method: PaymentMethod; gift?: boolean }): Promise<PurchaseStart>;
+  /** Top-up bounds in whole roubles (TOP_UP_MIN_RUB, TOP_UP_MAX_RUB). */
+  topUpBounds(): { min: number; max: number };
+  /**
+   * Creates a balance top-up order of `rub` whole roubles paid by `method` (any method on offer but
+   * the balance) and says how to pay for it; its completion credits the balance.
+   */
+  startTopUp(input: { userId: number; rub: number; method: PaymentMethod }): Promise<PurchaseStart>;
   /** The gifts the user bought, newest first, plans named in `locale`. */
   giftsOf(userId: number, locale?: Locale): Promise<BotGift[]>;
   /** Redeems a gift code (`/start gift_<code>`): the first user to open it gets the subscription. */

@@ -38,6 +38,12 @@ export type CallbackAction =
   | { type: 'rpay'; subscriptionId: number; method: PaymentMethod }
   /** Balance & referrals. */
   | { type: 'balance' }
+  /** Top up the balance: the amounts. */
+  | { type: 'topup' }
+  /** Top up the balance by this many whole roubles: the methods. */
+  | { type: 'tamt'; rub: number }
+  /** Pay a top-up of this many whole roubles with a method. */
+  | { type: 'tpay'; rub: number; method: PaymentMethod }
   /** Help & support. */
   | { type: 'help' }
   /** Ask for the message to send to support. */
@@ -66,6 +72,9 @@ export const CALLBACK_TYPES = [
   'renew',
   'rpay',
   'balance',
+  'topup',
+  'tamt',
+  'tpay',
   'help',
   'support',
   'lang',
@@ -96,7 +105,7 @@ const callbackSchema = z.union([
   z
     .tuple([z.literal('autorenew'), z.enum(['on', 'off'])])
     .transform(([, setting]): CallbackAction => ({ type: 'autorenew', enabled: setting === 'on' })),
-  ...(['menu', 'subs', 'gifts', 'balance', 'help', 'support', 'lang'] as const).map((type) =>
+  ...(['menu', 'subs', 'gifts', 'balance', 'topup', 'help', 'support', 'lang'] as const).map((type) =>
     z.tuple([z.literal(type)]).transform((): CallbackAction => ({ type })),
   ),
   ...(['sub', 'qr', 'key', 'renew'] as const).map((type) =>
@@ -108,6 +117,8 @@ const callbackSchema = z.union([
   z
     .tuple([z.literal('how'), id, z.enum(PLATFORMS)])
     .transform(([, subscriptionId, platform]): CallbackAction => ({ type: 'how', subscriptionId, platform })),
+  z.tuple([z.literal('tamt'), id]).transform(([, rub]): CallbackAction => ({ type: 'tamt', rub })),
+  z.tuple([z.literal('tpay'), id, z.enum(PAYMENT_METHODS)]).transform(([, rub, method]): CallbackAction => ({ type: 'tpay', rub, method })),
   z.tuple([z.literal('setlang'), z.enum(LANGUAGES)]).transform(([, language]): CallbackAction => ({ type: 'setlang', language })),
 ]);
 
@@ -115,7 +126,8 @@ const callbackSchema = z.union([
  * Encodes an action as callback data: `plans`, `plan:<id>`, `pay:<planId>:<method>`, `gift:<planId>`,
  * `gpay:<planId>:<method>`, `gifts`, `trial`,
  * `autorenew:on|off`, `menu`, `subs`, `sub|qr|key|renew:<subscriptionId>`,
- * `how:<subscriptionId>:<platform>`, `rpay:<subscriptionId>:<method>`, `balance`, `help`, `support`, `lang`, `setlang:ru|en`.
+ * `how:<subscriptionId>:<platform>`, `rpay:<subscriptionId>:<method>`, `balance`, `topup`, `tamt:<rub>`,
+ * `tpay:<rub>:<method>`, `help`, `support`, `lang`, `setlang:ru|en`.
  */
 export function encodeCallback(action: CallbackAction): string {
   switch (action.type) {
@@ -123,6 +135,7 @@ export function encodeCallback(action: CallbackAction): string {
     case 'subs':
     case 'gifts':
     case 'balance':
+    case 'topup':
     case 'help':
     case 'support':
     case 'lang':
@@ -138,6 +151,10 @@ export function encodeCallback(action: CallbackAction): string {
       return `rpay:${action.subscriptionId}:${action.method}`;
     case 'setlang':
       return `setlang:${action.language}`;
+    case 'tamt':
+      return `tamt:${action.rub}`;
+    case 'tpay':
+      return `tpay:${action.rub}:${action.method}`;
     case 'plans':
       return 'plans';
     case 'plan':

@@ -123,6 +123,13 @@ export function createBotServices(deps: BotServicesDeps): BotServices {
         input.gift === true ? input : { userId: input.userId, planId: input.planId, method: input.method },
       );
     },
+    topUpBounds() {
+      return deps.purchases?.topUpBounds() ?? { min: 50, max: 50_000 };
+    },
+    async startTopUp(input) {
+      if (deps.purchases === undefined) return { kind: 'rejected', reason: 'method-unavailable' };
+      return deps.purchases.startTopUp({ userId: input.userId, amountKopecks: BigInt(input.rub) * 100n, method: input.method });
+    },
     async giftsOf(userId, locale = 'ru') {
       if (deps.gifts === undefined) return [];
       const [gifts, names] = await Promise.all([deps.gifts.giftsOf(userId), planNames(locale)]);

@@ -11,6 +11,7 @@ import type { OperatorActions } from '../usecases/operator-types';
 import { renderQrPng } from '../lib/xui/render-qr';
 import { autoRenewFeature } from './features/auto-renew';
 import { balanceFeature } from './features/balance';
+import { topUpFeature } from './features/top-up';
 import { giftsFeature } from './features/gifts';
 import type { KeyMessageSender, PendingKeyDelivery } from '../usecases/deliver-pending-keys';
 import type { BotUser } from './bot-services';
@@ -219,6 +220,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   );
   bot.use(renewalFeature({ services, renewal: deps.renewal }));
   bot.use(balanceFeature(services));
+  bot.use(topUpFeature(services));
   bot.use(languageFeature({ services, texts: deps.texts }));
   bot.use(supportFeature({ services, texts: deps.texts, supportChatId: deps.supportChatId, log, describe }));
   bot.use(groupChatFeature({ supportChatId: deps.supportChatId }));

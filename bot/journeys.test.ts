@@ -67,6 +67,8 @@ function recordingPurchases() {
       }
       return input.method === 'card' ? { kind: 'redirect', url: 'https://pay.example.test/p/1' } : { kind: 'done' };
     },
+    topUpBounds: () => ({ min: 50, max: 50_000 }),
+    startTopUp: async () => ({ kind: 'rejected', reason: 'method-unavailable' }),
   };
   return { purchases, orders };
 }

@@ -53,6 +53,7 @@ const purchases = createPurchaseService({
   starsKopecksPerStar: config.STARS_KOPECKS_PER_STAR,
   disabledMethods: config.PAYMENT_METHODS_DISABLED,
   graceHours: config.LIFECYCLE_GRACE_HOURS,
+  topUpRub: { min: config.TOP_UP_MIN_RUB, max: config.TOP_UP_MAX_RUB },
   logger,
 });
 // Gift links name the bot: t.me/<username>?start=gift_<code>.

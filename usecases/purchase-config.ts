@@ -12,4 +12,12 @@ export const purchaseFields = {
     .max(7 * 24 * 60)
     .default(60)
     .describe('How long a payment waits for the provider before its invoice is cancelled, in minutes'),
+  TOP_UP_MIN_RUB: z.coerce.number().int().positive().default(50).describe('Smallest balance top-up the bot sells, in whole roubles'),
+  TOP_UP_MAX_RUB: z.coerce
+    .number()
+    .int()
+    .positive()
+    .max(1_000_000)
+    .default(50_000)
+    .describe('Largest balance top-up the bot sells, in whole roubles'),
 };

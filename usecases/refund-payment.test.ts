@@ -11,7 +11,10 @@ import { sql } from 'slonik';
 import { countAuditLogs } from '../sql/repositories/audit-repository';
 import { createPayment, getPayment, markPaymentCompleted, setPaymentExternalId } from '../sql/repositories/payments-repository';
 import { recordStarsCharge } from '../sql/repositories/stars-charges-repository';
-import { newActiveSubscription, testActor } from '../test/support/db-fixtures';
+import { newActiveSubscription, newUser, testActor } from '../test/support/db-fixtures';
+import { debitBalance, getBalance, getLedgerSum } from '../sql/repositories/ledger-repository';
+import { createTopUp } from '../sql/repositories/top-ups-repository';
+import { parseMoney } from '../lib/money';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database';
 import { createYooKassaKit, order } from '../test/support/yookassa-test-kit';
 import type { PaymentProvider } from '../lib/payments/payment-provider';
@@ -105,6 +108,70 @@ describe('refundPayment by method', () => {
     const told = sent.filter((message) => message.text.includes('249'));
     assert.equal(told.length, 1);
     assert.match(told[0]?.text ?? '', /^Мы вернули 249 ₽ за «1 месяц» на карту/);
+  });
+
+  it('card top-up: back to the payer and taken off the balance once; refused once spent, or for a crypto top-up', async () => {
+    /** A paid top-up of `amount` by `method`, credited through the payment's completion. */
+    const topUp = async (method: 'card' | 'crypto', amount: string) => {
+      const user = await newUser(db.pool);
+      const { payment } = await createPayment(db.pool, {
+        userId: user.id,
+        subscriptionId: null,
+        amount,
+        method,
+        provider: method === 'card' ? 'yookassa' : 'cryptopay',
+        actor: testActor,
+      });
+      await createTopUp(db.pool, { userId: user.id, paymentId: payment.id, amount, actor: testActor });
+      if (method === 'card') {
+        const kopecks = parseMoney(amount);
+        const invoice = await provider.createInvoice(
+          order({ orderId: payment.id, amountKopecks: kopecks, idempotencyKey: `o-${payment.id}` }),
+        );
+        await setPaymentExternalId(db.pool, { paymentId: payment.id, externalId: invoice.externalId, actor: testActor });
+        fake.controls.pay(invoice.externalId);
+      }
+      await markPaymentCompleted(db.pool, { paymentId: payment.id, actor: testActor });
+      assert.equal(await getBalance(db.pool, user.id), amount, 'the completion credited the top-up');
+      return { user, payment };
+    };
+
+    const { user, payment } = await topUp('card', '500.00');
+    const first = await refunds.refundPayment(request(payment.id, 1));
+    assert.deepEqual(first, { kind: 'refunded', to: 'card', amount: '500.00', currency: 'RUB' });
+    assert.deepEqual(await refunds.refundPayment(request(payment.id, 2)), first);
+    assert.equal(await getBalance(db.pool, user.id), '0.00', 'taken off the balance once');
+    assert.equal(await getLedgerSum(db.pool, user.id), '0.00');
+    const externalId = (await getPayment(db.pool, payment.id))?.external_id;
+    assert.ok(externalId);
+    assert.equal([...fake.state.refunds.values()].filter((refund) => refund.payment_id === externalId).length, 1, 'one refund at YooKassa');
+    const told = sent.filter((message) => message.chatId === user.telegram_id);
+    assert.deepEqual(
+      told.map((message) => message.text),
+      [
+        'Мы вернули 500 ₽ на карту или счёт, с которого вы платили (банк зачисляет до нескольких дней).\nЭта сумма списана с баланса. Вопросы: /paysupport',
+      ],
+    );
+
+    const spent = await topUp('card', '300.00');
+    await debitBalance(db.pool, {
+      userId: spent.user.id,
+      amount: '100.00',
+      reason: 'subscription_purchase',
+      idempotencyKey: `spend-${spent.payment.id}`,
+      actor: testActor,
+    });
+    assert.deepEqual(await refunds.refundPayment(request(spent.payment.id, 1)), {
+      kind: 'refused',
+      reason: 'top-up-not-refundable',
+      message: 'the top-up was already spent',
+    });
+    assert.equal((await getPayment(db.pool, spent.payment.id))?.status, 'completed', 'nothing refunded');
+
+    const crypto = await topUp('crypto', '200.00');
+    const refused = await refunds.refundPayment(request(crypto.payment.id, 1));
+    assert.equal(refused.kind === 'refused' ? refused.reason : refused.kind, 'top-up-not-refundable');
+    assert.equal(await getBalance(db.pool, crypto.user.id), '200.00');
   });
 
   it('Stars: back to the payer through refundStarPayment (a repeat counts as done)', async () => {

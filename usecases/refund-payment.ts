@@ -15,6 +15,9 @@ import { writeAuditLog, type Actor } from '../sql/repositories/audit-repository'
 import { enqueueNotification, markNotificationSent } from '../sql/repositories/notifications-repository';
 import { getPayment, markPaymentRefunded } from '../sql/repositories/payments-repository';
 import { getPlan } from '../sql/repositories/plans-repository';
+import { getBalance } from '../sql/repositories/ledger-repository';
+import { getTopUpByPayment, takeBackTopUp } from '../sql/repositories/top-ups-repository';
+import { InsufficientBalanceError } from '../lib/errors';
 import { listStarsChargesOfPayment } from '../sql/repositories/stars-charges-repository';
 import { getSubscription } from '../sql/repositories/subscriptions-repository';
 import { getUserById } from '../sql/repositories/users-repository';
@@ -30,7 +33,15 @@ export type RefundOutcome =
   | { kind: 'refunded'; to: RefundDestination; amount: string; currency: string }
   | {
       kind: 'refused';
-      reason: 'not-found' | 'not-completed' | 'no-charge' | 'provider-refused' | 'provider-unavailable' | 'balance-refund-failed';
+      reason:
+        | 'not-found'
+        | 'not-completed'
+        | 'no-charge'
+        | 'provider-refused'
+        | 'provider-unavailable'
+        | 'balance-refund-failed'
+        /** A balance top-up that is no longer on the balance (spent), or paid by a method that refunds to the balance. */
+        | 'top-up-not-refundable';
       message?: string;
     };
 
@@ -123,6 +134,19 @@ export function createRefunds(deps: RefundDeps): Refunds {
         provider?.refund !== undefined &&
         payment.external_id !== null;
       const stars = payment.payment_method === 'stars' && deps.starsApi !== undefined;
+      const topUp = payment.subscription_id === null ? await getTopUpByPayment(deps.db, payment.id) : null;
+      if (topUp !== null && payment.status === 'completed') {
+        // A top-up goes back to the payer only while its money is still on the balance, and is
+        // taken off it with the refund; to the balance it would only move money where it is.
+        if (!external && !stars)
+          return {
+            kind: 'refused',
+            reason: 'top-up-not-refundable',
+            message: 'a top-up by this method can only be adjusted on the balance',
+          };
+        if (parseMoney(await getBalance(deps.db, payment.user_id)) < parseMoney(topUp.amount))
+          return { kind: 'refused', reason: 'top-up-not-refundable', message: 'the top-up was already spent' };
+      }
 
       if (!external && !stars) {
         if (subscription === null) return { kind: 'refused', reason: 'balance-refund-failed', message: 'the payment has no subscription' };
@@ -173,6 +197,15 @@ export function createRefunds(deps: RefundDeps): Refunds {
         to = 'card';
       }
       await recordRefund(payment.id, payment.user_id, to, detail, actor);
+      if (topUp !== null) {
+        try {
+          await takeBackTopUp(deps.db, { topUp, actor });
+        } catch (error) {
+          if (!(error instanceof InsufficientBalanceError)) throw error;
+          // Spent between the check and the refund: the payer has the money twice; an operator settles it.
+          log?.error({ paymentId: payment.id, userId: payment.user_id }, 'top-up refunded to the payer but already spent from the balance');
+        }
+      }
       if (subscription !== null) {
         const cancelled = await deps.operator.cancel({ ...input, subscriptionId: subscription.id });
         if (!cancelled.ok)
@@ -186,6 +219,7 @@ export function createRefunds(deps: RefundDeps): Refunds {
       const params: Record<string, string | number> =
         to === 'stars' ? { stars: Number(payment.amount.split('.')[0]) } : { amountKopecks: parseMoney(payment.amount).toString() };
       if (plan !== null) params['planName'] = planName(plan, notificationLocale(user?.language_code ?? null));
+      if (topUp !== null) params['action'] = 'top_up';
       await tell(payment.id, payment.user_id, params);
       return { kind: 'refunded', to, amount: payment.amount, currency: payment.currency };
     },

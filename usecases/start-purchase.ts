@@ -18,6 +18,7 @@ import { clearPendingPromo, findUsablePromo, getPendingPromo, reservePromo } fro
 import { findPendingPayment, findUnpaidPendingSubscription } from '../sql/repositories/purchases-repository';
 import { createPendingSubscription } from '../sql/repositories/subscriptions-repository';
 import { createGift } from '../sql/repositories/gifts-repository';
+import { createTopUp } from '../sql/repositories/top-ups-repository';
 import type { PaymentMethod, PaymentRow } from '../sql/schemas/payment-row';
 import { subscriptionRow, type SubscriptionRow } from '../sql/schemas/subscription-row';
 import { availablePaymentMethods } from './available-methods';
@@ -25,7 +26,14 @@ import { discountedKopecks } from './promo-codes';
 import { startPaymentAndWaitForInvoice, type PaymentWorkflowTarget } from '../clients/payment-workflow-client';
 
 /** Why a purchase cannot start (the bot shows a text per reason). */
-export type PurchaseRefusal = 'plan-unavailable' | 'method-unavailable' | 'insufficient-balance' | 'promo-invalid' | 'not-renewable';
+export type PurchaseRefusal =
+  | 'plan-unavailable'
+  | 'method-unavailable'
+  | 'insufficient-balance'
+  | 'promo-invalid'
+  | 'not-renewable'
+  /** A top-up outside TOP_UP_MIN_RUB..TOP_UP_MAX_RUB or not in whole roubles. */
+  | 'amount-invalid';
 
 /** Thrown inside the payment's transaction when the code was used up meanwhile, to roll it back. */
 class PromoNoLongerUsable extends Error {}
@@ -61,6 +69,17 @@ export interface PurchaseServiceDeps {
    * LIFECYCLE_GRACE_HOURS); default 72, the lifecycle's default.
    */
   graceHours?: number | undefined;
+  /** Top-up bounds in whole roubles (TOP_UP_MIN_RUB, TOP_UP_MAX_RUB); default 50 and 50 000. */
+  topUpRub?: { min: number; max: number } | undefined;
+}
+
+/** What {@link PurchaseService.startTopUp} takes. */
+export interface TopUpInput {
+  userId: number;
+  /** What the balance gets, in kopecks: whole roubles within the deployment's bounds. */
+  amountKopecks: Kopecks;
+  /** Any method on offer but the balance itself. */
+  method: PaymentMethod;
 }
 
 /** The purchase service the bot uses. */
@@ -72,6 +91,14 @@ export interface PurchaseService {
    * @throws database errors; Temporal failures are reported as 'method-unavailable'
    */
   startPurchase(input: PurchaseInput): Promise<PurchaseResult>;
+  /** Top-up bounds in whole roubles. */
+  topUpBounds(): { min: number; max: number };
+  /**
+   * Starts a balance top-up: an order without a subscription whose completion credits the balance
+   * (sql/repositories/top-ups-repository.ts creditTopUpOfPayment). Each call is a new order.
+   * @throws database errors; Temporal failures are reported as 'method-unavailable'
+   */
+  startTopUp(input: TopUpInput): Promise<PurchaseResult>;
 }
 
 /** What {@link PurchaseService.startPurchase} takes. */
@@ -246,8 +273,63 @@ export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseServic
     });
   }
 
+  /** Starts the payment's workflow and says how the user pays, or that it is over. */
+  async function checkoutOf(payment: PaymentRow, method: PaymentMethod, stars: number | undefined): Promise<PurchaseResult> {
+    let state;
+    try {
+      state = await startPaymentAndWaitForInvoice(deps.payments, payment, deps.invoiceWaitMs ?? 15_000);
+    } catch (error) {
+      log?.warn({ paymentId: payment.id, err: error instanceof Error ? error.name : 'unknown' }, 'payment workflow did not answer in time');
+      return { kind: 'rejected', reason: 'method-unavailable' };
+    }
+    switch (state.phase) {
+      case 'completed':
+        return { kind: 'done' };
+      case 'awaiting':
+        if (method === 'stars' && stars !== undefined) return { kind: 'stars-invoice', payload: starsInvoicePayload(payment.id), stars };
+        if (state.confirmationUrl !== null) return { kind: 'redirect', url: state.confirmationUrl };
+        return { kind: 'rejected', reason: 'method-unavailable' };
+      case 'failed':
+        return {
+          kind: 'rejected',
+          reason: state.failureReason === 'insufficient-balance' ? 'insufficient-balance' : 'method-unavailable',
+        };
+      case 'creating':
+      case 'cancelled':
+        return { kind: 'rejected', reason: 'method-unavailable' };
+    }
+  }
+
+  const topUpRub = deps.topUpRub ?? { min: 50, max: 50_000 };
+
   return {
     paymentMethods: () => [...methods],
+    topUpBounds: () => ({ ...topUpRub }),
+    async startTopUp(input) {
+      const { amountKopecks } = input;
+      if (amountKopecks % 100n !== 0n || amountKopecks < BigInt(topUpRub.min) * 100n || amountKopecks > BigInt(topUpRub.max) * 100n)
+        return { kind: 'rejected', reason: 'amount-invalid' };
+      const provider = providerName(input.method);
+      const price = priceOf(amountKopecks, input.method);
+      if (input.method === 'balance' || !methods.includes(input.method) || provider === undefined || price === undefined)
+        return { kind: 'rejected', reason: 'method-unavailable' };
+      const actor: Actor = { type: 'user', userId: input.userId };
+      const payment = await deps.db.transaction(async (tx) => {
+        const { payment: row } = await createPayment(tx, {
+          userId: input.userId,
+          subscriptionId: null,
+          amount: price.amount,
+          currency: price.currency,
+          method: input.method,
+          provider,
+          promo: null,
+          actor,
+        });
+        await createTopUp(tx, { userId: input.userId, paymentId: row.id, amount: formatMoney(amountKopecks), actor });
+        return row;
+      });
+      return checkoutOf(payment, input.method, price.stars);
+    },
     async startPurchase(input) {
       const plan = await getPlan(deps.db, input.planId);
       if (plan === null || !plan.is_active) return { kind: 'rejected', reason: 'plan-unavailable' };
@@ -278,33 +360,7 @@ export function createPurchaseService(deps: PurchaseServiceDeps): PurchaseServic
       const payment = await paymentFor(input, price, provider, promo, now);
       if (payment === null) return { kind: 'rejected', reason: 'promo-invalid' };
       if (payment === 'not-renewable') return { kind: 'rejected', reason: 'not-renewable' };
-      let state;
-      try {
-        state = await startPaymentAndWaitForInvoice(deps.payments, payment, deps.invoiceWaitMs ?? 15_000);
-      } catch (error) {
-        log?.warn(
-          { paymentId: payment.id, err: error instanceof Error ? error.name : 'unknown' },
-          'payment workflow did not answer in time',
-        );
-        return { kind: 'rejected', reason: 'method-unavailable' };
-      }
-      switch (state.phase) {
-        case 'completed':
-          return { kind: 'done' };
-        case 'awaiting':
-          if (input.method === 'stars' && price.stars !== undefined)
-            return { kind: 'stars-invoice', payload: starsInvoicePayload(payment.id), stars: price.stars };
-          if (state.confirmationUrl !== null) return { kind: 'redirect', url: state.confirmationUrl };
-          return { kind: 'rejected', reason: 'method-unavailable' };
-        case 'failed':
-          return {
-            kind: 'rejected',
-            reason: state.failureReason === 'insufficient-balance' ? 'insufficient-balance' : 'method-unavailable',
-          };
-        case 'creating':
-        case 'cancelled':
-          return { kind: 'rejected', reason: 'method-unavailable' };
-      }
+      return checkoutOf(payment, input.method, price.stars);
     },
   };
 }

@@ -15,6 +15,7 @@ import {
 import type {
   FailedCheckoutActivities,
   FailedCheckoutReason,
+  PaidOrderActivities,
   PaymentActivities,
   PaymentMismatchActivities,
 } from '../activities/contracts/payment-activities';
@@ -51,7 +52,7 @@ const payments = proxyActivities<PaymentActivities>(ActivityProfile.payments);
 const database = proxyActivities<PaymentActivities>(ActivityProfile.database);
 const handOff = proxyActivities<PaymentActivities>(ActivityProfile.temporal);
 const localPayments = proxyLocalActivities<PaymentActivities>(LocalActivityProfile.payments);
-const telegram = proxyActivities<PaymentMismatchActivities & FailedCheckoutActivities>(ActivityProfile.telegram);
+const telegram = proxyActivities<PaymentMismatchActivities & FailedCheckoutActivities & PaidOrderActivities>(ActivityProfile.telegram);
 
 /**
  * Patch marker of the mismatch report (runs recorded before it ended without one). Exported for
@@ -64,6 +65,12 @@ export const MISMATCH_REPORT_PATCH = 'payment-mismatch-reported';
  * expired without telling the user). Exported for the replay tests.
  */
 export const FAILED_CHECKOUT_NOTICE_PATCH = 'notify-failed-checkout';
+
+/**
+ * Patch marker of the paid-order message (runs recorded before it completed a top-up or a gift's
+ * order without telling the user). Exported for the replay tests.
+ */
+export const PAID_ORDER_NOTICE_PATCH = 'notify-paid-order';
 
 /** PaymentStatus search attribute value per phase. */
 const STATUS: Record<PaymentPhase, string> = {
@@ -78,7 +85,8 @@ const STATUS: Record<PaymentPhase, string> = {
  * `payment-{paymentId}`: creates the invoice (provider by the payment's method; 'balance' debits
  * the ledger and completes at once; 'stars' has nothing to create), then waits for verdict signals
  * until the timeout. Each signal makes `confirmPayment` re-read the provider's status, the only
- * source of truth. A completed payment is handed to `subscription-{subscriptionId}` once; at the
+ * source of truth. A completed payment is handed to `subscription-{subscriptionId}` once (an order
+ * without a subscription, a top-up or a gift, is told to its payer instead); at the
  * timeout the invoice is withdrawn at the provider (where it can be) and the payment cancelled.
  * A payment that ended otherwise is checked for a flagged mismatch (paid, but not this order's
  * amount, currency or id), which is reported to the operators and the user.
@@ -142,8 +150,18 @@ export async function paymentWorkflow(input: PaymentWorkflowInput): Promise<Paym
     // An activity, not a local one: its completion is in the history before the workflow completes,
     // so a verdict signal arriving meanwhile (a redelivered webhook) cannot make the hand-off run,
     // and signal the subscription, twice.
-    await handOff.notifySubscriptionOfPayment({ paymentId: input.paymentId });
+    const { workflowId } = await handOff.notifySubscriptionOfPayment({ paymentId: input.paymentId });
     state = { ...state, subscriptionNotified: true };
+    // No subscription to hand it to: a balance top-up (credited with the completion) or a gift's
+    // order (redeemable now). Its payer hears of it here, once.
+    if (workflowId === null && patched(PAID_ORDER_NOTICE_PATCH)) {
+      try {
+        await telegram.notifyPaidOrder({ paymentId: input.paymentId });
+      } catch (error) {
+        if (!(error instanceof ActivityFailure)) throw error;
+        log.error('the paid order could not be told to the user', { paymentId: input.paymentId });
+      }
+    }
   } else if (patched(MISMATCH_REPORT_PATCH)) {
     // Paid, but not for this order (flagged by confirmPayment; a late one lands on a cancelled
     // order): the operators and the user hear of it, once per payment. Never provisioned.

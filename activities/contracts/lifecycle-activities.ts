@@ -59,7 +59,11 @@ export type NotificationKind =
   /** An operator refunded a payment to the payer (card/SBP through the provider, Stars through Telegram). */
   | 'refunded_to_payer'
   /** A checkout ended unpaid: `reason` 'failed' | 'cancelled' | 'expired', `action` 'buy' | 'renew', `planName`. */
-  | 'payment_failed';
+  | 'payment_failed'
+  /** A balance top-up was paid and credited: `amountKopecks`, `balanceKopecks` after it. */
+  | 'balance_topped_up'
+  /** A gift's order was paid: `planName`, `giftCode` (the link is on the bot's My gifts screen). */
+  | 'gift_paid';
 
 /** A message to one user. `key` makes it idempotent: the same key is sent at most once. */
 export interface NotifyInput {

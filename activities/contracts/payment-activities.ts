@@ -68,6 +68,18 @@ export interface PaymentMismatchActivities {
   reportPaymentMismatch(input: { paymentId: number }): Promise<{ reported: boolean }>;
 }
 
+/** The message of a paid order without a subscription (implemented in activities/paid-order-activities.ts). */
+export interface PaidOrderActivities {
+  /**
+   * After a payment without a subscription completed: tells the user their top-up is on the
+   * balance (with the new balance), or their gift is ready (with its code); key
+   * `paid-order:<paymentId>`. `{ sent: false }` for a payment that buys neither, one paid from the
+   * balance (the bot answered at once), or a user who cannot be reached.
+   * @idempotency paymentId (the notification key)
+   */
+  notifyPaidOrder(input: { paymentId: number }): Promise<{ sent: boolean }>;
+}
+
 /** How a checkout ended unpaid, as the user is told: failed, cancelled by the provider, or not paid in time. */
 export type FailedCheckoutReason = 'failed' | 'cancelled' | 'expired';
 

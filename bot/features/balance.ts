@@ -10,7 +10,8 @@ export type BalanceServices = Pick<BotServices, 'findUser' | 'accountSummary' | 
 /**
  * Balance & referrals (`balance`): the balance, the personal link `t.me/<bot>?start=ref_<code>`
  * (the /start deep-link format), invited users and bonus earned; "Pay from balance" opens the plans
- * while balance payments are enabled. Top-ups are not offered: the purchase service sells plans only.
+ * while balance payments are enabled; "Top up the balance" (bot/features/top-up.ts) while any method
+ * but the balance is on offer.
  */
 export function balanceFeature(services: BalanceServices): Composer<BotContext> {
   const feature = new Composer<BotContext>();
@@ -30,6 +31,8 @@ export function balanceFeature(services: BalanceServices): Composer<BotContext> 
     const keyboard = new InlineKeyboard();
     if (methods.includes('balance') && summary.balanceKopecks > 0)
       keyboard.text(ctx.texts.menu.buttons.payFromBalance, encodeCallback({ type: 'plans' })).row();
+    if (methods.some((method) => method !== 'balance'))
+      keyboard.text(ctx.texts.menu.buttons.topUp, encodeCallback({ type: 'topup' })).row();
     keyboard.text(ctx.texts.menu.buttons.menu, encodeCallback({ type: 'menu' }));
     await showScreen(ctx, 'edit', ctx.texts.menu.balance(summary, link), keyboard);
   });

@@ -130,6 +130,7 @@ export const adminEn = {
         'provider-refused': 'the payment provider refused',
         'provider-unavailable': 'the payment provider did not answer; try again later',
         'balance-refund-failed': 'the subscription refused the refund',
+        'top-up-not-refundable': 'this balance top-up cannot go back to the payer',
       }[reason] ?? reason
     }${message === undefined ? '' : ` (${message})`}.`,
   movePick: (subscriptionId: number) => `Move subscription #${subscriptionId} to which server?`,

@@ -154,6 +154,7 @@ export const adminRu: AdminTexts = {
         'provider-refused': 'платёжный сервис отказал',
         'provider-unavailable': 'платёжный сервис не ответил, попробуйте позже',
         'balance-refund-failed': 'подписка отклонила возврат',
+        'top-up-not-refundable': 'это пополнение баланса нельзя вернуть плательщику',
       }[reason] ?? reason
     }${message === undefined ? '' : ` (${message})`}.`,
   movePick: (subscriptionId) => `На какой сервер перенести подписку #${subscriptionId}?`,

@@ -96,6 +96,7 @@ export const en = {
       'Your promo code no longer works (expired, used up, or already used by you). Choose the plan again to pay the full price.',
     'not-renewable':
       'This subscription can no longer be renewed: it was cancelled, or it ended too long ago and its key was deleted. Buy a new one: /plans',
+    'amount-invalid': 'This amount cannot be paid in. Choose one of the amounts or send /topup with whole roubles, e.g. /topup 500.',
   } satisfies Record<PurchaseRejection, string>,
   starsInvoiceTitle: (plan: BotPlan): string => `VPN: ${plan.name}`,
   starsInvoiceDescription: (plan: BotPlan): string => `VLESS VPN subscription for ${days(plan.durationDays)}.`,
@@ -105,7 +106,8 @@ export const en = {
     'amount-mismatch': 'The price has changed. Please start the purchase again with /plans.',
     'already-paid': 'This order is already paid.',
   } satisfies Record<StarsCheckoutRejection, string>,
-  paymentReceived: 'Payment received, thank you! Your key will arrive here in a minute.',
+  // Said for every Stars order (a plan, a gift, a top-up): the worker's message says what it bought.
+  paymentReceived: 'Payment received, thank you! The confirmation (your key, gift or balance) will come here in a minute.',
   subscriptionsHeader: 'Your subscriptions:',
   subscriptionLine: (sub: BotSubscription): string =>
     [

@@ -43,6 +43,18 @@ export const menuEn = {
     writeSupport: '✉️ Write to support',
     openIn: (app: string): string => `📲 Add to ${app}`,
     payFromBalance: '🛒 Pay from balance',
+    topUp: '➕ Top up the balance',
+    backToBalance: '« Balance',
+  },
+  topUp: {
+    chooseAmount: (bounds: { min: number; max: number }): string =>
+      `How much would you like to put on your balance? Choose an amount, or send /topup with any amount from ${price(bounds.min * 100)} to ${price(bounds.max * 100)}, e.g. /topup 750.`,
+    amountButton: (rub: number): string => price(rub * 100),
+    chooseMethod: (rub: number): string => `Top up the balance by ${price(rub * 100)}. How would you like to pay?`,
+    payByLink: (rub: number): string => `To put ${price(rub * 100)} on your balance, open the payment page:`,
+    starsTitle: 'Balance top-up',
+    starsDescription: (rub: number): string => `${price(rub * 100)} on your VPN balance: pay for any plan or renewal with it.`,
+    noMethods: 'Top-ups are not available right now. Please try later or write to /paysupport.',
   },
   groupChat: 'I work in private chats only. Please write to me directly.',
   openPrivateChat: 'Open a private chat',

@@ -40,6 +40,18 @@ export const menuRu: MenuTexts = {
     writeSupport: '✉️ Написать в поддержку',
     openIn: (app: string) => `📲 Добавить в ${app}`,
     payFromBalance: '🛒 Оплатить с баланса',
+    topUp: '➕ Пополнить баланс',
+    backToBalance: '« Баланс',
+  },
+  topUp: {
+    chooseAmount: (bounds: { min: number; max: number }) =>
+      `На какую сумму пополнить баланс? Выберите сумму или отправьте /topup с любой суммой от ${price(bounds.min * 100)} до ${price(bounds.max * 100)}, например /topup 750.`,
+    amountButton: (rub: number) => price(rub * 100),
+    chooseMethod: (rub: number) => `Пополнение баланса на ${price(rub * 100)}. Как оплатить?`,
+    payByLink: (rub: number) => `Чтобы внести ${price(rub * 100)} на баланс, откройте страницу оплаты:`,
+    starsTitle: 'Пополнение баланса',
+    starsDescription: (rub: number) => `${price(rub * 100)} на баланс VPN: им можно оплатить любой тариф или продление.`,
+    noMethods: 'Пополнение сейчас недоступно. Попробуйте позже или напишите в /paysupport.',
   },
   groupChat: 'Я работаю только в личных сообщениях. Напишите мне напрямую.',
   openPrivateChat: 'Открыть личный чат',

@@ -77,6 +77,7 @@ export const ru: BotTexts = {
     'promo-invalid':
       'Промокод больше не действует (истёк, закончился или уже использован вами). Выберите тариф снова, чтобы оплатить полную цену.',
     'not-renewable': 'Эту подписку уже нельзя продлить: она отменена или закончилась слишком давно, и её ключ удалён. Купите новую: /plans',
+    'amount-invalid': 'Такую сумму внести нельзя. Выберите одну из сумм или отправьте /topup с суммой в целых рублях, например /topup 500.',
   },
   starsInvoiceTitle: (plan) => `VPN: ${plan.name}`,
   starsInvoiceDescription: (plan) => `Подписка на VLESS VPN на ${days(plan.durationDays)}.`,
@@ -86,7 +87,7 @@ export const ru: BotTexts = {
     'amount-mismatch': 'Цена изменилась. Начните покупку заново: /plans.',
     'already-paid': 'Этот заказ уже оплачен.',
   },
-  paymentReceived: 'Оплата получена, спасибо! Ключ придёт сюда через минуту.',
+  paymentReceived: 'Оплата получена, спасибо! Подтверждение (ключ, подарок или пополнение баланса) придёт сюда через минуту.',
   subscriptionsHeader: 'Ваши подписки:',
   subscriptionLine: (sub) =>
     [

@@ -4,6 +4,7 @@ import { formatMoney, parseMoney } from '../../lib/money';
 import { paymentRow, type PaymentMethod, type PaymentRow } from '../schemas/payment-row';
 import { writeAuditLog, type Actor } from './audit-repository';
 import { markGiftPaid } from './gifts-repository';
+import { creditTopUpOfPayment } from './top-ups-repository';
 import { consumePromoOfPayment, releasePromoOfPayment } from './promo-codes-repository';
 import { reverseReferralBonus } from './referrals-repository';
 
@@ -171,8 +172,12 @@ export async function markPaymentCompleted(
       userId: completed.user_id,
       details: { amount: completed.amount, currency: completed.currency, provider: completed.provider },
     });
-    // A gift's order paid: the gift can be redeemed now.
-    if (completed.subscription_id === null) await markGiftPaid(tx, { paymentId: completed.id, actor: input.actor });
+    // An order without a subscription paid: a gift can be redeemed now; a top-up is credited now,
+    // in this transaction, so the money is on the balance exactly when the payment is completed.
+    if (completed.subscription_id === null) {
+      await markGiftPaid(tx, { paymentId: completed.id, actor: input.actor });
+      await creditTopUpOfPayment(tx, { paymentId: completed.id, actor: input.actor });
+    }
     // A discounted order paid: its promo code's reservation is used up now, not at order creation.
     if (completed.promo_code_id !== null) {
       await consumePromoOfPayment(tx, {

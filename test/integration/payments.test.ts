@@ -26,6 +26,8 @@ import { createPanelResolver } from '../../usecases/panel-for-server';
 import { countAuditLogs } from '../../sql/repositories/audit-repository';
 import { creditBalance, getBalance } from '../../sql/repositories/ledger-repository';
 import { getPayment } from '../../sql/repositories/payments-repository';
+import { listBalanceMismatches, listSuspectPayments } from '../../sql/repositories/invariants-repository';
+import { setUserLanguage } from '../../sql/repositories/users-repository';
 import { newPromoCode, newUser, testActor } from '../support/db-fixtures';
 import type { PaymentRow } from '../../sql/schemas/payment-row';
 import { createWorker } from '../../workers/create-worker';
@@ -196,6 +198,123 @@ describe('payments end to end', () => {
       'the inbox row processed',
     );
     assert.ok(['handed_off', 'settled'].includes(status), status);
+  });
+
+  it('top-up by card: the webhook thrice credits the balance once, the payment is applied, the user is told the new balance', async () => {
+    const user = await newUser(database.pool);
+    await creditBalance(database.pool, {
+      userId: user.id,
+      amount: '20.00',
+      reason: 'top_up',
+      idempotencyKey: `seed-${user.id}`,
+      actor: testActor,
+    });
+    const start = await purchases.startTopUp({ userId: user.id, amountKopecks: 50_000n, method: 'card' });
+    assert.equal(start.kind, 'redirect');
+    const payment = await latestPayment(user.id);
+    assert.deepEqual([payment.subscription_id, payment.amount, payment.currency], [null, '500.00', 'RUB']);
+    assert.ok(payment.external_id);
+    assert.equal(yookassa.state.payments.get(payment.external_id)?.description, `Пополнение баланса VPN, заказ ${payment.id}`);
+
+    yookassa.controls.pay(payment.external_id);
+    const [first] = yookassa.controls.webhooks?.deliveries.slice(-1) ?? [];
+    assert.ok(first);
+    yookassa.controls.duplicate(first);
+    yookassa.controls.duplicate(first);
+    const completed = await settledPayment(payment.id, 'completed');
+    assert.equal((await paymentHandle(payment.id).result()).phase, 'completed');
+    await maybeRecordHistory(temporal.client, paymentWorkflowId(payment.id), 'payment-top-up-card-credited');
+    await yookassa.controls.webhooks?.settled();
+    assert.ok(completed.applied_at, 'a credited top-up is applied');
+    assert.equal(await getBalance(database.pool, user.id), '520.00');
+    const credits = await database.pool.any(sql.type(z.object({ amount: z.string(), idempotency_key: z.string() }))`
+      SELECT amount::text, idempotency_key FROM balance_ledger WHERE user_id = ${user.id} AND source_id = ${payment.id}`);
+    assert.deepEqual(credits, [{ amount: '500.00', idempotency_key: `top-up:${payment.id}` }]);
+    assert.deepEqual(
+      sentTexts.filter((message) => message.chatId === user.telegram_id).map((message) => message.text),
+      [
+        [
+          'Баланс пополнен на 500 ₽. На балансе: 520 ₽.',
+          'Им можно оплатить любой тариф или продление: выберите «С баланса» при оплате (/plans).',
+        ].join('\n'),
+      ],
+    );
+    assert.deepEqual(
+      (await listSuspectPayments(database.pool, { settleSeconds: 0 })).filter((suspect) => suspect.id === payment.id),
+      [],
+      'the payment invariants hold for a top-up',
+    );
+    assert.deepEqual(
+      (await listBalanceMismatches(database.pool)).filter((row) => row.id === user.id),
+      [],
+      'balance equals the ledger',
+    );
+  });
+
+  it('top-up by crypto, told in English; out-of-range amounts, kopecks and the balance itself are refused with nothing ordered', async () => {
+    const user = await newUser(database.pool);
+    await setUserLanguage(database.pool, { userId: user.id, languageCode: 'en', actor: testActor });
+    for (const [amountKopecks, method, reason] of [
+      [4_900n, 'card', 'amount-invalid'],
+      [5_000_100n, 'card', 'amount-invalid'],
+      [10_050n, 'card', 'amount-invalid'],
+      [10_000n, 'balance', 'method-unavailable'],
+      [10_000n, 'stars', 'method-unavailable'],
+    ] as const) {
+      assert.deepEqual(await purchases.startTopUp({ userId: user.id, amountKopecks, method }), { kind: 'rejected', reason });
+    }
+    assert.equal(
+      await database.pool.oneFirst(
+        sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM payments WHERE user_id = ${user.id}`,
+      ),
+      0,
+    );
+
+    const start = await purchases.startTopUp({ userId: user.id, amountKopecks: 100_000n, method: 'crypto' });
+    assert.equal(start.kind, 'redirect');
+    const payment = await latestPayment(user.id);
+    assert.ok(payment.external_id);
+    cryptopay.controls.pay(Number(payment.external_id));
+    await settledPayment(payment.id, 'completed');
+    await paymentHandle(payment.id).result();
+    await cryptopay.controls.webhooks?.settled();
+    assert.equal(await getBalance(database.pool, user.id), '1000.00');
+    await eventually(
+      async () => (sentTexts.some((message) => message.chatId === user.telegram_id) ? true : undefined),
+      10_000,
+      'the top-up message',
+    );
+    assert.deepEqual(
+      sentTexts.filter((message) => message.chatId === user.telegram_id).map((message) => message.text),
+      [
+        [
+          'Your balance was topped up by 1,000 ₽. Balance: 1,000 ₽.',
+          'Pay for any plan or renewal with it: choose “From my balance” at checkout (/plans).',
+        ].join('\n'),
+      ],
+    );
+  });
+
+  it('a top-up the provider cancels: the user is told how to top up again, nothing credited', async () => {
+    const user = await newUser(database.pool);
+    const start = await purchases.startTopUp({ userId: user.id, amountKopecks: 30_000n, method: 'card' });
+    assert.equal(start.kind, 'redirect');
+    const payment = await latestPayment(user.id);
+    assert.ok(payment.external_id);
+    yookassa.controls.cancel(payment.external_id);
+    assert.equal((await paymentHandle(payment.id).result()).phase, 'cancelled');
+    await yookassa.controls.webhooks?.settled();
+    assert.equal(await getBalance(database.pool, user.id), '0.00');
+    assert.deepEqual(
+      sentTexts.filter((message) => message.chatId === user.telegram_id).map((message) => message.text),
+      [
+        [
+          'Платёж за заказ отменён платёжным сервисом.',
+          'Деньги не списаны.',
+          'Чтобы попробовать ещё раз, отправьте /topup (или «Баланс» → «Пополнить баланс»).',
+        ].join('\n'),
+      ],
+    );
   });
 
   it('forged webhooks get 401 and change nothing', async () => {

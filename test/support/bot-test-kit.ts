@@ -62,6 +62,7 @@ export function fakeServices(overrides: Partial<BotServices> = {}) {
   const storedLanguages = new Map<number, string>();
   const registered: RegisterUserInput[] = [];
   const purchases: Array<{ userId: number; planId: number; method: PaymentMethod }> = [];
+  const topUps: Array<{ userId: number; rub: number; method: PaymentMethod }> = [];
   const charges: string[] = [];
   const trials: number[] = [];
   const autoRenew = new Map<number, boolean>();
@@ -114,6 +115,14 @@ export function fakeServices(overrides: Partial<BotServices> = {}) {
         ? { kind: 'redirect', url: 'https://pay.example.test/p/1' }
         : { kind: 'stars-invoice', payload: `order:${purchases.length}`, stars: 150 };
     },
+    topUpBounds: () => ({ min: 50, max: 50_000 }),
+    startTopUp: async (input) => {
+      topUps.push(input);
+      if (input.rub < 50 || input.rub > 50_000) return { kind: 'rejected', reason: 'amount-invalid' };
+      return input.method === 'card'
+        ? { kind: 'redirect', url: `https://pay.example.test/top-up/${topUps.length}` }
+        : { kind: 'stars-invoice', payload: `order:top-up-${topUps.length}`, stars: Math.ceil(input.rub / 2) };
+    },
     mySubscriptions: async (userId) =>
       subscriptions
         .filter((sub) => sub.userId === userId)
@@ -142,7 +151,7 @@ export function fakeServices(overrides: Partial<BotServices> = {}) {
     isAdmin: async () => false,
     ...overrides,
   };
-  return { services, registered, purchases, charges, trials, autoRenew, subscriptions, accounts, languages, claimedUpdates };
+  return { services, registered, purchases, topUps, charges, trials, autoRenew, subscriptions, accounts, languages, claimedUpdates };
 }
 
 /**

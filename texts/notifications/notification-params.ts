@@ -31,6 +31,8 @@ export interface NotificationParams {
   reason?: string;
   /** What to press to try again: 'renew' for a renewal, else Buy. */
   action?: string;
+  /** A paid gift's code. */
+  giftCode?: string;
 }
 
 /** Parameter names whose values are credentials: never stored in the outbox or logged. */
@@ -72,6 +74,7 @@ export function parseNotificationParams(raw: RawParams = {}): NotificationParams
     ['refundReason', text(raw, 'refundReason')],
     ['reason', text(raw, 'reason')],
     ['action', text(raw, 'action')],
+    ['giftCode', text(raw, 'giftCode')],
   ];
   return Object.fromEntries(entries.filter(([, value]) => value !== undefined)) as NotificationParams;
 }

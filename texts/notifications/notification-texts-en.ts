@@ -96,7 +96,9 @@ export const notificationTextsEn: NotificationTexts = {
   refunded_to_payer: (p) =>
     [
       `We refunded ${p.stars === undefined ? (p.amountKopecks === undefined ? 'your payment' : money(p.amountKopecks)) : count(p.stars, 'Star')}${plan(p)} ${p.stars === undefined ? 'to the card or account you paid from (banks take up to a few days)' : 'to your Telegram Stars'}.`,
-      'The subscription is closed. Questions: /paysupport',
+      p.action === 'top_up'
+        ? 'It was taken off your balance. Questions: /paysupport'
+        : 'The subscription is closed. Questions: /paysupport',
     ].join('\n'),
   payment_failed: (p) =>
     [
@@ -108,6 +110,18 @@ export const notificationTextsEn: NotificationTexts = {
       'No money was taken.',
       p.action === 'renew'
         ? 'To try again, press Renew (or /subscriptions → Renew).'
-        : 'To try again, open the main menu (/start) and press “Buy a subscription”.',
+        : p.action === 'top_up'
+          ? 'To try again, send /topup (or Balance → Top up the balance).'
+          : 'To try again, open the main menu (/start) and press “Buy a subscription”.',
+    ].join('\n'),
+  balance_topped_up: (p) =>
+    [
+      `Your balance was topped up${p.amountKopecks === undefined ? '' : ` by ${money(p.amountKopecks)}`}.${p.balanceKopecks === undefined ? '' : ` Balance: ${money(p.balanceKopecks)}.`}`,
+      'Pay for any plan or renewal with it: choose “From my balance” at checkout (/plans).',
+    ].join('\n'),
+  gift_paid: (p) =>
+    [
+      `Your gift${plan(p)} is paid.${p.giftCode === undefined ? '' : ` Gift code: ${p.giftCode}.`}`,
+      'Open /gifts for the link to send: the first person to open it gets the subscription.',
     ].join('\n'),
 };

@@ -93,7 +93,7 @@ export const notificationTextsRu: NotificationTexts = {
   refunded_to_payer: (p) =>
     [
       `Мы вернули ${p.stars === undefined ? (p.amountKopecks === undefined ? 'ваш платёж' : money(p.amountKopecks)) : `${p.stars} Stars`}${p.planName === undefined ? '' : ` за «${p.planName}»`} ${p.stars === undefined ? 'на карту или счёт, с которого вы платили (банк зачисляет до нескольких дней)' : 'на ваш баланс Telegram Stars'}.`,
-      'Подписка закрыта. Вопросы: /paysupport',
+      p.action === 'top_up' ? 'Эта сумма списана с баланса. Вопросы: /paysupport' : 'Подписка закрыта. Вопросы: /paysupport',
     ].join('\n'),
   payment_failed: (p) =>
     [
@@ -105,6 +105,18 @@ export const notificationTextsRu: NotificationTexts = {
       'Деньги не списаны.',
       p.action === 'renew'
         ? 'Чтобы попробовать ещё раз, нажмите «Продлить» (или /subscriptions → «Продлить»).'
-        : 'Чтобы попробовать ещё раз, откройте главное меню (/start) и нажмите «Купить подписку».',
+        : p.action === 'top_up'
+          ? 'Чтобы попробовать ещё раз, отправьте /topup (или «Баланс» → «Пополнить баланс»).'
+          : 'Чтобы попробовать ещё раз, откройте главное меню (/start) и нажмите «Купить подписку».',
+    ].join('\n'),
+  balance_topped_up: (p) =>
+    [
+      `Баланс пополнен${p.amountKopecks === undefined ? '' : ` на ${money(p.amountKopecks)}`}.${p.balanceKopecks === undefined ? '' : ` На балансе: ${money(p.balanceKopecks)}.`}`,
+      'Им можно оплатить любой тариф или продление: выберите «С баланса» при оплате (/plans).',
+    ].join('\n'),
+  gift_paid: (p) =>
+    [
+      `Подарок${plan(p)} оплачен.${p.giftCode === undefined ? '' : ` Код подарка: ${p.giftCode}.`}`,
+      'Ссылку для отправки найдёте в /gifts: подписку получит первый, кто её откроет.',
     ].join('\n'),
 };

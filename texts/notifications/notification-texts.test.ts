@@ -23,6 +23,8 @@ const KINDS: readonly NotificationKind[] = [
   'payment_credited',
   'refunded_to_payer',
   'payment_failed',
+  'balance_topped_up',
+  'gift_paid',
 ];
 
 const FULL = {

@@ -60,6 +60,13 @@ describe('decideStarsCharge', () => {
     );
   });
 
+  it('applies an order that buys no subscription (a balance top-up or a gift)', () => {
+    assert.deepEqual(decideStarsCharge(charge, { ...order, subscriptionStatus: null, standalone: true }), {
+      action: 'apply',
+      paymentId: order.id,
+    });
+  });
+
   it('refunds with a reason whatever cannot be served', () => {
     const cases: Array<[Partial<StarsChargeFacts>, StarsChargeOrder | null, string]> = [
       [{ invoicePayload: 'not-ours' }, order, 'unknown-order'],

@@ -35,6 +35,8 @@ export interface StarsChargeOrder {
   payerTelegramId: number;
   /** Status of the subscription it pays for; null when there is none. */
   subscriptionStatus: 'pending' | 'active' | 'expired' | 'cancelled' | null;
+  /** An order that buys no subscription: a balance top-up or a gift (served without one). */
+  standalone?: boolean;
 }
 
 /** Why a charge is refunded. */
@@ -64,7 +66,7 @@ export type StarsChargeDecision =
  * confirmed refunded, never applied); the payload names a Stars order that exists; the charge is
  * the one that already completed it (repeat); the order is not completed by another charge or
  * closed; currency and amount match exactly; the payer is the order's user; the subscription can
- * still be served (not cancelled). A pending, cancelled (timed out) or failed order is applied:
+ * still be served (not cancelled), or the order needs none (a top-up or a gift). A pending, cancelled (timed out) or failed order is applied:
  * the money arrived, and the provider's verdict wins over our timeout.
  */
 export function decideStarsCharge(charge: StarsChargeFacts, order: StarsChargeOrder | null): StarsChargeDecision {
@@ -83,6 +85,7 @@ export function decideStarsCharge(charge: StarsChargeFacts, order: StarsChargeOr
   if (order.status === 'refunded') return refund('order-closed');
   if (charge.currency !== 'XTR' || order.currency !== 'XTR' || order.amountStars !== charge.totalAmount) return refund('amount-mismatch');
   if (order.payerTelegramId !== charge.telegramUserId) return refund('wrong-payer');
-  if (order.subscriptionStatus === null || order.subscriptionStatus === 'cancelled') return refund('order-closed');
+  if (order.subscriptionStatus === 'cancelled' || (order.subscriptionStatus === null && order.standalone !== true))
+    return refund('order-closed');
   return { action: 'apply', paymentId: order.id };
 }
