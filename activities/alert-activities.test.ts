@@ -101,6 +101,8 @@ describe('alertOperators', () => {
       suppressed: false,
     });
     assert.equal(texts(9201).length, 1);
+    const [sent] = telegram.sent(9201);
+    assert.equal(sent?.params['reply_markup'], undefined, 'an alert about nothing in particular has no buttons');
     assert.equal((await rows()).length, 1);
   });
 

@@ -21,7 +21,7 @@ import type { OperatorAlertRow } from '../sql/schemas/operator-alert-row';
 import { currentActivityContext, heartbeatIfActivity } from './activity-context';
 import type { AlertDelivery, AlertKind, AlertResult, DeliverPendingResult } from './contracts/alert-activities';
 import { alertButtons, formatAlertMessage, redactSecrets } from './alert-text';
-import type { SendTextOptions, TelegramSender } from './telegram-sender';
+import type { MessageButtons, TelegramSender } from './telegram-sender';
 import { asActivity } from './to-activity-failure';
 
 /** Where alerts go and how many may go out. */
@@ -84,16 +84,12 @@ export function createAlertActivities(deps: AlertActivityDeps): AlertDelivery {
   const settings = deps.alerts ?? DEFAULT_ALERT_SETTINGS;
   const log = deps.logger.child({ component: 'activity:alert' });
 
-  async function sendToChats(text: string, options: SendTextOptions = {}): Promise<boolean> {
+  async function sendToChats(text: string, buttons: MessageButtons = []): Promise<boolean> {
     let delivered = 0;
     let retryable: unknown;
     for (const chatId of settings.chatIds) {
       try {
-        await deps.telegram.sendText(
-          chatId,
-          text,
-          options.inlineKeyboard?.map((row) => row.map((button) => ({ text: button.text, callbackData: button.callback_data }))),
-        );
+        await deps.telegram.sendText(chatId, text, buttons);
         delivered += 1;
       } catch (error) {
         if (error instanceof AppError && error.retryable) retryable ??= error;

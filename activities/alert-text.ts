@@ -4,7 +4,7 @@
  */
 import type { OperatorAlertRow } from '../sql/schemas/operator-alert-row';
 import type { SuppressedDigest } from '../sql/repositories/alerts-repository';
-import type { SendTextOptions } from './telegram-sender';
+import type { MessageButtons } from './telegram-sender';
 
 /** Longest summary stored and sent, in characters (Telegram's message limit is 4096). */
 export const MAX_ALERT_SUMMARY_LENGTH = 1500;
@@ -96,10 +96,10 @@ export function formatAlertMessage(alert: OperatorAlertRow, digest: readonly Sup
  * (bot/features/admin-console.ts routes `adm:` callback data): the user's card, the subscription's
  * owner's card, the server's screen. Only ids travel; an alert about nothing in particular has none.
  */
-export function alertButtons(alert: Pick<OperatorAlertRow, 'user_id' | 'subscription_id' | 'server_id'>): SendTextOptions {
-  const row: Array<{ text: string; callback_data: string }> = [];
-  if (alert.user_id !== null) row.push({ text: `👤 User / Пользователь`, callback_data: `adm:u:${alert.user_id}` });
-  if (alert.subscription_id !== null) row.push({ text: `📄 #${alert.subscription_id}`, callback_data: `adm:sub:${alert.subscription_id}` });
-  if (alert.server_id !== null) row.push({ text: `🖥 Server / Сервер ${alert.server_id}`, callback_data: `adm:s:${alert.server_id}` });
-  return row.length === 0 ? {} : { inlineKeyboard: [row] };
+export function alertButtons(alert: Pick<OperatorAlertRow, 'user_id' | 'subscription_id' | 'server_id'>): MessageButtons {
+  const row: Array<{ text: string; callbackData: string }> = [];
+  if (alert.user_id !== null) row.push({ text: `👤 User / Пользователь`, callbackData: `adm:u:${alert.user_id}` });
+  if (alert.subscription_id !== null) row.push({ text: `📄 #${alert.subscription_id}`, callbackData: `adm:sub:${alert.subscription_id}` });
+  if (alert.server_id !== null) row.push({ text: `🖥 Server / Сервер ${alert.server_id}`, callbackData: `adm:s:${alert.server_id}` });
+  return row.length === 0 ? [] : [row];
 }

@@ -31,6 +31,20 @@ describe('createTelegramSender (fake Bot API)', () => {
     assert.ok(Number.isSafeInteger(messageId) && messageId > 0);
   });
 
+  it('sends buttons as an inline keyboard of callback buttons, and no keyboard for none', async () => {
+    await sender.sendText(520, 'with buttons', [
+      [{ text: 'Open', callbackData: 'adm:u:1' }],
+      [{ text: 'Server', callbackData: 'adm:s:2' }],
+    ]);
+    await sender.sendText(520, 'no buttons', []);
+    const [withButtons, without] = fake.sent(520);
+    assert.deepEqual(withButtons?.params['reply_markup'], {
+      inline_keyboard: [[{ text: 'Open', callback_data: 'adm:u:1' }], [{ text: 'Server', callback_data: 'adm:s:2' }]],
+    });
+    assert.equal(without?.params['text'], 'no buttons');
+    assert.equal(without?.params['reply_markup'], undefined);
+  });
+
   it('uploads a base64 PNG (with or without a data: prefix) as a photo with a caption', async () => {
     const png = await renderQrBase64('vless://example');
     await sender.sendPhoto(502, png, 'your key');

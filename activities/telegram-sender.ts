@@ -43,12 +43,6 @@ function replyMarkup(buttons: MessageButtons | undefined) {
   };
 }
 
-/** Extras of {@link TelegramSender.sendText}. */
-export interface SendTextOptions {
-  /** Inline buttons (rows of callback buttons), e.g. an alert's links into the operator console. */
-  inlineKeyboard?: ReadonlyArray<ReadonlyArray<{ text: string; callback_data: string }>>;
-}
-
 /** Longest caption Telegram accepts on a photo, in characters. */
 export const MAX_CAPTION_LENGTH = 1024;
 

@@ -508,15 +508,14 @@ describe('operator console through the fake Telegram', () => {
         buttons(many).map((button) => button.callback_data),
         ['adm:u:12', 'adm:u:13', 'adm:menu'],
       );
-      const { inlineKeyboard } = alertButtons({ user_id: 12, subscription_id: 55, server_id: 3 });
-      const [userButton, subscriptionButton, serverButton] = inlineKeyboard?.[0] ?? [];
+      const [userButton, subscriptionButton, serverButton] = alertButtons({ user_id: 12, subscription_id: 55, server_id: 3 })[0] ?? [];
       assert.ok(userButton !== undefined && subscriptionButton !== undefined && serverButton !== undefined);
-      await press(fake, en, userButton.callback_data, (text) => text.startsWith('User 5550012 @ann (id 12)'));
-      await press(fake, en, subscriptionButton.callback_data, (text) => text.startsWith('User 5550012 @ann (id 12)'));
-      await press(fake, en, serverButton.callback_data, (text) => text.startsWith('Server #3 NL-1'));
+      await press(fake, en, userButton.callbackData, (text) => text.startsWith('User 5550012 @ann (id 12)'));
+      await press(fake, en, subscriptionButton.callbackData, (text) => text.startsWith('User 5550012 @ann (id 12)'));
+      await press(fake, en, serverButton.callbackData, (text) => text.startsWith('Server #3 NL-1'));
       assert.deepEqual(
         alertButtons({ user_id: null, subscription_id: null, server_id: null }),
-        {},
+        [],
         'an alert about nothing in particular has no buttons',
       );
     });

@@ -149,6 +149,12 @@ describe('balance, referrals and support against the fake Telegram', () => {
   it("passes a user's question to the support chat with who wrote and their subscriptions, and the operator's reply back", async () => {
     const { services, subscriptions } = fakeServices();
     subscriptions.push(activeSubscription(7, 1));
+    const lookups: number[] = [];
+    const findUser = services.findUser;
+    services.findUser = async (telegramId) => {
+      lookups.push(telegramId);
+      return findUser(telegramId);
+    };
     await withBot(
       services,
       async (fake) => {
@@ -171,6 +177,7 @@ describe('balance, referrals and support against the fake Telegram', () => {
         fake.userSends(user, 'My VPN does not connect on iOS', { replyTo: promptId });
         await message(fake, 9401, (text) => text === en.menu.supportSent);
         const ticket = await message(fake, SUPPORT_CHAT, (text) => text.includes('#tg9401'));
+        assert.deepEqual(lookups, [], 'the ticket names the user the update claim found, without a second query');
         assert.equal(
           ticket.params['text'],
           [
@@ -187,6 +194,7 @@ describe('balance, referrals and support against the fake Telegram', () => {
         await message(fake, 9401, (text) => text === en.menu.unknownInput);
         assert.equal(fake.sent(SUPPORT_CHAT).length, 1);
 
+        lookups.length = 0;
         const ticketId = fake.state.chats.list(SUPPORT_CHAT).findLast((entry) => entry.from === 'bot')?.message.message_id;
         fake.userSends({ id: 555, first_name: 'Operator', language_code: 'ru' }, 'Обновите подписку в приложении, пожалуйста.', {
           chatId: SUPPORT_CHAT,
@@ -194,6 +202,7 @@ describe('balance, referrals and support against the fake Telegram', () => {
         });
         await message(fake, 9401, (text) => text === en.menu.supportReply('Обновите подписку в приложении, пожалуйста.'));
         await message(fake, SUPPORT_CHAT, (text) => text === ru.menu.supportDelivered);
+        assert.deepEqual(lookups, [9401], "the operator's reply looks up the ticket's user for their language");
 
         // Plain chatter in the support chat is ignored; a reply to a user who blocked the bot is reported.
         fake.userSends(555, 'coffee?', { chatId: SUPPORT_CHAT });

@@ -166,6 +166,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   bot.use(async (ctx, next) => {
     ctx.locale = pickLocale(ctx.from?.language_code);
     ctx.texts = deps.texts[ctx.locale];
+    ctx.user = undefined;
     const privateSender = ctx.from !== undefined && (ctx.chat === undefined || ctx.chat.type === 'private') ? ctx.from.id : undefined;
     const claim = await services.claimUpdate({ updateId: ctx.update.update_id, telegramId: privateSender }).catch((error: unknown) => {
       log.warn({ error: describe(error), updateId: ctx.update.update_id }, 'could not claim the update; handling it anyway');
@@ -176,6 +177,8 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
       return;
     }
     const user: BotUser | null = claim?.user ?? null;
+    // Features read the sender from here instead of looking them up again (senderUser).
+    if (claim !== undefined && privateSender !== undefined) ctx.user = claim.user;
     if (claim?.languageCode != null) {
       ctx.locale = pickLocale(claim.languageCode);
       ctx.texts = deps.texts[ctx.locale];

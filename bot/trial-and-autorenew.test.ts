@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { buttons, fakeServices, message, withBot } from '../test/support/bot-test-kit';
+import type { BotServices } from './bot-services';
 import { en, ru } from './locales';
 
 describe('free trial and auto-renewal against the fake Telegram', () => {
@@ -51,6 +52,7 @@ describe('free trial and auto-renewal against the fake Telegram', () => {
       },
       getAutoRenew: (userId) => kit.services.getAutoRenew(userId),
     });
+    const lookups = countLookups(services);
     await withBot(services, async (fake) => {
       const user = { id: 7201, first_name: 'Ann', language_code: 'en' };
       fake.userSends(user, '/autorenew');
@@ -86,6 +88,40 @@ describe('free trial and auto-renewal against the fake Telegram', () => {
       fake.userPresses(user, 'autorenew:off');
       await fake.waitFor((call) => call.method === 'editMessageText' && call.ok && call.params['text'] === en.autoRenewStatus(false));
       assert.deepEqual(changes, [true, false]);
+      assert.deepEqual(lookups, [], 'the user comes from the update claim, not a second query');
+    });
+  });
+
+  it('looks the user up for /autorenew and its buttons when the update could not be claimed', async () => {
+    const { services } = fakeServices();
+    await services.registerUser({ telegramId: 7601, firstName: 'Bo', languageCode: 'en' });
+    services.claimUpdate = async () => {
+      throw new Error('connection refused');
+    };
+    const lookups = countLookups(services);
+    await withBot(services, async (fake) => {
+      const known = { id: 7601, first_name: 'Bo', language_code: 'en' };
+      fake.userSends(known, '/autorenew');
+      await message(fake, 7601, (text) => text === en.autoRenewStatus(false));
+      fake.userPresses(known, 'autorenew:on');
+      await fake.waitFor((call) => call.method === 'editMessageText' && call.ok && call.params['text'] === en.autoRenewStatus(true));
+      assert.equal(await services.getAutoRenew(1), true);
+
+      const stranger = { id: 7602, first_name: 'Cy', language_code: 'en' };
+      fake.userSends(stranger, '/autorenew');
+      await message(fake, 7602, (text) => text === en.needStart);
+      assert.deepEqual(lookups, [7601, 7601, 7602]);
     });
   });
 });
+
+/** Records the Telegram ids `services.findUser` is asked about. */
+function countLookups(services: BotServices): number[] {
+  const lookups: number[] = [];
+  const findUser = services.findUser;
+  services.findUser = async (telegramId) => {
+    lookups.push(telegramId);
+    return findUser(telegramId);
+  };
+  return lookups;
+}

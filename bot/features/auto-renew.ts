@@ -1,5 +1,5 @@
 import { Composer, InlineKeyboard } from 'grammy';
-import type { BotContext } from '../bot-context';
+import { senderUser, type BotContext } from '../bot-context';
 import type { BotServices } from '../bot-services';
 import { callbackTrigger, encodeCallback, parseCallback } from '../callback-data';
 import { showScreen } from '../show-screen';
@@ -19,7 +19,7 @@ export function autoRenewFeature(services: AutoRenewServices): Composer<BotConte
   const feature = new Composer<BotContext>();
 
   feature.chatType('private').command('autorenew', async (ctx) => {
-    const user = await services.findUser(ctx.from.id);
+    const user = await senderUser(ctx, services);
     if (user === null) {
       await ctx.reply(ctx.texts.needStart);
       return;
@@ -34,7 +34,7 @@ export function autoRenewFeature(services: AutoRenewServices): Composer<BotConte
       await ctx.answerCallbackQuery({ text: ctx.texts.staleButton });
       return;
     }
-    const user = await services.findUser(ctx.from.id);
+    const user = await senderUser(ctx, services);
     if (user === null) {
       await ctx.answerCallbackQuery({ text: ctx.texts.needStart, show_alert: true });
       return;

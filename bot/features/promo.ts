@@ -1,5 +1,5 @@
 import { Composer } from 'grammy';
-import type { BotContext } from '../bot-context';
+import { senderUser, type BotContext } from '../bot-context';
 import type { BotServices } from '../bot-services';
 
 /** What /promo uses. */
@@ -9,7 +9,7 @@ export type PromoServices = Pick<BotServices, 'findUser' | 'applyPromo'>;
 export function promoFeature(services: PromoServices): Composer<BotContext> {
   const feature = new Composer<BotContext>();
   feature.chatType('private').command('promo', async (ctx) => {
-    const user = await services.findUser(ctx.from.id);
+    const user = await senderUser(ctx, services);
     if (user === null) {
       await ctx.reply(ctx.texts.needStart);
       return;

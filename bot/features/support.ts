@@ -1,6 +1,6 @@
 import { Composer, GrammyError, InlineKeyboard } from 'grammy';
 import type { Logger } from 'pino';
-import type { BotContext } from '../bot-context';
+import { senderUser, type BotContext } from '../bot-context';
 import type { BotServices } from '../bot-services';
 import { callbackTrigger, encodeCallback } from '../callback-data';
 import type { ErrorSummary } from '../describe-error';
@@ -66,7 +66,7 @@ export function supportFeature(deps: SupportDeps): Composer<BotContext> {
     .on('message:text')
     .filter((ctx) => ctx.message.reply_to_message?.from?.id === ctx.me.id && prompts.has(ctx.message.reply_to_message.text ?? ''))
     .use(async (ctx) => {
-      const user = await deps.services.findUser(ctx.from.id);
+      const user = await senderUser(ctx, deps.services);
       const subscriptions = user === null ? [] : await deps.services.mySubscriptions(user.userId);
       const header = ctx.texts.menu.supportTicket({
         telegramId: ctx.from.id,

@@ -4,9 +4,10 @@ import { CheckIntegrityConstraintViolationError, UniqueIntegrityConstraintViolat
 import { z } from 'zod';
 import { createTestDatabase, type TestDatabase } from '../../test/support/test-database';
 import { countAuditLogs } from './audit-repository';
-import { createPayment } from './payments-repository';
-import { createPromoCode, findUsablePromo, redeemPromo } from './promo-codes-repository';
-import { newPayment, newPromoCode, newUser, testActor } from '../../test/support/db-fixtures';
+import { createPayment, markPaymentCompleted } from './payments-repository';
+import { consumePromoOfPayment, createPromoCode, findUsablePromo, reservePromo } from './promo-codes-repository';
+import type { PaymentRow } from '../schemas/payment-row';
+import { newPromoCode, newUser, testActor } from '../../test/support/db-fixtures';
 
 let db: TestDatabase;
 let pool: DatabasePool;
@@ -23,6 +24,31 @@ async function redemptionCounts(promoCodeId: number) {
   return pool.one(sql.type(counts)`
     SELECT (SELECT redeemed_count FROM promo_codes WHERE id = ${promoCodeId}) AS redeemed,
            (SELECT count(*)::int FROM promo_redemptions WHERE promo_code_id = ${promoCodeId}) AS rows
+  `);
+}
+
+/** A pending order of the user's with the code on it, as startPurchase creates it. */
+async function promoOrder(userId: number, promoCodeId: number): Promise<PaymentRow> {
+  const { payment } = await createPayment(pool, {
+    userId,
+    subscriptionId: null,
+    amount: '200.00',
+    method: 'card',
+    provider: 'yookassa',
+    promo: { promoCodeId, listPrice: '249.00' },
+    actor: testActor,
+  });
+  return payment;
+}
+
+function reserve(promoCodeId: number, userId: number, paymentId: number, at = now()) {
+  return reservePromo(pool, { promoCodeId, userId, paymentId, now: at, actor: testActor });
+}
+
+const redemption = z.object({ status: z.string(), payment_id: z.number() });
+async function redemptionOf(promoCodeId: number, userId: number) {
+  return pool.maybeOne(sql.type(redemption)`
+    SELECT status, payment_id FROM promo_redemptions WHERE promo_code_id = ${promoCodeId} AND user_id = ${userId}
   `);
 }
 
@@ -82,42 +108,45 @@ describe('promo codes repository', () => {
     });
   });
 
-  it('finds a usable code in any case; not when inactive, expired, used up or used by this user', async () => {
+  it('finds a usable code in any case; not when inactive, expired, used up or paid with by this user', async () => {
     const user = await newUser(pool);
     const other = await newUser(pool);
     const promo = await newPromoCode(pool, { percentOff: 15, maxRedemptions: 2 });
     assert.equal((await findUsablePromo(pool, { code: ` ${promo.code.toLowerCase()} `, userId: user.id, now: now() }))?.id, promo.id);
     assert.equal(await findUsablePromo(pool, { code: 'NO-SUCH-CODE', userId: user.id, now: now() }), null);
 
-    const payment = await newPayment(pool, { userId: user.id });
-    const redemption = await redeemPromo(pool, {
-      promoCodeId: promo.id,
-      userId: user.id,
-      paymentId: payment.id,
-      now: now(),
-      actor: testActor,
-    });
-    assert.ok(redemption);
-    assert.equal(await countAuditLogs(pool, { action: 'promo_code.redeemed', entityId: promo.id }), 1);
+    // An open order reserves one use; the code stays the user's (another order may take it) until paid.
+    const order = await promoOrder(user.id, promo.id);
+    const reserved = await reserve(promo.id, user.id, order.id);
+    assert.equal(reserved?.status, 'reserved');
+    assert.equal(await countAuditLogs(pool, { action: 'promo_code.reserved', entityId: promo.id }), 1);
+    assert.equal((await findUsablePromo(pool, { code: promo.code, userId: user.id, now: now() }))?.id, promo.id, 'reserved by them');
+    assert.deepEqual(await redemptionCounts(promo.id), { redeemed: 1, rows: 1 });
+
+    // Paying consumes it: once per user.
+    await markPaymentCompleted(pool, { paymentId: order.id, actor: testActor });
+    assert.deepEqual(await redemptionOf(promo.id, user.id), { status: 'consumed', payment_id: order.id });
+    assert.equal(await countAuditLogs(pool, { action: 'promo_code.consumed', entityId: promo.id }), 1);
     assert.equal(await findUsablePromo(pool, { code: promo.code, userId: user.id, now: now() }), null, 'once per user');
     assert.equal((await findUsablePromo(pool, { code: promo.code, userId: other.id, now: now() }))?.id, promo.id);
 
-    // A second redemption by the same user changes nothing.
-    const again = await newPayment(pool, { userId: user.id });
-    assert.equal(
-      await redeemPromo(pool, { promoCodeId: promo.id, userId: user.id, paymentId: again.id, now: now(), actor: testActor }),
-      null,
-    );
+    // A second order by the same user cannot reserve it again, and consuming again changes nothing.
+    const again = await promoOrder(user.id, promo.id);
+    assert.equal(await reserve(promo.id, user.id, again.id), null);
+    assert.deepEqual(await consumePromoOfPayment(pool, { paymentId: order.id, userId: user.id, promoCodeId: promo.id, actor: testActor }), {
+      consumed: true,
+    });
     assert.deepEqual(await redemptionCounts(promo.id), { redeemed: 1, rows: 1 });
-    assert.equal(await countAuditLogs(pool, { action: 'promo_code.redeemed', entityId: promo.id }), 1);
+    assert.equal(await countAuditLogs(pool, { action: 'promo_code.reserved', entityId: promo.id }), 1);
+    assert.equal(await countAuditLogs(pool, { action: 'promo_code.consumed', entityId: promo.id }), 1);
 
-    // Used up: the other user redeems the last one, then nobody can.
+    // Used up: the other user reserves the last use, then nobody else can (even before it is paid).
     const third = await newUser(pool);
-    const otherPayment = await newPayment(pool, { userId: other.id });
-    assert.ok(
-      await redeemPromo(pool, { promoCodeId: promo.id, userId: other.id, paymentId: otherPayment.id, now: now(), actor: testActor }),
-    );
+    const otherOrder = await promoOrder(other.id, promo.id);
+    assert.ok(await reserve(promo.id, other.id, otherOrder.id));
     assert.equal(await findUsablePromo(pool, { code: promo.code, userId: third.id, now: now() }), null, 'used up');
+    assert.equal(await reserve(promo.id, third.id, (await promoOrder(third.id, promo.id)).id), null);
+    await markPaymentCompleted(pool, { paymentId: otherOrder.id, actor: testActor });
     assert.deepEqual(await redemptionCounts(promo.id), { redeemed: 2, rows: 2 });
 
     const expiring = await newPromoCode(pool, { percentOff: 5, expiresAt: new Date(Date.now() + 60_000) });
@@ -127,53 +156,53 @@ describe('promo codes repository', () => {
       null,
       'expired',
     );
-    const late = await newPayment(pool, { userId: third.id });
-    assert.equal(
-      await redeemPromo(pool, {
-        promoCodeId: expiring.id,
-        userId: third.id,
-        paymentId: late.id,
-        now: new Date(Date.now() + 120_000),
-        actor: testActor,
-      }),
-      null,
-    );
+    const late = await promoOrder(third.id, expiring.id);
+    assert.equal(await reserve(expiring.id, third.id, late.id, new Date(Date.now() + 120_000)), null);
+    assert.deepEqual(await redemptionCounts(expiring.id), { redeemed: 0, rows: 0 });
 
     const inactive = await newPromoCode(pool, { percentOff: 5 });
     await pool.query(sql.unsafe`UPDATE promo_codes SET is_active = false WHERE id = ${inactive.id}`);
     assert.equal(await findUsablePromo(pool, { code: inactive.code, userId: third.id, now: now() }), null, 'inactive');
-    assert.equal(
-      await redeemPromo(pool, { promoCodeId: inactive.id, userId: third.id, paymentId: late.id, now: now(), actor: testActor }),
-      null,
-    );
+    assert.equal(await reserve(inactive.id, third.id, (await promoOrder(third.id, inactive.id)).id), null);
+    assert.deepEqual(await redemptionCounts(inactive.id), { redeemed: 0, rows: 0 });
   });
 
-  it('a race for the last redemption has exactly one winner (20 parallel redemptions of a max-1 code)', async () => {
+  it('a race for the last use has exactly one winner (20 parallel reservations of a max-1 code)', async () => {
     const promo = await newPromoCode(pool, { percentOff: 50, maxRedemptions: 1 });
     const buyers = await Promise.all(
       Array.from({ length: 20 }, async () => {
         const user = await newUser(pool);
-        return { userId: user.id, paymentId: (await newPayment(pool, { userId: user.id })).id };
+        return { userId: user.id, paymentId: (await promoOrder(user.id, promo.id)).id };
       }),
     );
-    const results = await Promise.all(
-      buyers.map((buyer) => redeemPromo(pool, { promoCodeId: promo.id, ...buyer, now: now(), actor: testActor })),
-    );
-    assert.equal(results.filter((result) => result !== null).length, 1);
+    const results = await Promise.all(buyers.map((buyer) => reserve(promo.id, buyer.userId, buyer.paymentId)));
+    const winners = results.filter((result) => result !== null);
+    assert.equal(winners.length, 1);
     assert.deepEqual(await redemptionCounts(promo.id), { redeemed: 1, rows: 1 });
-    assert.equal(await countAuditLogs(pool, { action: 'promo_code.redeemed', entityId: promo.id }), 1);
+    assert.equal(await countAuditLogs(pool, { action: 'promo_code.reserved', entityId: promo.id }), 1);
+
+    // The winner pays: still one use, now consumed.
+    await markPaymentCompleted(pool, { paymentId: winners[0]!.payment_id, actor: testActor });
+    assert.deepEqual(await redemptionOf(promo.id, winners[0]!.user_id), { status: 'consumed', payment_id: winners[0]!.payment_id });
+    assert.deepEqual(await redemptionCounts(promo.id), { redeemed: 1, rows: 1 });
   });
 
-  it('one user racing with one unlimited code gets it once', async () => {
+  it('one user racing with one unlimited code holds one use, and paying two orders consumes it once', async () => {
     const promo = await newPromoCode(pool, { percentOff: 10 });
     const user = await newUser(pool);
-    const payments = await Promise.all(Array.from({ length: 5 }, () => newPayment(pool, { userId: user.id })));
-    const results = await Promise.all(
-      payments.map((payment) =>
-        redeemPromo(pool, { promoCodeId: promo.id, userId: user.id, paymentId: payment.id, now: now(), actor: testActor }),
-      ),
-    );
-    assert.equal(results.filter((result) => result !== null).length, 1);
+    const orders = await Promise.all(Array.from({ length: 5 }, () => promoOrder(user.id, promo.id)));
+    const results = await Promise.all(orders.map((order) => reserve(promo.id, user.id, order.id)));
+    // Every order gets the discount, through one reservation that moves to the latest of them.
+    assert.ok(results.every((result) => result !== null));
+    assert.equal(new Set(results.map((result) => result?.id)).size, 1);
     assert.deepEqual(await redemptionCounts(promo.id), { redeemed: 1, rows: 1 });
+
+    // Two of them are paid (the money is in either way): the code counts one use, consumed by the first.
+    const [first, second] = orders as [PaymentRow, PaymentRow];
+    await markPaymentCompleted(pool, { paymentId: first.id, actor: testActor });
+    await markPaymentCompleted(pool, { paymentId: second.id, actor: testActor });
+    assert.deepEqual(await redemptionOf(promo.id, user.id), { status: 'consumed', payment_id: first.id });
+    assert.deepEqual(await redemptionCounts(promo.id), { redeemed: 1, rows: 1 });
+    assert.equal(await reserve(promo.id, user.id, (await promoOrder(user.id, promo.id)).id), null, 'once per user');
   });
 });

@@ -82,63 +82,18 @@ export async function getPromoCode(connection: CommonQueryMethods, promoCodeId: 
   return connection.maybeOne(sql.type(promoCodeRow)`SELECT * FROM promo_codes WHERE id = ${promoCodeId}`);
 }
 
-/** Thrown inside the redemption's savepoint to undo the count when the insert finds a prior use. */
+/** Thrown inside the reservation's savepoint to undo the count when the insert finds a prior use. */
 class AlreadyRedeemed extends Error {}
-
-/**
- * Redeems a code for `paymentId` at once (status 'consumed'; the purchase path reserves instead,
- * {@link reservePromo}): increments redeemed_count with a conditional UPDATE (active, not
- * expired, below max) and inserts the redemption, in one transaction (a savepoint when nested; call
- * it in the transaction that creates the payment). The UPDATE takes the code's row lock, so racing
- * callers queue and re-check the condition: of any number racing for the last redemption exactly
- * one wins. A second use by the same user finds the unique (promo_code_id, user_id) taken and is
- * undone. Audited as 'promo_code.redeemed'.
- *
- * @returns the redemption, or null when the code is not usable by this user now (nothing changed)
- */
-export async function redeemPromo(
-  connection: CommonQueryMethods,
-  input: { promoCodeId: number; userId: number; paymentId: number; now: Date; actor: Actor },
-): Promise<PromoRedemptionRow | null> {
-  try {
-    return await connection.transaction(async (tx) => {
-      const promo = await tx.maybeOne(sql.type(promoCodeRow)`
-        UPDATE promo_codes SET redeemed_count = redeemed_count + 1
-        WHERE id = ${input.promoCodeId} AND is_active
-          AND (expires_at IS NULL OR expires_at > ${sql.timestamp(input.now)})
-          AND (max_redemptions IS NULL OR redeemed_count < max_redemptions)
-        RETURNING *
-      `);
-      if (promo === null) return null;
-      const redemption = await tx.maybeOne(sql.type(promoRedemptionRow)`
-        INSERT INTO promo_redemptions (promo_code_id, user_id, payment_id)
-        VALUES (${promo.id}, ${input.userId}, ${input.paymentId})
-        ON CONFLICT (promo_code_id, user_id) DO NOTHING
-        RETURNING *
-      `);
-      if (redemption === null) throw new AlreadyRedeemed();
-      await writeAuditLog(tx, {
-        actor: input.actor,
-        action: 'promo_code.redeemed',
-        entityType: 'promo_code',
-        entityId: promo.id,
-        userId: input.userId,
-        details: { payment_id: input.paymentId, percent_off: promo.percent_off, redeemed_count: promo.redeemed_count },
-      });
-      return redemption;
-    });
-  } catch (error) {
-    if (error instanceof AlreadyRedeemed) return null;
-    throw error;
-  }
-}
 
 /**
  * Reserves one use of a code for the user's new order `paymentId` (call it in the transaction that
  * creates the payment). A reservation the user already holds (an earlier order with the code, e.g.
  * another payment method pressed) moves to this order, so the discount stays; otherwise one use is
- * taken as {@link redeemPromo} takes it (row lock on the code, exactly one winner of the last use),
- * with status 'reserved'. Audited as 'promo_code.reserved'.
+ * taken with status 'reserved': a conditional UPDATE of redeemed_count (below max) under the code's
+ * row lock, so of any number racing for the last use exactly one wins, and the unique
+ * (promo_code_id, user_id) keeps it to one per user. Audited as 'promo_code.reserved'. Paying the
+ * order consumes it ({@link consumePromoOfPayment}); an order that ends unpaid releases it
+ * ({@link releasePromoOfPayment}).
  *
  * @returns the reservation, or null when the code is not usable by this user now (nothing changed)
  */

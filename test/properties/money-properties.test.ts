@@ -30,11 +30,12 @@
  *     back is canonical decimal text, and Postgres's own numeric sums equal the bigint sums.
  *
  * (e) promo codes (0010): a purchase with a code (random percent 1..100, a new code or one the run
- *     made before) creates the payment and redeems the code in one transaction, as startPurchase
- *     does. A promo payment records list_price = the plan's price and is charged exactly
+ *     made before) creates the payment and reserves the code in one transaction, as startPurchase
+ *     does; completing the payment consumes the use, cancelling it releases the use (the code is
+ *     the user's to use again). A promo payment records list_price = the plan's price and is charged exactly
  *     applyDiscount(list_price, percent_off, 'half-up') (never below 0.01); a payment without a code
  *     has no list_price and is charged exactly price_rub (plans' `features.discount` is display-only).
- *     Per code, redeemed_count = count(promo_redemptions) = the model's count, at most once per user.
+ *     Per code, redeemed_count = count(promo_redemptions) = the model's paid uses, at most once per user.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -52,7 +53,7 @@ import type { Actor } from '../../sql/repositories/audit-repository';
 import { creditBalance } from '../../sql/repositories/ledger-repository';
 import { createPayment, markPaymentCancelled, markPaymentCompleted } from '../../sql/repositories/payments-repository';
 import { listActivePlans } from '../../sql/repositories/plans-repository';
-import { createPromoCode, findUsablePromo, redeemPromo } from '../../sql/repositories/promo-codes-repository';
+import { createPromoCode, findUsablePromo, reservePromo } from '../../sql/repositories/promo-codes-repository';
 import { createPendingSubscription, extendSubscriptionWithPayment, getSubscription } from '../../sql/repositories/subscriptions-repository';
 import { newUser } from '../support/db-fixtures';
 import { setAutoRenew } from '../../sql/repositories/users-repository';
@@ -371,10 +372,9 @@ async function promoPurchase(model: Model, step: Extract<Step, { kind: 'promo-pu
       promo: { promoCodeId: usable.id, listPrice: plan.price_rub },
       actor,
     });
-    assert.ok(await redeemPromo(tx, { promoCodeId: usable.id, userId, paymentId: created.payment.id, now, actor }));
+    assert.ok(await reservePromo(tx, { promoCodeId: usable.id, userId, paymentId: created.payment.id, now, actor }));
     return { subscription: pending, payment: created.payment };
   });
-  promo.users.push(step.user);
   assert.deepEqual([payment.amount, payment.list_price, payment.promo_code_id], [formatMoney(amount), plan.price_rub, promo.id]);
   const provider: Actor = { type: 'provider_webhook', provider: payment.provider };
   const record = { id: payment.id, user: step.user, subscriptionId: subscription.id, amount, method: step.method } as const;
@@ -385,6 +385,7 @@ async function promoPurchase(model: Model, step: Extract<Step, { kind: 'promo-pu
     return;
   }
   assert.equal((await markPaymentCompleted(kit.pool, { paymentId: payment.id, actor: provider })).completed, true);
+  promo.users.push(step.user);
   const applied = await extendSubscriptionWithPayment(kit.pool, {
     subscriptionId: subscription.id,
     paymentId: payment.id,
@@ -612,8 +613,8 @@ async function checkInvariants(model: Model, context: string): Promise<void> {
         (SELECT coalesce(-sum(amount), 0)::numeric(14,2)::text FROM balance_ledger WHERE user_id = ANY(${ids}) AND amount < 0) AS spent
     `),
     kit.pool.any(sql.type(promoCodeRow)`SELECT * FROM promo_codes WHERE id = ANY(${promoIds}) ORDER BY id`),
-    kit.pool.any(sql.type(z.object({ promo_code_id: z.number(), user_id: z.number(), payment_id: z.number() }))`
-      SELECT promo_code_id, user_id, payment_id FROM promo_redemptions WHERE promo_code_id = ANY(${promoIds}) ORDER BY id
+    kit.pool.any(sql.type(z.object({ promo_code_id: z.number(), user_id: z.number(), payment_id: z.number(), status: z.string() }))`
+      SELECT promo_code_id, user_id, payment_id, status FROM promo_redemptions WHERE promo_code_id = ANY(${promoIds}) ORDER BY id
     `),
   ]);
   const at = (what: string) => `${context}: ${what}`;
@@ -758,7 +759,12 @@ async function checkInvariants(model: Model, context: string): Promise<void> {
       at(`payment ${row.id}: amount = applyDiscount(list_price, percent)`),
     );
     assert.ok(parseMoney(row.amount) <= parseMoney(row.list_price));
-    assert.equal(redemptions.filter((redemption) => redemption.payment_id === row.id).length, 1, at(`payment ${row.id}: one redemption`));
+    // A paid (or refunded) order consumed its use; a cancelled one released it.
+    assert.deepEqual(
+      redemptions.filter((redemption) => redemption.payment_id === row.id).map((redemption) => redemption.status),
+      row.status === 'cancelled' ? [] : ['consumed'],
+      at(`payment ${row.id}: its redemption`),
+    );
   }
   // ... and per code: redeemed_count = count(promo_redemptions) = the model, once per user.
   assert.equal(promoCodes.length, model.promos.length);
@@ -828,6 +834,9 @@ function everyPath(): Step[] {
     { kind: 'promo-purchase', user: 2, plan: plan('99.99'), percent: 50, method: 'card', paid: true, reuse: false, pick: 0 },
     { kind: 'promo-purchase', user: 2, plan: plan('249.00'), percent: 10, method: 'sbp', paid: true, reuse: true, pick: 0 },
     { kind: 'promo-purchase', user: 3, plan: plan('0.01'), percent: 100, method: 'crypto', paid: true, reuse: false, pick: 0 },
+    // A cancelled order does not use the code up: the same user pays with it afterwards.
+    { kind: 'promo-purchase', user: 0, plan: plan('99.99'), percent: 20, method: 'card', paid: false, reuse: false, pick: 0 },
+    { kind: 'promo-purchase', user: 0, plan: plan('99.99'), percent: 20, method: 'card', paid: true, reuse: true, pick: 2 },
     { kind: 'refund', user: 2, pick: 1, twin: false },
   ];
 }
