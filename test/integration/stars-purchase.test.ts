@@ -36,6 +36,7 @@ import { createStarsCheckout } from '../../usecases/stars-checkout';
 import { createPanelResolver } from '../../usecases/panel-for-server';
 import { countAuditLogs } from '../../sql/repositories/audit-repository';
 import { getPayment } from '../../sql/repositories/payments-repository';
+import { getBalance } from '../../sql/repositories/ledger-repository';
 import { getUserByTelegramId } from '../../sql/repositories/users-repository';
 import type { PaymentRow } from '../../sql/schemas/payment-row';
 import { createWorker } from '../../workers/create-worker';
@@ -332,5 +333,75 @@ describe('Telegram Stars purchase through the bot', () => {
       15_000,
       'completion',
     );
+  });
+
+  it('a Stars top-up from the Balance screen credits the balance once and the worker tells the new balance', async () => {
+    const user = { id: ++nextTelegramId, first_name: 'Stella', language_code: 'en' };
+    fake.userSends(user, '/start');
+    await fake.waitFor((call) => call.method === 'sendMessage' && call.chatId === user.id && call.ok, 10_000);
+    const userRow = await getUserByTelegramId(database.pool, user.id);
+    assert.ok(userRow);
+    fake.userPresses(user, 'balance');
+    const balance = await fake.waitFor(
+      (call) => call.method === 'editMessageText' && call.chatId === user.id && textOf(call).startsWith('Balance:'),
+      10_000,
+    );
+    assert.ok(buttonsOf(balance).some((button) => button.callback_data === 'topup'));
+    fake.userPresses(user, 'tamt:500');
+    const methods = await fake.waitFor(
+      (call) => call.method === 'editMessageText' && call.chatId === user.id && textOf(call).startsWith('Top up the balance by 500'),
+      10_000,
+    );
+    assert.deepEqual(
+      buttonsOf(methods).map((button) => button.callback_data),
+      ['tpay:500:stars', 'topup'],
+      'Stars only: the balance never tops up itself',
+    );
+    fake.userPresses(user, 'tpay:500:stars');
+    const invoice = await fake.waitFor((call) => call.method === 'sendInvoice' && call.chatId === user.id, 30_000);
+    const stars = rubToStars(50_000n, kopecksPerStar);
+    assert.equal(stars, 278, '500 ₽ at 1.80 ₽ per Star, rounded up');
+    assert.deepEqual(invoice.params['prices'], [{ label: 'Balance top-up', amount: stars }]);
+
+    const outcome = await fake.userPays(user, String(invoice.params['payload']), { deliveries: 2 });
+    assert.equal(outcome.status, 'paid');
+    const told = await fake.waitFor(
+      (call) => call.method === 'sendMessage' && call.chatId === user.id && textOf(call).startsWith('Your balance was topped up'),
+      20_000,
+    );
+    assert.equal(
+      textOf(told),
+      'Your balance was topped up by 500 ₽. Balance: 500 ₽.\nPay for any plan or renewal with it: choose “From my balance” at checkout (/plans).',
+    );
+    await updatesProcessed();
+    assert.equal(await getBalance(database.pool, userRow.id), '500.00', 'the RUB worth, not the Stars');
+    const payments = await database.pool.any(sql.type(z.object({ status: z.string(), currency: z.string(), amount: z.string() }))`
+      SELECT status, currency, amount::text FROM payments WHERE user_id = ${userRow.id}`);
+    assert.deepEqual(payments, [{ status: 'completed', currency: 'XTR', amount: `${stars}.00` }]);
+    assert.equal(await countAuditLogs(database.pool, { action: 'stars_charge.refunded' }), 0, 'nothing refunded');
+  });
+
+  it('a gift paid with Stars is kept, not refunded: the buyer gets the gift code from the worker', async () => {
+    const user = { id: ++nextTelegramId, first_name: 'Stella', language_code: 'en' };
+    fake.userSends(user, '/start');
+    await fake.waitFor((call) => call.method === 'sendMessage' && call.chatId === user.id && call.ok, 10_000);
+    fake.userPresses(user, encodeCallback({ type: 'gpay', planId: plan.id, method: 'stars' }));
+    const invoice = await fake.waitFor((call) => call.method === 'sendInvoice' && call.chatId === user.id, 30_000);
+    const outcome = await fake.userPays(user, String(invoice.params['payload']));
+    assert.equal(outcome.status, 'paid');
+    const told = await fake.waitFor(
+      (call) => call.method === 'sendMessage' && call.chatId === user.id && textOf(call).startsWith('Your gift'),
+      20_000,
+    );
+    const code = /Gift code: ([A-Z0-9]+)\./.exec(textOf(told))?.[1];
+    assert.ok(code, textOf(told));
+    const gift = await database.pool.one(sql.type(z.object({ code: z.string(), paid: z.boolean() }))`
+      SELECT g.code, g.paid_at IS NOT NULL AS paid FROM gifts g JOIN users u ON u.id = g.buyer_user_id WHERE u.telegram_id = ${user.id}`);
+    assert.deepEqual(gift, { code, paid: true });
+    assert.equal(
+      textOf(told),
+      `Your gift “${plan.name}” is paid. Gift code: ${code}.\nOpen /gifts for the link to send: the first person to open it gets the subscription.`,
+    );
+    assert.equal(await countAuditLogs(database.pool, { action: 'stars_charge.refunded' }), 0, 'nothing refunded');
   });
 });
