@@ -61,6 +61,14 @@ export async function playNewUser(
   await chat.outside('clicks Pay on the renewal checkout page', payNewestLink);
   await chat.sends('/menu');
   await chat.presses(/^balance$/);
+  await chat.presses(/^topup$/);
+  await chat.presses(/^tamt:300$/);
+  await chat.presses(/^tpay:300:card$/, hasPayLink);
+  await chat.outside('clicks Pay on the top-up checkout page', payNewestLink, (shown) =>
+    /Баланс пополнен на 300|balance was topped up by 300/.test(textOf(shown)),
+  );
+  await chat.sends('/menu');
+  await chat.presses(/^balance$/);
   await chat.presses(/^menu$/);
   await chat.presses(/^lang$/);
   await chat.presses(/^setlang:en$/, (shown) => shown.some((call) => plainText(call) === en.menu.mainMenu));
