@@ -82,6 +82,11 @@ describe('balance, referrals and support against the fake Telegram', () => {
           [en.menu.buttons.backToBalance, 'balance'],
         ],
       );
+      assert.deepEqual(
+        (amounts.params['reply_markup'] as { inline_keyboard: unknown[][] }).inline_keyboard.map((row) => row.length),
+        [3, 3, 1],
+        'three amounts a row, no empty row before Back',
+      );
       fake.userPresses(ann, 'tamt:300');
       const methods = await fake.waitFor(
         (call) => call.method === 'editMessageText' && call.ok && String(call.params['text']).startsWith('Top up the balance by'),

@@ -33,13 +33,14 @@ export function topUpFeature(services: TopUpServices): Composer<BotContext> {
       await showScreen(ctx, mode, texts.topUp.noMethods);
       return;
     }
-    const amounts = PRESET_RUB.filter(inBounds);
-    const keyboard = new InlineKeyboard();
-    amounts.forEach((rub, index) => {
-      keyboard.text(texts.topUp.amountButton(rub), encodeCallback({ type: 'tamt', rub }));
-      if (index % 3 === 2) keyboard.row();
-    });
-    keyboard.row().text(texts.buttons.backToBalance, encodeCallback({ type: 'balance' }));
+    const amounts = PRESET_RUB.filter(inBounds).map((rub) =>
+      InlineKeyboard.text(texts.topUp.amountButton(rub), encodeCallback({ type: 'tamt', rub })),
+    );
+    const rows = Array.from({ length: Math.ceil(amounts.length / 3) }, (_, row) => amounts.slice(row * 3, row * 3 + 3));
+    const keyboard = InlineKeyboard.from([
+      ...rows,
+      [InlineKeyboard.text(texts.buttons.backToBalance, encodeCallback({ type: 'balance' }))],
+    ]);
     await showScreen(ctx, mode, texts.topUp.chooseAmount(services.topUpBounds()), keyboard);
   };
 
