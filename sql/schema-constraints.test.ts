@@ -65,6 +65,7 @@ describe('seed tables with the seed fixed', () => {
       [
         'balance_ledger.amount',
         'balance_ledger.balance_after',
+        'balance_top_ups.amount',
         'payments.amount',
         'payments.list_price',
         'promo_codes.amount_off',

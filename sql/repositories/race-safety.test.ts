@@ -9,6 +9,7 @@ import { createTestDatabase, type TestDatabase } from '../../test/support/test-d
 import { countAuditLogs } from './audit-repository';
 import { creditBalance, getBalance } from './ledger-repository';
 import { markPaymentCompleted } from './payments-repository';
+import { createTopUp, getTopUpByPayment } from './top-ups-repository';
 import { claimServerSlot } from './server-slots-repository';
 import { getOrCreateUser } from './users-repository';
 import { newPayment, newServer, newSubscription, newUser, testActor } from '../../test/support/db-fixtures';
@@ -94,6 +95,25 @@ describe(`race safety (${PARALLEL} parallel calls)`, () => {
     const completed = results.filter((r) => r.status === 'fulfilled' && r.value.completed);
     assert.equal(completed.length, 1);
     assert.equal(await countAuditLogs(pool, { action: 'payment.completed', entityId: payment.id }), 1);
+  });
+
+  it('50 completions of one top-up credit the balance once', async (t) => {
+    const user = await newUser(pool);
+    const payment = await newPayment(pool, { userId: user.id, amount: '500.00' });
+    await createTopUp(pool, { userId: user.id, paymentId: payment.id, amount: '500.00', actor: testActor });
+    const results = await timed(
+      'complete top-up',
+      (m) => t.diagnostic(m),
+      () =>
+        parallel(() => markPaymentCompleted(pool, { paymentId: payment.id, actor: { type: 'provider_webhook', provider: 'yookassa' } })),
+    );
+    assert.ok(results.every((r) => r.status === 'fulfilled'));
+    assert.equal(await getBalance(pool, user.id), '500.00');
+    const ledgerRows = await pool.oneFirst(
+      sql.type(z.object({ n: z.number() }))`SELECT count(*)::int AS n FROM balance_ledger WHERE user_id = ${user.id}`,
+    );
+    assert.equal(ledgerRows, 1, 'one ledger row');
+    assert.ok((await getTopUpByPayment(pool, payment.id))?.credited_at, 'credited_at set');
   });
 
   it('50 get-or-create calls for one telegram id give one row', async (t) => {
