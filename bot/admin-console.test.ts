@@ -323,19 +323,19 @@ function fakeConsole() {
 
 /** The bot with operators `en` and `ru`, every console service faked. */
 async function withConsole(
-  body: (fake: FakeTelegram, state: ReturnType<typeof fakeConsole>, purchases: unknown[]) => Promise<void>,
+  body: (fake: FakeTelegram, state: ReturnType<typeof fakeConsole>, purchases: unknown[], topUps: unknown[]) => Promise<void>,
   configure: (state: ReturnType<typeof fakeConsole>) => void = () => undefined,
 ): Promise<void> {
   const state = fakeConsole();
   configure(state);
-  const { services, purchases } = fakeServices({ isAdmin: async (telegramId) => telegramId === en.id || telegramId === ru.id });
+  const { services, purchases, topUps } = fakeServices({ isAdmin: async (telegramId) => telegramId === en.id || telegramId === ru.id });
   await withBot(
     services,
     async (fake) => {
       // Buttons are pressed on a message of the bot, as in Telegram: each operator opens the console first.
       await say(fake, en, '/admin', (text) => text === adminEn.menuTitle);
       await say(fake, ru, '/admin', (text) => text === adminRu.menuTitle);
-      await body(fake, state, purchases);
+      await body(fake, state, purchases, topUps);
     },
     { operator: state.operator, admin: state.admin },
   );
@@ -564,7 +564,7 @@ describe('operator console through the fake Telegram', () => {
   });
 
   it('toggles maintenance, and while it is on a user pressing a payment method gets "paused" instead of a payment page', async () => {
-    await withConsole(async (fake, { calls }, purchases) => {
+    await withConsole(async (fake, { calls }, purchases, topUps) => {
       const buyer = { id: 7001, first_name: 'Bob', language_code: 'ru' };
       await say(fake, buyer, '/start', () => true);
       await press(fake, en, 'adm:mt', (text) => text.startsWith('Maintenance: off'));
@@ -572,8 +572,11 @@ describe('operator console through the fake Telegram', () => {
       assert.match(String(on.params['text']), /Selling now: no \(maintenance\)/);
       assert.deepEqual(calls.at(-1), ['setMaintenance', { on: true, operatorTelegramId: en.id }]);
 
-      await press(fake, buyer, 'pay:1:card', (text) => text === adminRu.sellingPaused);
+      // Every button that takes money: a plan, a gift, a balance top-up.
+      for (const data of ['pay:1:card', 'gpay:1:card', 'tpay:300:card'])
+        await press(fake, buyer, data, (text) => text === adminRu.sellingPaused);
       assert.deepEqual(purchases, [], 'no order, no payment page');
+      assert.deepEqual(topUps, [], 'no top-up either');
       // A Stars invoice sent before maintenance began is refused at the pre-checkout: no money taken.
       const declined = await fake.userPays(buyer, 'order:1', { totalAmount: 150 });
       assert.deepEqual(declined, { status: 'declined', errorMessage: adminRu.sellingPaused });

@@ -24,7 +24,8 @@ export function sellingGuardFeature(deps: { maintenance?: Pick<MaintenanceServic
       : at(ctx).sellingPaused;
   };
 
-  feature.callbackQuery(/^pay:/, async (ctx, next) => {
+  // Every button that takes money: a plan, a gift, a renewal, a balance top-up.
+  feature.callbackQuery(/^(pay|gpay|rpay|tpay):/, async (ctx, next) => {
     const text = await pausedText(ctx);
     if (text === null) return next();
     await ctx.answerCallbackQuery();
