@@ -121,6 +121,12 @@ describe('operator stats', () => {
       status: 'completed',
       completed: at('2026-11-19T08:00:00Z'),
     });
+    // u6 also topped up the balance by Stars and by card: not sales (counted when the balance is spent).
+    for (const [amount, method] of [
+      ['300', 'stars'],
+      ['500.00', 'card'],
+    ] as const)
+      await payment({ userId: u6, subscriptionId: null, amount, method, status: 'completed', completed: at('2026-11-18T08:00:00Z') });
     // u7: joined 35 days ago, paid 1999.00 in crypto on 1 November (outside 14 days, inside 30).
     const u7 = await user(daysFromNow(-35));
     const s7 = await subscription(u7, plan4, 'active', daysFromNow(300));

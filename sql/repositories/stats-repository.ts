@@ -7,7 +7,8 @@
  * completed, any method including 'balance': the balance holds refunds and referral bonuses, which
  * count when spent), on the day each payment completed; refunds are netted on the day they happened
  * (a payment refunded later stays in its sales day and its refund lands on the refund day). Telegram
- * Stars (currency XTR) are counted apart, in stars.
+ * Stars (currency XTR) are counted apart, in stars. A balance top-up (no subscription) is not a sale:
+ * it counts when the balance is spent, so a top-up by card or Stars is never counted twice.
  */
 import { sql, type CommonQueryMethods, type FragmentSqlToken } from 'slonik';
 import { z } from 'zod';
@@ -124,7 +125,7 @@ export async function revenueByMethod(
 }
 
 const starsRow = z.object({ payments: z.number(), gross: z.string(), refunds: z.string() });
-/** Telegram Stars (XTR) sales and refunds in the window, in stars. */
+/** Telegram Stars (XTR) subscription sales and refunds in the window, in stars. */
 export async function starsRevenue(connection: CommonQueryMethods, window: StatsWindow): Promise<z.infer<typeof starsRow>> {
   const now = sql.timestamp(window.now);
   const start = windowStart(window);
@@ -132,7 +133,7 @@ export async function starsRevenue(connection: CommonQueryMethods, window: Stats
     SELECT count(*) FILTER (WHERE completed_at >= ${start} AND completed_at <= ${now})::int AS payments,
            coalesce(sum(amount) FILTER (WHERE completed_at >= ${start} AND completed_at <= ${now}), 0)::bigint::text AS gross,
            coalesce(sum(amount) FILTER (WHERE status = 'refunded' AND refunded_at >= ${start} AND refunded_at <= ${now}), 0)::bigint::text AS refunds
-    FROM payments WHERE currency = 'XTR' AND status IN ('completed', 'refunded')
+    FROM payments WHERE currency = 'XTR' AND status IN ('completed', 'refunded') AND subscription_id IS NOT NULL
   `);
 }
 
