@@ -709,11 +709,17 @@ describe('operator console through the fake Telegram', () => {
         await press(fake, ru, 'adm:rfp:701:55', (text) => text.startsWith('Вернуть платёж #701'));
         await press(fake, ru, 'adm:rfy:701:55', (text) => text === 'Платёж #701 возвращён: 249.00 RUB — на карту/СБП.');
         await press(fake, en, 'adm:rfy:702:55', (text) => text === 'Refund refused: the payment provider did not answer; try again later.');
+        await press(fake, en, 'adm:rfy:703:55', (text) => text === adminEn.refundPending(703, '249.00', 'RUB'));
+        await press(fake, ru, 'adm:rfy:703:55', (text) =>
+          text.startsWith('Возврат платежа #703 (249.00 RUB) обрабатывается платёжным сервисом.'),
+        );
         assert.deepEqual(
           refunded.map((input) => [input.paymentId, input.operatorTelegramId]),
           [
             [701, ru.id],
             [702, en.id],
+            [703, en.id],
+            [703, ru.id],
           ],
         );
         assert.deepEqual(
@@ -726,9 +732,9 @@ describe('operator console through the fake Telegram', () => {
         state.admin.refunds = {
           refundPayment: async (input) => {
             refunded.push(input);
-            return input.paymentId === 701
-              ? { kind: 'refunded', to: 'card', amount: '249.00', currency: 'RUB' }
-              : { kind: 'refused', reason: 'provider-unavailable' };
+            if (input.paymentId === 701) return { kind: 'refunded', to: 'card', amount: '249.00', currency: 'RUB' };
+            if (input.paymentId === 703) return { kind: 'pending', refundId: 'rf-1', amount: '249.00', currency: 'RUB' };
+            return { kind: 'refused', reason: 'provider-unavailable' };
           },
         };
       },

@@ -15,6 +15,7 @@ import { newActiveSubscription, newUser, testActor } from '../test/support/db-fi
 import { debitBalance, getBalance, getLedgerSum } from '../sql/repositories/ledger-repository';
 import { createTopUp } from '../sql/repositories/top-ups-repository';
 import { parseMoney } from '../lib/money';
+import { getUserById } from '../sql/repositories/users-repository';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database';
 import { createYooKassaKit, order } from '../test/support/yookassa-test-kit';
 import type { PaymentProvider } from '../lib/payments/payment-provider';
@@ -108,6 +109,68 @@ describe('refundPayment by method', () => {
     const told = sent.filter((message) => message.text.includes('249'));
     assert.equal(told.length, 1);
     assert.match(told[0]?.text ?? '', /^Мы вернули 249 ₽ за «1 месяц» на карту/);
+  });
+
+  it('card refund pending at YooKassa: nothing changes until it succeeds; a cancelled one can be asked for again', async () => {
+    /** A completed card payment of a new active subscription, paid at the fake. */
+    const paidCard = async () => {
+      const { row, payment } = await paid('card', '249.00');
+      const invoice = await provider.createInvoice(
+        order({ orderId: payment.id, amountKopecks: 24_900n, idempotencyKey: `o-${payment.id}` }),
+      );
+      await setPaymentExternalId(db.pool, { paymentId: payment.id, externalId: invoice.externalId, actor: testActor });
+      fake.controls.pay(invoice.externalId);
+      await markPaymentCompleted(db.pool, { paymentId: payment.id, actor: testActor });
+      return { row, payment, externalId: invoice.externalId };
+    };
+    const toldAbout = (chatId: number) => sent.filter((message) => message.chatId === chatId);
+    fake.controls.holdRefunds(true);
+    try {
+      const { row, payment, externalId } = await paidCard();
+      const chatId = (await getUserById(db.pool, row.user_id))?.telegram_id ?? 0;
+      const first = await refunds.refundPayment(request(payment.id, 1));
+      assert.equal(first.kind, 'pending');
+      assert.ok(first.kind === 'pending');
+      assert.deepEqual(await refunds.refundPayment(request(payment.id, 2)), first, 'asked again while pending: the same refund');
+      assert.equal([...fake.state.refunds.values()].filter((refund) => refund.payment_id === externalId).length, 1, 'one refund asked for');
+      assert.equal((await getPayment(db.pool, payment.id))?.status, 'completed', 'not marked refunded yet');
+      assert.ok(!operatorCalls.includes(`cancel:${row.id}`), 'the subscription keeps running');
+      assert.deepEqual(toldAbout(chatId), [], 'the user is not told of money not yet sent');
+      assert.equal(await countAuditLogs(db.pool, { action: 'payment.refund_pending', entityId: payment.id }), 1);
+
+      fake.controls.settleRefund(first.refundId, 'succeeded');
+      const done = await refunds.refundPayment(request(payment.id, 3));
+      assert.deepEqual(done, { kind: 'refunded', to: 'card', amount: '249.00', currency: 'RUB' });
+      assert.deepEqual(await refunds.refundPayment(request(payment.id, 4)), done);
+      assert.equal((await getPayment(db.pool, payment.id))?.status, 'refunded');
+      assert.ok(operatorCalls.includes(`cancel:${row.id}`));
+      assert.equal(toldAbout(chatId).length, 1, 'told once, when the money went back');
+
+      const second = await paidCard();
+      const pending = await refunds.refundPayment(request(second.payment.id, 1));
+      assert.ok(pending.kind === 'pending');
+      fake.controls.settleRefund(pending.refundId, 'canceled');
+      const refused = await refunds.refundPayment(request(second.payment.id, 2));
+      assert.deepEqual([refused.kind, refused.kind === 'refused' ? refused.reason : undefined], ['refused', 'provider-refused']);
+      assert.equal((await getPayment(db.pool, second.payment.id))?.status, 'completed');
+      fake.controls.holdRefunds(false);
+      const again = await refunds.refundPayment(request(second.payment.id, 3));
+      assert.deepEqual(again, { kind: 'refunded', to: 'card', amount: '249.00', currency: 'RUB' });
+      assert.deepEqual(
+        fake.controls.calls
+          .filter(
+            (call) =>
+              call.method === 'POST' &&
+              call.path === '/v3/refunds' &&
+              call.idempotenceKey?.startsWith(`refund-payment-${second.payment.id}`),
+          )
+          .map((call) => call.idempotenceKey),
+        [`refund-payment-${second.payment.id}`, `refund-payment-${second.payment.id}-2`],
+        'a new attempt after the cancelled one has its own key',
+      );
+    } finally {
+      fake.controls.holdRefunds(false);
+    }
   });
 
   it('card top-up: back to the payer and taken off the balance once; refused once spent, or for a crypto top-up', async () => {

@@ -11,7 +11,9 @@ import { formatMoney, parseMoney } from '../lib/money';
 import { isPaymentError } from '../lib/payments/payment-errors';
 import type { PaymentProviders } from '../lib/payments/payments-config';
 import { refundStarsPayment, type StarsRefundApi } from '../lib/payments/stars/refund-stars-payment';
-import { writeAuditLog, type Actor } from '../sql/repositories/audit-repository';
+import { listAuditLogs, writeAuditLog, type Actor } from '../sql/repositories/audit-repository';
+import type { PaymentProvider, RefundResult } from '../lib/payments/payment-provider';
+import type { PaymentRow } from '../sql/schemas/payment-row';
 import { enqueueNotification, markNotificationSent } from '../sql/repositories/notifications-repository';
 import { getPayment, markPaymentRefunded } from '../sql/repositories/payments-repository';
 import { getPlan } from '../sql/repositories/plans-repository';
@@ -25,12 +27,25 @@ import { notificationLocale, renderNotification } from '../texts/notifications/n
 import type { OperatorActions, OperatorRequest } from './operator-types';
 import { planName } from './plan-names';
 
+/** A payment's refunds at its provider, from the audit. */
+interface RefundTrail {
+  /** The refund the provider still reports pending. */
+  pending?: string;
+  /** Refunds the provider cancelled. */
+  canceled: number;
+}
+
 /** Where the money went. */
 export type RefundDestination = 'card' | 'stars' | 'balance';
 
 /** The outcome the operator sees. */
 export type RefundOutcome =
   | { kind: 'refunded'; to: RefundDestination; amount: string; currency: string }
+  /**
+   * The provider took the refund but has not finished it (YooKassa 'pending'): nothing changed
+   * here yet; asking again checks it and completes the refund once it succeeded.
+   */
+  | { kind: 'pending'; refundId: string; amount: string; currency: string }
   | {
       kind: 'refused';
       reason:
@@ -121,6 +136,64 @@ export function createRefunds(deps: RefundDeps): Refunds {
     }
   }
 
+  /**
+   * What the audit says of this payment's refunds at the provider: the refund still pending there
+   * (asked about instead of asking for a new one) and how many were cancelled (each new attempt
+   * after a cancelled one gets its own idempotency key, or the provider would answer the old one).
+   */
+  async function providerRefundTrail(paymentId: number): Promise<RefundTrail> {
+    const rows = await listAuditLogs(deps.db, { entityType: 'payment', entityId: paymentId, limit: 1000 });
+    const idOf = (row: (typeof rows)[number]) => String((row.details as Record<string, unknown> | null)?.['refund_id'] ?? '');
+    const canceled = new Set(rows.filter((row) => row.action === 'payment.refund_canceled').map(idOf));
+    const pending = rows.filter((row) => row.action === 'payment.refund_pending' && !canceled.has(idOf(row))).at(-1);
+    return { canceled: canceled.size, ...(pending === undefined ? {} : { pending: idOf(pending) }) };
+  }
+
+  /**
+   * Refunds a card/SBP payment at its provider, or checks the refund already pending there.
+   * @returns the audit detail of a succeeded refund, or the outcome to show (pending, refused)
+   */
+  async function refundAtProvider(
+    payment: PaymentRow,
+    provider: PaymentProvider,
+    trail: RefundTrail,
+  ): Promise<{ detail: Record<string, string> } | RefundOutcome> {
+    let refund: RefundResult | undefined;
+    try {
+      refund =
+        trail.pending !== undefined && provider.fetchRefund !== undefined
+          ? await provider.fetchRefund(trail.pending)
+          : await provider.refund?.({
+              externalId: payment.external_id ?? '',
+              amountKopecks: parseMoney(payment.amount),
+              idempotencyKey: trail.canceled === 0 ? `refund-payment-${payment.id}` : `refund-payment-${payment.id}-${trail.canceled + 1}`,
+            });
+    } catch (error) {
+      const code = isPaymentError(error) ? error.code : 'unknown';
+      log?.warn({ paymentId: payment.id, code }, 'provider refund failed');
+      return { kind: 'refused', reason: code === 'PAYMENT_UNAVAILABLE' ? 'provider-unavailable' : 'provider-refused' };
+    }
+    if (refund === undefined) return { kind: 'refused', reason: 'provider-refused' };
+    const audit = (action: string) =>
+      writeAuditLog(deps.db, {
+        actor: { type: 'system', component: 'usecase:refunds' },
+        action,
+        entityType: 'payment',
+        entityId: payment.id,
+        userId: payment.user_id,
+        details: { refund_id: refund.refundId },
+      });
+    if (refund.status === 'canceled') {
+      await audit('payment.refund_canceled');
+      return { kind: 'refused', reason: 'provider-refused', message: 'the provider cancelled the refund; asking again starts a new one' };
+    }
+    if (refund.status === 'pending') {
+      if (trail.pending !== refund.refundId) await audit('payment.refund_pending');
+      return { kind: 'pending', refundId: refund.refundId, amount: payment.amount, currency: payment.currency };
+    }
+    return { detail: { refund_id: refund.refundId, status: refund.status } };
+  }
+
   return {
     async refundPayment(input) {
       const payment = await getPayment(deps.db, input.paymentId);
@@ -135,7 +208,8 @@ export function createRefunds(deps: RefundDeps): Refunds {
         payment.external_id !== null;
       const stars = payment.payment_method === 'stars' && deps.starsApi !== undefined;
       const topUp = payment.subscription_id === null ? await getTopUpByPayment(deps.db, payment.id) : null;
-      if (topUp !== null && payment.status === 'completed') {
+      const trail = external ? await providerRefundTrail(payment.id) : null;
+      if (topUp !== null && payment.status === 'completed' && trail?.pending === undefined) {
         // A top-up goes back to the payer only while its money is still on the balance, and is
         // taken off it with the refund; to the balance it would only move money where it is.
         if (!external && !stars)
@@ -181,19 +255,9 @@ export function createRefunds(deps: RefundDeps): Refunds {
         // The charge row keeps its settlement ('applied'); the payment row and the audit record the refund.
         to = 'stars';
       } else {
-        try {
-          const refund = await provider?.refund?.({
-            externalId: payment.external_id ?? '',
-            amountKopecks: parseMoney(payment.amount),
-            idempotencyKey: `refund-payment-${payment.id}`,
-          });
-          if (refund === undefined || refund.status === 'canceled') return { kind: 'refused', reason: 'provider-refused' };
-          detail = { refund_id: refund.refundId, status: refund.status };
-        } catch (error) {
-          const code = isPaymentError(error) ? error.code : 'unknown';
-          log?.warn({ paymentId: payment.id, code }, 'provider refund failed');
-          return { kind: 'refused', reason: code === 'PAYMENT_UNAVAILABLE' ? 'provider-unavailable' : 'provider-refused' };
-        }
+        const atProvider = await refundAtProvider(payment, provider as PaymentProvider, trail ?? { canceled: 0 });
+        if ('kind' in atProvider) return atProvider;
+        detail = atProvider.detail;
         to = 'card';
       }
       await recordRefund(payment.id, payment.user_id, to, detail, actor);

@@ -108,7 +108,9 @@ export function adminUsersFeature(deps: AdminDeps): Composer<BotContext> {
           const text =
             outcome.kind === 'refunded'
               ? texts.refunded(data.a, outcome.to, outcome.amount, outcome.currency)
-              : texts.refundRefused(outcome.reason, outcome.message);
+              : outcome.kind === 'pending'
+                ? texts.refundPending(data.a, outcome.amount, outcome.currency)
+                : texts.refundRefused(outcome.reason, outcome.message);
           return showScreen(ctx, 'edit', text, backRow(ctx));
         }
         if (operator === undefined || !Number.isSafeInteger(data.b)) return showScreen(ctx, 'edit', texts.unavailable, backRow(ctx));

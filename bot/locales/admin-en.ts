@@ -121,6 +121,8 @@ export const adminEn = {
     `Refund payment #${paymentId} (${amount}) by its method and cancel its subscription?`,
   refunded: (paymentId: number, to: string, amount: string, currency: string) =>
     `Payment #${paymentId} refunded: ${amount} ${currency} to ${to === 'balance' ? 'the balance' : to === 'stars' ? 'Telegram Stars' : 'the card/SBP'}.`,
+  refundPending: (paymentId: number, amount: string, currency: string) =>
+    `Refund of payment #${paymentId} (${amount} ${currency}) is being processed by the payment provider. Nothing is changed yet: press Refund again later to check; once it has gone through, the payment is marked refunded and the user told.`,
   refundRefused: (reason: string, message?: string) =>
     `Refund refused: ${
       {

@@ -145,6 +145,8 @@ export const adminRu: AdminTexts = {
   refundConfirm: (paymentId, amount) => `Вернуть платёж #${paymentId} (${amount}) тем же способом и отменить его подписку?`,
   refunded: (paymentId, to, amount, currency) =>
     `Платёж #${paymentId} возвращён: ${amount} ${currency} — ${to === 'balance' ? 'на баланс' : to === 'stars' ? 'в Telegram Stars' : 'на карту/СБП'}.`,
+  refundPending: (paymentId, amount, currency) =>
+    `Возврат платежа #${paymentId} (${amount} ${currency}) обрабатывается платёжным сервисом. Пока ничего не изменено: нажмите «Возврат» ещё раз позже, чтобы проверить; когда деньги уйдут, платёж будет отмечен возвращённым, а пользователь получит сообщение.`,
   refundRefused: (reason, message) =>
     `Возврат отклонён: ${
       {

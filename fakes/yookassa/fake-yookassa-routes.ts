@@ -103,7 +103,7 @@ export function registerFakeYooKassaRoutes(app: FastifyInstance, ctx: FakeYooKas
       const refund: FakeRefundJson = {
         id: randomUUID(),
         payment_id: payment.id,
-        status: 'succeeded',
+        status: state.refundsPending ? 'pending' : 'succeeded',
         amount: { value: formatMoney(kopecks), currency: payment.amount.currency },
         created_at: new Date().toISOString(),
         ...(input.description === undefined ? {} : { description: input.description }),
@@ -112,7 +112,7 @@ export function registerFakeYooKassaRoutes(app: FastifyInstance, ctx: FakeYooKas
       const refunded = (payment.refunded_amount ? parseMoney(payment.refunded_amount.value) : 0n) + kopecks;
       payment.refunded_amount = { value: formatMoney(refunded), currency: payment.amount.currency };
       payment.refundable = refundableRemainder(payment) > 0n;
-      ctx.notify('refund.succeeded', refund);
+      if (refund.status === 'succeeded') ctx.notify('refund.succeeded', refund);
       return [200, structuredClone(refund)];
     }),
   );

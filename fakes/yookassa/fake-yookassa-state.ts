@@ -54,11 +54,13 @@ export interface FakeYooKassaState {
   payments: Map<string, FakePaymentJson>;
   refunds: Map<string, FakeRefundJson>;
   journal: Map<string, JournalEntry>;
+  /** New refunds stay 'pending' until the test settles them (as YooKassa does for some methods). */
+  refundsPending: boolean;
 }
 
 /** An empty shop. */
 export function createFakeYooKassaState(): FakeYooKassaState {
-  return { payments: new Map(), refunds: new Map(), journal: new Map() };
+  return { payments: new Map(), refunds: new Map(), journal: new Map(), refundsPending: false };
 }
 
 /** A YooKassa error body. */

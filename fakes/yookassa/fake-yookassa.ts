@@ -9,10 +9,12 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { createWebhookOutbox, type WebhookDelivery, type WebhookOutbox } from '../sandbox/webhook-outbox';
 import { registerFakeYooKassaRoutes } from './fake-yookassa-routes';
+import { formatMoney, parseMoney } from '../../lib/money';
 import {
   createFakeYooKassaState,
   errorBody,
   incomeOf,
+  refundableRemainder,
   type FakePaymentJson,
   type FakeRefundJson,
   type FakeYooKassaState,
@@ -67,6 +69,13 @@ export interface FakeYooKassaControls {
   webhooks: WebhookOutbox | undefined;
   /** Requests received so far (clear with `calls.length = 0`). */
   calls: FakeYooKassaCall[];
+  /** From now on new refunds stay 'pending' (true) or succeed at once (false, the default). */
+  holdRefunds(on: boolean): void;
+  /**
+   * A pending refund ends: 'succeeded' (with a `refund.succeeded` notification) or 'canceled' (its
+   * amount is refundable again). @throws Error unless pending
+   */
+  settleRefund(refundId: string, status: 'succeeded' | 'canceled'): FakeRefundJson;
 }
 
 /** A running fake. */
@@ -211,6 +220,24 @@ export async function startFakeYooKassa(options: FakeYooKassaOptions): Promise<F
       },
       webhooks,
       calls,
+      holdRefunds(on) {
+        state.refundsPending = on;
+      },
+      settleRefund(refundId, status) {
+        const refund = state.refunds.get(refundId);
+        if (refund?.status !== 'pending') throw new Error(`fake YooKassa: refund ${refundId} is not pending`);
+        refund.status = status;
+        const payment = state.payments.get(refund.payment_id);
+        if (status === 'canceled' && payment?.refunded_amount !== undefined) {
+          payment.refunded_amount = {
+            value: formatMoney(parseMoney(payment.refunded_amount.value) - parseMoney(refund.amount.value)),
+            currency: payment.amount.currency,
+          };
+          payment.refundable = refundableRemainder(payment) > 0n;
+        }
+        if (status === 'succeeded') notify('refund.succeeded', refund);
+        return structuredClone(refund);
+      },
     },
     async close() {
       for (const timer of timers) clearTimeout(timer);

@@ -139,6 +139,11 @@ export interface PaymentProvider {
    */
   refund?(input: RefundInput): Promise<RefundResult>;
   /**
+   * The refund's current state, for one the provider answered 'pending' (YooKassa).
+   * @throws PaymentNotFoundError, PaymentUnavailableError
+   */
+  fetchRefund?(refundId: string): Promise<RefundResult>;
+  /**
    * Verifies a webhook (signature or source IP) and extracts what it claims. Does no I/O.
    * Verification passing does not make a replay new: deduplicate on `eventKey`.
    * @throws WebhookRejectedError

@@ -41,7 +41,7 @@ const createdSchema = z.object({ invoice: sandboxInvoiceSchema, confirmationUrl:
 const EVENT_KIND = { 'payment.succeeded': 'succeeded', 'payment.canceled': 'canceled', 'refund.succeeded': 'refunded' } as const;
 
 /** Creates the sandbox provider client. */
-export function createSandboxProvider(options: SandboxProviderOptions): Required<PaymentProvider> {
+export function createSandboxProvider(options: SandboxProviderOptions): Required<Omit<PaymentProvider, 'fetchRefund'>> {
   const root = options.baseUrl.replace(/\/+$/, '');
   const ctx = {
     provider: 'sandbox' as const,

@@ -114,6 +114,16 @@ export function createYooKassaProvider(options: YooKassaProviderOptions): Paymen
     return { refundId: refund.id, status: refund.status, amountKopecks: amountOf('/refunds', refund.amount.value) };
   }
 
+  async function fetchRefund(refundId: string): Promise<RefundResult> {
+    const refund = await http.call({
+      method: 'GET',
+      path: `/refunds/${encodeURIComponent(refundId)}`,
+      route: '/refunds/{id}',
+      schema: yookassaRefundSchema,
+    });
+    return { refundId: refund.id, status: refund.status, amountKopecks: amountOf('/refunds/{id}', refund.amount.value) };
+  }
+
   function parseNotification(input: NotificationInput): NotificationEvent {
     if (!allowlist.allows(input.sourceIp)) {
       throw new WebhookRejectedError('yookassa', 'ip-not-allowed', 'notification from an address outside the YooKassa allowlist');
@@ -145,6 +155,7 @@ export function createYooKassaProvider(options: YooKassaProviderOptions): Paymen
     createInvoice,
     fetchStatus,
     refund,
+    fetchRefund,
     parseNotification,
     confirmNotification: (event) => fetchStatus(event.externalId),
   };
