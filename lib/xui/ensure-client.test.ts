@@ -125,8 +125,9 @@ describe('ensureClient with a duplicate-email refusal (race)', () => {
     const want = desired(7);
     let finds = 0;
     const calls: string[] = [];
-    const panel: Pick<PanelOps, 'findClient' | 'addClient' | 'updateClient'> = {
+    const panel: Pick<PanelOps, 'findClient' | 'addClient' | 'updateClient' | 'getInbound'> = {
       findClient: async () => (finds++ === 0 ? null : { ...want, comment: 'older' }),
+      getInbound: async () => assert.fail('the narrow lookup found it'),
       addClient: async () => {
         calls.push('add');
         throw new PanelRejectedError('refused', { panelMessage: 'Duplicate email: x' });
@@ -140,13 +141,32 @@ describe('ensureClient with a duplicate-email refusal (race)', () => {
   });
 
   it('rethrows the refusal when the client is still absent', async () => {
-    const panel: Pick<PanelOps, 'findClient' | 'addClient' | 'updateClient'> = {
+    let inboundReads = 0;
+    const panel: Pick<PanelOps, 'findClient' | 'addClient' | 'updateClient' | 'getInbound'> = {
       findClient: async () => null,
       addClient: async () => {
         throw new PanelRejectedError('refused', { panelMessage: 'record not found' });
       },
       updateClient: async () => undefined,
+      getInbound: async () => {
+        inboundReads += 1;
+        return { clients: [] } as unknown as Awaited<ReturnType<PanelOps['getInbound']>>;
+      },
     };
     await assert.rejects(ensureClient(panel, 1, desired(8)), PanelRejectedError);
+    assert.equal(inboundReads, 1, 'looked in the whole inbound before giving up');
+  });
+
+  it('on v2, finds a client that is in the inbound without a traffic row (added by editing the inbound) and updates it', async () => {
+    const { panel, api } = await setup('v2');
+    const inboundId = panel.state.inbounds[0]?.id ?? 1;
+    const want = desired(9);
+    assert.equal((await ensureClient(api, inboundId, want)).action, 'created');
+    panel.state.removeTrafficRow(want.email);
+    assert.equal(await api.findClient(inboundId, want.email), null, 'the narrow v2 lookup no longer sees it');
+    const changed = { ...want, expiryTime: want.expiryTime + 86_400_000 };
+    assert.equal((await ensureClient(api, inboundId, changed)).action, 'updated');
+    assert.equal(count(panel, want.email), 1, 'still one client, not a second one');
+    assert.equal(panel.state.clients().find(({ client }) => client['email'] === want.email)?.client['expiryTime'], changed.expiryTime);
   });
 });

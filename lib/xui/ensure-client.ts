@@ -18,8 +18,10 @@ export interface EnsureClientResult {
  * Makes the inbound hold exactly one client with the desired fields, whatever happened before:
  * looks the client up by its deterministic email; when present with the same uuid, updates it
  * if any field differs; when absent, adds it. When the add is refused (a concurrent or crashed
- * earlier attempt already created it), reads the client back and treats a same-uuid client as
- * success. Safe to retry any number of times.
+ * earlier attempt already created it, or the client is in the inbound without the traffic row the
+ * narrow v2 lookup reads, e.g. added by editing the inbound), reads the client back, from the
+ * whole inbound if the narrow lookup still misses it, and treats a same-uuid client as success.
+ * Safe to retry any number of times.
  *
  * @idempotency desired.email (derive it with deriveClientIdentity)
  * @throws PanelRejectedError when the email belongs to a client with another uuid (identity
@@ -27,7 +29,7 @@ export interface EnsureClientResult {
  *   PanelAuthError as the panel client
  */
 export async function ensureClient(
-  panel: Pick<PanelOps, 'findClient' | 'addClient' | 'updateClient'>,
+  panel: Pick<PanelOps, 'findClient' | 'addClient' | 'updateClient' | 'getInbound'>,
   inboundId: number,
   desired: VlessClient,
 ): Promise<EnsureClientResult> {
@@ -38,7 +40,10 @@ export async function ensureClient(
     return { action: 'created', client: desired };
   } catch (error) {
     if (!(error instanceof PanelRejectedError)) throw error;
-    const raced = await panel.findClient(inboundId, desired.email);
+    const raced =
+      (await panel.findClient(inboundId, desired.email)) ??
+      (await panel.getInbound(inboundId)).clients.find((client) => client.email === desired.email) ??
+      null;
     if (raced === null) throw error;
     return reconcile(panel, inboundId, raced, desired);
   }

@@ -5,7 +5,7 @@
  * panel goes through that panel's queue (concurrency 1, shared by every client of the same panel
  * root), and is verified by reading the client back; a 5xx answer is retried after reading back.
  */
-import { PanelRejectedError, PanelUnavailableError } from './panel-errors';
+import { PanelNotFoundError, PanelRejectedError, PanelUnavailableError } from './panel-errors';
 import type { ClientState, PanelOps } from './panel-ops';
 import type { VlessClient } from './panel-schemas';
 
@@ -52,7 +52,8 @@ export interface VerifiedWriteOptions {
 type Writes = Pick<PanelOps, 'addClient' | 'updateClient' | 'deleteClient' | 'resetClientTraffic'>;
 
 /**
- * The write operations of `ops`, each run in `queue` and verified by `ops.lookupClient`:
+ * The write operations of `ops`, each run in `queue` and verified by `ops.lookupClient` (add and
+ * update fall back to the inbound when it misses):
  * add and update succeed once the panel holds the client with the written id, enabled state,
  * expiry and quota; delete once the panel no longer holds it in that inbound. A write answered
  * with HTTP 5xx is read back (it may have been applied) and tried again when it was not.
@@ -87,6 +88,28 @@ export function createVerifiedWrites(
     });
   }
 
+  /**
+   * The client as the panel holds it: the narrow lookup, or, when that misses (a v2 client without
+   * the traffic row it reads, e.g. added by editing the inbound), the inbound itself. Only a write
+   * that did not show up pays for the wider read.
+   */
+  async function stateOf(inboundId: number, email: string): Promise<ClientState | null> {
+    const narrow = await ops.lookupClient(email);
+    if (narrow !== null) return narrow;
+    let inbound;
+    try {
+      inbound = await ops.getInbound(inboundId);
+    } catch (error) {
+      // No such inbound: nothing holds the client there (the write's own refusal says why).
+      if (error instanceof PanelNotFoundError) return null;
+      throw error;
+    }
+    const stored = inbound.clients.find((candidate) => candidate.email === email);
+    return stored === undefined
+      ? null
+      : { id: stored.id, email, inboundIds: [inboundId], enable: stored.enable, expiryTime: stored.expiryTime, totalGB: stored.totalGB };
+  }
+
   const matches = (state: ClientState | null, inboundId: number, client: VlessClient): boolean =>
     state !== null &&
     state.id === client.id &&
@@ -111,7 +134,7 @@ export function createVerifiedWrites(
             }
           },
           async () => {
-            const held = matches(await ops.lookupClient(client.email), inboundId, client);
+            const held = matches(await stateOf(inboundId, client.email), inboundId, client);
             if (!held && refused !== undefined) throw refused;
             return held;
           },
@@ -122,7 +145,7 @@ export function createVerifiedWrites(
         verified(
           `updateClient ${client.email}`,
           () => ops.updateClient(inboundId, client),
-          async () => matches(await ops.lookupClient(client.email), inboundId, client),
+          async () => matches(await stateOf(inboundId, client.email), inboundId, client),
         ),
       ),
     deleteClient: (inboundId, email) =>
