@@ -31,6 +31,8 @@ import type { BroadcastSender } from './broadcast-sender';
 import type { BroadcastActivities, BroadcastProgress } from './contracts/broadcast-activities';
 import type { TelegramSender } from './telegram-sender';
 import { asActivity } from './to-activity-failure';
+import { getUserByTelegramId } from '../sql/repositories/users-repository';
+import { pickLocale, type Locale } from '../texts/locale';
 
 /** Sends in flight at once: enough to reach the rate over a slow link, and the most a crash can leave ambiguous. */
 export const CONCURRENCY = 4;
@@ -60,24 +62,57 @@ async function loadBroadcast(db: DatabasePool, broadcastId: number): Promise<Bro
   return broadcast;
 }
 
-function duration(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  return seconds < 60 ? `${seconds} s` : `${Math.floor(seconds / 60)} min ${seconds % 60} s`;
+const REPORT = {
+  en: {
+    head: (id: number, audience: string, cancelled: boolean) => `Broadcast #${id} (${audience}) ${cancelled ? 'cancelled' : 'finished'}`,
+    took: (time: string) => ` in ${time}`,
+    seconds: (s: number) => `${s} s`,
+    minutes: (m: number, s: number) => `${m} min ${s} s`,
+    recipients: 'Recipients',
+    sent: 'Sent',
+    blocked: 'Blocked the bot',
+    failed: 'Refused by Telegram',
+    unknown: 'Uncertain, not resent (interrupted mid-send)',
+    pending: 'Not sent (cancelled)',
+  },
+  ru: {
+    head: (id: number, audience: string, cancelled: boolean) => `Рассылка #${id} (${audience}) ${cancelled ? 'остановлена' : 'завершена'}`,
+    took: (time: string) => ` за ${time}`,
+    seconds: (s: number) => `${s} с`,
+    minutes: (m: number, s: number) => `${m} мин ${s} с`,
+    recipients: 'Получателей',
+    sent: 'Отправлено',
+    blocked: 'Заблокировали бота',
+    failed: 'Отклонено Telegram',
+    unknown: 'Неизвестно, не отправлялось повторно (прервано во время отправки)',
+    pending: 'Не отправлено (остановлена)',
+  },
+} as const;
+
+/** The report's language for the operator's stored language: theirs, or English when the bot never saw them. */
+export function reportLocale(languageCode: string | null | undefined): Locale {
+  return languageCode == null ? 'en' : pickLocale(languageCode);
 }
 
-/** The operator's report of a finished broadcast (plain text). */
-export function broadcastReportText(broadcast: BroadcastRow, progress: BroadcastProgress): string {
+/**
+ * The operator's report of a finished broadcast (plain text), in `locale`: the language of the
+ * operator who started it (English when the bot has never seen them).
+ */
+export function broadcastReportText(broadcast: BroadcastRow, progress: BroadcastProgress, locale: Locale = 'en'): string {
+  const t = REPORT[locale];
+  const seconds =
+    broadcast.finished_at === null ? null : Math.round((broadcast.finished_at.getTime() - broadcast.created_at.getTime()) / 1000);
   const lines = [
-    `Broadcast #${broadcast.id} (${broadcast.audience}) ${broadcast.status === 'cancelled' ? 'cancelled' : 'finished'}` +
-      (broadcast.finished_at === null ? '' : ` in ${duration(broadcast.finished_at.getTime() - broadcast.created_at.getTime())}`) +
+    t.head(broadcast.id, broadcast.audience, broadcast.status === 'cancelled') +
+      (seconds === null ? '' : t.took(seconds < 60 ? t.seconds(seconds) : t.minutes(Math.floor(seconds / 60), seconds % 60))) +
       '.',
-    `Recipients: ${progress.total}`,
-    `Sent: ${progress.sent}`,
-    `Blocked the bot: ${progress.blocked}`,
+    `${t.recipients}: ${progress.total}`,
+    `${t.sent}: ${progress.sent}`,
+    `${t.blocked}: ${progress.blocked}`,
   ];
-  if (progress.failed > 0) lines.push(`Refused by Telegram: ${progress.failed}`);
-  if (progress.unknown > 0) lines.push(`Uncertain, not resent (interrupted mid-send): ${progress.unknown}`);
-  if (progress.pending > 0) lines.push(`Not sent (cancelled): ${progress.pending}`);
+  if (progress.failed > 0) lines.push(`${t.failed}: ${progress.failed}`);
+  if (progress.unknown > 0) lines.push(`${t.unknown}: ${progress.unknown}`);
+  if (progress.pending > 0) lines.push(`${t.pending}: ${progress.pending}`);
   return lines.join('\n');
 }
 
@@ -160,7 +195,8 @@ export function createBroadcastActivities(deps: BroadcastActivityDeps): Broadcas
       return asActivity(async () => {
         const broadcast = await loadBroadcast(deps.db, input.broadcastId);
         if (broadcast.reported_at !== null) return { reported: false };
-        const text = broadcastReportText(broadcast, await progressOf(deps.db, broadcast));
+        const operator = await getUserByTelegramId(deps.db, broadcast.created_by_telegram_id);
+        const text = broadcastReportText(broadcast, await progressOf(deps.db, broadcast), reportLocale(operator?.language_code));
         await deps.telegram.sendText(broadcast.created_by_telegram_id, text);
         await markBroadcastReported(deps.db, broadcast.id);
         log.info({ broadcastId: broadcast.id }, 'broadcast report sent');
