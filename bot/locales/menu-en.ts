@@ -130,7 +130,7 @@ export const menuEn = {
     'Help & support.',
     'Buy a subscription, then open «My subscriptions»: it has your key, the link for the apps, a QR code and instructions for every device.',
     'Questions about payments or the connection? Write to support: an operator answers here.',
-    'Commands: /plans, /subscriptions, /trial, /promo CODE, /autorenew, /paysupport, /terms.',
+    'Commands: /plans, /subscriptions, /trial, /topup AMOUNT, /promo CODE, /autorenew, /paysupport, /terms.',
   ].join('\n'),
   supportPrompt: 'Write your question in one message as a reply to this one: it goes to our support team.',
   supportSent: 'Your message was sent to support. The answer will come here.',
