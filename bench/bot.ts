@@ -15,8 +15,7 @@ export async function benchBot(numbers: Record<string, number>): Promise<BenchOu
   const seconds = numbers['seconds'] ?? 30;
   const drainSeconds = numbers['drain'] ?? 30;
   // BENCH_BOT_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the bot process.
-  const nodeOptions = process.env['BENCH_BOT_NODE_OPTIONS'];
-  const stack = await startBenchStack({ bot: true, ...(nodeOptions === undefined ? {} : { env: { NODE_OPTIONS: nodeOptions } }) });
+  const stack = await startBenchStack({ bot: true });
   try {
     const firstId = 9_000_000_000;
     const queuedAt = new Map<number, number>();

@@ -30,7 +30,7 @@ import { waitForReady, waitForWorkerPolling } from './stack/wait-ready';
 import { createCleanupStack } from './stack/process-group';
 import { requireNode24 } from './stack/require-node';
 import { ensureTemporalCli } from './stack/temporal-binaries';
-import { startTemporalDevServer } from './stack/temporal-dev-server';
+import { startTemporalDevServer, WAL_SQLITE_PRAGMAS } from './stack/temporal-dev-server';
 
 requireNode24();
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -113,6 +113,7 @@ async function main(): Promise<void> {
       httpPort: config.DEV_TEMPORAL_HTTP_PORT,
       metricsPort: config.DEV_TEMPORAL_METRICS_PORT,
       dbFilename: path.join(config.DEV_DATA_DIR, 'temporal.sqlite'),
+      sqlitePragmas: WAL_SQLITE_PRAGMAS,
       pidFile: temporalPidFile,
       namespace: config.TEMPORAL_NAMESPACE,
       // As in production (README, Deployment): activities dispatched eagerly to the worker.

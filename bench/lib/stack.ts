@@ -27,7 +27,7 @@ import { ensureDatabase, startEmbeddedPostgres } from '../../scripts/stack/embed
 import { freePorts, waitForPort } from '../../scripts/stack/free-port';
 import { createCleanupStack, type CleanupStack } from '../../scripts/stack/process-group';
 import { ensureTemporalCli } from '../../scripts/stack/temporal-binaries';
-import { startTemporalDevServer } from '../../scripts/stack/temporal-dev-server';
+import { startTemporalDevServer, WAL_SQLITE_PRAGMAS } from '../../scripts/stack/temporal-dev-server';
 import { waitForReady, waitForWorkerPolling } from '../../scripts/stack/wait-ready';
 import { findPid } from './proc';
 
@@ -125,6 +125,8 @@ async function build(options: BenchStackOptions, cleanup: CleanupStack): Promise
     ...(httpPort === undefined ? {} : { httpPort }),
     ...(metricsPort === undefined ? {} : { metricsPort }),
     dbFilename: temporalDbFile,
+    // As `npm run dev` runs it; BENCH_TEMPORAL_WAL=false measures SQLite's default rollback journal.
+    ...(process.env['BENCH_TEMPORAL_WAL'] === 'false' ? {} : { sqlitePragmas: WAL_SQLITE_PRAGMAS }),
     // Eager activity dispatch (an activity scheduled by a workflow task goes back to the worker in
     // the task's answer, no poll). A production server needs the same key in its dynamic config.
     // BENCH_TEMPORAL_EAGER=false measures without it.
@@ -175,7 +177,10 @@ async function build(options: BenchStackOptions, cleanup: CleanupStack): Promise
   const children: Supervised[] = [];
   const pids: BenchStack['pids'] = {};
   const spawnChild = (name: string, entry: string, env: NodeJS.ProcessEnv) => {
-    const child = startTsProcess(name, entry, env, ROOT);
+    // BENCH_<NAME>_NODE_OPTIONS (e.g. BENCH_WORKER_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof")
+    // profiles one child without touching the others.
+    const nodeOptions = process.env[`BENCH_${name.toUpperCase()}_NODE_OPTIONS`];
+    const child = startTsProcess(name, entry, nodeOptions === undefined ? env : { ...env, NODE_OPTIONS: nodeOptions }, ROOT);
     children.push(child);
     cleanup.push(name, () => child.stop(10_000));
     void child.exited.then((code) => {
