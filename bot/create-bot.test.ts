@@ -31,6 +31,7 @@ describe('createBot against the fake Telegram', () => {
       fake.userSends(1001, '/start');
       const again = await message(fake, 1001, (text) => text.startsWith('Welcome back, Ann!'));
       assert.deepEqual(buttons(again), [{ text: en.showPlansButton, callback_data: 'plans' }], 'no trial offer to a returning user');
+      assert.equal(registered.length, 2, "a returning user's /start is answered from the update claim, without registering again");
     });
   });
 

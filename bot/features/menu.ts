@@ -1,5 +1,5 @@
 import { Composer } from 'grammy';
-import type { BotContext } from '../bot-context';
+import { senderUser, type BotContext } from '../bot-context';
 import type { BotServices } from '../bot-services';
 import { callbackTrigger } from '../callback-data';
 import { mainMenuKeyboard } from '../main-menu';
@@ -31,7 +31,7 @@ export function menuFeature(): Composer<BotContext> {
 export function unknownInputFeature(services: MenuServices): Composer<BotContext> {
   const feature = new Composer<BotContext>();
   feature.chatType('private').on('message', async (ctx) => {
-    if ((await services.findUser(ctx.from.id)) === null) {
+    if ((await senderUser(ctx, services)) === null) {
       await services.registerUser({
         telegramId: ctx.from.id,
         firstName: ctx.from.first_name,

@@ -18,13 +18,18 @@ export function startFeature(services: StartServices): Composer<BotContext> {
   feature.chatType('private').command('start', async (ctx) => {
     const referralCode = parseReferralCode(ctx.match);
     const giftCode = parseGiftCode(ctx.match);
-    const { userId, isNew } = await services.registerUser({
-      telegramId: ctx.from.id,
-      firstName: ctx.from.first_name,
-      ...(ctx.from.username === undefined ? {} : { username: ctx.from.username }),
-      ...(ctx.from.language_code === undefined ? {} : { languageCode: ctx.from.language_code }),
-      ...(referralCode === undefined ? {} : { referralCode }),
-    });
+    // A known sender came with the update's claim: nothing to register (a referral code counts
+    // only on first contact).
+    const { userId, isNew } =
+      ctx.user != null
+        ? { userId: ctx.user.userId, isNew: false }
+        : await services.registerUser({
+            telegramId: ctx.from.id,
+            firstName: ctx.from.first_name,
+            ...(ctx.from.username === undefined ? {} : { username: ctx.from.username }),
+            ...(ctx.from.language_code === undefined ? {} : { languageCode: ctx.from.language_code }),
+            ...(referralCode === undefined ? {} : { referralCode }),
+          });
     if (giftCode !== undefined) {
       const redeemed = await services.redeemGift({ userId, code: giftCode });
       await ctx.reply(redeemed.kind === 'redeemed' ? ctx.texts.giftRedeemed : ctx.texts.giftRefused[redeemed.reason], {

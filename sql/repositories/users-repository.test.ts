@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { DatabasePool } from 'slonik';
 import { AppError, ErrorCode } from '../../lib/errors';
 import { createTestDatabase, type TestDatabase } from '../../test/support/test-database';
-import { countAuditLogs } from './audit-repository';
+import { countAuditLogs, listAuditLogs } from './audit-repository';
 import { getReferralByReferredId } from './referrals-repository';
 import { getOrCreateUser, getUserByReferralCode, markTrialUsed, setAutoRenew, setUserLanguage } from './users-repository';
 import { newUser, testActor } from '../../test/support/db-fixtures';
@@ -29,6 +29,21 @@ describe('getOrCreateUser', () => {
     assert.equal(user.trial_used_at, null);
     assert.match(user.referral_code, /^[0-9A-HJKMNP-TV-Z]{10}$/);
     assert.equal(await countAuditLogs(pool, { action: 'user.created', entityId: user.id }), 1);
+    const [audit] = await listAuditLogs(pool, { entityType: 'user', entityId: user.id });
+    assert.deepEqual(
+      { action: audit?.action, userId: audit?.user_id, actor: audit?.actor, actorId: audit?.actor_id, details: audit?.details },
+      { action: 'user.created', userId: user.id, actor: 'user', actorId: String(user.id), details: { referrer_id: null } },
+    );
+  });
+
+  it("writes the referred user's audit row as the unreferred path does, with the referrer", async () => {
+    const referrer = await newUser(pool);
+    const { user } = await getOrCreateUser(pool, { telegramId: 47, referralCode: referrer.referral_code });
+    const [audit] = await listAuditLogs(pool, { entityType: 'user', entityId: user.id });
+    assert.deepEqual(
+      { action: audit?.action, userId: audit?.user_id, actor: audit?.actor, actorId: audit?.actor_id, details: audit?.details },
+      { action: 'user.created', userId: user.id, actor: 'user', actorId: String(user.id), details: { referrer_id: referrer.id } },
+    );
   });
 
   it('returns the existing row unchanged on later contact', async () => {
