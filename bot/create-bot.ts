@@ -1,11 +1,12 @@
 import { autoRetry } from '@grammyjs/auto-retry';
 import { sequentialize } from '@grammyjs/runner';
-import { apiThrottler, type APIThrottlerOptions } from '@grammyjs/transformer-throttler';
+import type { APIThrottlerOptions } from '@grammyjs/transformer-throttler';
 import { Bot, InputFile } from 'grammy';
 import type { Logger } from 'pino';
 import type { BotContext } from './bot-context';
 import type { BotServices } from './bot-services';
 import { describeError } from './describe-error';
+import { groupThrottler } from './group-throttle';
 import { pickLocale, type LocaleTexts } from './locales';
 import type { OperatorActions } from '../usecases/operator-types';
 import { renderQrPng } from '../lib/xui/render-qr';
@@ -71,33 +72,16 @@ export interface BotDeps {
   userReachable?: ((userId: number) => Promise<void>) | undefined;
   /** Renders QR code PNGs; default lib/xui/render-qr.ts. */
   renderQr?: (text: string) => Promise<Buffer>;
-  /**
-   * Throttler settings (Bottleneck options), merged over {@link BOT_THROTTLE}: at most 100 calls in
-   * flight, one call at a time per private chat, 20 messages per minute per group.
-   */
+  /** Throttler settings for calls to groups (Bottleneck options); default GROUP_THROTTLE (group-throttle.ts). */
   throttle?: APIThrottlerOptions;
 }
-
-/**
- * The throttler's stages for the bot, which answers users who wrote to it:
- * - global: Telegram's "about 30 messages per second" is the limit for bulk notifications
- *   (broadcasts, which the worker throttles); a 30/s bucket here capped the whole bot at 30
- *   answers/s. This stage only bounds calls in flight.
- * - out (per private chat): calls to one chat go one at a time, in order, without the default 1 s
- *   spacing: /start's greeting and menu are two messages and the second waited a second (one
- *   update per second in all, measured before the runner). Telegram allows short bursts per chat;
- *   a user's own updates run one at a time (sequentialize), so a chat's answers are paced by the
- *   user, and a 429 Telegram still sends is waited out by auto-retry.
- * - group: the default, 20 messages per minute per group (only the support chat).
- */
-export const BOT_THROTTLE: APIThrottlerOptions = { global: { maxConcurrent: 100 }, out: { maxConcurrent: 1, minTime: 0 } };
 
 /** Longest `retry_after` the bot waits out, in seconds; longer ones fail the call. */
 export const MAX_RETRY_AFTER_SECONDS = 60;
 
 /**
- * Builds the Telegram bot: API transformers (auto-retry honouring `retry_after`, then the
- * throttler around it so a retried call keeps its chat's place in line), `sequentialize` per chat
+ * Builds the Telegram bot: API transformers (auto-retry honouring `retry_after`, then the group
+ * throttler around it so a retried call keeps its place in line; group-throttle.ts), `sequentialize` per chat
  * (run-bot.ts hands over many updates at once), a middleware claiming each update once and choosing
  * Russian or English (the user's stored choice, else `language_code`) that afterwards delivers the
  * user's failed key messages and clears their blocked mark, one grammY Composer per feature (bot/features/,
@@ -117,7 +101,7 @@ export function createBot(deps: BotDeps): Bot<BotContext> {
   bot.api.config.use((prev, method, payload, signal) =>
     method === 'getUpdates' ? prev(method, payload, signal) : retry(prev, method, payload, signal),
   );
-  bot.api.config.use(apiThrottler({ ...BOT_THROTTLE, ...deps.throttle }));
+  bot.api.config.use(groupThrottler(deps.throttle));
 
   const { services } = deps;
   const describe = (error: unknown) => describeError(error, deps.token);

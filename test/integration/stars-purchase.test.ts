@@ -119,7 +119,6 @@ before(async () => {
       purchases,
       stars: createStarsCheckout({ db: database.pool, payments: target }),
     }),
-    throttle: { out: { maxConcurrent: 1, minTime: 0 } },
   });
   polling = await runBot(bot, { pollTimeoutSeconds: 1 });
 });
