@@ -28,6 +28,7 @@ export async function benchBot(numbers: Record<string, number>): Promise<BenchOu
     stack.telegram.userSends({ id: firstId - 1 }, '/start');
     await stack.telegram.waitFor((call) => call.chatId === firstId - 1 && call.method === 'sendMessage', 60_000);
     const cpuBefore = sampleCpu({ bot: stack.pids.bot, postgres: stack.pids.postgres });
+    const benchBefore = process.cpuUsage();
     const start = performance.now();
     const run = await runAtRate({
       rate,
@@ -42,6 +43,9 @@ export async function benchBot(numbers: Record<string, number>): Promise<BenchOu
     const deadline = performance.now() + drainSeconds * 1000;
     while (answeredAt.size < queuedAt.size && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     const cpu = cpuBetween(cpuBefore, sampleCpu({ bot: stack.pids.bot, postgres: stack.pids.postgres }));
+    // This process: the fake Telegram (update queue, getUpdates, every sendMessage) and the load.
+    const benchUsage = process.cpuUsage(benchBefore);
+    cpu['fake_telegram'] = (benchUsage.user + benchUsage.system) / 1e6;
     const latencies: number[] = [];
     let last = start;
     for (const [id, queued] of queuedAt) {
@@ -72,6 +76,11 @@ export async function benchBot(numbers: Record<string, number>): Promise<BenchOu
       {
         name: 'cpu_s_per_answer.postgres',
         value: cpu['postgres'] == null || latencies.length === 0 ? null : cpu['postgres'] / latencies.length,
+        unit: 'CPU-s',
+      },
+      {
+        name: 'cpu_s_per_answer.fake_telegram',
+        value: cpu['fake_telegram'] == null || latencies.length === 0 ? null : cpu['fake_telegram'] / latencies.length,
         unit: 'CPU-s',
       },
     ];

@@ -21,7 +21,7 @@ import { createHttpPoster, runAtRate, syntheticIp } from './lib/load';
 import { startBenchStack } from './lib/stack';
 import { summarize, type Metric } from './lib/stats';
 import type { BenchOutcome } from './lib/results';
-import { keyPathCounts } from './lib/history';
+import { keyPathCounts, keyPathTimeline } from './lib/history';
 
 const TARGETS: Record<number, { p50?: number; p99?: number }> = { 1: { p50: 120 }, 20: { p99: 300 } };
 
@@ -157,6 +157,9 @@ export async function benchPurchase(numbers: Record<string, number>): Promise<Be
         { name: 'key_path.local_activities', value: counts.localActivities, unit: 'local activities' },
       );
       notes.push(`key path of payment ${firstPurchase.paymentId}: ${counts.detail}`);
+      notes.push(
+        `timeline of payment ${firstPurchase.paymentId} (ms after the hand-off's signal): ${await keyPathTimeline(stack, firstPurchase.paymentId)}`,
+      );
     }
     notes.push(
       'target "50/s sustained when Temporal runs elsewhere" needs a second machine; here rate50 runs with Temporal on the same 2 cores',

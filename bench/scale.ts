@@ -74,6 +74,10 @@ export async function benchScale(numbers: Record<string, number>): Promise<Bench
       trialDays: 3,
       trialSeconds: periodSeconds,
     });
+    // The dev server row holds 1,000 clients (the default capacity): room for every trial, as an
+    // operator would give it (`npm run servers -- edit ID --max-users N`). Without it a bench of
+    // more than 1,000 stalls at 1,000 keys, the rest waiting for a slot.
+    await stack.db.query(sql.unsafe`UPDATE vpn_servers SET max_users = GREATEST(max_users, current_users + ${count})`);
     const users = await createUsers(stack, 6_000_000_000, count);
     const keyAt = new Map<number, number>();
     stack.onBotCall((call, at) => {

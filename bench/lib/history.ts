@@ -43,3 +43,53 @@ export async function keyPathCounts(stack: BenchStack, paymentId: number): Promi
   }
   return { workflowTasks, activities, localActivities, detail: parts.join('; ') };
 }
+
+/**
+ * When each step of one purchase's key path happened, in ms after the payment workflow was
+ * signalled (the webhook's hand-off): workflow tasks (scheduled → started → completed), activities
+ * (scheduled → started → completed, with their type) and local-activity markers, in both
+ * workflows up to the subscription's first timer wait. Shows where the latency goes.
+ */
+export async function keyPathTimeline(stack: BenchStack, paymentId: number): Promise<string> {
+  const subscriptionId = await stack.db.oneFirst(
+    sql.type(z.object({ subscription_id: z.number() }))`SELECT subscription_id FROM payments WHERE id = ${paymentId}`,
+  );
+  const msOf = (time: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
+    time == null ? Number.NaN : Number(time.seconds ?? 0) * 1000 + (time.nanos ?? 0) / 1e6;
+  let origin: number | undefined;
+  const parts: string[] = [];
+  for (const workflowId of [paymentWorkflowId(paymentId), subscriptionWorkflowId(subscriptionId)]) {
+    const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+    const steps: string[] = [];
+    const activityTypes = new Map<string, string>();
+    let pendingSince: number | undefined;
+    for (const event of history.events ?? []) {
+      const at = msOf(event.eventTime);
+      if (origin === undefined) {
+        if (event.workflowExecutionSignaledEventAttributes == null) continue;
+        origin = at;
+      }
+      if (at < origin) continue;
+      const rel = (at - origin).toFixed(0);
+      const id = String(event.eventId);
+      if (event.workflowExecutionSignaledEventAttributes != null)
+        steps.push(`signal ${event.workflowExecutionSignaledEventAttributes.signalName ?? ''} @${rel}`);
+      else if (event.workflowTaskScheduledEventAttributes != null) pendingSince = at;
+      else if (event.workflowTaskStartedEventAttributes != null)
+        steps.push(`task +${(at - (pendingSince ?? at)).toFixed(0)} queued @${rel}`);
+      else if (event.workflowTaskCompletedEventAttributes != null) steps.push(`task done @${rel}`);
+      else if (event.markerRecordedEventAttributes?.markerName === 'core_local_activity') steps.push(`local activity`);
+      else if (event.activityTaskScheduledEventAttributes != null) {
+        activityTypes.set(id, event.activityTaskScheduledEventAttributes.activityType?.name ?? '?');
+      } else if (event.activityTaskStartedEventAttributes != null) {
+        const type = activityTypes.get(String(event.activityTaskStartedEventAttributes.scheduledEventId)) ?? '?';
+        steps.push(`${type} started @${rel}`);
+      } else if (event.activityTaskCompletedEventAttributes != null) {
+        const type = activityTypes.get(String(event.activityTaskCompletedEventAttributes.scheduledEventId)) ?? '?';
+        steps.push(`${type} done @${rel}`);
+      } else if (event.timerStartedEventAttributes != null && workflowId.startsWith('subscription') && steps.length > 8) break;
+    }
+    parts.push(`${workflowId}: ${steps.join(', ')}`);
+  }
+  return parts.join(' | ');
+}
