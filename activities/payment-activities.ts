@@ -29,6 +29,7 @@ import { signalWithStartSubscription } from '../clients/subscription-workflow-cl
 import { flagPaymentMismatch } from './flag-payment-mismatch';
 import type { InvoiceResult, PaymentFailureReason, VerdictResult } from './contracts/payment-activities';
 import { asActivity } from './to-activity-failure';
+import type { LifecycleSettings } from './contracts/settings-activities';
 
 /** What the payment activities need beyond the database and the logger. */
 export interface PaymentActivityDeps {
@@ -46,6 +47,8 @@ export interface PaymentActivitiesInput {
   logger: Logger;
   /** Absent in processes and tests that run no payments: the activities then fail non-retryably. */
   payments?: PaymentActivityDeps | undefined;
+  /** The worker's lifecycle settings, handed to a subscription workflow the hand-off starts. */
+  lifecycle?: LifecycleSettings | undefined;
 }
 
 const ACTOR: Actor = { type: 'system', component: 'activity:payment' };
@@ -316,7 +319,12 @@ export function createPaymentActivities(deps: PaymentActivitiesInput) {
         if (subscription.plan_id === null) throw new SubscriptionStateError(`subscription ${subscription.id} has no plan`);
         const workflowId = await signalWithStartSubscription(
           configured().temporal,
-          { subscriptionId: subscription.id, userId: subscription.user_id, planId: subscription.plan_id },
+          {
+            subscriptionId: subscription.id,
+            userId: subscription.user_id,
+            planId: subscription.plan_id,
+            ...(deps.lifecycle === undefined ? {} : { settings: deps.lifecycle }),
+          },
           'paymentCompleted',
           { paymentId: payment.id },
         );

@@ -24,6 +24,7 @@ import {
   refundToBalanceUpdate,
   trialGrantedSignal,
 } from './subscription-messages';
+import { DEFAULT_LIFECYCLE_SETTINGS, type LifecycleSettings } from './subscription-lifecycle';
 import { subscriptionWorkflow } from './subscription-workflow';
 
 const HOUR = 60 * 60 * 1000;
@@ -56,7 +57,7 @@ describe('subscription workflow (time-skipping)', () => {
   });
 
   async function run<T>(
-    options: FakeLifecycleOptions & { record?: string },
+    options: FakeLifecycleOptions & { record?: string; inputSettings?: LifecycleSettings },
     body: (ctx: { fake: FakeLifecycle; workflowId: string; subscriptionId: number }) => Promise<T>,
   ): Promise<T> {
     const subscriptionId = nextSubscriptionId++;
@@ -70,7 +71,13 @@ describe('subscription workflow (time-skipping)', () => {
     });
     return worker.runUntil(async () => {
       const workflowId = subscriptionWorkflowId(subscriptionId);
-      await env.client.workflow.start(subscriptionWorkflow, { workflowId, taskQueue, args: [{ subscriptionId, userId: 7, planId: 1 }] });
+      await env.client.workflow.start(subscriptionWorkflow, {
+        workflowId,
+        taskQueue,
+        args: [
+          { subscriptionId, userId: 7, planId: 1, ...(options.inputSettings === undefined ? {} : { settings: options.inputSettings }) },
+        ],
+      });
       let result: T;
       try {
         result = await body({ fake, workflowId, subscriptionId });
@@ -167,6 +174,21 @@ describe('subscription workflow (time-skipping)', () => {
       assert.ok(!scheduled.includes('getLifecycleSettings') && !scheduled.includes('applyPayment'), scheduled.join(','));
       const markers = events.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity').length;
       assert.equal(markers, 2, 'getLifecycleSettings and applyPayment recorded as local-activity markers');
+    });
+  });
+
+  it('takes the lifecycle settings from its input when the starter passes them: one local activity fewer on the key path', async () => {
+    const inputSettings: LifecycleSettings = { ...DEFAULT_LIFECYCLE_SETTINGS, reminderOffsetsHours: [48], provisionDelayNoticeSeconds: 7 };
+    await run({ inputSettings, record: 'subscription-settings-in-input' }, async ({ fake, workflowId }) => {
+      const handle = env.client.workflow.getHandle(workflowId);
+      await handle.signal(paymentCompletedSignal, { paymentId: 1 });
+      await env.sleep(HOUR);
+      assert.deepEqual(kinds(fake), ['key_delivered']);
+      assert.equal(fake.namesCalled('getLifecycleSettings'), 0);
+      assert.deepEqual((await handle.query(getStateQuery)).settings, inputSettings);
+      const events = (await handle.fetchHistory()).events ?? [];
+      const markers = events.filter((event) => event.markerRecordedEventAttributes?.markerName === 'core_local_activity').length;
+      assert.equal(markers, 1, 'applyPayment only');
     });
   });
 

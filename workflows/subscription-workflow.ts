@@ -11,7 +11,7 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SettingsActivities } from '../activities/contracts/settings-activities';
+import type { LifecycleSettings, SettingsActivities } from '../activities/contracts/settings-activities';
 import { ActivityProfile, LOCAL_DATABASE_STEPS_PATCH, LocalActivityProfile } from './activity-options';
 import { createSubscriptionEffects, type EffectsContext, type Handled } from './subscription-effects';
 import { errorType, timerFailed, timerSucceeded, workFailed, type DueAlert } from './subscription-failures';
@@ -54,6 +54,13 @@ export interface SubscriptionWorkflowInput {
   planId: number;
   /** Carried state after continue-as-new; absent on first start. */
   state?: SubscriptionState;
+  /**
+   * The lifecycle settings, when the starter has them (the worker's activities do: the payment
+   * hand-off passes them). Absent, the first workflow task reads them (getLifecycleSettings), one
+   * local activity more on the key path: 12-18 ms of hops between core, the workflow thread and
+   * the activity (bench purchase timeline).
+   */
+  settings?: LifecycleSettings;
 }
 
 const settings = proxyActivities<SettingsActivities>(ActivityProfile.database);
@@ -171,7 +178,7 @@ export async function subscriptionWorkflow(input: SubscriptionWorkflowInput): Pr
     return failure.state;
   }
 
-  state ??= initialState(await (patched(LOCAL_DATABASE_STEPS_PATCH) ? localSettings : settings).getLifecycleSettings());
+  state ??= initialState(input.settings ?? (await (patched(LOCAL_DATABASE_STEPS_PATCH) ? localSettings : settings).getLifecycleSettings()));
   publish(state);
 
   const context: EffectsContext = {

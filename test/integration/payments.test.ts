@@ -31,7 +31,7 @@ import { setUserLanguage } from '../../sql/repositories/users-repository';
 import { newPromoCode, newUser, testActor } from '../support/db-fixtures';
 import type { PaymentRow } from '../../sql/schemas/payment-row';
 import { createWorker } from '../../workers/create-worker';
-import { paymentWorkflowId } from '../../workflows/contract';
+import { paymentWorkflowId, subscriptionWorkflowId } from '../../workflows/contract';
 import { receivedBySubscription as receivedPaymentsOf } from '../support/received-payments';
 import { maybeRecordHistory } from '../support/record-history';
 import type { paymentReconcileWorkflow } from '../../workflows/payment-reconcile-workflow';
@@ -177,6 +177,13 @@ describe('payments end to end', () => {
     await yookassa.controls.webhooks?.settled();
     assert.ok(payment.subscription_id);
     assert.deepEqual(await receivedBySubscription(payment.subscription_id), [payment.id]);
+    // The hand-off started the subscription with the worker's lifecycle settings in its input, so
+    // its first workflow task does not read them (one local activity fewer on the key path).
+    const [started] =
+      (await temporal.client.workflow.getHandle(subscriptionWorkflowId(payment.subscription_id)).fetchHistory()).events ?? [];
+    const startInput = started?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+    assert.ok(startInput);
+    assert.deepEqual((JSON.parse(Buffer.from(startInput).toString('utf8')) as { settings?: unknown }).settings, DEFAULT_LIFECYCLE_SETTINGS);
     assert.equal(await countAuditLogs(database.pool, { action: 'payment.completed', entityId: payment.id }), 1);
     assert.deepEqual(
       sentTexts.filter((message) => message.chatId === user.telegram_id && message.text.includes('Деньги не списаны')),

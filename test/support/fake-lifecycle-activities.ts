@@ -213,7 +213,10 @@ export function createFakeLifecycle(subscriptionId: number, userId: number, opti
     activities: {
       ...lifecycle,
       ...panel,
-      getLifecycleSettings: async () => ({ ...DEFAULT_LIFECYCLE_SETTINGS, ...options.settings }),
+      getLifecycleSettings: async () => {
+        record('getLifecycleSettings', {});
+        return { ...DEFAULT_LIFECYCLE_SETTINGS, ...options.settings };
+      },
       alertOperators: async (input: AlertInput) => {
         record('alertOperators', input);
         alerts.push(input);
