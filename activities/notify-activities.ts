@@ -92,9 +92,12 @@ export function createNotificationDelivery(deps: NotifyActivityDeps): DeliverNot
 
   return async (input) => {
     if (input.key === '' || input.key.length > 200) throw new InvalidInputError('notification key must be 1..200 characters');
-    const user = await getUserById(db, input.userId);
+    // Both reads at once: the key message waits on them (bench purchase timeline).
+    const [user, subscription] = await Promise.all([
+      getUserById(db, input.userId),
+      input.subscriptionId === undefined ? null : getSubscription(db, input.subscriptionId),
+    ]);
     if (user === null) throw new RecordNotFoundError('user');
-    const subscription = input.subscriptionId === undefined ? null : await getSubscription(db, input.subscriptionId);
     if (input.subscriptionId !== undefined && subscription === null) throw new RecordNotFoundError('subscription');
     if (subscription !== null && subscription.user_id !== user.id) throw new InvalidInputError('the subscription belongs to another user');
 

@@ -85,8 +85,8 @@ export function createPeriodActivities(deps: PeriodActivityDeps): PeriodActiviti
      */
     async applyPayment(input) {
       return asActivity(async () => {
-        const row = await loadSubscription(db, input.subscriptionId);
-        const payment = await getPayment(db, input.paymentId);
+        // Both reads at once: the key path waits on them.
+        const [row, payment] = await Promise.all([loadSubscription(db, input.subscriptionId), getPayment(db, input.paymentId)]);
         if (payment === null) throw new RecordNotFoundError('payment');
         if (payment.subscription_id !== row.id) throw new InvalidInputError(`payment ${payment.id} is not for subscription ${row.id}`);
         if (row.plan_id === null) throw new SubscriptionStateError(`subscription ${row.id} has no plan to take a duration from`);

@@ -50,7 +50,7 @@ export async function keyPathCounts(stack: BenchStack, paymentId: number): Promi
  * (scheduled → started → completed, with their type) and local-activity markers, in both
  * workflows up to the subscription's first timer wait. Shows where the latency goes.
  */
-export async function keyPathTimeline(stack: BenchStack, paymentId: number): Promise<string> {
+export async function keyPathTimeline(stack: BenchStack, paymentId: number, webhookAnsweredAtEpochMs?: number): Promise<string> {
   const subscriptionId = await stack.db.oneFirst(
     sql.type(z.object({ subscription_id: z.number() }))`SELECT subscription_id FROM payments WHERE id = ${paymentId}`,
   );
@@ -68,6 +68,7 @@ export async function keyPathTimeline(stack: BenchStack, paymentId: number): Pro
       if (origin === undefined) {
         if (event.workflowExecutionSignaledEventAttributes == null) continue;
         origin = at;
+        if (webhookAnsweredAtEpochMs !== undefined) steps.push(`webhook answered @${(webhookAnsweredAtEpochMs - at).toFixed(0)}`);
       }
       if (at < origin) continue;
       const rel = (at - origin).toFixed(0);
