@@ -19,6 +19,7 @@ import { migrateUp } from '../sql/migrate-up';
 import { seedSampleData } from '../sql/seed-sample-data';
 import { SEARCH_ATTRIBUTES } from '../workflows/contract';
 import { startTsProcess, type Supervised } from './stack/child-process';
+import { joinNodeOptions, WORKER_NODE_OPTIONS } from './stack/worker-node-options';
 import { createDevConfigSchema } from './stack/dev-config';
 import { ensureDevPanelServer } from './stack/dev-panel';
 import { hasRealPaymentProvider, devSandboxEnv } from './stack/dev-payments';
@@ -152,7 +153,7 @@ async function main(): Promise<void> {
     sandboxUrl = sandbox.url;
     log('no payment provider configured: using the sandbox checkout (card, SBP and crypto go through it)');
   }
-  spawnChild('worker', 'workers/main.ts', childEnv);
+  spawnChild('worker', 'workers/main.ts', { ...childEnv, NODE_OPTIONS: joinNodeOptions(WORKER_NODE_OPTIONS, childEnv.NODE_OPTIONS) });
   spawnChild('api', 'api/main.ts', childEnv);
   spawnChild('bot', 'bot/main.ts', childEnv);
 

@@ -28,6 +28,7 @@ import { freePorts, waitForPort } from '../../scripts/stack/free-port';
 import { createCleanupStack, type CleanupStack } from '../../scripts/stack/process-group';
 import { ensureTemporalCli } from '../../scripts/stack/temporal-binaries';
 import { startTemporalDevServer, WAL_SQLITE_PRAGMAS } from '../../scripts/stack/temporal-dev-server';
+import { joinNodeOptions, WORKER_NODE_OPTIONS } from '../../scripts/stack/worker-node-options';
 import { waitForReady, waitForWorkerPolling } from '../../scripts/stack/wait-ready';
 import { findPid } from './proc';
 
@@ -179,8 +180,12 @@ async function build(options: BenchStackOptions, cleanup: CleanupStack): Promise
   const spawnChild = (name: string, entry: string, env: NodeJS.ProcessEnv) => {
     // BENCH_<NAME>_NODE_OPTIONS (e.g. BENCH_WORKER_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof")
     // profiles one child without touching the others.
-    const nodeOptions = process.env[`BENCH_${name.toUpperCase()}_NODE_OPTIONS`];
-    const child = startTsProcess(name, entry, nodeOptions === undefined ? env : { ...env, NODE_OPTIONS: nodeOptions }, ROOT);
+    // The worker runs with its production heap bound (scripts/stack/worker-node-options.ts).
+    const nodeOptions = joinNodeOptions(
+      name === 'worker' ? WORKER_NODE_OPTIONS : undefined,
+      process.env[`BENCH_${name.toUpperCase()}_NODE_OPTIONS`],
+    );
+    const child = startTsProcess(name, entry, nodeOptions === '' ? env : { ...env, NODE_OPTIONS: nodeOptions }, ROOT);
     children.push(child);
     cleanup.push(name, () => child.stop(10_000));
     void child.exited.then((code) => {

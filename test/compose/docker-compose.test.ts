@@ -16,6 +16,7 @@ import { parse } from 'yaml';
 import { apiConfigSchema } from '../../api/config';
 import { botConfigSchema } from '../../bot/config';
 import { workerConfigSchema } from '../../workers/config';
+import { WORKER_NODE_OPTIONS } from '../../scripts/stack/worker-node-options';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const text = readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8');
@@ -161,6 +162,11 @@ describe('docker-compose.yml', () => {
       if (name !== 'db-init') assert.equal(services[name]?.pull_policy, 'never', `${name} never pulls the local image`);
       assert.match(JSON.stringify(services[name]?.command), /node.*dist\/[\w-]+\.js/, `${name} runs compiled JavaScript`);
     }
+    assert.deepEqual(
+      services['worker']?.command,
+      ['node', ...WORKER_NODE_OPTIONS.split(' '), 'dist/worker.js'],
+      'the worker runs with the heap bound dev and the benches use',
+    );
     const dockerfile = readFileSync(path.join(ROOT, 'Dockerfile'), 'utf8');
     const runtime = dockerfile.slice(dockerfile.indexOf('AS runtime'));
     assert.match(runtime, /npm ci --omit=dev/);
