@@ -7,7 +7,8 @@
  * (pg_database_size) storage per subscription. Keys still missing `--drain` seconds (default 300)
  * after the last start are reported.
  *
- * Timers: each trial lasts `--period-seconds` (default 300; the trialGranted signal's `seconds`, the
+ * Timers: each trial lasts `--period-seconds` (default 300; plus up to `--spread-seconds`, default 0,
+ * spread evenly over the trials; the trialGranted signal's `seconds`, the
  * same workflow and activities as a 3-day trial), with LIFECYCLE_GRACE_HOURS=0, so every
  * subscription's expiry timer fires during the run. Lateness = the 'subscription.expired' audit row's
  * time (markExpired's transaction, run by the timer's workflow task) minus the row's end_date.
@@ -59,6 +60,10 @@ export async function benchScale(numbers: Record<string, number>): Promise<Bench
   const concurrency = numbers['concurrency'] ?? 32;
   const drainSeconds = numbers['drain'] ?? 300;
   const periodSeconds = numbers['period-seconds'] ?? 300;
+  // Trials end spread evenly over this many seconds after the period (0: all at once, the worst
+  // burst), so the expiry rate can be held below what the worker processes: a month's expiries
+  // are spread out too.
+  const spreadSeconds = numbers['spread-seconds'] ?? 0;
   const stack = await startBenchStack({ worker: true, panelClients: numbers['panel-clients'] ?? 0, env: { LIFECYCLE_GRACE_HOURS: '0' } });
   const notes: string[] = [];
   let rssMax = 0;
@@ -67,13 +72,8 @@ export async function benchScale(numbers: Record<string, number>): Promise<Bench
     if (rss !== null) rssMax = Math.max(rssMax, rss);
   }, 1000);
   try {
-    const trial = createTrialService({
-      db: stack.db,
-      client: stack.client,
-      taskQueue: stack.taskQueue,
-      trialDays: 3,
-      trialSeconds: periodSeconds,
-    });
+    const trialLasting = (seconds: number) =>
+      createTrialService({ db: stack.db, client: stack.client, taskQueue: stack.taskQueue, trialDays: 3, trialSeconds: seconds });
     // The dev server row holds 1,000 clients (the default capacity): room for every trial, as an
     // operator would give it (`npm run servers -- edit ID --max-users N`). Without it a bench of
     // more than 1,000 stalls at 1,000 keys, the rest waiting for a slot.
@@ -89,8 +89,9 @@ export async function benchScale(numbers: Record<string, number>): Promise<Bench
     const postgresBefore = await postgresBytes(stack);
     let failed = 0;
     const start = performance.now();
-    await mapConcurrent(users, concurrency, async (user) => {
+    await mapConcurrent(users, concurrency, async (user, index) => {
       try {
+        const trial = trialLasting(periodSeconds + Math.floor((index * spreadSeconds) / count));
         const result = await trial.startTrial({ userId: user.id });
         if (result.kind !== 'started') failed += 1;
       } catch {
@@ -109,7 +110,7 @@ export async function benchScale(numbers: Record<string, number>): Promise<Bench
       }
     }
     // Every expiry is due periodSeconds after its trial began; wait for the last one (bounded).
-    const expiryDeadline = performance.now() + (periodSeconds + 60) * 1000;
+    const expiryDeadline = performance.now() + (periodSeconds + spreadSeconds + 60) * 1000;
     let expired = await countExpired(stack);
     while (expired < count - failed && performance.now() < expiryDeadline) {
       await new Promise((resolve) => setTimeout(resolve, 2000));
