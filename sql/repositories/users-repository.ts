@@ -36,16 +36,17 @@ export async function getOrCreateUser(
   connection: CommonQueryMethods,
   profile: TelegramProfile & { referralCode?: string | null },
 ): Promise<{ user: UserRow; created: boolean }> {
-  const existing = await getUserByTelegramId(connection, profile.telegramId);
-  if (existing !== null) return { user: existing, created: false };
+  // Insert first: callers ask for users they do not know yet (the bot answers known ones from the
+  // update claim), so the common case is one statement; a known id costs the failed insert (and a
+  // sequence value) and a read.
   const inserted = await withFreshReferralCode(() =>
     profile.referralCode == null ? insertUnreferredUser(connection, profile) : insertReferredUser(connection, profile),
   );
   if (inserted !== null) return { user: inserted, created: true };
-  // Another call inserted this telegram_id first; ON CONFLICT waited for it to commit.
-  const winner = await getUserByTelegramId(connection, profile.telegramId);
-  if (winner === null) throw new RecordNotFoundError('user');
-  return { user: winner, created: false };
+  // The id was there already, or another call inserted it first (ON CONFLICT waited for it to commit).
+  const existing = await getUserByTelegramId(connection, profile.telegramId);
+  if (existing === null) throw new RecordNotFoundError('user');
+  return { user: existing, created: false };
 }
 
 /** Runs `insert` again when the new row's random referral code collided with an existing one. */
