@@ -71,8 +71,8 @@ export interface BenchStack {
   apiUrl: string;
   /** Pids of the processes whose CPU the benches report. */
   pids: { worker?: number; api?: number; bot?: number; temporal?: number; postgres?: number; panel?: number };
-  /** Calls `listener` for every Bot API call the bot or worker makes (one hook, any number of calls). */
-  onBotCall(listener: (call: RecordedCall, at: number) => void): void;
+  /** Calls `listener` for every Bot API call the bot or worker makes (one hook, any number of calls); returns its removal. */
+  onBotCall(listener: (call: RecordedCall, at: number) => void): () => void;
   cleanup: CleanupStack;
   stop(): Promise<void>;
 }
@@ -261,7 +261,10 @@ async function build(options: BenchStackOptions, cleanup: CleanupStack): Promise
     sandboxSecret,
     apiUrl,
     pids,
-    onBotCall: (listener) => listeners.push(listener),
+    onBotCall: (listener) => {
+      listeners.push(listener);
+      return () => void listeners.splice(listeners.indexOf(listener), 1);
+    },
     cleanup,
     stop: () => cleanup.run(),
   };
