@@ -33,7 +33,7 @@ export const workerConfigSchema = z.object({
     .min(2)
     .default(250)
     .describe(
-      "Most workflows kept in the worker's sticky cache; the rest are replayed from history when they wake. Bounds worker RSS (about 1.5 MiB each on top of ~450 MiB measured by bench scale) whatever the number of open subscriptions",
+      "Most workflows kept in the worker's sticky cache; the rest are replayed from history when they wake. Bounds what the worker holds whatever the number of open subscriptions; with its heap bounded at 512 MiB (--max-old-space-size, as docker-compose and npm run dev run it) the worker's RSS was 757 MiB with 2,000 open subscriptions (bench scale)",
     ),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce
     .number()
