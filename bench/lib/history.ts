@@ -17,16 +17,23 @@ export interface KeyPathCounts {
   detail: string;
 }
 
-export async function keyPathCounts(stack: BenchStack, paymentId: number): Promise<KeyPathCounts> {
+/** The two histories of one purchase's key path: `payment-{id}`, then the `subscription-{id}` it drove. */
+async function keyPathHistories(stack: BenchStack, paymentId: number) {
   const subscriptionId = await stack.db.oneFirst(
     sql.type(z.object({ subscription_id: z.number() }))`SELECT subscription_id FROM payments WHERE id = ${paymentId}`,
   );
+  const workflowIds = [paymentWorkflowId(paymentId), subscriptionWorkflowId(subscriptionId)];
+  return Promise.all(
+    workflowIds.map(async (workflowId) => ({ workflowId, history: await stack.client.workflow.getHandle(workflowId).fetchHistory() })),
+  );
+}
+
+export async function keyPathCounts(stack: BenchStack, paymentId: number): Promise<KeyPathCounts> {
   let workflowTasks = 0;
   let activities = 0;
   let localActivities = 0;
   const parts: string[] = [];
-  for (const workflowId of [paymentWorkflowId(paymentId), subscriptionWorkflowId(subscriptionId)]) {
-    const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+  for (const { workflowId, history } of await keyPathHistories(stack, paymentId)) {
     let tasks = 0;
     const types: string[] = [];
     let locals = 0;
@@ -51,15 +58,11 @@ export async function keyPathCounts(stack: BenchStack, paymentId: number): Promi
  * workflows up to the subscription's first timer wait. Shows where the latency goes.
  */
 export async function keyPathTimeline(stack: BenchStack, paymentId: number, webhookAnsweredAtEpochMs?: number): Promise<string> {
-  const subscriptionId = await stack.db.oneFirst(
-    sql.type(z.object({ subscription_id: z.number() }))`SELECT subscription_id FROM payments WHERE id = ${paymentId}`,
-  );
   const msOf = (time: { seconds?: unknown; nanos?: number | null } | null | undefined) =>
     time == null ? Number.NaN : Number(time.seconds ?? 0) * 1000 + (time.nanos ?? 0) / 1e6;
   let origin: number | undefined;
   const parts: string[] = [];
-  for (const workflowId of [paymentWorkflowId(paymentId), subscriptionWorkflowId(subscriptionId)]) {
-    const history = await stack.client.workflow.getHandle(workflowId).fetchHistory();
+  for (const { workflowId, history } of await keyPathHistories(stack, paymentId)) {
     const steps: string[] = [];
     const activityTypes = new Map<string, string>();
     let pendingSince: number | undefined;
