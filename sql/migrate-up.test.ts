@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { runner } from 'node-pg-migrate';
+import pg from 'pg';
 import { sql } from 'slonik';
 import { z } from 'zod';
 import { createTestDatabase, type TestDatabase } from '../test/support/test-database';
@@ -96,6 +97,26 @@ describe('migrations and seed', () => {
       SELECT name, status, max_users FROM vpn_servers
     `);
     assert.deepEqual([...servers], [{ name: 'Server-1', status: 'up', max_users: 1000 }]);
+  });
+
+  it('returns only once its own connection is closed, so the database can be dropped straight after', async (t) => {
+    // A connection still closing when `after` drops the database with FORCE is killed and raises
+    // an uncaught error; the check is on pg's Client.end, which every closing goes through.
+    let closing = 0;
+    let ended = 0;
+    const end = pg.Client.prototype.end as (this: pg.Client) => Promise<void>;
+    t.mock.method(pg.Client.prototype, 'end', function (this: pg.Client) {
+      closing += 1;
+      const result = end.call(this);
+      void result.finally(() => {
+        closing -= 1;
+        ended += 1;
+      });
+      return result;
+    });
+    assert.deepEqual(await migrateUp(db.url), []);
+    assert.equal(ended, 1, 'its connection was closed');
+    assert.equal(closing, 0, 'no connection of migrateUp was still closing when it returned');
   });
 
   it('migrates all the way down and up again', async () => {
